@@ -1,0 +1,83 @@
+/*
+ * duro-conformance.c — the conformance suite runner for duro's built-in providers.
+ *
+ * Picks a provider factory with --provider (sqlite: a fresh in-memory database per case;
+ * sqlite-file: a fresh WAL database file per case), removes that option from the command
+ * line and hands the rest to duro_conformance_main(), which selects, runs and reports the
+ * cases. A custom provider has its own main() that calls duro_conformance_main() directly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duro-providertest.h"
+#include "duro-sqlite.h"
+
+static const struct {
+    const char *name;
+    const duro_provider_factory *(*factory)(void);
+    const char *description;
+} providers[] = {
+    {"sqlite", duro_sqlite_factory_memory, "SQLite, a fresh in-memory database per case"},
+    {"sqlite-file", duro_sqlite_factory_file, "SQLite, a fresh WAL database file per case"},
+};
+
+#define N_PROVIDERS (sizeof providers / sizeof providers[0])
+
+static void print_providers(FILE *out)
+{
+    for (size_t i = 0; i < N_PROVIDERS; i++)
+        fprintf(out, "                     %-12s %s%s\n", providers[i].name,
+                providers[i].description, i == 0 ? " (default)" : "");
+}
+
+int main(int argc, char **argv)
+{
+    const char *prog = argc > 0 && argv[0] != NULL ? argv[0] : "duro-conformance";
+    const char *provider = providers[0].name;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, help = 0, status;
+
+    if (rest == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 2;
+    }
+    rest[n_rest++] = (char *)prog;
+    if (strrchr(prog, '/') != NULL)
+        prog = strrchr(prog, '/') + 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--provider") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "%s: option '--provider' needs a value\n", prog);
+                free(rest);
+                return 2;
+            }
+            provider = argv[++i];
+        } else if (strncmp(argv[i], "--provider=", 11) == 0) {
+            provider = argv[i] + 11;
+        } else {
+            help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+            rest[n_rest++] = argv[i];
+        }
+    }
+
+    const duro_provider_factory *factory = NULL;
+    for (size_t i = 0; i < N_PROVIDERS; i++)
+        if (strcmp(provider, providers[i].name) == 0)
+            factory = providers[i].factory();
+    if (factory == NULL) {
+        fprintf(stderr, "%s: unknown provider '%s'; valid providers:\n", prog, provider);
+        for (size_t i = 0; i < N_PROVIDERS; i++)
+            fprintf(stderr, "  %-12s %s\n", providers[i].name, providers[i].description);
+        free(rest);
+        return 2;
+    }
+    status = duro_conformance_main(factory, n_rest, rest);
+    if (help && status == 0) {
+        printf("\nProvider selection (duro-conformance only):\n"
+               "  --provider NAME    the built-in provider to test:\n");
+        print_providers(stdout);
+    }
+    free(rest);
+    return status;
+}

@@ -1,0 +1,59 @@
+/*
+ * duro-providertest.h — plug a provider into duro's conformance and stress suites.
+ *
+ * A provider author fills one duro_provider_factory and calls duro_conformance_main() (the
+ * named conformance cases, Check-based, JUnit output) or duro_stress_main() (the stress
+ * scenarios, tables, JUnit/JSON, CI gates) from main(). Link with -lduro-providertest.
+ *
+ * Time: every provider call takes now_ms from its caller, so the suites drive lock expiry and
+ * delayed visibility with a virtual clock and a factory needs no clock of its own.
+ */
+#ifndef DURO_PROVIDERTEST_H
+#define DURO_PROVIDERTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duro-provider.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct duro_provider_factory {
+    /* Short name shown in reports, e.g. "sqlite", "sqlite-file", "mystore". */
+    const char *name;
+    /* Capabilities the provider claims (DURO_CAP_*). Cases needing more are SKIPPED. */
+    unsigned caps;
+    /* Create a fresh, empty store isolated from every other store this factory created
+     * (a new in-memory database, a new file, a new schema). Returns 0 or a DURO_E* code. */
+    int (*create)(void *ud, duro_provider **out, duro_error *err);
+    /* Destroy a provider from create() and remove its storage. */
+    void (*destroy)(void *ud, duro_provider *p);
+
+    /* Optional hooks (NULL = not available; cases that need them are SKIPPED). */
+    /* Overwrite the stored history of `instance` with bytes that cannot be decoded. */
+    int (*corrupt_history)(void *ud, duro_provider *p, const char *instance);
+    /* Largest stored fetch count among the orchestrator messages of `instance`. */
+    int (*max_attempt_count)(void *ud, duro_provider *p, const char *instance,
+                             uint32_t *out);
+    /* Check the store's physical integrity (e.g. PRAGMA integrity_check); on failure write
+     * a description to msg and return non-zero. Used by the stress suite after a run. */
+    int (*integrity_check)(void *ud, duro_provider *p, char *msg, size_t msg_size);
+
+    void *ud;
+} duro_provider_factory;
+
+/* Run the conformance suite against `factory` with the command line of duro-conformance
+ * (--junit FILE, --category C, --case NAME, --list, --repeat N, --verbose, --help).
+ * Returns the process exit status: 0 when nothing failed, 1 on failures, 2 on usage error. */
+int duro_conformance_main(const duro_provider_factory *factory, int argc, char **argv);
+
+/* Run the stress suite against `factory` with the command line of duro-stress. Returns the
+ * process exit status: 0 when every gate passed, 1 when a gate tripped, 2 on usage error. */
+int duro_stress_main(const duro_provider_factory *factory, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DURO_PROVIDERTEST_H */

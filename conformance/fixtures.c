@@ -1,0 +1,283 @@
+/*
+ * fixtures.c — helpers shared by the conformance case files (declared in suite.h).
+ *
+ * Every helper drives the provider under test through its vtable with the case's virtual
+ * clock and asserts (with Check) that the call succeeded, so a case body stays a short list
+ * of steps and exact assertions. Helpers run only in the case's own thread: they call
+ * ck_assert, which must never run on a thread the case started.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite.h"
+
+/* Longest payload a fixture builds ("start:" + instance id). */
+#define CT_FIXTURE_PAYLOAD_MAX 512
+
+void ct_enqueue_start(duro_ct_ctx *ctx, const char *instance)
+{
+    char payload[CT_FIXTURE_PAYLOAD_MAX];
+    duro_error err = {0};
+    duro_msg msg = {0};
+    int n = snprintf(payload, sizeof payload, "start:%s", instance);
+
+    ck_assert_msg(n > 0 && (size_t)n < sizeof payload, "instance id too long for a fixture");
+    msg.instance = instance;
+    msg.kind = DURO_MSG_START;
+    msg.execution_id = 1;
+    msg.visible_at_ms = ctx->now;
+    msg.payload = payload;
+    int rc = ctx->p->ops->enqueue_orch(ctx->p, &msg, &err);
+    ck_assert_msg(rc == 0, "enqueue START for '%s' failed: %s (%s)", instance,
+                  duro_strerror(rc), err.message);
+}
+
+void ct_enqueue(duro_ct_ctx *ctx, const char *instance, int kind, const char *payload,
+                int64_t delay_ms)
+{
+    duro_error err = {0};
+    duro_msg msg = {0};
+
+    msg.instance = instance;
+    msg.kind = kind;
+    msg.execution_id = 0;
+    msg.visible_at_ms = ctx->now + delay_ms;
+    msg.payload = payload;
+    int rc = ctx->p->ops->enqueue_orch(ctx->p, &msg, &err);
+    ck_assert_msg(rc == 0, "enqueue kind %d for '%s' failed: %s (%s)", kind, instance,
+                  duro_strerror(rc), err.message);
+}
+
+duro_orch_item *ct_try_fetch(duro_ct_ctx *ctx)
+{
+    duro_error err = {0};
+    duro_orch_item *item = NULL;
+    int rc = ctx->p->ops->fetch_orch(ctx->p, ctx->now, DURO_CT_LOCK_MS, 0, &item, &err);
+
+    if (rc == DURO_ENOTFOUND) {
+        ck_assert_msg(item == NULL, "fetch_orch returned ENOTFOUND with an item");
+        return NULL;
+    }
+    ck_assert_msg(rc == 0, "fetch_orch failed: %s (%s)", duro_strerror(rc), err.message);
+    ck_assert_msg(item != NULL, "fetch_orch returned 0 without an item");
+    return item;
+}
+
+duro_orch_item *ct_fetch(duro_ct_ctx *ctx)
+{
+    duro_orch_item *item = ct_try_fetch(ctx);
+
+    ck_assert_msg(item != NULL, "fetch_orch found nothing to fetch");
+    return item;
+}
+
+/* Fetch until the item of `instance` comes up. Items of other instances fetched on the way
+ * are released again with ignore_attempt, so their messages and attempt counts end as they
+ * were. Fails the case when `instance` is not fetchable. */
+static duro_orch_item *ct_fetch_instance(duro_ct_ctx *ctx, const char *instance)
+{
+    duro_orch_item **others = NULL;
+    size_t n_others = 0;
+    duro_orch_item *mine = NULL;
+    int oom = 0;
+
+    for (;;) {
+        duro_orch_item *item = ct_try_fetch(ctx);
+        if (item == NULL || strcmp(item->instance, instance) == 0) {
+            mine = item;
+            break;
+        }
+        duro_orch_item **grown = realloc(others, (n_others + 1) * sizeof *others);
+        if (grown == NULL) {
+            duro_orch_item_free(item);
+            oom = 1;
+            break;
+        }
+        others = grown;
+        others[n_others++] = item;
+    }
+    for (size_t i = 0; i < n_others; i++) {
+        duro_error err = {0};
+        int rc = ctx->p->ops->abandon_orch(ctx->p, ctx->now, others[i]->lock_token, 0, 1,
+                                           &err);
+        ck_assert_msg(rc == 0, "abandon of '%s' failed: %s (%s)", others[i]->instance,
+                      duro_strerror(rc), err.message);
+        duro_orch_item_free(others[i]);
+    }
+    free(others);
+    ck_assert_msg(!oom, "out of memory while looking for instance '%s'", instance);
+    ck_assert_msg(mine != NULL, "instance '%s' could not be fetched", instance);
+    return mine;
+}
+
+/* Start `instance` and ack its first turn: event 1 "started", plus `state`/`output` when
+ * `state` is non-zero (then a second event 2 "terminal" records the end). */
+static void ct_start_instance(duro_ct_ctx *ctx, const char *instance, const char *parent,
+                              int state, const char *output)
+{
+    const duro_event_in events[] = {
+        {.event_id = 1, .kind = 1, .payload = "started"},
+        {.event_id = 2, .kind = 2, .payload = "terminal"},
+    };
+    duro_orch_commit commit = ct_commit(1, events, state != 0 ? 2 : 1);
+
+    ct_enqueue_start(ctx, instance);
+    duro_orch_item *item = ct_fetch_instance(ctx, instance);
+    commit.orch_name = "TestOrch";
+    commit.orch_version = "1.0.0";
+    commit.parent_instance = parent;
+    commit.state = state;
+    commit.output = output;
+    ct_ack(ctx, item, &commit);
+}
+
+void ct_create_instance(duro_ct_ctx *ctx, const char *instance)
+{
+    ct_start_instance(ctx, instance, NULL, 0, NULL);
+}
+
+void ct_create_child(duro_ct_ctx *ctx, const char *instance, const char *parent)
+{
+    ct_start_instance(ctx, instance, parent, 0, NULL);
+}
+
+void ct_create_terminal(duro_ct_ctx *ctx, const char *instance, int state, const char *output)
+{
+    ck_assert_msg(state == DURO_STATE_COMPLETED || state == DURO_STATE_FAILED ||
+                      state == DURO_STATE_CONTINUED_AS_NEW,
+                  "ct_create_terminal: %d is not a terminal state", state);
+    ct_start_instance(ctx, instance, NULL, state, output);
+}
+
+duro_orch_commit ct_commit(uint64_t execution_id, const duro_event_in *events, size_t n)
+{
+    duro_orch_commit commit;
+
+    memset(&commit, 0, sizeof commit);
+    commit.execution_id = execution_id;
+    commit.events = events;
+    commit.n_events = n;
+    return commit;
+}
+
+void ct_ack(duro_ct_ctx *ctx, duro_orch_item *item, const duro_orch_commit *commit)
+{
+    duro_error err = {0};
+    int rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, item->lock_token, commit, &err);
+
+    ck_assert_msg(rc == 0, "ack_orch of '%s' failed: %s (%s)", item->instance,
+                  duro_strerror(rc), err.message);
+    duro_orch_item_free(item);
+}
+
+void ct_enqueue_work(duro_ct_ctx *ctx, const char *instance, uint64_t activity_id,
+                     const char *payload)
+{
+    duro_error err = {0};
+    duro_work_in work = {
+        .instance = instance, .execution_id = 1, .activity_id = activity_id,
+        .payload = payload,
+    };
+    int rc = ctx->p->ops->enqueue_work(ctx->p, &work, &err);
+
+    ck_assert_msg(rc == 0, "enqueue_work for '%s' failed: %s (%s)", instance,
+                  duro_strerror(rc), err.message);
+}
+
+duro_work_item *ct_try_fetch_work(duro_ct_ctx *ctx)
+{
+    duro_error err = {0};
+    duro_work_item *item = NULL;
+    int rc = ctx->p->ops->fetch_work(ctx->p, ctx->now, DURO_CT_LOCK_MS, 0, &item, &err);
+
+    if (rc == DURO_ENOTFOUND) {
+        ck_assert_msg(item == NULL, "fetch_work returned ENOTFOUND with an item");
+        return NULL;
+    }
+    ck_assert_msg(rc == 0, "fetch_work failed: %s (%s)", duro_strerror(rc), err.message);
+    ck_assert_msg(item != NULL, "fetch_work returned 0 without an item");
+    return item;
+}
+
+size_t ct_history_len(duro_ct_ctx *ctx, const char *instance)
+{
+    duro_error err = {0};
+    duro_event *events = NULL;
+    size_t n = 0;
+    int rc = ctx->p->ops->read_history(ctx->p, instance, 0, &events, &n, &err);
+
+    ck_assert_msg(rc == 0, "read_history of '%s' failed: %s (%s)", instance,
+                  duro_strerror(rc), err.message);
+    duro_events_free(events, n);
+    return n;
+}
+
+void ct_require_management(duro_ct_ctx *ctx)
+{
+    const duro_provider_ops *ops = ctx->p->ops;
+
+    ck_assert_msg((ctx->p->caps & DURO_CAP_MANAGEMENT) != 0,
+                  "provider '%s' does not declare DURO_CAP_MANAGEMENT", ctx->p->name);
+    ck_assert_msg(ops->list_instances != NULL && ops->list_executions != NULL &&
+                      ops->execution_info != NULL && ops->list_children != NULL &&
+                      ops->delete_instance != NULL && ops->delete_bulk != NULL &&
+                      ops->prune != NULL && ops->queue_depths != NULL &&
+                      ops->metrics != NULL,
+                  "provider '%s' declares DURO_CAP_MANAGEMENT but lacks a management call",
+                  ctx->p->name);
+}
+
+/* ---- Barrier ------------------------------------------------------------------------------ */
+
+struct ct_barrier {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned n;          /* threads per round */
+    unsigned waiting;    /* arrived in the current round */
+    unsigned long round; /* completed rounds: lets the barrier be reused at once */
+};
+
+ct_barrier *ct_barrier_new(unsigned n)
+{
+    ct_barrier *b = calloc(1, sizeof *b);
+
+    if (b == NULL)
+        return NULL;
+    if (pthread_mutex_init(&b->mu, NULL) != 0) {
+        free(b);
+        return NULL;
+    }
+    if (pthread_cond_init(&b->cv, NULL) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        free(b);
+        return NULL;
+    }
+    b->n = n;
+    return b;
+}
+
+void ct_barrier_wait(ct_barrier *b)
+{
+    pthread_mutex_lock(&b->mu);
+    unsigned long round = b->round;
+    if (++b->waiting == b->n) {
+        b->waiting = 0;
+        b->round++;
+        pthread_cond_broadcast(&b->cv);
+    } else {
+        while (round == b->round)
+            pthread_cond_wait(&b->cv, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+void ct_barrier_free(ct_barrier *b)
+{
+    if (b == NULL)
+        return;
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}

@@ -1,0 +1,4 @@
+# docs/local.mk — the Markdown documentation, installed to $(docdir) and shipped in the
+# tarball. List a file here once it exists in docs/.
+dist_doc_DATA += \
+	docs/building.md

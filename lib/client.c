@@ -1,0 +1,274 @@
+/*
+ * client.c — the client API: start instances, raise events, cancel, read status and
+ * history, and wait for completion. A client only enqueues messages and reads metadata; the
+ * runtime does the rest. Waiting is event-driven when the provider can notify commits
+ * (DURO_CAP_NOTIFY), else a short backoff poll.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "internal.h"
+
+struct duro_client {
+    duro_provider *p;
+};
+
+duro_client *duro_client_new(duro_provider *provider)
+{
+    duro_client *c;
+    if (!provider || !provider->ops)
+        return NULL;
+    c = calloc(1, sizeof *c);
+    if (c)
+        c->p = provider;
+    return c;
+}
+
+void duro_client_free(duro_client *c)
+{
+    free(c);
+}
+
+void duro_status_clear(duro_status *st)
+{
+    if (!st)
+        return;
+    free(st->orch_name);
+    free(st->orch_version);
+    free(st->output);
+    free(st->error);
+    free(st->custom_status);
+    memset(st, 0, sizeof *st);
+}
+
+const char *duro_state_name(int state)
+{
+    switch (state) {
+    case DURO_STATE_NOT_FOUND: return "NotFound";
+    case DURO_STATE_RUNNING: return "Running";
+    case DURO_STATE_COMPLETED: return "Completed";
+    case DURO_STATE_FAILED: return "Failed";
+    case DURO_STATE_CONTINUED_AS_NEW: return "ContinuedAsNew";
+    default: return "Unknown";
+    }
+}
+
+const char *duro_category_name(int category)
+{
+    switch (category) {
+    case DURO_CAT_INFRASTRUCTURE: return "infrastructure";
+    case DURO_CAT_CONFIGURATION: return "configuration";
+    case DURO_CAT_APPLICATION: return "application";
+    case DURO_CAT_POISON: return "poison";
+    default: return "none";
+    }
+}
+
+/* Encode and enqueue one message for `instance`. */
+static int send(duro_client *c, const char *instance, int kind, json_t *payload, duro_error *err)
+{
+    duro_msg m;
+    char *text;
+    int rc;
+    if (!payload)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    text = json_dumps(payload, JSON_COMPACT);
+    json_decref(payload);
+    if (!text)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    m.instance = instance;
+    m.kind = kind;
+    m.execution_id = 0;
+    m.visible_at_ms = duro_clock_now_ms();
+    m.payload = text;
+    rc = c->p->ops->enqueue_orch(c->p, &m, err);
+    free(text);
+    return rc;
+}
+
+/* Add string fields; reports invalid UTF-8 by field name. */
+static int put(json_t *j, const char *key, const char *value, duro_error *err)
+{
+    int rc = duro__rec_str(j, key, value);
+    if (rc == DURO_EINVAL)
+        return duro_error_set(err, rc, 0, "%s is not valid UTF-8", key);
+    if (rc)
+        return duro_error_set(err, rc, 0, "out of memory");
+    return 0;
+}
+
+int duro_client_start_version(duro_client *c, const char *instance, const char *name,
+                              const char *version, const char *input, duro_error *err)
+{
+    json_t *j;
+    int rc;
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
+    if ((rc = duro__check_id(instance, "instance id", err)) ||
+        (rc = duro__check_id(name, "orchestration name", err)) ||
+        (rc = duro__check_payload(input, "input", err)))
+        return rc;
+    if (version && duro__version_key(version) < 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "version \"%s\" is not MAJOR.MINOR.PATCH", version);
+    j = duro__rec_new();
+    if (!j)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    if ((rc = put(j, "name", name, err)) || (rc = put(j, "version", version, err)) ||
+        (rc = put(j, "input", input ? input : "", err))) {
+        json_decref(j);
+        return rc;
+    }
+    return send(c, instance, DURO_MSG_START, j, err);
+}
+
+int duro_client_start(duro_client *c, const char *instance, const char *name, const char *input,
+                      duro_error *err)
+{
+    return duro_client_start_version(c, instance, name, NULL, input, err);
+}
+
+int duro_client_raise_event(duro_client *c, const char *instance, const char *name,
+                            const char *data, duro_error *err)
+{
+    json_t *j;
+    int rc;
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
+    if ((rc = duro__check_id(instance, "instance id", err)) ||
+        (rc = duro__check_id(name, "event name", err)) ||
+        (rc = duro__check_payload(data, "event data", err)))
+        return rc;
+    j = duro__rec_new();
+    if (!j)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    if ((rc = put(j, "name", name, err)) || (rc = put(j, "text", data ? data : "", err))) {
+        json_decref(j);
+        return rc;
+    }
+    return send(c, instance, DURO_MSG_EVENT, j, err);
+}
+
+int duro_client_cancel(duro_client *c, const char *instance, const char *reason, duro_error *err)
+{
+    json_t *j;
+    int rc;
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
+    if ((rc = duro__check_id(instance, "instance id", err)) ||
+        (rc = duro__check_payload(reason, "reason", err)))
+        return rc;
+    j = duro__rec_new();
+    if (!j)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    if ((rc = put(j, "text", reason ? reason : "", err))) {
+        json_decref(j);
+        return rc;
+    }
+    return send(c, instance, DURO_MSG_CANCEL, j, err);
+}
+
+/* A failed execution stores {"category":N,"text":"message"} as its output. */
+static int split_failure(const char *output, duro_status *st)
+{
+    duro__rec r;
+    if (output && duro__rec_decode(output, 0, 0, &r, NULL) == 0) {
+        st->error = duro__strdup(r.text ? r.text : "");
+        st->error_category = r.category;
+        duro__rec_clear(&r);
+    } else {
+        st->error = duro__strdup(output ? output : "");
+        st->error_category = DURO_CAT_NONE;
+    }
+    return st->error ? 0 : DURO_ENOMEM;
+}
+
+int duro_client_status(duro_client *c, const char *instance, duro_status *out, duro_error *err)
+{
+    duro_instance_info info;
+    int rc;
+    if (!out)
+        return duro_error_set(err, DURO_EINVAL, 0, "status output is NULL");
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
+    if ((rc = duro__check_id(instance, "instance id", err)))
+        return rc;
+    memset(&info, 0, sizeof info);
+    rc = c->p->ops->instance_info(c->p, instance, &info, err);
+    if (rc == DURO_ENOTFOUND) {
+        out->state = DURO_STATE_NOT_FOUND;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    out->state = info.state;
+    out->execution_id = info.execution_id;
+    out->orch_name = info.orch_name;
+    out->orch_version = info.orch_version;
+    out->custom_status = info.custom_status;
+    out->custom_status_version = info.custom_status_version;
+    info.orch_name = info.orch_version = info.custom_status = NULL;
+    if (info.state == DURO_STATE_FAILED)
+        rc = split_failure(info.output, out);
+    else {
+        out->output = info.output;
+        info.output = NULL;
+    }
+    duro_instance_info_clear(&info);
+    if (rc) {
+        duro_status_clear(out);
+        return duro_error_set(err, rc, 0, "out of memory");
+    }
+    return 0;
+}
+
+int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, duro_status *out,
+                     duro_error *err)
+{
+    int64_t deadline = duro__monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t backoff = 1;
+    int notify = c && (c->p->caps & DURO_CAP_NOTIFY) && c->p->ops->commit_seq &&
+                 c->p->ops->wait_commit;
+    for (;;) {
+        uint64_t seq = notify ? c->p->ops->commit_seq(c->p) : 0;
+        int64_t left;
+        int rc = duro_client_status(c, instance, out, err);
+        if (rc)
+            return rc;
+        if (out->state == DURO_STATE_COMPLETED || out->state == DURO_STATE_FAILED)
+            return 0;
+        left = deadline - duro__monotonic_ms();
+        if (left <= 0)
+            return duro_error_set(err, DURO_ETIMEDOUT, 1,
+                                  "instance %s still %s after %lld ms", instance,
+                                  duro_state_name(out->state), (long long)timeout_ms);
+        duro_status_clear(out);
+        if (notify)
+            c->p->ops->wait_commit(c->p, seq, left < 100 ? left : 100);
+        else {
+            struct timespec ts;
+            int64_t d = backoff < left ? backoff : left;
+            ts.tv_sec = d / 1000;
+            ts.tv_nsec = (d % 1000) * 1000000;
+            nanosleep(&ts, NULL);
+            if (backoff < 50)
+                backoff *= 2;
+        }
+    }
+}
+
+int duro_client_history(duro_client *c, const char *instance, uint64_t execution_id,
+                        duro_event **events, size_t *n, duro_error *err)
+{
+    int rc;
+    if (!c || !events || !n)
+        return duro_error_set(err, DURO_EINVAL, 0, "NULL argument");
+    *events = NULL;
+    *n = 0;
+    if ((rc = duro__check_id(instance, "instance id", err)))
+        return rc;
+    return c->p->ops->read_history(c->p, instance, execution_id, events, n, err);
+}

@@ -1,0 +1,122 @@
+/*
+ * codec.h — how libduro encodes history events, queue messages and work items (private).
+ *
+ * Every record is one compact JSON object (jansson). The provider stores the text opaquely
+ * next to the indexed fields (kind, ids); `kind` is stored in the provider's own column and
+ * is NOT repeated in the JSON. Keys used (each kind uses a subset):
+ *
+ *   name, version, input, text (output / result / data / message / reason / value),
+ *   category (duro_error_category), src (the event this one refers to), attempt,
+ *   at (milliseconds: fire time or recorded time), instance (child / target instance),
+ *   parent, pexec, pid (parent instance, execution, scheduling event id),
+ *   carried ([[name, data], ...] events carried over by continue-as-new),
+ *   retry ({max, backoff, base, cap, timeout}), what ("now" | "guid" | "random").
+ *
+ * History event kinds and their fields (src always points at an earlier event id):
+ *   STARTED        name version input [parent pexec pid] [carried]      always event 1
+ *   COMPLETED      text=output                                          terminal
+ *   FAILED         category text=message                                terminal
+ *   CONTINUED      text=next input                                      terminal
+ *   CANCEL_REQ     text=reason
+ *   ACT_SCHEDULED  name input [retry]        decision; dispatches attempt 1 (activity id =
+ *                                            this event's id)
+ *   ACT_RETRY      src=task attempt at       backoff before attempt `attempt`
+ *   ACT_DISPATCHED src=task attempt          attempt >= 2 (activity id = this event's id)
+ *   ACT_COMPLETED  src=dispatch text=result
+ *   ACT_FAILED     src=dispatch category text=message
+ *   ACT_TIMEOUT    src=dispatch              the attempt exceeded the policy timeout
+ *   ACT_CANCELLED  src=task text=reason      breadcrumb: cancellation sent once
+ *   TIMER_CREATED  at=fire time              decision
+ *   TIMER_FIRED    src=timer
+ *   EVENT_WAIT     name                      decision
+ *   EVENT_RAISED   name text=data            buffered FIFO per name
+ *   SUB_SCHEDULED  name instance input       decision
+ *   SUB_COMPLETED  src=sub text=result
+ *   SUB_FAILED     src=sub category text=message
+ *   SUB_CANCELLED  src=sub text=reason       breadcrumb
+ *   DETACHED       name instance input       decision
+ *   VALUE          what text=value           decision (now / guid / random)
+ *
+ * Message kinds are duro_msg_kind (duro-provider.h):
+ *   START          name [version] input [parent pexec pid]
+ *   CONTINUE_AS_NEW name version input [carried]
+ *   ACTIVITY_DONE  src=dispatch (ok: text=result | category text=message), execution in the
+ *                  indexed field
+ *   TIMER_FIRED    src what ("timer" | "retry" | "timeout")
+ *   EVENT          name text=data
+ *   CHILD_DONE     src=sub (ok: text=result | category text=message)
+ *   CANCEL         text=reason
+ * Work item payload: name input attempt.
+ */
+#ifndef DURO_CODEC_H
+#define DURO_CODEC_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "duro.h"
+
+enum duro__ev_kind {
+    DURO_EV_STARTED = 1,
+    DURO_EV_COMPLETED,
+    DURO_EV_FAILED,
+    DURO_EV_CONTINUED,
+    DURO_EV_CANCEL_REQ,
+    DURO_EV_ACT_SCHEDULED,
+    DURO_EV_ACT_RETRY,
+    DURO_EV_ACT_DISPATCHED,
+    DURO_EV_ACT_COMPLETED,
+    DURO_EV_ACT_FAILED,
+    DURO_EV_ACT_TIMEOUT,
+    DURO_EV_ACT_CANCELLED,
+    DURO_EV_TIMER_CREATED,
+    DURO_EV_TIMER_FIRED,
+    DURO_EV_EVENT_WAIT,
+    DURO_EV_EVENT_RAISED,
+    DURO_EV_SUB_SCHEDULED,
+    DURO_EV_SUB_COMPLETED,
+    DURO_EV_SUB_FAILED,
+    DURO_EV_SUB_CANCELLED,
+    DURO_EV_DETACHED,
+    DURO_EV_VALUE,
+    DURO_EV_KIND_MAX = DURO_EV_VALUE
+};
+
+/* A decoded record (event, message or work item). String fields point into `json`, which
+ * the record owns; absent fields are NULL / 0. */
+typedef struct duro__rec {
+    uint64_t id;         /* event id, or provider queue id of a message */
+    int kind;
+    uint64_t execution;  /* messages: execution the message belongs to (0 = current) */
+    json_t *json;
+    const char *name, *version, *input, *text, *instance, *parent, *what;
+    uint64_t src, pexec, pid;
+    uint32_t attempt;
+    int64_t at;
+    int category;
+    int ok;              /* ACTIVITY_DONE / CHILD_DONE: 1 success, 0 failure */
+    int has_retry;
+    duro_retry_policy retry;
+    json_t *carried;     /* borrowed array of [name, data] pairs, or NULL */
+} duro__rec;
+
+/* Start building a record of `kind`: returns a new JSON object, NULL when out of memory. */
+json_t *duro__rec_new(void);
+/* Add a string field; a NULL value adds nothing. Returns 0, DURO_ENOMEM, or DURO_EINVAL
+ * when the value is not valid UTF-8. */
+int duro__rec_str(json_t *o, const char *key, const char *value);
+int duro__rec_int(json_t *o, const char *key, int64_t value);
+int duro__rec_retry(json_t *o, const duro_retry_policy *p);
+/* Take ownership of `json` and fill `r` from it. Returns 0 or DURO_ECORRUPT (wrong shape);
+ * on failure `json` is released. */
+int duro__rec_from_json(json_t *json, int kind, uint64_t id, duro__rec *r);
+/* Parse stored text. Returns 0 or DURO_ECORRUPT with a message in err. */
+int duro__rec_decode(const char *text, int kind, uint64_t id, duro__rec *r, duro_error *err);
+/* Compact JSON text of a record (malloc), NULL when out of memory. */
+char *duro__rec_encode(const duro__rec *r);
+void duro__rec_clear(duro__rec *r);
+
+/* Name of an event kind, "Unknown" otherwise. */
+const char *duro__ev_kind_name(int kind);
+
+#endif /* DURO_CODEC_H */

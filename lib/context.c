@@ -1,0 +1,687 @@
+/*
+ * context.c — the orchestration-side API (duro_call_activity, duro_timer, DURO_AWAIT, ...).
+ *
+ * Each durable call is matched, in call order, to the next decision recorded in history; a
+ * call beyond the recorded decisions appends a new decision event and its side effect (work
+ * item, timer message, child start). The run enforces the one rule of DESIGN.md §3: after
+ * observing a pending task, only terminal calls are allowed.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+
+/* ---- decisions ------------------------------------------------------------------------------ */
+
+/* Gate every durable call: returns 0 when the call may proceed. */
+static int may_call(duro_orch *o, const char *what)
+{
+    if (!o->in_run || o->err_code)
+        return -1;
+    if (o->terminal) {
+        duro__fail_turn(o, DURO_ESTATE, DURO_CAT_CONFIGURATION,
+                        "%s called after the orchestration already finished in this run", what);
+        return -1;
+    }
+    if (o->observed_pending) {
+        duro__fail_turn(o, DURO_ESTATE, DURO_CAT_CONFIGURATION,
+                        "%s called after the orchestration observed a pending task in this run "
+                        "(rule: once a task is seen incomplete, only complete, fail or "
+                        "continue-as-new may follow; await tasks in the order they are needed)",
+                        what);
+        return -1;
+    }
+    return 0;
+}
+
+static int same(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static const char *describe(const duro__rec *r, char *buf, size_t n)
+{
+    switch (r->kind) {
+    case DURO_EV_ACT_SCHEDULED: snprintf(buf, n, "activity \"%s\"", r->name ? r->name : ""); break;
+    case DURO_EV_TIMER_CREATED: snprintf(buf, n, "timer"); break;
+    case DURO_EV_EVENT_WAIT: snprintf(buf, n, "wait for event \"%s\"", r->name ? r->name : ""); break;
+    case DURO_EV_SUB_SCHEDULED:
+        snprintf(buf, n, "sub-orchestration \"%s\"", r->name ? r->name : "");
+        break;
+    case DURO_EV_DETACHED:
+        snprintf(buf, n, "detached start of \"%s\" as %s", r->name ? r->name : "",
+                 r->instance ? r->instance : "");
+        break;
+    case DURO_EV_VALUE: snprintf(buf, n, "deterministic %s", r->what ? r->what : "value"); break;
+    default: snprintf(buf, n, "%s", duro__ev_kind_name(r->kind)); break;
+    }
+    return buf;
+}
+
+/* Match the next recorded decision against `want` (kind and fields) or record it. Returns
+ * the decision's event id and sets *fresh when it was appended now; 0 after an error. */
+static uint64_t decide(duro_orch *o, json_t *want, int kind, int check_instance, int *fresh)
+{
+    duro__rec w;
+    uint64_t id;
+    *fresh = 0;
+    if (!want) {
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        return 0;
+    }
+    if (o->next_decision < o->decisions.len) {
+        const duro__rec *h;
+        int ok;
+        char a[160], b[160];
+        id = ((uint64_t *)o->decisions.data)[o->next_decision++];
+        h = &duro__slot_at(o, id)->rec;
+        if (duro__rec_from_json(want, kind, 0, &w) != 0) {
+            duro__fail_turn(o, DURO_EINTERNAL, DURO_CAT_INFRASTRUCTURE, "malformed decision");
+            return 0;
+        }
+        ok = h->kind == kind;
+        if (ok && (kind == DURO_EV_ACT_SCHEDULED || kind == DURO_EV_SUB_SCHEDULED ||
+                   kind == DURO_EV_DETACHED))
+            ok = same(h->name, w.name) && same(h->input, w.input);
+        if (ok && kind == DURO_EV_EVENT_WAIT)
+            ok = same(h->name, w.name);
+        if (ok && kind == DURO_EV_VALUE)
+            ok = same(h->what, w.what);
+        if (ok && check_instance)
+            ok = same(h->instance, w.instance);
+        if (!ok)
+            duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                            "nondeterministic: decision %zu of %s: the code now makes %s but "
+                            "history recorded %s (event %" PRIu64 "); a code change broke "
+                            "replay",
+                            o->next_decision, o->name, describe(&w, a, sizeof a),
+                            describe(h, b, sizeof b), id);
+        duro__rec_clear(&w);
+        return ok ? id : 0;
+    }
+    id = duro__append(o, kind, want);
+    if (id) {
+        /* duro__append registered the decision; matching continues after it */
+        o->next_decision = o->decisions.len;
+        *fresh = 1;
+    }
+    return id;
+}
+
+static duro_task *new_task(duro_orch *o, int type, uint64_t id, const char *name)
+{
+    duro_task *t, **slot;
+    if (!id)
+        return &o->dead;
+    t = calloc(1, sizeof *t);
+    slot = t ? duro__vec_push(&o->tasks) : NULL;
+    if (!slot) {
+        free(t);
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        return &o->dead;
+    }
+    *slot = t;
+    t->o = o;
+    t->type = type;
+    t->id = id;
+    t->name = name;
+    t->seq = o->tasks.len;
+    return t;
+}
+
+static int invalid(duro_orch *o, int rc, const char *what, const duro_error *err)
+{
+    return duro__fail_turn(o, rc, DURO_CAT_CONFIGURATION, "invalid %s: %s", what,
+                           err->message);
+}
+
+duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
+                                    const duro_retry_policy *policy)
+{
+    duro_error err;
+    json_t *j;
+    uint64_t id;
+    int rc, fresh;
+    if (may_call(o, "duro_call_activity"))
+        return &o->dead;
+    if ((rc = duro__check_id(name, "activity name", &err)) ||
+        (rc = duro__check_payload(input, "activity input", &err))) {
+        invalid(o, rc, "duro_call_activity", &err);
+        return &o->dead;
+    }
+    if (policy && policy->max_attempts < 1) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "invalid retry policy for activity \"%s\": max_attempts must be >= 1",
+                        name);
+        return &o->dead;
+    }
+    j = duro__rec_new();
+    if (j && ((rc = duro__rec_str(j, "name", name)) || (rc = duro__rec_str(j, "input", input ? input : "")) ||
+              (policy && (rc = duro__rec_retry(j, policy))))) {
+        json_decref(j);
+        duro__fail_turn(o, rc, rc == DURO_EINVAL ? DURO_CAT_CONFIGURATION : DURO_CAT_INFRASTRUCTURE,
+                        "activity \"%s\": %s", name,
+                        rc == DURO_EINVAL ? "input is not valid UTF-8" : "out of memory");
+        return &o->dead;
+    }
+    id = decide(o, j, DURO_EV_ACT_SCHEDULED, 0, &fresh);
+    if (id && fresh && duro__dispatch(o, id, id, 1))
+        return &o->dead;
+    return new_task(o, DURO__TASK_ACTIVITY, id, NULL);
+}
+
+duro_task *duro_call_activity(duro_orch *o, const char *name, const char *input)
+{
+    return duro_call_activity_retry(o, name, input, NULL);
+}
+
+duro_task *duro_timer(duro_orch *o, int64_t delay_ms)
+{
+    json_t *j, *m;
+    uint64_t id;
+    int fresh;
+    if (may_call(o, "duro_timer"))
+        return &o->dead;
+    if (delay_ms < 0)
+        delay_ms = 0;
+    j = duro__rec_new();
+    if (j && duro__rec_int(j, "at", o->now_ms + delay_ms)) {
+        json_decref(j);
+        j = NULL;
+    }
+    id = decide(o, j, DURO_EV_TIMER_CREATED, 0, &fresh);
+    if (id && fresh) {
+        m = duro__rec_new();
+        if (!m || duro__rec_int(m, "src", (int64_t)id) || duro__rec_str(m, "what", "timer")) {
+            json_decref(m);
+            duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+            return &o->dead;
+        }
+        if (duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec,
+                          duro__slot_at(o, id)->rec.at, m))
+            return &o->dead;
+    }
+    return new_task(o, DURO__TASK_TIMER, id, NULL);
+}
+
+duro_task *duro_wait_event(duro_orch *o, const char *name)
+{
+    duro_error err;
+    json_t *j;
+    uint64_t id;
+    int rc, fresh;
+    if (may_call(o, "duro_wait_event"))
+        return &o->dead;
+    if ((rc = duro__check_id(name, "event name", &err))) {
+        invalid(o, rc, "duro_wait_event", &err);
+        return &o->dead;
+    }
+    j = duro__rec_new();
+    if (j && duro__rec_str(j, "name", name)) {
+        json_decref(j);
+        j = NULL;
+    }
+    id = decide(o, j, DURO_EV_EVENT_WAIT, 0, &fresh);
+    return new_task(o, DURO__TASK_WAIT, id, id ? duro__slot_at(o, id)->rec.name : NULL);
+}
+
+duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, const char *input)
+{
+    duro_error err;
+    json_t *j, *m;
+    uint64_t id;
+    int rc, fresh;
+    const char *child;
+    if (may_call(o, "duro_call_sub"))
+        return &o->dead;
+    if ((rc = duro__check_id(name, "sub-orchestration name", &err)) ||
+        (child_id && (rc = duro__check_id(child_id, "child instance id", &err))) ||
+        (rc = duro__check_payload(input, "sub-orchestration input", &err))) {
+        invalid(o, rc, "duro_call_sub", &err);
+        return &o->dead;
+    }
+    j = duro__rec_new();
+    if (j && (duro__rec_str(j, "name", name) || duro__rec_str(j, "input", input ? input : "") ||
+              duro__rec_str(j, "instance", child_id))) {
+        json_decref(j);
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "sub-orchestration \"%s\": input is not valid UTF-8", name);
+        return &o->dead;
+    }
+    id = decide(o, j, DURO_EV_SUB_SCHEDULED, child_id != NULL, &fresh);
+    if (!id)
+        return &o->dead;
+    if (fresh) {
+        duro__slot *s = duro__slot_at(o, id);
+        if (!child_id) {
+            char *gen = duro__keep(o, duro__asprintf("%s::%" PRIu64, o->item->instance, id));
+            if (!gen || duro__rec_str(s->rec.json, "instance", gen))
+                return &o->dead;
+            s->rec.instance = json_string_value(json_object_get(s->rec.json, "instance"));
+        }
+        child = s->rec.instance;
+        m = duro__rec_new();
+        if (!m || duro__rec_str(m, "name", name) || duro__rec_str(m, "input", input ? input : "") ||
+            duro__rec_str(m, "parent", o->item->instance) ||
+            duro__rec_int(m, "pexec", (int64_t)o->exec) || duro__rec_int(m, "pid", (int64_t)id)) {
+            json_decref(m);
+            duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+            return &o->dead;
+        }
+        if (duro__out_msg(o, child, DURO_MSG_START, 0, o->now_ms, m))
+            return &o->dead;
+    }
+    return new_task(o, DURO__TASK_SUB, id, NULL);
+}
+
+int duro_start_detached(duro_orch *o, const char *name, const char *instance, const char *input)
+{
+    duro_error err;
+    json_t *j, *m;
+    uint64_t id;
+    int rc, fresh;
+    if (may_call(o, "duro_start_detached"))
+        return DURO_ESTATE;
+    if ((rc = duro__check_id(name, "orchestration name", &err)) ||
+        (rc = duro__check_id(instance, "instance id", &err)) ||
+        (rc = duro__check_payload(input, "input", &err))) {
+        invalid(o, rc, "duro_start_detached", &err);
+        return rc;
+    }
+    j = duro__rec_new();
+    if (j && (duro__rec_str(j, "name", name) || duro__rec_str(j, "instance", instance) ||
+              duro__rec_str(j, "input", input ? input : ""))) {
+        json_decref(j);
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "detached start of \"%s\": input is not valid UTF-8", name);
+        return DURO_EINVAL;
+    }
+    id = decide(o, j, DURO_EV_DETACHED, 1, &fresh);
+    if (!id)
+        return o->err_code ? o->err_code : DURO_EINTERNAL;
+    if (fresh) {
+        m = duro__rec_new();
+        if (!m || duro__rec_str(m, "name", name) || duro__rec_str(m, "input", input ? input : "")) {
+            json_decref(m);
+            duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+            return DURO_ENOMEM;
+        }
+        if (duro__out_msg(o, instance, DURO_MSG_START, 0, o->now_ms, m))
+            return DURO_ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- tasks ---------------------------------------------------------------------------------- */
+
+/* Position of the ordinal-th arrival of `name`, or NULL. */
+static const duro__arrival *arrival(duro_orch *o, const char *name, size_t ordinal)
+{
+    size_t i;
+    for (i = 0; i < o->arrivals.len; i++) {
+        const duro__arrival *a = (const duro__arrival *)o->arrivals.data + i;
+        if (strcmp(a->name, name) == 0 && ordinal-- == 0)
+            return a;
+    }
+    return NULL;
+}
+
+int duro__task_result(duro_task *t, uint64_t *pos, uint32_t *sub, int *ok, const char **value,
+                      const char **error)
+{
+    duro_orch *o = t->o;
+    duro__slot *s;
+    const duro__rec *r;
+    *sub = 0;
+    *value = *error = NULL;
+    if (t->type == DURO__TASK_DEAD)
+        return 0;
+    if (t->cancelled) {
+        *pos = UINT64_MAX;
+        *ok = 0;
+        *error = "canceled";
+        return 1;
+    }
+    if (t->type == DURO__TASK_WAIT) {
+        size_t i, ordinal = 0;
+        const duro__arrival *a;
+        for (i = 0; i < o->tasks.len; i++) {
+            duro_task *w = ((duro_task **)o->tasks.data)[i];
+            if (w == t)
+                break;
+            if (w->type == DURO__TASK_WAIT && !w->cancelled && strcmp(w->name, t->name) == 0)
+                ordinal++;
+        }
+        a = arrival(o, t->name, ordinal);
+        if (!a)
+            return 0;
+        *pos = a->pos;
+        *sub = a->sub;
+        *ok = 1;
+        *value = a->data;
+        return 1;
+    }
+    s = duro__slot_at(o, t->id);
+    if (!s->final)
+        return 0;
+    r = &duro__slot_at(o, s->final)->rec;
+    *pos = s->final;
+    switch (r->kind) {
+    case DURO_EV_ACT_COMPLETED:
+    case DURO_EV_SUB_COMPLETED:
+        *ok = 1;
+        *value = r->text ? r->text : "";
+        return 1;
+    case DURO_EV_TIMER_FIRED:
+        *ok = 1;
+        *value = "";
+        return 1;
+    case DURO_EV_ACT_TIMEOUT: {
+        duro__slot *d = duro__slot_at(o, r->src);
+        char *msg = duro__keep(o, duro__asprintf("timeout: attempt %u exceeded %lld ms",
+                                                 d->dattempt, (long long)s->rec.retry.timeout_ms));
+        *ok = 0;
+        *error = msg ? msg : "timeout";
+        return 1;
+    }
+    default:
+        *ok = 0;
+        *error = r->text ? r->text : "";
+        return 1;
+    }
+}
+
+/* Observe `t`: returns 1 when done (and marks it observed), else records a pending observation. */
+static int observe(duro_task *t)
+{
+    uint64_t pos;
+    uint32_t sub;
+    int ok;
+    const char *v, *e;
+    duro_orch *o = t->o;
+    if (duro__task_result(t, &pos, &sub, &ok, &v, &e)) {
+        t->observed_done = 1;
+        if (pos != UINT64_MAX && pos > o->n_persisted)
+            o->replaying = 0;
+        return 1;
+    }
+    o->observed_pending = 1;
+    o->replaying = 0;
+    return 0;
+}
+
+int duro_task_done(duro_task *t)
+{
+    return t ? observe(t) : 0;
+}
+
+int duro_task_ok(const duro_task *t)
+{
+    uint64_t pos;
+    uint32_t sub;
+    int ok = 0;
+    const char *v, *e;
+    if (!t || !duro__task_result((duro_task *)t, &pos, &sub, &ok, &v, &e))
+        return 0;
+    return ok;
+}
+
+const char *duro_task_value(const duro_task *t)
+{
+    uint64_t pos;
+    uint32_t sub;
+    int ok = 0;
+    const char *v = NULL, *e;
+    if (!t || !duro__task_result((duro_task *)t, &pos, &sub, &ok, &v, &e))
+        return NULL;
+    return ok ? v : NULL;
+}
+
+const char *duro_task_error(const duro_task *t)
+{
+    uint64_t pos;
+    uint32_t sub;
+    int ok = 0;
+    const char *v, *e = NULL;
+    if (!t || !duro__task_result((duro_task *)t, &pos, &sub, &ok, &v, &e))
+        return NULL;
+    return ok ? NULL : e;
+}
+
+int duro_await_one(duro_orch *o, duro_task *t)
+{
+    (void)o;
+    return t ? observe(t) : 0;
+}
+
+int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n)
+{
+    size_t i;
+    int all = 1;
+    for (i = 0; i < n; i++)
+        if (!tasks[i] || !observe(tasks[i]))
+            all = 0;
+    if (!all)
+        o->observed_pending = 1;
+    return all;
+}
+
+duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size_t n)
+{
+    size_t i;
+    duro_task *best = NULL;
+    uint64_t best_pos = 0;
+    uint32_t best_sub = 0;
+    for (i = 0; i < n; i++) {
+        uint64_t pos;
+        uint32_t sub;
+        int ok;
+        const char *v, *e;
+        if (!tasks[i] || !duro__task_result(tasks[i], &pos, &sub, &ok, &v, &e))
+            continue;
+        if (!best || pos < best_pos || (pos == best_pos && sub < best_sub)) {
+            best = tasks[i];
+            best_pos = pos;
+            best_sub = sub;
+        }
+    }
+    if (!best) {
+        o->observed_pending = 1;
+        o->replaying = 0;
+        return NULL;
+    }
+    observe(best);
+    return best;
+}
+
+void duro_task_cancel(duro_task *t)
+{
+    uint64_t pos;
+    uint32_t sub;
+    int ok;
+    const char *v, *e;
+    if (!t || t->type == DURO__TASK_DEAD || t->cancelled)
+        return;
+    if (t->observed_done)
+        return;
+    if (t->type != DURO__TASK_WAIT && duro__task_result(t, &pos, &sub, &ok, &v, &e))
+        return;
+    t->cancelled = 1;
+}
+
+/* ---- terminal calls ------------------------------------------------------------------------- */
+
+static int terminal(duro_orch *o, int kind, char *text)
+{
+    if (!o->in_run || o->terminal || o->err_code) {
+        free(text);
+        if (o->in_run && o->terminal && !o->err_code)
+            duro__fail_turn(o, DURO_ESTATE, DURO_CAT_CONFIGURATION,
+                            "a second terminal call in one run of %s", o->name);
+        return DURO_DONE;
+    }
+    if (!text) {
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        return DURO_DONE;
+    }
+    if (duro__check_payload(text, "orchestration output", NULL) || !duro__utf8_valid(text)) {
+        free(text);
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "orchestration output is too big or not valid UTF-8");
+        return DURO_DONE;
+    }
+    o->terminal = kind;
+    o->term_text = text;
+    return DURO_DONE;
+}
+
+int duro_complete(duro_orch *o, const char *output)
+{
+    return terminal(o, DURO__TERM_COMPLETE, duro__strdup(output));
+}
+
+int duro_completef(duro_orch *o, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    s = duro__vasprintf(fmt, ap);
+    va_end(ap);
+    return terminal(o, DURO__TERM_COMPLETE, s);
+}
+
+int duro_fail(duro_orch *o, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    s = duro__vasprintf(fmt, ap);
+    va_end(ap);
+    return terminal(o, DURO__TERM_FAIL, s);
+}
+
+int duro_continue_as_new(duro_orch *o, const char *input)
+{
+    return terminal(o, DURO__TERM_CAN, duro__strdup(input));
+}
+
+/* ---- deterministic values, status, logging -------------------------------------------------- */
+
+/* Record or replay a VALUE decision; returns the recorded text or NULL. */
+static const char *value(duro_orch *o, const char *what, const char *fresh_value)
+{
+    json_t *j;
+    uint64_t id;
+    int fresh;
+    if (may_call(o, what))
+        return NULL;
+    j = duro__rec_new();
+    if (j && (duro__rec_str(j, "what", what) || duro__rec_str(j, "text", fresh_value))) {
+        json_decref(j);
+        j = NULL;
+    }
+    id = decide(o, j, DURO_EV_VALUE, 0, &fresh);
+    return id ? duro__slot_at(o, id)->rec.text : NULL;
+}
+
+int64_t duro_now_ms(duro_orch *o)
+{
+    char buf[32];
+    const char *v;
+    snprintf(buf, sizeof buf, "%lld", (long long)o->now_ms);
+    v = value(o, "now", buf);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+const char *duro_new_guid(duro_orch *o)
+{
+    char buf[40];
+    uint64_t a = 0, b = 0;
+    const char *v;
+    duro__random_u64(&a);
+    duro__random_u64(&b);
+    snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0x0fff,
+             (unsigned)((b >> 48) & 0x3fff) | 0x8000, (unsigned long long)(b & 0xffffffffffffULL));
+    v = value(o, "guid", buf);
+    return v ? v : "";
+}
+
+uint64_t duro_random(duro_orch *o)
+{
+    char buf[32];
+    uint64_t r = 0;
+    const char *v;
+    duro__random_u64(&r);
+    snprintf(buf, sizeof buf, "%" PRIu64, r);
+    v = value(o, "random", buf);
+    return v ? strtoull(v, NULL, 10) : 0;
+}
+
+void duro_set_custom_status(duro_orch *o, const char *status)
+{
+    char *copy = NULL;
+    if (!o->in_run)
+        return;
+    if (status) {
+        if (duro__check_payload(status, "custom status", NULL) || !duro__utf8_valid(status)) {
+            duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                            "custom status is too big or not valid UTF-8");
+            return;
+        }
+        copy = duro__strdup(status);
+        if (!copy) {
+            duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+            return;
+        }
+    }
+    free(o->custom_status);
+    o->custom_status = copy;
+    o->custom_status_set = 1;
+}
+
+void duro_log(duro_orch *o, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+    if (o->replaying)
+        return;
+    va_start(ap, fmt);
+    msg = duro__vasprintf(fmt, ap);
+    va_end(ap);
+    if (!msg)
+        return;
+    if (o->log)
+        o->log(0, o->item->instance, msg, o->log_ud);
+    else
+        fprintf(stderr, "duro [%s] %s\n", o->item->instance, msg);
+    free(msg);
+}
+
+int duro_is_replaying(const duro_orch *o)
+{
+    return o->replaying;
+}
+
+const char *duro_orch_instance(const duro_orch *o)
+{
+    return o->item->instance;
+}
+
+uint64_t duro_orch_execution(const duro_orch *o)
+{
+    return o->exec;
+}
+
+const char *duro_orch_name(const duro_orch *o)
+{
+    return o->name;
+}
+
+const char *duro_orch_version(const duro_orch *o)
+{
+    return o->version;
+}

@@ -1,0 +1,302 @@
+/*
+ * duro.h — durable code execution for C.
+ *
+ * An orchestration is a deterministic C function that the runtime re-runs from the top on
+ * every turn against the recorded history. Each durable call (activity, timer, external
+ * event, sub-orchestration) either finds its result in history or records a new decision;
+ * DURO_AWAIT returns DURO_SUSPEND from the function while the result is not there yet.
+ * Activities do the real work and run at least once. Everything is stored by a provider
+ * (duro-provider.h); libduro-sqlite is the embedded default.
+ *
+ * The one rule (enforced): once a run has observed a task that is not complete (an AWAIT
+ * that suspends, a duro_when_any that returns NULL, duro_task_done() returning 0) it may make
+ * no further durable call except a terminal one (complete, fail, continue-as-new). A
+ * violation fails the instance with a clear configuration error instead of corrupting
+ * history.
+ *
+ * Memory: every string handed to orchestration code (inputs, task values and errors, guids)
+ * is owned by the turn and stays valid until the orchestration function returns. Tasks are
+ * owned by the turn too. Strings passed to duro are copied.
+ */
+#ifndef DURO_H
+#define DURO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duro-provider.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DURO_VERSION_STRING "0.1.0"
+
+/* Limits on what duro accepts; larger input is rejected with DURO_ETOOBIG. */
+#define DURO_MAX_ID_BYTES 256          /* instance ids, names, versions, event names */
+#define DURO_MAX_PAYLOAD_BYTES (16u << 20) /* inputs, outputs, event data, statuses */
+
+/* Return values of an orchestration function. */
+#define DURO_SUSPEND 1 /* waiting for a result that is not in history yet */
+#define DURO_DONE 2    /* a terminal call was made (complete, fail, continue-as-new) */
+
+typedef struct duro_registry duro_registry;
+typedef struct duro_runtime duro_runtime;
+typedef struct duro_client duro_client;
+typedef struct duro_orch duro_orch;
+typedef struct duro_task duro_task;
+typedef struct duro_activity duro_activity;
+
+/* An orchestration: deterministic, replayed. Returns DURO_SUSPEND (via DURO_AWAIT) or the
+ * value of duro_complete / duro_fail / duro_continue_as_new. */
+typedef int (*duro_orch_fn)(duro_orch *o, const char *input, void *ud);
+/* An activity: real work, at least once. Returns duro_activity_ok / duro_activity_fail. */
+typedef int (*duro_activity_fn)(duro_activity *a, const char *input, void *ud);
+
+/* ---- Registry ---------------------------------------------------------------------------- */
+
+/* A new, empty registry, or NULL when out of memory. */
+duro_registry *duro_registry_new(void);
+void duro_registry_free(duro_registry *r);
+
+/* Register orchestration `name` at `version` ("MAJOR.MINOR.PATCH"; NULL means "1.0.0").
+ * New instances start on the highest registered version; replay uses the exact version
+ * recorded in history. Errors: DURO_EINVAL (bad name or version), DURO_EEXIST (same name
+ * and version twice), DURO_ETOOBIG, DURO_ENOMEM. Names starting with "duro:" are reserved. */
+int duro_register_orchestration(duro_registry *r, const char *name, const char *version,
+                                duro_orch_fn fn, void *ud);
+/* Register activity `name`. Same errors as above. */
+int duro_register_activity(duro_registry *r, const char *name, duro_activity_fn fn, void *ud);
+
+/* ---- Orchestration side: durable calls --------------------------------------------------- */
+
+typedef enum duro_backoff {
+    DURO_BACKOFF_NONE = 0,   /* retry at once */
+    DURO_BACKOFF_FIXED,      /* delay = base */
+    DURO_BACKOFF_LINEAR,     /* delay = min(base * attempt, max) */
+    DURO_BACKOFF_EXPONENTIAL /* delay = min(base * 2^(attempt-1), max) */
+} duro_backoff;
+
+/* Retry policy of one activity call. The engine runs every attempt and every backoff (on
+ * durable timers) under the one task: the orchestration sees a single task that completes
+ * when an attempt succeeds or the last attempt fails. A per-attempt timeout counts as a
+ * failed attempt ("timeout: attempt N exceeded T ms") and the timed-out attempt is cancelled. */
+typedef struct duro_retry_policy {
+    uint32_t max_attempts;   /* >= 1 */
+    duro_backoff backoff;
+    int64_t base_ms;
+    int64_t max_ms;          /* 0 = no cap */
+    int64_t timeout_ms;      /* per attempt; 0 = none */
+} duro_retry_policy;
+
+/* Schedule activity `name` with `input`. Never returns NULL: an invalid call returns a task
+ * that never completes and fails the instance with a configuration error. */
+duro_task *duro_call_activity(duro_orch *o, const char *name, const char *input);
+duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
+                                    const duro_retry_policy *policy);
+/* A durable timer that fires `delay_ms` after the turn that first created it. */
+duro_task *duro_timer(duro_orch *o, int64_t delay_ms);
+/* Wait for the next external event called `name`. Events are buffered FIFO per name: one
+ * raised before the wait is kept and delivered to it. The task value is the event data. */
+duro_task *duro_wait_event(duro_orch *o, const char *name);
+/* Start a sub-orchestration and wait for its result. `child_id` NULL generates
+ * "<parent>::<event id>". The child knows its parent instance and execution. */
+duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id,
+                         const char *input);
+/* Start an independent orchestration (no parent link). Returns 0 or a DURO_E* code. */
+int duro_start_detached(duro_orch *o, const char *name, const char *instance,
+                        const char *input);
+
+/* ---- Orchestration side: tasks and combinators ------------------------------------------ */
+
+/* 1 if the task has a result in history. Observing 0 counts as observing a pending task. */
+int duro_task_done(duro_task *t);
+/* 1 if the task completed successfully (only meaningful when done). */
+int duro_task_ok(const duro_task *t);
+/* The success value, or NULL. Owned by the turn. */
+const char *duro_task_value(const duro_task *t);
+/* The failure message, or NULL. Owned by the turn. */
+const char *duro_task_error(const duro_task *t);
+/* The first of `tasks` to complete, by position of its completion in history (ties go to
+ * the earlier argument), or NULL if none has completed (a pending observation). */
+duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size_t n);
+/* Cancel a task that is not done: a queued activity is deleted and a running one sees its
+ * cancellation flag; a sub-orchestration is cancelled; an event wait gives up its place in
+ * the FIFO. The task then counts as done and failed with "canceled". No-op on done tasks. */
+void duro_task_cancel(duro_task *t);
+
+/* Used by the AWAIT macros: 1 when the task (every task) is done, else 0 after recording a
+ * pending observation. */
+int duro_await_one(duro_orch *o, duro_task *t);
+int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n);
+
+/* Suspend the orchestration until `t` is done. */
+#define DURO_AWAIT(o, t)                                                                      \
+    do {                                                                                      \
+        if (!duro_await_one((o), (t)))                                                           \
+            return DURO_SUSPEND;                                                              \
+    } while (0)
+/* Suspend until every one of the `n` tasks in array `ts` is done. */
+#define DURO_AWAIT_ALL(o, ts, n)                                                              \
+    do {                                                                                      \
+        if (!duro_await_all((o), (ts), (n)))                                                 \
+            return DURO_SUSPEND;                                                              \
+    } while (0)
+
+/* ---- Orchestration side: terminal calls and the rest ------------------------------------ */
+
+/* Complete with `output` (NULL means ""). Returns DURO_DONE. */
+int duro_complete(duro_orch *o, const char *output);
+/* Complete with printf-style output. Returns DURO_DONE. */
+int duro_completef(duro_orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fail with an application error. Returns DURO_DONE. */
+int duro_fail(duro_orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* End this execution and start the next one with `input`, on the latest registered
+ * version. Unconsumed external events are carried forward. Returns DURO_DONE. */
+int duro_continue_as_new(duro_orch *o, const char *input);
+
+/* Set (NULL clears) the custom status visible to clients. */
+void duro_set_custom_status(duro_orch *o, const char *status);
+/* Deterministic values, recorded in history on first execution and replayed after. */
+int64_t duro_now_ms(duro_orch *o);
+const char *duro_new_guid(duro_orch *o);
+uint64_t duro_random(duro_orch *o);
+/* Log a line through the runtime's log sink, only when not replaying. */
+void duro_log(duro_orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 while the run is re-executing decisions already in stored history. */
+int duro_is_replaying(const duro_orch *o);
+const char *duro_orch_instance(const duro_orch *o);
+uint64_t duro_orch_execution(const duro_orch *o);
+const char *duro_orch_name(const duro_orch *o);
+const char *duro_orch_version(const duro_orch *o);
+
+/* ---- Activity side ----------------------------------------------------------------------- */
+
+/* Succeed with printf-style output. Returns 0. */
+int duro_activity_ok(duro_activity *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Succeed with `output` copied verbatim (for large or binary-safe text). Returns 0. */
+int duro_activity_ok_str(duro_activity *a, const char *output);
+/* Fail with a printf-style message (an application error the orchestration sees). */
+int duro_activity_fail(duro_activity *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *duro_activity_instance(const duro_activity *a);
+const char *duro_activity_name(const duro_activity *a);
+/* Attempt number under the task's retry policy, from 1. */
+uint32_t duro_activity_attempt(const duro_activity *a);
+/* 1 once the activity has been cancelled (its work item was deleted or its lock lost):
+ * long activities should check it and return early; their result is discarded. */
+int duro_activity_cancelled(const duro_activity *a);
+
+/* ---- Runtime ------------------------------------------------------------------------------ */
+
+typedef enum duro_error_category {
+    DURO_CAT_NONE = 0,
+    DURO_CAT_INFRASTRUCTURE, /* provider or runtime failure */
+    DURO_CAT_CONFIGURATION,  /* nondeterminism, rule violation, unregistered */
+    DURO_CAT_APPLICATION,    /* the orchestration or an activity failed */
+    DURO_CAT_POISON          /* a message exceeded max_attempts */
+} duro_error_category;
+
+/* Passed to the observer when an instance's execution reaches a terminal state. */
+typedef struct duro_terminal_event {
+    const char *instance;
+    uint64_t execution_id;
+    int state;                 /* DURO_STATE_COMPLETED, _FAILED or _CONTINUED_AS_NEW */
+    const char *output;        /* output, error message, or next input */
+    int category;              /* duro_error_category when failed */
+} duro_terminal_event;
+
+typedef struct duro_runtime_options {
+    int orch_concurrency;          /* orchestration turn threads (default 2) */
+    int worker_concurrency;        /* activity threads (default 2) */
+    int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
+    int64_t worker_lock_ms;        /* activity lock, renewed while it runs (default 30000) */
+    int64_t renew_interval_ms;     /* lock renewal period (default: min lock / 2) */
+    uint32_t max_attempts;         /* fetches before a message is poison (default 10) */
+    int64_t unregistered_backoff_ms;     /* first backoff for unknown names (default 1000) */
+    int64_t unregistered_backoff_max_ms; /* cap (default 60000) */
+    int64_t poll_ms;               /* long-poll timeout of idle dispatchers (default 1000) */
+    /* Called on a runtime thread after a terminal state is committed. Must not block. */
+    void (*on_terminal)(const duro_terminal_event *ev, void *ud);
+    void *on_terminal_ud;
+    /* Log sink for duro_log and runtime warnings; NULL writes to stderr. level: 0 info,
+     * 1 warning, 2 error. */
+    void (*log)(int level, const char *instance, const char *message, void *ud);
+    void *log_ud;
+} duro_runtime_options;
+
+/* Fill `opt` with the defaults documented above. */
+void duro_runtime_options_init(duro_runtime_options *opt);
+
+/* Start dispatcher threads on `provider` with the handlers of `registry`. The registry and
+ * provider must outlive the runtime; `opt` may be NULL for defaults. Errors: DURO_EINVAL,
+ * DURO_ENOMEM, DURO_EIO (thread creation). */
+int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
+                       const duro_runtime_options *opt, duro_runtime **out);
+/* Stop: signal every thread, let running turns and activities finish, abandon locks still
+ * held, join, free. Returns 0. NULL is a no-op. */
+int duro_runtime_shutdown(duro_runtime *rt);
+
+/* ---- Client -------------------------------------------------------------------------------- */
+
+/* Status of an instance as a client sees it. */
+typedef struct duro_status {
+    int state;                 /* duro_state; DURO_STATE_NOT_FOUND if unknown */
+    uint64_t execution_id;
+    char *orch_name;
+    char *orch_version;
+    char *output;              /* COMPLETED: output; CONTINUED_AS_NEW: next input */
+    char *error;               /* FAILED: error message */
+    int error_category;        /* FAILED: duro_error_category */
+    char *custom_status;
+    uint64_t custom_status_version;
+} duro_status;
+
+/* Free the strings of a status (the struct itself is the caller's). */
+void duro_status_clear(duro_status *st);
+
+/* A client on `provider` (which must outlive it). NULL when out of memory. */
+duro_client *duro_client_new(duro_provider *provider);
+void duro_client_free(duro_client *c);
+
+/* Start `instance` running orchestration `name` (latest version) with `input`. Starting an
+ * id that already exists is not an error and does not restart it. Errors: DURO_EINVAL,
+ * DURO_ETOOBIG, and provider errors (err filled). */
+int duro_client_start(duro_client *c, const char *instance, const char *name,
+                      const char *input, duro_error *err);
+/* Same, pinned to an exact registered version. */
+int duro_client_start_version(duro_client *c, const char *instance, const char *name,
+                              const char *version, const char *input, duro_error *err);
+/* Raise external event `name` with `data` on `instance`. An event raised before the
+ * instance starts is delivered once it does. */
+int duro_client_raise_event(duro_client *c, const char *instance, const char *name,
+                            const char *data, duro_error *err);
+/* Request cancellation: the instance fails with "canceled: <reason>", its children are
+ * cancelled and its in-flight activities are cancelled. No effect on terminal instances. */
+int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
+                       duro_error *err);
+/* Current status. An unknown instance is 0 with state DURO_STATE_NOT_FOUND. */
+int duro_client_status(duro_client *c, const char *instance, duro_status *out,
+                       duro_error *err);
+/* Wait until the instance is completed or failed (continued-as-new is not terminal for the
+ * instance), at most timeout_ms. DURO_ETIMEDOUT when time runs out (out holds the last
+ * status seen). */
+int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms,
+                     duro_status *out, duro_error *err);
+/* History of one execution (0 = current) as stored events; free with duro_events_free().
+ * duro_event_kind_name() names each kind; the payload is the event as JSON. */
+int duro_client_history(duro_client *c, const char *instance, uint64_t execution_id,
+                        duro_event **events, size_t *n, duro_error *err);
+/* Name of a stored event kind, e.g. "ActivityScheduled". */
+const char *duro_event_kind_name(int kind);
+/* Name of a state, e.g. "Completed". */
+const char *duro_state_name(int state);
+/* Name of an error category, e.g. "configuration". */
+const char *duro_category_name(int category);
+
+/* Wall-clock milliseconds since the epoch (what the runtime passes as now_ms). */
+int64_t duro_clock_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DURO_H */

@@ -1,0 +1,61 @@
+/*
+ * internal.h — private helpers shared by the files of libduro (not installed). Everything
+ * here is prefixed duro__ and is not exported from the shared library.
+ */
+#ifndef DURO_INTERNAL_H
+#define DURO_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duro.h"
+
+/* malloc-backed string helpers; all return NULL on allocation failure. */
+char *duro__strdup(const char *s);
+char *duro__vasprintf(const char *fmt, va_list ap);
+char *duro__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic milliseconds (for measuring waits; not a timestamp). */
+int64_t duro__monotonic_ms(void);
+
+/* Validate an identifier (instance id, name, version, event name): non-empty, at most
+ * DURO_MAX_ID_BYTES, no control characters. `what` names it in the error message.
+ * Returns 0 or DURO_EINVAL / DURO_ETOOBIG with err filled. */
+int duro__check_id(const char *s, const char *what, duro_error *err);
+/* Validate a payload: NULL allowed (means ""), at most DURO_MAX_PAYLOAD_BYTES. */
+int duro__check_payload(const char *s, const char *what, duro_error *err);
+
+/* 1 if `s` is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int duro__utf8_valid(const char *s);
+
+/* Parse "MAJOR.MINOR.PATCH" into a comparable number; -1 when malformed. */
+int64_t duro__version_key(const char *v);
+
+/* 64 random bits from the OS source (0 and DURO_EIO on failure). */
+int duro__random_u64(uint64_t *out);
+
+/* A growable array of fixed-size elements. */
+typedef struct duro__vec {
+    void *data;
+    size_t len;
+    size_t cap;
+    size_t elem;
+} duro__vec;
+void duro__vec_init(duro__vec *v, size_t elem);
+/* Append one zeroed element; returns a pointer to it, or NULL when out of memory. */
+void *duro__vec_push(duro__vec *v);
+void duro__vec_free(duro__vec *v);
+
+/* The context of one activity execution (activity.c, runtime.c). */
+struct duro_activity {
+    const char *instance;
+    const char *name;
+    uint32_t attempt;
+    int cancelled;            /* atomic; set by the renewal thread when the lock is lost */
+    int has_result;
+    int ok;
+    char *result;             /* output or error message (malloc) */
+};
+
+#endif /* DURO_INTERNAL_H */

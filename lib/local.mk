@@ -1,0 +1,22 @@
+# lib/local.mk — libduro: the runtime (public API, replay engine, dispatchers, client, codec).
+# libduro-core is the same code as a convenience library, for tests that reach the engine's
+# internals (duro__*); the installed libduro exports only the public duro_* API.
+lib_LTLIBRARIES += lib/libduro.la
+noinst_LTLIBRARIES += lib/libduro-core.la
+include_HEADERS += lib/duro.h lib/duro-provider.h
+pkgconfig_DATA += lib/duro.pc
+
+lib_libduro_core_la_SOURCES = \
+	lib/duro.h lib/duro-provider.h lib/internal.h \
+	lib/error.c lib/util.c lib/provider.c \
+	lib/codec.c lib/codec.h \
+	lib/registry.c \
+	lib/replay.c lib/replay.h lib/context.c \
+	lib/runtime.c lib/activity.c lib/client.c
+lib_libduro_core_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+lib_libduro_core_la_LIBADD = $(JANSSON_LIBS)
+
+lib_libduro_la_SOURCES =
+lib_libduro_la_LIBADD = lib/libduro-core.la $(JANSSON_LIBS)
+lib_libduro_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DURO_LT_VERSION) \
+	-export-symbols-regex '^duro_[^_]'

@@ -1,0 +1,1131 @@
+/*
+ * replay.c — the replay engine: one orchestration turn from fetched history and messages to
+ * the provider commit.
+ *
+ * A turn (1) decodes the current execution's history and indexes it by event id, (2) turns
+ * incoming messages into new events in FIFO order, dropping duplicates and stale ones and
+ * running the retry machinery of activity tasks, (3) unless the instance is being cancelled
+ * or already failed, runs the orchestration function ONCE against the whole history,
+ * matching its durable calls to the recorded decisions in call order (context.c), and
+ * (4) finishes: terminal bookkeeping, cancellations, parent notification, and the commit.
+ * Every step is linear in the history size.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+duro__slot *duro__slot_at(duro_orch *o, uint64_t id)
+{
+    if (id == 0 || id > o->slots.len)
+        return NULL;
+    return (duro__slot *)o->slots.data + (id - 1);
+}
+
+int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
+{
+    va_list ap;
+    if (o->err_code)
+        return 0;
+    o->err_code = code;
+    o->err_category = category;
+    va_start(ap, fmt);
+    o->err_msg = duro__vasprintf(fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+char *duro__keep(duro_orch *o, char *s)
+{
+    char **slot;
+    if (!s) {
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        return NULL;
+    }
+    slot = duro__vec_push(&o->strs);
+    if (!slot) {
+        free(s);
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        return NULL;
+    }
+    *slot = s;
+    return s;
+}
+
+static char *keep_json(duro_orch *o, json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return duro__keep(o, s);
+}
+
+int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
+                  int64_t visible_at, json_t *payload)
+{
+    duro_msg *m;
+    char *text = keep_json(o, payload);
+    char *inst = duro__keep(o, duro__strdup(instance));
+    if (!text || !inst)
+        return DURO_ENOMEM;
+    m = duro__vec_push(&o->out_msgs);
+    if (!m)
+        return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
+               DURO_ENOMEM;
+    m->instance = inst;
+    m->kind = kind;
+    m->execution_id = exec;
+    m->visible_at_ms = visible_at;
+    m->payload = text;
+    return 0;
+}
+
+static int kind_is_decision(int kind)
+{
+    return kind == DURO_EV_ACT_SCHEDULED || kind == DURO_EV_TIMER_CREATED ||
+           kind == DURO_EV_EVENT_WAIT || kind == DURO_EV_SUB_SCHEDULED ||
+           kind == DURO_EV_DETACHED || kind == DURO_EV_VALUE;
+}
+
+static int kind_is_dispatch(int kind)
+{
+    return kind == DURO_EV_ACT_SCHEDULED || kind == DURO_EV_ACT_DISPATCHED;
+}
+
+static int kind_is_terminal(int kind)
+{
+    return kind == DURO_EV_COMPLETED || kind == DURO_EV_FAILED || kind == DURO_EV_CONTINUED;
+}
+
+/* ---- indexing ------------------------------------------------------------------------------ */
+
+/* Check that `src` names an earlier event of an allowed kind. */
+static duro__slot *source(duro_orch *o, uint64_t id, uint64_t src, int k1, int k2)
+{
+    duro__slot *s = src < id ? duro__slot_at(o, src) : NULL;
+    if (!s || (s->rec.kind != k1 && s->rec.kind != k2))
+        return NULL;
+    return s;
+}
+
+/* Update derived state for event `id` (already stored in its slot). 0 or DURO_ECORRUPT. */
+static int index_event(duro_orch *o, uint64_t id)
+{
+    duro__slot *e = duro__slot_at(o, id), *s, *t;
+    const duro__rec *r = &e->rec;
+    switch (r->kind) {
+    case DURO_EV_STARTED:
+        if (id != 1)
+            return DURO_ECORRUPT;
+        if (r->carried) {
+            size_t i;
+            json_t *pair;
+            json_array_foreach(r->carried, i, pair) {
+                duro__arrival *a = duro__vec_push(&o->arrivals);
+                if (!a)
+                    return DURO_ENOMEM;
+                a->pos = 1;
+                a->sub = (uint32_t)i;
+                a->name = json_string_value(json_array_get(pair, 0));
+                a->data = json_string_value(json_array_get(pair, 1));
+            }
+        }
+        return 0;
+    case DURO_EV_ACT_SCHEDULED:
+        e->task = id;
+        e->dispatch = id;
+        e->attempt = 1;
+        e->dattempt = 1;
+        return 0;
+    case DURO_EV_ACT_RETRY:
+        if (!(t = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, 0)))
+            return DURO_ECORRUPT;
+        e->task = r->src;
+        t->dispatch = 0;
+        return 0;
+    case DURO_EV_ACT_DISPATCHED:
+        if (!(t = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, 0)) || r->attempt < 2)
+            return DURO_ECORRUPT;
+        e->task = r->src;
+        e->dattempt = r->attempt;
+        t->dispatch = id;
+        t->attempt = r->attempt;
+        return 0;
+    case DURO_EV_ACT_COMPLETED:
+    case DURO_EV_ACT_FAILED:
+    case DURO_EV_ACT_TIMEOUT: {
+        uint32_t max;
+        if (!(s = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, DURO_EV_ACT_DISPATCHED)))
+            return DURO_ECORRUPT;
+        s->result = id;
+        e->task = s->task;
+        t = duro__slot_at(o, s->task);
+        max = t->rec.has_retry ? t->rec.retry.max_attempts : 1;
+        if (r->kind == DURO_EV_ACT_COMPLETED || s->dattempt >= max ||
+            (r->kind == DURO_EV_ACT_FAILED && r->category != DURO_CAT_APPLICATION))
+            t->final = id;
+        return 0;
+    }
+    case DURO_EV_ACT_CANCELLED:
+        if (!(t = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, 0)))
+            return DURO_ECORRUPT;
+        t->cancelled = 1;
+        return 0;
+    case DURO_EV_TIMER_FIRED:
+        if (!(t = source(o, id, r->src, DURO_EV_TIMER_CREATED, 0)))
+            return DURO_ECORRUPT;
+        t->final = id;
+        return 0;
+    case DURO_EV_SUB_COMPLETED:
+    case DURO_EV_SUB_FAILED:
+        if (!(t = source(o, id, r->src, DURO_EV_SUB_SCHEDULED, 0)))
+            return DURO_ECORRUPT;
+        t->final = id;
+        return 0;
+    case DURO_EV_SUB_CANCELLED:
+        if (!(t = source(o, id, r->src, DURO_EV_SUB_SCHEDULED, 0)))
+            return DURO_ECORRUPT;
+        t->cancelled = 1;
+        return 0;
+    case DURO_EV_EVENT_RAISED: {
+        duro__arrival *a;
+        if (!r->name)
+            return DURO_ECORRUPT;
+        a = duro__vec_push(&o->arrivals);
+        if (!a)
+            return DURO_ENOMEM;
+        a->pos = id;
+        a->name = r->name;
+        a->data = r->text ? r->text : "";
+        return 0;
+    }
+    case DURO_EV_CANCEL_REQ:
+        if (!o->cancel_req)
+            o->cancel_req = id;
+        return 0;
+    case DURO_EV_COMPLETED:
+    case DURO_EV_FAILED:
+    case DURO_EV_CONTINUED:
+    case DURO_EV_TIMER_CREATED:
+    case DURO_EV_EVENT_WAIT:
+    case DURO_EV_SUB_SCHEDULED:
+    case DURO_EV_DETACHED:
+    case DURO_EV_VALUE:
+        return 0;
+    default:
+        return DURO_ECORRUPT;
+    }
+}
+
+static int push_slot(duro_orch *o, duro__rec *rec)
+{
+    duro__slot *s = duro__vec_push(&o->slots);
+    uint64_t id;
+    int rc;
+    if (!s) {
+        duro__rec_clear(rec);
+        return DURO_ENOMEM;
+    }
+    s->rec = *rec;
+    id = o->slots.len;
+    if (kind_is_decision(rec->kind)) {
+        uint64_t *d = duro__vec_push(&o->decisions);
+        if (!d)
+            return DURO_ENOMEM;
+        *d = id;
+    }
+    rc = index_event(o, id);
+    return rc;
+}
+
+uint64_t duro__append(duro_orch *o, int kind, json_t *json)
+{
+    duro__rec rec;
+    uint64_t id = o->slots.len + 1;
+    int rc;
+    if (!json) {
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        return 0;
+    }
+    if (duro__rec_from_json(json, kind, id, &rec) != 0) {
+        duro__fail_turn(o, DURO_EINTERNAL, DURO_CAT_INFRASTRUCTURE,
+                        "internal error: malformed %s event", duro__ev_kind_name(kind));
+        return 0;
+    }
+    rc = push_slot(o, &rec);
+    if (rc) {
+        duro__fail_turn(o, rc, DURO_CAT_INFRASTRUCTURE, "cannot record %s event: %s",
+                        duro__ev_kind_name(kind), duro_strerror(rc));
+        return 0;
+    }
+    if (id > o->n_persisted)
+        o->replaying = 0;
+    return id;
+}
+
+/* ---- activity attempts --------------------------------------------------------------------- */
+
+static int64_t backoff_ms(const duro_retry_policy *p, uint32_t failed_attempt)
+{
+    int64_t d;
+    switch (p->backoff) {
+    case DURO_BACKOFF_FIXED: d = p->base_ms; break;
+    case DURO_BACKOFF_LINEAR: d = p->base_ms * (int64_t)failed_attempt; break;
+    case DURO_BACKOFF_EXPONENTIAL:
+        d = p->base_ms;
+        for (uint32_t i = 1; i < failed_attempt && d < INT64_C(1) << 40; i++)
+            d *= 2;
+        break;
+    default: d = 0; break;
+    }
+    if (p->max_ms > 0 && d > p->max_ms)
+        d = p->max_ms;
+    return d < 0 ? 0 : d;
+}
+
+int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t attempt)
+{
+    duro__slot *t = duro__slot_at(o, task);
+    duro_work_in *w;
+    json_t *p = duro__rec_new();
+    char *payload;
+    if (!p || duro__rec_str(p, "name", t->rec.name) || duro__rec_str(p, "input", t->rec.input) ||
+        duro__rec_int(p, "attempt", attempt)) {
+        json_decref(p);
+        return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
+               DURO_ENOMEM;
+    }
+    payload = keep_json(o, p);
+    if (!payload)
+        return DURO_ENOMEM;
+    w = duro__vec_push(&o->out_work);
+    if (!w)
+        return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
+               DURO_ENOMEM;
+    w->instance = o->item->instance;
+    w->execution_id = o->exec;
+    w->activity_id = dispatch;
+    w->payload = payload;
+    if (t->rec.has_retry && t->rec.retry.timeout_ms > 0) {
+        json_t *m = duro__rec_new();
+        if (!m || duro__rec_int(m, "src", (int64_t)dispatch) ||
+            duro__rec_str(m, "what", "timeout")) {
+            json_decref(m);
+            return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
+                   DURO_ENOMEM;
+        }
+        return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec,
+                             o->now_ms + t->rec.retry.timeout_ms, m);
+    }
+    return 0;
+}
+
+static int dispatch_attempt(duro_orch *o, uint64_t task, uint32_t attempt)
+{
+    json_t *j = duro__rec_new();
+    uint64_t d;
+    if (!j || duro__rec_int(j, "src", (int64_t)task) || duro__rec_int(j, "attempt", attempt)) {
+        json_decref(j);
+        return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+    }
+    d = duro__append(o, DURO_EV_ACT_DISPATCHED, j);
+    return d ? duro__dispatch(o, task, d, attempt) : DURO_ENOMEM;
+}
+
+/* After a failed attempt of `task` that was not its last: back off or dispatch again. */
+static int schedule_retry(duro_orch *o, uint64_t task)
+{
+    duro__slot *t = duro__slot_at(o, task);
+    uint32_t next = t->attempt + 1;
+    int64_t delay = backoff_ms(&t->rec.retry, t->attempt);
+    json_t *j, *m;
+    uint64_t r;
+    if (delay <= 0)
+        return dispatch_attempt(o, task, next);
+    j = duro__rec_new();
+    m = duro__rec_new();
+    if (!j || !m || duro__rec_int(j, "src", (int64_t)task) ||
+        duro__rec_int(j, "attempt", next) || duro__rec_int(j, "at", o->now_ms + delay)) {
+        json_decref(j);
+        json_decref(m);
+        return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+    }
+    r = duro__append(o, DURO_EV_ACT_RETRY, j);
+    if (!r || duro__rec_int(m, "src", (int64_t)r) || duro__rec_str(m, "what", "retry")) {
+        json_decref(m);
+        return DURO_ENOMEM;
+    }
+    return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec, o->now_ms + delay,
+                         m);
+}
+
+static int cancel_dispatch(duro_orch *o, uint64_t dispatch)
+{
+    duro_activity_ref *c = duro__vec_push(&o->out_cancel);
+    if (!c)
+        return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+    c->execution_id = o->exec;
+    c->activity_id = dispatch;
+    return 0;
+}
+
+/* ---- incoming messages --------------------------------------------------------------------- */
+
+static json_t *result_json(const duro__rec *m)
+{
+    json_t *j = duro__rec_new();
+    if (!j || duro__rec_int(j, "src", (int64_t)m->src)) {
+        json_decref(j);
+        return NULL;
+    }
+    if (m->ok) {
+        if (duro__rec_str(j, "text", m->text ? m->text : "")) {
+            json_decref(j);
+            return NULL;
+        }
+    } else if (duro__rec_int(j, "category", m->category ? m->category : DURO_CAT_APPLICATION) ||
+               duro__rec_str(j, "text", m->text ? m->text : "")) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int on_activity_done(duro_orch *o, const duro__rec *m)
+{
+    duro__slot *d = duro__slot_at(o, m->src), *t;
+    uint64_t id;
+    if (!d || !kind_is_dispatch(d->rec.kind))
+        return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                               "nondeterministic: activity result for event %llu, which is not an "
+                               "activity in this execution",
+                               (unsigned long long)m->src);
+    t = duro__slot_at(o, d->task);
+    if (d->result || t->cancelled || t->final || t->dispatch != m->src)
+        return 0; /* duplicate, cancelled, or a stale attempt */
+    id = duro__append(o, m->ok ? DURO_EV_ACT_COMPLETED : DURO_EV_ACT_FAILED, result_json(m));
+    if (!id)
+        return DURO_ENOMEM;
+    if (!m->ok && !t->final)
+        return schedule_retry(o, d->task);
+    return 0;
+}
+
+static int on_timer(duro_orch *o, const duro__rec *m)
+{
+    duro__slot *s = duro__slot_at(o, m->src), *t;
+    json_t *j;
+    const char *what = m->what ? m->what : "";
+    if (strcmp(what, "timer") == 0) {
+        if (!s || s->rec.kind != DURO_EV_TIMER_CREATED)
+            return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                                   "nondeterministic: timer fired for event %llu, which is not a "
+                                   "timer in this execution",
+                                   (unsigned long long)m->src);
+        if (s->final)
+            return 0;
+        j = duro__rec_new();
+        if (!j || duro__rec_int(j, "src", (int64_t)m->src)) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        return duro__append(o, DURO_EV_TIMER_FIRED, j) ? 0 : DURO_ENOMEM;
+    }
+    if (strcmp(what, "retry") == 0) {
+        if (!s || s->rec.kind != DURO_EV_ACT_RETRY)
+            return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                                   "nondeterministic: retry timer for event %llu, which is not a "
+                                   "retry in this execution",
+                                   (unsigned long long)m->src);
+        t = duro__slot_at(o, s->task);
+        if (t->cancelled || t->final || t->attempt >= s->rec.attempt)
+            return 0;
+        return dispatch_attempt(o, s->task, s->rec.attempt);
+    }
+    if (strcmp(what, "timeout") == 0) {
+        if (!s || !kind_is_dispatch(s->rec.kind))
+            return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                                   "nondeterministic: timeout for event %llu, which is not an "
+                                   "activity in this execution",
+                                   (unsigned long long)m->src);
+        t = duro__slot_at(o, s->task);
+        if (s->result || t->cancelled || t->final)
+            return 0;
+        j = duro__rec_new();
+        if (!j || duro__rec_int(j, "src", (int64_t)m->src)) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        if (!duro__append(o, DURO_EV_ACT_TIMEOUT, j) || cancel_dispatch(o, m->src))
+            return DURO_ENOMEM;
+        if (!t->final)
+            return schedule_retry(o, s->task);
+        return 0;
+    }
+    return duro__fail_turn(o, DURO_ECORRUPT, DURO_CAT_INFRASTRUCTURE,
+                           "timer message of unknown purpose \"%s\"", what);
+}
+
+static int on_child_done(duro_orch *o, const duro__rec *m)
+{
+    duro__slot *s = duro__slot_at(o, m->src);
+    if (!s || s->rec.kind != DURO_EV_SUB_SCHEDULED)
+        return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                               "nondeterministic: sub-orchestration result for event %llu, which "
+                               "is not a sub-orchestration in this execution",
+                               (unsigned long long)m->src);
+    if (s->final || s->cancelled)
+        return 0;
+    return duro__append(o, m->ok ? DURO_EV_SUB_COMPLETED : DURO_EV_SUB_FAILED, result_json(m))
+               ? 0
+               : DURO_ENOMEM;
+}
+
+static int on_message(duro_orch *o, const duro__rec *m)
+{
+    json_t *j;
+    switch (m->kind) {
+    case DURO_MSG_ACTIVITY_DONE:
+        return m->execution == o->exec ? on_activity_done(o, m) : 0;
+    case DURO_MSG_TIMER_FIRED:
+        return m->execution == o->exec ? on_timer(o, m) : 0;
+    case DURO_MSG_CHILD_DONE:
+        return m->execution == o->exec ? on_child_done(o, m) : 0;
+    case DURO_MSG_EVENT:
+        j = duro__rec_new();
+        if (!j || duro__rec_str(j, "name", m->name ? m->name : "") ||
+            duro__rec_str(j, "text", m->text ? m->text : "")) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        return duro__append(o, DURO_EV_EVENT_RAISED, j) ? 0 : DURO_ENOMEM;
+    case DURO_MSG_CANCEL:
+        if (o->cancel_req)
+            return 0;
+        j = duro__rec_new();
+        if (!j || duro__rec_str(j, "text", m->text ? m->text : "")) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        return duro__append(o, DURO_EV_CANCEL_REQ, j) ? 0 : DURO_ENOMEM;
+    default: /* duplicate starts and continue-as-new messages already handled */
+        return 0;
+    }
+}
+
+/* ---- finishing ----------------------------------------------------------------------------- */
+
+static json_t *failure_json(int category, const char *message)
+{
+    json_t *j = duro__rec_new();
+    if (!j || duro__rec_int(j, "category", category) || duro__rec_str(j, "text", message)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* Breadcrumb + side effect for one task that is being cancelled. */
+static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
+{
+    duro__slot *t = duro__slot_at(o, id);
+    json_t *j;
+    if (t->final || t->cancelled)
+        return 0;
+    if (t->rec.kind == DURO_EV_ACT_SCHEDULED) {
+        if (t->dispatch) {
+            duro__slot *d = duro__slot_at(o, t->dispatch);
+            if (!d->result && cancel_dispatch(o, t->dispatch))
+                return DURO_ENOMEM;
+        }
+        j = duro__rec_new();
+        if (!j || duro__rec_int(j, "src", (int64_t)id) || duro__rec_str(j, "text", reason)) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        return duro__append(o, DURO_EV_ACT_CANCELLED, j) ? 0 : DURO_ENOMEM;
+    }
+    if (t->rec.kind == DURO_EV_SUB_SCHEDULED) {
+        json_t *m = duro__rec_new();
+        j = duro__rec_new();
+        if (!j || !m || duro__rec_int(j, "src", (int64_t)id) ||
+            duro__rec_str(j, "text", reason) || duro__rec_str(m, "text", reason)) {
+            json_decref(j);
+            json_decref(m);
+            return DURO_ENOMEM;
+        }
+        if (!duro__append(o, DURO_EV_SUB_CANCELLED, j)) {
+            json_decref(m);
+            return DURO_ENOMEM;
+        }
+        return duro__out_msg(o, t->rec.instance, DURO_MSG_CANCEL, 0, o->now_ms, m);
+    }
+    return 0;
+}
+
+/* Apply duro_task_cancel calls of this run. */
+static int apply_code_cancels(duro_orch *o)
+{
+    size_t i;
+    for (i = 0; i < o->tasks.len; i++) {
+        duro_task *t = ((duro_task **)o->tasks.data)[i];
+        if (t->cancelled && (t->type == DURO__TASK_ACTIVITY || t->type == DURO__TASK_SUB))
+            if (cancel_task(o, t->id, "canceled by orchestration"))
+                return DURO_ENOMEM;
+    }
+    return 0;
+}
+
+/* Every task still outstanding when the execution ends. */
+static int cancel_outstanding(duro_orch *o, const char *reason)
+{
+    uint64_t id, n = o->slots.len;
+    for (id = 1; id <= n; id++) {
+        int k = duro__slot_at(o, id)->rec.kind;
+        if ((k == DURO_EV_ACT_SCHEDULED || k == DURO_EV_SUB_SCHEDULED) && cancel_task(o, id, reason))
+            return DURO_ENOMEM;
+    }
+    return 0;
+}
+
+/* Unclaimed arrivals at the end of the run, for continue-as-new. */
+static json_t *carried_events(duro_orch *o)
+{
+    json_t *arr = json_array();
+    size_t i, j;
+    if (!arr)
+        return NULL;
+    for (i = 0; i < o->arrivals.len; i++) {
+        duro__arrival *a = (duro__arrival *)o->arrivals.data + i;
+        size_t claims = 0, before = 0;
+        /* arrival i is the before-th of its name; it is claimed if at least before+1 live
+         * waits of that name exist */
+        for (j = 0; j < i; j++)
+            if (strcmp(((duro__arrival *)o->arrivals.data + j)->name, a->name) == 0)
+                before++;
+        for (j = 0; j < o->tasks.len; j++) {
+            duro_task *t = ((duro_task **)o->tasks.data)[j];
+            if (t->type == DURO__TASK_WAIT && !t->cancelled && strcmp(t->name, a->name) == 0)
+                claims++;
+        }
+        if (claims > before)
+            continue;
+        if (json_array_append_new(arr, json_pack("[ss]", a->name, a->data)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static const char *category_failure_reason(int state)
+{
+    return state == DURO_STATE_COMPLETED ? "orchestration completed"
+           : state == DURO_STATE_CONTINUED_AS_NEW ? "orchestration continued as new"
+                                                  : "orchestration failed";
+}
+
+/* Terminal bookkeeping shared by complete, fail, continue-as-new, cancel and poison. */
+static int finish(duro_orch *o, duro__turn *out, int state, int category, const char *text)
+{
+    json_t *j;
+    int kind;
+    char *stored;
+    if (cancel_outstanding(o, category_failure_reason(state)))
+        return DURO_ENOMEM;
+    if (state == DURO_STATE_COMPLETED) {
+        kind = DURO_EV_COMPLETED;
+        j = duro__rec_new();
+        if (!j || duro__rec_str(j, "text", text)) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        stored = duro__keep(o, duro__strdup(text));
+    } else if (state == DURO_STATE_CONTINUED_AS_NEW) {
+        json_t *m = duro__rec_new(), *carried = carried_events(o);
+        kind = DURO_EV_CONTINUED;
+        j = duro__rec_new();
+        if (!j || !m || !carried || duro__rec_str(j, "text", text) ||
+            duro__rec_str(m, "name", o->name) || duro__rec_str(m, "input", text) ||
+            json_object_set_new(m, "carried", carried) != 0) {
+            json_decref(j);
+            json_decref(m);
+            return DURO_ENOMEM;
+        }
+        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, o->now_ms, m))
+            return DURO_ENOMEM;
+        stored = duro__keep(o, duro__strdup(text));
+    } else {
+        json_t *f = failure_json(category, text);
+        kind = DURO_EV_FAILED;
+        j = failure_json(category, text);
+        stored = f ? keep_json(o, f) : NULL;
+    }
+    if (!stored || !duro__append(o, kind, j))
+        return DURO_ENOMEM;
+    out->commit.state = state;
+    out->commit.output = stored;
+    out->category = state == DURO_STATE_FAILED ? category : DURO_CAT_NONE;
+    out->terminal_text = text;
+    if (o->parent && state != DURO_STATE_CONTINUED_AS_NEW) {
+        json_t *m = duro__rec_new();
+        if (!m || duro__rec_int(m, "src", (int64_t)o->pid) ||
+            duro__rec_int(m, "ok", state == DURO_STATE_COMPLETED) ||
+            (state == DURO_STATE_FAILED && duro__rec_int(m, "category", category)) ||
+            duro__rec_str(m, "text", text)) {
+            json_decref(m);
+            return DURO_ENOMEM;
+        }
+        return duro__out_msg(o, o->parent, DURO_MSG_CHILD_DONE, o->pexec, o->now_ms, m);
+    }
+    return 0;
+}
+
+/* ---- turn setup ---------------------------------------------------------------------------- */
+
+static duro_orch *orch_new(const duro_registry *reg, const duro_orch_item *item, int64_t now,
+                           duro__log_fn log, void *log_ud)
+{
+    duro_orch *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->reg = reg;
+    o->item = item;
+    o->now_ms = now;
+    o->log = log;
+    o->log_ud = log_ud;
+    o->dead.o = o;
+    o->dead.type = DURO__TASK_DEAD;
+    duro__vec_init(&o->slots, sizeof(duro__slot));
+    duro__vec_init(&o->decisions, sizeof(uint64_t));
+    duro__vec_init(&o->arrivals, sizeof(duro__arrival));
+    duro__vec_init(&o->tasks, sizeof(duro_task *));
+    duro__vec_init(&o->strs, sizeof(char *));
+    duro__vec_init(&o->out_work, sizeof(duro_work_in));
+    duro__vec_init(&o->out_msgs, sizeof(duro_msg));
+    duro__vec_init(&o->out_cancel, sizeof(duro_activity_ref));
+    return o;
+}
+
+static void orch_free(duro_orch *o)
+{
+    size_t i;
+    if (!o)
+        return;
+    for (i = 0; i < o->slots.len; i++)
+        duro__rec_clear(&((duro__slot *)o->slots.data)[i].rec);
+    for (i = 0; i < o->tasks.len; i++)
+        free(((duro_task **)o->tasks.data)[i]);
+    for (i = 0; i < o->strs.len; i++)
+        free(((char **)o->strs.data)[i]);
+    duro__vec_free(&o->slots);
+    duro__vec_free(&o->decisions);
+    duro__vec_free(&o->arrivals);
+    duro__vec_free(&o->tasks);
+    duro__vec_free(&o->strs);
+    duro__vec_free(&o->out_work);
+    duro__vec_free(&o->out_msgs);
+    duro__vec_free(&o->out_cancel);
+    free(o->err_msg);
+    free(o->term_text);
+    free(o->custom_status);
+    free(o);
+}
+
+void duro__turn_free(duro__turn *t)
+{
+    if (!t)
+        return;
+    duro__vec_free(&t->events);
+    free(t->reason);
+    orch_free(t->o);
+    memset(t, 0, sizeof *t);
+}
+
+/* Load the stored history; DURO_ECORRUPT with out->reason on undecodable data. */
+static int load_history(duro_orch *o, duro__turn *out)
+{
+    size_t i;
+    const duro_orch_item *it = o->item;
+    for (i = 0; i < it->n_history; i++) {
+        duro_error err;
+        duro__rec rec;
+        int rc;
+        if (it->history[i].event_id != i + 1) {
+            out->reason = duro__asprintf("history of %s: event %zu has id %llu", it->instance,
+                                         i + 1, (unsigned long long)it->history[i].event_id);
+            return DURO_ECORRUPT;
+        }
+        rc = duro__rec_decode(it->history[i].payload, it->history[i].kind, i + 1, &rec, &err);
+        if (rc == 0)
+            rc = push_slot(o, &rec);
+        else
+            err.message[sizeof err.message - 1] = '\0';
+        if (rc == DURO_ENOMEM)
+            return rc;
+        if (rc) {
+            out->reason = duro__asprintf(
+                "history of %s, event %zu (%s): %s", it->instance, i + 1,
+                duro__ev_kind_name(it->history[i].kind),
+                rc == DURO_ECORRUPT && it->history[i].payload ? "undecodable or inconsistent"
+                                                              : err.message);
+            return DURO_ECORRUPT;
+        }
+    }
+    o->n_persisted = it->n_history;
+    if (o->n_persisted && duro__slot_at(o, 1)->rec.kind != DURO_EV_STARTED) {
+        out->reason = duro__asprintf("history of %s does not begin with OrchestrationStarted",
+                                     it->instance);
+        return DURO_ECORRUPT;
+    }
+    return 0;
+}
+
+static int history_terminal(duro_orch *o)
+{
+    return o->slots.len && kind_is_terminal(duro__slot_at(o, o->slots.len)->rec.kind);
+}
+
+static int build_commit(duro_orch *o, duro__turn *out)
+{
+    size_t i;
+    for (i = o->n_persisted; i < o->slots.len; i++) {
+        duro__slot *s = (duro__slot *)o->slots.data + i;
+        duro_event_in *e = duro__vec_push(&out->events);
+        char *text = duro__rec_encode(&s->rec);
+        if (!e || !duro__keep(o, text))
+            return DURO_ENOMEM;
+        e->event_id = i + 1;
+        e->kind = s->rec.kind;
+        e->payload = text;
+    }
+    out->commit.execution_id = o->exec;
+    out->commit.events = out->events.data;
+    out->commit.n_events = out->events.len;
+    out->commit.work = o->out_work.data;
+    out->commit.n_work = o->out_work.len;
+    out->commit.cancel = o->out_cancel.data;
+    out->commit.n_cancel = o->out_cancel.len;
+    out->commit.msgs = o->out_msgs.data;
+    out->commit.n_msgs = o->out_msgs.len;
+    if (o->name) {
+        out->commit.orch_name = o->name;
+        out->commit.orch_version = o->version;
+        out->commit.parent_instance = o->parent;
+    }
+    if (o->custom_status_set) {
+        const char *cur = o->item->custom_status;
+        int same = (!cur && !o->custom_status) ||
+                   (cur && o->custom_status && strcmp(cur, o->custom_status) == 0);
+        if (!same) {
+            out->commit.set_custom_status = 1;
+            out->commit.custom_status = o->custom_status;
+        }
+    }
+    return 0;
+}
+
+/* Find the start or continue-as-new message of the batch (first one wins). */
+static const duro__rec *find_start(const duro__rec *msgs, size_t n, int kind)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (msgs[i].kind == kind)
+            return &msgs[i];
+    return NULL;
+}
+
+/* Run the orchestration code once and decide the outcome. */
+static int run_code(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
+{
+    int r;
+    o->replaying = o->n_persisted > 0;
+    o->in_run = 1;
+    r = fn(o, o->input, ud);
+    o->in_run = 0;
+    if (o->err_code == DURO_ENOMEM)
+        return DURO_ENOMEM;
+    if (!o->err_code && o->next_decision < o->n_old_decisions)
+        duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
+                        "nondeterministic: history holds %zu decisions but the orchestration "
+                        "made only %zu before %s",
+                        o->n_old_decisions, o->next_decision,
+                        o->terminal ? "finishing" : "waiting");
+    if (!o->err_code && !o->terminal && !o->observed_pending)
+        duro__fail_turn(o, DURO_ESTATE, DURO_CAT_CONFIGURATION,
+                        "orchestration %s returned %d without completing, failing, continuing "
+                        "as new or waiting on a pending task",
+                        o->name, r);
+    if (o->err_code)
+        return finish(o, out, DURO_STATE_FAILED, o->err_category, o->err_msg ? o->err_msg : "");
+    if (apply_code_cancels(o))
+        return DURO_ENOMEM;
+    switch (o->terminal) {
+    case DURO__TERM_COMPLETE:
+        return finish(o, out, DURO_STATE_COMPLETED, DURO_CAT_NONE, o->term_text);
+    case DURO__TERM_FAIL:
+        return finish(o, out, DURO_STATE_FAILED, DURO_CAT_APPLICATION, o->term_text);
+    case DURO__TERM_CAN:
+        return finish(o, out, DURO_STATE_CONTINUED_AS_NEW, DURO_CAT_NONE, o->term_text);
+    default:
+        return 0;
+    }
+}
+
+static int start_execution(duro_orch *o, const duro__rec *start, const char *resolved)
+{
+    json_t *j = duro__rec_new();
+    if (!j || duro__rec_str(j, "name", start->name) || duro__rec_str(j, "version", resolved) ||
+        duro__rec_str(j, "input", start->input ? start->input : "") ||
+        (start->parent && (duro__rec_str(j, "parent", start->parent) ||
+                           duro__rec_int(j, "pexec", (int64_t)start->pexec) ||
+                           duro__rec_int(j, "pid", (int64_t)start->pid))) ||
+        (start->carried && json_object_set(j, "carried", start->carried) != 0)) {
+        json_decref(j);
+        return DURO_ENOMEM;
+    }
+    return duro__append(o, DURO_EV_STARTED, j) ? 0 : DURO_ENOMEM;
+}
+
+int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                   duro__log_fn log, void *log_ud, duro__turn *out)
+{
+    duro__rec *msgs = NULL;
+    const duro__rec *can, *start;
+    duro_orch *o;
+    duro_orch_fn fn = NULL;
+    void *ud = NULL;
+    const char *resolved = NULL;
+    size_t i;
+    int rc = 0;
+
+    memset(out, 0, sizeof *out);
+    duro__vec_init(&out->events, sizeof(duro_event_in));
+    o = out->o = orch_new(reg, item, now_ms, log, log_ud);
+    if (!o)
+        return DURO_ENOMEM;
+    out->action = DURO__TURN_COMMIT;
+    o->exec = item->execution_id ? item->execution_id : 1;
+
+    msgs = calloc(item->n_msgs ? item->n_msgs : 1, sizeof *msgs);
+    if (!msgs)
+        return DURO_ENOMEM;
+    for (i = 0; i < item->n_msgs; i++) {
+        duro_error err;
+        if (duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind, (uint64_t)item->msgs[i].id,
+                             &msgs[i], &err) != 0) {
+            /* unknown stored data goes to the poison path: retried, then failed as poison */
+            out->action = DURO__TURN_ABANDON_CORRUPT;
+            out->reason = duro__asprintf("message %lld of %s: %s", (long long)item->msgs[i].id,
+                                         item->instance, err.message);
+            goto done;
+        }
+        msgs[i].execution = item->msgs[i].execution_id;
+    }
+
+    if ((rc = load_history(o, out)) != 0) {
+        if (rc == DURO_ECORRUPT) {
+            out->action = DURO__TURN_ABANDON_CORRUPT;
+            rc = 0;
+        }
+        goto done;
+    }
+
+    can = find_start(msgs, item->n_msgs, DURO_MSG_CONTINUE_AS_NEW);
+    start = find_start(msgs, item->n_msgs, DURO_MSG_START);
+    if (history_terminal(o) || item->state == DURO_STATE_COMPLETED ||
+        item->state == DURO_STATE_FAILED) {
+        if (!(can && item->state == DURO_STATE_CONTINUED_AS_NEW))
+            goto done; /* terminal: consume stray messages, write nothing */
+    } else
+        can = NULL;
+
+    if (can) {
+        /* begin the next execution */
+        size_t k;
+        for (k = 0; k < o->slots.len; k++)
+            duro__rec_clear(&((duro__slot *)o->slots.data)[k].rec);
+        o->slots.len = o->decisions.len = o->arrivals.len = 0;
+        o->n_persisted = 0;
+        o->cancel_req = 0;
+        o->exec = item->execution_id + 1;
+        start = can;
+    }
+    if (o->n_persisted == 0 && !start) {
+        out->reason = duro__asprintf("instance %s has no history and no start message",
+                                     item->instance);
+        out->action = DURO__TURN_ABANDON_CORRUPT;
+        goto done;
+    }
+    if (o->n_persisted) {
+        duro__rec *s = &duro__slot_at(o, 1)->rec;
+        rc = duro__registry_orch(reg, s->name ? s->name : "", s->version, &fn, &ud, &resolved);
+        o->name = s->name;
+        o->version = s->version;
+        o->input = s->input ? s->input : "";
+        o->parent = s->parent;
+        o->pexec = s->pexec;
+        o->pid = s->pid;
+    } else {
+        rc = duro__registry_orch(reg, start->name ? start->name : "", start->version, &fn, &ud,
+                                 &resolved);
+        if (rc == 0)
+            rc = start_execution(o, start, resolved);
+        if (rc == 0) {
+            duro__rec *s = &duro__slot_at(o, 1)->rec;
+            o->name = s->name;
+            o->version = s->version;
+            o->input = s->input ? s->input : "";
+            o->parent = s->parent;
+            o->pexec = s->pexec;
+            o->pid = s->pid;
+            out->commit.state = DURO_STATE_RUNNING;
+        }
+    }
+    if (rc == DURO_EUNREGISTERED) {
+        const char *nm = o->n_persisted ? duro__slot_at(o, 1)->rec.name : start->name;
+        const char *vr = o->n_persisted ? duro__slot_at(o, 1)->rec.version : start->version;
+        out->action = DURO__TURN_ABANDON_UNREGISTERED;
+        out->reason = duro__asprintf("orchestration \"%s\" version %s is not registered",
+                                     nm ? nm : "", vr ? vr : "(latest)");
+        rc = 0;
+        goto done;
+    }
+    if (rc)
+        goto done;
+    o->replaying = o->n_persisted > 0;
+    o->n_old_decisions = o->decisions.len;
+
+    for (i = 0; i < item->n_msgs && !o->err_code; i++)
+        if (msgs[i].json && (rc = on_message(o, &msgs[i])) == DURO_ENOMEM)
+            goto done;
+    rc = 0;
+
+    if (o->err_code)
+        rc = finish(o, out, DURO_STATE_FAILED, o->err_category, o->err_msg ? o->err_msg : "");
+    else if (o->cancel_req) {
+        const char *reason = duro__slot_at(o, o->cancel_req)->rec.text;
+        char *text = duro__keep(o, duro__asprintf("canceled: %s", reason ? reason : ""));
+        rc = text ? finish(o, out, DURO_STATE_FAILED, DURO_CAT_APPLICATION, text) : DURO_ENOMEM;
+    } else {
+        /* abort when an activity or child ended with a system-class error */
+        uint64_t id;
+        for (id = o->n_persisted + 1; id <= o->slots.len; id++) {
+            duro__rec *r = &duro__slot_at(o, id)->rec;
+            if ((r->kind == DURO_EV_ACT_FAILED || r->kind == DURO_EV_SUB_FAILED) &&
+                r->category != DURO_CAT_APPLICATION && r->category != DURO_CAT_NONE) {
+                rc = finish(o, out, DURO_STATE_FAILED, r->category, r->text ? r->text : "");
+                goto committed;
+            }
+        }
+        rc = run_code(o, out, fn, ud);
+    }
+committed:
+    if (rc == 0)
+        rc = build_commit(o, out);
+done:
+    for (i = 0; i < item->n_msgs; i++)
+        duro__rec_clear(&msgs[i]);
+    free(msgs);
+    if (rc == 0 && out->action == DURO__TURN_COMMIT && !out->commit.execution_id)
+        rc = build_commit(o, out);
+    return rc;
+}
+
+int duro__turn_poison(const duro_orch_item *item, int64_t now_ms, uint32_t max_attempts,
+                      const char *why, duro__turn *out)
+{
+    duro_orch *o;
+    char *text;
+    size_t i;
+    int rc = 0, corrupt = 0;
+    memset(out, 0, sizeof *out);
+    duro__vec_init(&out->events, sizeof(duro_event_in));
+    o = out->o = orch_new(NULL, item, now_ms, NULL, NULL);
+    if (!o)
+        return DURO_ENOMEM;
+    out->action = DURO__TURN_COMMIT;
+    o->exec = item->execution_id ? item->execution_id : 1;
+    /* Decode what can be decoded to learn the parent; never rewrite stored rows. */
+    if (item->history_error || load_history(o, out) != 0) {
+        corrupt = 1;
+        for (i = 0; i < o->slots.len; i++)
+            duro__rec_clear(&((duro__slot *)o->slots.data)[i].rec);
+        o->slots.len = o->decisions.len = o->arrivals.len = 0;
+    }
+    if (out->reason) {
+        if (!why)
+            why = out->reason;
+        if (!duro__keep(o, out->reason)) {
+            out->reason = NULL;
+            return DURO_ENOMEM;
+        }
+        out->reason = NULL;
+    }
+    if (!corrupt && o->slots.len) {
+        duro__rec *s = &duro__slot_at(o, 1)->rec;
+        o->name = s->name;
+        o->version = s->version;
+        o->parent = s->parent;
+        o->pexec = s->pexec;
+        o->pid = s->pid;
+        if (history_terminal(o))
+            return build_commit(o, out); /* already terminal: drain */
+    } else if (!corrupt || item->n_history == 0) {
+        const duro__rec *start = NULL;
+        duro__rec tmp;
+        for (i = 0; i < item->n_msgs && !start; i++) {
+            if (item->msgs[i].kind != DURO_MSG_START)
+                continue;
+            if (duro__rec_decode(item->msgs[i].payload, DURO_MSG_START, 0, &tmp, NULL) == 0)
+                start = &tmp;
+        }
+        if (start) {
+            rc = start_execution(o, start, start->version ? start->version : "unknown");
+            duro__rec_clear(&tmp);
+            if (rc)
+                return rc;
+            o->name = duro__slot_at(o, 1)->rec.name;
+            o->version = duro__slot_at(o, 1)->rec.version;
+            o->parent = duro__slot_at(o, 1)->rec.parent;
+            o->pexec = duro__slot_at(o, 1)->rec.pexec;
+            o->pid = duro__slot_at(o, 1)->rec.pid;
+        }
+    }
+    text = duro__keep(o, duro__asprintf("poison: orchestration %s exceeded %u attempts (max %u)%s%s",
+                                        item->instance, item->attempt, max_attempts,
+                                        why ? ": " : "", why ? why : ""));
+    if (!text)
+        return DURO_ENOMEM;
+    if (corrupt) {
+        /* append after the unreadable rows: event id = highest stored id + 1 */
+        uint64_t next = 0;
+        json_t *j = failure_json(DURO_CAT_POISON, text), *f = failure_json(DURO_CAT_POISON, text);
+        duro_event_in *e;
+        char *payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        for (i = 0; i < item->n_history; i++)
+            if (item->history[i].event_id > next)
+                next = item->history[i].event_id;
+        if (!duro__keep(o, payload) || !(e = duro__vec_push(&out->events))) {
+            json_decref(f);
+            return DURO_ENOMEM;
+        }
+        e->event_id = next + 1;
+        e->kind = DURO_EV_FAILED;
+        e->payload = payload;
+        out->commit.execution_id = o->exec;
+        out->commit.events = out->events.data;
+        out->commit.n_events = 1;
+        out->commit.state = DURO_STATE_FAILED;
+        out->commit.output = keep_json(o, f);
+        out->category = DURO_CAT_POISON;
+        out->terminal_text = text;
+        return out->commit.output ? 0 : DURO_ENOMEM;
+    }
+    rc = finish(o, out, DURO_STATE_FAILED, DURO_CAT_POISON, text);
+    return rc ? rc : build_commit(o, out);
+}

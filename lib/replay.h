@@ -1,0 +1,159 @@
+/*
+ * replay.h — the turn engine's private interface (lib/replay.c, lib/context.c,
+ * lib/runtime.c). One turn = one fetched orchestration item in, one provider commit (or an
+ * abandon) out. See DESIGN.md §3 and codec.h for the event model.
+ */
+#ifndef DURO_REPLAY_H
+#define DURO_REPLAY_H
+
+#include "codec.h"
+#include "internal.h"
+
+/* Registry lookups (registry.c). `version` NULL = latest. 0 or DURO_EUNREGISTERED. */
+int duro__registry_orch(const duro_registry *r, const char *name, const char *version,
+                        duro_orch_fn *fn, void **ud, const char **resolved);
+int duro__registry_activity(const duro_registry *r, const char *name, duro_activity_fn *fn,
+                            void **ud);
+
+/* Derived per-event state, indexed by event id - 1. */
+typedef struct duro__slot {
+    duro__rec rec;
+    uint64_t task;      /* activity events: the ACT_SCHEDULED id of their task */
+    uint64_t result;    /* dispatch events: id of their completion/failure/timeout */
+    uint64_t final;     /* task events: id of the event that finished the task */
+    uint64_t dispatch;  /* ACT_SCHEDULED: current attempt's dispatch id (0 in backoff) */
+    uint32_t attempt;   /* ACT_SCHEDULED: current attempt number */
+    uint32_t dattempt;  /* dispatch events: the attempt they dispatched */
+    uint8_t cancelled;  /* task events: cancellation breadcrumb recorded */
+} duro__slot;
+
+typedef enum duro__task_type {
+    DURO__TASK_DEAD = 0, /* an invalid call: never completes */
+    DURO__TASK_ACTIVITY,
+    DURO__TASK_TIMER,
+    DURO__TASK_WAIT,
+    DURO__TASK_SUB
+} duro__task_type;
+
+struct duro_task {
+    duro_orch *o;
+    int type;
+    uint64_t id;         /* decision event id */
+    const char *name;    /* WAIT: event name */
+    size_t seq;          /* creation order within the run */
+    int cancelled;       /* duro_task_cancel was called while not done */
+    int observed_done;
+};
+
+/* An arrival of an external event: position (event id, index within carried events). */
+typedef struct duro__arrival {
+    uint64_t pos;
+    uint32_t sub;
+    const char *name;
+    const char *data;
+} duro__arrival;
+
+typedef enum duro__terminal {
+    DURO__TERM_NONE = 0,
+    DURO__TERM_COMPLETE,
+    DURO__TERM_FAIL,
+    DURO__TERM_CAN
+} duro__terminal;
+
+/* Log hook used by duro_log (runtime supplies it). */
+typedef void (*duro__log_fn)(int level, const char *instance, const char *msg, void *ud);
+
+/* The turn state; it is also the `duro_orch` handed to orchestration code. */
+struct duro_orch {
+    const duro_registry *reg;
+    const duro_orch_item *item;
+    int64_t now_ms;
+    duro__log_fn log;
+    void *log_ud;
+
+    uint64_t exec;
+    const char *name, *version, *input, *parent;
+    uint64_t pexec, pid;
+
+    duro__vec slots;          /* duro__slot, index = event id - 1 */
+    size_t n_persisted;       /* events loaded from storage for this execution */
+    duro__vec decisions;      /* uint64_t decision event ids in order */
+    size_t n_old_decisions;   /* decisions recorded before this run */
+    size_t next_decision;
+    duro__vec arrivals;       /* duro__arrival */
+    duro__vec tasks;          /* duro_task * */
+    duro__vec strs;           /* char * owned by the turn */
+    uint64_t cancel_req;      /* id of CANCEL_REQ event, 0 if none */
+
+    int replaying;
+    int observed_pending;
+    int in_run;
+    duro_task dead;
+
+    /* failure recorded by the engine (nondeterminism, rule violation, abort) */
+    int err_code;
+    int err_category;
+    char *err_msg;
+
+    /* terminal call made by the code */
+    int terminal;
+    char *term_text;
+
+    int custom_status_set;
+    char *custom_status;
+
+    /* outputs */
+    duro__vec out_work;       /* duro_work_in */
+    duro__vec out_msgs;       /* duro_msg */
+    duro__vec out_cancel;     /* duro_activity_ref */
+};
+
+typedef enum duro__turn_action {
+    DURO__TURN_COMMIT = 1,
+    DURO__TURN_ABANDON_UNREGISTERED, /* handler missing: back off and retry */
+    DURO__TURN_ABANDON_CORRUPT       /* stored history unreadable: retry, then poison */
+} duro__turn_action;
+
+/* Result of one turn; owns everything `commit` points at. */
+typedef struct duro__turn {
+    int action;
+    char *reason;             /* abandon reason (for logs) */
+    duro_orch_commit commit;
+    duro__vec events;         /* duro_event_in */
+    duro_orch *o;
+    /* terminal summary for the observer (when commit.state is terminal) */
+    int category;
+    const char *terminal_text;
+} duro__turn;
+
+/* Run one turn of `item` (history + messages) against `reg` at `now_ms`. Returns 0 with
+ * *out filled (free with duro__turn_free), or DURO_ENOMEM. */
+int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                   duro__log_fn log, void *log_ud, duro__turn *out);
+void duro__turn_free(duro__turn *t);
+
+/* The poison commit for an item whose messages exceeded max_attempts (or whose history is
+ * unreadable): appends OrchestrationFailed{poison} (after a synthesized Started when the
+ * history is empty) and notifies the parent. */
+int duro__turn_poison(const duro_orch_item *item, int64_t now_ms, uint32_t max_attempts,
+                      const char *why, duro__turn *out);
+
+/* Engine internals used by context.c. */
+duro__slot *duro__slot_at(duro_orch *o, uint64_t id);
+/* Append a new event of `kind` built from `json` (ownership taken). Returns its id or 0
+ * after recording an error on `o`. */
+uint64_t duro__append(duro_orch *o, int kind, json_t *json);
+/* Record a failure of the turn (first one wins). Returns 0. */
+int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Queue outputs. Strings are copied into the turn. 0 or DURO_ENOMEM (error recorded). */
+int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
+                  int64_t visible_at, json_t *payload);
+int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t attempt);
+/* Keep a malloc'd string alive for the turn; returns it (NULL: error recorded). */
+char *duro__keep(duro_orch *o, char *s);
+/* Task result: 1 if done, with position and outcome. */
+int duro__task_result(duro_task *t, uint64_t *pos, uint32_t *sub, int *ok, const char **value,
+                      const char **error);
+
+#endif /* DURO_REPLAY_H */

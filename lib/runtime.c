@@ -1,0 +1,572 @@
+/*
+ * runtime.c — the dispatchers: fixed pthread pools of orchestration-turn threads and
+ * activity threads, plus one housekeeping thread that renews held locks and turns a lost
+ * activity lock into the activity's cancellation flag. Idle threads long-poll the provider,
+ * which wakes them on commit. Shutdown signals every thread, interrupts long polls, lets
+ * running turns and activities finish (so no lock stays held) and joins.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay.h"
+
+enum { HELD_NONE = 0, HELD_ORCH, HELD_WORK };
+
+/* A lock held by one dispatcher thread, visible to the housekeeping thread. */
+typedef struct held_lock {
+    int kind;
+    uint64_t generation;
+    char token[33];
+    duro_activity *activity;
+} held_lock;
+
+typedef struct thread_arg {
+    duro_runtime *rt;
+    size_t slot;
+} thread_arg;
+
+struct duro_runtime {
+    duro_provider *p;
+    const duro_registry *reg;
+    duro_runtime_options opt;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* stop signal, backoff waits, thread exits */
+    int stop;
+    size_t live;              /* threads still running */
+
+    pthread_t *threads;       /* orch, then work, then housekeeping */
+    thread_arg *args;
+    size_t n_threads;
+    held_lock *held;          /* one per dispatcher thread */
+    size_t n_slots;
+};
+
+void duro_runtime_options_init(duro_runtime_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->orch_concurrency = 2;
+    opt->worker_concurrency = 2;
+    opt->orch_lock_ms = 5000;
+    opt->worker_lock_ms = 30000;
+    opt->max_attempts = 10;
+    opt->unregistered_backoff_ms = 1000;
+    opt->unregistered_backoff_max_ms = 60000;
+    opt->poll_ms = 1000;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static void rt_log(duro_runtime *rt, int level, const char *instance, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void rt_log(duro_runtime *rt, int level, const char *instance, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+    va_start(ap, fmt);
+    msg = duro__vasprintf(fmt, ap);
+    va_end(ap);
+    if (!msg)
+        return;
+    if (rt->opt.log)
+        rt->opt.log(level, instance, msg, rt->opt.log_ud);
+    else
+        fprintf(stderr, "duro %s [%s] %s\n", level >= 2 ? "error" : level ? "warning" : "info",
+                instance ? instance : "-", msg);
+    free(msg);
+}
+
+static void turn_log(int level, const char *instance, const char *msg, void *ud)
+{
+    rt_log(ud, level, instance, "%s", msg);
+}
+
+static int stopping(duro_runtime *rt)
+{
+    return __atomic_load_n(&rt->stop, __ATOMIC_ACQUIRE);
+}
+
+/* Wait up to ms, returning early when the runtime stops. */
+static void pause_ms(duro_runtime *rt, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&rt->mu);
+    while (!rt->stop)
+        if (pthread_cond_timedwait(&rt->cv, &rt->mu, &ts) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&rt->mu);
+}
+
+static int64_t fetch_backoff(duro_error *err, unsigned failures)
+{
+    int64_t d;
+    if (!err->retryable)
+        return 100;
+    d = 100;
+    while (failures-- > 1 && d < 3000)
+        d *= 2;
+    return d > 3000 ? 3000 : d;
+}
+
+static int64_t unregistered_delay(const duro_runtime *rt, uint32_t attempt)
+{
+    int64_t d = rt->opt.unregistered_backoff_ms;
+    uint32_t i;
+    for (i = 1; i < attempt && i <= 6; i++)
+        d *= 2;
+    if (d > rt->opt.unregistered_backoff_max_ms)
+        d = rt->opt.unregistered_backoff_max_ms;
+    return d;
+}
+
+static void hold(duro_runtime *rt, size_t slot, int kind, const char *token, duro_activity *a)
+{
+    held_lock *h = &rt->held[slot];
+    pthread_mutex_lock(&rt->mu);
+    h->kind = kind;
+    h->generation++;
+    memcpy(h->token, token, sizeof h->token);
+    h->activity = a;
+    pthread_mutex_unlock(&rt->mu);
+}
+
+static void release(duro_runtime *rt, size_t slot)
+{
+    held_lock *h = &rt->held[slot];
+    pthread_mutex_lock(&rt->mu);
+    h->kind = HELD_NONE;
+    h->generation++;
+    h->activity = NULL;
+    pthread_mutex_unlock(&rt->mu);
+}
+
+/* ---- orchestration turns ------------------------------------------------------------------ */
+
+static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const duro__turn *t)
+{
+    duro_terminal_event ev;
+    int s = t->commit.state;
+    if (!rt->opt.on_terminal ||
+        (s != DURO_STATE_COMPLETED && s != DURO_STATE_FAILED && s != DURO_STATE_CONTINUED_AS_NEW))
+        return;
+    ev.instance = item->instance;
+    ev.execution_id = t->commit.execution_id;
+    ev.state = s;
+    ev.output = t->terminal_text ? t->terminal_text : "";
+    ev.category = t->category;
+    rt->opt.on_terminal(&ev, rt->opt.on_terminal_ud);
+}
+
+static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t delay)
+{
+    duro_error err = {0};
+    if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay, 0, &err))
+        rt_log(rt, 1, item->instance, "abandon failed (the lock will expire): %s", err.message);
+}
+
+static void commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn *t)
+{
+    unsigned attempt;
+    for (attempt = 0;; attempt++) {
+        duro_error err = {0};
+        int rc = rt->p->ops->ack_orch(rt->p, duro_clock_now_ms(), item->lock_token, &t->commit,
+                                      &err);
+        if (rc == 0) {
+            notify_terminal(rt, item, t);
+            return;
+        }
+        if (err.retryable && attempt < 5 && !stopping(rt)) {
+            pause_ms(rt, 10 << attempt);
+            continue;
+        }
+        if (rc == DURO_ELOCK) {
+            rt_log(rt, 1, item->instance, "turn discarded, lock lost: %s", err.message);
+            return;
+        }
+        rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
+               duro_strerror(rc), err.message);
+        abandon_orch(rt, item, 1000);
+        return;
+    }
+}
+
+static void process_orch(duro_runtime *rt, const duro_orch_item *item)
+{
+    duro__turn t;
+    int64_t now = duro_clock_now_ms();
+    int rc;
+    if (item->attempt > rt->opt.max_attempts)
+        rc = duro__turn_poison(item, now, rt->opt.max_attempts, item->history_error, &t);
+    else if (item->history_error) {
+        rt_log(rt, 1, item->instance, "history unreadable (attempt %u): %s", item->attempt,
+               item->history_error);
+        abandon_orch(rt, item, unregistered_delay(rt, item->attempt));
+        return;
+    } else
+        rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
+    if (rc) {
+        rt_log(rt, 2, item->instance, "turn failed: %s", duro_strerror(rc));
+        duro__turn_free(&t);
+        abandon_orch(rt, item, 100);
+        return;
+    }
+    switch (t.action) {
+    case DURO__TURN_ABANDON_UNREGISTERED:
+    case DURO__TURN_ABANDON_CORRUPT:
+        rt_log(rt, 1, item->instance, "%s (attempt %u of %u)", t.reason ? t.reason : "",
+               item->attempt, rt->opt.max_attempts);
+        abandon_orch(rt, item, unregistered_delay(rt, item->attempt));
+        break;
+    default:
+        commit_turn(rt, item, &t);
+        break;
+    }
+    duro__turn_free(&t);
+}
+
+static void *orch_thread(void *arg)
+{
+    thread_arg *ta = arg;
+    duro_runtime *rt = ta->rt;
+    unsigned failures = 0;
+    while (!stopping(rt)) {
+        duro_error err = {0};
+        duro_orch_item *item = NULL;
+        int rc = rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(), rt->opt.orch_lock_ms,
+                                        rt->opt.poll_ms, &item, &err);
+        if (rc == DURO_ENOTFOUND) {
+            failures = 0;
+            continue;
+        }
+        if (rc) {
+            failures++;
+            rt_log(rt, 1, NULL, "orchestration fetch failed: %s", err.message);
+            pause_ms(rt, fetch_backoff(&err, failures));
+            continue;
+        }
+        failures = 0;
+        hold(rt, ta->slot, HELD_ORCH, item->lock_token, NULL);
+        process_orch(rt, item);
+        release(rt, ta->slot);
+        duro_orch_item_free(item);
+    }
+    return NULL;
+}
+
+/* ---- activities ----------------------------------------------------------------------------- */
+
+static int ack_work(duro_runtime *rt, const duro_work_item *wi, int ok, int category,
+                    const char *text)
+{
+    json_t *j = duro__rec_new();
+    char *payload;
+    duro_msg m;
+    unsigned attempt;
+    int rc = DURO_ENOMEM;
+    if (!j || duro__rec_int(j, "src", (int64_t)wi->activity_id) || duro__rec_int(j, "ok", ok) ||
+        (!ok && duro__rec_int(j, "category", category)) ||
+        duro__rec_str(j, "text", text ? text : "")) {
+        json_decref(j);
+        return DURO_ENOMEM;
+    }
+    payload = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!payload)
+        return DURO_ENOMEM;
+    m.instance = wi->instance;
+    m.kind = DURO_MSG_ACTIVITY_DONE;
+    m.execution_id = wi->execution_id;
+    m.payload = payload;
+    for (attempt = 0;; attempt++) {
+        duro_error err = {0};
+        m.visible_at_ms = duro_clock_now_ms();
+        rc = rt->p->ops->ack_work(rt->p, m.visible_at_ms, wi->lock_token, &m, &err);
+        if (rc == 0)
+            break;
+        if (err.retryable && attempt < 5 && !stopping(rt)) {
+            pause_ms(rt, 10 << attempt);
+            continue;
+        }
+        if (rc == DURO_ELOCK)
+            rt_log(rt, 0, wi->instance, "activity result discarded (cancelled or lock lost): %s",
+                   err.message);
+        else {
+            rt_log(rt, 2, wi->instance, "activity ack failed: %s", err.message);
+            rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 100, 0, &err);
+        }
+        break;
+    }
+    free(payload);
+    return rc;
+}
+
+static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi)
+{
+    duro__rec rec;
+    duro_error err = {0};
+    duro_activity a;
+    duro_activity_fn fn;
+    void *ud;
+    char *msg;
+    if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
+        msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
+                             (unsigned long long)wi->activity_id, wi->instance, err.message);
+        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity");
+        free(msg);
+        if (rec.json)
+            duro__rec_clear(&rec);
+        return;
+    }
+    if (wi->attempt > rt->opt.max_attempts) {
+        msg = duro__asprintf("poison: activity %s#%llu exceeded %u attempts (max %u)", rec.name,
+                             (unsigned long long)wi->activity_id, wi->attempt,
+                             rt->opt.max_attempts);
+        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison");
+        free(msg);
+        duro__rec_clear(&rec);
+        return;
+    }
+    if (duro__registry_activity(rt->reg, rec.name, &fn, &ud) != 0) {
+        rt_log(rt, 1, wi->instance, "activity \"%s\" is not registered (attempt %u of %u)",
+               rec.name, wi->attempt, rt->opt.max_attempts);
+        rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token,
+                                 unregistered_delay(rt, wi->attempt), 0, &err);
+        duro__rec_clear(&rec);
+        return;
+    }
+    memset(&a, 0, sizeof a);
+    a.instance = wi->instance;
+    a.name = rec.name;
+    a.attempt = rec.attempt ? rec.attempt : 1;
+    hold(rt, slot, HELD_WORK, wi->lock_token, &a);
+    fn(&a, rec.input ? rec.input : "", ud);
+    release(rt, slot);
+    if (__atomic_load_n(&a.cancelled, __ATOMIC_ACQUIRE)) {
+        rt_log(rt, 0, wi->instance, "activity %s#%llu was cancelled; result discarded", rec.name,
+               (unsigned long long)wi->activity_id);
+    } else if (!a.has_result || !a.result) {
+        msg = duro__asprintf(a.has_result ? "activity %s: out of memory building its result"
+                                          : "activity %s returned without a result",
+                             rec.name);
+        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "activity returned no result");
+        free(msg);
+    } else if (!duro__utf8_valid(a.result) ||
+               duro__check_payload(a.result, "activity output", NULL)) {
+        msg = duro__asprintf("activity %s produced output that is not valid UTF-8 or exceeds "
+                             "%u bytes",
+                             rec.name, (unsigned)DURO_MAX_PAYLOAD_BYTES);
+        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "invalid activity output");
+        free(msg);
+    } else
+        ack_work(rt, wi, a.ok, DURO_CAT_APPLICATION, a.result);
+    free(a.result);
+    duro__rec_clear(&rec);
+}
+
+static void *work_thread(void *arg)
+{
+    thread_arg *ta = arg;
+    duro_runtime *rt = ta->rt;
+    unsigned failures = 0;
+    while (!stopping(rt)) {
+        duro_error err = {0};
+        duro_work_item *wi = NULL;
+        int rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
+                                        rt->opt.poll_ms, &wi, &err);
+        if (rc == DURO_ENOTFOUND) {
+            failures = 0;
+            continue;
+        }
+        if (rc) {
+            failures++;
+            rt_log(rt, 1, NULL, "work fetch failed: %s", err.message);
+            pause_ms(rt, fetch_backoff(&err, failures));
+            continue;
+        }
+        failures = 0;
+        process_work(rt, ta->slot, wi);
+        duro_work_item_free(wi);
+    }
+    return NULL;
+}
+
+/* ---- housekeeping --------------------------------------------------------------------------- */
+
+static void *housekeeping_thread(void *arg)
+{
+    thread_arg *ta = arg;
+    duro_runtime *rt = ta->rt;
+    held_lock *snap = calloc(rt->n_slots, sizeof *snap);
+    while (!stopping(rt)) {
+        size_t i;
+        pause_ms(rt, rt->opt.renew_interval_ms);
+        if (stopping(rt) || !snap)
+            break;
+        pthread_mutex_lock(&rt->mu);
+        memcpy(snap, rt->held, rt->n_slots * sizeof *snap);
+        pthread_mutex_unlock(&rt->mu);
+        for (i = 0; i < rt->n_slots; i++) {
+            duro_error err = {0};
+            int rc;
+            if (snap[i].kind == HELD_NONE)
+                continue;
+            if (snap[i].kind == HELD_ORCH)
+                rc = rt->p->ops->renew_orch(rt->p, duro_clock_now_ms(), snap[i].token,
+                                            rt->opt.orch_lock_ms, &err);
+            else
+                rc = rt->p->ops->renew_work(rt->p, duro_clock_now_ms(), snap[i].token,
+                                            rt->opt.worker_lock_ms, &err);
+            if (rc == DURO_ELOCK && snap[i].kind == HELD_WORK) {
+                pthread_mutex_lock(&rt->mu);
+                if (rt->held[i].generation == snap[i].generation && rt->held[i].activity)
+                    __atomic_store_n(&rt->held[i].activity->cancelled, 1, __ATOMIC_RELEASE);
+                pthread_mutex_unlock(&rt->mu);
+            }
+        }
+    }
+    free(snap);
+    return NULL;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------ */
+
+typedef void *(*thread_fn)(void *);
+
+static void *thread_main(void *arg)
+{
+    thread_arg *ta = arg;
+    duro_runtime *rt = ta->rt;
+    thread_fn fn;
+    if (ta->slot < (size_t)rt->opt.orch_concurrency)
+        fn = orch_thread;
+    else if (ta->slot < rt->n_slots)
+        fn = work_thread;
+    else
+        fn = housekeeping_thread;
+    fn(arg);
+    pthread_mutex_lock(&rt->mu);
+    rt->live--;
+    pthread_cond_broadcast(&rt->cv);
+    pthread_mutex_unlock(&rt->mu);
+    return NULL;
+}
+
+static int check_options(const duro_runtime_options *o)
+{
+    return o->orch_concurrency < 1 || o->worker_concurrency < 0 || o->orch_concurrency > 1024 ||
+           o->worker_concurrency > 1024 || o->orch_lock_ms < 1 || o->worker_lock_ms < 1 ||
+           o->max_attempts < 1 || o->unregistered_backoff_ms < 0 ||
+           o->unregistered_backoff_max_ms < o->unregistered_backoff_ms || o->poll_ms < 0 ||
+           o->renew_interval_ms < 0;
+}
+
+int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
+                       const duro_runtime_options *opt, duro_runtime **out)
+{
+    duro_runtime *rt;
+    pthread_condattr_t ca;
+    size_t i;
+    if (!provider || !provider->ops || !registry || !out)
+        return DURO_EINVAL;
+    *out = NULL;
+    rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return DURO_ENOMEM;
+    if (opt)
+        rt->opt = *opt;
+    else
+        duro_runtime_options_init(&rt->opt);
+    if (check_options(&rt->opt)) {
+        free(rt);
+        return DURO_EINVAL;
+    }
+    if (rt->opt.renew_interval_ms == 0) {
+        int64_t m = rt->opt.orch_lock_ms < rt->opt.worker_lock_ms ? rt->opt.orch_lock_ms
+                                                                   : rt->opt.worker_lock_ms;
+        rt->opt.renew_interval_ms = m / 2 > 0 ? m / 2 : 1;
+    }
+    rt->p = provider;
+    rt->reg = registry;
+    rt->n_slots = (size_t)rt->opt.orch_concurrency + (size_t)rt->opt.worker_concurrency;
+    rt->n_threads = rt->n_slots + 1;
+    rt->threads = calloc(rt->n_threads, sizeof *rt->threads);
+    rt->args = calloc(rt->n_threads, sizeof *rt->args);
+    rt->held = calloc(rt->n_slots, sizeof *rt->held);
+    if (!rt->threads || !rt->args || !rt->held) {
+        free(rt->threads);
+        free(rt->args);
+        free(rt->held);
+        free(rt);
+        return DURO_ENOMEM;
+    }
+    pthread_mutex_init(&rt->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rt->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    for (i = 0; i < rt->n_threads; i++) {
+        rt->args[i].rt = rt;
+        rt->args[i].slot = i;
+        pthread_mutex_lock(&rt->mu);
+        rt->live++;
+        pthread_mutex_unlock(&rt->mu);
+        if (pthread_create(&rt->threads[i], NULL, thread_main, &rt->args[i]) != 0) {
+            pthread_mutex_lock(&rt->mu);
+            rt->live--;
+            pthread_mutex_unlock(&rt->mu);
+            rt->n_threads = i;
+            duro_runtime_shutdown(rt);
+            return DURO_EIO;
+        }
+    }
+    *out = rt;
+    return 0;
+}
+
+int duro_runtime_shutdown(duro_runtime *rt)
+{
+    size_t i;
+    if (!rt)
+        return 0;
+    pthread_mutex_lock(&rt->mu);
+    __atomic_store_n(&rt->stop, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&rt->cv);
+    while (rt->live > 0) {
+        struct timespec ts;
+        pthread_mutex_unlock(&rt->mu);
+        if (rt->p->ops->interrupt)
+            rt->p->ops->interrupt(rt->p);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 5 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&rt->mu);
+        if (rt->live > 0)
+            pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);
+    }
+    pthread_mutex_unlock(&rt->mu);
+    for (i = 0; i < rt->n_threads; i++)
+        pthread_join(rt->threads[i], NULL);
+    pthread_cond_destroy(&rt->cv);
+    pthread_mutex_destroy(&rt->mu);
+    free(rt->threads);
+    free(rt->args);
+    free(rt->held);
+    free(rt);
+    return 0;
+}

@@ -1,0 +1,222 @@
+/*
+ * util.c — small shared helpers of libduro: strings, clocks, identifier checks, random
+ * numbers, version keys and a growable array.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "internal.h"
+
+char *duro__strdup(const char *s)
+{
+    size_t n;
+    char *d;
+    if (!s)
+        s = "";
+    n = strlen(s) + 1;
+    d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+char *duro__vasprintf(const char *fmt, va_list ap)
+{
+    va_list cp;
+    int n;
+    char *s;
+    va_copy(cp, ap);
+    n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        return NULL;
+    s = malloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *duro__asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    s = duro__vasprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int64_t duro__monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t duro_clock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int duro__check_id(const char *s, const char *what, duro_error *err)
+{
+    size_t i, n;
+    if (!s || !*s)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s is empty", what);
+    n = strlen(s);
+    if (n > DURO_MAX_ID_BYTES)
+        return duro_error_set(err, DURO_ETOOBIG, 0, "%s is %zu bytes (limit %d)", what, n,
+                              DURO_MAX_ID_BYTES);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return duro_error_set(err, DURO_EINVAL, 0,
+                                  "%s contains a control character at byte %zu", what, i);
+    return 0;
+}
+
+int duro__check_payload(const char *s, const char *what, duro_error *err)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > DURO_MAX_PAYLOAD_BYTES)
+        return duro_error_set(err, DURO_ETOOBIG, 0, "%s is %zu bytes (limit %u)", what, n,
+                              (unsigned)DURO_MAX_PAYLOAD_BYTES);
+    return 0;
+}
+
+int64_t duro__version_key(const char *v)
+{
+    long part[3];
+    int i;
+    const char *p = v;
+    if (!v)
+        return -1;
+    for (i = 0; i < 3; i++) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return -1;
+        errno = 0;
+        part[i] = strtol(p, &end, 10);
+        if (errno || part[i] > 999999)
+            return -1;
+        p = end;
+        if (i < 2) {
+            if (*p != '.')
+                return -1;
+            p++;
+        }
+    }
+    if (*p)
+        return -1;
+    return ((int64_t)part[0] * 1000000 + part[1]) * 1000000 + part[2];
+}
+
+int duro__random_u64(uint64_t *out)
+{
+    size_t got = 0;
+    while (got < sizeof *out) {
+        ssize_t r = getrandom((char *)out + got, sizeof *out - got, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return DURO_EIO;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+int duro_random_token(char token[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[16];
+    size_t got = 0;
+    int i;
+    while (got < sizeof raw) {
+        ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            token[0] = '\0';
+            return DURO_EIO;
+        }
+        got += (size_t)r;
+    }
+    for (i = 0; i < 16; i++) {
+        token[2 * i] = hex[raw[i] >> 4];
+        token[2 * i + 1] = hex[raw[i] & 15];
+    }
+    token[32] = '\0';
+    return 0;
+}
+
+void duro__vec_init(duro__vec *v, size_t elem)
+{
+    v->data = NULL;
+    v->len = v->cap = 0;
+    v->elem = elem;
+}
+
+void *duro__vec_push(duro__vec *v)
+{
+    char *slot;
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        void *d = realloc(v->data, cap * v->elem);
+        if (!d)
+            return NULL;
+        v->data = d;
+        v->cap = cap;
+    }
+    slot = (char *)v->data + v->len * v->elem;
+    memset(slot, 0, v->elem);
+    v->len++;
+    return slot;
+}
+
+void duro__vec_free(duro__vec *v)
+{
+    free(v->data);
+    v->data = NULL;
+    v->len = v->cap = 0;
+}
+
+int duro__utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, need;
+        uint32_t cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        } else
+            return 0;
+        p++;
+        while (need--) {
+            if ((*p & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (*p++ & 0x3f);
+        }
+        if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+            (c == 0xe0 && cp < 0x800) || (c == 0xf0 && cp < 0x10000))
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,525 @@
+/*
+ * orch.c — the orchestrator queue of the SQLite provider: enqueue, fetch (lock one instance
+ * and take all its visible messages), ack (one turn's writes in one transaction), abandon and
+ * renew.
+ *
+ * The lock of an instance is its row in instance_locks (token, locked_until); the messages of
+ * the current batch carry the same token in orch_queue.lock_token, so ack deletes exactly
+ * what was fetched and nothing that arrived during the turn. An instance is eligible for
+ * fetch when it has a visible message, no live lock, and either an instance row or a visible
+ * START message: messages for never-started instances are skipped, never spun on.
+ */
+#include "sqlite-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Enqueue ----------------------------------------------------------------------------- */
+
+static const char SQL_INSERT_MSG[] =
+    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+
+static int check_msg(const duro_msg *msg, duro_error *err)
+{
+    if (msg == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "message is required");
+    if (msg->kind <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "invalid message kind %d", msg->kind);
+    return duro__sq_need_str(msg->instance, "message instance id", err);
+}
+
+int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err)
+{
+    int rc = check_msg(msg, err);
+
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_INSERT_MSG, err, "tduti", msg->instance, msg->kind,
+                           msg->execution_id, msg->payload, msg->visible_at_ms);
+    return rc < 0 ? rc : 0;
+}
+
+int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int rc = check_msg(msg, err);
+
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_insert_msg(c, msg, err);
+    return duro__sq_end_write(s, c, rc, DURO__SQ_NOTE_ORCH, err);
+}
+
+/* ---- Fetch ------------------------------------------------------------------------------- */
+
+static const char SQL_CANDIDATE[] =
+    "SELECT q.instance_id FROM orch_queue q"
+    " WHERE q.visible_at <= ?1"
+    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
+    "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"
+    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
+    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
+    "   AND s.kind = ?2 AND s.visible_at <= ?1))"
+    " ORDER BY q.id LIMIT 1";
+static const char SQL_NEXT_TIME[] =
+    "SELECT MIN(t) FROM ("
+    " SELECT MIN(visible_at) AS t FROM orch_queue WHERE visible_at > ?1"
+    " UNION ALL SELECT MIN(locked_until) FROM instance_locks WHERE locked_until > ?1)";
+static const char SQL_LOCK[] =
+    "INSERT INTO instance_locks (instance_id, lock_token, locked_until) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token,"
+    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= ?4";
+static const char SQL_TAG[] =
+    "UPDATE orch_queue SET lock_token = ?1, attempt_count = attempt_count + 1"
+    " WHERE instance_id = ?2 AND visible_at <= ?3";
+static const char SQL_TAGGED[] =
+    "SELECT id, kind, execution_id, payload, attempt_count FROM orch_queue"
+    " WHERE lock_token = ?1 ORDER BY id";
+static const char SQL_INSTANCE[] =
+    "SELECT i.orch_name, i.orch_version, i.current_execution, i.custom_status, e.state"
+    " FROM instances i LEFT JOIN executions e"
+    " ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution"
+    " WHERE i.instance_id = ?1";
+static const char SQL_HISTORY[] =
+    "SELECT event_id, kind, payload FROM history"
+    " WHERE instance_id = ?1 AND execution_id = ?2 ORDER BY event_id";
+
+/* Read the batch tagged with the item's token into item->msgs; sets item->attempt. */
+static int read_batch(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = duro__sq_query(c, SQL_TAGGED, &st, err, "t", item->lock_token);
+
+    if (rc != 0)
+        return rc;
+    while ((rc = duro__sq_step(c, st, err)) == 1) {
+        duro_stored_msg *m;
+        int64_t attempts;
+
+        if (item->n_msgs == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            duro_stored_msg *nm = realloc(item->msgs, ncap * sizeof(*nm));
+            if (nm == NULL) {
+                rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (fetched messages)");
+                break;
+            }
+            item->msgs = nm;
+            cap = ncap;
+        }
+        m = &item->msgs[item->n_msgs];
+        m->id = sqlite3_column_int64(st, 0);
+        m->kind = sqlite3_column_int(st, 1);
+        m->execution_id = (uint64_t)sqlite3_column_int64(st, 2);
+        rc = duro__sq_col_strdup(st, 3, &m->payload, err);
+        if (rc != 0)
+            break;
+        item->n_msgs++;
+        attempts = sqlite3_column_int64(st, 4);
+        if (attempts > (int64_t)item->attempt)
+            item->attempt = attempts > UINT32_MAX ? UINT32_MAX : (uint32_t)attempts;
+    }
+    duro__sq_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Read the instance row (if any) into the item. */
+static int read_instance(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = duro__sq_query(c, SQL_INSTANCE, &st, err, "t", item->instance);
+
+    if (rc != 0)
+        return rc;
+    item->execution_id = 1;
+    item->state = DURO_STATE_NOT_FOUND;
+    rc = duro__sq_step(c, st, err);
+    if (rc == 1) {
+        item->execution_id = (uint64_t)sqlite3_column_int64(st, 2);
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+            item->state = sqlite3_column_int(st, 4);
+        rc = duro__sq_col_strdup(st, 0, &item->orch_name, err);
+        if (rc == 0)
+            rc = duro__sq_col_strdup(st, 1, &item->orch_version, err);
+        if (rc == 0)
+            rc = duro__sq_col_strdup(st, 3, &item->custom_status, err);
+    }
+    duro__sq_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Read the current execution's history. A payload that is not text is reported through
+ * item->history_error (history left empty) instead of failing the fetch. */
+static int read_item_history(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = duro__sq_query(c, SQL_HISTORY, &st, err, "tu", item->instance, item->execution_id);
+
+    if (rc != 0)
+        return rc;
+    while ((rc = duro__sq_step(c, st, err)) == 1) {
+        duro_event *e;
+
+        if (sqlite3_column_type(st, 2) != SQLITE_TEXT) {
+            char buf[160];
+            snprintf(buf, sizeof(buf), "history event %lld of execution %llu cannot be read"
+                     " (payload is not text)", (long long)sqlite3_column_int64(st, 0),
+                     (unsigned long long)item->execution_id);
+            duro_events_free(item->history, item->n_history);
+            item->history = NULL;
+            item->n_history = 0;
+            item->history_error = strdup(buf);
+            rc = item->history_error == NULL
+                     ? duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history error)")
+                     : 0;
+            break;
+        }
+        if (item->n_history == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            duro_event *ne = realloc(item->history, ncap * sizeof(*ne));
+            if (ne == NULL) {
+                rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history)");
+                break;
+            }
+            item->history = ne;
+            cap = ncap;
+        }
+        e = &item->history[item->n_history];
+        e->event_id = (uint64_t)sqlite3_column_int64(st, 0);
+        e->kind = sqlite3_column_int(st, 1);
+        rc = duro__sq_col_strdup(st, 2, &e->payload, err);
+        if (rc != 0)
+            break;
+        item->n_history++;
+    }
+    duro__sq_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Lock `instance` at `now`, tag its visible messages and build the item. */
+static int take_instance(duro__sq_conn *c, const char *instance, int64_t now, int64_t lock_ms,
+                         duro_orch_item **out, duro_error *err)
+{
+    duro_orch_item *item = calloc(1, sizeof(*item));
+    int rc;
+
+    if (item == NULL || (item->instance = strdup(instance)) == NULL) {
+        free(item);
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (orchestration item)");
+    }
+    rc = duro_random_token(item->lock_token);
+    if (rc != 0) {
+        rc = duro_error_set(err, rc, 1, "cannot generate a lock token");
+    } else {
+        rc = duro__sq_exec(c, SQL_LOCK, err, "ttii", instance, item->lock_token,
+                           duro__sq_add_ms(now, lock_ms), now);
+        if (rc == 0)
+            rc = duro_error_set(err, DURO_ENOTFOUND, 1, "instance %s was locked concurrently",
+                                instance);
+        else if (rc > 0)
+            rc = duro__sq_exec(c, SQL_TAG, err, "tti", item->lock_token, instance, now);
+        if (rc >= 0)
+            rc = read_batch(c, item, err);
+    }
+    if (rc == 0)
+        rc = read_instance(c, item, err);
+    if (rc == 0)
+        rc = read_item_history(c, item, err);
+    if (rc != 0) {
+        duro_orch_item_free(item);
+        return rc;
+    }
+    *out = item;
+    return 0;
+}
+
+typedef struct fetch_arg {
+    int64_t lock_ms;
+    duro_orch_item **out;
+} fetch_arg;
+
+static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro_error *err)
+{
+    fetch_arg *fa = arg;
+    duro__sq_conn *c;
+    sqlite3_stmt *st;
+    char *instance = NULL;
+    int rc = duro__sq_begin_write(s, &c, err);
+
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_query(c, SQL_CANDIDATE, &st, err, "id", now, (int)DURO_MSG_START);
+    if (rc == 0) {
+        rc = duro__sq_step(c, st, err);
+        if (rc == 1)
+            rc = duro__sq_col_strdup(st, 0, &instance, err);
+        duro__sq_reset(st);
+    }
+    if (rc == 0 && instance == NULL) {
+        rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__SQ_NEVER, next, err, "i", now);
+        if (rc >= 0)
+            rc = DURO_ENOTFOUND;
+    } else if (rc == 0) {
+        rc = take_instance(c, instance, now, fa->lock_ms, fa->out, err);
+    }
+    free(instance);
+    rc = duro__sq_end_write(s, c, rc, 0, err);
+    if (rc != 0 && *fa->out != NULL) {
+        duro_orch_item_free(*fa->out);
+        *fa->out = NULL;
+    }
+    return rc;
+}
+
+int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
+                        duro_orch_item **out, duro_error *err)
+{
+    fetch_arg fa = { lock_ms, out };
+
+    if (out == NULL || lock_ms <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out and lock_ms > 0 required");
+    *out = NULL;
+    return duro__sq_poll((duro_sqlite *)p, DURO__SQ_NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa,
+                         err);
+}
+
+/* ---- Ack --------------------------------------------------------------------------------- */
+
+static const char SQL_LOCK_BY_TOKEN[] =
+    "SELECT instance_id, locked_until FROM instance_locks WHERE lock_token = ?1";
+static const char SQL_INSTANCE_EXISTS[] = "SELECT 1 FROM instances WHERE instance_id = ?1";
+static const char SQL_CREATE_INSTANCE[] =
+    "INSERT INTO instances (instance_id, orch_name, orch_version, parent_instance,"
+    " current_execution, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
+static const char SQL_UPDATE_INSTANCE[] =
+    "UPDATE instances SET orch_name = COALESCE(?2, orch_name),"
+    " orch_version = CASE WHEN ?2 IS NULL THEN orch_version ELSE ?3 END,"
+    " current_execution = MAX(current_execution, ?4), updated_at = ?5"
+    " WHERE instance_id = ?1";
+static const char SQL_CREATE_EXECUTION[] =
+    "INSERT INTO executions (instance_id, execution_id, state, started_at)"
+    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (instance_id, execution_id) DO NOTHING";
+static const char SQL_INSERT_EVENT[] =
+    "INSERT INTO history (instance_id, execution_id, event_id, kind, payload)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_SET_STATE[] =
+    "UPDATE executions SET state = ?3, output = ?4,"
+    " completed_at = CASE WHEN ?3 = 1 THEN NULL ELSE ?5 END" /* 1 = DURO_STATE_RUNNING */
+    " WHERE instance_id = ?1 AND execution_id = ?2";
+static const char SQL_SET_CUSTOM[] =
+    "UPDATE instances SET custom_status = ?2, custom_status_version = custom_status_version + 1"
+    " WHERE instance_id = ?1";
+static const char SQL_CANCEL_WORK[] =
+    "DELETE FROM work_queue WHERE instance_id = ?1 AND execution_id = ?2 AND activity_id = ?3";
+static const char SQL_DELETE_TAGGED[] = "DELETE FROM orch_queue WHERE lock_token = ?1";
+static const char SQL_UNLOCK[] = "DELETE FROM instance_locks WHERE lock_token = ?1";
+
+static int check_commit(const duro_orch_commit *cm, duro_error *err)
+{
+    if (cm == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: commit is required");
+    if (cm->execution_id == 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: execution id 0 is invalid");
+    if ((cm->n_events && cm->events == NULL) || (cm->n_work && cm->work == NULL) ||
+        (cm->n_cancel && cm->cancel == NULL) || (cm->n_msgs && cm->msgs == NULL))
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: array missing for a count");
+    if (cm->state < 0 || cm->state > DURO_STATE_CONTINUED_AS_NEW)
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: invalid state %d", cm->state);
+    for (size_t i = 0; i < cm->n_events; i++) {
+        if (cm->events[i].payload == NULL)
+            return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: event %llu has no payload",
+                                  (unsigned long long)cm->events[i].event_id);
+    }
+    return 0;
+}
+
+/* Step 1: resolve the token to its instance and verify the lock is live at now. */
+static int verify_lock(duro__sq_conn *c, const char *token, int64_t now, char **instance,
+                       duro_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = duro__sq_query(c, SQL_LOCK_BY_TOKEN, &st, err, "t", token);
+
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_step(c, st, err);
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0,
+                            "invalid lock token: unknown, released or stolen");
+    else if (rc == 1 && sqlite3_column_int64(st, 1) <= now)
+        rc = duro_error_set(err, DURO_ELOCK, 0, "instance lock expired");
+    else if (rc == 1)
+        rc = duro__sq_col_strdup(st, 0, instance, err);
+    duro__sq_reset(st);
+    return rc;
+}
+
+/* Step 2: instance and execution rows. *exists tells whether the instance has a row now. */
+static int upsert_instance(duro__sq_conn *c, const char *instance, int64_t now,
+                           const duro_orch_commit *cm, int *exists, duro_error *err)
+{
+    int64_t found;
+    int rc = duro__sq_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "t", instance);
+
+    if (rc < 0)
+        return rc;
+    *exists = rc == 1;
+    if (!*exists && cm->orch_name == NULL) {
+        if (cm->n_events || cm->state || cm->set_custom_status)
+            return duro_error_set(err, DURO_EINVAL, 0,
+                                  "ack_orch: orch_name is required to create instance %s",
+                                  instance);
+        return 0;
+    }
+    if (*exists)
+        rc = duro__sq_exec(c, SQL_UPDATE_INSTANCE, err, "tttui", instance, cm->orch_name,
+                           cm->orch_version, cm->execution_id, now);
+    else
+        rc = duro__sq_exec(c, SQL_CREATE_INSTANCE, err, "ttttui", instance, cm->orch_name,
+                           cm->orch_version, cm->parent_instance, cm->execution_id, now);
+    *exists = 1;
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_CREATE_EXECUTION, err, "tudi", instance, cm->execution_id,
+                           (int)DURO_STATE_RUNNING, now);
+    return rc < 0 ? rc : 0;
+}
+
+/* Step 3: append the events, insert-only. */
+static int append_events(duro__sq_conn *c, const char *instance, const duro_orch_commit *cm,
+                         duro_error *err)
+{
+    for (size_t i = 0; i < cm->n_events; i++) {
+        const duro_event_in *e = &cm->events[i];
+        int rc;
+
+        if (e->event_id == 0)
+            return duro_error_set(err, DURO_ECONSTRAINT, 0, "event id 0 is invalid");
+        rc = duro__sq_exec(c, SQL_INSERT_EVENT, err, "tuudt", instance, cm->execution_id,
+                           e->event_id, e->kind, e->payload);
+        if (rc == DURO_ECONSTRAINT)
+            return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                                  "duplicate event id %llu in execution %llu of %s",
+                                  (unsigned long long)e->event_id,
+                                  (unsigned long long)cm->execution_id, instance);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Steps 4-7: state, custom status, work (inserts before cancel-deletes), messages. */
+static int apply_writes(duro__sq_conn *c, const char *instance, int64_t now,
+                        const duro_orch_commit *cm, duro_error *err)
+{
+    int rc = 0;
+
+    if (cm->state != 0)
+        rc = duro__sq_exec(c, SQL_SET_STATE, err, "tudti", instance, cm->execution_id,
+                           cm->state, cm->output, now);
+    if (rc >= 0 && cm->set_custom_status)
+        rc = duro__sq_exec(c, SQL_SET_CUSTOM, err, "tt", instance, cm->custom_status);
+    for (size_t i = 0; rc >= 0 && i < cm->n_work; i++)
+        rc = duro__sq_insert_work(c, &cm->work[i], err);
+    for (size_t i = 0; rc >= 0 && i < cm->n_cancel; i++)
+        rc = duro__sq_exec(c, SQL_CANCEL_WORK, err, "tuu", instance, cm->cancel[i].execution_id,
+                           cm->cancel[i].activity_id);
+    for (size_t i = 0; rc >= 0 && i < cm->n_msgs; i++)
+        rc = duro__sq_insert_msg(c, &cm->msgs[i], err);
+    return rc < 0 ? rc : 0;
+}
+
+int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
+                      const duro_orch_commit *commit, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    char *instance = NULL;
+    int exists = 0;
+    int rc = duro__sq_need_str(lock_token, "lock token", err);
+
+    if (rc == 0)
+        rc = check_commit(commit, err);
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = verify_lock(c, lock_token, now_ms, &instance, err);
+    if (rc >= 0)
+        rc = upsert_instance(c, instance, now_ms, commit, &exists, err);
+    if (rc == 0 && exists)
+        rc = append_events(c, instance, commit, err);
+    if (rc == 0)
+        rc = apply_writes(c, instance, now_ms, commit, err);
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_DELETE_TAGGED, err, "t", lock_token);
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
+    free(instance);
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0,
+                              DURO__SQ_NOTE_ORCH | (commit->n_work ? DURO__SQ_NOTE_WORK : 0u),
+                              err);
+}
+
+/* ---- Abandon and renew ------------------------------------------------------------------- */
+
+static const char SQL_UNCOUNT[] =
+    "UPDATE orch_queue SET attempt_count = MAX(attempt_count - 1, 0) WHERE lock_token = ?1";
+static const char SQL_DELAY[] =
+    "UPDATE orch_queue SET visible_at = ?2 WHERE instance_id = ?1 AND visible_at <= ?3";
+static const char SQL_UNTAG[] = "UPDATE orch_queue SET lock_token = NULL WHERE lock_token = ?1";
+static const char SQL_RENEW[] =
+    "UPDATE instance_locks SET locked_until = ?2 WHERE lock_token = ?1 AND locked_until > ?3";
+
+int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
+                          int64_t delay_ms, int ignore_attempt, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    char *instance = NULL;
+    int rc = duro__sq_need_str(lock_token, "lock token", err);
+
+    if (rc == 0 && delay_ms < 0)
+        rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = verify_lock(c, lock_token, now_ms, &instance, err);
+    if (rc == 0 && ignore_attempt)
+        rc = duro__sq_exec(c, SQL_UNCOUNT, err, "t", lock_token);
+    if (rc >= 0 && delay_ms > 0)
+        rc = duro__sq_exec(c, SQL_DELAY, err, "tii", instance, duro__sq_add_ms(now_ms, delay_ms),
+                           now_ms);
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_UNTAG, err, "t", lock_token);
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
+    free(instance);
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);
+}
+
+int duro__sq_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
+                        int64_t extend_ms, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int rc = duro__sq_need_str(lock_token, "lock token", err);
+
+    if (rc == 0 && extend_ms <= 0)
+        rc = duro_error_set(err, DURO_EINVAL, 0, "renew_orch: extend_ms must be > 0");
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__sq_add_ms(now_ms, extend_ms),
+                       now_ms);
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0, "instance lock is gone or expired");
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, 0, err);
+}

@@ -1,0 +1,218 @@
+/*
+ * work.c — the worker (activity) queue of the SQLite provider: enqueue, fetch (lock the
+ * oldest visible item), ack (delete and enqueue the completion atomically), abandon and renew.
+ *
+ * Each row carries its own lock (lock_token, locked_until). Ack and renew succeed only while
+ * the row exists and its lock is live: a cancelled activity (its row deleted by ack_orch) or
+ * a deleted instance surfaces to the worker as DURO_ELOCK, which is how cancellation reaches
+ * running activity code.
+ */
+#include "sqlite-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_INSERT_WORK[] =
+    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
+    " VALUES (?1, ?2, ?3, ?4, 0)";
+
+int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err)
+{
+    int rc;
+
+    if (work == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
+    rc = duro__sq_need_str(work->instance, "work item instance id", err);
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_INSERT_WORK, err, "tuut", work->instance, work->execution_id,
+                           work->activity_id, work->payload);
+    return rc < 0 ? rc : 0;
+}
+
+int duro__sq_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int rc;
+
+    if (work == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
+    rc = duro__sq_need_str(work->instance, "work item instance id", err);
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_insert_work(c, work, err);
+    return duro__sq_end_write(s, c, rc, DURO__SQ_NOTE_WORK, err);
+}
+
+/* ---- Fetch ------------------------------------------------------------------------------- */
+
+static const char SQL_TAKE[] =
+    "UPDATE work_queue SET lock_token = ?2, locked_until = ?3, attempt_count = attempt_count + 1"
+    " WHERE id = (SELECT id FROM work_queue WHERE visible_at <= ?1"
+    "  AND (lock_token IS NULL OR locked_until <= ?1) ORDER BY id LIMIT 1)"
+    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count";
+static const char SQL_NEXT_TIME[] =
+    "SELECT MIN(t) FROM ("
+    " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
+    " UNION ALL SELECT MIN(locked_until) FROM work_queue WHERE locked_until > ?1)";
+
+/* Build the item from the current row of SQL_TAKE. */
+static int item_from_row(sqlite3_stmt *st, const char *token, duro_work_item **out,
+                         duro_error *err)
+{
+    duro_work_item *w = calloc(1, sizeof(*w));
+    int64_t attempts;
+    int rc;
+
+    if (w == NULL)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (work item)");
+    w->id = sqlite3_column_int64(st, 0);
+    memcpy(w->lock_token, token, sizeof(w->lock_token));
+    w->execution_id = (uint64_t)sqlite3_column_int64(st, 2);
+    w->activity_id = (uint64_t)sqlite3_column_int64(st, 3);
+    attempts = sqlite3_column_int64(st, 5);
+    w->attempt = attempts > UINT32_MAX ? UINT32_MAX : (uint32_t)attempts;
+    rc = duro__sq_col_strdup(st, 1, &w->instance, err);
+    if (rc == 0)
+        rc = duro__sq_col_strdup(st, 4, &w->payload, err);
+    if (rc != 0) {
+        duro_work_item_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+typedef struct fetch_arg {
+    int64_t lock_ms;
+    duro_work_item **out;
+} fetch_arg;
+
+static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro_error *err)
+{
+    fetch_arg *fa = arg;
+    duro__sq_conn *c;
+    sqlite3_stmt *st;
+    char token[33];
+    int rc = duro_random_token(token);
+
+    if (rc != 0)
+        return duro_error_set(err, rc, 1, "cannot generate a lock token");
+    rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_query(c, SQL_TAKE, &st, err, "iti", now, token,
+                        duro__sq_add_ms(now, fa->lock_ms));
+    if (rc == 0) {
+        rc = duro__sq_step(c, st, err);
+        if (rc == 1)
+            rc = item_from_row(st, token, fa->out, err);
+        else if (rc == 0)
+            rc = DURO_ENOTFOUND;
+        duro__sq_reset(st);
+    }
+    if (rc == DURO_ENOTFOUND) {
+        rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__SQ_NEVER, next, err, "i", now);
+        if (rc >= 0)
+            rc = DURO_ENOTFOUND;
+    }
+    rc = duro__sq_end_write(s, c, rc, 0, err);
+    if (rc != 0 && *fa->out != NULL) {
+        duro_work_item_free(*fa->out);
+        *fa->out = NULL;
+    }
+    return rc;
+}
+
+int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
+                        duro_work_item **out, duro_error *err)
+{
+    fetch_arg fa = { lock_ms, out };
+
+    if (out == NULL || lock_ms <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out and lock_ms > 0 required");
+    *out = NULL;
+    return duro__sq_poll((duro_sqlite *)p, DURO__SQ_NOTE_WORK, now_ms, poll_ms, try_fetch, &fa,
+                         err);
+}
+
+/* ---- Ack, abandon, renew ----------------------------------------------------------------- */
+
+static const char SQL_ACK[] =
+    "DELETE FROM work_queue WHERE lock_token = ?1 AND locked_until > ?2";
+static const char SQL_ABANDON[] =
+    "UPDATE work_queue SET lock_token = NULL, locked_until = NULL,"
+    " visible_at = CASE WHEN ?2 > 0 THEN ?3 ELSE visible_at END,"
+    " attempt_count = CASE WHEN ?4 THEN MAX(attempt_count - 1, 0) ELSE attempt_count END"
+    " WHERE lock_token = ?1 AND locked_until > ?5";
+static const char SQL_RENEW[] =
+    "UPDATE work_queue SET locked_until = ?2 WHERE lock_token = ?1 AND locked_until > ?3";
+
+int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
+                      const duro_msg *completion, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int rc = duro__sq_need_str(lock_token, "lock token", err);
+
+    if (rc == 0 && completion != NULL &&
+        (completion->kind <= 0 || duro__sq_need_str(completion->instance, "completion instance",
+                                                    err) != 0))
+        rc = duro_error_set(err, DURO_EINVAL, 0, "ack_work: invalid completion message");
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_exec(c, SQL_ACK, err, "ti", lock_token, now_ms);
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0,
+                            "work item is gone (cancelled or deleted) or its lock expired");
+    if (rc > 0 && completion != NULL)
+        rc = duro__sq_insert_msg(c, completion, err);
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0,
+                              completion != NULL ? DURO__SQ_NOTE_ORCH : 0u, err);
+}
+
+int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_token,
+                          int64_t delay_ms, int ignore_attempt, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int rc = duro__sq_need_str(lock_token, "lock token", err);
+
+    if (rc == 0 && delay_ms < 0)
+        rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_work: negative delay");
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_exec(c, SQL_ABANDON, err, "tiidi", lock_token, delay_ms,
+                       duro__sq_add_ms(now_ms, delay_ms), ignore_attempt ? 1 : 0, now_ms);
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0,
+                            "work item is gone or its lock (this token) expired or was taken");
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_WORK, err);
+}
+
+int duro__sq_renew_work(duro_provider *p, int64_t now_ms, const char *lock_token,
+                        int64_t extend_ms, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int rc = duro__sq_need_str(lock_token, "lock token", err);
+
+    if (rc == 0 && extend_ms <= 0)
+        rc = duro_error_set(err, DURO_EINVAL, 0, "renew_work: extend_ms must be > 0");
+    if (rc == 0)
+        rc = duro__sq_begin_write(s, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__sq_add_ms(now_ms, extend_ms),
+                       now_ms);
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0,
+                            "work item is gone (cancelled or deleted) or its lock expired");
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, 0, err);
+}

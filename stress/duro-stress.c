@@ -1,0 +1,110 @@
+/*
+ * duro-stress.c — the stress suite runner for duro's built-in providers.
+ *
+ * Takes --provider (sqlite, sqlite-file, all, or a comma list; default all), removes it from
+ * the command line and hands the rest to duro_stress_main_factories(), which runs the matrix,
+ * prints the tables and writes the reports. A custom provider has its own main() that calls
+ * duro_stress_main() (or duro_stress_main_factories()) with its factory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duro-sqlite.h"
+#include "duro-stress.h"
+
+static const struct {
+    const char *name;
+    const duro_provider_factory *(*factory)(void);
+    const char *description;
+} providers[] = {
+    {"sqlite", duro_sqlite_factory_memory, "SQLite, a fresh in-memory database per run"},
+    {"sqlite-file", duro_sqlite_factory_file,
+     "SQLite, a fresh WAL database file under $TMPDIR per run, removed afterwards"},
+};
+
+#define N_PROVIDERS (sizeof providers / sizeof providers[0])
+
+static void list_providers(FILE *out)
+{
+    for (size_t i = 0; i < N_PROVIDERS; i++)
+        fprintf(out, "  %-12s %s\n", providers[i].name, providers[i].description);
+    fprintf(out, "  %-12s both of the above (default)\n", "all");
+}
+
+/* Parse the --provider list into sel[]. 0, or -1 with a message. */
+static int select_providers(const char *prog, const char *list, int sel[N_PROVIDERS])
+{
+    char buf[128];
+    if (strlen(list) >= sizeof buf || *list == '\0') {
+        fprintf(stderr, "%s: --provider: bad list '%s'\n", prog, list);
+        return -1;
+    }
+    strcpy(buf, list);
+    memset(sel, 0, N_PROVIDERS * sizeof sel[0]);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        size_t i = 0;
+        if (strcmp(t, "all") == 0) {
+            for (i = 0; i < N_PROVIDERS; i++)
+                sel[i] = 1;
+            continue;
+        }
+        while (i < N_PROVIDERS && strcmp(t, providers[i].name) != 0)
+            i++;
+        if (i == N_PROVIDERS) {
+            fprintf(stderr, "%s: --provider: unknown provider '%s'; valid providers:\n", prog, t);
+            list_providers(stderr);
+            return -1;
+        }
+        sel[i] = 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *prog = argc > 0 && argv[0] != NULL ? argv[0] : "duro-stress";
+    const char *list = "all";
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0, help = 0;
+    if (rest == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 2;
+    }
+    rest[n_rest++] = (char *)prog;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--provider") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "%s: --provider needs a value (see --help)\n", prog);
+                free(rest);
+                return 2;
+            }
+            list = argv[++i];
+        } else if (strncmp(argv[i], "--provider=", 11) == 0) {
+            list = argv[i] + 11;
+        } else {
+            help |= strcmp(argv[i], "--help") == 0;
+            rest[n_rest++] = argv[i];
+        }
+    }
+    int sel[N_PROVIDERS];
+    if (select_providers(prog, list, sel) != 0) {
+        free(rest);
+        return 2;
+    }
+    const duro_provider_factory *f[N_PROVIDERS];
+    size_t n = 0;
+    for (size_t i = 0; i < N_PROVIDERS; i++)
+        if (sel[i])
+            f[n++] = providers[i].factory();
+    int status = duro_stress_main_factories(f, n, n_rest, rest);
+    if (help && status == 0) {
+        printf("\nProvider selection (duro-stress only):\n"
+               "  --provider LIST                the built-in providers to test, "
+               "comma-separated:\n");
+        list_providers(stdout);
+    }
+    free(rest);
+    return status;
+}

@@ -1,0 +1,116 @@
+/*
+ * duro-stress.h — run duro's stress scenarios against a provider from C.
+ *
+ * The command line (duro_stress_main() in duro-providertest.h, the duro-stress program) covers
+ * the usual uses: a matrix of scenarios and concurrency configs, repeats, tables, JUnit, JSON
+ * and CI gates. This header is the programmatic layer under it, for provider authors who want
+ * one run with a config they build in code (the seed spec's StressTestConfig) and the measured
+ * numbers back in a struct. Link with -lduro-providertest.
+ *
+ * What one run does: a fresh store from the factory, one or more runtimes on it, a load driver
+ * that keeps `max_concurrent` root instances in flight (closed loop) or starts them on a fixed
+ * schedule (`rate`, open loop) for `duration_secs`, then a drain, then integrity checks of the
+ * store. Every number is measured, never derived: see docs/stress.md for exact definitions.
+ */
+#ifndef DURO_STRESS_H
+#define DURO_STRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duro-provider.h"
+#include "duro-providertest.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The seed spec's StressTestConfig, then duro's extensions. */
+typedef struct duro_stress_config {
+    int max_concurrent;          /* closed loop: root instances kept in flight (20) */
+    double duration_secs;        /* length of the launch window in seconds (10) */
+    int tasks_per_instance;      /* fan-out width, children, timers or executions (5) */
+    int activity_delay_ms;       /* every activity sleeps this long; timer unit (10) */
+    int orch_concurrency;        /* orchestration turn threads per runtime (2) */
+    int worker_concurrency;      /* activity threads per runtime (2) */
+    int wait_timeout_secs;       /* an instance not done this long after its start is a
+                                  * timeout failure (60) */
+    double rate;                 /* > 0: open loop, root instances per second on a fixed
+                                  * schedule, latency from the scheduled time (0 = closed) */
+    int runtimes;                /* runtimes sharing the one store, like processes sharing a
+                                  * database (1) */
+    int provider_latency_ms;     /* simulated round trip before every provider call (0) */
+    double provider_error_pct;   /* % of provider calls answered DURO_EBUSY, retryable, before
+                                  * reaching the store (0) */
+    double activity_failure_pct; /* % of activity first attempts that fail; activities are
+                                  * then called with a retry policy (0) */
+    int progress;                /* 1: live status line on stderr (0) */
+} duro_stress_config;
+
+/* Fill `cfg` with the defaults shown above. */
+void duro_stress_config_init(duro_stress_config *cfg);
+
+/* Measured outcome of one run. Counts are root instances launched by the driver; children
+ * and continue-as-new executions are counted separately. */
+typedef struct duro_stress_result {
+    uint64_t launched;               /* roots whose start was attempted in the window */
+    uint64_t completed;              /* completed, output verified, within wait_timeout */
+    uint64_t failed;                 /* sum of the five classes below */
+    uint64_t failed_infrastructure;  /* runtime/provider failure, poison, start error */
+    uint64_t failed_configuration;   /* nondeterminism, rule violation, unregistered name */
+    uint64_t failed_application;     /* the orchestration or an activity failed */
+    uint64_t failed_timeout;         /* not done within wait_timeout_secs */
+    uint64_t wrong_output;           /* completed with an output other than the expected one */
+    uint64_t completed_in_window;    /* completions inside the launch window */
+    uint64_t activities_in_window;   /* activity executions inside the launch window */
+    uint64_t activities_total;       /* activity executions, whole run */
+    uint64_t children;               /* sub-orchestrations that reached a terminal state */
+    uint64_t continued_as_new;       /* executions that ended in continue-as-new */
+    uint64_t duplicate_terminal;     /* roots reported terminal twice (an integrity failure) */
+    uint64_t runtime_warnings;       /* warnings and errors the runtime logged */
+    uint64_t injected_provider_errors;   /* DURO_EBUSY answers of provider_error_pct */
+    uint64_t injected_activity_failures; /* first attempts failed by activity_failure_pct */
+    double window_secs;              /* launch window length */
+    double drain_secs;               /* window end to the last root done (or the timeout) */
+    double success_pct;              /* completed / launched * 100 (100 when none launched) */
+    double orch_per_sec;             /* completed_in_window / window_secs */
+    double activity_per_sec;         /* activities_in_window / window_secs */
+    double lat_avg_ms;               /* start -> terminal, over completed roots */
+    double lat_p50_ms;
+    double lat_p95_ms;
+    double lat_p99_ms;
+    double lat_max_ms;
+    double peak_rss_kb;              /* getrusage ru_maxrss of the process so far */
+    double run_peak_rss_kb;          /* highest sampled RSS during this run */
+    double rss_slope_kb_per_min;     /* least-squares slope of RSS over the window (NAN if
+                                      * fewer than 3 samples) */
+    double cpu_ms_per_orch;          /* process user+system CPU of the run / completed */
+    double integrity_secs;           /* time spent on the post-run checks */
+    uint64_t histories_checked;      /* executions whose history was decoded and checked */
+    uint64_t events_checked;
+    int integrity_ok;                /* 1 when every post-run check passed */
+    char integrity_message[512];     /* the first integrity problems, "" when ok */
+    char first_failure[512];         /* instance and message of the first failures, or "" */
+} duro_stress_result;
+
+/* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",
+ * "sub-orchestrations", "mixed". Returns NULL past the end. */
+const char *duro_stress_scenario_name(size_t i);
+
+/* Run `scenario` once on a fresh store from `factory` with `cfg` and fill `out`. The store is
+ * destroyed afterwards. Returns 0 when the run took place (whatever its failures: look at
+ * `out`), or a DURO_E* code with `err` filled when it could not run (bad scenario or config,
+ * store creation failed, out of memory, threads could not start). */
+int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
+                    const duro_stress_config *cfg, duro_stress_result *out, duro_error *err);
+
+/* duro_stress_main (duro-providertest.h) over several factories: each scenario's table gets
+ * one row per factory and config, e.g. to compare variants of one provider. Same command
+ * line and exit status. */
+int duro_stress_main_factories(const duro_provider_factory *const *factories,
+                               size_t n_factories, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DURO_STRESS_H */

@@ -1,0 +1,688 @@
+/*
+ * runner.c — one measured stress run (duro_stress_run).
+ *
+ * A fresh store, one or more runtimes on it, a client, and a driver thread (the caller) that
+ * launches root instances for the launch window: closed loop (keep max_concurrent in flight,
+ * launch the next one as soon as one ends) or open loop (a fixed schedule of `rate` per
+ * second, latency measured from the scheduled time so a slow system cannot hide its queueing).
+ * Completion is learned from the runtime's terminal observer, never by polling the store: the
+ * observer verifies the output, stamps the end time and signals the driver's condition
+ * variable. Then the drain (until every root ended or wait_timeout), the metrics, and the
+ * integrity checks. The only sleeps are the activities' own work and the sampler's period.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stress.h"
+
+#define ROOT_PREFIX "stress-"
+#define SAMPLE_PERIOD_NS INT64_C(250000000)
+#define START_RETRIES 10
+#define MAX_RUNTIMES 64
+#define MAX_PRINTED_WARNINGS 5
+
+void duro_stress_config_init(duro_stress_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_concurrent = 20;
+    cfg->duration_secs = 10;
+    cfg->tasks_per_instance = 5;
+    cfg->activity_delay_ms = 10;
+    cfg->orch_concurrency = 2;
+    cfg->worker_concurrency = 2;
+    cfg->wait_timeout_secs = 60;
+    cfg->runtimes = 1;
+}
+
+/* One launched root. */
+typedef struct rec {
+    int64_t start_ns;        /* launch time (closed loop) or scheduled time (open loop) */
+    int64_t end_ns;          /* when the observer saw it end; 0 while in flight */
+    unsigned char done;      /* 0 in flight, 1 completed and verified, 2 failed */
+    unsigned char observed;  /* state the observer reported, 0 if none */
+    unsigned char verified;  /* 1 when the reported output was the expected one */
+} rec;
+
+typedef struct run {
+    const duro_stress_config *cfg;
+    int scenario;
+    duro_stress_result *res;   /* counters are updated under mu */
+    char label[128];
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;         /* CLOCK_MONOTONIC; signalled when a root ends */
+    rec *recs;
+    size_t n_recs, cap;
+    uint64_t inflight;
+    int closed;                /* drain over: the observer ignores late events */
+    size_t failure_len;        /* bytes used in res->first_failure */
+    int64_t t0, window_end, timeout_ns;
+
+    duro__stress_ctx ctx;
+    atomic_uint_fast64_t warnings;
+
+    /* sampler thread */
+    pthread_t sampler;
+    pthread_mutex_t smu;
+    pthread_cond_t scv;
+    int stop;
+    double *st, *srss;         /* sample times (s since t0) and RSS (KB) in the window */
+    size_t n_samples, samples_cap;
+    long max_rss;
+    int progress_shown;
+} run;
+
+static struct timespec to_abs(int64_t mono_ns)
+{
+    struct timespec ts = {(time_t)(mono_ns / 1000000000), (long)(mono_ns % 1000000000)};
+    return ts;
+}
+
+static void timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ns)
+{
+    struct timespec ts = to_abs(deadline_ns);
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
+/* Append "instance: message" to the failure samples (mu held); the first few only. */
+static void note_failure(run *r, const char *instance, const char *fmt, ...)
+{
+    char *buf = r->res->first_failure;
+    size_t size = sizeof r->res->first_failure;
+    if (r->failure_len + 8 >= size)
+        return;
+    if (r->failure_len > 0) {
+        int n = snprintf(buf + r->failure_len, size - r->failure_len, "; ");
+        r->failure_len += (size_t)n;
+    }
+    int n = snprintf(buf + r->failure_len, size - r->failure_len, "%s: ", instance);
+    if (n > 0)
+        r->failure_len = r->failure_len + (size_t)n < size ? r->failure_len + (size_t)n : size - 1;
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(buf + r->failure_len, size - r->failure_len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        r->failure_len = r->failure_len + (size_t)n < size ? r->failure_len + (size_t)n : size - 1;
+}
+
+/* 0: one of our roots (idx set); 1: one of our sub-orchestrations; -1: not ours. */
+static int classify_instance(const char *instance, uint64_t *idx)
+{
+    size_t pl = sizeof ROOT_PREFIX - 1;
+    if (strncmp(instance, ROOT_PREFIX, pl) != 0)
+        return -1;
+    const char *s = instance + pl;
+    if (*s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0)
+        return -1;
+    if (*end != '\0')
+        return 1;
+    *idx = v;
+    return 0;
+}
+
+static void count_failure_class(run *r, const duro_terminal_event *ev)
+{
+    duro_stress_result *res = r->res;
+    switch (ev->category) {
+    case DURO_CAT_CONFIGURATION:
+        res->failed_configuration++;
+        break;
+    case DURO_CAT_APPLICATION:
+        res->failed_application++;
+        break;
+    default: /* infrastructure, poison, or none given */
+        res->failed_infrastructure++;
+        break;
+    }
+    note_failure(r, ev->instance, "failed (%s): %.200s", duro_category_name(ev->category),
+                 ev->output != NULL ? ev->output : "");
+}
+
+/* The runtime's terminal observer: runs on a runtime thread, never blocks for long. */
+static void on_terminal(const duro_terminal_event *ev, void *ud)
+{
+    run *r = ud;
+    int64_t now = duro__mono_ns();
+    uint64_t idx = 0;
+    int kind = classify_instance(ev->instance, &idx);
+    if (kind < 0)
+        return;
+    if (ev->state == DURO_STATE_CONTINUED_AS_NEW || kind == 1) {
+        pthread_mutex_lock(&r->mu);
+        if (!r->closed) {
+            if (ev->state == DURO_STATE_CONTINUED_AS_NEW)
+                r->res->continued_as_new++;
+            else
+                r->res->children++;
+        }
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    if (ev->state != DURO_STATE_COMPLETED && ev->state != DURO_STATE_FAILED)
+        return;
+    char why[256] = "";
+    int wrong = ev->state == DURO_STATE_COMPLETED &&
+                duro__scenario_verify(r->scenario, idx, r->cfg, ev->output, why, sizeof why) != 0;
+
+    pthread_mutex_lock(&r->mu);
+    if (r->closed) {
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    if (idx >= r->n_recs || r->recs[idx].done != 0) {
+        r->res->duplicate_terminal++;
+        note_failure(r, ev->instance, "reported %s although %s",
+                     duro_state_name(ev->state),
+                     idx >= r->n_recs ? "never launched" : "already ended");
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    rec *x = &r->recs[idx];
+    x->end_ns = now;
+    x->observed = (unsigned char)ev->state;
+    x->verified = ev->state == DURO_STATE_COMPLETED && !wrong;
+    if (wrong) {
+        x->done = 2;
+        r->res->wrong_output++;
+        note_failure(r, ev->instance, "wrong output: %s", why);
+    } else if (ev->state == DURO_STATE_FAILED) {
+        x->done = 2;
+        count_failure_class(r, ev);
+    } else if (now - x->start_ns > r->timeout_ns) {
+        x->done = 2;
+        r->res->failed_timeout++;
+        note_failure(r, ev->instance, "completed after %.1f s, over wait_timeout",
+                     (double)(now - x->start_ns) / 1e9);
+    } else {
+        x->done = 1;
+        r->res->completed++;
+    }
+    r->inflight--;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Runtime log sink: count warnings and errors, print the first few. */
+static void on_log(int level, const char *instance, const char *message, void *ud)
+{
+    run *r = ud;
+    if (level < 1)
+        return;
+    uint64_t n = atomic_fetch_add(&r->warnings, 1);
+    if (n < MAX_PRINTED_WARNINGS)
+        fprintf(stderr, "%sduro-stress: runtime %s%s%s: %s\n", r->cfg->progress ? "\r\033[K" : "",
+                level >= 2 ? "error" : "warning", instance != NULL ? " on " : "",
+                instance != NULL ? instance : "", message);
+    else if (n == MAX_PRINTED_WARNINGS)
+        fprintf(stderr, "%sduro-stress: further runtime warnings are counted, not printed\n",
+                r->cfg->progress ? "\r\033[K" : "");
+}
+
+/* ---- Sampler: RSS every 250 ms, and the live progress line ---------------------------- */
+
+static void sample(run *r, int64_t now)
+{
+    long rss = duro__rss_now_kb();
+    if (rss > r->max_rss)
+        r->max_rss = rss;
+    if (rss < 0 || now > r->window_end)
+        return;
+    if (r->n_samples == r->samples_cap) {
+        size_t cap = r->samples_cap ? r->samples_cap * 2 : 256;
+        double *t = realloc(r->st, cap * sizeof *t);
+        if (t == NULL)
+            return;
+        r->st = t;
+        double *y = realloc(r->srss, cap * sizeof *y);
+        if (y == NULL)
+            return;
+        r->srss = y;
+        r->samples_cap = cap;
+    }
+    r->st[r->n_samples] = (double)(now - r->t0) / 1e9;
+    r->srss[r->n_samples] = (double)rss;
+    r->n_samples++;
+}
+
+static void show_progress(run *r, int64_t now)
+{
+    pthread_mutex_lock(&r->mu);
+    uint64_t launched = r->n_recs, completed = r->res->completed, inflight = r->inflight;
+    uint64_t failed = r->res->failed_infrastructure + r->res->failed_configuration +
+                      r->res->failed_application + r->res->failed_timeout +
+                      r->res->wrong_output;
+    pthread_mutex_unlock(&r->mu);
+    double el = (double)(now - r->t0) / 1e9;
+    fprintf(stderr, "\r\033[K[%s] %5.1fs %s launched %" PRIu64 ", completed %" PRIu64
+            ", failed %" PRIu64 ", in flight %" PRIu64 ", %.1f orch/s",
+            r->label, el, now > r->window_end ? "draining," : "", launched, completed, failed,
+            inflight, el > 0 ? (double)completed / el : 0.0);
+    fflush(stderr);
+    r->progress_shown = 1;
+}
+
+static void *sampler_main(void *arg)
+{
+    run *r = arg;
+    pthread_mutex_lock(&r->smu);
+    int64_t next = duro__mono_ns();
+    while (!r->stop) {
+        int64_t now = duro__mono_ns();
+        if (now >= next) {
+            pthread_mutex_unlock(&r->smu);
+            sample(r, now);
+            if (r->cfg->progress)
+                show_progress(r, now);
+            pthread_mutex_lock(&r->smu);
+            next += SAMPLE_PERIOD_NS;
+            continue;
+        }
+        timed_wait(&r->scv, &r->smu, next);
+    }
+    pthread_mutex_unlock(&r->smu);
+    if (r->progress_shown) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+    return NULL;
+}
+
+/* ---- Driver ------------------------------------------------------------------------------- */
+
+static int init_cond_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a) != 0)
+        return -1;
+    int rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+    return rc;
+}
+
+/* Append a record for a new root (mu held). Returns its index or -1 when out of memory. */
+static long add_rec(run *r, int64_t start_ns)
+{
+    if (r->n_recs == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        rec *n = realloc(r->recs, cap * sizeof *n);
+        if (n == NULL)
+            return -1;
+        r->recs = n;
+        r->cap = cap;
+    }
+    r->recs[r->n_recs] = (rec){start_ns, 0, 0, 0, 0};
+    r->inflight++;
+    return (long)r->n_recs++;
+}
+
+/* Start root idx; on failure (after retrying retryable errors) record it as an
+ * infrastructure failure. */
+static void launch(run *r, duro_client *c, uint64_t idx)
+{
+    char id[64], input[256];
+    const char *orch = NULL;
+    snprintf(id, sizeof id, ROOT_PREFIX "%" PRIu64, idx);
+    duro_error err = {0};
+    int rc = duro__scenario_root(r->scenario, idx, r->cfg, &orch, input, sizeof input);
+    if (rc != 0)
+        duro_error_set(&err, rc, 0, "cannot build the input: %s", duro_strerror(rc));
+    for (int attempt = 0; rc == 0 && attempt < START_RETRIES; attempt++) {
+        rc = duro_client_start(c, id, orch, input, &err);
+        if (rc == 0 || !err.retryable)
+            break;
+    }
+    if (rc == 0)
+        return;
+    pthread_mutex_lock(&r->mu);
+    rec *x = &r->recs[idx];
+    if (x->done == 0) {
+        x->done = 2;
+        x->end_ns = duro__mono_ns();
+        r->res->failed_infrastructure++;
+        r->inflight--;
+        note_failure(r, id, "start failed: %s (%s)", err.message, duro_strerror(rc));
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* The launch window. Returns 0, or DURO_ENOMEM when a record could not be added. */
+static int drive(run *r, duro_client *c)
+{
+    const duro_stress_config *cfg = r->cfg;
+    int64_t period = cfg->rate > 0 ? (int64_t)(1e9 / cfg->rate) : 0;
+    uint64_t scheduled = 0;
+    int rc = 0;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        int64_t now = duro__mono_ns(), start;
+        if (now >= r->window_end)
+            break;
+        if (period > 0) {
+            start = r->t0 + (int64_t)scheduled * period;
+            if (start >= r->window_end || now < start) {
+                timed_wait(&r->cv, &r->mu, start < r->window_end ? start : r->window_end);
+                continue;
+            }
+            scheduled++;
+        } else {
+            if (r->inflight >= (uint64_t)cfg->max_concurrent) {
+                timed_wait(&r->cv, &r->mu, r->window_end);
+                continue;
+            }
+            start = now;
+        }
+        long idx = add_rec(r, start);
+        if (idx < 0) {
+            rc = DURO_ENOMEM;
+            break;
+        }
+        pthread_mutex_unlock(&r->mu);
+        launch(r, c, (uint64_t)idx);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* Wait until every root ended or the deadline; returns when the drain ended (mono ns). */
+static int64_t drain(run *r)
+{
+    int64_t deadline = r->window_end + r->timeout_ns;
+    pthread_mutex_lock(&r->mu);
+    while (r->inflight > 0 && duro__mono_ns() < deadline)
+        timed_wait(&r->cv, &r->mu, deadline);
+    int64_t end = r->window_end;
+    if (r->inflight > 0) {
+        end = duro__mono_ns();
+    } else {
+        for (size_t i = 0; i < r->n_recs; i++)
+            if (r->recs[i].end_ns > end)
+                end = r->recs[i].end_ns;
+    }
+    /* Whatever has not ended now is a timeout. */
+    for (size_t i = 0; i < r->n_recs; i++) {
+        if (r->recs[i].done != 0)
+            continue;
+        r->recs[i].done = 2;
+        r->res->failed_timeout++;
+        char id[64];
+        snprintf(id, sizeof id, ROOT_PREFIX "%zu", i);
+        note_failure(r, id, "not finished %d s after the window", r->cfg->wait_timeout_secs);
+    }
+    r->inflight = 0;
+    r->closed = 1;
+    pthread_mutex_unlock(&r->mu);
+    return end;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Latency statistics, throughput and the rest, from the records. */
+static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_secs)
+{
+    duro_stress_result *res = r->res;
+    double *lat = malloc((r->n_recs ? r->n_recs : 1) * sizeof *lat);
+    if (lat == NULL)
+        return DURO_ENOMEM;
+    size_t n = 0;
+    double sum = 0;
+    for (size_t i = 0; i < r->n_recs; i++) {
+        const rec *x = &r->recs[i];
+        if (x->done != 1)
+            continue;
+        if (x->end_ns <= r->window_end)
+            res->completed_in_window++;
+        lat[n] = (double)(x->end_ns - x->start_ns) / 1e6;
+        sum += lat[n++];
+    }
+    qsort(lat, n, sizeof *lat, cmp_double);
+    res->launched = r->n_recs;
+    res->failed = res->failed_infrastructure + res->failed_configuration +
+                  res->failed_application + res->failed_timeout + res->wrong_output;
+    res->window_secs = (double)(r->window_end - r->t0) / 1e9;
+    res->drain_secs = (double)(drain_end - r->window_end) / 1e9;
+    res->success_pct = res->launched ? (double)res->completed * 100.0 / (double)res->launched : 0;
+    res->orch_per_sec = (double)res->completed_in_window / res->window_secs;
+    res->activities_in_window = acts_window;
+    res->activities_total = atomic_load(&r->ctx.activities);
+    res->activity_per_sec = (double)acts_window / res->window_secs;
+    res->lat_avg_ms = n ? sum / (double)n : 0;
+    res->lat_p50_ms = duro__percentile(lat, n, 50);
+    res->lat_p95_ms = duro__percentile(lat, n, 95);
+    res->lat_p99_ms = duro__percentile(lat, n, 99);
+    res->lat_max_ms = n ? lat[n - 1] : 0;
+    free(lat);
+    res->peak_rss_kb = (double)duro__rss_peak_kb();
+    res->run_peak_rss_kb = (double)r->max_rss;
+    res->rss_slope_kb_per_min = duro__slope(r->st, r->srss, r->n_samples) * 60.0;
+    res->cpu_ms_per_orch = res->completed ? cpu_secs * 1000.0 / (double)res->completed : 0;
+    res->runtime_warnings = atomic_load(&r->warnings);
+    res->injected_activity_failures = atomic_load(&r->ctx.injected);
+    return 0;
+}
+
+/* Post-run checks on the unwrapped store. */
+static int check_integrity(run *r, const duro_provider_factory *factory, duro_provider *store)
+{
+    duro__root_view *roots = calloc(r->n_recs ? r->n_recs : 1, sizeof *roots);
+    char *ids = malloc((r->n_recs ? r->n_recs : 1) * 32);
+    if (roots == NULL || ids == NULL) {
+        free(roots);
+        free(ids);
+        return DURO_ENOMEM;
+    }
+    for (size_t i = 0; i < r->n_recs; i++) {
+        char *id = ids + i * 32;
+        snprintf(id, 32, ROOT_PREFIX "%zu", i);
+        roots[i].instance = id;
+        roots[i].idx = i;
+        roots[i].observed = r->recs[i].observed;
+        roots[i].verified = r->recs[i].verified;
+    }
+    int64_t t = duro__mono_ns();
+    int rc = duro__integrity_check(factory, store, r->scenario, r->cfg, roots, r->n_recs,
+                                   r->res);
+    r->res->integrity_secs = (double)(duro__mono_ns() - t) / 1e9;
+    if (rc == 0 && r->res->duplicate_terminal > 0 && r->res->integrity_ok) {
+        r->res->integrity_ok = 0;
+        snprintf(r->res->integrity_message, sizeof r->res->integrity_message,
+                 "%" PRIu64 " root(s) reported terminal twice", r->res->duplicate_terminal);
+    }
+    free(roots);
+    free(ids);
+    return rc;
+}
+
+static int validate(const duro_stress_config *c, duro_error *err)
+{
+    if (c->max_concurrent < 1 || !(c->duration_secs > 0) || c->tasks_per_instance < 1 ||
+        c->tasks_per_instance > DURO__MAX_TASKS || c->activity_delay_ms < 0 ||
+        c->orch_concurrency < 1 || c->worker_concurrency < 1 || c->wait_timeout_secs < 1 ||
+        c->rate < 0 || c->runtimes < 1 || c->runtimes > MAX_RUNTIMES ||
+        c->provider_latency_ms < 0 || c->provider_error_pct < 0 ||
+        c->provider_error_pct > 100 || c->activity_failure_pct < 0 ||
+        c->activity_failure_pct > 100)
+        return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
+    return 0;
+}
+
+static int run_init(run *r, const duro_stress_config *cfg, int scenario, duro_stress_result *out)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->scenario = scenario;
+    r->res = out;
+    r->ctx.cfg = cfg;
+    atomic_init(&r->ctx.activities, 0);
+    atomic_init(&r->ctx.injected, 0);
+    atomic_init(&r->warnings, 0);
+    r->timeout_ns = (int64_t)cfg->wait_timeout_secs * 1000000000;
+    r->max_rss = -1;
+    if (pthread_mutex_init(&r->mu, NULL) != 0)
+        return -1;
+    if (init_cond_mono(&r->cv) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        return -1;
+    }
+    if (pthread_mutex_init(&r->smu, NULL) != 0 || init_cond_mono(&r->scv) != 0) {
+        pthread_mutex_destroy(&r->smu);
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+        return -1;
+    }
+    return 0;
+}
+
+static void run_destroy(run *r)
+{
+    pthread_cond_destroy(&r->scv);
+    pthread_mutex_destroy(&r->smu);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r->recs);
+    free(r->st);
+    free(r->srss);
+}
+
+/* Start the runtimes, drive, drain, shut down, compute. The store and registry are ready. */
+static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_error *err)
+{
+    const duro_stress_config *cfg = r->cfg;
+    duro_runtime *rts[MAX_RUNTIMES] = {0};
+    duro_client *client = NULL;
+    int rc = 0, sampler_started = 0, nrt = 0;
+    duro_runtime_options opt;
+    duro_runtime_options_init(&opt);
+    opt.orch_concurrency = cfg->orch_concurrency;
+    opt.worker_concurrency = cfg->worker_concurrency;
+    opt.on_terminal = on_terminal;
+    opt.on_terminal_ud = r;
+    opt.log = on_log;
+    opt.log_ud = r;
+    for (; nrt < cfg->runtimes; nrt++) {
+        rc = duro_runtime_start(p, reg, &opt, &rts[nrt]);
+        if (rc != 0) {
+            duro_error_set(err, rc, 0, "runtime %d did not start: %s", nrt + 1,
+                           duro_strerror(rc));
+            goto out;
+        }
+    }
+    client = duro_client_new(p);
+    if (client == NULL) {
+        rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    double cpu0 = duro__cpu_secs();
+    r->t0 = duro__mono_ns();
+    r->window_end = r->t0 + (int64_t)(cfg->duration_secs * 1e9);
+    if (pthread_create(&r->sampler, NULL, sampler_main, r) != 0) {
+        rc = duro_error_set(err, DURO_EIO, 0, "cannot start the sampler thread");
+        goto out;
+    }
+    sampler_started = 1;
+    rc = drive(r, client);
+    uint64_t acts_window = atomic_load(&r->ctx.activities);
+    int64_t drain_end = drain(r);
+    double cpu = duro__cpu_secs() - cpu0;
+    pthread_mutex_lock(&r->smu);
+    r->stop = 1;
+    pthread_cond_signal(&r->scv);
+    pthread_mutex_unlock(&r->smu);
+    pthread_join(r->sampler, NULL);
+    sampler_started = 0;
+    if (rc != 0) {
+        duro_error_set(err, rc, 0, "out of memory while launching");
+        goto out;
+    }
+    rc = compute(r, acts_window, drain_end, cpu);
+    if (rc != 0)
+        duro_error_set(err, rc, 0, "out of memory");
+out:
+    if (sampler_started) {
+        pthread_mutex_lock(&r->smu);
+        r->stop = 1;
+        pthread_cond_signal(&r->scv);
+        pthread_mutex_unlock(&r->smu);
+        pthread_join(r->sampler, NULL);
+    }
+    for (int i = 0; i < nrt; i++)
+        duro_runtime_shutdown(rts[i]);
+    duro_client_free(client);
+    return rc;
+}
+
+int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
+                    const duro_stress_config *cfg, duro_stress_result *out, duro_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int sc = scenario != NULL ? duro__scenario_lookup(scenario) : -1;
+    if (factory == NULL || factory->create == NULL || factory->destroy == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "incomplete provider factory");
+    if (sc < 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "unknown scenario '%s'",
+                              scenario != NULL ? scenario : "(null)");
+    int rc = validate(cfg, err);
+    if (rc != 0)
+        return rc;
+    run r;
+    if (run_init(&r, cfg, sc, out) != 0)
+        return duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise locks");
+    snprintf(r.label, sizeof r.label, "%s %s %d/%d", duro_stress_scenario_name((size_t)sc),
+             factory->name, cfg->orch_concurrency, cfg->worker_concurrency);
+
+    duro_registry *reg = duro_registry_new();
+    duro_provider *store = NULL, *proxy = NULL;
+    if (reg == NULL) {
+        rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    rc = duro__scenario_register(reg, &r.ctx);
+    if (rc != 0) {
+        duro_error_set(err, rc, 0, "registering the stress handlers: %s", duro_strerror(rc));
+        goto out;
+    }
+    rc = factory->create(factory->ud, &store, err);
+    if (rc != 0)
+        goto out;
+    if (cfg->provider_latency_ms > 0 || cfg->provider_error_pct > 0) {
+        rc = duro__proxy_new(store, cfg->provider_latency_ms, cfg->provider_error_pct, &proxy);
+        if (rc != 0) {
+            duro_error_set(err, rc, 0, "out of memory");
+            goto out;
+        }
+    }
+    rc = measure(&r, proxy != NULL ? proxy : store, reg, err);
+    if (proxy != NULL)
+        out->injected_provider_errors = duro__proxy_injected(proxy);
+    if (rc == 0)
+        rc = check_integrity(&r, factory, store);
+    if (rc != 0 && err != NULL && err->code == 0)
+        duro_error_set(err, rc, 0, "%s", duro_strerror(rc));
+out:
+    duro_provider_destroy(proxy);
+    if (store != NULL)
+        factory->destroy(factory->ud, store);
+    duro_registry_free(reg);
+    run_destroy(&r);
+    return rc;
+}

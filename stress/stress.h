@@ -1,0 +1,215 @@
+/*
+ * stress.h — internal interface between the files of the stress suite.
+ *
+ * scenario.c   orchestrations, activities, deterministic payloads, expected outputs
+ * runner.c     one measured run (duro_stress_run): load driver, observer, drain, metrics
+ * integrity.c  post-run checks of the store (integrity hook, histories, queues)
+ * proxy.c      a provider wrapper that adds latency and injects retryable errors
+ * metrics.c    percentiles, medians, slopes, RSS/CPU probes, the metric table
+ * options.c    the command line
+ * report.c     console tables, JUnit, JSON, baseline and history files
+ * gate.c       CI gates over the medians of repeated runs
+ * main.c       duro_stress_main(_factories): the matrix scenario x provider x config
+ */
+#ifndef DURO_STRESS_INTERNAL_H
+#define DURO_STRESS_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "duro.h"
+#include "duro-providertest.h"
+#include "duro-stress.h"
+
+/* ---- Scenarios (scenario.c) ------------------------------------------------------------- */
+
+enum {
+    DURO__SC_PARALLEL = 0,
+    DURO__SC_LARGE_PAYLOAD,
+    DURO__SC_TIMERS,
+    DURO__SC_LONG_RUNNING,
+    DURO__SC_SUB_ORCHESTRATIONS,
+    DURO__SC_MIXED,
+    DURO__SC_COUNT
+};
+
+/* Sizes of the large-payload scenario. */
+#define DURO__LP_CHILDREN 5
+#define DURO__LP_CHILD_BYTES 51200u
+#define DURO__LP_RESULT_BYTES 102400u
+
+/* Largest tasks_per_instance the scenarios accept (sums and outputs stay in range). */
+#define DURO__MAX_TASKS 1000
+
+/* State shared by the orchestrations and activities of one run (their `ud`). */
+typedef struct duro__stress_ctx {
+    const duro_stress_config *cfg;
+    atomic_uint_fast64_t activities; /* activity executions, counted as they run */
+    atomic_uint_fast64_t injected;   /* activity attempts failed on purpose */
+} duro__stress_ctx;
+
+/* Scenario index for `name`, or -1. */
+int duro__scenario_lookup(const char *name);
+/* Human title, e.g. "Parallel Orchestrations". */
+const char *duro__scenario_title(int scenario);
+/* One-line description for --help. */
+const char *duro__scenario_summary(int scenario);
+/* Register every stress orchestration and activity with `ctx` as their ud. 0 or DURO_E*. */
+int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx);
+/* The orchestration name and input of root instance `idx` of `scenario` (mixed rotates
+ * through the others). `input` gets a NUL-terminated string. 0, or DURO_ETOOBIG when it does
+ * not fit. */
+int duro__scenario_root(int scenario, uint64_t idx, const duro_stress_config *cfg,
+                        const char **orch_name, char *input, size_t input_size);
+/* Check `output` of completed root `idx` against the only value it may have. 0 when right;
+ * otherwise non-zero and a short explanation in `why`. */
+int duro__scenario_verify(int scenario, uint64_t idx, const duro_stress_config *cfg,
+                          const char *output, char *why, size_t why_size);
+
+/* FNV-1a 64 of n bytes. */
+uint64_t duro__fnv1a(const void *data, size_t n);
+/* Fill buf[0..len) with the deterministic, poorly compressible payload of `seed` (base64
+ * alphabet from a xorshift generator) and NUL-terminate it: buf holds len + 1 bytes. */
+void duro__payload_fill(uint64_t seed, char *buf, size_t len);
+/* 1 if `s` is exactly the payload of `seed` with length `len`, else 0. */
+int duro__payload_match(uint64_t seed, const char *s, size_t len);
+
+/* ---- Metrics (metrics.c) --------------------------------------------------------------- */
+
+/* Nearest-rank percentile of n ascending samples: sorted[ceil(p/100 * n) - 1]; 0 if n = 0. */
+double duro__percentile(const double *sorted, size_t n, double p);
+/* Lower median (the value at index (n-1)/2 after sorting): every reported median is a
+ * value some run really produced. Sorts v in place; NAN values sort last; 0 if n = 0. */
+double duro__median(double *v, size_t n);
+/* Least-squares slope dy/dx of n points; NAN when n < 3 or all x are equal. */
+double duro__slope(const double *x, const double *y, size_t n);
+/* Resident set size now (KB) from /proc/self/statm; -1 when unavailable. */
+long duro__rss_now_kb(void);
+/* Peak resident set size of the process (KB, getrusage ru_maxrss). */
+long duro__rss_peak_kb(void);
+/* User + system CPU seconds of the process so far. */
+double duro__cpu_secs(void);
+/* Monotonic clock in nanoseconds. */
+int64_t duro__mono_ns(void);
+
+/* A metric of duro_stress_result, for generic loops (JSON, medians, JUnit properties). */
+typedef struct duro__metric {
+    const char *name;   /* JSON and property name, e.g. "orch_per_sec" */
+    size_t offset;      /* offsetof(duro_stress_result, field) */
+    int is_u64;         /* 1: uint64_t field, 0: double field */
+} duro__metric;
+extern const duro__metric duro__metrics[];
+extern const size_t duro__n_metrics;
+/* The value of metric `m` in `r`, as a double. */
+double duro__metric_get(const duro_stress_result *r, const duro__metric *m);
+void duro__metric_set(duro_stress_result *r, const duro__metric *m, double v);
+/* `out` = per-metric lower median of `runs`; integrity_ok = all runs ok; the messages of the
+ * first run with a failure. n >= 1. Returns 0 or DURO_ENOMEM. */
+int duro__result_median(const duro_stress_result *runs, size_t n, duro_stress_result *out);
+
+/* ---- Provider proxy (proxy.c) ----------------------------------------------------------- */
+
+/* Wrap `inner` (still owned by the caller, which must outlive the proxy): every call sleeps
+ * latency_ms first, and error_pct % of the data-path calls return DURO_EBUSY (retryable)
+ * without reaching `inner`. Same capabilities as `inner`. Free with duro_provider_destroy
+ * (which does NOT destroy `inner`). 0 or DURO_ENOMEM. */
+int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct,
+                    duro_provider **out);
+/* Number of errors the proxy injected so far. */
+uint64_t duro__proxy_injected(const duro_provider *proxy);
+
+/* ---- Integrity (integrity.c) ------------------------------------------------------------ */
+
+/* What the checks need to know about one root instance. */
+typedef struct duro__root_view {
+    const char *instance;
+    uint64_t idx;           /* root index: its expected output */
+    int observed;           /* state the observer reported (COMPLETED/FAILED), 0 if none */
+    int verified;           /* 1 when the reported output was the expected one */
+} duro__root_view;
+
+/* Run the post-run checks on `store` (the unwrapped provider, runtimes already shut down):
+ * the factory's integrity hook, every root's history tree (decoded, well-formed, schedules
+ * and completions paired), stored state and output versus the observer, and empty queues
+ * when every root completed. Fills integrity_ok, integrity_message, histories_checked,
+ * events_checked. Returns 0, or DURO_ENOMEM. */
+int duro__integrity_check(const duro_provider_factory *factory, duro_provider *store,
+                          int scenario, const duro_stress_config *cfg,
+                          const duro__root_view *roots, size_t n_roots,
+                          duro_stress_result *res);
+
+/* ---- Command line (options.c) ----------------------------------------------------------- */
+
+#define DURO__MAX_CONFIGS 16
+
+typedef struct duro__stress_opts {
+    duro_stress_config cfg;
+    int scenarios[DURO__SC_COUNT];
+    size_t n_scenarios;
+    int orch[DURO__MAX_CONFIGS];
+    int worker[DURO__MAX_CONFIGS];
+    size_t n_configs;
+    int repeat;                    /* runs per cell (1) */
+    double warmup_secs;            /* discarded run before each cell (0) */
+    const char *junit_path;
+    const char *json_path;
+    const char *history_path;
+    const char *baseline_path;
+    const char *save_baseline_path;
+    double min_success;            /* % (100); 0 disables */
+    double min_orch_per_sec;       /* NAN = unset */
+    double max_p99_ms;             /* NAN = unset */
+    double max_regression;         /* % against the baseline (10) */
+    int help;                      /* --help was given */
+} duro__stress_opts;
+
+/* Parse argv[1..argc) into `o` (defaults first). Returns 0, or 2 after printing a clear
+ * message to `errf` (unknown option, missing or bad value, conflicting options). */
+int duro__stress_parse(int argc, char **argv, duro__stress_opts *o, FILE *errf);
+/* The --help text. */
+void duro__stress_usage(FILE *out, const char *prog);
+
+/* ---- Cells, gates and reports (gate.c, report.c) ---------------------------------------- */
+
+/* One scenario x provider x config of the matrix and its repeated runs. */
+typedef struct duro__stress_cell {
+    int scenario;
+    const char *provider;
+    int orch, worker;
+    duro_stress_result *runs;      /* n_runs results */
+    size_t n_runs;
+    duro_stress_result median;
+    double seconds;                /* wall time of all runs of the cell */
+    int run_error;                 /* 1: a run could not take place (run_error_msg) */
+    char run_error_msg[256];
+    char *gate_failures;           /* "; "-separated messages, NULL when every gate passed */
+} duro__stress_cell;
+
+/* Evaluate every gate of `o` on every cell against `baseline` (a parsed JSON document, may
+ * be NULL) and set cell->gate_failures. Returns the number of cells that failed a gate, or
+ * DURO_ENOMEM. */
+int duro__stress_gates(const duro__stress_opts *o, duro__stress_cell *cells, size_t n,
+                       const void *baseline);
+/* Load a baseline/JSON report file into a jansson document (returned as void * so that this
+ * header needs no jansson). NULL with a message in `msg` on failure. */
+void *duro__baseline_load(const char *path, char *msg, size_t msg_size);
+void duro__baseline_free(void *doc);
+
+/* Print the header block and the results tables of one scenario to `out`. */
+int duro__report_table(FILE *out, const duro__stress_opts *o, int scenario,
+                       const duro__stress_cell *cells, size_t n);
+/* Write the JUnit file: one testsuite per scenario, one testcase per provider x config. */
+int duro__report_junit(const char *path, const duro__stress_opts *o,
+                       const duro__stress_cell *cells, size_t n, duro_error *err);
+/* The whole JSON report (config, machine, every cell's runs and medians, gates) as a
+ * malloc'd string, compact (indent 0) or indented. NULL when out of memory. */
+char *duro__report_json(const duro__stress_opts *o, const duro__stress_cell *cells, size_t n,
+                        int passed, int indent);
+/* Write `text` to `path` atomically (temporary file + rename). 0 or DURO_EIO with err. */
+int duro__write_file(const char *path, const char *text, duro_error *err);
+/* Append one line to `path` (created when missing). 0 or DURO_EIO with err. */
+int duro__append_line(const char *path, const char *line, duro_error *err);
+
+#endif /* DURO_STRESS_INTERNAL_H */

@@ -1,0 +1,29 @@
+# tests/e2e.mk — end-to-end tests of the runtime on both SQLite providers (included from
+# tests/local.mk), and tests/libjunitcheck.la: the helper that turns a Check runner's
+# results into $DURO_JUNIT_DIR/<program>.xml. Any Check program may use it: call
+# junit_check_run() (tests/junit-check.h) and add $(JUNIT_CHECK_LIBS) to its LDADD.
+if HAVE_CHECK
+check_LTLIBRARIES += tests/libjunitcheck.la
+tests_libjunitcheck_la_SOURCES = tests/junit-check.c tests/junit-check.h
+tests_libjunitcheck_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
+JUNIT_CHECK_LIBS = tests/libjunitcheck.la report/libduroreport.la lib/libduro.la \
+	$(LIBXML_LIBS) $(CHECK_LIBS)
+
+E2E_SOURCES = tests/e2e-common.c tests/e2e-common.h
+E2E_LDADD = providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS)
+
+check_PROGRAMS += tests/test-e2e tests/test-e2e-fail tests/test-crash
+TESTS += tests/test-e2e tests/test-e2e-fail tests/test-crash
+
+tests_test_e2e_SOURCES = tests/test-e2e.c $(E2E_SOURCES)
+tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_e2e_LDADD = $(E2E_LDADD)
+
+tests_test_e2e_fail_SOURCES = tests/test-e2e-fail.c $(E2E_SOURCES)
+tests_test_e2e_fail_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_e2e_fail_LDADD = $(E2E_LDADD)
+
+tests_test_crash_SOURCES = tests/test-crash.c $(E2E_SOURCES)
+tests_test_crash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_crash_LDADD = $(E2E_LDADD) $(JANSSON_LIBS)
+endif

@@ -1,0 +1,7 @@
+# tests/local.mk — Check unit and end-to-end tests of lib/ and the other libraries. Each
+# area's rules live in its own fragment (check_PROGRAMS, TESTS, sources), included here;
+# e2e.mk also builds tests/libjunitcheck.la, the JUnit helper the other Check programs link.
+include tests/e2e.mk
+include tests/report.mk
+include tests/sqlite.mk
+include tests/replay.mk

@@ -1,0 +1,9 @@
+# tests/report.mk — the report library's Check test (included from tests/local.mk).
+if HAVE_CHECK
+check_PROGRAMS += tests/test-report
+TESTS += tests/test-report
+endif
+
+tests_test_report_SOURCES = tests/test-report.c
+tests_test_report_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
+tests_test_report_LDADD = report/libduroreport.la $(CHECK_LIBS) $(LIBXML_LIBS)

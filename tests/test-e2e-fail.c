@@ -1,0 +1,489 @@
+/*
+ * test-e2e-fail.c — end-to-end tests of the duro runtime's failure, cancellation and
+ * recovery paths, on the in-memory and the file SQLite provider: when_any races with
+ * cancelled losers, retry with backoff and per-attempt timeouts, the pending-observation
+ * rule, cancellation cascading to children and running activities, poison after
+ * max_attempts for unregistered names and corrupt history, and nondeterminism after a code
+ * change. Activities that must see their cancellation report it through latches; nothing
+ * here sleeps to synchronise.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e-common.h"
+
+/* ---- Shared handlers ------------------------------------------------------------------------ */
+
+/* Attempt numbers an activity saw ("1 2 3") and whether a hung attempt saw cancellation. */
+typedef struct attempts {
+    pthread_mutex_t mu;
+    char seen[128];
+    e2e_latch entered;
+    e2e_latch cancelled;
+} attempts;
+
+static void attempts_init(attempts *at)
+{
+    ck_assert_int_eq(pthread_mutex_init(&at->mu, NULL), 0);
+    at->seen[0] = '\0';
+    e2e_latch_init(&at->entered);
+    e2e_latch_init(&at->cancelled);
+}
+
+static void attempts_destroy(attempts *at)
+{
+    e2e_latch_destroy(&at->entered);
+    e2e_latch_destroy(&at->cancelled);
+    pthread_mutex_destroy(&at->mu);
+}
+
+static void attempts_note(attempts *at, uint32_t n)
+{
+    pthread_mutex_lock(&at->mu);
+    size_t len = strlen(at->seen);
+    snprintf(at->seen + len, sizeof at->seen - len, "%s%u", len ? " " : "", n);
+    pthread_mutex_unlock(&at->mu);
+}
+
+/* Runs until cancelled: bumps `entered`, then `cancelled` once it sees the cancellation. */
+static int act_block(duro_activity *a, const char *input, void *ud)
+{
+    (void)input;
+    attempts *at = ud;
+    e2e_latch_add(&at->entered, 1);
+    if (!e2e_run_until_cancelled(a, E2E_WAIT_MS))
+        return duro_activity_ok(a, "never cancelled");
+    e2e_latch_add(&at->cancelled, 1);
+    return duro_activity_fail(a, "stopped after cancellation");
+}
+
+static int act_quick(duro_activity *a, const char *input, void *ud)
+{
+    (void)ud;
+    return duro_activity_ok(a, "quick:%s", input);
+}
+
+/* Custom status "waiting", then one event "go": completes with "got:<data>". */
+static int orch_status_then_wait(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_set_custom_status(o, "waiting");
+    duro_task *ev = duro_wait_event(o, "go");
+    DURO_AWAIT(o, ev);
+    return duro_completef(o, "got:%s", duro_task_value(ev));
+}
+
+/* ---- when_any races ------------------------------------------------------------------------- */
+
+/* The activity is running when the timer is created: the orchestration first races it
+ * against an event "arm" that the test raises once the activity has started. */
+static int orch_race_timer_wins(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_task *act = duro_call_activity(o, "Block", "");
+    duro_task *arm = duro_wait_event(o, "arm");
+    duro_task *first[2] = {act, arm};
+    duro_task *w = duro_when_any(o, first, 2);
+    if (!w)
+        return DURO_SUSPEND;
+    if (w == act)
+        return duro_fail(o, "the activity finished before it was armed");
+    duro_task *tmr = duro_timer(o, 50);
+    duro_task *second[2] = {act, tmr};
+    w = duro_when_any(o, second, 2);
+    if (!w)
+        return DURO_SUSPEND;
+    if (w == act)
+        return duro_fail(o, "the activity beat the timer: %s", duro_task_value(act));
+    duro_task_cancel(act);
+    return duro_completef(o, "timer won; activity done=%d ok=%d error=%s", duro_task_done(act),
+                          duro_task_ok(act), duro_task_error(act));
+}
+
+START_TEST(test_when_any_timer_wins)
+{
+    e2e_env e;
+    attempts at;
+    attempts_init(&at);
+    e2e_open(&e, _i);
+    e2e_act(&e, "Block", act_block, &at);
+    e2e_orch(&e, "RaceTimer", orch_race_timer_wins, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "race-t", "RaceTimer", "");
+    ck_assert_msg(e2e_latch_wait(&at.entered, 1, E2E_WAIT_MS), "the activity never started");
+    e2e_raise(&e, "race-t", "arm", "");
+    e2e_expect_completed(&e, "race-t", "timer won; activity done=1 ok=0 error=canceled");
+    ck_assert_msg(e2e_latch_wait(&at.cancelled, 1, E2E_WAIT_MS),
+                  "the losing activity never observed its cancellation");
+    ck_assert_uint_eq(e2e_count_kind(&e, "race-t", 0, "ActivityCancelled"), 1);
+    ck_assert_uint_eq(e2e_count_kind(&e, "race-t", 0, "TimerFired"), 1);
+    ck_assert_uint_eq(e2e_count_kind(&e, "race-t", 0, "ActivityCompleted"), 0);
+    e2e_close(&e);
+    ck_assert_int_eq(e2e_latch_get(&at.entered), 1);
+    attempts_destroy(&at);
+}
+END_TEST
+
+static int orch_race_activity_wins(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_task *act = duro_call_activity(o, "Quick", "a");
+    duro_task *tmr = duro_timer(o, 600000);
+    duro_task *ts[2] = {tmr, act};
+    duro_task *w = duro_when_any(o, ts, 2);
+    if (!w)
+        return DURO_SUSPEND;
+    if (w != act)
+        return duro_fail(o, "the 10-minute timer won");
+    duro_task_cancel(tmr);
+    return duro_completef(o, "activity won: %s", duro_task_value(act));
+}
+
+START_TEST(test_when_any_activity_wins)
+{
+    e2e_env e;
+    e2e_open(&e, _i);
+    e2e_act(&e, "Quick", act_quick, NULL);
+    e2e_orch(&e, "RaceActivity", orch_race_activity_wins, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "race-a", "RaceActivity", "");
+    /* completes within E2E_WAIT_MS, long before the timer */
+    e2e_expect_completed(&e, "race-a", "activity won: quick:a");
+    ck_assert_uint_eq(e2e_count_kind(&e, "race-a", 0, "TimerFired"), 0);
+    e2e_close(&e);
+}
+END_TEST
+
+/* ---- retries --------------------------------------------------------------------------------- */
+
+/* Fails attempts 1 and 2, succeeds on 3. */
+static int act_flaky(duro_activity *a, const char *input, void *ud)
+{
+    (void)input;
+    uint32_t n = duro_activity_attempt(a);
+    attempts_note(ud, n);
+    if (n < 3)
+        return duro_activity_fail(a, "flaky failure %u", n);
+    return duro_activity_ok(a, "ok@%u", n);
+}
+
+/* Attempt 1 hangs until cancelled; later attempts succeed. */
+static int act_hang_once(duro_activity *a, const char *input, void *ud)
+{
+    (void)input;
+    attempts *at = ud;
+    uint32_t n = duro_activity_attempt(a);
+    attempts_note(at, n);
+    if (n > 1)
+        return duro_activity_ok(a, "attempt %u", n);
+    e2e_latch_add(&at->entered, 1);
+    if (!e2e_run_until_cancelled(a, E2E_WAIT_MS))
+        return duro_activity_ok(a, "attempt 1 was never cancelled");
+    e2e_latch_add(&at->cancelled, 1);
+    return duro_activity_fail(a, "attempt 1 stopped");
+}
+
+static int act_always_fail(duro_activity *a, const char *input, void *ud)
+{
+    (void)input;
+    uint32_t n = duro_activity_attempt(a);
+    attempts_note(ud, n);
+    return duro_activity_fail(a, "fail #%u", n);
+}
+
+/* Calls activity <input> under the policy in ud; completes with its value or fails with
+ * its error. */
+static int orch_retry(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t = duro_call_activity_retry(o, input, "", ud);
+    DURO_AWAIT(o, t);
+    if (!duro_task_ok(t))
+        return duro_fail(o, "gave up: %s", duro_task_error(t));
+    return duro_complete(o, duro_task_value(t));
+}
+
+START_TEST(test_retry_backoff)
+{
+    e2e_env e;
+    attempts at;
+    attempts_init(&at);
+    duro_retry_policy policy = {5, DURO_BACKOFF_EXPONENTIAL, 20, 1000, 0};
+    e2e_open(&e, _i);
+    e2e_act(&e, "Flaky", act_flaky, &at);
+    e2e_orch(&e, "Retry", orch_retry, &policy);
+    e2e_start(&e);
+    int64_t t0 = e2e_mono_ms();
+    e2e_start_instance(&e, "retry-1", "Retry", "Flaky");
+    e2e_expect_completed(&e, "retry-1", "ok@3");
+    int64_t elapsed = e2e_mono_ms() - t0;
+    ck_assert_str_eq(at.seen, "1 2 3");
+    /* backoff 20 ms then 40 ms, on durable timers */
+    ck_assert_msg(elapsed >= 60, "three attempts took only %" PRId64 " ms", elapsed);
+    ck_assert_uint_eq(e2e_count_kind(&e, "retry-1", 0, "ActivityScheduled"), 1);
+    ck_assert_uint_eq(e2e_count_kind(&e, "retry-1", 0, "ActivityRetryScheduled"), 2);
+    ck_assert_uint_eq(e2e_count_kind(&e, "retry-1", 0, "ActivityDispatched"), 2);
+    ck_assert_uint_eq(e2e_count_kind(&e, "retry-1", 0, "ActivityFailed"), 2);
+    ck_assert_uint_eq(e2e_count_kind(&e, "retry-1", 0, "ActivityCompleted"), 1);
+    e2e_close(&e);
+    attempts_destroy(&at);
+}
+END_TEST
+
+START_TEST(test_retry_attempt_timeout)
+{
+    e2e_env e;
+    attempts at;
+    attempts_init(&at);
+    duro_retry_policy policy = {2, DURO_BACKOFF_NONE, 0, 0, 300};
+    e2e_open(&e, _i);
+    e2e_act(&e, "HangOnce", act_hang_once, &at);
+    e2e_orch(&e, "Retry", orch_retry, &policy);
+    e2e_start(&e);
+    e2e_start_instance(&e, "timeout-1", "Retry", "HangOnce");
+    e2e_expect_completed(&e, "timeout-1", "attempt 2");
+    ck_assert_msg(e2e_latch_wait(&at.cancelled, 1, E2E_WAIT_MS),
+                  "the timed-out attempt never observed its cancellation");
+    ck_assert_str_eq(at.seen, "1 2");
+    ck_assert_uint_eq(e2e_count_kind(&e, "timeout-1", 0, "ActivityTimedOut"), 1);
+    ck_assert_uint_eq(e2e_count_kind(&e, "timeout-1", 0, "ActivityCompleted"), 1);
+    e2e_close(&e);
+    attempts_destroy(&at);
+}
+END_TEST
+
+START_TEST(test_retry_exhausted)
+{
+    e2e_env e;
+    attempts at;
+    attempts_init(&at);
+    duro_retry_policy policy = {3, DURO_BACKOFF_FIXED, 5, 0, 0};
+    e2e_open(&e, _i);
+    e2e_act(&e, "AlwaysFail", act_always_fail, &at);
+    e2e_orch(&e, "Retry", orch_retry, &policy);
+    e2e_start(&e);
+    e2e_start_instance(&e, "exhaust-1", "Retry", "AlwaysFail");
+    e2e_expect_failed(&e, "exhaust-1", DURO_CAT_APPLICATION, "gave up: fail #3");
+    ck_assert_str_eq(at.seen, "1 2 3");
+    ck_assert_uint_eq(e2e_count_kind(&e, "exhaust-1", 0, "ActivityFailed"), 3);
+    e2e_close(&e);
+    attempts_destroy(&at);
+}
+END_TEST
+
+/* ---- the pending-observation rule ----------------------------------------------------------- */
+
+static int orch_breaks_rule(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_task *a = duro_call_activity(o, "Quick", "1");
+    duro_task *t = duro_timer(o, 600000);
+    duro_task *ts[2] = {a, t};
+    if (!duro_when_any(o, ts, 2)) {
+        duro_call_activity(o, "Quick", "2"); /* a durable call after a pending observation */
+        return DURO_SUSPEND;
+    }
+    return duro_complete(o, "the rule was not enforced");
+}
+
+START_TEST(test_pending_observation_rule)
+{
+    e2e_env e;
+    e2e_open(&e, _i);
+    e2e_act(&e, "Quick", act_quick, NULL);
+    e2e_orch(&e, "BreaksRule", orch_breaks_rule, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "rule-1", "BreaksRule", "");
+    e2e_expect_failed(&e, "rule-1", DURO_CAT_CONFIGURATION, "pending");
+    /* the offending call was never recorded */
+    ck_assert_uint_le(e2e_count_kind(&e, "rule-1", 0, "ActivityScheduled"), 1);
+    e2e_close(&e);
+}
+END_TEST
+
+/* ---- cancellation cascade -------------------------------------------------------------------- */
+
+static int orch_casc_child(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_set_custom_status(o, "child-waiting");
+    duro_task *ev = duro_wait_event(o, "never");
+    DURO_AWAIT(o, ev);
+    return duro_complete(o, "child done");
+}
+
+static int orch_casc_parent(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    char child[128];
+    snprintf(child, sizeof child, "%s-child", duro_orch_instance(o));
+    duro_task *ts[2] = {duro_call_sub(o, "CascChild", child, input),
+                        duro_call_activity(o, "Block", input)};
+    DURO_AWAIT_ALL(o, ts, 2);
+    return duro_complete(o, "parent done");
+}
+
+START_TEST(test_cancel_cascade)
+{
+    e2e_env e;
+    attempts at;
+    attempts_init(&at);
+    e2e_open(&e, _i);
+    e2e_act(&e, "Block", act_block, &at);
+    e2e_orch(&e, "CascParent", orch_casc_parent, NULL);
+    e2e_orch(&e, "CascChild", orch_casc_child, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "casc-1", "CascParent", "");
+    e2e_wait_custom_status(&e, "casc-1-child", "child-waiting");
+    ck_assert_msg(e2e_latch_wait(&at.entered, 1, E2E_WAIT_MS), "the activity never started");
+
+    e2e_cancel(&e, "casc-1", "stop now");
+    duro_status st;
+    e2e_wait(&e, "casc-1", &st);
+    ck_assert_int_eq(st.state, DURO_STATE_FAILED);
+    ck_assert_pstr_eq(st.error, "canceled: stop now");
+    duro_status_clear(&st);
+    e2e_wait(&e, "casc-1-child", &st);
+    ck_assert_int_eq(st.state, DURO_STATE_FAILED);
+    ck_assert_msg(st.error && strncmp(st.error, "canceled", 8) == 0, "child failed with %s",
+                  st.error ? st.error : "(null)");
+    duro_status_clear(&st);
+    ck_assert_msg(e2e_latch_wait(&at.cancelled, 1, E2E_WAIT_MS),
+                  "the running activity never observed the cancellation");
+    ck_assert_uint_eq(e2e_count_kind(&e, "casc-1", 0, "OrchestrationCancelRequested"), 1);
+    e2e_close(&e);
+    attempts_destroy(&at);
+}
+END_TEST
+
+/* ---- poison ------------------------------------------------------------------------------------ */
+
+static int orch_calls_missing(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_task *t = duro_call_activity(o, "Missing", "");
+    DURO_AWAIT(o, t);
+    if (!duro_task_ok(t))
+        return duro_fail(o, "the orchestration saw: %s", duro_task_error(t));
+    return duro_complete(o, duro_task_value(t));
+}
+
+START_TEST(test_poison_unregistered_activity)
+{
+    e2e_env e;
+    e2e_open(&e, _i);
+    e.opt.max_attempts = 2;
+    e2e_orch(&e, "CallsMissing", orch_calls_missing, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "poison-act", "CallsMissing", "");
+    e2e_expect_failed(&e, "poison-act", DURO_CAT_POISON, "Missing");
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_poison_unregistered_orchestration)
+{
+    e2e_env e;
+    e2e_open(&e, _i);
+    e.opt.max_attempts = 2;
+    e2e_orch(&e, "StatusThenWait", orch_status_then_wait, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "poison-orch", "NoSuchOrchestration", "");
+    e2e_expect_failed(&e, "poison-orch", DURO_CAT_POISON, "NoSuchOrchestration");
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_corrupt_history)
+{
+    e2e_env e;
+    e2e_open(&e, _i);
+    e.opt.max_attempts = 3;
+    e2e_orch(&e, "StatusThenWait", orch_status_then_wait, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "corrupt-a", "StatusThenWait", "");
+    e2e_start_instance(&e, "healthy-b", "StatusThenWait", "");
+    e2e_wait_custom_status(&e, "corrupt-a", "waiting");
+    e2e_wait_custom_status(&e, "healthy-b", "waiting");
+    ck_assert_int_eq(duro_sqlite_corrupt_history(e.p, "corrupt-a"), 0);
+    e2e_raise(&e, "corrupt-a", "go", "a");
+    e2e_raise(&e, "healthy-b", "go", "b");
+    /* b is not held up while a is retried and poisoned */
+    e2e_expect_completed(&e, "healthy-b", "got:b");
+    e2e_expect_failed(&e, "corrupt-a", DURO_CAT_POISON, "");
+    e2e_close(&e);
+}
+END_TEST
+
+/* ---- nondeterminism ---------------------------------------------------------------------------- */
+
+/* Version B of "Det": calls an activity before the wait that version A recorded. */
+static int orch_det_changed(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_task *t = duro_call_activity(o, "Other", "");
+    DURO_AWAIT(o, t);
+    duro_task *ev = duro_wait_event(o, "go");
+    DURO_AWAIT(o, ev);
+    return duro_completef(o, "changed:%s", duro_task_value(ev));
+}
+
+static int act_other(duro_activity *a, const char *input, void *ud)
+{
+    (void)input;
+    e2e_latch_add(ud, 1);
+    return duro_activity_ok(a, "other");
+}
+
+START_TEST(test_nondeterminism)
+{
+    e2e_env e;
+    e2e_latch other_runs;
+    e2e_latch_init(&other_runs);
+    e2e_open(&e, _i);
+    e2e_orch(&e, "Det", orch_status_then_wait, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "det-1", "Det", "");
+    e2e_wait_custom_status(&e, "det-1", "waiting");
+
+    duro_registry *b = duro_registry_new();
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(duro_register_orchestration(b, "Det", NULL, orch_det_changed, NULL), 0);
+    ck_assert_int_eq(duro_register_activity(b, "Other", act_other, &other_runs), 0);
+    e2e_restart_with(&e, b);
+    e2e_raise(&e, "det-1", "go", "x");
+    e2e_expect_failed(&e, "det-1", DURO_CAT_CONFIGURATION, "nondetermin");
+    ck_assert_int_eq(e2e_latch_get(&other_runs), 0);
+    ck_assert_uint_eq(e2e_count_kind(&e, "det-1", 0, "ActivityScheduled"), 0);
+    ck_assert_uint_eq(e2e_count_kind(&e, "det-1", 0, "OrchestrationFailed"), 1);
+    e2e_close(&e);
+    e2e_latch_destroy(&other_runs);
+}
+END_TEST
+
+int main(void)
+{
+    const e2e_test tests[] = {
+        {"when_any_timer_wins", test_when_any_timer_wins},
+        {"when_any_activity_wins", test_when_any_activity_wins},
+        {"retry_backoff", test_retry_backoff},
+        {"retry_attempt_timeout", test_retry_attempt_timeout},
+        {"retry_exhausted", test_retry_exhausted},
+        {"pending_observation_rule", test_pending_observation_rule},
+        {"cancel_cascade", test_cancel_cascade},
+        {"poison_unregistered_activity", test_poison_unregistered_activity},
+        {"poison_unregistered_orchestration", test_poison_unregistered_orchestration},
+        {"corrupt_history", test_corrupt_history},
+        {"nondeterminism", test_nondeterminism},
+    };
+    return e2e_main("test-e2e-fail", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
+}

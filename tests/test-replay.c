@@ -1,0 +1,505 @@
+/*
+ * test-replay.c — table-driven tests of the replay engine (lib/replay.c, lib/context.c).
+ *
+ * Each row gives a stored history and incoming messages, the orchestration to run, and the
+ * exact turn it must produce: action, new event kinds in order, work items, messages,
+ * cancellations, resulting state and error category/message. No provider is involved: the
+ * engine is a pure function from (history, messages) to a commit.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "junit-check.h"
+#include "replay.h"
+
+#define NOW INT64_C(1700000000000)
+
+/* ---- orchestrations used by the table ------------------------------------------------------ */
+
+static int two_acts(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *t[2];
+    t[0] = duro_call_activity(o, "A", "x");
+    t[1] = duro_call_activity(o, "B", "y");
+    DURO_AWAIT_ALL(o, t, 2);
+    return duro_completef(o, "%s+%s", duro_task_value(t[0]), duro_task_value(t[1]));
+}
+
+static int changed(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *t = duro_call_activity(o, "B", "y");
+    DURO_AWAIT(o, t);
+    return duro_complete(o, "changed");
+}
+
+static int timer_first(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *t = duro_timer(o, 100);
+    DURO_AWAIT(o, t);
+    return duro_complete(o, "timer");
+}
+
+static int quits_early(duro_orch *o, const char *in, void *ud)
+{
+    return duro_complete(o, "early");
+}
+
+static int race(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *t[2], *w;
+    t[0] = duro_call_activity(o, "Slow", "s");
+    t[1] = duro_timer(o, 100);
+    w = duro_when_any(o, t, 2);
+    if (!w)
+        return DURO_SUSPEND;
+    if (w == t[1]) {
+        duro_task_cancel(t[0]);
+        return duro_complete(o, "timeout");
+    }
+    return duro_complete(o, duro_task_value(w));
+}
+
+static int violate(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *t[2];
+    t[0] = duro_call_activity(o, "Slow", "s");
+    t[1] = duro_timer(o, 100);
+    if (!duro_when_any(o, t, 2)) {
+        duro_call_activity(o, "Other", "o");
+        return DURO_SUSPEND;
+    }
+    return duro_complete(o, "done");
+}
+
+static int wait_go(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *e = duro_wait_event(o, "go");
+    DURO_AWAIT(o, e);
+    return duro_completef(o, "got %s", duro_task_value(e));
+}
+
+static int can_now(duro_orch *o, const char *in, void *ud)
+{
+    return duro_continue_as_new(o, "next");
+}
+
+static int sub(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *s = duro_call_sub(o, "Child", NULL, "cin");
+    DURO_AWAIT(o, s);
+    return duro_completef(o, "child said %s", duro_task_value(s));
+}
+
+static int retry3(duro_orch *o, const char *in, void *ud)
+{
+    duro_retry_policy p = {3, DURO_BACKOFF_FIXED, 100, 0, 0};
+    duro_task *t = duro_call_activity_retry(o, "Flaky", "in", &p);
+    DURO_AWAIT(o, t);
+    if (!duro_task_ok(t))
+        return duro_fail(o, "gave up: %s", duro_task_error(t));
+    return duro_complete(o, duro_task_value(t));
+}
+
+static int timeout2(duro_orch *o, const char *in, void *ud)
+{
+    duro_retry_policy p = {2, DURO_BACKOFF_NONE, 0, 0, 50};
+    duro_task *t = duro_call_activity_retry(o, "Hang", "in", &p);
+    DURO_AWAIT(o, t);
+    if (!duro_task_ok(t))
+        return duro_fail(o, "%s", duro_task_error(t));
+    return duro_complete(o, duro_task_value(t));
+}
+
+static int stamp(duro_orch *o, const char *in, void *ud)
+{
+    int64_t now = duro_now_ms(o);
+    duro_task *t = duro_call_activity(o, "A", "x");
+    DURO_AWAIT(o, t);
+    return duro_completef(o, "%lld", (long long)now);
+}
+
+static int no_result(duro_orch *o, const char *in, void *ud)
+{
+    return 0;
+}
+
+/* ---- table ----------------------------------------------------------------------------------- */
+
+typedef struct hev {
+    int kind;
+    const char *json;
+} hev;
+
+typedef struct hmsg {
+    int kind;
+    uint64_t exec;
+    const char *json;
+} hmsg;
+
+#define MAXN 12
+
+typedef struct row {
+    const char *name;
+    const char *orch;          /* registered name used in STARTED / start messages */
+    duro_orch_fn fn;
+    uint64_t exec;
+    int stored_state;
+    hev history[MAXN];         /* kind 0 terminates */
+    hmsg msgs[MAXN];
+    int action;
+    int new_kinds[MAXN];       /* expected appended event kinds, 0 terminates */
+    size_t n_work;
+    int msg_kinds[MAXN];       /* expected outgoing message kinds in order */
+    size_t n_cancel;
+    int state;                 /* commit.state */
+    int category;              /* expected failure category (FAILED only) */
+    const char *output_part;   /* substring of the stored output / error */
+    uint64_t commit_exec;      /* expected commit execution (0: same as exec) */
+} row;
+
+#define STARTED(n) {DURO_EV_STARTED, "{\"name\":\"" n "\",\"version\":\"1.0.0\",\"input\":\"in\"}"}
+#define START_MSG(n) {DURO_MSG_START, 0, "{\"name\":\"" n "\",\"input\":\"in\"}"}
+#define ACT(name, in) {DURO_EV_ACT_SCHEDULED, "{\"name\":\"" name "\",\"input\":\"" in "\"}"}
+
+static const row rows[] = {
+    {"fresh start schedules both activities", "TwoActs", two_acts, 1, 0, {{0}},
+     {START_MSG("TwoActs")}, DURO__TURN_COMMIT,
+     {DURO_EV_STARTED, DURO_EV_ACT_SCHEDULED, DURO_EV_ACT_SCHEDULED}, 2, {0}, 0,
+     DURO_STATE_RUNNING, 0, NULL, 0},
+    {"completions in history complete the instance", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"),
+      {DURO_EV_ACT_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":3,\"ok\":1,\"text\":\"rb\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_ACT_COMPLETED, DURO_EV_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "ra+rb", 0},
+    {"one completion of two waits", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"ra\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_ACT_COMPLETED}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"duplicate completion is dropped", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"),
+      {DURO_EV_ACT_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"again\"}"}},
+     DURO__TURN_COMMIT, {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"completion of another execution is dropped", "TwoActs", two_acts, 2, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"old\"}"}}, DURO__TURN_COMMIT,
+     {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"nondeterminism: different activity name", "Changed", changed, 1, 1,
+     {STARTED("Changed"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_EVENT_RAISED, DURO_EV_ACT_CANCELLED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0,
+     {0}, 2, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "now makes activity \\\"B\\\" but history recorded activity \\\"A\\\"", 0},
+    {"nondeterminism: timer where an activity was recorded", "TimerFirst", timer_first, 1, 1,
+     {STARTED("TimerFirst"), ACT("A", "x")},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_EVENT_RAISED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1,
+     DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "now makes timer but history recorded activity", 0},
+    {"nondeterminism: fewer decisions than history", "QuitsEarly", quits_early, 1, 1,
+     {STARTED("QuitsEarly"), ACT("A", "x")},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_EVENT_RAISED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1,
+     DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "holds 1 decisions but the orchestration made only 0", 0},
+    {"nondeterminism: completion for a non-activity event", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":1,\"ok\":1,\"text\":\"?\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_ACT_CANCELLED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 2,
+     DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "not an activity", 0},
+    {"rule: durable call after a pending when_any", "Violate", violate, 1, 0, {{0}},
+     {START_MSG("Violate")}, DURO__TURN_COMMIT,
+     {DURO_EV_STARTED, DURO_EV_ACT_SCHEDULED, DURO_EV_TIMER_CREATED, DURO_EV_ACT_CANCELLED,
+      DURO_EV_FAILED},
+     1, {DURO_MSG_TIMER_FIRED}, 1, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION,
+     "after the orchestration observed a pending task", 0},
+    {"when_any: earlier timer wins, loser activity cancelled", "Race", race, 1, 1,
+     {STARTED("Race"), ACT("Slow", "s"), {DURO_EV_TIMER_CREATED, "{\"at\":1}"}},
+     {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":3,\"what\":\"timer\"}"},
+      {DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"late\"}"}},
+     DURO__TURN_COMMIT, {DURO_EV_TIMER_FIRED, DURO_EV_ACT_COMPLETED, DURO_EV_COMPLETED}, 0, {0},
+     0, DURO_STATE_COMPLETED, 0, "timeout", 0},
+    {"when_any: timer wins while activity runs: cancel deletes it", "Race", race, 1, 1,
+     {STARTED("Race"), ACT("Slow", "s"), {DURO_EV_TIMER_CREATED, "{\"at\":1}"}},
+     {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":3,\"what\":\"timer\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_TIMER_FIRED, DURO_EV_ACT_CANCELLED, DURO_EV_COMPLETED}, 0, {0}, 1,
+     DURO_STATE_COMPLETED, 0, "timeout", 0},
+    {"cancel request fails the instance and cancels its work", "Race", race, 1, 1,
+     {STARTED("Race"), ACT("Slow", "s"), {DURO_EV_TIMER_CREATED, "{\"at\":1}"}},
+     {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_CANCEL_REQ, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1, DURO_STATE_FAILED,
+     DURO_CAT_APPLICATION, "canceled: operator", 0},
+    {"terminal instance drains stray messages", "TwoActs", two_acts, 1, 2,
+     {STARTED("TwoActs"), {DURO_EV_COMPLETED, "{\"text\":\"done\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"late\",\"text\":\"\"}"}, START_MSG("TwoActs")},
+     DURO__TURN_COMMIT, {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"event raised before the wait is delivered", "Wait", wait_go, 1, 0, {{0}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"go\",\"text\":\"early\"}"}, START_MSG("Wait")},
+     DURO__TURN_COMMIT,
+     {DURO_EV_STARTED, DURO_EV_EVENT_RAISED, DURO_EV_EVENT_WAIT, DURO_EV_COMPLETED}, 0, {0}, 0,
+     DURO_STATE_COMPLETED, 0, "got early", 0},
+    {"failed attempt schedules a backoff timer", "Retry", retry3, 1, 1,
+     {STARTED("Retry"),
+      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                              "\"backoff\":1,\"base\":100,\"cap\":0,\"timeout\":0}}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}"}},
+     DURO__TURN_COMMIT, {DURO_EV_ACT_FAILED, DURO_EV_ACT_RETRY}, 0, {DURO_MSG_TIMER_FIRED}, 0, 0,
+     0, NULL, 0},
+    {"backoff timer dispatches attempt 2", "Retry", retry3, 1, 1,
+     {STARTED("Retry"),
+      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                              "\"backoff\":1,\"base\":100,\"cap\":0,\"timeout\":0}}"},
+      {DURO_EV_ACT_FAILED, "{\"src\":2,\"category\":3,\"text\":\"boom\"}"},
+      {DURO_EV_ACT_RETRY, "{\"src\":2,\"attempt\":2,\"at\":5}"}},
+     {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":4,\"what\":\"retry\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_ACT_DISPATCHED}, 1, {0}, 0, 0, 0, NULL, 0},
+    {"last attempt failing fails the task", "Retry", retry3, 1, 1,
+     {STARTED("Retry"),
+      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":2,"
+                              "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":0}}"},
+      {DURO_EV_ACT_FAILED, "{\"src\":2,\"category\":3,\"text\":\"one\"}"},
+      {DURO_EV_ACT_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":4,\"ok\":0,\"category\":3,\"text\":\"two\"}"}},
+     DURO__TURN_COMMIT, {DURO_EV_ACT_FAILED, DURO_EV_FAILED}, 0, {0}, 0, DURO_STATE_FAILED,
+     DURO_CAT_APPLICATION, "gave up: two", 0},
+    {"stale completion of a replaced attempt is dropped", "Retry", retry3, 1, 1,
+     {STARTED("Retry"),
+      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                              "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":0}}"},
+      {DURO_EV_ACT_TIMEOUT, "{\"src\":2}"},
+      {DURO_EV_ACT_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"late\"}"}}, DURO__TURN_COMMIT,
+     {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"per-attempt timeout cancels the attempt and retries", "Timeout", timeout2, 1, 1,
+     {STARTED("Timeout"),
+      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Hang\",\"input\":\"in\",\"retry\":{\"max\":2,"
+                              "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":50}}"}},
+     {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":2,\"what\":\"timeout\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_ACT_TIMEOUT, DURO_EV_ACT_DISPATCHED}, 1, {DURO_MSG_TIMER_FIRED}, 1, 0, 0, NULL, 0},
+    {"continue-as-new carries unconsumed events", "Can", can_now, 1, 1,
+     {STARTED("Can"), {DURO_EV_EVENT_RAISED, "{\"name\":\"go\",\"text\":\"kept\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"go\",\"text\":\"too\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_EVENT_RAISED, DURO_EV_CONTINUED}, 0, {DURO_MSG_CONTINUE_AS_NEW}, 0,
+     DURO_STATE_CONTINUED_AS_NEW, 0, "next", 0},
+    {"continue-as-new message starts execution 2 with carried events", "Wait", wait_go, 1, 4,
+     {STARTED("Wait"), {DURO_EV_CONTINUED, "{\"text\":\"next\"}"}},
+     {{DURO_MSG_CONTINUE_AS_NEW, 1,
+       "{\"name\":\"Wait\",\"input\":\"next\",\"carried\":[[\"go\",\"carried\"]]}"}},
+     DURO__TURN_COMMIT, {DURO_EV_STARTED, DURO_EV_EVENT_WAIT, DURO_EV_COMPLETED}, 0, {0}, 0,
+     DURO_STATE_COMPLETED, 0, "got carried", 2},
+    {"sub-orchestration starts its child with the parent link", "Sub", sub, 1, 0, {{0}},
+     {START_MSG("Sub")}, DURO__TURN_COMMIT, {DURO_EV_STARTED, DURO_EV_SUB_SCHEDULED}, 0,
+     {DURO_MSG_START}, 0, DURO_STATE_RUNNING, 0, NULL, 0},
+    {"child result completes the parent", "Sub", sub, 1, 1,
+     {STARTED("Sub"),
+      {DURO_EV_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\",\"instance\":\"i::2\"}"}},
+     {{DURO_MSG_CHILD_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"hi\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_SUB_COMPLETED, DURO_EV_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
+     "child said hi", 0},
+    {"poisoned activity fails the orchestration as poison", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":0,\"category\":4,\"text\":\"poison: A\"}"}},
+     DURO__TURN_COMMIT, {DURO_EV_ACT_FAILED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1,
+     DURO_STATE_FAILED, DURO_CAT_POISON, "poison: A", 0},
+    {"recorded now is replayed", "Stamp", stamp, 1, 1,
+     {STARTED("Stamp"), {DURO_EV_VALUE, "{\"what\":\"now\",\"text\":\"42\"}"}, ACT("A", "x")},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":3,\"ok\":1,\"text\":\"r\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EV_ACT_COMPLETED, DURO_EV_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "42", 0},
+    {"returning without a result is a configuration failure", "NoResult", no_result, 1, 0,
+     {{0}}, {START_MSG("NoResult")}, DURO__TURN_COMMIT, {DURO_EV_STARTED, DURO_EV_FAILED}, 0,
+     {0}, 0, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "without completing", 0},
+    {"unregistered orchestration is abandoned for backoff", "Nobody", NULL, 1, 0, {{0}},
+     {START_MSG("Nobody")}, DURO__TURN_ABANDON_UNREGISTERED, {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"undecodable history is abandoned toward poison", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), {DURO_EV_ACT_SCHEDULED, "NOT JSON {{"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
+     0, {0}, 0, 0, 0, NULL, 0},
+    {"completion pointing at a later event is corrupt history", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), {DURO_EV_ACT_COMPLETED, "{\"src\":9,\"text\":\"x\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
+     0, {0}, 0, 0, 0, NULL, 0},
+};
+
+static duro_registry *registry(void)
+{
+    duro_registry *r = duro_registry_new();
+    size_t i;
+    ck_assert_ptr_nonnull(r);
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].fn)
+            duro_register_orchestration(r, rows[i].orch, "1.0.0", rows[i].fn, NULL);
+    duro_register_orchestration(r, "Wait", "1.0.0", wait_go, NULL);
+    return r;
+}
+
+static duro_orch_item *make_item(const row *w)
+{
+    duro_orch_item *it = calloc(1, sizeof *it);
+    size_t i, n;
+    ck_assert_ptr_nonnull(it);
+    it->instance = strdup("i");
+    it->attempt = 1;
+    it->execution_id = w->exec;
+    it->state = w->stored_state;
+    for (n = 0; w->history[n].kind; n++)
+        ;
+    it->history = calloc(n ? n : 1, sizeof *it->history);
+    it->n_history = n;
+    for (i = 0; i < n; i++) {
+        it->history[i].event_id = i + 1;
+        it->history[i].kind = w->history[i].kind;
+        it->history[i].payload = strdup(w->history[i].json);
+    }
+    for (n = 0; w->msgs[n].kind; n++)
+        ;
+    it->msgs = calloc(n ? n : 1, sizeof *it->msgs);
+    it->n_msgs = n;
+    for (i = 0; i < n; i++) {
+        it->msgs[i].id = (int64_t)i + 1;
+        it->msgs[i].kind = w->msgs[i].kind;
+        it->msgs[i].execution_id = w->msgs[i].exec;
+        it->msgs[i].payload = strdup(w->msgs[i].json);
+    }
+    return it;
+}
+
+START_TEST(replay_table)
+{
+    const row *w = &rows[_i];
+    duro_registry *reg = registry();
+    duro_orch_item *it = make_item(w);
+    duro__turn t;
+    size_t k, n_new;
+    int rc = duro__turn_run(reg, it, NOW, NULL, NULL, &t);
+    ck_assert_msg(rc == 0, "%s: turn_run returned %d", w->name, rc);
+    ck_assert_msg(t.action == w->action, "%s: action %d, want %d (%s)", w->name, t.action,
+                  w->action, t.reason ? t.reason : "");
+    if (w->action == DURO__TURN_COMMIT) {
+        for (n_new = 0; w->new_kinds[n_new]; n_new++)
+            ;
+        for (k = 0; k < t.commit.n_events && k < n_new; k++)
+            ck_assert_msg(t.commit.events[k].kind == w->new_kinds[k],
+                          "%s: new event %zu is %s, want %s", w->name, k,
+                          duro_event_kind_name(t.commit.events[k].kind),
+                          duro_event_kind_name(w->new_kinds[k]));
+        ck_assert_msg(t.commit.n_events == n_new, "%s: %zu new events, want %zu", w->name,
+                      t.commit.n_events, n_new);
+        if (n_new)
+            ck_assert_uint_eq(t.commit.events[0].event_id,
+                              (w->commit_exec ? 0 : it->n_history) + 1);
+        ck_assert_msg(t.commit.n_work == w->n_work, "%s: %zu work items, want %zu", w->name,
+                      t.commit.n_work, w->n_work);
+        ck_assert_msg(t.commit.n_cancel == w->n_cancel, "%s: %zu cancels, want %zu", w->name,
+                      t.commit.n_cancel, w->n_cancel);
+        for (n_new = 0; w->msg_kinds[n_new]; n_new++)
+            ;
+        ck_assert_msg(t.commit.n_msgs >= n_new, "%s: %zu messages, want %zu", w->name,
+                      t.commit.n_msgs, n_new);
+        for (k = 0; k < n_new; k++)
+            ck_assert_int_eq(t.commit.msgs[k].kind, w->msg_kinds[k]);
+        if (!w->msg_kinds[0])
+            ck_assert_msg(t.commit.n_msgs == 0, "%s: unexpected %zu messages", w->name,
+                          t.commit.n_msgs);
+        ck_assert_msg(t.commit.state == w->state, "%s: state %d, want %d", w->name,
+                      t.commit.state, w->state);
+        ck_assert_uint_eq(t.commit.execution_id, w->commit_exec ? w->commit_exec : w->exec);
+        if (w->output_part) {
+            ck_assert_ptr_nonnull(t.commit.output);
+            ck_assert_msg(strstr(t.commit.output, w->output_part) != NULL,
+                          "%s: output \"%s\" lacks \"%s\"", w->name, t.commit.output,
+                          w->output_part);
+        }
+        if (w->state == DURO_STATE_FAILED)
+            ck_assert_int_eq(t.category, w->category);
+    }
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
+/* The generated child id and the parent link travel in the child's start message. */
+START_TEST(child_start_message_carries_parent)
+{
+    const row *w = NULL;
+    size_t i;
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    duro__rec r;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strcmp(rows[i].name, "sub-orchestration starts its child with the parent link") == 0)
+            w = &rows[i];
+    ck_assert_ptr_nonnull(w);
+    it = make_item(w);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_str_eq(t.commit.msgs[0].instance, "i::2");
+    ck_assert_int_eq(duro__rec_decode(t.commit.msgs[0].payload, DURO_MSG_START, 0, &r, NULL), 0);
+    ck_assert_str_eq(r.parent, "i");
+    ck_assert_uint_eq(r.pexec, 1);
+    ck_assert_uint_eq(r.pid, 2);
+    ck_assert_str_eq(r.name, "Child");
+    duro__rec_clear(&r);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
+/* A backoff timer is due exactly base_ms after the failing turn. */
+START_TEST(backoff_timer_visibility)
+{
+    const row *w = NULL;
+    size_t i;
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strcmp(rows[i].name, "failed attempt schedules a backoff timer") == 0)
+            w = &rows[i];
+    it = make_item(w);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_int_eq(t.commit.msgs[0].visible_at_ms, NOW + 100);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
+/* Poison of a never-started instance synthesizes Started then fails with category poison. */
+START_TEST(poison_fresh_instance)
+{
+    static const row w = {"poison", "TwoActs", two_acts, 1, 0, {{0}}, {START_MSG("TwoActs")},
+                          0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_orch_item *it = make_item(&w);
+    duro__turn t;
+    it->attempt = 11;
+    ck_assert_int_eq(duro__turn_poison(it, NOW, 10, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_events, 2);
+    ck_assert_int_eq(t.commit.events[0].kind, DURO_EV_STARTED);
+    ck_assert_int_eq(t.commit.events[1].kind, DURO_EV_FAILED);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_int_eq(t.category, DURO_CAT_POISON);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "exceeded 11 attempts (max 10)"));
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("replay");
+    TCase *tc = tcase_create("engine");
+    SRunner *sr;
+    int failed;
+    tcase_add_loop_test(tc, replay_table, 0, (int)(sizeof rows / sizeof rows[0]));
+    tcase_add_test(tc, child_start_message_carries_parent);
+    tcase_add_test(tc, backoff_timer_visibility);
+    tcase_add_test(tc, poison_fresh_instance);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    failed = junit_check_run(sr, "test-replay", CK_NORMAL);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,626 @@
+/*
+ * test-sqlite.c — Check tests of the SQLite-specific parts of the SQLite provider that the
+ * conformance suite cannot see: durability of a file database across close and reopen, the
+ * pragmas of every pooled connection (WAL, synchronous FULL or NORMAL), idempotent and
+ * version-checked migrations, long polling woken by a commit or by a delayed message, commit
+ * notification, two providers on one file seeing each other's commits, and SQLITE_BUSY
+ * surfacing as a retryable DURO_EBUSY. The test links the provider's convenience library, so
+ * it may use the internals declared in sqlite-internal.h.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "duro-provider.h"
+#include "duro-providertest.h"
+#include "duro-sqlite.h"
+#include "junit-check.h"
+#include "sqlite-internal.h"
+
+#define T0 INT64_C(1700000000000)
+#define LOCK_MS INT64_C(30000)
+
+/* ---- Fixtures ---------------------------------------------------------------------------- */
+
+static char db_path[512];
+
+/* A fresh file name in $TMPDIR (or /tmp) for each test; the files are removed afterwards. */
+static void setup_path(void)
+{
+    const char *dir = getenv("TMPDIR");
+    int fd;
+
+    snprintf(db_path, sizeof(db_path), "%s/duro-test-sqlite-XXXXXX",
+             dir != NULL && *dir != '\0' ? dir : "/tmp");
+    fd = mkstemp(db_path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+}
+
+static void teardown_path(void)
+{
+    char buf[600];
+
+    unlink(db_path);
+    snprintf(buf, sizeof(buf), "%s-wal", db_path);
+    unlink(buf);
+    snprintf(buf, sizeof(buf), "%s-shm", db_path);
+    unlink(buf);
+}
+
+static duro_provider *open_file(const duro_sqlite_options *opt)
+{
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+    int rc = duro_sqlite_open(db_path, opt, &p, &err);
+
+    ck_assert_msg(rc == 0, "open %s: %s", db_path, err.message);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static void enqueue(duro_provider *p, const char *instance, int kind, const char *payload,
+                    int64_t visible_at)
+{
+    duro_msg m = { instance, kind, 1, visible_at, payload };
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_msg(p->ops->enqueue_orch(p, &m, &err) == 0, "enqueue: %s", err.message);
+}
+
+/* Start `instance` and complete it with three events and output "done". */
+static void run_instance(duro_provider *p, const char *instance)
+{
+    duro_event_in ev[3] = { { 1, 1, "started" }, { 2, 5, "middle" }, { 3, 9, "finished" } };
+    duro_orch_commit cm = { 0 };
+    duro_orch_item *item = NULL;
+    duro_error err = { 0, 0, "" };
+
+    enqueue(p, instance, DURO_MSG_START, "start", T0);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), 0);
+    ck_assert_str_eq(item->instance, instance);
+    cm.execution_id = 1;
+    cm.orch_name = "Orch";
+    cm.orch_version = "1.0.0";
+    cm.events = ev;
+    cm.n_events = 3;
+    cm.state = DURO_STATE_COMPLETED;
+    cm.output = "done";
+    ck_assert_msg(p->ops->ack_orch(p, T0, item->lock_token, &cm, &err) == 0, "ack: %s",
+                  err.message);
+    duro_orch_item_free(item);
+}
+
+/* Run a one-row text pragma on a raw connection. */
+static void pragma_text(sqlite3 *db, const char *sql, char *buf, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- Durability and schema --------------------------------------------------------------- */
+
+START_TEST(file_survives_reopen)
+{
+    duro_provider *p = open_file(NULL);
+    duro_instance_info info;
+    duro_event *ev = NULL;
+    duro_error err = { 0, 0, "" };
+    size_t n = 0;
+
+    run_instance(p, "durable-1");
+    duro_provider_destroy(p);
+
+    p = open_file(NULL);
+    ck_assert_int_eq(p->ops->read_history(p, "durable-1", 0, &ev, &n, &err), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(ev[0].event_id, 1);
+    ck_assert_str_eq(ev[0].payload, "started");
+    ck_assert_uint_eq(ev[1].event_id, 2);
+    ck_assert_int_eq(ev[1].kind, 5);
+    ck_assert_str_eq(ev[1].payload, "middle");
+    ck_assert_uint_eq(ev[2].event_id, 3);
+    ck_assert_str_eq(ev[2].payload, "finished");
+    duro_events_free(ev, n);
+    ck_assert_int_eq(p->ops->instance_info(p, "durable-1", &info, &err), 0);
+    ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
+    ck_assert_str_eq(info.output, "done");
+    ck_assert_str_eq(info.orch_name, "Orch");
+    ck_assert_str_eq(info.orch_version, "1.0.0");
+    ck_assert_int_eq(info.created_at_ms, T0);
+    duro_instance_info_clear(&info);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+/* Every connection of the pool of a file database runs WAL and the configured synchronous
+ * level; the pool hands out pool_size distinct connections. */
+static void check_pool_pragmas(int synchronous_normal, const char *want_sync)
+{
+    duro_sqlite_options opt;
+    duro__sq_conn *c[3];
+    duro_error err = { 0, 0, "" };
+    duro_provider *p;
+    duro_sqlite *s;
+    char buf[32];
+
+    duro_sqlite_options_init(&opt);
+    opt.pool_size = 3;
+    opt.synchronous_normal = synchronous_normal;
+    p = open_file(&opt);
+    s = duro__sq_from(p);
+    ck_assert_ptr_nonnull(s);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(duro__sq_begin_read(s, &c[i], &err), 0);
+        for (int j = 0; j < i; j++)
+            ck_assert_ptr_ne(c[i], c[j]);
+        pragma_text(c[i]->db, "PRAGMA journal_mode", buf, sizeof(buf));
+        ck_assert_str_eq(buf, "wal");
+        pragma_text(c[i]->db, "PRAGMA synchronous", buf, sizeof(buf));
+        ck_assert_str_eq(buf, want_sync);
+    }
+    for (int i = 0; i < 3; i++)
+        duro__sq_end_read(s, c[i]);
+    duro_provider_destroy(p);
+}
+
+START_TEST(pragmas_default_full)
+{
+    check_pool_pragmas(0, "2"); /* FULL */
+}
+END_TEST
+
+START_TEST(pragmas_normal_when_asked)
+{
+    check_pool_pragmas(1, "1"); /* NORMAL */
+}
+END_TEST
+
+START_TEST(memory_is_private_and_single)
+{
+    duro_provider *a = NULL, *b = NULL;
+    duro_instance_info info;
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &a, &err), 0);
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
+    ck_assert_uint_eq(duro__sq_from(a)->n_conns, 1);
+    ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY);
+    run_instance(a, "only-in-a");
+    ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
+    duro_instance_info_clear(&info);
+    ck_assert_int_eq(b->ops->instance_info(b, "only-in-a", &info, &err), DURO_ENOTFOUND);
+    duro_provider_destroy(a);
+    duro_provider_destroy(b);
+}
+END_TEST
+
+/* Count the rows of schema_version and return the highest one, through a raw connection. */
+static int64_t schema_rows(int64_t *max)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t count;
+
+    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(version) FROM schema_version",
+                                        -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    count = sqlite3_column_int64(st, 0);
+    *max = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return count;
+}
+
+START_TEST(migrations_idempotent_on_reopen)
+{
+    int64_t max = 0;
+    duro_provider *p;
+    duro_event *ev = NULL;
+    duro_error err = { 0, 0, "" };
+    size_t n = 0;
+
+    for (int i = 0; i < 3; i++) {
+        p = open_file(NULL);
+        if (i == 0)
+            run_instance(p, "survivor");
+        duro_provider_destroy(p);
+        ck_assert_int_eq(schema_rows(&max), duro__sq_schema_version());
+        ck_assert_int_eq(max, duro__sq_schema_version());
+    }
+    p = open_file(NULL);
+    ck_assert_int_eq(p->ops->read_history(p, "survivor", 0, &ev, &n, &err), 0);
+    ck_assert_uint_eq(n, 3);
+    duro_events_free(ev, n);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+START_TEST(newer_schema_refused)
+{
+    duro_provider *p = open_file(NULL);
+    duro_error err = { 0, 0, "" };
+    sqlite3 *db = NULL;
+    char sql[96];
+
+    duro_provider_destroy(p);
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%d)",
+             duro__sq_schema_version() + 1);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    p = NULL;
+    ck_assert_int_eq(duro_sqlite_open(db_path, NULL, &p, &err), DURO_ENOTSUP);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(err.code, DURO_ENOTSUP);
+    ck_assert_int_eq(err.retryable, 0);
+}
+END_TEST
+
+START_TEST(open_rejects_bad_arguments)
+{
+    duro_sqlite_options opt;
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+
+    duro_sqlite_options_init(&opt);
+    ck_assert_int_eq(opt.synchronous_normal, 0);
+    ck_assert_int_eq(opt.busy_timeout_ms, 10000);
+    ck_assert_int_eq(opt.pool_size, 4);
+    opt.pool_size = 0;
+    ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(duro_sqlite_open(NULL, NULL, &p, &err), DURO_EINVAL);
+    ck_assert_int_eq(duro_sqlite_open("/nonexistent-dir/x/y.db", NULL, &p, &err), DURO_EIO);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* ---- Long polling and notification ------------------------------------------------------- */
+
+typedef struct poller {
+    duro_provider *p;
+    pthread_barrier_t *ready;
+    int64_t poll_ms;
+    int rc;
+    int64_t elapsed_ms;
+    duro_orch_item *item;
+    duro_error err;
+} poller;
+
+static void *poll_thread(void *arg)
+{
+    poller *pl = arg;
+    int64_t start;
+
+    pthread_barrier_wait(pl->ready);
+    start = mono_ms();
+    pl->rc = pl->p->ops->fetch_orch(pl->p, T0, LOCK_MS, pl->poll_ms, &pl->item, &pl->err);
+    pl->elapsed_ms = mono_ms() - start;
+    return NULL;
+}
+
+static void long_poll_woken_by_enqueue(duro_provider *p)
+{
+    pthread_barrier_t ready;
+    pthread_t th;
+    poller pl = { p, &ready, 5000, -100, 0, NULL, { 0, 0, "" } };
+
+    pthread_barrier_init(&ready, NULL, 2);
+    ck_assert_int_eq(pthread_create(&th, NULL, poll_thread, &pl), 0);
+    pthread_barrier_wait(&ready);
+    enqueue(p, "woken", DURO_MSG_START, "start", T0);
+    pthread_join(th, NULL);
+    pthread_barrier_destroy(&ready);
+    ck_assert_msg(pl.rc == 0, "fetch: %d %s", pl.rc, pl.err.message);
+    ck_assert_str_eq(pl.item->instance, "woken");
+    ck_assert_uint_eq(pl.item->n_msgs, 1);
+    ck_assert_str_eq(pl.item->msgs[0].payload, "start");
+    ck_assert_int_lt(pl.elapsed_ms, 1000);
+    duro_orch_item_free(pl.item);
+}
+
+START_TEST(long_poll_woken_memory)
+{
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
+    long_poll_woken_by_enqueue(p);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+START_TEST(long_poll_woken_file)
+{
+    duro_provider *p = open_file(NULL);
+
+    long_poll_woken_by_enqueue(p);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+/* A message delayed by 300 ms wakes a long poll when it becomes visible: not before (the
+ * poll's clock advances with real time) and well before the 5 s poll timeout. */
+START_TEST(long_poll_wakes_at_visible_time)
+{
+    duro_provider *p = NULL;
+    duro_orch_item *item = NULL;
+    duro_error err = { 0, 0, "" };
+    int64_t start, elapsed;
+
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
+    enqueue(p, "delayed", DURO_MSG_START, "start", T0 + 300);
+    start = mono_ms();
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 5000, &item, &err), 0);
+    elapsed = mono_ms() - start;
+    ck_assert_str_eq(item->instance, "delayed");
+    ck_assert_int_ge(elapsed, 299);
+    ck_assert_int_lt(elapsed, 1000);
+    duro_orch_item_free(item);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+/* An empty long poll waits for its timeout (real elapsed time is the behaviour under test). */
+START_TEST(long_poll_times_out)
+{
+    duro_provider *p = NULL;
+    duro_orch_item *item = NULL;
+    duro_work_item *work = NULL;
+    duro_error err = { 0, 0, "" };
+    int64_t start, elapsed;
+
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
+    start = mono_ms();
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 200, &item, &err), DURO_ENOTFOUND);
+    elapsed = mono_ms() - start;
+    ck_assert_ptr_null(item);
+    ck_assert_int_ge(elapsed, 199);
+    ck_assert_int_lt(elapsed, 1000);
+    start = mono_ms();
+    ck_assert_int_eq(p->ops->fetch_work(p, T0, LOCK_MS, 200, &work, &err), DURO_ENOTFOUND);
+    elapsed = mono_ms() - start;
+    ck_assert_ptr_null(work);
+    ck_assert_int_ge(elapsed, 199);
+    ck_assert_int_lt(elapsed, 1000);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+typedef struct committer {
+    duro_provider *p;
+    pthread_barrier_t *ready;
+    uint64_t seq;
+    int rc;
+    int64_t elapsed_ms;
+} committer;
+
+static void *wait_thread(void *arg)
+{
+    committer *cw = arg;
+    int64_t start;
+
+    pthread_barrier_wait(cw->ready);
+    start = mono_ms();
+    cw->rc = cw->p->ops->wait_commit(cw->p, cw->seq, 5000);
+    cw->elapsed_ms = mono_ms() - start;
+    return NULL;
+}
+
+START_TEST(wait_commit_woken_by_commit)
+{
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+    duro_work_in w = { "notify", 1, 7, "work" };
+    pthread_barrier_t ready;
+    pthread_t th;
+    committer cw;
+
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
+    cw = (committer){ p, &ready, p->ops->commit_seq(p), -100, 0 };
+    ck_assert_int_eq(p->ops->wait_commit(p, cw.seq, 0), DURO_ETIMEDOUT);
+    pthread_barrier_init(&ready, NULL, 2);
+    ck_assert_int_eq(pthread_create(&th, NULL, wait_thread, &cw), 0);
+    pthread_barrier_wait(&ready);
+    ck_assert_int_eq(p->ops->enqueue_work(p, &w, &err), 0);
+    pthread_join(th, NULL);
+    pthread_barrier_destroy(&ready);
+    ck_assert_int_eq(cw.rc, 0);
+    ck_assert_int_lt(cw.elapsed_ms, 1000);
+    ck_assert_uint_eq(p->ops->commit_seq(p), cw.seq + 1);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+/* ---- Several connections on one file ----------------------------------------------------- */
+
+START_TEST(two_providers_see_each_other)
+{
+    duro_provider *a = open_file(NULL);
+    duro_provider *b = open_file(NULL);
+    duro_orch_item *item = NULL, *none = NULL;
+    duro_instance_info info;
+    duro_event *ev = NULL;
+    duro_error err = { 0, 0, "" };
+    size_t n = 0;
+
+    run_instance(a, "shared");
+    ck_assert_int_eq(b->ops->instance_info(b, "shared", &info, &err), 0);
+    ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
+    duro_instance_info_clear(&info);
+    ck_assert_int_eq(b->ops->read_history(b, "shared", 1, &ev, &n, &err), 0);
+    ck_assert_uint_eq(n, 3);
+    duro_events_free(ev, n);
+
+    enqueue(b, "shared", DURO_MSG_EVENT, "from-b", T0 + 1);
+    ck_assert_int_eq(a->ops->fetch_orch(a, T0 + 1, LOCK_MS, 0, &item, &err), 0);
+    ck_assert_str_eq(item->instance, "shared");
+    ck_assert_uint_eq(item->n_msgs, 1);
+    ck_assert_str_eq(item->msgs[0].payload, "from-b");
+    ck_assert_uint_eq(item->n_history, 3);
+    /* b cannot take the instance while a holds its lock. */
+    ck_assert_int_eq(b->ops->fetch_orch(b, T0 + 1, LOCK_MS, 0, &none, &err), DURO_ENOTFOUND);
+    ck_assert_ptr_null(none);
+    ck_assert_int_eq(b->ops->abandon_orch(b, T0 + 1, item->lock_token, 0, 0, &err), 0);
+    duro_orch_item_free(item);
+    item = NULL;
+    ck_assert_int_eq(a->ops->fetch_orch(a, T0 + 1, LOCK_MS, 0, &item, &err), 0);
+    ck_assert_uint_eq(item->attempt, 2);
+    duro_orch_item_free(item);
+    duro_provider_destroy(a);
+    duro_provider_destroy(b);
+}
+END_TEST
+
+/* A write lock held by another connection past the busy timeout is a retryable EBUSY. */
+START_TEST(busy_is_retryable)
+{
+    duro_sqlite_options opt;
+    duro_provider *a = open_file(NULL);
+    duro_provider *b;
+    duro__sq_conn *c;
+    duro_error err = { 0, 0, "" };
+    duro_msg m = { "busy", DURO_MSG_START, 1, T0, "start" };
+
+    duro_sqlite_options_init(&opt);
+    opt.busy_timeout_ms = 20;
+    b = open_file(&opt);
+    ck_assert_int_eq(duro__sq_begin_write(duro__sq_from(a), &c, &err), 0);
+    ck_assert_int_eq(b->ops->enqueue_orch(b, &m, &err), DURO_EBUSY);
+    ck_assert_int_eq(err.code, DURO_EBUSY);
+    ck_assert_int_eq(err.retryable, 1);
+    ck_assert_int_eq(duro__sq_end_write(duro__sq_from(a), c, DURO_EINTERNAL, 0, &err),
+                     DURO_EINTERNAL);
+    ck_assert_int_eq(b->ops->enqueue_orch(b, &m, &err), 0);
+    duro_provider_destroy(a);
+    duro_provider_destroy(b);
+}
+END_TEST
+
+/* ---- Hooks ------------------------------------------------------------------------------- */
+
+START_TEST(hooks_corrupt_and_integrity)
+{
+    duro_provider *p = open_file(NULL);
+    duro_orch_item *item = NULL;
+    duro_event *ev = NULL;
+    duro_error err = { 0, 0, "" };
+    char msg[128] = "x";
+    uint32_t attempts = 99;
+    size_t n = 0;
+
+    ck_assert_int_eq(duro_sqlite_integrity_check(p, msg, sizeof(msg)), 0);
+    ck_assert_str_eq(msg, "");
+    run_instance(p, "broken");
+    ck_assert_int_eq(duro_sqlite_corrupt_history(p, "broken"), 0);
+    ck_assert_int_eq(p->ops->read_history(p, "broken", 0, &ev, &n, &err), DURO_ECORRUPT);
+    ck_assert_ptr_null(ev);
+    ck_assert_uint_eq(n, 0);
+    enqueue(p, "broken", DURO_MSG_EVENT, "poke", T0);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), 0);
+    ck_assert_ptr_nonnull(item->history_error);
+    ck_assert_uint_eq(item->n_history, 0);
+    ck_assert_int_eq(duro_sqlite_max_attempt_count(p, "broken", &attempts), 0);
+    ck_assert_uint_eq(attempts, 1);
+    duro_orch_item_free(item);
+    ck_assert_int_eq(duro_sqlite_integrity_check(p, msg, sizeof(msg)), 0);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+START_TEST(hooks_reject_other_providers)
+{
+    duro_provider_ops ops = { 0 };
+    duro_provider other = { &ops, "other", 0 };
+    uint32_t v;
+
+    ck_assert_int_eq(duro_sqlite_corrupt_history(&other, "x"), DURO_EINVAL);
+    ck_assert_int_eq(duro_sqlite_max_attempt_count(&other, "x", &v), DURO_EINVAL);
+    ck_assert_int_eq(duro_sqlite_integrity_check(&other, NULL, 0), DURO_EINVAL);
+}
+END_TEST
+
+START_TEST(file_factory_removes_files)
+{
+    const duro_provider_factory *f = duro_sqlite_factory_file();
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+    char path[512], wal[520];
+
+    ck_assert_str_eq(f->name, "sqlite-file");
+    ck_assert_str_eq(duro_sqlite_factory_memory()->name, "sqlite");
+    ck_assert_int_eq(f->create(f->ud, &p, &err), 0);
+    snprintf(path, sizeof(path), "%s", duro__sq_path(p));
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    run_instance(p, "temp");
+    ck_assert_int_eq(access(path, F_OK), 0);
+    ck_assert_int_eq(access(wal, F_OK), 0);
+    f->destroy(f->ud, p);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert_int_ne(access(wal, F_OK), 0);
+}
+END_TEST
+
+static Suite *sqlite_suite(void)
+{
+    Suite *s = suite_create("sqlite");
+    TCase *tc;
+
+    tc = tcase_create("file");
+    tcase_add_checked_fixture(tc, setup_path, teardown_path);
+    tcase_add_test(tc, file_survives_reopen);
+    tcase_add_test(tc, pragmas_default_full);
+    tcase_add_test(tc, pragmas_normal_when_asked);
+    tcase_add_test(tc, migrations_idempotent_on_reopen);
+    tcase_add_test(tc, newer_schema_refused);
+    tcase_add_test(tc, open_rejects_bad_arguments);
+    tcase_add_test(tc, memory_is_private_and_single);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("notify");
+    tcase_add_checked_fixture(tc, setup_path, teardown_path);
+    tcase_add_test(tc, long_poll_woken_memory);
+    tcase_add_test(tc, long_poll_woken_file);
+    tcase_add_test(tc, long_poll_wakes_at_visible_time);
+    tcase_add_test(tc, long_poll_times_out);
+    tcase_add_test(tc, wait_commit_woken_by_commit);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shared");
+    tcase_add_checked_fixture(tc, setup_path, teardown_path);
+    tcase_add_test(tc, two_providers_see_each_other);
+    tcase_add_test(tc, busy_is_retryable);
+    tcase_add_test(tc, hooks_corrupt_and_integrity);
+    tcase_add_test(tc, hooks_reject_other_providers);
+    tcase_add_test(tc, file_factory_removes_files);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(sqlite_suite());
+    int failed = junit_check_run(sr, "test-sqlite", CK_NORMAL);
+
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
