@@ -1,7 +1,11 @@
 #!/bin/sh
 # conformance/run-sqlite-file.sh — make check: run the whole conformance suite on provider
-# 'sqlite-file' (a fresh WAL SQLite file per case) and write its JUnit report to $DURO_JUNIT_DIR.
+# 'sqlite-file' (a fresh WAL SQLite file per case); the JUnit report goes to
+# $DURO_JUNIT_DIR/conformance-sqlite-file.xml. Under `make check-valgrind`, DURO_TEST_WRAPPER runs
+# the program under valgrind.
 set -eu
 junit_dir="${DURO_JUNIT_DIR:-test-results}"
 mkdir -p "$junit_dir"
-exec ./conformance/duro-conformance --provider sqlite-file --junit "$junit_dir/conformance-sqlite-file.xml"
+# shellcheck disable=SC2086 # an empty or multi-word wrapper must split
+exec ${DURO_TEST_WRAPPER:-} ./conformance/duro-conformance --provider sqlite-file \
+    --junit "$junit_dir/conformance-sqlite-file.xml"

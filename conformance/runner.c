@@ -180,7 +180,7 @@ static int ct_skip_reason(const duro_provider_factory *f, const duro_case *c, ch
     if (missing_caps == 0 && missing_hooks == 0)
         return 0;
     ct_describe_needs(missing_caps, missing_hooks, needs, sizeof needs);
-    snprintf(buf, size, "provider '%s' lacks %s", f->name, needs);
+    snprintf(buf, size, "provider '%s' does not provide: %s", f->name, needs);
     return 1;
 }
 

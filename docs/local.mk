@@ -1,4 +1,6 @@
 # docs/local.mk — the Markdown documentation, installed to $(docdir) and shipped in the
-# tarball. List a file here once it exists in docs/.
+# tarball (README.md is added in Makefile.am). List a file here once it exists in docs/.
 dist_doc_DATA += \
-	docs/building.md
+	docs/building.md \
+	docs/decisions.md \
+	docs/user-guide.md

@@ -57,5 +57,8 @@ uint32_t duro_activity_attempt(const duro_activity *a)
 
 int duro_activity_cancelled(const duro_activity *a)
 {
-    return __atomic_load_n(&a->cancelled, __ATOMIC_ACQUIRE);
+    int c = __atomic_load_n(&a->cancelled, __ATOMIC_ACQUIRE);
+    if (c)
+        ((duro_activity *)a)->saw_cancel = 1;
+    return c != 0;
 }

@@ -182,8 +182,9 @@ const char *duro_activity_instance(const duro_activity *a);
 const char *duro_activity_name(const duro_activity *a);
 /* Attempt number under the task's retry policy, from 1. */
 uint32_t duro_activity_attempt(const duro_activity *a);
-/* 1 once the activity has been cancelled (its work item was deleted or its lock lost):
- * long activities should check it and return early; their result is discarded. */
+/* 1 once the activity has been cancelled (its work item was deleted or its lock lost) or
+ * the runtime is shutting down: long activities should check it and return early; the
+ * result of an activity that saw the flag is discarded. */
 int duro_activity_cancelled(const duro_activity *a);
 
 /* ---- Runtime ------------------------------------------------------------------------------ */
@@ -232,8 +233,11 @@ void duro_runtime_options_init(duro_runtime_options *opt);
  * DURO_ENOMEM, DURO_EIO (thread creation). */
 int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
                        const duro_runtime_options *opt, duro_runtime **out);
-/* Stop: signal every thread, let running turns and activities finish, abandon locks still
- * held, join, free. Returns 0. NULL is a no-op. */
+/* Stop: stop fetching, interrupt long polls, raise the cancellation flag of running
+ * activities, let running turns finish and commit, join, free. An activity that observed the
+ * flag (duro_activity_cancelled) has its work item abandoned without counting an attempt,
+ * so another process picks it up at once; one that finished anyway is committed. Returns
+ * 0. NULL is a no-op. */
 int duro_runtime_shutdown(duro_runtime *rt);
 
 /* ---- Client -------------------------------------------------------------------------------- */

@@ -47,12 +47,17 @@ void duro__vec_init(duro__vec *v, size_t elem);
 void *duro__vec_push(duro__vec *v);
 void duro__vec_free(duro__vec *v);
 
+/* Why an activity's cancellation flag was raised. */
+#define DURO__CANCEL_LOCK_LOST 1 /* its work item was deleted or its lock expired */
+#define DURO__CANCEL_SHUTDOWN 2  /* the runtime is shutting down */
+
 /* The context of one activity execution (activity.c, runtime.c). */
 struct duro_activity {
     const char *instance;
     const char *name;
     uint32_t attempt;
-    int cancelled;            /* atomic; set by the renewal thread when the lock is lost */
+    int cancelled;            /* atomic: DURO__CANCEL_LOCK_LOST or DURO__CANCEL_SHUTDOWN */
+    int saw_cancel;           /* the activity observed its cancellation flag */
     int has_result;
     int ok;
     char *result;             /* output or error message (malloc) */

@@ -926,6 +926,8 @@ int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t
         msgs[i].execution = item->msgs[i].execution_id;
     }
 
+    if (item->state == DURO_STATE_COMPLETED || item->state == DURO_STATE_FAILED)
+        goto done; /* terminal: consume stray messages without reading history */
     if ((rc = load_history(o, out)) != 0) {
         if (rc == DURO_ECORRUPT) {
             out->action = DURO__TURN_ABANDON_CORRUPT;
@@ -1035,8 +1037,12 @@ done:
     return rc;
 }
 
-int duro__turn_poison(const duro_orch_item *item, int64_t now_ms, uint32_t max_attempts,
-                      const char *why, duro__turn *out)
+/* Event id of a poison verdict appended to a history whose stored ids are unknown (the
+ * provider could not read any row): far above any real history, so it cannot collide. */
+#define POISON_EVENT_ID UINT64_C(1000000000)
+
+int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                      uint32_t max_attempts, const char *why, duro__turn *out)
 {
     duro_orch *o;
     char *text;
@@ -1095,6 +1101,15 @@ int duro__turn_poison(const duro_orch_item *item, int64_t now_ms, uint32_t max_a
             o->pid = duro__slot_at(o, 1)->rec.pid;
         }
     }
+    if (!why && reg && o->name) {
+        duro_orch_fn fn;
+        void *ud;
+        const char *resolved;
+        const char *v = o->n_persisted ? o->version : NULL;
+        if (duro__registry_orch(reg, o->name, v, &fn, &ud, &resolved) != 0)
+            why = duro__keep(o, duro__asprintf("orchestration \"%s\" version %s is not registered",
+                                               o->name, v ? v : "(latest)"));
+    }
     text = duro__keep(o, duro__asprintf("poison: orchestration %s exceeded %u attempts (max %u)%s%s",
                                         item->instance, item->attempt, max_attempts,
                                         why ? ": " : "", why ? why : ""));
@@ -1114,7 +1129,7 @@ int duro__turn_poison(const duro_orch_item *item, int64_t now_ms, uint32_t max_a
             json_decref(f);
             return DURO_ENOMEM;
         }
-        e->event_id = next + 1;
+        e->event_id = item->n_history ? next + 1 : POISON_EVENT_ID;
         e->kind = DURO_EV_FAILED;
         e->payload = payload;
         out->commit.execution_id = o->exec;

@@ -134,9 +134,10 @@ void duro__turn_free(duro__turn *t);
 
 /* The poison commit for an item whose messages exceeded max_attempts (or whose history is
  * unreadable): appends OrchestrationFailed{poison} (after a synthesized Started when the
- * history is empty) and notifies the parent. */
-int duro__turn_poison(const duro_orch_item *item, int64_t now_ms, uint32_t max_attempts,
-                      const char *why, duro__turn *out);
+ * history is empty) and notifies the parent. The message names the cause when it can tell
+ * without running user code: `why`, unreadable history, or an unregistered name (`reg`). */
+int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                      uint32_t max_attempts, const char *why, duro__turn *out);
 
 /* Engine internals used by context.c. */
 duro__slot *duro__slot_at(duro_orch *o, uint64_t id);

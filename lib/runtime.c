@@ -121,7 +121,7 @@ static int64_t fetch_backoff(duro_error *err, unsigned failures)
     return d > 3000 ? 3000 : d;
 }
 
-static int64_t unregistered_delay(const duro_runtime *rt, uint32_t attempt)
+static int64_t retry_delay(const duro_runtime *rt, uint32_t attempt)
 {
     int64_t d = rt->opt.unregistered_backoff_ms;
     uint32_t i;
@@ -198,7 +198,7 @@ static void commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn
         }
         rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
                duro_strerror(rc), err.message);
-        abandon_orch(rt, item, 1000);
+        abandon_orch(rt, item, retry_delay(rt, item->attempt));
         return;
     }
 }
@@ -209,11 +209,12 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
     int64_t now = duro_clock_now_ms();
     int rc;
     if (item->attempt > rt->opt.max_attempts)
-        rc = duro__turn_poison(item, now, rt->opt.max_attempts, item->history_error, &t);
-    else if (item->history_error) {
+        rc = duro__turn_poison(rt->reg, item, now, rt->opt.max_attempts, item->history_error, &t);
+    else if (item->history_error && item->state != DURO_STATE_COMPLETED &&
+             item->state != DURO_STATE_FAILED) {
         rt_log(rt, 1, item->instance, "history unreadable (attempt %u): %s", item->attempt,
                item->history_error);
-        abandon_orch(rt, item, unregistered_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt));
         return;
     } else
         rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
@@ -228,7 +229,7 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
     case DURO__TURN_ABANDON_CORRUPT:
         rt_log(rt, 1, item->instance, "%s (attempt %u of %u)", t.reason ? t.reason : "",
                item->attempt, rt->opt.max_attempts);
-        abandon_orch(rt, item, unregistered_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt));
         break;
     default:
         commit_turn(rt, item, &t);
@@ -321,6 +322,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     duro_activity_fn fn;
     void *ud;
     char *msg;
+    int cancelled;
     if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
                              (unsigned long long)wi->activity_id, wi->instance, err.message);
@@ -343,7 +345,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         rt_log(rt, 1, wi->instance, "activity \"%s\" is not registered (attempt %u of %u)",
                rec.name, wi->attempt, rt->opt.max_attempts);
         rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token,
-                                 unregistered_delay(rt, wi->attempt), 0, &err);
+                                 retry_delay(rt, wi->attempt), 0, &err);
         duro__rec_clear(&rec);
         return;
     }
@@ -354,9 +356,15 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     hold(rt, slot, HELD_WORK, wi->lock_token, &a);
     fn(&a, rec.input ? rec.input : "", ud);
     release(rt, slot);
-    if (__atomic_load_n(&a.cancelled, __ATOMIC_ACQUIRE)) {
+    cancelled = __atomic_load_n(&a.cancelled, __ATOMIC_ACQUIRE);
+    if (cancelled == DURO__CANCEL_LOCK_LOST) {
         rt_log(rt, 0, wi->instance, "activity %s#%llu was cancelled; result discarded", rec.name,
                (unsigned long long)wi->activity_id);
+    } else if (cancelled == DURO__CANCEL_SHUTDOWN && a.saw_cancel) {
+        /* it stopped early for the shutdown: hand the item to the next worker at once */
+        if (rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err))
+            rt_log(rt, 1, wi->instance, "abandon at shutdown failed (the lock will expire): %s",
+                   err.message);
     } else if (!a.has_result || !a.result) {
         msg = duro__asprintf(a.has_result ? "activity %s: out of memory building its result"
                                           : "activity %s returned without a result",
@@ -432,7 +440,8 @@ static void *housekeeping_thread(void *arg)
             if (rc == DURO_ELOCK && snap[i].kind == HELD_WORK) {
                 pthread_mutex_lock(&rt->mu);
                 if (rt->held[i].generation == snap[i].generation && rt->held[i].activity)
-                    __atomic_store_n(&rt->held[i].activity->cancelled, 1, __ATOMIC_RELEASE);
+                    __atomic_store_n(&rt->held[i].activity->cancelled, DURO__CANCEL_LOCK_LOST,
+                                     __ATOMIC_RELEASE);
                 pthread_mutex_unlock(&rt->mu);
             }
         }
@@ -543,6 +552,10 @@ int duro_runtime_shutdown(duro_runtime *rt)
         return 0;
     pthread_mutex_lock(&rt->mu);
     __atomic_store_n(&rt->stop, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < rt->n_slots; i++)
+        if (rt->held[i].kind == HELD_WORK && rt->held[i].activity)
+            __atomic_store_n(&rt->held[i].activity->cancelled, DURO__CANCEL_SHUTDOWN,
+                             __ATOMIC_RELEASE);
     pthread_cond_broadcast(&rt->cv);
     while (rt->live > 0) {
         struct timespec ts;

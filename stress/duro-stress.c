@@ -28,8 +28,8 @@ static const struct {
 static void list_providers(FILE *out)
 {
     for (size_t i = 0; i < N_PROVIDERS; i++)
-        fprintf(out, "  %-12s %s\n", providers[i].name, providers[i].description);
-    fprintf(out, "  %-12s both of the above (default)\n", "all");
+        fprintf(out, "    %-12s %s\n", providers[i].name, providers[i].description);
+    fprintf(out, "    %-12s both of the above (default)\n", "all");
 }
 
 /* Parse the --provider list into sel[]. 0, or -1 with a message. */
@@ -64,7 +64,7 @@ static int select_providers(const char *prog, const char *list, int sel[N_PROVID
 
 int main(int argc, char **argv)
 {
-    const char *prog = argc > 0 && argv[0] != NULL ? argv[0] : "duro-stress";
+    const char *prog = "duro-stress";
     const char *list = "all";
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, help = 0;

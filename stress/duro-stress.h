@@ -82,8 +82,9 @@ typedef struct duro_stress_result {
     double lat_max_ms;
     double peak_rss_kb;              /* getrusage ru_maxrss of the process so far */
     double run_peak_rss_kb;          /* highest sampled RSS during this run */
-    double rss_slope_kb_per_min;     /* least-squares slope of RSS over the window (NAN if
-                                      * fewer than 3 samples) */
+    double rss_slope_kb_per_min;     /* least-squares slope of RSS (250 ms samples) over the
+                                      * second half of the window; NAN when that half is
+                                      * shorter than 2 s */
     double cpu_ms_per_orch;          /* process user+system CPU of the run / completed */
     double integrity_secs;           /* time spent on the post-run checks */
     uint64_t histories_checked;      /* executions whose history was decoded and checked */

@@ -82,11 +82,8 @@ static const struct {
 };
 
 typedef struct checker {
-    const duro_provider_factory *factory;
     duro_provider *store;
     duro_client *client;
-    int scenario;
-    const duro_stress_config *cfg;
     duro_stress_result *res;
     uint64_t problems;
     size_t msg_len;
@@ -98,18 +95,13 @@ static void problem(checker *c, const char *fmt, ...) __attribute__((format(prin
 static void problem(checker *c, const char *fmt, ...)
 {
     c->problems++;
-    char *buf = c->res->integrity_message;
-    size_t size = sizeof c->res->integrity_message;
-    if (c->msg_len + 8 >= size)
-        return;
-    if (c->msg_len > 0)
-        c->msg_len += (size_t)snprintf(buf + c->msg_len, size - c->msg_len, "; ");
+    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf + c->msg_len, size - c->msg_len, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        c->msg_len = c->msg_len + (size_t)n < size ? c->msg_len + (size_t)n : size - 1;
+    duro__appendf(c->res->integrity_message, sizeof c->res->integrity_message, &c->msg_len,
+                  "%s", msg);
 }
 
 static enum role role_of(int kind, unsigned *src_roles)
@@ -377,8 +369,7 @@ int duro__integrity_check(const duro_provider_factory *factory, duro_provider *s
                           int scenario, const duro_stress_config *cfg,
                           const duro__root_view *roots, size_t n_roots, duro_stress_result *res)
 {
-    checker c = {.factory = factory, .store = store, .scenario = scenario, .cfg = cfg,
-                 .res = res};
+    checker c = {.store = store, .res = res};
     res->integrity_message[0] = '\0';
     if (factory->integrity_check != NULL) {
         char msg[256] = "";

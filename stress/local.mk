@@ -25,3 +25,6 @@ stress: stress/duro-stress$(EXEEXT)
 	  --max-concurrent 20 --duration 10 --tasks-per-instance 5 --activity-delay 10 \
 	  $(STRESS_FLAGS)
 .PHONY: stress
+
+# CI recipes documented in docs/stress.md.
+EXTRA_DIST += ci/github-actions.yml.example ci/gitlab-ci.yml.example

@@ -44,14 +44,14 @@ static int run_cell(const duro__stress_opts *o, const duro_provider_factory *f,
         duro_stress_result discard;
         if (duro_stress_run(f, scenario, &w, &discard, &err) != 0) {
             cell->run_error = 1;
-            snprintf(cell->run_error_msg, sizeof cell->run_error_msg, "warm-up: %s",
+            snprintf(cell->run_error_msg, sizeof cell->run_error_msg, "warm-up: %.200s",
                      err.message);
         }
     }
     for (int i = 0; i < o->repeat && !cell->run_error; i++) {
         if (duro_stress_run(f, scenario, &cfg, &cell->runs[i], &err) != 0) {
             cell->run_error = 1;
-            snprintf(cell->run_error_msg, sizeof cell->run_error_msg, "run %d: %s", i + 1,
+            snprintf(cell->run_error_msg, sizeof cell->run_error_msg, "run %d: %.200s", i + 1,
                      err.message);
             break;
         }

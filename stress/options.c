@@ -271,6 +271,32 @@ int duro__stress_parse(int argc, char **argv, duro__stress_opts *o, FILE *errf)
     return 0;
 }
 
+/* Print "  <left padded to lw> <text>" wrapped at 99 columns under the text's column. */
+static void wrapped(FILE *out, const char *left, int lw, const char *text)
+{
+    int col = fprintf(out, "  %-*s ", lw, left);
+    int indent = lw + 3;
+    if (col > indent) { /* a left column wider than its slot: text starts below */
+        fprintf(out, "\n%*s", indent, "");
+        col = indent;
+    }
+    while (*text != '\0') {
+        size_t w = strcspn(text, " ");
+        if (col > indent && col + 1 + (int)w > 99) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        col += fprintf(out, "%.*s", (int)w, text);
+        text += w;
+        while (*text == ' ')
+            text++;
+    }
+    fputc('\n', out);
+}
+
 void duro__stress_usage(FILE *out, const char *prog)
 {
     fprintf(out,
@@ -283,12 +309,11 @@ void duro__stress_usage(FILE *out, const char *prog)
         char left[64];
         snprintf(left, sizeof left, "%s%s%s", opts[k].name, opts[k].arg ? " " : "",
                  opts[k].arg ? opts[k].arg : "");
-        fprintf(out, "  %-30s %s\n", left, opts[k].help);
+        wrapped(out, left, 30, opts[k].help);
     }
     fputs("\nScenarios:\n", out);
     for (int i = 0; i < DURO__SC_COUNT; i++)
-        fprintf(out, "  %-20s %s\n", duro_stress_scenario_name((size_t)i),
-                duro__scenario_summary(i));
+        wrapped(out, duro_stress_scenario_name((size_t)i), 30, duro__scenario_summary(i));
     fputs("\n"
           "Metrics (per provider x config; medians over --repeat runs):\n"
           "  Completed     roots completed with the verified output within --wait-timeout\n"
@@ -302,7 +327,8 @@ void duro__stress_usage(FILE *out, const char *prog)
           "                runtime's terminal callback: average, P50, P95, P99 (nearest rank\n"
           "                over all samples), max\n"
           "  Drain         window end to the last root's end, reported apart\n"
-          "  Peak RSS      getrusage ru_maxrss; RSS slope: least squares over 250 ms samples\n"
+          "  Peak RSS      getrusage ru_maxrss of the process; RSS slope: least squares over\n"
+          "                250 ms samples in the second half of the window, KB/min\n"
           "  CPU/orch      process user+system CPU of the run / completed\n"
           "  Integrity     store check hook, every history well formed, stored state equal\n"
           "                to what was reported, empty queues after the drain\n"

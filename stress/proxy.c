@@ -53,7 +53,7 @@ static int pre(duro_provider *p, int may_fail, duro_error *err)
     if (mix(n) % 1000000u >= x->threshold)
         return 0;
     atomic_fetch_add_explicit(&x->injected, 1, memory_order_relaxed);
-    return duro_error_set(err, DURO_EBUSY, 1, "injected by the stress proxy: storage busy");
+    return duro_error_set(err, DURO_EBUSY, 1, "%s: storage busy", DURO__PROXY_SIGNATURE);
 }
 
 #define INNER(p) (((proxy *)(p))->inner)

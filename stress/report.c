@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,16 +373,21 @@ static int junit_suite(duro_junit *j, const duro__stress_opts *o, int scenario,
     if (s == NULL)
         return DURO_ENOMEM;
     const duro_stress_config *c = &o->cfg;
+    const struct {
+        const char *name;
+        double value;
+    } props[] = {
+        {"config.max_concurrent", c->max_concurrent},
+        {"config.duration_secs", c->duration_secs},
+        {"config.tasks_per_instance", c->tasks_per_instance},
+        {"config.activity_delay_ms", c->activity_delay_ms},
+        {"config.wait_timeout_secs", c->wait_timeout_secs},
+        {"config.rate", c->rate},
+        {"config.repeat", o->repeat},
+    };
     int rc = 0;
-    rc = rc ? rc : duro_junit_suite_propertyf(s, "config.max_concurrent", "%d", c->max_concurrent);
-    rc = rc ? rc : duro_junit_suite_propertyf(s, "config.duration_secs", "%g", c->duration_secs);
-    rc = rc ? rc : duro_junit_suite_propertyf(s, "config.tasks_per_instance", "%d",
-                                              c->tasks_per_instance);
-    rc = rc ? rc : duro_junit_suite_propertyf(s, "config.activity_delay_ms", "%d",
-                                              c->activity_delay_ms);
-    rc = rc ? rc : duro_junit_suite_propertyf(s, "config.load", "%s",
-                                              c->rate > 0 ? "open" : "closed");
-    rc = rc ? rc : duro_junit_suite_propertyf(s, "config.repeat", "%d", o->repeat);
+    for (size_t k = 0; k < sizeof props / sizeof props[0] && rc == 0; k++)
+        rc = duro_junit_suite_propertyf(s, props[k].name, "%g", props[k].value);
     double total = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const duro__stress_cell *cell = &cells[i];
@@ -454,6 +460,22 @@ int duro__report_junit(const char *path, const duro__stress_opts *o,
         rc = duro_junit_write(j, path, err);
     duro_junit_free(j);
     return rc;
+}
+
+/* ---- Text --------------------------------------------------------------------------------- */
+
+void duro__appendf(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    if (*len + 8 >= size) /* full: the first entries are the ones kept */
+        return;
+    if (*len > 0)
+        *len += (size_t)snprintf(buf + *len, size - *len, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
 }
 
 /* ---- Files ---------------------------------------------------------------------------------- */

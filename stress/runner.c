@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "stress.h"
 
@@ -27,6 +26,7 @@
 #define START_RETRIES 10
 #define MAX_RUNTIMES 64
 #define MAX_PRINTED_WARNINGS 5
+#define MIN_SLOPE_SAMPLES 8 /* 2 s of samples */
 
 void duro_stress_config_init(duro_stress_config *cfg)
 {
@@ -61,15 +61,17 @@ typedef struct run {
     rec *recs;
     size_t n_recs, cap;
     uint64_t inflight;
-    int closed;                /* drain over: the observer ignores late events */
+    int closed;                /* drain over: the observer ignores late root events */
     size_t failure_len;        /* bytes used in res->first_failure */
     int64_t t0, window_end, timeout_ns;
 
     duro__stress_ctx ctx;
-    atomic_uint_fast64_t warnings;
+    atomic_uint_fast64_t warnings;  /* runtime warnings and errors */
+    atomic_uint_fast64_t printed;   /* of which not injected on purpose */
 
     /* sampler thread */
     pthread_t sampler;
+    int sampler_running;
     pthread_mutex_t smu;
     pthread_cond_t scv;
     int stop;
@@ -91,26 +93,19 @@ static void timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
+static void note_failure(run *r, const char *instance, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Append "instance: message" to the failure samples (mu held); the first few only. */
 static void note_failure(run *r, const char *instance, const char *fmt, ...)
 {
-    char *buf = r->res->first_failure;
-    size_t size = sizeof r->res->first_failure;
-    if (r->failure_len + 8 >= size)
-        return;
-    if (r->failure_len > 0) {
-        int n = snprintf(buf + r->failure_len, size - r->failure_len, "; ");
-        r->failure_len += (size_t)n;
-    }
-    int n = snprintf(buf + r->failure_len, size - r->failure_len, "%s: ", instance);
-    if (n > 0)
-        r->failure_len = r->failure_len + (size_t)n < size ? r->failure_len + (size_t)n : size - 1;
+    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    n = vsnprintf(buf + r->failure_len, size - r->failure_len, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        r->failure_len = r->failure_len + (size_t)n < size ? r->failure_len + (size_t)n : size - 1;
+    duro__appendf(r->res->first_failure, sizeof r->res->first_failure, &r->failure_len,
+                  "%s: %s", instance, msg);
 }
 
 /* 0: one of our roots (idx set); 1: one of our sub-orchestrations; -1: not ours. */
@@ -161,13 +156,12 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
     if (kind < 0)
         return;
     if (ev->state == DURO_STATE_CONTINUED_AS_NEW || kind == 1) {
+        /* Counted until the runtimes stop: a child's callback may come after its parent's. */
         pthread_mutex_lock(&r->mu);
-        if (!r->closed) {
-            if (ev->state == DURO_STATE_CONTINUED_AS_NEW)
-                r->res->continued_as_new++;
-            else
-                r->res->children++;
-        }
+        if (ev->state == DURO_STATE_CONTINUED_AS_NEW)
+            r->res->continued_as_new++;
+        else
+            r->res->children++;
         pthread_mutex_unlock(&r->mu);
         return;
     }
@@ -215,13 +209,16 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Runtime log sink: count warnings and errors, print the first few. */
+/* Runtime log sink: count warnings and errors, print the first few that we did not cause. */
 static void on_log(int level, const char *instance, const char *message, void *ud)
 {
     run *r = ud;
     if (level < 1)
         return;
-    uint64_t n = atomic_fetch_add(&r->warnings, 1);
+    atomic_fetch_add(&r->warnings, 1);
+    if (strstr(message, DURO__PROXY_SIGNATURE) != NULL)
+        return; /* an error we injected on purpose: counted, not printed */
+    uint64_t n = atomic_fetch_add(&r->printed, 1);
     if (n < MAX_PRINTED_WARNINGS)
         fprintf(stderr, "%sduro-stress: runtime %s%s%s: %s\n", r->cfg->progress ? "\r\033[K" : "",
                 level >= 2 ? "error" : "warning", instance != NULL ? " on " : "",
@@ -266,9 +263,9 @@ static void show_progress(run *r, int64_t now)
                       r->res->wrong_output;
     pthread_mutex_unlock(&r->mu);
     double el = (double)(now - r->t0) / 1e9;
-    fprintf(stderr, "\r\033[K[%s] %5.1fs %s launched %" PRIu64 ", completed %" PRIu64
+    fprintf(stderr, "\r\033[K[%s] %5.1fs %slaunched %" PRIu64 ", completed %" PRIu64
             ", failed %" PRIu64 ", in flight %" PRIu64 ", %.1f orch/s",
-            r->label, el, now > r->window_end ? "draining," : "", launched, completed, failed,
+            r->label, el, now > r->window_end ? "draining, " : "", launched, completed, failed,
             inflight, el > 0 ? (double)completed / el : 0.0);
     fflush(stderr);
     r->progress_shown = 1;
@@ -298,6 +295,27 @@ static void *sampler_main(void *arg)
         fflush(stderr);
     }
     return NULL;
+}
+
+static int start_sampler(run *r)
+{
+    if (pthread_create(&r->sampler, NULL, sampler_main, r) != 0)
+        return -1;
+    r->sampler_running = 1;
+    return 0;
+}
+
+/* Stop and join the sampler if it runs. */
+static void stop_sampler(run *r)
+{
+    if (!r->sampler_running)
+        return;
+    pthread_mutex_lock(&r->smu);
+    r->stop = 1;
+    pthread_cond_signal(&r->scv);
+    pthread_mutex_unlock(&r->smu);
+    pthread_join(r->sampler, NULL);
+    r->sampler_running = 0;
 }
 
 /* ---- Driver ------------------------------------------------------------------------------- */
@@ -339,15 +357,16 @@ static void launch(run *r, duro_client *c, uint64_t idx)
     snprintf(id, sizeof id, ROOT_PREFIX "%" PRIu64, idx);
     duro_error err = {0};
     int rc = duro__scenario_root(r->scenario, idx, r->cfg, &orch, input, sizeof input);
-    if (rc != 0)
+    if (rc != 0) {
         duro_error_set(&err, rc, 0, "cannot build the input: %s", duro_strerror(rc));
-    for (int attempt = 0; rc == 0 && attempt < START_RETRIES; attempt++) {
-        rc = duro_client_start(c, id, orch, input, &err);
-        if (rc == 0 || !err.retryable)
-            break;
+    } else {
+        int attempt = 0;
+        do
+            rc = duro_client_start(c, id, orch, input, &err);
+        while (rc != 0 && err.retryable && ++attempt < START_RETRIES);
+        if (rc == 0)
+            return;
     }
-    if (rc == 0)
-        return;
     pthread_mutex_lock(&r->mu);
     rec *x = &r->recs[idx];
     if (x->done == 0) {
@@ -361,26 +380,31 @@ static void launch(run *r, duro_client *c, uint64_t idx)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* The launch window. Returns 0, or DURO_ENOMEM when a record could not be added. */
+/* The launch window; returns at its end. 0, or DURO_ENOMEM when a record could not be
+ * added. */
 static int drive(run *r, duro_client *c)
 {
     const duro_stress_config *cfg = r->cfg;
-    int64_t period = cfg->rate > 0 ? (int64_t)(1e9 / cfg->rate) : 0;
+    int open_loop = cfg->rate > 0;
     uint64_t scheduled = 0;
     int rc = 0;
     pthread_mutex_lock(&r->mu);
     for (;;) {
         int64_t now = duro__mono_ns(), start;
-        if (now >= r->window_end)
-            break;
-        if (period > 0) {
-            start = r->t0 + (int64_t)scheduled * period;
-            if (start >= r->window_end || now < start) {
-                timed_wait(&r->cv, &r->mu, start < r->window_end ? start : r->window_end);
+        if (open_loop) {
+            /* Start k is due at k / rate seconds; every start due inside the window happens,
+             * late if need be. */
+            start = r->t0 + llround((double)scheduled * 1e9 / cfg->rate);
+            if (start >= r->window_end)
+                break;
+            if (now < start) {
+                timed_wait(&r->cv, &r->mu, start);
                 continue;
             }
             scheduled++;
         } else {
+            if (now >= r->window_end)
+                break;
             if (r->inflight >= (uint64_t)cfg->max_concurrent) {
                 timed_wait(&r->cv, &r->mu, r->window_end);
                 continue;
@@ -396,6 +420,8 @@ static int drive(run *r, duro_client *c)
         launch(r, c, (uint64_t)idx);
         pthread_mutex_lock(&r->mu);
     }
+    while (rc == 0 && duro__mono_ns() < r->window_end)
+        timed_wait(&r->cv, &r->mu, r->window_end);
     pthread_mutex_unlock(&r->mu);
     return rc;
 }
@@ -437,6 +463,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* KB/min over the second half of the window (the first half includes start-up and
+ * allocator warm-up); NAN with fewer than MIN_SLOPE_SAMPLES samples there. */
+static double rss_slope(const run *r)
+{
+    double half = (double)(r->window_end - r->t0) / 2e9;
+    size_t i = 0;
+    while (i < r->n_samples && r->st[i] < half)
+        i++;
+    if (r->n_samples - i < MIN_SLOPE_SAMPLES)
+        return NAN;
+    return duro__slope(r->st + i, r->srss + i, r->n_samples - i) * 60.0;
+}
+
 /* Latency statistics, throughput and the rest, from the records. */
 static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_secs)
 {
@@ -474,7 +513,7 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     free(lat);
     res->peak_rss_kb = (double)duro__rss_peak_kb();
     res->run_peak_rss_kb = (double)r->max_rss;
-    res->rss_slope_kb_per_min = duro__slope(r->st, r->srss, r->n_samples) * 60.0;
+    res->rss_slope_kb_per_min = rss_slope(r);
     res->cpu_ms_per_orch = res->completed ? cpu_secs * 1000.0 / (double)res->completed : 0;
     res->runtime_warnings = atomic_load(&r->warnings);
     res->injected_activity_failures = atomic_load(&r->ctx.injected);
@@ -536,6 +575,7 @@ static int run_init(run *r, const duro_stress_config *cfg, int scenario, duro_st
     atomic_init(&r->ctx.activities, 0);
     atomic_init(&r->ctx.injected, 0);
     atomic_init(&r->warnings, 0);
+    atomic_init(&r->printed, 0);
     r->timeout_ns = (int64_t)cfg->wait_timeout_secs * 1000000000;
     r->max_rss = -1;
     if (pthread_mutex_init(&r->mu, NULL) != 0)
@@ -570,7 +610,7 @@ static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_erro
     const duro_stress_config *cfg = r->cfg;
     duro_runtime *rts[MAX_RUNTIMES] = {0};
     duro_client *client = NULL;
-    int rc = 0, sampler_started = 0, nrt = 0;
+    int rc = 0, nrt = 0;
     duro_runtime_options opt;
     duro_runtime_options_init(&opt);
     opt.orch_concurrency = cfg->orch_concurrency;
@@ -595,21 +635,17 @@ static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_erro
     double cpu0 = duro__cpu_secs();
     r->t0 = duro__mono_ns();
     r->window_end = r->t0 + (int64_t)(cfg->duration_secs * 1e9);
-    if (pthread_create(&r->sampler, NULL, sampler_main, r) != 0) {
+    if (start_sampler(r) != 0) {
         rc = duro_error_set(err, DURO_EIO, 0, "cannot start the sampler thread");
         goto out;
     }
-    sampler_started = 1;
     rc = drive(r, client);
     uint64_t acts_window = atomic_load(&r->ctx.activities);
     int64_t drain_end = drain(r);
     double cpu = duro__cpu_secs() - cpu0;
-    pthread_mutex_lock(&r->smu);
-    r->stop = 1;
-    pthread_cond_signal(&r->scv);
-    pthread_mutex_unlock(&r->smu);
-    pthread_join(r->sampler, NULL);
-    sampler_started = 0;
+    stop_sampler(r);
+    for (; nrt > 0; nrt--)
+        duro_runtime_shutdown(rts[nrt - 1]);
     if (rc != 0) {
         duro_error_set(err, rc, 0, "out of memory while launching");
         goto out;
@@ -618,13 +654,7 @@ static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_erro
     if (rc != 0)
         duro_error_set(err, rc, 0, "out of memory");
 out:
-    if (sampler_started) {
-        pthread_mutex_lock(&r->smu);
-        r->stop = 1;
-        pthread_cond_signal(&r->scv);
-        pthread_mutex_unlock(&r->smu);
-        pthread_join(r->sampler, NULL);
-    }
+    stop_sampler(r);
     for (int i = 0; i < nrt; i++)
         duro_runtime_shutdown(rts[i]);
     duro_client_free(client);

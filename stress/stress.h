@@ -117,6 +117,8 @@ int duro__result_median(const duro_stress_result *runs, size_t n, duro_stress_re
  * (which does NOT destroy `inner`). 0 or DURO_ENOMEM. */
 int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct,
                     duro_provider **out);
+/* Text in the message of every error the proxy injects. */
+#define DURO__PROXY_SIGNATURE "injected by the stress proxy"
 /* Number of errors the proxy injected so far. */
 uint64_t duro__proxy_injected(const duro_provider *proxy);
 
@@ -207,6 +209,10 @@ int duro__report_junit(const char *path, const duro__stress_opts *o,
  * malloc'd string, compact (indent 0) or indented. NULL when out of memory. */
 char *duro__report_json(const duro__stress_opts *o, const duro__stress_cell *cells, size_t n,
                         int passed, int indent);
+/* Append "; " (unless empty) and a printf-style entry to the NUL-terminated buf of `size`
+ * bytes holding *len bytes; once full, later entries are dropped (truncated at the end). */
+void duro__appendf(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Write `text` to `path` atomically (temporary file + rename). 0 or DURO_EIO with err. */
 int duro__write_file(const char *path, const char *text, duro_error *err);
 /* Append one line to `path` (created when missing). 0 or DURO_EIO with err. */

@@ -4,6 +4,10 @@
 # junit_check_run() (tests/junit-check.h) and add $(JUNIT_CHECK_LIBS) to its LDADD.
 if HAVE_CHECK
 check_LTLIBRARIES += tests/libjunitcheck.la
+check_PROGRAMS += tests/test-e2e tests/test-e2e-fail tests/test-crash
+TESTS += tests/test-e2e tests/test-e2e-fail tests/test-crash
+endif
+
 tests_libjunitcheck_la_SOURCES = tests/junit-check.c tests/junit-check.h
 tests_libjunitcheck_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
 JUNIT_CHECK_LIBS = tests/libjunitcheck.la report/libduroreport.la lib/libduro.la \
@@ -11,9 +15,6 @@ JUNIT_CHECK_LIBS = tests/libjunitcheck.la report/libduroreport.la lib/libduro.la
 
 E2E_SOURCES = tests/e2e-common.c tests/e2e-common.h
 E2E_LDADD = providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS)
-
-check_PROGRAMS += tests/test-e2e tests/test-e2e-fail tests/test-crash
-TESTS += tests/test-e2e tests/test-e2e-fail tests/test-crash
 
 tests_test_e2e_SOURCES = tests/test-e2e.c $(E2E_SOURCES)
 tests_test_e2e_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -26,4 +27,3 @@ tests_test_e2e_fail_LDADD = $(E2E_LDADD)
 tests_test_crash_SOURCES = tests/test-crash.c $(E2E_SOURCES)
 tests_test_crash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_crash_LDADD = $(E2E_LDADD) $(JANSSON_LIBS)
-endif

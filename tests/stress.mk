@@ -1,7 +1,8 @@
 # tests/stress.mk — tests of the stress suite (included from tests/local.mk): the smoke run
-# of every scenario on both embedded providers, and the Check unit test of the suite's
-# arithmetic, command line, gates, reports and runner. The unit test compiles the stress
-# sources itself so that it can reach their internal (duro__) functions.
+# of every scenario on both embedded providers (stress/smoke.sh, gated on 100% success and
+# clean integrity checks), and stress/test-stress, the Check test of the suite's arithmetic,
+# command line, gates, reports and runner. test-stress compiles the stress sources itself so
+# that it reaches their internal (duro__) functions whatever the library exports.
 TESTS += stress/smoke.sh
 EXTRA_DIST += stress/smoke.sh
 
@@ -10,8 +11,7 @@ check_PROGRAMS += stress/test-stress
 TESTS += stress/test-stress
 endif
 
-stress_test_stress_SOURCES = stress/test-stress.c $(duro_stress_lib_sources) \
-	tests/junit-check.c tests/junit-check.h
+stress_test_stress_SOURCES = stress/test-stress.c $(duro_stress_lib_sources)
 stress_test_stress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) $(LIBXML_CFLAGS)
-stress_test_stress_LDADD = providers/sqlite/libduro-sqlite.la report/libduroreport.la \
-	lib/libduro.la $(CHECK_LIBS) $(JANSSON_LIBS) $(LIBXML_LIBS)
+stress_test_stress_LDADD = providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS) \
+	$(JANSSON_LIBS)

@@ -208,6 +208,8 @@ START_TEST(test_crash_recovery)
         unfinished += st.state != DURO_STATE_COMPLETED;
         duro_status_clear(&st);
     }
+    printf("child killed after %d activity reports; %d of %d instances unfinished\n", ran,
+           unfinished, N_INSTANCES);
     ck_assert_int_gt(unfinished, 0);
 
     e2e_start(&e);

@@ -300,7 +300,7 @@ START_TEST(test_pending_observation_rule)
     e2e_orch(&e, "BreaksRule", orch_breaks_rule, NULL);
     e2e_start(&e);
     e2e_start_instance(&e, "rule-1", "BreaksRule", "");
-    e2e_expect_failed(&e, "rule-1", DURO_CAT_CONFIGURATION, "pending");
+    e2e_expect_failed(&e, "rule-1", DURO_CAT_CONFIGURATION, "observed a pending task");
     /* the offending call was never recorded */
     ck_assert_uint_le(e2e_count_kind(&e, "rule-1", 0, "ActivityScheduled"), 1);
     e2e_close(&e);
@@ -384,7 +384,7 @@ START_TEST(test_poison_unregistered_activity)
     e2e_orch(&e, "CallsMissing", orch_calls_missing, NULL);
     e2e_start(&e);
     e2e_start_instance(&e, "poison-act", "CallsMissing", "");
-    e2e_expect_failed(&e, "poison-act", DURO_CAT_POISON, "Missing");
+    e2e_expect_failed(&e, "poison-act", DURO_CAT_POISON, "poison: activity Missing");
     e2e_close(&e);
 }
 END_TEST
@@ -397,7 +397,7 @@ START_TEST(test_poison_unregistered_orchestration)
     e2e_orch(&e, "StatusThenWait", orch_status_then_wait, NULL);
     e2e_start(&e);
     e2e_start_instance(&e, "poison-orch", "NoSuchOrchestration", "");
-    e2e_expect_failed(&e, "poison-orch", DURO_CAT_POISON, "NoSuchOrchestration");
+    e2e_expect_failed(&e, "poison-orch", DURO_CAT_POISON, "poison: orchestration poison-orch");
     e2e_close(&e);
 }
 END_TEST
@@ -418,7 +418,7 @@ START_TEST(test_corrupt_history)
     e2e_raise(&e, "healthy-b", "go", "b");
     /* b is not held up while a is retried and poisoned */
     e2e_expect_completed(&e, "healthy-b", "got:b");
-    e2e_expect_failed(&e, "corrupt-a", DURO_CAT_POISON, "");
+    e2e_expect_failed(&e, "corrupt-a", DURO_CAT_POISON, "poison: orchestration corrupt-a");
     e2e_close(&e);
 }
 END_TEST
@@ -470,6 +470,60 @@ START_TEST(test_nondeterminism)
 }
 END_TEST
 
+/* Shutdown: a cooperative activity sees its flag, and its work item is abandoned (attempt not
+ * counted) instead of staying locked until expiry; the next runtime finishes the instance. */
+typedef struct coop {
+    e2e_latch entered;
+    int runs;
+} coop;
+
+static int act_coop(duro_activity *a, const char *input, void *ud)
+{
+    coop *c = ud;
+    (void)input;
+    if (__atomic_add_fetch(&c->runs, 1, __ATOMIC_SEQ_CST) > 1)
+        return duro_activity_ok(a, "finished on run %d", c->runs);
+    e2e_latch_add(&c->entered, 1);
+    if (e2e_run_until_cancelled(a, E2E_WAIT_MS))
+        return duro_activity_fail(a, "stopped for shutdown");
+    return duro_activity_ok(a, "never cancelled");
+}
+
+static int orch_one_coop(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t = duro_call_activity(o, "Coop", input);
+    (void)ud;
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_value(t));
+}
+
+START_TEST(test_shutdown_abandons_activity)
+{
+    e2e_env e;
+    coop c = {.runs = 0};
+    duro_work_item *wi = NULL;
+    duro_error err = {0};
+    e2e_latch_init(&c.entered);
+    e2e_open(&e, _i);
+    e.opt.worker_lock_ms = 600000; /* expiry cannot be what frees the item */
+    e2e_act(&e, "Coop", act_coop, &c);
+    e2e_orch(&e, "OneCoop", orch_one_coop, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "coop-1", "OneCoop", "x");
+    ck_assert_msg(e2e_latch_wait(&c.entered, 1, E2E_WAIT_MS), "the activity never started");
+    e2e_stop(&e);
+    ck_assert_int_eq(e.p->ops->fetch_work(e.p, duro_clock_now_ms(), 1000, 0, &wi, &err), 0);
+    ck_assert_uint_eq(wi->attempt, 1);
+    ck_assert_int_eq(e.p->ops->abandon_work(e.p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err), 0);
+    duro_work_item_free(wi);
+    e2e_start(&e);
+    e2e_expect_completed(&e, "coop-1", "finished on run 2");
+    ck_assert_int_eq(__atomic_load_n(&c.runs, __ATOMIC_SEQ_CST), 2);
+    e2e_close(&e);
+    e2e_latch_destroy(&c.entered);
+}
+END_TEST
+
 int main(void)
 {
     const e2e_test tests[] = {
@@ -484,6 +538,7 @@ int main(void)
         {"poison_unregistered_orchestration", test_poison_unregistered_orchestration},
         {"corrupt_history", test_corrupt_history},
         {"nondeterminism", test_nondeterminism},
+        {"shutdown_abandons_activity", test_shutdown_abandons_activity},
     };
     return e2e_main("test-e2e-fail", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
 }

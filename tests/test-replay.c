@@ -475,7 +475,7 @@ START_TEST(poison_fresh_instance)
     duro_orch_item *it = make_item(&w);
     duro__turn t;
     it->attempt = 11;
-    ck_assert_int_eq(duro__turn_poison(it, NOW, 10, NULL, &t), 0);
+    ck_assert_int_eq(duro__turn_poison(NULL, it, NOW, 10, NULL, &t), 0);
     ck_assert_uint_eq(t.commit.n_events, 2);
     ck_assert_int_eq(t.commit.events[0].kind, DURO_EV_STARTED);
     ck_assert_int_eq(t.commit.events[1].kind, DURO_EV_FAILED);
@@ -484,6 +484,43 @@ START_TEST(poison_fresh_instance)
     ck_assert_ptr_nonnull(strstr(t.commit.output, "exceeded 11 attempts (max 10)"));
     duro__turn_free(&t);
     duro_orch_item_free(it);
+}
+END_TEST
+
+/* Unreadable history: the verdict is appended at the sentinel id, never over stored rows. */
+START_TEST(poison_unreadable_history_uses_sentinel_id)
+{
+    static const row w = {"poison", "TwoActs", two_acts, 1, 1, {{0}},
+                          {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}},
+                          0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_orch_item *it = make_item(&w);
+    duro__turn t;
+    it->attempt = 11;
+    it->history_error = strdup("row 1 is not text");
+    ck_assert_int_eq(duro__turn_poison(NULL, it, NOW, 10, it->history_error, &t), 0);
+    ck_assert_uint_eq(t.commit.n_events, 1);
+    ck_assert_uint_eq(t.commit.events[0].event_id, UINT64_C(1000000000));
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "row 1 is not text"));
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+}
+END_TEST
+
+/* Poison of an unregistered orchestration says so. */
+START_TEST(poison_names_unregistered_orchestration)
+{
+    static const row w = {"poison", "Nobody", NULL, 1, 0, {{0}}, {START_MSG("Nobody")},
+                          0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_registry *reg = registry();
+    duro_orch_item *it = make_item(&w);
+    duro__turn t;
+    it->attempt = 11;
+    ck_assert_int_eq(duro__turn_poison(reg, it, NOW, 10, NULL, &t), 0);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "\\\"Nobody\\\" version (latest) is not registered"));
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
 }
 END_TEST
 
@@ -497,6 +534,8 @@ int main(void)
     tcase_add_test(tc, child_start_message_carries_parent);
     tcase_add_test(tc, backoff_timer_visibility);
     tcase_add_test(tc, poison_fresh_instance);
+    tcase_add_test(tc, poison_unreadable_history_uses_sentinel_id);
+    tcase_add_test(tc, poison_names_unregistered_orchestration);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);

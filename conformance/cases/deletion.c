@@ -476,6 +476,36 @@ static void delete_then_recreate_same_id(duro_ct_ctx *ctx)
     duro_events_free(events, n);
 }
 
+static void delete_in_flight_activity_ack_fails(duro_ct_ctx *ctx)
+{
+    duro_delete_result r;
+    duro_error err;
+    duro_work_item *w;
+    duro_orch_item *it;
+    duro_msg done;
+
+    ct_require_management(ctx);
+    make(ctx, "f", NULL, 1, 2, 0, NULL);
+    w = ct_try_fetch_work(ctx);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(del(ctx, "f", 1, &r, &err), 0);
+    ASSERT_RESULT(r, 1, 1, 1, 2);
+    done = (duro_msg){"f", DURO_MSG_ACTIVITY_DONE, 1, ctx->now, "late-result"};
+    ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, &done, &err),
+                     DURO_ELOCK);
+    ck_assert_int_eq(err.code, DURO_ELOCK);
+    ck_assert_int_eq(err.retryable, 0);
+    duro_work_item_free(w);
+    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    ASSERT_GONE(ctx, "f");
+    ct_enqueue_start(ctx, "f");
+    it = ct_fetch(ctx);
+    ck_assert_str_eq(it->instance, "f");
+    ck_assert_uint_eq(it->n_msgs, 1);
+    ck_assert_int_eq(it->msgs[0].kind, DURO_MSG_START);
+    duro_orch_item_free(it);
+}
+
 static void delete_stale_activity_after_recreate(duro_ct_ctx *ctx)
 {
     static const duro_event_in ev = {1, 1, "new-start"};
@@ -611,6 +641,10 @@ const duro_case duro_cases_deletion[] = {
     CASE(delete_then_recreate_same_id,
          "An id can be started again after deletion: it is fetched as a new instance and "
          "the new ack's name, version, history and created_at are what instance_info shows."),
+    CASE(delete_in_flight_activity_ack_fails,
+         "A worker's ack of an activity whose instance was force-deleted fails with "
+         "DURO_ELOCK (not retryable) and leaves no completion behind: a later start of the "
+         "same id is fetched with its START alone."),
     CASE(delete_stale_activity_after_recreate,
          "A worker holding an activity of a deleted instance cannot ack it after the id is "
          "re-created: DURO_ELOCK, no stale completion reaches the new instance, and the new "

@@ -264,7 +264,7 @@ static void tokens_dead_after_ack(duro_ct_ctx *ctx)
 
 /* ---- Rejected events ------------------------------------------------------------------- */
 
-static void duplicate_event_id_writes_nothing(duro_ct_ctx *ctx)
+static void duplicate_event_id_rejected_then_corrected(duro_ct_ctx *ctx)
 {
     duro_orch_item *item = locked_instance(ctx, "a");
     const duro_event_in ev[] = {
@@ -563,9 +563,10 @@ const duro_case duro_cases_error_handling[] = {
     CASE(tokens_dead_after_ack, 0, 0,
          "After a successful ack, every call with that token (ack, abandon, renew; orch and "
          "work) fails with DURO_ELOCK (permanent)."),
-    CASE(duplicate_event_id_writes_nothing, 0, 0,
+    CASE(duplicate_event_id_rejected_then_corrected, 0, 0,
          "An ack reusing a stored event id fails with DURO_ECONSTRAINT (permanent) and writes "
-         "none of its events, work, messages, state or custom status; the lock stays held."),
+         "none of its events, work, messages, state or custom status; the lock stays held, "
+         "and a corrected ack with the same token then commits and consumes the batch."),
     CASE(duplicate_event_id_within_commit, 0, 0,
          "An ack carrying the same new event id twice fails with DURO_ECONSTRAINT (permanent) "
          "and appends nothing."),

@@ -680,8 +680,9 @@ static void contention_arrivals_delivered_exactly_once(duro_ct_ctx *ctx)
                       duro_strerror(atomic_load(&fl->error)));
         ck_assert_int_eq(atomic_load(&fl->foreign), 0);
         for (int i = 0; i < FLOW_MESSAGES; i++)
-            ck_assert_msg(atomic_load(&fl->seen[i]) == 1, "round %d: message m-%d delivered %d times",
-                          r, i, atomic_load(&fl->seen[i]));
+            ck_assert_msg(atomic_load(&fl->seen[i]) == 1,
+                          "round %d: message m-%d delivered %d times", r, i,
+                          atomic_load(&fl->seen[i]));
         ck_assert_ptr_null(ct_try_fetch(ctx));
     }
     free(fl);

@@ -57,9 +57,11 @@ int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
+/* Scan in id order and stop at the first eligible message ("+" keeps the planner off the
+ * visible_at index, which would sort every visible message on each fetch). */
 static const char SQL_CANDIDATE[] =
     "SELECT q.instance_id FROM orch_queue q"
-    " WHERE q.visible_at <= ?1"
+    " WHERE +q.visible_at <= ?1"
     " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
     "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"
     " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
@@ -404,7 +406,8 @@ static int append_events(duro__sq_conn *c, const char *instance, const duro_orch
                            e->event_id, e->kind, e->payload);
         if (rc == DURO_ECONSTRAINT)
             return duro_error_set(err, DURO_ECONSTRAINT, 0,
-                                  "duplicate event id %llu in execution %llu of %s",
+                                  "event id %llu rejected in execution %llu of %s"
+                                  " (duplicate or out of range)",
                                   (unsigned long long)e->event_id,
                                   (unsigned long long)cm->execution_id, instance);
         if (rc < 0)

@@ -421,9 +421,9 @@ int duro__sq_poll(duro_sqlite *s, unsigned note, int64_t now_ms, int64_t poll_ms
     uint64_t gen;
 
     note_read(s, note, &gen);
-    for (;;) {
+    for (int first = 1;; first = 0) {
         uint64_t seen = note_read(s, note, NULL);
-        int64_t elapsed = mono_ms() - start;
+        int64_t elapsed = first ? 0 : mono_ms() - start; /* the first try runs at now_ms */
         int64_t now = duro__sq_add_ms(now_ms, elapsed);
         int64_t next = DURO__SQ_NEVER;
         int64_t wait;

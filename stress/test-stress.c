@@ -1,0 +1,736 @@
+/*
+ * test-stress.c — Check tests of the stress suite itself: the arithmetic behind the numbers
+ * (percentiles, medians, slopes), the payloads and expected outputs, the command line, the
+ * gates and baseline comparison, the JSON and JUnit reports, and short real runs on in-memory
+ * SQLite that pin down what the driver counts (activities executed, timeouts, open-loop
+ * schedule, injected failures, children, continue-as-new) and that the integrity checks
+ * catch a failing store check and a corrupted history.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duro-report.h"
+#include "duro-sqlite.h"
+#include "junit-check.h"
+#include "stress.h"
+
+/* ---- Arithmetic ---------------------------------------------------------------------------- */
+
+START_TEST(percentile_is_nearest_rank)
+{
+    double v[100];
+    for (int i = 0; i < 100; i++)
+        v[i] = i + 1;
+    ck_assert_double_eq(duro__percentile(v, 100, 50), 50);
+    ck_assert_double_eq(duro__percentile(v, 100, 95), 95);
+    ck_assert_double_eq(duro__percentile(v, 100, 99), 99);
+    ck_assert_double_eq(duro__percentile(v, 100, 100), 100);
+    ck_assert_double_eq(duro__percentile(v, 100, 0), 1);
+    ck_assert_double_eq(duro__percentile(v, 10, 99), 10);
+    ck_assert_double_eq(duro__percentile(v, 10, 50), 5);
+    ck_assert_double_eq(duro__percentile(v, 3, 50), 2);
+    ck_assert_double_eq(duro__percentile(v, 1, 99), 1);
+    ck_assert_double_eq(duro__percentile(v, 0, 99), 0);
+}
+END_TEST
+
+START_TEST(median_is_lower_middle_with_nan_last)
+{
+    double a[] = {4, 1, 3, 2};
+    ck_assert_double_eq(duro__median(a, 4), 2);
+    double b[] = {7};
+    ck_assert_double_eq(duro__median(b, 1), 7);
+    double c[] = {NAN, 5, 1};
+    ck_assert_double_eq(duro__median(c, 3), 5);
+    ck_assert(isnan(c[2]));
+    ck_assert_double_eq(duro__median(c, 0), 0);
+}
+END_TEST
+
+START_TEST(slope_is_least_squares)
+{
+    double x[] = {0, 1, 2, 3, 4};
+    double y[] = {1, 3, 5, 7, 9};
+    ck_assert_double_eq_tol(duro__slope(x, y, 5), 2.0, 1e-12);
+    double y2[] = {1, 2, 1, 2, 1};
+    ck_assert_double_eq_tol(duro__slope(x, y2, 5), 0.0, 1e-12);
+    ck_assert(isnan(duro__slope(x, y, 2)));
+    double same[] = {1, 1, 1};
+    ck_assert(isnan(duro__slope(same, y, 3)));
+}
+END_TEST
+
+START_TEST(result_median_takes_each_metric_and_any_integrity_failure)
+{
+    duro_stress_result r[3];
+    memset(r, 0, sizeof r);
+    r[0].orch_per_sec = 10;
+    r[1].orch_per_sec = 30;
+    r[2].orch_per_sec = 20;
+    r[0].completed = 5;
+    r[1].completed = 9;
+    r[2].completed = 7;
+    r[0].integrity_ok = r[2].integrity_ok = 1;
+    snprintf(r[1].integrity_message, sizeof r[1].integrity_message, "broken");
+    snprintf(r[2].first_failure, sizeof r[2].first_failure, "stress-3: boom");
+    duro_stress_result m;
+    ck_assert_int_eq(duro__result_median(r, 3, &m), 0);
+    ck_assert_double_eq(m.orch_per_sec, 20);
+    ck_assert_uint_eq(m.completed, 7);
+    ck_assert_int_eq(m.integrity_ok, 0);
+    ck_assert_str_eq(m.integrity_message, "broken");
+    ck_assert_str_eq(m.first_failure, "stress-3: boom");
+}
+END_TEST
+
+/* ---- Payloads and expected outputs ------------------------------------------------------- */
+
+START_TEST(payload_is_deterministic_and_exact)
+{
+    char a[10241], b[10241];
+    duro__payload_fill(42, a, 10240);
+    duro__payload_fill(42, b, 10240);
+    ck_assert_str_eq(a, b);
+    ck_assert_uint_eq(strlen(a), 10240);
+    ck_assert(duro__payload_match(42, a, 10240));
+    ck_assert(!duro__payload_match(43, a, 10240));
+    ck_assert(!duro__payload_match(42, a, 10239));
+    a[5000] = a[5000] == 'A' ? 'B' : 'A';
+    ck_assert(!duro__payload_match(42, a, 10240));
+    ck_assert(!duro__payload_match(42, NULL, 1));
+    int seen[256] = {0}, distinct = 0;
+    for (size_t i = 0; i < 10240; i++)
+        distinct += !seen[(unsigned char)b[i]]++;
+    ck_assert_int_eq(distinct, 64);
+}
+END_TEST
+
+START_TEST(verify_accepts_exactly_the_expected_output)
+{
+    duro_stress_config cfg;
+    duro_stress_config_init(&cfg);
+    cfg.tasks_per_instance = 3;
+    char why[256];
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_PARALLEL, 7, &cfg, "i7-t0,i7-t1,i7-t2", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_PARALLEL, 7, &cfg, "i7-t0,i7-t2,i7-t1", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_PARALLEL, 7, &cfg, "i7-t0,i7-t1,i7-t2,",
+                                           why, sizeof why), 0);
+    ck_assert_ptr_nonnull(strstr(why, "expected 'i7-t0,...'"));
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_TIMERS, 3, &cfg, "i3 fired 0,1,2", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_TIMERS, 3, &cfg, "i3 fired 1,0,2", why,
+                                           sizeof why), 0);
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_LONG_RUNNING, 4, &cfg,
+                                           "i4 counter=3 execution=3", why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_LONG_RUNNING, 4, &cfg,
+                                           "i4 counter=3 execution=1", why, sizeof why), 0);
+    /* children of root 2 square 2001, 2002, 2003 */
+    char want[64];
+    snprintf(want, sizeof want, "i2 sum=%llu", 2001ULL * 2001 + 2002ULL * 2002 + 2003ULL * 2003);
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_SUB_ORCHESTRATIONS, 2, &cfg, want, why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_SUB_ORCHESTRATIONS, 3, &cfg, want, why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_LARGE_PAYLOAD, 1, &cfg, "short", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_PARALLEL, 1, &cfg, NULL, why, sizeof why), 0);
+    /* mixed: root 5 is parallel, root 7 is timers */
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_MIXED, 5, &cfg, "i5-t0,i5-t1,i5-t2", why,
+                                           sizeof why), 0);
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_MIXED, 7, &cfg, "i7 fired 0,1,2", why,
+                                           sizeof why), 0);
+}
+END_TEST
+
+START_TEST(roots_rotate_in_mixed)
+{
+    duro_stress_config cfg;
+    duro_stress_config_init(&cfg);
+    const char *names[DURO__SC_MIXED];
+    char input[64];
+    for (uint64_t i = 0; i < DURO__SC_MIXED; i++) {
+        ck_assert_int_eq(duro__scenario_root(DURO__SC_MIXED, i + 10, &cfg, &names[i], input,
+                                             sizeof input), 0);
+        for (uint64_t j = 0; j < i; j++)
+            ck_assert_str_ne(names[i], names[j]);
+    }
+    const char *name;
+    ck_assert_int_eq(duro__scenario_root(DURO__SC_PARALLEL, 12, &cfg, &name, input,
+                                         sizeof input), 0);
+    ck_assert_str_eq(input, "12 5");
+    ck_assert_int_eq(duro__scenario_root(DURO__SC_PARALLEL, 12, &cfg, &name, input, 3),
+                     DURO_ETOOBIG);
+}
+END_TEST
+
+/* ---- Command line ------------------------------------------------------------------------ */
+
+/* Parse a NULL-terminated argument list; *msg gets what was printed (caller frees). */
+static int parse(duro__stress_opts *o, char **msg, const char *const *args)
+{
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)"duro-stress";
+    while (*args != NULL)
+        argv[argc++] = (char *)*args++;
+    size_t len;
+    FILE *f = open_memstream(msg, &len);
+    ck_assert_ptr_nonnull(f);
+    int rc = duro__stress_parse(argc, argv, o, f);
+    fclose(f);
+    return rc;
+}
+
+START_TEST(options_defaults_are_the_spec)
+{
+    duro__stress_opts o;
+    char *msg;
+    const char *none[] = {NULL};
+    ck_assert_int_eq(parse(&o, &msg, none), 0);
+    ck_assert_str_eq(msg, "");
+    free(msg);
+    ck_assert_int_eq(o.cfg.max_concurrent, 20);
+    ck_assert_double_eq(o.cfg.duration_secs, 10);
+    ck_assert_int_eq(o.cfg.tasks_per_instance, 5);
+    ck_assert_int_eq(o.cfg.activity_delay_ms, 10);
+    ck_assert_int_eq(o.cfg.orch_concurrency, 2);
+    ck_assert_int_eq(o.cfg.worker_concurrency, 2);
+    ck_assert_int_eq(o.cfg.wait_timeout_secs, 60);
+    ck_assert_uint_eq(o.n_configs, 2);
+    ck_assert_int_eq(o.orch[0], 1);
+    ck_assert_int_eq(o.worker[0], 1);
+    ck_assert_int_eq(o.orch[1], 2);
+    ck_assert_int_eq(o.worker[1], 2);
+    ck_assert_uint_eq(o.n_scenarios, 1);
+    ck_assert_int_eq(o.scenarios[0], DURO__SC_PARALLEL);
+    ck_assert_double_eq(o.min_success, 100);
+    ck_assert(isnan(o.min_orch_per_sec));
+    ck_assert_int_eq(o.repeat, 1);
+}
+END_TEST
+
+START_TEST(options_parse_every_form)
+{
+    duro__stress_opts o;
+    char *msg;
+    const char *args[] = {"--scenario", "timers,parallel", "--config=4/4,8/2", "--max-concurrent",
+                          "100", "--duration", "2.5", "--tasks-per-instance=7",
+                          "--activity-delay", "0", "--wait-timeout", "5", "--rate", "50",
+                          "--repeat", "3", "--warmup", "1", "--runtimes", "2",
+                          "--provider-latency", "3", "--inject-provider-errors", "1.5",
+                          "--inject-activity-failures", "10", "--junit", "j.xml", "--json",
+                          "r.json", "--history", "h.jsonl", "--min-success", "99.5",
+                          "--min-orch-per-sec", "12", "--max-p99-ms", "250", "--baseline",
+                          "b.json", "--max-regression", "15", "--save-baseline", "s.json",
+                          "--no-progress", NULL};
+    ck_assert_int_eq(parse(&o, &msg, args), 0);
+    free(msg);
+    ck_assert_uint_eq(o.n_scenarios, 2);
+    ck_assert_int_eq(o.scenarios[0], DURO__SC_PARALLEL); /* report order, not argument order */
+    ck_assert_int_eq(o.scenarios[1], DURO__SC_TIMERS);
+    ck_assert_uint_eq(o.n_configs, 2);
+    ck_assert_int_eq(o.orch[1], 8);
+    ck_assert_int_eq(o.worker[1], 2);
+    ck_assert_int_eq(o.cfg.max_concurrent, 100);
+    ck_assert_double_eq(o.cfg.duration_secs, 2.5);
+    ck_assert_int_eq(o.cfg.tasks_per_instance, 7);
+    ck_assert_int_eq(o.cfg.activity_delay_ms, 0);
+    ck_assert_int_eq(o.cfg.wait_timeout_secs, 5);
+    ck_assert_double_eq(o.cfg.rate, 50);
+    ck_assert_int_eq(o.repeat, 3);
+    ck_assert_double_eq(o.warmup_secs, 1);
+    ck_assert_int_eq(o.cfg.runtimes, 2);
+    ck_assert_int_eq(o.cfg.provider_latency_ms, 3);
+    ck_assert_double_eq(o.cfg.provider_error_pct, 1.5);
+    ck_assert_double_eq(o.cfg.activity_failure_pct, 10);
+    ck_assert_str_eq(o.junit_path, "j.xml");
+    ck_assert_str_eq(o.json_path, "r.json");
+    ck_assert_str_eq(o.history_path, "h.jsonl");
+    ck_assert_double_eq(o.min_success, 99.5);
+    ck_assert_double_eq(o.min_orch_per_sec, 12);
+    ck_assert_double_eq(o.max_p99_ms, 250);
+    ck_assert_str_eq(o.baseline_path, "b.json");
+    ck_assert_double_eq(o.max_regression, 15);
+    ck_assert_str_eq(o.save_baseline_path, "s.json");
+    ck_assert_int_eq(o.cfg.progress, 0);
+
+    const char *single[] = {"--orch-concurrency", "3", "--scenario", "all", NULL};
+    ck_assert_int_eq(parse(&o, &msg, single), 0);
+    free(msg);
+    ck_assert_uint_eq(o.n_configs, 1);
+    ck_assert_int_eq(o.orch[0], 3);
+    ck_assert_int_eq(o.worker[0], 2);
+    ck_assert_uint_eq(o.n_scenarios, DURO__SC_COUNT);
+}
+END_TEST
+
+/* Each bad command line is exit status 2 and a message naming the culprit. */
+START_TEST(options_reject_mistakes)
+{
+    static const struct {
+        const char *args[4];
+        const char *needle;
+    } bad[] = {
+        {{"--bogus", NULL}, "unknown option '--bogus'"},
+        {{"--duration", NULL}, "--duration needs a value"},
+        {{"--duration", "ten", NULL}, "--duration: invalid value 'ten'"},
+        {{"--duration", "0", NULL}, "--duration: invalid value '0'"},
+        {{"--max-concurrent", "5x", NULL}, "--max-concurrent: invalid value '5x'"},
+        {{"--tasks-per-instance", "1001", NULL}, "invalid value '1001'"},
+        {{"--inject-provider-errors", "101", NULL}, "invalid value '101'"},
+        {{"--config", "2", NULL}, "'2' is not ORCH/WORKER"},
+        {{"--config", "0/2", NULL}, "needs two thread counts"},
+        {{"--config", "1/1", "--worker-concurrency", "4"}, "use either --config"},
+        {{"--scenario", "fast", NULL}, "unknown scenario 'fast'"},
+        {{"--help=yes", NULL}, "--help takes no value"},
+        {{"--junit", "", NULL}, "--junit: empty file name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        duro__stress_opts o;
+        char *msg;
+        ck_assert_int_eq(parse(&o, &msg, bad[i].args), 2);
+        ck_assert_msg(strstr(msg, bad[i].needle) != NULL, "case %zu: '%s' lacks '%s'", i, msg,
+                      bad[i].needle);
+        free(msg);
+    }
+}
+END_TEST
+
+START_TEST(main_exit_status_for_help_and_usage)
+{
+    const duro_provider_factory *f = duro_sqlite_factory_memory();
+    char *help[] = {(char *)"duro-stress", (char *)"--help", NULL};
+    fflush(stdout);
+    ck_assert_int_eq(duro_stress_main(f, 2, help), 0);
+    char *bad[] = {(char *)"duro-stress", (char *)"--nope", NULL};
+    ck_assert_int_eq(duro_stress_main(f, 2, bad), 2);
+    ck_assert_int_eq(duro_stress_main(NULL, 2, bad), 2);
+}
+END_TEST
+
+/* ---- Gates and reports ---------------------------------------------------------------------- */
+
+static void fake_cell(duro__stress_cell *c, duro_stress_result *runs, double orch, double p99,
+                      double success)
+{
+    memset(c, 0, sizeof *c);
+    memset(runs, 0, sizeof *runs);
+    c->scenario = DURO__SC_PARALLEL;
+    c->provider = "sqlite";
+    c->orch = c->worker = 2;
+    runs->orch_per_sec = orch;
+    runs->lat_p99_ms = p99;
+    runs->success_pct = success;
+    runs->launched = 100;
+    runs->completed = (uint64_t)success;
+    runs->failed = 100 - runs->completed;
+    runs->integrity_ok = 1;
+    runs->rss_slope_kb_per_min = NAN;
+    c->runs = runs;
+    c->n_runs = 1;
+    ck_assert_int_eq(duro__result_median(runs, 1, &c->median), 0);
+}
+
+static duro__stress_opts default_opts(void)
+{
+    duro__stress_opts o;
+    char *msg;
+    const char *none[] = {NULL};
+    ck_assert_int_eq(parse(&o, &msg, none), 0);
+    free(msg);
+    return o;
+}
+
+START_TEST(gates_check_success_integrity_and_thresholds)
+{
+    duro__stress_opts o = default_opts();
+    duro__stress_cell c[4];
+    duro_stress_result r[4];
+    fake_cell(&c[0], &r[0], 20, 100, 100);
+    fake_cell(&c[1], &r[1], 20, 100, 99);
+    fake_cell(&c[2], &r[2], 20, 100, 100);
+    r[2].integrity_ok = 0;
+    snprintf(r[2].integrity_message, sizeof r[2].integrity_message, "queues not empty");
+    fake_cell(&c[3], &r[3], 20, 100, 100);
+    c[3].run_error = 1;
+    snprintf(c[3].run_error_msg, sizeof c[3].run_error_msg, "store creation failed");
+    ck_assert_int_eq(duro__stress_gates(&o, c, 4, NULL), 3);
+    ck_assert_ptr_null(c[0].gate_failures);
+    ck_assert_str_eq(c[1].gate_failures, "success 99.00% < 100.00% (run 1: 1 of 100 failed)");
+    ck_assert_str_eq(c[2].gate_failures, "integrity (run 1): queues not empty");
+    ck_assert_str_eq(c[3].gate_failures, "run could not take place: store creation failed");
+
+    o.min_success = 0;
+    o.min_orch_per_sec = 25;
+    o.max_p99_ms = 50;
+    ck_assert_int_eq(duro__stress_gates(&o, c, 2, NULL), 2);
+    ck_assert_str_eq(c[0].gate_failures, "orch/s 20.00 < 25.00; P99 100.00 ms > 50.00 ms");
+    for (int i = 0; i < 4; i++)
+        free(c[i].gate_failures);
+}
+END_TEST
+
+/* A temporary file name in $TMPDIR (or /tmp); caller frees and removes. */
+static char *temp_path(const char *suffix)
+{
+    const char *dir = getenv("TMPDIR");
+    char *p = malloc(512);
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, 512, "%s/duro-test-stress-%ld-%s", dir && *dir ? dir : "/tmp", (long)getpid(),
+             suffix);
+    return p;
+}
+
+START_TEST(baseline_regression_and_json_round_trip)
+{
+    duro__stress_opts o = default_opts();
+    duro__stress_cell base;
+    duro_stress_result br;
+    fake_cell(&base, &br, 100, 50, 100);
+    char *text = duro__report_json(&o, &base, 1, 1, 2);
+    ck_assert_ptr_nonnull(text);
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "format")), "duro-stress/1");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "machine"),
+                                                       "nproc")), sysconf(_SC_NPROCESSORS_ONLN));
+    json_t *res0 = json_array_get(json_object_get(doc, "results"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(res0, "config")), "2/2");
+    json_t *med = json_object_get(res0, "median");
+    ck_assert_double_eq(json_number_value(json_object_get(med, "orch_per_sec")), 100);
+    ck_assert(json_is_null(json_object_get(med, "rss_slope_kb_per_min")));
+    json_decref(doc);
+
+    char *path = temp_path("baseline.json");
+    duro_error err = {0};
+    ck_assert_int_eq(duro__write_file(path, text, &err), 0);
+    free(text);
+    char msg[256];
+    void *b = duro__baseline_load(path, msg, sizeof msg);
+    ck_assert_ptr_nonnull(b);
+    o.min_success = 0;
+
+    duro__stress_cell c[3];
+    duro_stress_result r[3];
+    fake_cell(&c[0], &r[0], 91, 54, 100);  /* within 10% */
+    fake_cell(&c[1], &r[1], 89, 56, 100);  /* both outside */
+    fake_cell(&c[2], &r[2], 10, 500, 100); /* another provider: not in the baseline */
+    c[2].provider = "sqlite-file";
+    ck_assert_int_eq(duro__stress_gates(&o, c, 3, b), 1);
+    ck_assert_ptr_null(c[0].gate_failures);
+    ck_assert_str_eq(c[1].gate_failures,
+                     "orch/s 89.00 is 11.0% below the baseline 100.00 (limit 10.0%); "
+                     "P99 56.00 ms is 12.0% above the baseline 50.00 ms (limit 10.0%)");
+    ck_assert_ptr_null(c[2].gate_failures);
+    free(c[1].gate_failures);
+    duro__baseline_free(b);
+
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"format\": \"something else\"}", f);
+    fclose(f);
+    ck_assert_ptr_null(duro__baseline_load(path, msg, sizeof msg));
+    ck_assert_ptr_nonnull(strstr(msg, "not a duro-stress JSON report"));
+    remove(path);
+    free(path);
+}
+END_TEST
+
+/* The JUnit directory of the source tree's sibling "shared/junit", or NULL. */
+static char *schema_dir(void)
+{
+    const char *src = getenv("DURO_SRCDIR");
+    char *p = malloc(1024);
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, 1024, "%s/../shared/junit", src && *src ? src : "..");
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/JUnit.xsd", p);
+    if (access(probe, R_OK) != 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+START_TEST(junit_report_is_valid_and_carries_metrics)
+{
+    duro__stress_opts o = default_opts();
+    duro__stress_cell c[2];
+    duro_stress_result r[2];
+    fake_cell(&c[0], &r[0], 20, 100, 100);
+    fake_cell(&c[1], &r[1], 20, 100, 90);
+    c[1].provider = "sqlite-file";
+    ck_assert_int_eq(duro__stress_gates(&o, c, 2, NULL), 1);
+    char *path = temp_path("junit.xml");
+    duro_error err = {0};
+    ck_assert_int_eq(duro__report_junit(path, &o, c, 2, &err), 0);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char xml[1 << 20];
+    size_t len = fread(xml, 1, sizeof xml - 1, f);
+    xml[len] = '\0';
+    fclose(f);
+    remove(path);
+    free(path);
+    ck_assert_ptr_nonnull(strstr(xml, "<testsuite name=\"stress.parallel\""));
+    ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.orch_per_sec\" value=\"20.000\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<testcase name=\"sqlite.2/2\" classname=\"stress.parallel\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<failure type=\"gate\" message=\"success 90.00% &lt; "
+                                      "100.00% (run 1: 10 of 100 failed)\""));
+    ck_assert_ptr_nonnull(strstr(xml, "tests=\"2\" failures=\"1\""));
+    free(c[1].gate_failures);
+    char *dir = schema_dir();
+    if (dir == NULL)
+        return; /* the schemas live outside the distributed tree; validated where present */
+    static const char *const xsd[] = {"JUnit.xsd", "junit-10.xsd"};
+    for (size_t i = 0; i < 2; i++) {
+        char p[1200], msg[512];
+        snprintf(p, sizeof p, "%s/%s", dir, xsd[i]);
+        ck_assert_msg(duro_junit_validate(xml, len, p, msg, sizeof msg) == 0, "%s: %s", xsd[i],
+                      msg);
+    }
+    free(dir);
+}
+END_TEST
+
+/* ---- Real runs -------------------------------------------------------------------------------- */
+
+static duro_stress_config quick(void)
+{
+    duro_stress_config c;
+    duro_stress_config_init(&c);
+    c.duration_secs = 0.3;
+    c.max_concurrent = 4;
+    c.tasks_per_instance = 3;
+    c.activity_delay_ms = 1;
+    c.wait_timeout_secs = 20;
+    return c;
+}
+
+static void assert_clean(const duro_stress_result *r)
+{
+    ck_assert_msg(r->failed == 0, "failures: %s", r->first_failure);
+    ck_assert_msg(r->integrity_ok, "integrity: %s", r->integrity_message);
+    ck_assert_uint_gt(r->launched, 0);
+    ck_assert_uint_eq(r->completed, r->launched);
+    ck_assert_double_eq(r->success_pct, 100);
+    ck_assert_uint_le(r->completed_in_window, r->completed);
+    ck_assert(r->lat_p50_ms <= r->lat_p95_ms && r->lat_p95_ms <= r->lat_p99_ms &&
+              r->lat_p99_ms <= r->lat_max_ms);
+    ck_assert_uint_eq(r->duplicate_terminal, 0);
+}
+
+START_TEST(run_parallel_counts_executed_activities)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.activities_total, 3 * r.launched);
+    ck_assert_uint_eq(r.histories_checked, r.launched);
+    ck_assert_double_eq_tol(r.window_secs, 0.3, 1e-6);
+    ck_assert_double_eq_tol(r.orch_per_sec, (double)r.completed_in_window / r.window_secs, 1e-9);
+    ck_assert_double_eq_tol(r.activity_per_sec, (double)r.activities_in_window / r.window_secs,
+                            1e-9);
+}
+END_TEST
+
+START_TEST(run_injected_activity_failures_are_retried)
+{
+    duro_stress_config c = quick();
+    c.activity_failure_pct = 100;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.injected_activity_failures, 3 * r.launched);
+    ck_assert_uint_eq(r.activities_total, 6 * r.launched);
+}
+END_TEST
+
+START_TEST(run_children_and_continue_as_new_are_counted_apart)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "sub-orchestrations", &c, &r,
+                                     &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.children, 3 * r.launched);
+    ck_assert_uint_eq(r.histories_checked, 4 * r.launched);
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "long-running", &c, &r, &err),
+                     0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.continued_as_new, 2 * r.launched);
+    ck_assert_uint_eq(r.histories_checked, 3 * r.launched);
+    ck_assert_uint_eq(r.activities_total, 3 * r.launched);
+}
+END_TEST
+
+START_TEST(run_open_loop_follows_the_schedule)
+{
+    duro_stress_config c = quick();
+    c.rate = 20;
+    c.duration_secs = 0.5;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "timers", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.launched, 10);
+}
+END_TEST
+
+START_TEST(run_slow_instances_time_out)
+{
+    duro_stress_config c = quick();
+    /* Two roots start at once and need 2.5 s; the drain gives up 1 s after the 0.5 s window. */
+    c.tasks_per_instance = 1;
+    c.activity_delay_ms = 2500;
+    c.wait_timeout_secs = 1;
+    c.duration_secs = 0.5;
+    c.max_concurrent = 2;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.launched, 2);
+    ck_assert_uint_eq(r.completed, 0);
+    ck_assert_uint_eq(r.failed, 2);
+    ck_assert_uint_eq(r.failed_timeout, 2);
+    ck_assert_double_eq(r.success_pct, 0);
+    ck_assert_double_eq(r.orch_per_sec, 0);
+    ck_assert_ptr_nonnull(strstr(r.first_failure, "stress-0: not finished 1 s after the window"));
+    ck_assert_msg(r.integrity_ok, "integrity: %s", r.integrity_message);
+}
+END_TEST
+
+/* A factory around in-memory SQLite whose integrity hook does what the test wants. */
+static int hook_mode;
+
+static int hook_create(void *ud, duro_provider **out, duro_error *err)
+{
+    const duro_provider_factory *m = duro_sqlite_factory_memory();
+    return m->create(m->ud, out, err);
+}
+
+static void hook_destroy(void *ud, duro_provider *p)
+{
+    const duro_provider_factory *m = duro_sqlite_factory_memory();
+    m->destroy(m->ud, p);
+}
+
+static int hook_check(void *ud, duro_provider *p, char *msg, size_t size)
+{
+    if (hook_mode == 0) {
+        snprintf(msg, size, "page 7 is never used");
+        return 1;
+    }
+    ck_assert_int_eq(duro_sqlite_corrupt_history(p, "stress-0"), 0);
+    return 0;
+}
+
+static const duro_provider_factory hook_factory = {
+    .name = "hooked", .create = hook_create, .destroy = hook_destroy,
+    .integrity_check = hook_check,
+};
+
+START_TEST(run_integrity_reports_store_check_and_corrupt_history)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    hook_mode = 0;
+    ck_assert_int_eq(duro_stress_run(&hook_factory, "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(r.integrity_ok, 0);
+    ck_assert_str_eq(r.integrity_message, "store integrity check failed: page 7 is never used");
+    hook_mode = 1;
+    ck_assert_int_eq(duro_stress_run(&hook_factory, "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(r.integrity_ok, 0);
+    ck_assert_msg(strstr(r.integrity_message, "stress-0#1: history unreadable") != NULL, "%s",
+                  r.integrity_message);
+}
+END_TEST
+
+START_TEST(run_rejects_bad_arguments)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "nope", &c, &r, &err),
+                     DURO_EINVAL);
+    ck_assert_str_eq(err.message, "unknown scenario 'nope'");
+    c.tasks_per_instance = 0;
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err),
+                     DURO_EINVAL);
+}
+END_TEST
+
+START_TEST(main_failing_gate_does_not_save_the_baseline)
+{
+    char *path = temp_path("saved.json");
+    remove(path);
+    char *argv[] = {(char *)"duro-stress", (char *)"--duration", (char *)"0.2",
+                    (char *)"--config", (char *)"1/1", (char *)"--tasks-per-instance",
+                    (char *)"1", (char *)"--activity-delay", (char *)"1",
+                    (char *)"--min-orch-per-sec", (char *)"1000000", (char *)"--no-progress",
+                    (char *)"--save-baseline", path, NULL};
+    fflush(stdout);
+    ck_assert_int_eq(duro_stress_main(duro_sqlite_factory_memory(), 14, argv), 1);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    argv[9] = (char *)"--min-success"; /* a gate every run passes */
+    argv[10] = (char *)"0";
+    ck_assert_int_eq(duro_stress_main(duro_sqlite_factory_memory(), 14, argv), 0);
+    ck_assert_int_eq(access(path, F_OK), 0);
+    remove(path);
+    free(path);
+}
+END_TEST
+
+static Suite *stress_suite(void)
+{
+    Suite *s = suite_create("stress");
+    TCase *t = tcase_create("units");
+    tcase_add_test(t, percentile_is_nearest_rank);
+    tcase_add_test(t, median_is_lower_middle_with_nan_last);
+    tcase_add_test(t, slope_is_least_squares);
+    tcase_add_test(t, result_median_takes_each_metric_and_any_integrity_failure);
+    tcase_add_test(t, payload_is_deterministic_and_exact);
+    tcase_add_test(t, verify_accepts_exactly_the_expected_output);
+    tcase_add_test(t, roots_rotate_in_mixed);
+    tcase_add_test(t, options_defaults_are_the_spec);
+    tcase_add_test(t, options_parse_every_form);
+    tcase_add_test(t, options_reject_mistakes);
+    tcase_add_test(t, main_exit_status_for_help_and_usage);
+    tcase_add_test(t, gates_check_success_integrity_and_thresholds);
+    tcase_add_test(t, baseline_regression_and_json_round_trip);
+    tcase_add_test(t, junit_report_is_valid_and_carries_metrics);
+    suite_add_tcase(s, t);
+    TCase *runs = tcase_create("runs");
+    tcase_set_timeout(runs, 60);
+    tcase_add_test(runs, run_parallel_counts_executed_activities);
+    tcase_add_test(runs, run_injected_activity_failures_are_retried);
+    tcase_add_test(runs, run_children_and_continue_as_new_are_counted_apart);
+    tcase_add_test(runs, run_open_loop_follows_the_schedule);
+    tcase_add_test(runs, run_slow_instances_time_out);
+    tcase_add_test(runs, run_integrity_reports_store_check_and_corrupt_history);
+    tcase_add_test(runs, run_rejects_bad_arguments);
+    tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
+    suite_add_tcase(s, runs);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(stress_suite());
+    int failed = junit_check_run(sr, "test-stress", CK_NORMAL);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
