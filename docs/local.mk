@@ -2,5 +2,8 @@
 # tarball (README.md is added in Makefile.am). List a file here once it exists in docs/.
 dist_doc_DATA += \
 	docs/building.md \
+	docs/conformance.md \
 	docs/decisions.md \
+	docs/provider-guide.md \
+	docs/stress.md \
 	docs/user-guide.md

@@ -1,7 +1,8 @@
 /*
  * runtime.c — the dispatchers: fixed pthread pools of orchestration-turn threads and
- * activity threads, plus one housekeeping thread that renews held locks and turns a lost
- * activity lock into the activity's cancellation flag. Idle threads long-poll the provider,
+ * activity threads, one housekeeping thread that renews held locks and turns a lost
+ * activity lock into the activity's cancellation flag, and one acker thread that commits
+ * activity results so that an activity slot is busy only while an activity runs. Idle threads long-poll the provider,
  * which wakes them on commit. Shutdown signals every thread, interrupts long polls, lets
  * running turns and activities finish (so no lock stays held) and joins.
  */
@@ -25,6 +26,17 @@ typedef struct held_lock {
     duro_activity *activity;
 } held_lock;
 
+/* An activity result to commit. The activity's slot is free as soon as it is queued: the
+ * acker thread commits it (on files this is where the fsync happens), so activity slots only
+ * run activities. */
+typedef struct pending_ack {
+    struct pending_ack *next;
+    char token[33];
+    char *instance;
+    uint64_t execution_id;
+    char *payload;
+} pending_ack;
+
 typedef struct thread_arg {
     duro_runtime *rt;
     size_t slot;
@@ -40,7 +52,12 @@ struct duro_runtime {
     int stop;
     size_t live;              /* threads still running */
 
-    pthread_t *threads;       /* orch, then work, then housekeeping */
+    /* activity results waiting for the acker thread, FIFO */
+    struct pending_ack *ack_head, *ack_tail;
+    pthread_cond_t ack_cv;    /* queue not empty, or the last worker exited */
+    size_t workers_live;
+
+    pthread_t *threads;       /* orch, then work, then housekeeping, then the acker */
     thread_arg *args;
     size_t n_threads;
     held_lock *held;          /* one per dispatcher thread */
@@ -269,49 +286,98 @@ static void *orch_thread(void *arg)
 
 /* ---- activities ----------------------------------------------------------------------------- */
 
-static int ack_work(duro_runtime *rt, const duro_work_item *wi, int ok, int category,
-                    const char *text)
+/* Commit one activity result: delete the work item and enqueue the completion atomically. */
+static void commit_ack(duro_runtime *rt, const pending_ack *pa)
 {
-    json_t *j = duro__rec_new();
-    char *payload;
     duro_msg m;
     unsigned attempt;
-    int rc = DURO_ENOMEM;
-    if (!j || duro__rec_int(j, "src", (int64_t)wi->activity_id) || duro__rec_int(j, "ok", ok) ||
-        (!ok && duro__rec_int(j, "category", category)) ||
-        duro__rec_str(j, "text", text ? text : "")) {
-        json_decref(j);
-        return DURO_ENOMEM;
-    }
-    payload = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    if (!payload)
-        return DURO_ENOMEM;
-    m.instance = wi->instance;
+    m.instance = pa->instance;
     m.kind = DURO_MSG_ACTIVITY_DONE;
-    m.execution_id = wi->execution_id;
-    m.payload = payload;
+    m.execution_id = pa->execution_id;
+    m.payload = pa->payload;
     for (attempt = 0;; attempt++) {
         duro_error err = {0};
+        int rc;
         m.visible_at_ms = duro_clock_now_ms();
-        rc = rt->p->ops->ack_work(rt->p, m.visible_at_ms, wi->lock_token, &m, &err);
+        rc = rt->p->ops->ack_work(rt->p, m.visible_at_ms, pa->token, &m, &err);
         if (rc == 0)
-            break;
-        if (err.retryable && attempt < 5 && !stopping(rt)) {
+            return;
+        if (err.retryable && attempt < 5) {
             pause_ms(rt, 10 << attempt);
             continue;
         }
         if (rc == DURO_ELOCK)
-            rt_log(rt, 0, wi->instance, "activity result discarded (cancelled or lock lost): %s",
+            rt_log(rt, 0, pa->instance, "activity result discarded (cancelled or lock lost): %s",
                    err.message);
         else {
-            rt_log(rt, 2, wi->instance, "activity ack failed: %s", err.message);
-            rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 100, 0, &err);
+            rt_log(rt, 2, pa->instance, "activity ack failed: %s", err.message);
+            rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), pa->token, 100, 0, &err);
         }
-        break;
+        return;
     }
-    free(payload);
-    return rc;
+}
+
+static void pending_ack_free(pending_ack *pa)
+{
+    free(pa->instance);
+    free(pa->payload);
+    free(pa);
+}
+
+/* Hand an activity result to the acker thread (committed in order). When memory runs out the
+ * result is committed on the calling thread instead. */
+static void ack_work(duro_runtime *rt, const duro_work_item *wi, int ok, int category,
+                     const char *text)
+{
+    json_t *j = duro__rec_new();
+    pending_ack *pa = calloc(1, sizeof *pa);
+    if (!pa || !j || duro__rec_int(j, "src", (int64_t)wi->activity_id) ||
+        duro__rec_int(j, "ok", ok) || (!ok && duro__rec_int(j, "category", category)) ||
+        duro__rec_str(j, "text", text ? text : "") ||
+        !(pa->payload = json_dumps(j, JSON_COMPACT)) || !(pa->instance = duro__strdup(wi->instance))) {
+        rt_log(rt, 2, wi->instance, "out of memory recording an activity result; the work item "
+               "will be retried when its lock expires");
+        json_decref(j);
+        if (pa)
+            pending_ack_free(pa);
+        return;
+    }
+    json_decref(j);
+    memcpy(pa->token, wi->lock_token, sizeof pa->token);
+    pa->execution_id = wi->execution_id;
+    pthread_mutex_lock(&rt->mu);
+    if (rt->ack_tail)
+        rt->ack_tail->next = pa;
+    else
+        rt->ack_head = pa;
+    rt->ack_tail = pa;
+    pthread_cond_signal(&rt->ack_cv);
+    pthread_mutex_unlock(&rt->mu);
+}
+
+/* The acker: commits queued activity results until the runtime stops and every worker has
+ * exited with the queue drained. */
+static void *acker_thread(void *arg)
+{
+    thread_arg *ta = arg;
+    duro_runtime *rt = ta->rt;
+    for (;;) {
+        pending_ack *batch;
+        pthread_mutex_lock(&rt->mu);
+        while (!rt->ack_head && !(rt->stop && rt->workers_live == 0))
+            pthread_cond_wait(&rt->ack_cv, &rt->mu);
+        batch = rt->ack_head;
+        rt->ack_head = rt->ack_tail = NULL;
+        pthread_mutex_unlock(&rt->mu);
+        if (!batch)
+            return NULL;
+        while (batch) {
+            pending_ack *next = batch->next;
+            commit_ack(rt, batch);
+            pending_ack_free(batch);
+            batch = next;
+        }
+    }
 }
 
 static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi)
@@ -459,15 +525,21 @@ static void *thread_main(void *arg)
     thread_arg *ta = arg;
     duro_runtime *rt = ta->rt;
     thread_fn fn;
+    int worker = 0;
     if (ta->slot < (size_t)rt->opt.orch_concurrency)
         fn = orch_thread;
-    else if (ta->slot < rt->n_slots)
+    else if (ta->slot < rt->n_slots) {
         fn = work_thread;
-    else
+        worker = 1;
+    } else if (ta->slot == rt->n_slots)
         fn = housekeeping_thread;
+    else
+        fn = acker_thread;
     fn(arg);
     pthread_mutex_lock(&rt->mu);
     rt->live--;
+    if (worker && --rt->workers_live == 0)
+        pthread_cond_broadcast(&rt->ack_cv);
     pthread_cond_broadcast(&rt->cv);
     pthread_mutex_unlock(&rt->mu);
     return NULL;
@@ -510,7 +582,8 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     rt->p = provider;
     rt->reg = registry;
     rt->n_slots = (size_t)rt->opt.orch_concurrency + (size_t)rt->opt.worker_concurrency;
-    rt->n_threads = rt->n_slots + 1;
+    rt->n_threads = rt->n_slots + 2;
+    rt->workers_live = (size_t)rt->opt.worker_concurrency;
     rt->threads = calloc(rt->n_threads, sizeof *rt->threads);
     rt->args = calloc(rt->n_threads, sizeof *rt->args);
     rt->held = calloc(rt->n_slots, sizeof *rt->held);
@@ -526,6 +599,7 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&rt->cv, &ca);
     pthread_condattr_destroy(&ca);
+    pthread_cond_init(&rt->ack_cv, NULL);
     for (i = 0; i < rt->n_threads; i++) {
         rt->args[i].rt = rt;
         rt->args[i].slot = i;
@@ -535,6 +609,8 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         if (pthread_create(&rt->threads[i], NULL, thread_main, &rt->args[i]) != 0) {
             pthread_mutex_lock(&rt->mu);
             rt->live--;
+            if (i >= (size_t)rt->opt.orch_concurrency)
+                rt->workers_live -= (i < rt->n_slots ? rt->n_slots - i : 0);
             pthread_mutex_unlock(&rt->mu);
             rt->n_threads = i;
             duro_runtime_shutdown(rt);
@@ -557,6 +633,7 @@ int duro_runtime_shutdown(duro_runtime *rt)
             __atomic_store_n(&rt->held[i].activity->cancelled, DURO__CANCEL_SHUTDOWN,
                              __ATOMIC_RELEASE);
     pthread_cond_broadcast(&rt->cv);
+    pthread_cond_broadcast(&rt->ack_cv);
     while (rt->live > 0) {
         struct timespec ts;
         pthread_mutex_unlock(&rt->mu);
@@ -575,7 +652,14 @@ int duro_runtime_shutdown(duro_runtime *rt)
     pthread_mutex_unlock(&rt->mu);
     for (i = 0; i < rt->n_threads; i++)
         pthread_join(rt->threads[i], NULL);
+    while (rt->ack_head) { /* only when the acker could not be started */
+        pending_ack *next = rt->ack_head->next;
+        commit_ack(rt, rt->ack_head);
+        pending_ack_free(rt->ack_head);
+        rt->ack_head = next;
+    }
     pthread_cond_destroy(&rt->cv);
+    pthread_cond_destroy(&rt->ack_cv);
     pthread_mutex_destroy(&rt->mu);
     free(rt->threads);
     free(rt->args);

@@ -262,7 +262,8 @@ START_TEST(unbroken_wrapper_passes)
 }
 END_TEST
 
-/* --survey: every rule over the whole suite, printing the cases that failed. */
+/* --survey: every rule over the whole suite, printing the cases that failed and, below
+ * each rule, what the rule violates. */
 static int survey(void)
 {
     size_t n_rules;
@@ -289,7 +290,7 @@ static int survey(void)
         printf("%s (status %d, %zu of %zu cases failed):", rules[r].name, status, f.n, f.total);
         for (size_t i = 0; i < f.n; i++)
             printf(" %s", f.names[i]);
-        printf("\n");
+        printf("\n  # %s\n", rules[r].violation);
         failures_free(&f);
     }
     return rc;
