@@ -318,24 +318,30 @@ static void *poll_thread(void *arg)
     return NULL;
 }
 
+/* Repeated so that most rounds enqueue while the poller is already blocked. */
 static void long_poll_woken_by_enqueue(duro_provider *p)
 {
     pthread_barrier_t ready;
-    pthread_t th;
-    poller pl = { p, &ready, 5000, -100, 0, NULL, { 0, 0, "" } };
 
     pthread_barrier_init(&ready, NULL, 2);
-    ck_assert_int_eq(pthread_create(&th, NULL, poll_thread, &pl), 0);
-    pthread_barrier_wait(&ready);
-    enqueue(p, "woken", DURO_MSG_START, "start", T0);
-    pthread_join(th, NULL);
+    for (int round = 0; round < 20; round++) {
+        poller pl = { p, &ready, 5000, -100, 0, NULL, { 0, 0, "" } };
+        char instance[32];
+        pthread_t th;
+
+        snprintf(instance, sizeof(instance), "woken-%d", round);
+        ck_assert_int_eq(pthread_create(&th, NULL, poll_thread, &pl), 0);
+        pthread_barrier_wait(&ready);
+        enqueue(p, instance, DURO_MSG_START, "start", T0);
+        pthread_join(th, NULL);
+        ck_assert_msg(pl.rc == 0, "round %d fetch: %d %s", round, pl.rc, pl.err.message);
+        ck_assert_str_eq(pl.item->instance, instance);
+        ck_assert_uint_eq(pl.item->n_msgs, 1);
+        ck_assert_str_eq(pl.item->msgs[0].payload, "start");
+        ck_assert_int_lt(pl.elapsed_ms, 1000);
+        duro_orch_item_free(pl.item);
+    }
     pthread_barrier_destroy(&ready);
-    ck_assert_msg(pl.rc == 0, "fetch: %d %s", pl.rc, pl.err.message);
-    ck_assert_str_eq(pl.item->instance, "woken");
-    ck_assert_uint_eq(pl.item->n_msgs, 1);
-    ck_assert_str_eq(pl.item->msgs[0].payload, "start");
-    ck_assert_int_lt(pl.elapsed_ms, 1000);
-    duro_orch_item_free(pl.item);
 }
 
 START_TEST(long_poll_woken_memory)

@@ -549,6 +549,10 @@ static void metrics_count_every_execution(duro_ct_ctx *ctx)
     ck_assert_uint_eq(m.instances, 2);
     ck_assert_uint_eq(m.executions, 4);
     ck_assert_uint_eq(m.events, 11);
+    ck_assert_uint_eq(m.completed, 2);
+    ck_assert_uint_eq(m.continued_as_new, 0);
+    ck_assert_uint_eq(m.running, 0);
+    ck_assert_uint_eq(m.failed, 0);
 }
 
 #define CASE(name, guarantee) \
@@ -612,6 +616,6 @@ const duro_case duro_cases_management[] = {
          "exactly, and ignore instances that are only queued."),
     CASE(metrics_count_every_execution,
          "metrics count the executions and events of every execution, not only the current "
-         "ones."),
+         "ones, and count each instance once, under its current execution's state."),
     {NULL, NULL, 0, 0, NULL, NULL},
 };
