@@ -324,10 +324,23 @@ static void pending_ack_free(pending_ack *pa)
     free(pa);
 }
 
-/* Hand an activity result to the acker thread (committed in order). When memory runs out the
- * result is committed on the calling thread instead. */
+/* Queue a result for the acker thread (committed in order). */
+static void queue_ack(duro_runtime *rt, pending_ack *pa)
+{
+    pthread_mutex_lock(&rt->mu);
+    if (rt->ack_tail)
+        rt->ack_tail->next = pa;
+    else
+        rt->ack_head = pa;
+    rt->ack_tail = pa;
+    pthread_cond_signal(&rt->ack_cv);
+    pthread_mutex_unlock(&rt->mu);
+}
+
+/* Build the result of an activity for the acker; *out stays NULL when memory runs out (the
+ * work item is then retried when its lock expires). */
 static void ack_work(duro_runtime *rt, const duro_work_item *wi, int ok, int category,
-                     const char *text)
+                     const char *text, pending_ack **out)
 {
     json_t *j = duro__rec_new();
     pending_ack *pa = calloc(1, sizeof *pa);
@@ -345,14 +358,7 @@ static void ack_work(duro_runtime *rt, const duro_work_item *wi, int ok, int cat
     json_decref(j);
     memcpy(pa->token, wi->lock_token, sizeof pa->token);
     pa->execution_id = wi->execution_id;
-    pthread_mutex_lock(&rt->mu);
-    if (rt->ack_tail)
-        rt->ack_tail->next = pa;
-    else
-        rt->ack_head = pa;
-    rt->ack_tail = pa;
-    pthread_cond_signal(&rt->ack_cv);
-    pthread_mutex_unlock(&rt->mu);
+    *out = pa;
 }
 
 /* The acker: commits queued activity results until the runtime stops and every worker has
@@ -380,7 +386,9 @@ static void *acker_thread(void *arg)
     }
 }
 
-static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi)
+/* Run one work item; its result (if any) is left in *ack for the caller to queue. */
+static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi,
+                         pending_ack **ack)
 {
     duro__rec rec;
     duro_error err = {0};
@@ -392,7 +400,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
                              (unsigned long long)wi->activity_id, wi->instance, err.message);
-        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity");
+        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity", ack);
         free(msg);
         if (rec.json)
             duro__rec_clear(&rec);
@@ -402,7 +410,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         msg = duro__asprintf("poison: activity %s#%llu exceeded %u attempts (max %u)", rec.name,
                              (unsigned long long)wi->activity_id, wi->attempt,
                              rt->opt.max_attempts);
-        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison");
+        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison", ack);
         free(msg);
         duro__rec_clear(&rec);
         return;
@@ -435,30 +443,43 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         msg = duro__asprintf(a.has_result ? "activity %s: out of memory building its result"
                                           : "activity %s returned without a result",
                              rec.name);
-        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "activity returned no result");
+        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "activity returned no result", ack);
         free(msg);
     } else if (!duro__utf8_valid(a.result) ||
                duro__check_payload(a.result, "activity output", NULL)) {
         msg = duro__asprintf("activity %s produced output that is not valid UTF-8 or exceeds "
                              "%u bytes",
                              rec.name, (unsigned)DURO_MAX_PAYLOAD_BYTES);
-        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "invalid activity output");
+        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "invalid activity output", ack);
         free(msg);
     } else
-        ack_work(rt, wi, a.ok, DURO_CAT_APPLICATION, a.result);
+        ack_work(rt, wi, a.ok, DURO_CAT_APPLICATION, a.result, ack);
     free(a.result);
     duro__rec_clear(&rec);
 }
 
+/* An activity thread. After an activity it first tries to take the next work item without
+ * waiting and only then hands the result to the acker, so that its fetch does not queue
+ * behind the commit of the result it just produced; a long poll starts only after the
+ * result is handed off, which never delays it. */
 static void *work_thread(void *arg)
 {
     thread_arg *ta = arg;
     duro_runtime *rt = ta->rt;
     unsigned failures = 0;
+    pending_ack *ack = NULL;
     while (!stopping(rt)) {
         duro_error err = {0};
         duro_work_item *wi = NULL;
-        int rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
+        int rc = DURO_ENOTFOUND;
+        if (ack) {
+            rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms, 0,
+                                        &wi, &err);
+            queue_ack(rt, ack);
+            ack = NULL;
+        }
+        if (rc == DURO_ENOTFOUND)
+            rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
                                         rt->opt.poll_ms, &wi, &err);
         if (rc == DURO_ENOTFOUND) {
             failures = 0;
@@ -471,9 +492,11 @@ static void *work_thread(void *arg)
             continue;
         }
         failures = 0;
-        process_work(rt, ta->slot, wi);
+        process_work(rt, ta->slot, wi, &ack);
         duro_work_item_free(wi);
     }
+    if (ack)
+        queue_ack(rt, ack);
     return NULL;
 }
 

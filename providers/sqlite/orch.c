@@ -252,7 +252,7 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
     duro__sq_conn *c;
     sqlite3_stmt *st;
     char *instance = NULL;
-    int rc = duro__sq_begin_write(s, &c, err);
+    int rc = duro__sq_begin_lock(s, &c, err);
 
     if (rc != 0)
         return rc;
@@ -490,7 +490,7 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_lock(s, &c, err);
     if (rc != 0)
         return rc;
     rc = verify_lock(c, lock_token, now_ms, &instance, err);
@@ -517,7 +517,7 @@ int duro__sq_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token
     if (rc == 0 && extend_ms <= 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "renew_orch: extend_ms must be > 0");
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_lock(s, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__sq_add_ms(now_ms, extend_ms),

@@ -39,6 +39,8 @@ typedef struct duro__sq_conn {
     duro__sq_cached *cache; /* open-addressing table, capacity a power of two */
     size_t cache_cap;
     size_t cache_len;
+    int relaxed;            /* a lock-bookkeeping transaction lowered synchronous */
+    int lock_only;          /* the open transaction is lock bookkeeping (duro__sq_begin_lock) */
 } duro__sq_conn;
 
 typedef struct duro_sqlite {
@@ -57,7 +59,8 @@ typedef struct duro_sqlite {
     pthread_mutex_t write_mu;      /* one in-process writer at a time (no busy sleeping) */
 
     pthread_mutex_t note_mu;
-    pthread_cond_t note_cv;        /* CLOCK_MONOTONIC; broadcast after every committed write */
+    pthread_cond_t note_cv[3];     /* CLOCK_MONOTONIC; one per counter below, so a commit
+                                    * wakes only the waiters it concerns */
     uint64_t commit_seq;
     uint64_t orch_seq;
     uint64_t work_seq;
@@ -104,6 +107,12 @@ int duro__sq_col_strdup(sqlite3_stmt *st, int col, char **out, duro_error *err);
 /* Take the writer mutex and a connection and BEGIN IMMEDIATE. Returns 0 with *c set, or a
  * DURO_E* code (nothing held). */
 int duro__sq_begin_write(duro_sqlite *s, duro__sq_conn **c, duro_error *err);
+/* Like duro__sq_begin_write, for transactions that only write lock bookkeeping (fetch, renew,
+ * abandon: lock rows, lock tokens, attempt counts, visibility delays). On a file opened with
+ * synchronous FULL they commit without an fsync: losing one in a power failure only makes a
+ * message deliverable again, which at-least-once delivery allows, and the next durable
+ * commit's fsync covers their WAL frames. End it with duro__sq_end_write. */
+int duro__sq_begin_lock(duro_sqlite *s, duro__sq_conn **c, duro_error *err);
 /* Finish a write transaction from duro__sq_begin_write: COMMIT when rc == 0, else ROLLBACK.
  * After a successful commit bumps commit_seq and the channels in `notes`, and wakes waiters.
  * Releases the connection and the writer mutex. Returns rc, or the commit's error. */

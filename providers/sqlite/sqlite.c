@@ -273,6 +273,10 @@ static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
 static const char SQL_BEGIN[] = "BEGIN";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
+/* end_write's internal marker for "committed, notify nobody" (never returned) */
+#define DURO__SQ_QUIET 1
+static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
 
 /* Roll back whatever transaction is open on `c` (no-op outside a transaction). */
 static void rollback(duro__sq_conn *c)
@@ -281,15 +285,25 @@ static void rollback(duro__sq_conn *c)
         duro__sq_exec(c, SQL_ROLLBACK, NULL, "");
 }
 
+/* Index of the condition variable of a counter (see note_counter). */
+static int note_index(unsigned note)
+{
+    return note == DURO__SQ_NOTE_ORCH ? 1 : note == DURO__SQ_NOTE_WORK ? 2 : 0;
+}
+
 static void notify(duro_sqlite *s, unsigned notes)
 {
     pthread_mutex_lock(&s->note_mu);
     s->commit_seq++;
-    if (notes & DURO__SQ_NOTE_ORCH)
+    pthread_cond_broadcast(&s->note_cv[0]);
+    if (notes & DURO__SQ_NOTE_ORCH) {
         s->orch_seq++;
-    if (notes & DURO__SQ_NOTE_WORK)
+        pthread_cond_broadcast(&s->note_cv[1]);
+    }
+    if (notes & DURO__SQ_NOTE_WORK) {
         s->work_seq++;
-    pthread_cond_broadcast(&s->note_cv);
+        pthread_cond_broadcast(&s->note_cv[2]);
+    }
     pthread_mutex_unlock(&s->note_mu);
 }
 
@@ -309,6 +323,37 @@ int duro__sq_begin_write(duro_sqlite *s, duro__sq_conn **c, duro_error *err)
     return 0;
 }
 
+int duro__sq_begin_lock(duro_sqlite *s, duro__sq_conn **c, duro_error *err)
+{
+    int rc;
+
+    if (s->memory || s->opt.synchronous_normal) {
+        rc = duro__sq_begin_write(s, c, err);
+        if (rc == 0)
+            (*c)->lock_only = 1;
+        return rc;
+    }
+    pthread_mutex_lock(&s->write_mu);
+    *c = pool_take(s);
+    rc = duro__sq_exec(*c, SQL_SYNC_NORMAL, err, "");
+    if (rc >= 0) {
+        (*c)->relaxed = 1;
+        rc = duro__sq_exec(*c, SQL_BEGIN_IMMEDIATE, err, "");
+    }
+    if (rc >= 0)
+        (*c)->lock_only = 1;
+    if (rc < 0) {
+        if ((*c)->relaxed)
+            duro__sq_exec(*c, SQL_SYNC_FULL, NULL, "");
+        (*c)->relaxed = 0;
+        pool_give(s, *c);
+        pthread_mutex_unlock(&s->write_mu);
+        *c = NULL;
+        return rc;
+    }
+    return 0;
+}
+
 int duro__sq_end_write(duro_sqlite *s, duro__sq_conn *c, int rc, unsigned notes,
                        duro_error *err)
 {
@@ -319,8 +364,18 @@ int duro__sq_end_write(duro_sqlite *s, duro__sq_conn *c, int rc, unsigned notes,
     }
     if (rc != 0)
         rollback(c);
+    if (c->relaxed) {
+        duro__sq_exec(c, SQL_SYNC_FULL, NULL, "");
+        c->relaxed = 0;
+    }
+    /* lock bookkeeping that makes nothing fetchable (a fetch, a renewal) wakes nobody */
+    if (c->lock_only && notes == 0)
+        rc = rc == 0 ? DURO__SQ_QUIET : rc;
+    c->lock_only = 0;
     pool_give(s, c);
     pthread_mutex_unlock(&s->write_mu);
+    if (rc == DURO__SQ_QUIET)
+        return 0;
     if (rc == 0)
         notify(s, notes);
     return rc;
@@ -348,12 +403,12 @@ void duro__sq_end_read(duro_sqlite *s, duro__sq_conn *c)
 
 /* ---- Notification and long polling ------------------------------------------------------ */
 
-static int64_t mono_ms(void)
+static int64_t mono_us(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static struct timespec deadline_after(int64_t ms)
@@ -400,14 +455,15 @@ static int note_wait(duro_sqlite *s, unsigned note, uint64_t seen, uint64_t gen,
 {
     struct timespec dl = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
     uint64_t *ctr = note_counter(s, note);
+    pthread_cond_t *cv = &s->note_cv[note_index(note)];
     int rc = 0;
 
     pthread_mutex_lock(&s->note_mu);
     while (*ctr <= seen && s->interrupt_gen == gen && rc != ETIMEDOUT) {
         if (timeout_ms < 0)
-            pthread_cond_wait(&s->note_cv, &s->note_mu);
+            pthread_cond_wait(cv, &s->note_mu);
         else
-            rc = pthread_cond_timedwait(&s->note_cv, &s->note_mu, &dl);
+            rc = pthread_cond_timedwait(cv, &s->note_mu, &dl);
     }
     rc = *ctr > seen ? 0 : s->interrupt_gen != gen ? DURO_ESHUTDOWN : DURO_ETIMEDOUT;
     pthread_mutex_unlock(&s->note_mu);
@@ -417,13 +473,15 @@ static int note_wait(duro_sqlite *s, unsigned note, uint64_t seen, uint64_t gen,
 int duro__sq_poll(duro_sqlite *s, unsigned note, int64_t now_ms, int64_t poll_ms,
                   duro__sq_try_fn try, void *arg, duro_error *err)
 {
-    int64_t start = mono_ms();
+    int64_t start = mono_us();
     uint64_t gen;
 
     note_read(s, note, &gen);
     for (int first = 1;; first = 0) {
         uint64_t seen = note_read(s, note, NULL);
-        int64_t elapsed = first ? 0 : mono_ms() - start; /* the first try runs at now_ms */
+        /* the first try runs at now_ms; later ones at now_ms plus the whole milliseconds
+         * waited, never rounded up (a delayed message must not become visible early) */
+        int64_t elapsed = first ? 0 : (mono_us() - start) / 1000;
         int64_t now = duro__sq_add_ms(now_ms, elapsed);
         int64_t next = DURO__SQ_NEVER;
         int64_t wait;
@@ -467,7 +525,8 @@ static void sq_interrupt(duro_provider *p)
 
     pthread_mutex_lock(&s->note_mu);
     s->interrupt_gen++;
-    pthread_cond_broadcast(&s->note_cv);
+    for (int i = 0; i < 3; i++)
+        pthread_cond_broadcast(&s->note_cv[i]);
     pthread_mutex_unlock(&s->note_mu);
 }
 
@@ -551,7 +610,8 @@ static void sq_destroy(duro_provider *p)
     pthread_cond_destroy(&s->pool_cv);
     pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->note_mu);
-    pthread_cond_destroy(&s->note_cv);
+    for (int i = 0; i < 3; i++)
+        pthread_cond_destroy(&s->note_cv[i]);
     free(s->conns);
     free(s->idle);
     free(s->path);
@@ -591,7 +651,12 @@ static int sync_init(duro_sqlite *s, duro_error *err)
         pthread_mutex_destroy(&s->pool_mu);
         ok = 0;
     }
-    if (ok && pthread_cond_init(&s->note_cv, &ca) != 0) {
+    int ncv = 0;
+    while (ok && ncv < 3 && pthread_cond_init(&s->note_cv[ncv], &ca) == 0)
+        ncv++;
+    if (ok && ncv < 3) {
+        while (ncv > 0)
+            pthread_cond_destroy(&s->note_cv[--ncv]);
         pthread_mutex_destroy(&s->note_mu);
         pthread_mutex_destroy(&s->write_mu);
         pthread_cond_destroy(&s->pool_cv);

@@ -100,7 +100,7 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
 
     if (rc != 0)
         return duro_error_set(err, rc, 1, "cannot generate a lock token");
-    rc = duro__sq_begin_write(s, &c, err);
+    rc = duro__sq_begin_lock(s, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_TAKE, &st, err, "iti", now, token,
@@ -185,7 +185,7 @@ int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_tok
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_work: negative delay");
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_lock(s, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_exec(c, SQL_ABANDON, err, "tiidi", lock_token, delay_ms,
@@ -206,7 +206,7 @@ int duro__sq_renew_work(duro_provider *p, int64_t now_ms, const char *lock_token
     if (rc == 0 && extend_ms <= 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "renew_work: extend_ms must be > 0");
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_lock(s, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__sq_add_ms(now_ms, extend_ms),
