@@ -459,9 +459,10 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
 }
 
 /* An activity thread. After an activity it first tries to take the next work item without
- * waiting and only then hands the result to the acker, so that its fetch does not queue
- * behind the commit of the result it just produced; a long poll starts only after the
- * result is handed off, which never delays it. */
+ * waiting. If there is one, the result goes to the acker, so the slot runs the next activity
+ * while the result is committed (on files, during its fsync). If there is none, the result
+ * is committed right here, which spares the idle path a thread hop; a long poll starts only
+ * after that. */
 static void *work_thread(void *arg)
 {
     thread_arg *ta = arg;
@@ -475,7 +476,12 @@ static void *work_thread(void *arg)
         if (ack) {
             rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms, 0,
                                         &wi, &err);
-            queue_ack(rt, ack);
+            if (rc == 0)
+                queue_ack(rt, ack); /* more work: the acker commits while it runs */
+            else {
+                commit_ack(rt, ack); /* idle: commit here, sparing a thread hop */
+                pending_ack_free(ack);
+            }
             ack = NULL;
         }
         if (rc == DURO_ENOTFOUND)
