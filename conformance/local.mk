@@ -31,7 +31,7 @@ conformance_libduro_providertest_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBX
 conformance_libduro_providertest_la_LIBADD = lib/libduro.la report/libduroreport.la \
 	$(CHECK_LIBS) $(LIBXML_LIBS)
 conformance_libduro_providertest_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DURO_LT_VERSION) \
-	-export-symbols-regex '^duro_'
+	-export-symbols-regex '^duro_[^_]'
 
 bin_PROGRAMS += conformance/duro-conformance
 conformance_duro_conformance_SOURCES = conformance/duro-conformance.c

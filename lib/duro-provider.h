@@ -16,6 +16,25 @@
  * caller, who releases it with the matching duro_*_free() function below.
  *
  * Thread safety: every callback may be called concurrently from many threads.
+ *
+ * Readings the conformance suite checks (where the comments below are short):
+ * - Locks: a lock taken at t for d ms is held while now < t + d and free from now >= t + d.
+ *   Abandon, renew and ack with an expired or unknown token fail with DURO_ELOCK
+ *   (retryable 0) and change nothing; after a rejected ack the lock is still held and a
+ *   corrected ack with the same token may succeed.
+ * - Validation: NULL or empty instance ids, message kinds <= 0, lock or extend times <= 0,
+ *   execution id 0 in a commit and NULL event payloads are DURO_EINVAL. An empty string is a
+ *   value, never NULL.
+ * - A commit for an instance without a row and without orch_name may only consume messages
+ *   (no events, state or custom status): that is how stray messages are drained.
+ * - A new execution row starts RUNNING; started_at is the now_ms of the ack that created it,
+ *   completed_at 0 until a terminal state is set.
+ * - Messages hidden by an abandon delay are visible again at exactly now + delay.
+ * - Management: prune reports instances = 0 (it never deletes instances); the bulk-delete
+ *   limit counts roots; completed_before is strict; queue_depths counts rows whose lock has
+ *   expired as queued; metrics counts each instance once, by its current execution's state;
+ *   a child whose parent row is gone counts as a root; execution_info with execution 0 means
+ *   the current execution; wait_commit with a negative timeout waits without limit.
  */
 #ifndef DURO_PROVIDER_H
 #define DURO_PROVIDER_H

@@ -1,4 +1,5 @@
-# tests/replay.mk — table-driven tests of the replay engine (included from tests/local.mk).
+# tests/replay.mk — table-driven tests of the replay engine and of the conformance runner's
+# skip reporting (included from tests/local.mk).
 # Linked against libduro-core to reach the engine's internal interface (lib/replay.h).
 if HAVE_CHECK
 check_PROGRAMS += tests/test-replay
@@ -7,4 +8,14 @@ tests_test_replay_SOURCES = tests/test-replay.c
 tests_test_replay_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_replay_LDADD = tests/libjunitcheck.la report/libduroreport.la lib/libduro-core.la \
 	$(LIBXML_LIBS) $(CHECK_LIBS) $(JANSSON_LIBS)
+endif
+
+# The conformance runner's SKIPPED reporting (tests/test-conformance-skip.c).
+if HAVE_CHECK
+check_PROGRAMS += tests/test-conformance-skip
+TESTS += tests/test-conformance-skip
+tests_test_conformance_skip_SOURCES = tests/test-conformance-skip.c
+tests_test_conformance_skip_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
+tests_test_conformance_skip_LDADD = conformance/libduro-providertest.la \
+	providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS)
 endif

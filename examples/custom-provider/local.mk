@@ -12,7 +12,7 @@ examples_custom_provider_custom_conformance_SOURCES = \
 	examples/custom-provider/conformance.c examples/custom-provider/custom-provider.c \
 	examples/custom-provider/custom-provider.h
 examples_custom_provider_custom_conformance_LDADD = conformance/libduro-providertest.la \
-	providers/sqlite/libduro-sqlite.la lib/libduro.la
+	lib/libduro.la
 
 examples_custom_provider_custom_stress_SOURCES = \
 	examples/custom-provider/stress.c examples/custom-provider/custom-provider.c \
