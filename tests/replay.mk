@@ -19,3 +19,9 @@ tests_test_conformance_skip_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAG
 tests_test_conformance_skip_LDADD = conformance/libduro-providertest.la \
 	providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS)
 endif
+
+# A benchmark of one turn's cost against history size (run by hand, not a test).
+noinst_PROGRAMS += tests/bench-replay
+tests_bench_replay_SOURCES = tests/bench-replay.c
+tests_bench_replay_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_bench_replay_LDADD = lib/libduro-core.la $(JANSSON_LIBS)

@@ -524,6 +524,59 @@ START_TEST(poison_names_unregistered_orchestration)
 }
 END_TEST
 
+/* duro_log is silent while replaying recorded decisions and speaks for new work. */
+static int logger(duro_orch *o, const char *in, void *ud)
+{
+    duro_task *t;
+    duro_log(o, "before A");
+    t = duro_call_activity(o, "A", "x");
+    DURO_AWAIT(o, t);
+    duro_log(o, "after A: %s", duro_task_value(t));
+    return duro_complete(o, "logged");
+}
+
+typedef struct log_capture {
+    int n;
+    char last[64];
+} log_capture;
+
+static void capture(int level, const char *instance, const char *msg, void *ud)
+{
+    log_capture *c = ud;
+    c->n++;
+    snprintf(c->last, sizeof c->last, "%s", msg);
+}
+
+START_TEST(log_is_replay_guarded)
+{
+    static const row w = {"log", "Logger", logger, 1, 1, {STARTED("Logger"), ACT("A", "x")},
+                          {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"r\"}"}},
+                          0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    static const row fresh = {"log", "Logger", logger, 1, 0, {{0}}, {START_MSG("Logger")},
+                              0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_registry *reg = duro_registry_new();
+    duro_orch_item *it;
+    duro__turn t;
+    log_capture c = {0, ""};
+    ck_assert_int_eq(duro_register_orchestration(reg, "Logger", NULL, logger, NULL), 0);
+    it = make_item(&w);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, capture, &c, &t), 0);
+    ck_assert_int_eq(c.n, 1); /* "before A" was replayed silently */
+    ck_assert_str_eq(c.last, "after A: r");
+    ck_assert_int_eq(t.commit.state, DURO_STATE_COMPLETED);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    c.n = 0;
+    it = make_item(&fresh);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, capture, &c, &t), 0);
+    ck_assert_int_eq(c.n, 1); /* first execution: "before A" is new */
+    ck_assert_str_eq(c.last, "before A");
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("replay");
@@ -536,6 +589,7 @@ int main(void)
     tcase_add_test(tc, poison_fresh_instance);
     tcase_add_test(tc, poison_unreadable_history_uses_sentinel_id);
     tcase_add_test(tc, poison_names_unregistered_orchestration);
+    tcase_add_test(tc, log_is_replay_guarded);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);

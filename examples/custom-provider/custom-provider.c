@@ -218,7 +218,7 @@ typedef struct okey {
     hnode by_id;
     hnode by_token;
     char *id;
-    irow *row;               /* NULL until an ack creates the instance */
+    irow *row;                   /* NULL until an ack creates the instance */
     char token[33];              /* "" when not locked */
     int64_t locked_until;
     omsg *first, *last;
@@ -997,7 +997,7 @@ static int check_ack(const okey *k, const duro_orch_commit *cm, duro_error *err)
 
 /* Everything an ack links into the store, allocated before anything is changed. */
 typedef struct ack_plan {
-    irow *row;          /* new instance row, when this ack creates it */
+    irow *row;              /* new instance row, when this ack creates it */
     char *name, *version;   /* new name and version of an existing row */
     execution *exec;        /* new execution row, when this ack creates it */
     duro_event *events;     /* copies of the commit's events */
