@@ -13,7 +13,6 @@
 #include "sqlite-internal.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,9 +450,6 @@ static uint64_t note_read(duro_sqlite *s, unsigned note, uint64_t *gen)
 /* Wait until the counter of `note` passes `seen`, the interrupt generation passes `gen`, or
  * `timeout_ms` elapses (< 0: no limit). Returns 0 when the counter moved, DURO_ESHUTDOWN when
  * interrupted, DURO_ETIMEDOUT otherwise. */
-/* How long a waiter spins before it sleeps on the condition variable. */
-#define SPIN_US 100
-
 static int note_wait(duro_sqlite *s, unsigned note, uint64_t seen, uint64_t gen,
                      int64_t timeout_ms)
 {
@@ -461,13 +457,7 @@ static int note_wait(duro_sqlite *s, unsigned note, uint64_t seen, uint64_t gen,
     uint64_t *ctr = note_counter(s, note);
     pthread_cond_t *cv = &s->note_cv[note_index(note)];
     int rc = 0;
-    int64_t spin_until = mono_us() + SPIN_US;
 
-    /* Spin briefly before sleeping: on a virtual machine, waking a thread whose CPU went idle
-     * costs far more than the short wait for the next commit of a busy pipeline. */
-    while (__atomic_load_n(ctr, __ATOMIC_ACQUIRE) <= seen &&
-           __atomic_load_n(&s->interrupt_gen, __ATOMIC_ACQUIRE) == gen && mono_us() < spin_until)
-        sched_yield();
     pthread_mutex_lock(&s->note_mu);
     while (*ctr <= seen && s->interrupt_gen == gen && rc != ETIMEDOUT) {
         if (timeout_ms < 0)
