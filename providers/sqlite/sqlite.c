@@ -285,26 +285,49 @@ static void rollback(duro__sq_conn *c)
         duro__sq_exec(c, SQL_ROLLBACK, NULL, "");
 }
 
+static uint64_t *note_counter(duro_sqlite *s, unsigned note)
+{
+    if (note == DURO__SQ_NOTE_ORCH)
+        return &s->orch_seq;
+    if (note == DURO__SQ_NOTE_WORK)
+        return &s->work_seq;
+    return &s->commit_seq;
+}
+
 /* Index of the condition variable of a counter (see note_counter). */
 static int note_index(unsigned note)
 {
     return note == DURO__SQ_NOTE_ORCH ? 1 : note == DURO__SQ_NOTE_WORK ? 2 : 0;
 }
 
+/* After a commit: every wait_commit waiter wakes (each watches its own instance), but only
+ * ONE fetcher per queue that gained work; a fetcher that takes an item passes the baton on
+ * (pass_baton), so several new items still reach several sleeping fetchers without waking
+ * all of them for one item. Conditions are signalled after the mutex is released, so a
+ * woken thread does not block on it again. */
 static void notify(duro_sqlite *s, unsigned notes)
 {
     pthread_mutex_lock(&s->note_mu);
     s->commit_seq++;
-    pthread_cond_broadcast(&s->note_cv[0]);
-    if (notes & DURO__SQ_NOTE_ORCH) {
+    if (notes & DURO__SQ_NOTE_ORCH)
         s->orch_seq++;
-        pthread_cond_broadcast(&s->note_cv[1]);
-    }
-    if (notes & DURO__SQ_NOTE_WORK) {
+    if (notes & DURO__SQ_NOTE_WORK)
         s->work_seq++;
-        pthread_cond_broadcast(&s->note_cv[2]);
-    }
     pthread_mutex_unlock(&s->note_mu);
+    pthread_cond_broadcast(&s->note_cv[0]);
+    if (notes & DURO__SQ_NOTE_ORCH)
+        pthread_cond_signal(&s->note_cv[1]);
+    if (notes & DURO__SQ_NOTE_WORK)
+        pthread_cond_signal(&s->note_cv[2]);
+}
+
+/* A fetch of `note`'s queue took an item: more may be left, so wake one more fetcher. */
+static void pass_baton(duro_sqlite *s, unsigned note)
+{
+    pthread_mutex_lock(&s->note_mu);
+    (*note_counter(s, note))++;
+    pthread_mutex_unlock(&s->note_mu);
+    pthread_cond_signal(&s->note_cv[note_index(note)]);
 }
 
 int duro__sq_begin_write(duro_sqlite *s, duro__sq_conn **c, duro_error *err)
@@ -425,14 +448,6 @@ static struct timespec deadline_after(int64_t ms)
     return ts;
 }
 
-static uint64_t *note_counter(duro_sqlite *s, unsigned note)
-{
-    if (note == DURO__SQ_NOTE_ORCH)
-        return &s->orch_seq;
-    if (note == DURO__SQ_NOTE_WORK)
-        return &s->work_seq;
-    return &s->commit_seq;
-}
 
 /* Read the counter of `note` and the interrupt generation in one step. */
 static uint64_t note_read(duro_sqlite *s, unsigned note, uint64_t *gen)
@@ -487,6 +502,8 @@ int duro__sq_poll(duro_sqlite *s, unsigned note, int64_t now_ms, int64_t poll_ms
         int64_t wait;
         int rc = try(s, now, arg, &next, err);
 
+        if (rc == 0)
+            pass_baton(s, note);
         if (rc != DURO_ENOTFOUND)
             return rc;
         if (poll_ms <= 0 || elapsed >= poll_ms)
