@@ -6,9 +6,11 @@
  * serialised by the pool. A file database runs in WAL mode with a small pool; readers run in
  * parallel, and writers of this process take a writer mutex before BEGIN IMMEDIATE, so they
  * queue on a mutex instead of sleeping in SQLite's busy handler (the busy timeout is left
- * for other processes). Every committed write bumps commit_seq and broadcasts a condition
- * variable, which is how a long-polling fetch learns about new work within microseconds;
- * writes from other processes are picked up by a re-check at most every 50 ms.
+ * for other processes). Every committed write bumps commit_seq; one that adds work also bumps
+ * its queue's counter and wakes one long-polling fetcher of that queue (which passes the baton
+ * on when it takes an item), which is how a fetch learns about new work within microseconds.
+ * Lock bookkeeping (fetch, renew, abandon) commits without an fsync on files. Writes from
+ * other processes are picked up by a re-check at most every 50 ms.
  */
 #include "sqlite-internal.h"
 
