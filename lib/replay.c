@@ -621,7 +621,7 @@ static json_t *carried_events(duro_orch *o)
     return arr;
 }
 
-static const char *category_failure_reason(int state)
+static const char *terminal_cancel_reason(int state)
 {
     return state == DURO_STATE_COMPLETED ? "orchestration completed"
            : state == DURO_STATE_CONTINUED_AS_NEW ? "orchestration continued as new"
@@ -634,7 +634,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
     json_t *j;
     int kind;
     char *stored;
-    if (cancel_outstanding(o, category_failure_reason(state)))
+    if (cancel_outstanding(o, terminal_cancel_reason(state)))
         return DURO_ENOMEM;
     if (state == DURO_STATE_COMPLETED) {
         kind = DURO_EV_COMPLETED;
@@ -782,6 +782,18 @@ static int load_history(duro_orch *o, duro__turn *out)
         return DURO_ECORRUPT;
     }
     return 0;
+}
+
+/* Take name, version, input and parent link of the execution from its Started event. */
+static void adopt_started(duro_orch *o)
+{
+    const duro__rec *s = &duro__slot_at(o, 1)->rec;
+    o->name = s->name;
+    o->version = s->version;
+    o->input = s->input ? s->input : "";
+    o->parent = s->parent;
+    o->pexec = s->pexec;
+    o->pid = s->pid;
 }
 
 static int history_terminal(duro_orch *o)
@@ -963,27 +975,15 @@ int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t
         goto done;
     }
     if (o->n_persisted) {
-        duro__rec *s = &duro__slot_at(o, 1)->rec;
-        rc = duro__registry_orch(reg, s->name ? s->name : "", s->version, &fn, &ud, &resolved);
-        o->name = s->name;
-        o->version = s->version;
-        o->input = s->input ? s->input : "";
-        o->parent = s->parent;
-        o->pexec = s->pexec;
-        o->pid = s->pid;
+        adopt_started(o);
+        rc = duro__registry_orch(reg, o->name ? o->name : "", o->version, &fn, &ud, &resolved);
     } else {
         rc = duro__registry_orch(reg, start->name ? start->name : "", start->version, &fn, &ud,
                                  &resolved);
         if (rc == 0)
             rc = start_execution(o, start, resolved);
         if (rc == 0) {
-            duro__rec *s = &duro__slot_at(o, 1)->rec;
-            o->name = s->name;
-            o->version = s->version;
-            o->input = s->input ? s->input : "";
-            o->parent = s->parent;
-            o->pexec = s->pexec;
-            o->pid = s->pid;
+            adopt_started(o);
             out->commit.state = DURO_STATE_RUNNING;
         }
     }
@@ -1072,12 +1072,7 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
         out->reason = NULL;
     }
     if (!corrupt && o->slots.len) {
-        duro__rec *s = &duro__slot_at(o, 1)->rec;
-        o->name = s->name;
-        o->version = s->version;
-        o->parent = s->parent;
-        o->pexec = s->pexec;
-        o->pid = s->pid;
+        adopt_started(o);
         if (history_terminal(o))
             return build_commit(o, out); /* already terminal: drain */
     } else if (!corrupt || item->n_history == 0) {
@@ -1094,11 +1089,7 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
             duro__rec_clear(&tmp);
             if (rc)
                 return rc;
-            o->name = duro__slot_at(o, 1)->rec.name;
-            o->version = duro__slot_at(o, 1)->rec.version;
-            o->parent = duro__slot_at(o, 1)->rec.parent;
-            o->pexec = duro__slot_at(o, 1)->rec.pexec;
-            o->pid = duro__slot_at(o, 1)->rec.pid;
+            adopt_started(o);
         }
     }
     if (!why && reg && o->name) {
