@@ -339,8 +339,8 @@ static void queue_ack(duro_runtime *rt, pending_ack *pa)
 
 /* Build the result of an activity for the acker; *out stays NULL when memory runs out (the
  * work item is then retried when its lock expires). */
-static void ack_work(duro_runtime *rt, const duro_work_item *wi, int ok, int category,
-                     const char *text, pending_ack **out)
+static void build_ack(duro_runtime *rt, const duro_work_item *wi, int ok, int category,
+                      const char *text, pending_ack **out)
 {
     json_t *j = duro__rec_new();
     pending_ack *pa = calloc(1, sizeof *pa);
@@ -400,7 +400,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
                              (unsigned long long)wi->activity_id, wi->instance, err.message);
-        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity", ack);
+        build_ack(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity", ack);
         free(msg);
         if (rec.json)
             duro__rec_clear(&rec);
@@ -410,7 +410,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         msg = duro__asprintf("poison: activity %s#%llu exceeded %u attempts (max %u)", rec.name,
                              (unsigned long long)wi->activity_id, wi->attempt,
                              rt->opt.max_attempts);
-        ack_work(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison", ack);
+        build_ack(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison", ack);
         free(msg);
         duro__rec_clear(&rec);
         return;
@@ -443,17 +443,17 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         msg = duro__asprintf(a.has_result ? "activity %s: out of memory building its result"
                                           : "activity %s returned without a result",
                              rec.name);
-        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "activity returned no result", ack);
+        build_ack(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "activity returned no result", ack);
         free(msg);
     } else if (!duro__utf8_valid(a.result) ||
                duro__check_payload(a.result, "activity output", NULL)) {
         msg = duro__asprintf("activity %s produced output that is not valid UTF-8 or exceeds "
                              "%u bytes",
                              rec.name, (unsigned)DURO_MAX_PAYLOAD_BYTES);
-        ack_work(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "invalid activity output", ack);
+        build_ack(rt, wi, 0, DURO_CAT_APPLICATION, msg ? msg : "invalid activity output", ack);
         free(msg);
     } else
-        ack_work(rt, wi, a.ok, DURO_CAT_APPLICATION, a.result, ack);
+        build_ack(rt, wi, a.ok, DURO_CAT_APPLICATION, a.result, ack);
     free(a.result);
     duro__rec_clear(&rec);
 }
@@ -498,6 +498,15 @@ static void *work_thread(void *arg)
             continue;
         }
         failures = 0;
+        if (stopping(rt)) {
+            /* taken while shutting down (e.g. an item another activity just gave back):
+             * hand it back uncounted instead of starting it */
+            if (rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err))
+                rt_log(rt, 1, wi->instance, "abandon at shutdown failed (the lock will "
+                       "expire): %s", err.message);
+            duro_work_item_free(wi);
+            break;
+        }
         process_work(rt, ta->slot, wi, &ack);
         duro_work_item_free(wi);
     }
