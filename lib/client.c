@@ -81,7 +81,7 @@ static int send(duro_client *c, const char *instance, int kind, json_t *payload,
     m.instance = instance;
     m.kind = kind;
     m.execution_id = 0;
-    m.visible_at_ms = duro_clock_now_ms();
+    m.visible_at_ms = 0; /* at once */
     m.payload = text;
     rc = c->p->ops->enqueue_orch(c->p, &m, err);
     free(text);

@@ -271,7 +271,7 @@ duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, c
             duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
             return &o->dead;
         }
-        if (duro__out_msg(o, child, DURO_MSG_START, 0, o->now_ms, m))
+        if (duro__out_msg(o, child, DURO_MSG_START, 0, 0, m))
             return &o->dead;
     }
     return new_task(o, DURO__TASK_SUB, id, NULL);
@@ -309,7 +309,7 @@ int duro_start_detached(duro_orch *o, const char *name, const char *instance, co
             duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
             return DURO_ENOMEM;
         }
-        if (duro__out_msg(o, instance, DURO_MSG_START, 0, o->now_ms, m))
+        if (duro__out_msg(o, instance, DURO_MSG_START, 0, 0, m))
             return DURO_ENOMEM;
     }
     return 0;

@@ -124,7 +124,9 @@ typedef struct duro_msg {
     const char *instance;  /* target instance id */
     int kind;              /* duro_msg_kind */
     uint64_t execution_id; /* execution the message belongs to; 0 = current execution */
-    int64_t visible_at_ms; /* not fetchable before this time */
+    int64_t visible_at_ms; /* not fetchable before this time; the runtime sends 0 for every
+                            * message due at once, so a fetcher whose clock reads a fraction
+                            * of a millisecond behind the sender's never waits for it */
     const char *payload;   /* opaque encoded message */
 } duro_msg;
 

@@ -216,6 +216,13 @@ typedef struct duro_runtime_options {
     int64_t unregistered_backoff_ms;     /* first backoff for unknown names (default 1000) */
     int64_t unregistered_backoff_max_ms; /* cap (default 60000) */
     int64_t poll_ms;               /* long-poll timeout of idle dispatchers (default 1000) */
+    /* Fetch ahead: while every activity thread is busy and activities have lately taken at
+     * most this long on average, the runtime locks up to one more work item per activity
+     * thread, so a thread that finishes starts the next item without a storage round trip.
+     * An item not started within this time, or held at shutdown, goes back to the queue
+     * without counting the fetch. 0 disables; values above worker_lock_ms / 4 act as
+     * worker_lock_ms / 4 (default 50). */
+    int64_t prefetch_ms;
     /* Called on a runtime thread after a terminal state is committed. Must not block. */
     void (*on_terminal)(const duro_terminal_event *ev, void *ud);
     void *on_terminal_ud;

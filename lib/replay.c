@@ -561,7 +561,7 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
             json_decref(m);
             return DURO_ENOMEM;
         }
-        return duro__out_msg(o, t->rec.instance, DURO_MSG_CANCEL, 0, o->now_ms, m);
+        return duro__out_msg(o, t->rec.instance, DURO_MSG_CANCEL, 0, 0, m);
     }
     return 0;
 }
@@ -655,7 +655,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
             json_decref(m);
             return DURO_ENOMEM;
         }
-        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, o->now_ms, m))
+        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, 0, m))
             return DURO_ENOMEM;
         stored = duro__keep(o, duro__strdup(text));
     } else {
@@ -679,7 +679,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
             json_decref(m);
             return DURO_ENOMEM;
         }
-        return duro__out_msg(o, o->parent, DURO_MSG_CHILD_DONE, o->pexec, o->now_ms, m);
+        return duro__out_msg(o, o->parent, DURO_MSG_CHILD_DONE, o->pexec, 0, m);
     }
     return 0;
 }

@@ -1,10 +1,12 @@
 /*
- * runtime.c — the dispatchers: fixed pthread pools of orchestration-turn threads and
- * activity threads, one housekeeping thread that renews held locks and turns a lost
- * activity lock into the activity's cancellation flag, and one acker thread that commits
- * activity results so that an activity slot is busy only while an activity runs. Idle threads long-poll the provider,
- * which wakes them on commit. Shutdown signals every thread, interrupts long polls, lets
- * running turns and activities finish (so no lock stays held) and joins.
+ * runtime.c — the dispatchers: fixed pthread pools of orchestration-turn threads and activity
+ * threads, one housekeeping thread that renews held locks and turns a lost activity lock into
+ * the activity's cancellation flag, and one acker thread that commits activity results so that
+ * an activity slot is busy only while an activity runs; while every activity thread is busy,
+ * the acker also fetches work items ahead (up to one per thread) for the threads that finish
+ * next. Idle threads long-poll the provider, which wakes them on commit. Shutdown signals every
+ * thread, interrupts long polls, lets running turns and activities finish (so no lock stays
+ * held) and joins.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -57,6 +59,15 @@ struct duro_runtime {
     pthread_cond_t ack_cv;    /* queue not empty, or the last worker exited */
     size_t workers_live;
 
+    /* fetch ahead (opt.prefetch_ms): the acker fills `ready` (oldest first, at most one item
+     * per activity thread) only while no worker is looking for work; a worker looking for
+     * work takes from it first */
+    duro_work_item **ready;
+    int64_t *ready_since_us;
+    size_t n_ready;
+    size_t workers_seeking;   /* workers between finding `ready` empty and getting an item */
+    int64_t activity_avg_us;  /* moving average of activity run times */
+
     pthread_t *threads;       /* orch, then work, then housekeeping, then the acker */
     thread_arg *args;
     size_t n_threads;
@@ -75,6 +86,7 @@ void duro_runtime_options_init(duro_runtime_options *opt)
     opt->unregistered_backoff_ms = 1000;
     opt->unregistered_backoff_max_ms = 60000;
     opt->poll_ms = 1000;
+    opt->prefetch_ms = 50;
 }
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -286,6 +298,27 @@ static void *orch_thread(void *arg)
 
 /* ---- activities ----------------------------------------------------------------------------- */
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Give a fetched work item back to the queue at once, without counting the attempt; `why`
+ * completes "handed back ..." in the log (info level) when `say` is set. */
+static void give_back(duro_runtime *rt, duro_work_item *wi, const char *why, int say)
+{
+    duro_error err = {0};
+    if (rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err))
+        rt_log(rt, 1, wi->instance, "work item #%llu could not be handed back %s (its lock "
+               "will expire): %s", (unsigned long long)wi->activity_id, why, err.message);
+    else if (say)
+        rt_log(rt, 0, wi->instance, "work item #%llu handed back %s",
+               (unsigned long long)wi->activity_id, why);
+    duro_work_item_free(wi);
+}
+
 /* Commit one activity result: delete the work item and enqueue the completion atomically. */
 static void commit_ack(duro_runtime *rt, const pending_ack *pa)
 {
@@ -298,8 +331,8 @@ static void commit_ack(duro_runtime *rt, const pending_ack *pa)
     for (attempt = 0;; attempt++) {
         duro_error err = {0};
         int rc;
-        m.visible_at_ms = duro_clock_now_ms();
-        rc = rt->p->ops->ack_work(rt->p, m.visible_at_ms, pa->token, &m, &err);
+        m.visible_at_ms = 0; /* at once */
+        rc = rt->p->ops->ack_work(rt->p, duro_clock_now_ms(), pa->token, &m, &err);
         if (rc == 0)
             return;
         if (err.retryable && attempt < 5) {
@@ -361,20 +394,121 @@ static void build_ack(duro_runtime *rt, const duro_work_item *wi, int ok, int ca
     *out = pa;
 }
 
-/* The acker: commits queued activity results until the runtime stops and every worker has
- * exited with the queue drained. */
+/* Effective fetch-ahead window in microseconds (0: off). */
+static int64_t prefetch_us(const duro_runtime *rt)
+{
+    int64_t ms = rt->opt.prefetch_ms;
+    if (ms > rt->opt.worker_lock_ms / 4)
+        ms = rt->opt.worker_lock_ms / 4;
+    return rt->opt.worker_concurrency > 0 ? ms * 1000 : 0;
+}
+
+/* Caller holds rt->mu: is fetching ahead useful now? Only while every worker is busy (an idle
+ * worker gets new work from its own long poll) and activities are short enough that one
+ * should finish within the window. An item fetched ahead once shutdown has begun is handed
+ * back by the acker before it exits, like one fetched earlier. */
+static int prefetch_wanted(const duro_runtime *rt)
+{
+    int64_t window = prefetch_us(rt);
+    return window > 0 && rt->n_ready < (size_t)rt->opt.worker_concurrency &&
+           rt->workers_seeking == 0 &&
+           __atomic_load_n(&rt->activity_avg_us, __ATOMIC_RELAXED) <= window;
+}
+
+/* Fetch work items ahead into rt->ready (acker thread) while that is wanted and the queue
+ * has some. If a worker started looking for work meanwhile, the item goes straight back to
+ * the queue, where that worker's long poll finds it: an item is never parked while a worker
+ * waits. */
+static void prefetch(duro_runtime *rt)
+{
+    for (;;) {
+        duro_error err = {0};
+        duro_work_item *wi = NULL;
+        int wanted;
+        pthread_mutex_lock(&rt->mu);
+        wanted = prefetch_wanted(rt);
+        pthread_mutex_unlock(&rt->mu);
+        if (!wanted || rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
+                                              rt->opt.worker_lock_ms, 0, &wi, &err) != 0)
+            return;
+        pthread_mutex_lock(&rt->mu);
+        if (prefetch_wanted(rt)) {
+            rt->ready[rt->n_ready] = wi;
+            rt->ready_since_us[rt->n_ready] = mono_us();
+            rt->n_ready++;
+            wi = NULL;
+        }
+        pthread_mutex_unlock(&rt->mu);
+        if (wi) {
+            give_back(rt, wi, "for a worker that became free", 0);
+            return;
+        }
+    }
+}
+
+/* Caller holds rt->mu and rt->n_ready > 0: remove and return the oldest item fetched
+ * ahead. */
+static duro_work_item *ready_pop(duro_runtime *rt)
+{
+    duro_work_item *wi = rt->ready[0];
+    rt->n_ready--;
+    memmove(rt->ready, rt->ready + 1, rt->n_ready * sizeof *rt->ready);
+    memmove(rt->ready_since_us, rt->ready_since_us + 1,
+            rt->n_ready * sizeof *rt->ready_since_us);
+    return wi;
+}
+
+/* Caller holds rt->mu: the absolute deadline of the oldest item fetched ahead. */
+static struct timespec ready_deadline(const duro_runtime *rt)
+{
+    int64_t left = rt->ready_since_us[0] + prefetch_us(rt) - mono_us();
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    if (left > 0) {
+        dl.tv_sec += (time_t)(left / 1000000);
+        dl.tv_nsec += (long)(left % 1000000) * 1000;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+    }
+    return dl;
+}
+
+/* The acker: commits queued activity results, fetches ahead after them, and hands back an
+ * item fetched ahead that no worker took within the window. It runs until the runtime stops
+ * and every worker has exited with the queue drained; items still fetched ahead then go
+ * back to the queue uncounted. */
 static void *acker_thread(void *arg)
 {
     thread_arg *ta = arg;
     duro_runtime *rt = ta->rt;
     for (;;) {
         pending_ack *batch;
+        duro_work_item *stale = NULL;
         pthread_mutex_lock(&rt->mu);
-        while (!rt->ack_head && !(rt->stop && rt->workers_live == 0))
-            pthread_cond_wait(&rt->ack_cv, &rt->mu);
+        while (!rt->ack_head && !(rt->stop && rt->workers_live == 0)) {
+            if (rt->n_ready == 0) {
+                pthread_cond_wait(&rt->ack_cv, &rt->mu);
+            } else if (rt->stop || mono_us() >= rt->ready_since_us[0] + prefetch_us(rt)) {
+                stale = ready_pop(rt);
+                break;
+            } else {
+                struct timespec dl = ready_deadline(rt);
+                pthread_cond_timedwait(&rt->ack_cv, &rt->mu, &dl);
+            }
+        }
+        if (!stale && !rt->ack_head && rt->n_ready > 0)
+            stale = ready_pop(rt); /* stopping with items fetched ahead */
         batch = rt->ack_head;
         rt->ack_head = rt->ack_tail = NULL;
         pthread_mutex_unlock(&rt->mu);
+        if (stale) {
+            give_back(rt, stale, rt->stop ? "at shutdown (fetched ahead)"
+                                          : "after the fetch-ahead window (no worker free)", 1);
+            if (!batch)
+                continue;
+        }
         if (!batch)
             return NULL;
         while (batch) {
@@ -383,7 +517,16 @@ static void *acker_thread(void *arg)
             pending_ack_free(batch);
             batch = next;
         }
+        prefetch(rt);
     }
+}
+
+/* Fold one activity run time into the moving average (weight 1/8) that decides whether
+ * fetching ahead pays off. Concurrent updates may lose one sample; the average stays sane. */
+static void note_activity_time(duro_runtime *rt, int64_t us)
+{
+    int64_t avg = __atomic_load_n(&rt->activity_avg_us, __ATOMIC_RELAXED);
+    __atomic_store_n(&rt->activity_avg_us, avg + (us - avg) / 8, __ATOMIC_RELAXED);
 }
 
 /* Run one work item; its result (if any) is left in *ack for the caller to queue. */
@@ -428,7 +571,9 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     a.name = rec.name;
     a.attempt = rec.attempt ? rec.attempt : 1;
     hold(rt, slot, HELD_WORK, wi->lock_token, &a);
+    int64_t started_us = mono_us();
     fn(&a, rec.input ? rec.input : "", ud);
+    note_activity_time(rt, mono_us() - started_us);
     release(rt, slot);
     cancelled = __atomic_load_n(&a.cancelled, __ATOMIC_ACQUIRE);
     if (cancelled == DURO__CANCEL_LOCK_LOST) {
@@ -458,11 +603,21 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     duro__rec_clear(&rec);
 }
 
-/* An activity thread. After an activity it first tries to take the next work item without
- * waiting. If there is one, the result goes to the acker, so the slot runs the next activity
- * while the result is committed (on files, during its fsync). If there is none, the result
- * is committed right here, which spares the idle path a thread hop; a long poll starts only
- * after that. */
+/* Caller holds rt->mu: take the oldest item fetched ahead, or register as looking for work
+ * (the caller unregisters when its own fetch returns). */
+static duro_work_item *take_ready_or_seek(duro_runtime *rt)
+{
+    if (rt->n_ready > 0)
+        return ready_pop(rt);
+    rt->workers_seeking++;
+    return NULL;
+}
+
+/* An activity thread. After an activity it first takes the item the acker fetched ahead,
+ * if any, or tries to take the next work item without waiting. If there is one, the result
+ * goes to the acker, so the slot runs the next activity while the result is committed (on
+ * files, during its fsync). If there is none, the result is committed right here, which
+ * spares the idle path a thread hop; a long poll starts only after that. */
 static void *work_thread(void *arg)
 {
     thread_arg *ta = arg;
@@ -471,22 +626,36 @@ static void *work_thread(void *arg)
     pending_ack *ack = NULL;
     while (!stopping(rt)) {
         duro_error err = {0};
-        duro_work_item *wi = NULL;
+        duro_work_item *wi;
         int rc = DURO_ENOTFOUND;
-        if (ack) {
-            rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms, 0,
-                                        &wi, &err);
-            if (rc == 0)
-                queue_ack(rt, ack); /* more work: the acker commits while it runs */
-            else {
-                commit_ack(rt, ack); /* idle: commit here, sparing a thread hop */
-                pending_ack_free(ack);
+        pthread_mutex_lock(&rt->mu);
+        wi = take_ready_or_seek(rt);
+        pthread_mutex_unlock(&rt->mu);
+        if (wi) {
+            rc = 0;
+            if (ack)
+                queue_ack(rt, ack);
+            ack = NULL;
+        } else {
+            if (ack) {
+                rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
+                                            0, &wi, &err);
+                if (rc != 0) {
+                    commit_ack(rt, ack); /* idle: commit here, sparing a thread hop */
+                    pending_ack_free(ack);
+                    ack = NULL;
+                }
             }
+            if (rc == DURO_ENOTFOUND)
+                rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
+                                            rt->opt.poll_ms, &wi, &err);
+            pthread_mutex_lock(&rt->mu);
+            rt->workers_seeking--;
+            pthread_mutex_unlock(&rt->mu);
+            if (ack) /* more work: the acker commits while it runs, then may fetch ahead */
+                queue_ack(rt, ack);
             ack = NULL;
         }
-        if (rc == DURO_ENOTFOUND)
-            rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
-                                        rt->opt.poll_ms, &wi, &err);
         if (rc == DURO_ENOTFOUND) {
             failures = 0;
             continue;
@@ -501,10 +670,7 @@ static void *work_thread(void *arg)
         if (stopping(rt)) {
             /* taken while shutting down (e.g. an item another activity just gave back):
              * hand it back uncounted instead of starting it */
-            if (rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err))
-                rt_log(rt, 1, wi->instance, "abandon at shutdown failed (the lock will "
-                       "expire): %s", err.message);
-            duro_work_item_free(wi);
+            give_back(rt, wi, "at shutdown", 0);
             break;
         }
         process_work(rt, ta->slot, wi, &ack);
@@ -589,7 +755,7 @@ static int check_options(const duro_runtime_options *o)
            o->worker_concurrency > 1024 || o->orch_lock_ms < 1 || o->worker_lock_ms < 1 ||
            o->max_attempts < 1 || o->unregistered_backoff_ms < 0 ||
            o->unregistered_backoff_max_ms < o->unregistered_backoff_ms || o->poll_ms < 0 ||
-           o->renew_interval_ms < 0;
+           o->renew_interval_ms < 0 || o->prefetch_ms < 0;
 }
 
 int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
@@ -625,10 +791,15 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     rt->threads = calloc(rt->n_threads, sizeof *rt->threads);
     rt->args = calloc(rt->n_threads, sizeof *rt->args);
     rt->held = calloc(rt->n_slots, sizeof *rt->held);
-    if (!rt->threads || !rt->args || !rt->held) {
+    rt->ready = calloc((size_t)rt->opt.worker_concurrency + 1, sizeof *rt->ready);
+    rt->ready_since_us = calloc((size_t)rt->opt.worker_concurrency + 1,
+                                sizeof *rt->ready_since_us);
+    if (!rt->threads || !rt->args || !rt->held || !rt->ready || !rt->ready_since_us) {
         free(rt->threads);
         free(rt->args);
         free(rt->held);
+        free(rt->ready);
+        free(rt->ready_since_us);
         free(rt);
         return DURO_ENOMEM;
     }
@@ -636,8 +807,8 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&rt->cv, &ca);
+    pthread_cond_init(&rt->ack_cv, &ca);
     pthread_condattr_destroy(&ca);
-    pthread_cond_init(&rt->ack_cv, NULL);
     for (i = 0; i < rt->n_threads; i++) {
         rt->args[i].rt = rt;
         rt->args[i].slot = i;
@@ -696,12 +867,16 @@ int duro_runtime_shutdown(duro_runtime *rt)
         pending_ack_free(rt->ack_head);
         rt->ack_head = next;
     }
+    while (rt->n_ready > 0) /* only when the acker could not be started */
+        give_back(rt, ready_pop(rt), "at shutdown (fetched ahead)", 1);
     pthread_cond_destroy(&rt->cv);
     pthread_cond_destroy(&rt->ack_cv);
     pthread_mutex_destroy(&rt->mu);
     free(rt->threads);
     free(rt->args);
     free(rt->held);
+    free(rt->ready);
+    free(rt->ready_since_us);
     free(rt);
     return 0;
 }

@@ -44,6 +44,8 @@ typedef struct duro_stress_config {
                                   * reaching the store (0) */
     double activity_failure_pct; /* % of activity first attempts that fail; activities are
                                   * then called with a retry policy (0) */
+    int prefetch_ms;             /* the runtimes' fetch-ahead window (duro_runtime_options
+                                  * prefetch_ms); -1: the runtime's default (-1) */
     int progress;                /* 1: live status line on stderr (0) */
 } duro_stress_config;
 

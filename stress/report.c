@@ -49,6 +49,8 @@ static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
         fprintf(out, "Runs per Cell: %d (medians shown)\n", o->repeat);
     if (c->runtimes > 1)
         fprintf(out, "Runtimes per Store: %d\n", c->runtimes);
+    if (c->prefetch_ms >= 0)
+        fprintf(out, "Fetch-ahead Window: %dms\n", c->prefetch_ms);
     if (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->activity_failure_pct > 0)
         fprintf(out, "Injected: %d ms provider latency, %g%% provider errors, %g%% activity "
                 "failures\n", c->provider_latency_ms, c->provider_error_pct,
@@ -218,6 +220,7 @@ static json_t *config_json(const duro__stress_opts *o, int *ok)
     put(j, "provider_latency_ms", json_integer(c->provider_latency_ms), ok);
     put(j, "provider_error_pct", json_real(c->provider_error_pct), ok);
     put(j, "activity_failure_pct", json_real(c->activity_failure_pct), ok);
+    put(j, "prefetch_ms", c->prefetch_ms >= 0 ? json_integer(c->prefetch_ms) : json_null(), ok);
     put(j, "repeat", json_integer(o->repeat), ok);
     put(j, "warmup_secs", json_real(o->warmup_secs), ok);
     json_t *gates = json_object();

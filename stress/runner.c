@@ -39,6 +39,7 @@ void duro_stress_config_init(duro_stress_config *cfg)
     cfg->worker_concurrency = 2;
     cfg->wait_timeout_secs = 60;
     cfg->runtimes = 1;
+    cfg->prefetch_ms = -1;
 }
 
 /* One launched root. */
@@ -560,7 +561,7 @@ static int validate(const duro_stress_config *c, duro_error *err)
         c->rate < 0 || c->runtimes < 1 || c->runtimes > MAX_RUNTIMES ||
         c->provider_latency_ms < 0 || c->provider_error_pct < 0 ||
         c->provider_error_pct > 100 || c->activity_failure_pct < 0 ||
-        c->activity_failure_pct > 100)
+        c->activity_failure_pct > 100 || c->prefetch_ms < -1)
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -615,6 +616,8 @@ static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_erro
     duro_runtime_options_init(&opt);
     opt.orch_concurrency = cfg->orch_concurrency;
     opt.worker_concurrency = cfg->worker_concurrency;
+    if (cfg->prefetch_ms >= 0)
+        opt.prefetch_ms = cfg->prefetch_ms;
     opt.on_terminal = on_terminal;
     opt.on_terminal_ud = r;
     opt.log = on_log;

@@ -194,19 +194,29 @@ static int parse_u64s(const char *s, uint64_t *v, int n, const char **rest)
     return 0;
 }
 
-/* The activity's simulated work: sleep for the configured delay. The thread's timer slack
- * is lowered to 1 ns first: with Linux's default 50 us slack a 10 ms nanosleep takes about
- * 10.4 ms on a virtual machine, which would charge the sleep's own imprecision (4%) to the
- * runtime under test. */
+/* The activity's simulated work: exactly the configured delay. The thread sleeps on an
+ * absolute monotonic deadline until SPIN_US before it (timer slack lowered to 1 ns), then
+ * spins on the clock to the deadline. A plain 10 ms nanosleep lasts 10.2-10.4 ms on a virtual
+ * machine; that overshoot would be charged to the runtime under test although it is the
+ * operating system's timer, and a vCPU that halted for the whole sleep also wakes with cold
+ * caches. The spin costs SPIN_US of CPU per activity (docs/decisions.md §18). */
+#define SPIN_US 300
 static void activity_work(const duro__stress_ctx *ctx)
 {
     int ms = ctx->cfg->activity_delay_ms;
     if (ms <= 0)
         return;
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t deadline = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + (int64_t)ms * 1000000;
+    int64_t wake = deadline - (int64_t)SPIN_US * 1000;
+    struct timespec ts = {(time_t)(wake / 1000000000), (long)(wake % 1000000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
+    do
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec < deadline);
 }
 
 /* Count an execution, do the work, and decide whether this attempt is an injected failure

@@ -225,7 +225,8 @@ START_TEST(options_parse_every_form)
                           "--activity-delay", "0", "--wait-timeout", "5", "--rate", "50",
                           "--repeat", "3", "--warmup", "1", "--runtimes", "2",
                           "--provider-latency", "3", "--inject-provider-errors", "1.5",
-                          "--inject-activity-failures", "10", "--junit", "j.xml", "--json",
+                          "--inject-activity-failures", "10", "--prefetch-ms", "0",
+                          "--junit", "j.xml", "--json",
                           "r.json", "--history", "h.jsonl", "--min-success", "99.5",
                           "--min-orch-per-sec", "12", "--max-p99-ms", "250", "--baseline",
                           "b.json", "--max-regression", "15", "--save-baseline", "s.json",
@@ -250,6 +251,7 @@ START_TEST(options_parse_every_form)
     ck_assert_int_eq(o.cfg.provider_latency_ms, 3);
     ck_assert_double_eq(o.cfg.provider_error_pct, 1.5);
     ck_assert_double_eq(o.cfg.activity_failure_pct, 10);
+    ck_assert_int_eq(o.cfg.prefetch_ms, 0);
     ck_assert_str_eq(o.junit_path, "j.xml");
     ck_assert_str_eq(o.json_path, "r.json");
     ck_assert_str_eq(o.history_path, "h.jsonl");

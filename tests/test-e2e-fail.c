@@ -3,8 +3,9 @@
  * recovery paths, on the in-memory and the file SQLite provider: when_any races with
  * cancelled losers, retry with backoff and per-attempt timeouts, the pending-observation
  * rule, cancellation cascading to children and running activities, poison after
- * max_attempts for unregistered names and corrupt history, and nondeterminism after a code
- * change. Activities that must see their cancellation report it through latches; nothing
+ * max_attempts for unregistered names and corrupt history, nondeterminism after a code
+ * change, and work items fetched ahead handed back uncounted (after the window, at
+ * shutdown). Activities that must see their cancellation report it through latches; nothing
  * here sleeps to synchronise.
  */
 #include <check.h>
@@ -524,6 +525,145 @@ START_TEST(test_shutdown_abandons_activity)
 }
 END_TEST
 
+/* ---- Fetching ahead -------------------------------------------------------------------------- */
+
+/* The only activity thread runs "a" (quick), then "b", which holds it until `release` is set
+ * (or the runtime cancels it); meanwhile the acker fetches "c" ahead. `handed_back` counts
+ * runtime log lines containing `needle`. */
+typedef struct ahead {
+    e2e_latch held;
+    e2e_latch release;
+    e2e_latch handed_back;
+    const char *needle;
+    int held_runs;
+} ahead;
+
+static void ahead_log(int level, const char *instance, const char *message, void *ud)
+{
+    ahead *h = ud;
+    (void)level;
+    (void)instance;
+    if (strstr(message, h->needle))
+        e2e_latch_add(&h->handed_back, 1);
+}
+
+static int act_hold(duro_activity *a, const char *input, void *ud)
+{
+    ahead *h = ud;
+    __atomic_add_fetch(&h->held_runs, 1, __ATOMIC_SEQ_CST);
+    e2e_latch_add(&h->held, 1);
+    while (!e2e_latch_wait(&h->release, 1, 1)) {
+        if (duro_activity_cancelled(a))
+            return duro_activity_fail(a, "stopped for shutdown");
+    }
+    return duro_activity_ok(a, "held:%s", input);
+}
+
+static int orch_ahead(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t[3];
+    (void)input;
+    (void)ud;
+    t[0] = duro_call_activity(o, "Quick", "a");
+    t[1] = duro_call_activity(o, "Hold", "b");
+    t[2] = duro_call_activity(o, "Quick", "c");
+    DURO_AWAIT_ALL(o, t, 3);
+    return duro_completef(o, "%s|%s|%s", duro_task_value(t[0]), duro_task_value(t[1]),
+                          duro_task_value(t[2]));
+}
+
+static void ahead_open(e2e_env *e, ahead *h, int kind, int64_t prefetch_ms, const char *needle)
+{
+    memset(h, 0, sizeof *h);
+    e2e_latch_init(&h->held);
+    e2e_latch_init(&h->release);
+    e2e_latch_init(&h->handed_back);
+    h->needle = needle;
+    e2e_open(e, kind);
+    e->opt.worker_concurrency = 1;
+    e->opt.worker_lock_ms = 600000; /* expiry cannot be what frees an item */
+    e->opt.prefetch_ms = prefetch_ms;
+    e->opt.log = ahead_log;
+    e->opt.log_ud = h;
+    e2e_act(e, "Quick", act_quick, NULL);
+    e2e_act(e, "Hold", act_hold, h);
+    e2e_orch(e, "Ahead", orch_ahead, NULL);
+}
+
+static void ahead_close(e2e_env *e, ahead *h)
+{
+    e2e_close(e);
+    e2e_latch_destroy(&h->held);
+    e2e_latch_destroy(&h->release);
+    e2e_latch_destroy(&h->handed_back);
+}
+
+/* Take the next `n` work items directly from the store: they must be the activities with
+ * `inputs`, in order, each fetched for the first time (an item handed back uncounted).
+ * Then hand them back uncounted. */
+static void expect_queued_first_fetch(e2e_env *e, const char *const *inputs, size_t n)
+{
+    duro_work_item *wi[2] = {NULL, NULL};
+    duro_error err = {0};
+    char needle[32];
+    ck_assert_uint_le(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(e->p->ops->fetch_work(e->p, duro_clock_now_ms(), 1000, 0, &wi[i], &err),
+                         0);
+        snprintf(needle, sizeof needle, "\"%s\"", inputs[i]);
+        ck_assert_msg(strstr(wi[i]->payload, needle) != NULL, "expected activity %s, got %s",
+                      inputs[i], wi[i]->payload);
+        ck_assert_uint_eq(wi[i]->attempt, 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(e->p->ops->abandon_work(e->p, duro_clock_now_ms(), wi[i]->lock_token,
+                                                 0, 1, &err), 0);
+        duro_work_item_free(wi[i]);
+    }
+}
+
+/* While the only activity thread is held, the item fetched ahead is not stranded: after the
+ * window it is back in the queue with its fetch not counted, and it finally runs. */
+START_TEST(test_prefetch_window_hands_back)
+{
+    e2e_env e;
+    ahead h;
+    ahead_open(&e, &h, _i, 50, "after the fetch-ahead window");
+    e2e_start(&e);
+    e2e_start_instance(&e, "ahead-1", "Ahead", "");
+    ck_assert_msg(e2e_latch_wait(&h.held, 1, E2E_WAIT_MS), "Hold never started");
+    ck_assert_msg(e2e_latch_wait(&h.handed_back, 1, E2E_WAIT_MS),
+                  "the item fetched ahead was never handed back");
+    ck_assert_int_eq(e2e_latch_get(&h.held), 1);
+    expect_queued_first_fetch(&e, (const char *const[]){"c"}, 1);
+    e2e_latch_add(&h.release, 1);
+    e2e_expect_completed(&e, "ahead-1", "quick:a|held:b|quick:c");
+    ck_assert_int_eq(e2e_latch_get(&h.handed_back), 1);
+    ahead_close(&e, &h);
+}
+END_TEST
+
+/* Shutdown hands the item fetched ahead back uncounted, like the activity it interrupts;
+ * a new runtime then runs both. */
+START_TEST(test_prefetch_shutdown_hands_back)
+{
+    e2e_env e;
+    ahead h;
+    ahead_open(&e, &h, _i, 60000, "at shutdown (fetched ahead)");
+    e2e_start(&e);
+    e2e_start_instance(&e, "ahead-2", "Ahead", "");
+    ck_assert_msg(e2e_latch_wait(&h.held, 1, E2E_WAIT_MS), "Hold never started");
+    e2e_stop(&e);
+    ck_assert_int_eq(e2e_latch_get(&h.handed_back), 1);
+    expect_queued_first_fetch(&e, (const char *const[]){"b", "c"}, 2);
+    e2e_latch_add(&h.release, 1);
+    e2e_start(&e);
+    e2e_expect_completed(&e, "ahead-2", "quick:a|held:b|quick:c");
+    ck_assert_int_eq(__atomic_load_n(&h.held_runs, __ATOMIC_SEQ_CST), 2);
+    ahead_close(&e, &h);
+}
+END_TEST
+
 int main(void)
 {
     const e2e_test tests[] = {
@@ -539,6 +679,8 @@ int main(void)
         {"corrupt_history", test_corrupt_history},
         {"nondeterminism", test_nondeterminism},
         {"shutdown_abandons_activity", test_shutdown_abandons_activity},
+        {"prefetch_window_hands_back", test_prefetch_window_hands_back},
+        {"prefetch_shutdown_hands_back", test_prefetch_shutdown_hands_back},
     };
     return e2e_main("test-e2e-fail", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
 }

@@ -40,6 +40,20 @@ int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err)
     return rc < 0 ? rc : 0;
 }
 
+static const char SQL_DUE[] =
+    "SELECT 1 FROM orch_queue WHERE instance_id = ?1 AND visible_at <= ?2 LIMIT 1";
+static const char SQL_LOCKED[] =
+    "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
+
+int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
+                             duro_error *err)
+{
+    int64_t locked;
+    int rc = duro__sq_int(c, SQL_LOCKED, 0, &locked, err, "ti", instance, now_ms);
+
+    return rc < 0 ? rc : locked == 1;
+}
+
 int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
@@ -246,6 +260,21 @@ typedef struct fetch_arg {
     duro_orch_item **out;
 } fetch_arg;
 
+/* Set *next to `now` when some instance other than the locked ones is fetchable now. */
+static int candidate_exists(duro__sq_conn *c, int64_t now, int64_t *next, duro_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = duro__sq_query(c, SQL_CANDIDATE, &st, err, "id", now, (int)DURO_MSG_START);
+
+    if (rc == 0) {
+        rc = duro__sq_step(c, st, err);
+        if (rc == 1)
+            *next = now;
+        duro__sq_reset(st);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro_error *err)
 {
     fetch_arg *fa = arg;
@@ -269,6 +298,8 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
             rc = DURO_ENOTFOUND;
     } else if (rc == 0) {
         rc = take_instance(c, instance, now, fa->lock_ms, fa->out, err);
+        if (rc == 0) /* another instance ready too? (this one is locked now) */
+            rc = candidate_exists(c, now, next, err);
     }
     free(instance);
     rc = duro__sq_end_write(s, c, rc, 0, err);
@@ -444,10 +475,13 @@ int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
     duro__sq_conn *c;
     char *instance = NULL;
     int exists = 0;
+    unsigned notes = 0;
     int rc = duro__sq_need_str(lock_token, "lock token", err);
 
     if (rc == 0)
         rc = check_commit(commit, err);
+    if (rc == 0 && commit->n_work > 0)
+        notes = DURO__SQ_NOTE_WORK;
     if (rc == 0)
         rc = duro__sq_begin_write(s, &c, err);
     if (rc != 0)
@@ -463,10 +497,18 @@ int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
         rc = duro__sq_exec(c, SQL_DELETE_TAGGED, err, "t", lock_token);
     if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
+    /* Orchestration fetchers are woken only when this commit sent messages (a delay may
+     * change their next wake-up) or the instance, now unlocked, still has messages due. */
+    if (rc >= 0 && commit->n_msgs > 0)
+        notes |= DURO__SQ_NOTE_ORCH;
+    else if (rc >= 0) {
+        int64_t due;
+        rc = duro__sq_int(c, SQL_DUE, 0, &due, err, "ti", instance, now_ms);
+        if (rc >= 0 && due == 1)
+            notes |= DURO__SQ_NOTE_ORCH;
+    }
     free(instance);
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0,
-                              DURO__SQ_NOTE_ORCH | (commit->n_work ? DURO__SQ_NOTE_WORK : 0u),
-                              err);
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, notes, err);
 }
 
 /* ---- Abandon and renew ------------------------------------------------------------------- */

@@ -59,8 +59,11 @@ typedef struct duro_sqlite {
     pthread_mutex_t write_mu;      /* one in-process writer at a time (no busy sleeping) */
 
     pthread_mutex_t note_mu;
-    pthread_cond_t note_cv[3];     /* CLOCK_MONOTONIC; one per counter below, so a commit
-                                    * wakes only the waiters it concerns */
+    pthread_condattr_t mono_attr;  /* CLOCK_MONOTONIC, for every condition variable below */
+    pthread_cond_t commit_cv;      /* wait_commit waiters; broadcast on every commit */
+    struct duro__sq_fetcher *fetchers[2]; /* long-polling fetchers of the orchestrator and
+                                    * the work queue, most recent first (woken LIFO) */
+    struct duro__sq_fetcher *spare_fetchers; /* records not in use (freed on close) */
     uint64_t commit_seq;
     uint64_t orch_seq;
     uint64_t work_seq;
@@ -125,9 +128,10 @@ void duro__sq_end_read(duro_sqlite *s, duro__sq_conn *c);
 
 /* ---- Long polling (sqlite.c) ------------------------------------------------------------ */
 
-/* One attempt of a fetch at time `now`: 0 when an item was taken, DURO_ENOTFOUND when none
- * (with *next set to the earliest future time at which something may become fetchable, or
- * DURO__SQ_NEVER), or another DURO_E* code. */
+/* One attempt of a fetch at time `now`: 0 when an item was taken (with *next set to `now`
+ * when another item is fetchable right away, so one more sleeping fetcher is woken; left
+ * alone otherwise), DURO_ENOTFOUND when none (with *next set to the earliest future time at
+ * which something may become fetchable, or DURO__SQ_NEVER), or another DURO_E* code. */
 typedef int (*duro__sq_try_fn)(duro_sqlite *s, int64_t now, void *arg, int64_t *next,
                                duro_error *err);
 /* Run `try` at now_ms and, while it finds nothing and poll_ms has not passed, wait for a
@@ -151,6 +155,9 @@ int duro__sq_schema_version(void);
 int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err);
 /* Insert one orchestrator message inside the caller's write transaction. */
 int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err);
+/* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or an error. */
+int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
+                             duro_error *err);
 int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_orch_item **out, duro_error *err);
 int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,

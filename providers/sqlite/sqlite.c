@@ -6,9 +6,11 @@
  * serialised by the pool. A file database runs in WAL mode with a small pool; readers run in
  * parallel, and writers of this process take a writer mutex before BEGIN IMMEDIATE, so they
  * queue on a mutex instead of sleeping in SQLite's busy handler (the busy timeout is left
- * for other processes). Every committed write bumps commit_seq; one that adds work also bumps
- * its queue's counter and wakes one long-polling fetcher of that queue (which passes the baton
- * on when it takes an item), which is how a fetch learns about new work within microseconds.
+ * for other processes). Every committed write bumps commit_seq; one that adds fetchable work
+ * also bumps its queue's counter and wakes one long-polling fetcher of that queue (which
+ * passes the baton on when it takes an item and sees another), which is how a fetch learns
+ * about new work within microseconds. A completion for an instance whose turn is running is
+ * not fetchable yet: that turn's commit wakes a fetcher if messages are still due.
  * Lock bookkeeping (fetch, renew, abandon) commits without an fsync on files. Writes from
  * other processes are picked up by a re-check at most every 50 ms.
  */
@@ -296,40 +298,80 @@ static uint64_t *note_counter(duro_sqlite *s, unsigned note)
     return &s->commit_seq;
 }
 
-/* Index of the condition variable of a counter (see note_counter). */
-static int note_index(unsigned note)
+/* The wake-up record of a long-polling fetcher. Records are owned by the provider and reused,
+ * never freed before it closes, so a waker may signal one after releasing note_mu even if
+ * its fetcher has left meanwhile (the next user of the record then sees a spurious wake-up,
+ * which every wait tolerates). */
+typedef struct duro__sq_fetcher {
+    pthread_cond_t cv;
+    struct duro__sq_fetcher *next; /* on a stack: the one that began waiting before this
+                                    * one; spare: the next spare record */
+    int listed;                    /* on its queue's stack */
+} duro__sq_fetcher;
+
+/* The stack of sleeping fetchers of queue `note` (orchestrator or work). */
+static duro__sq_fetcher **fetcher_stack(duro_sqlite *s, unsigned note)
 {
-    return note == DURO__SQ_NOTE_ORCH ? 1 : note == DURO__SQ_NOTE_WORK ? 2 : 0;
+    return &s->fetchers[note == DURO__SQ_NOTE_ORCH ? 0 : 1];
+}
+
+/* Caller holds note_mu: take the fetcher of `note` that began sleeping LAST off its stack
+ * and return its record for the caller to signal once the mutex is released (NULL if none
+ * sleeps). The most recently active thread has warm caches and is the most likely to be on
+ * a running CPU; the others stay asleep. */
+static duro__sq_fetcher *pop_latest(duro_sqlite *s, unsigned note)
+{
+    duro__sq_fetcher **top = fetcher_stack(s, note);
+    duro__sq_fetcher *f = *top;
+
+    if (f != NULL) {
+        *top = f->next;
+        f->listed = 0;
+    }
+    return f;
+}
+
+static void wake(duro__sq_fetcher *f)
+{
+    if (f != NULL)
+        pthread_cond_signal(&f->cv);
 }
 
 /* After a commit: every wait_commit waiter wakes (each watches its own instance), but only
- * ONE fetcher per queue that gained work; a fetcher that takes an item passes the baton on
- * (pass_baton), so several new items still reach several sleeping fetchers without waking
- * all of them for one item. Conditions are signalled after the mutex is released, so a
- * woken thread does not block on it again. */
+ * ONE fetcher per queue that gained work; a fetcher that takes an item and sees another
+ * passes the baton on (pass_baton), so several new items still reach several sleeping
+ * fetchers without waking all of them for one item. */
 static void notify(duro_sqlite *s, unsigned notes)
 {
+    duro__sq_fetcher *orch = NULL, *work = NULL;
+
     pthread_mutex_lock(&s->note_mu);
     s->commit_seq++;
-    if (notes & DURO__SQ_NOTE_ORCH)
+    if (notes & DURO__SQ_NOTE_ORCH) {
         s->orch_seq++;
-    if (notes & DURO__SQ_NOTE_WORK)
+        orch = pop_latest(s, DURO__SQ_NOTE_ORCH);
+    }
+    if (notes & DURO__SQ_NOTE_WORK) {
         s->work_seq++;
+        work = pop_latest(s, DURO__SQ_NOTE_WORK);
+    }
     pthread_mutex_unlock(&s->note_mu);
-    pthread_cond_broadcast(&s->note_cv[0]);
-    if (notes & DURO__SQ_NOTE_ORCH)
-        pthread_cond_signal(&s->note_cv[1]);
-    if (notes & DURO__SQ_NOTE_WORK)
-        pthread_cond_signal(&s->note_cv[2]);
+    pthread_cond_broadcast(&s->commit_cv);
+    wake(orch);
+    wake(work);
 }
 
-/* A fetch of `note`'s queue took an item: more may be left, so wake one more fetcher. */
+/* A fetch of `note`'s queue took an item and saw another one fetchable: wake one more
+ * fetcher. */
 static void pass_baton(duro_sqlite *s, unsigned note)
 {
+    duro__sq_fetcher *f;
+
     pthread_mutex_lock(&s->note_mu);
     (*note_counter(s, note))++;
+    f = pop_latest(s, note);
     pthread_mutex_unlock(&s->note_mu);
-    pthread_cond_signal(&s->note_cv[note_index(note)]);
+    wake(f);
 }
 
 int duro__sq_begin_write(duro_sqlite *s, duro__sq_conn **c, duro_error *err)
@@ -464,23 +506,68 @@ static uint64_t note_read(duro_sqlite *s, unsigned note, uint64_t *gen)
     return v;
 }
 
+/* Caller holds note_mu: take `f` off its stack if a waker has not already done so. */
+static void unlist(duro__sq_fetcher **top, duro__sq_fetcher *f)
+{
+    if (!f->listed)
+        return;
+    while (*top != f)
+        top = &(*top)->next;
+    *top = f->next;
+    f->listed = 0;
+}
+
+/* Caller holds note_mu: a spare fetcher record, or a new one; NULL when out of memory. */
+static duro__sq_fetcher *fetcher_take(duro_sqlite *s)
+{
+    duro__sq_fetcher *f = s->spare_fetchers;
+
+    if (f != NULL) {
+        s->spare_fetchers = f->next;
+        return f;
+    }
+    f = calloc(1, sizeof(*f));
+    if (f != NULL && pthread_cond_init(&f->cv, &s->mono_attr) != 0) {
+        free(f);
+        f = NULL;
+    }
+    return f;
+}
+
 /* Wait until the counter of `note` passes `seen`, the interrupt generation passes `gen`, or
- * `timeout_ms` elapses (< 0: no limit). Returns 0 when the counter moved, DURO_ESHUTDOWN when
- * interrupted, DURO_ETIMEDOUT otherwise. */
+ * `timeout_ms` elapses (< 0: no limit). A fetcher (orchestrator or work note) sleeps on its
+ * own record on its queue's stack; a wait_commit waiter (note 0), or a fetcher when no
+ * record can be allocated, on commit_cv, which every commit broadcasts. Returns 0 when the
+ * counter moved, DURO_ESHUTDOWN when interrupted, DURO_ETIMEDOUT otherwise. */
 static int note_wait(duro_sqlite *s, unsigned note, uint64_t seen, uint64_t gen,
                      int64_t timeout_ms)
 {
     struct timespec dl = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
     uint64_t *ctr = note_counter(s, note);
-    pthread_cond_t *cv = &s->note_cv[note_index(note)];
+    duro__sq_fetcher **top = NULL, *self = NULL;
+    pthread_cond_t *cv = &s->commit_cv;
     int rc = 0;
 
     pthread_mutex_lock(&s->note_mu);
+    if (note != 0 && (self = fetcher_take(s)) != NULL) {
+        top = fetcher_stack(s, note);
+        cv = &self->cv;
+    }
     while (*ctr <= seen && s->interrupt_gen == gen && rc != ETIMEDOUT) {
+        if (self != NULL && !self->listed) {
+            self->next = *top;
+            *top = self;
+            self->listed = 1;
+        }
         if (timeout_ms < 0)
             pthread_cond_wait(cv, &s->note_mu);
         else
             rc = pthread_cond_timedwait(cv, &s->note_mu, &dl);
+    }
+    if (self != NULL) {
+        unlist(top, self);
+        self->next = s->spare_fetchers;
+        s->spare_fetchers = self;
     }
     rc = *ctr > seen ? 0 : s->interrupt_gen != gen ? DURO_ESHUTDOWN : DURO_ETIMEDOUT;
     pthread_mutex_unlock(&s->note_mu);
@@ -504,7 +591,7 @@ int duro__sq_poll(duro_sqlite *s, unsigned note, int64_t now_ms, int64_t poll_ms
         int64_t wait;
         int rc = try(s, now, arg, &next, err);
 
-        if (rc == 0)
+        if (rc == 0 && next <= now)
             pass_baton(s, note);
         if (rc != DURO_ENOTFOUND)
             return rc;
@@ -544,8 +631,10 @@ static void sq_interrupt(duro_provider *p)
 
     pthread_mutex_lock(&s->note_mu);
     s->interrupt_gen++;
-    for (int i = 0; i < 3; i++)
-        pthread_cond_broadcast(&s->note_cv[i]);
+    for (int i = 0; i < 2; i++)
+        for (duro__sq_fetcher *f = s->fetchers[i]; f != NULL; f = f->next)
+            pthread_cond_signal(&f->cv); /* under the mutex: they stay listed until they leave */
+    pthread_cond_broadcast(&s->commit_cv);
     pthread_mutex_unlock(&s->note_mu);
 }
 
@@ -629,8 +718,14 @@ static void sq_destroy(duro_provider *p)
     pthread_cond_destroy(&s->pool_cv);
     pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->note_mu);
-    for (int i = 0; i < 3; i++)
-        pthread_cond_destroy(&s->note_cv[i]);
+    pthread_cond_destroy(&s->commit_cv);
+    while (s->spare_fetchers != NULL) {
+        duro__sq_fetcher *f = s->spare_fetchers;
+        s->spare_fetchers = f->next;
+        pthread_cond_destroy(&f->cv);
+        free(f);
+    }
+    pthread_condattr_destroy(&s->mono_attr);
     free(s->conns);
     free(s->idle);
     free(s->path);
@@ -648,12 +743,11 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
 
 static int sync_init(duro_sqlite *s, duro_error *err)
 {
-    pthread_condattr_t ca;
-    int ok = 1;
+    int ok;
 
-    if (pthread_condattr_init(&ca) != 0)
+    if (pthread_condattr_init(&s->mono_attr) != 0)
         return duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise a condition attribute");
-    ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+    ok = pthread_condattr_setclock(&s->mono_attr, CLOCK_MONOTONIC) == 0 &&
          pthread_mutex_init(&s->pool_mu, NULL) == 0;
     if (ok && pthread_cond_init(&s->pool_cv, NULL) != 0) {
         pthread_mutex_destroy(&s->pool_mu);
@@ -670,20 +764,18 @@ static int sync_init(duro_sqlite *s, duro_error *err)
         pthread_mutex_destroy(&s->pool_mu);
         ok = 0;
     }
-    int ncv = 0;
-    while (ok && ncv < 3 && pthread_cond_init(&s->note_cv[ncv], &ca) == 0)
-        ncv++;
-    if (ok && ncv < 3) {
-        while (ncv > 0)
-            pthread_cond_destroy(&s->note_cv[--ncv]);
+    if (ok && pthread_cond_init(&s->commit_cv, &s->mono_attr) != 0) {
         pthread_mutex_destroy(&s->note_mu);
         pthread_mutex_destroy(&s->write_mu);
         pthread_cond_destroy(&s->pool_cv);
         pthread_mutex_destroy(&s->pool_mu);
         ok = 0;
     }
-    pthread_condattr_destroy(&ca);
-    return ok ? 0 : duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise locks");
+    if (!ok) {
+        pthread_condattr_destroy(&s->mono_attr);
+        return duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise locks");
+    }
+    return 0;
 }
 
 /* Allocate the provider object for `path` with validated options (no connection yet). */

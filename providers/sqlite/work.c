@@ -53,6 +53,9 @@ static const char SQL_TAKE[] =
     " WHERE id = (SELECT id FROM work_queue WHERE visible_at <= ?1"
     "  AND (lock_token IS NULL OR locked_until <= ?1) ORDER BY id LIMIT 1)"
     " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count";
+static const char SQL_ANOTHER[] =
+    "SELECT 1 FROM work_queue WHERE visible_at <= ?1"
+    " AND (lock_token IS NULL OR locked_until <= ?1) LIMIT 1";
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
@@ -113,6 +116,15 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
             rc = DURO_ENOTFOUND;
         duro__sq_reset(st);
     }
+    if (rc == 0) { /* another item ready too? */
+        int64_t another;
+        rc = duro__sq_int(c, SQL_ANOTHER, 0, &another, err, "i", now);
+        if (rc >= 0) {
+            if (another == 1)
+                *next = now;
+            rc = 0;
+        }
+    }
     if (rc == DURO_ENOTFOUND) {
         rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__SQ_NEVER, next, err, "i", now);
         if (rc >= 0)
@@ -155,6 +167,7 @@ int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
 {
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
+    unsigned notes = 0;
     int rc = duro__sq_need_str(lock_token, "lock token", err);
 
     if (rc == 0 && completion != NULL &&
@@ -171,8 +184,14 @@ int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
                             "work item is gone (cancelled or deleted) or its lock expired");
     if (rc > 0 && completion != NULL)
         rc = duro__sq_insert_msg(c, completion, err);
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0,
-                              completion != NULL ? DURO__SQ_NOTE_ORCH : 0u, err);
+    /* A completion for an instance whose turn is running wakes no fetcher: the instance is
+     * not fetchable until that turn's commit or abandon, which notifies (or its lock
+     * expires, which a waiting fetcher's next-time check covers). */
+    if (rc == 0 && completion != NULL)
+        rc = duro__sq_instance_locked(c, completion->instance, now_ms, err);
+    if (rc == 0 && completion != NULL)
+        notes = DURO__SQ_NOTE_ORCH;
+    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, notes, err);
 }
 
 int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_token,
