@@ -46,6 +46,9 @@ typedef struct duro_stress_config {
                                   * then called with a retry policy (0) */
     int prefetch_ms;             /* the runtimes' fetch-ahead window (duro_runtime_options
                                   * prefetch_ms); -1: the runtime's default (-1) */
+    int attach;                  /* 1: every runtime runs on its own handle on the store
+                                  * (factory attach hook), as separate processes sharing a
+                                  * database do; the driver keeps the first handle (0) */
     int progress;                /* 1: live status line on stderr (0) */
 } duro_stress_config;
 

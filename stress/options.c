@@ -15,7 +15,7 @@
 enum opt_id {
     O_SCENARIO, O_CONFIG, O_MAX_CONCURRENT, O_DURATION, O_TASKS, O_DELAY, O_ORCH, O_WORKER,
     O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS,
-    O_ACTIVITY_FAILURES, O_PREFETCH, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
+    O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
     O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_HELP
 };
 
@@ -50,6 +50,10 @@ static const struct {
      "% of provider calls answered 'busy' (retryable) without reaching the store (0)"},
     {"--inject-activity-failures", O_ACTIVITY_FAILURES, "PCT",
      "% of activity first attempts that fail; activities then run under a retry policy (0)"},
+    {"--attach", O_ATTACH, NULL,
+     "each runtime opens its own handle on the store (separate connections, no shared "
+     "wake-ups), as processes sharing a database do; needs the factory's attach hook "
+     "(sqlite-file)"},
     {"--prefetch-ms", O_PREFETCH, "MS",
      "runtime fetch-ahead window; 0 turns fetching ahead off (the runtime default, 50)"},
     {"--junit", O_JUNIT, "FILE", "write JUnit XML: a testsuite per scenario, a testcase per "
@@ -213,6 +217,7 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
     case O_PROVIDER_ERRORS: bad = parse_double(v, 0, 100, &c->provider_error_pct); break;
     case O_ACTIVITY_FAILURES: bad = parse_double(v, 0, 100, &c->activity_failure_pct); break;
     case O_PREFETCH: bad = parse_int(v, 0, 3600000, &c->prefetch_ms); break;
+    case O_ATTACH: c->attach = 1; break;
     case O_JUNIT: o->junit_path = v; break;
     case O_JSON: o->json_path = v; break;
     case O_HISTORY: o->history_path = v; break;

@@ -47,8 +47,9 @@ static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
     fprintf(out, "Activity Delay: %dms\n", c->activity_delay_ms);
     if (o->repeat > 1)
         fprintf(out, "Runs per Cell: %d (medians shown)\n", o->repeat);
-    if (c->runtimes > 1)
-        fprintf(out, "Runtimes per Store: %d\n", c->runtimes);
+    if (c->runtimes > 1 || c->attach)
+        fprintf(out, "Runtimes per Store: %d%s\n", c->runtimes,
+                c->attach ? " (each on its own handle)" : "");
     if (c->prefetch_ms >= 0)
         fprintf(out, "Fetch-ahead Window: %dms\n", c->prefetch_ms);
     if (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->activity_failure_pct > 0)
@@ -221,6 +222,7 @@ static json_t *config_json(const duro__stress_opts *o, int *ok)
     put(j, "provider_error_pct", json_real(c->provider_error_pct), ok);
     put(j, "activity_failure_pct", json_real(c->activity_failure_pct), ok);
     put(j, "prefetch_ms", c->prefetch_ms >= 0 ? json_integer(c->prefetch_ms) : json_null(), ok);
+    put(j, "attach", json_boolean(c->attach), ok);
     put(j, "repeat", json_integer(o->repeat), ok);
     put(j, "warmup_secs", json_real(o->warmup_secs), ok);
     json_t *gates = json_object();

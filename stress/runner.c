@@ -605,8 +605,10 @@ static void run_destroy(run *r)
     free(r->srss);
 }
 
-/* Start the runtimes, drive, drain, shut down, compute. The store and registry are ready. */
-static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_error *err)
+/* Start the runtimes (runtime i on rt_p[i]), drive through `p`, drain, shut down, compute.
+ * The store and registry are ready. */
+static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
+                   const duro_registry *reg, duro_error *err)
 {
     const duro_stress_config *cfg = r->cfg;
     duro_runtime *rts[MAX_RUNTIMES] = {0};
@@ -623,7 +625,7 @@ static int measure(run *r, duro_provider *p, const duro_registry *reg, duro_erro
     opt.log = on_log;
     opt.log_ud = r;
     for (; nrt < cfg->runtimes; nrt++) {
-        rc = duro_runtime_start(p, reg, &opt, &rts[nrt]);
+        rc = duro_runtime_start(rt_p[nrt], reg, &opt, &rts[nrt]);
         if (rc != 0) {
             duro_error_set(err, rc, 0, "runtime %d did not start: %s", nrt + 1,
                            duro_strerror(rc));
@@ -664,6 +666,32 @@ out:
     return rc;
 }
 
+/* Open one handle per runtime on `store` through the factory's attach hook (each behind its
+ * own proxy when provider latency or errors are injected) and point rt_p at them. What was
+ * opened before a failure is left in handles/proxies for the caller to release. */
+static int attach_handles(const duro_provider_factory *factory, duro_provider *store,
+                          const duro_stress_config *cfg, duro_provider **handles,
+                          duro_provider **proxies, duro_provider **rt_p, duro_error *err)
+{
+    if (factory->attach == NULL)
+        return duro_error_set(err, DURO_ENOTSUP, 0, "provider %s has no attach hook",
+                              factory->name);
+    for (int i = 0; i < cfg->runtimes; i++) {
+        int rc = factory->attach(factory->ud, store, &handles[i], err);
+        if (rc != 0)
+            return rc;
+        rt_p[i] = handles[i];
+        if (cfg->provider_latency_ms > 0 || cfg->provider_error_pct > 0) {
+            rc = duro__proxy_new(handles[i], cfg->provider_latency_ms, cfg->provider_error_pct,
+                                 &proxies[i]);
+            if (rc != 0)
+                return duro_error_set(err, rc, 0, "out of memory");
+            rt_p[i] = proxies[i];
+        }
+    }
+    return 0;
+}
+
 int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
                     const duro_stress_config *cfg, duro_stress_result *out, duro_error *err)
 {
@@ -685,6 +713,9 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
 
     duro_registry *reg = duro_registry_new();
     duro_provider *store = NULL, *proxy = NULL;
+    /* with cfg->attach: runtime i's own handle, and its proxy when errors are injected */
+    duro_provider *handles[MAX_RUNTIMES] = {0}, *handle_proxies[MAX_RUNTIMES] = {0};
+    duro_provider *rt_p[MAX_RUNTIMES];
     if (reg == NULL) {
         rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
         goto out;
@@ -704,9 +735,20 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
             goto out;
         }
     }
-    rc = measure(&r, proxy != NULL ? proxy : store, reg, err);
+    for (int i = 0; i < cfg->runtimes; i++)
+        rt_p[i] = proxy != NULL ? proxy : store;
+    if (cfg->attach)
+        rc = attach_handles(factory, store, cfg, handles, handle_proxies, rt_p, err);
+    if (rc == 0)
+        rc = measure(&r, proxy != NULL ? proxy : store, rt_p, reg, err);
     if (proxy != NULL)
         out->injected_provider_errors = duro__proxy_injected(proxy);
+    for (int i = 0; i < cfg->runtimes; i++) {
+        if (handle_proxies[i] != NULL)
+            out->injected_provider_errors += duro__proxy_injected(handle_proxies[i]);
+        duro_provider_destroy(handle_proxies[i]);
+        duro_provider_destroy(handles[i]);
+    }
     if (rc == 0)
         rc = check_integrity(&r, factory, store);
     if (rc != 0 && err != NULL && err->code == 0)

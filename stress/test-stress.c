@@ -203,6 +203,9 @@ START_TEST(options_defaults_are_the_spec)
     ck_assert_int_eq(o.cfg.orch_concurrency, 2);
     ck_assert_int_eq(o.cfg.worker_concurrency, 2);
     ck_assert_int_eq(o.cfg.wait_timeout_secs, 60);
+    ck_assert_int_eq(o.cfg.runtimes, 1);
+    ck_assert_int_eq(o.cfg.prefetch_ms, -1); /* the runtime's own default */
+    ck_assert_int_eq(o.cfg.attach, 0);
     ck_assert_uint_eq(o.n_configs, 2);
     ck_assert_int_eq(o.orch[0], 1);
     ck_assert_int_eq(o.worker[0], 1);
@@ -225,7 +228,7 @@ START_TEST(options_parse_every_form)
                           "--activity-delay", "0", "--wait-timeout", "5", "--rate", "50",
                           "--repeat", "3", "--warmup", "1", "--runtimes", "2",
                           "--provider-latency", "3", "--inject-provider-errors", "1.5",
-                          "--inject-activity-failures", "10", "--prefetch-ms", "0",
+                          "--inject-activity-failures", "10", "--prefetch-ms", "0", "--attach",
                           "--junit", "j.xml", "--json",
                           "r.json", "--history", "h.jsonl", "--min-success", "99.5",
                           "--min-orch-per-sec", "12", "--max-p99-ms", "250", "--baseline",
@@ -252,6 +255,7 @@ START_TEST(options_parse_every_form)
     ck_assert_double_eq(o.cfg.provider_error_pct, 1.5);
     ck_assert_double_eq(o.cfg.activity_failure_pct, 10);
     ck_assert_int_eq(o.cfg.prefetch_ms, 0);
+    ck_assert_int_eq(o.cfg.attach, 1);
     ck_assert_str_eq(o.junit_path, "j.xml");
     ck_assert_str_eq(o.json_path, "r.json");
     ck_assert_str_eq(o.history_path, "h.jsonl");
@@ -314,6 +318,8 @@ START_TEST(main_exit_status_for_help_and_usage)
     char *bad[] = {(char *)"duro-stress", (char *)"--nope", NULL};
     ck_assert_int_eq(duro_stress_main(f, 2, bad), 2);
     ck_assert_int_eq(duro_stress_main(NULL, 2, bad), 2);
+    char *attach[] = {(char *)"duro-stress", (char *)"--attach", NULL};
+    ck_assert_int_eq(duro_stress_main(f, 2, attach), 2); /* in-memory: no attach hook */
 }
 END_TEST
 
@@ -661,6 +667,27 @@ START_TEST(run_integrity_reports_store_check_and_corrupt_history)
 }
 END_TEST
 
+/* Two runtimes, each on its own handle on one database file (separate connections, no
+ * in-process wake-ups between them), with provider errors injected on every handle: every
+ * root completes, and the store is intact. */
+START_TEST(run_attached_handles_share_one_file)
+{
+    duro_stress_config c = quick();
+    c.runtimes = 2;
+    c.attach = 1;
+    c.provider_error_pct = 2;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_file(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.activities_total, 3 * r.launched);
+    ck_assert_uint_gt(r.injected_provider_errors, 0);
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err),
+                     DURO_ENOTSUP);
+    ck_assert_str_eq(err.message, "provider sqlite has no attach hook");
+}
+END_TEST
+
 START_TEST(run_rejects_bad_arguments)
 {
     duro_stress_config c = quick();
@@ -723,6 +750,7 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_open_loop_follows_the_schedule);
     tcase_add_test(runs, run_slow_instances_time_out);
     tcase_add_test(runs, run_integrity_reports_store_check_and_corrupt_history);
+    tcase_add_test(runs, run_attached_handles_share_one_file);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
     suite_add_tcase(s, runs);

@@ -2,7 +2,8 @@
  * factory.c — the SQLite provider's test and integrity hooks and its two ready-made
  * factories for the conformance and stress suites: "sqlite" (a fresh private in-memory
  * database per store) and "sqlite-file" (a fresh WAL file under $TMPDIR or /tmp per store,
- * removed with its -wal and -shm files when the store is destroyed).
+ * removed with its -wal and -shm files when the store is destroyed; more handles on the same
+ * file through the attach hook).
  */
 #include "sqlite-internal.h"
 
@@ -165,6 +166,20 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
     return rc;
 }
 
+/* Another handle on the database file of `p`, with the same synchronous mode. */
+static int file_attach(void *ud, duro_provider *p, duro_provider **out, duro_error *err)
+{
+    const char *path = duro__sq_path(p);
+    const char *sync = getenv("DURO_SQLITE_SYNC");
+    duro_sqlite_options opt;
+
+    if (path == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "not a SQLite file provider");
+    duro_sqlite_options_init(&opt);
+    opt.synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
+    return duro_sqlite_open(path, &opt, out, err);
+}
+
 static void file_destroy(void *ud, duro_provider *p)
 {
     const char *path = duro__sq_path(p);
@@ -198,6 +213,7 @@ static const duro_provider_factory file_factory = {
     .corrupt_history = hook_corrupt,
     .max_attempt_count = hook_attempts,
     .integrity_check = hook_integrity,
+    .attach = file_attach,
     .ud = NULL,
 };
 
