@@ -572,7 +572,10 @@ static int orch_ahead(duro_orch *o, const char *input, void *ud)
                           duro_task_value(t[2]));
 }
 
-static void ahead_open(e2e_env *e, ahead *h, int kind, int64_t prefetch_ms, const char *needle)
+/* Open, start a runtime with one activity thread and the given window, start instance `id`
+ * of "Ahead", and wait until "b" holds the thread. */
+static void ahead_begin(e2e_env *e, ahead *h, int kind, int64_t prefetch_ms, const char *needle,
+                        const char *id)
 {
     memset(h, 0, sizeof *h);
     e2e_latch_init(&h->held);
@@ -588,6 +591,9 @@ static void ahead_open(e2e_env *e, ahead *h, int kind, int64_t prefetch_ms, cons
     e2e_act(e, "Quick", act_quick, NULL);
     e2e_act(e, "Hold", act_hold, h);
     e2e_orch(e, "Ahead", orch_ahead, NULL);
+    e2e_start(e);
+    e2e_start_instance(e, id, "Ahead", "");
+    ck_assert_msg(e2e_latch_wait(&h->held, 1, E2E_WAIT_MS), "Hold never started");
 }
 
 static void ahead_close(e2e_env *e, ahead *h)
@@ -628,10 +634,7 @@ START_TEST(test_prefetch_window_hands_back)
 {
     e2e_env e;
     ahead h;
-    ahead_open(&e, &h, _i, 50, "after the fetch-ahead window");
-    e2e_start(&e);
-    e2e_start_instance(&e, "ahead-1", "Ahead", "");
-    ck_assert_msg(e2e_latch_wait(&h.held, 1, E2E_WAIT_MS), "Hold never started");
+    ahead_begin(&e, &h, _i, 50, "after the fetch-ahead window", "ahead-1");
     ck_assert_msg(e2e_latch_wait(&h.handed_back, 1, E2E_WAIT_MS),
                   "the item fetched ahead was never handed back");
     ck_assert_int_eq(e2e_latch_get(&h.held), 1);
@@ -649,10 +652,7 @@ START_TEST(test_prefetch_shutdown_hands_back)
 {
     e2e_env e;
     ahead h;
-    ahead_open(&e, &h, _i, 60000, "at shutdown (fetched ahead)");
-    e2e_start(&e);
-    e2e_start_instance(&e, "ahead-2", "Ahead", "");
-    ck_assert_msg(e2e_latch_wait(&h.held, 1, E2E_WAIT_MS), "Hold never started");
+    ahead_begin(&e, &h, _i, 60000, "at shutdown (fetched ahead)", "ahead-2");
     e2e_stop(&e);
     ck_assert_int_eq(e2e_latch_get(&h.handed_back), 1);
     expect_queued_first_fetch(&e, (const char *const[]){"b", "c"}, 2);

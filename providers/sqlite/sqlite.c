@@ -331,6 +331,7 @@ static duro__sq_fetcher *pop_latest(duro_sqlite *s, unsigned note)
     return f;
 }
 
+/* Signal a record returned by pop_latest (no-op for NULL); called without note_mu. */
 static void wake(duro__sq_fetcher *f)
 {
     if (f != NULL)
