@@ -40,11 +40,14 @@ typedef struct duro_provider_factory {
     /* Check the store's physical integrity (e.g. PRAGMA integrity_check); on failure write
      * a description to msg and return non-zero. Used by the stress suite after a run. */
     int (*integrity_check)(void *ud, duro_provider *p, char *msg, size_t msg_size);
-    /* Open another handle on the store of `p`, with its own connections and no in-process
-     * state shared with `p` (no wake-ups cross handles), as a second process would. The
-     * caller releases it with duro_provider_destroy(); the store stays. Used by
-     * duro-stress --attach. */
-    int (*attach)(void *ud, duro_provider *p, duro_provider **out, duro_error *err);
+    /* Name the store of `p` in a NUL-terminated string that attach() accepts in any process
+     * (e.g. the database file's path). 0, or DURO_ETOOBIG when it does not fit in `size`. */
+    int (*locate)(void *ud, duro_provider *p, char *buf, size_t size);
+    /* Open another handle on the store named `locator`, with its own connections and no
+     * in-process state shared with other handles (no wake-ups cross handles), as a second
+     * process would. The caller releases it with duro_provider_destroy(); the store stays.
+     * Used, with locate, by duro-stress --attach and --processes. */
+    int (*attach)(void *ud, const char *locator, duro_provider **out, duro_error *err);
 
     void *ud;
 } duro_provider_factory;

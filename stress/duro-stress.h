@@ -47,8 +47,13 @@ typedef struct duro_stress_config {
     int prefetch_ms;             /* the runtimes' fetch-ahead window (duro_runtime_options
                                   * prefetch_ms); -1: the runtime's default (-1) */
     int attach;                  /* 1: every runtime runs on its own handle on the store
-                                  * (factory attach hook), as separate processes sharing a
-                                  * database do; the driver keeps the first handle (0) */
+                                  * (factory locate + attach hooks), as separate processes
+                                  * sharing a database do; the driver keeps the first (0) */
+    int processes;               /* > 0: the runtimes run in this many child processes, one
+                                  * each, on their own handles (same hooks); 0: in this
+                                  * process (0) */
+    double kill_every_secs;      /* with processes: SIGKILL one child every this many seconds
+                                  * of the window and start a fresh one in its place (0) */
     int progress;                /* 1: live status line on stderr (0) */
 } duro_stress_config;
 
@@ -75,6 +80,10 @@ typedef struct duro_stress_result {
     uint64_t runtime_warnings;       /* warnings and errors the runtime logged */
     uint64_t injected_provider_errors;   /* DURO_EBUSY answers of provider_error_pct */
     uint64_t injected_activity_failures; /* first attempts failed by activity_failure_pct */
+    uint64_t killed_processes;       /* child processes killed by kill_every_secs */
+    uint64_t swept_terminals;        /* roots whose end the driver read from the store because
+                                      * the report of a killed child never came (their
+                                      * latency ends when it was read) */
     double window_secs;              /* launch window length */
     double drain_secs;               /* window end to the last root done (or the timeout) */
     double success_pct;              /* completed / launched * 100 (100 when none launched) */

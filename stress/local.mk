@@ -6,7 +6,8 @@ include_HEADERS += stress/duro-stress.h
 duro_stress_lib_sources = \
 	stress/duro-stress.h stress/stress.h \
 	stress/scenario.c stress/runner.c stress/integrity.c stress/proxy.c \
-	stress/metrics.c stress/options.c stress/report.c stress/gate.c stress/main.c
+	stress/metrics.c stress/options.c stress/report.c stress/gate.c stress/main.c \
+	stress/processes.c
 conformance_libduro_providertest_la_SOURCES += $(duro_stress_lib_sources)
 conformance_libduro_providertest_la_CFLAGS += $(JANSSON_CFLAGS)
 conformance_libduro_providertest_la_LIBADD += $(JANSSON_LIBS)

@@ -154,10 +154,11 @@ int duro_stress_main_factories(const duro_provider_factory *const *factories,
         fprintf(stderr, "%s: no provider to test\n", prog);
         return 2;
     }
-    for (size_t f = 0; o.cfg.attach && f < n_factories; f++)
-        if (factories[f]->attach == NULL) {
-            fprintf(stderr, "%s: --attach: provider '%s' cannot open a second handle on a "
-                    "store (its factory has no attach hook)\n", prog, factories[f]->name);
+    for (size_t f = 0; (o.cfg.attach || o.cfg.processes > 0) && f < n_factories; f++)
+        if (factories[f]->attach == NULL || factories[f]->locate == NULL) {
+            fprintf(stderr, "%s: %s: provider '%s' cannot open a second handle on a store "
+                    "(its factory has no locate and attach hooks)\n", prog,
+                    o.cfg.attach ? "--attach" : "--processes", factories[f]->name);
             return 2;
         }
     if (o.cfg.progress < 0)

@@ -104,7 +104,7 @@ const duro__metric duro__metrics[] = {
     U(failed_application), U(failed_timeout), U(wrong_output), U(completed_in_window),
     U(activities_in_window), U(activities_total), U(children), U(continued_as_new),
     U(duplicate_terminal), U(runtime_warnings), U(injected_provider_errors),
-    U(injected_activity_failures), D(window_secs), D(drain_secs), D(success_pct),
+    U(injected_activity_failures), U(killed_processes), U(swept_terminals), D(window_secs), D(drain_secs), D(success_pct),
     D(orch_per_sec), D(activity_per_sec), D(lat_avg_ms), D(lat_p50_ms), D(lat_p95_ms),
     D(lat_p99_ms), D(lat_max_ms), D(peak_rss_kb), D(run_peak_rss_kb),
     D(rss_slope_kb_per_min), D(cpu_ms_per_orch), D(integrity_secs), U(histories_checked),

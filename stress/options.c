@@ -15,7 +15,7 @@
 enum opt_id {
     O_SCENARIO, O_CONFIG, O_MAX_CONCURRENT, O_DURATION, O_TASKS, O_DELAY, O_ORCH, O_WORKER,
     O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS,
-    O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
+    O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_PROCESSES, O_KILL_EVERY, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
     O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_HELP
 };
 
@@ -54,6 +54,12 @@ static const struct {
      "each runtime opens its own handle on the store (separate connections, no shared "
      "wake-ups), as processes sharing a database do; needs the factory's attach hook "
      "(sqlite-file)"},
+    {"--processes", O_PROCESSES, "N",
+     "run the runtimes in N child processes, one each, on their own handles on the store "
+     "(same hooks as --attach); the driver only starts and observes (0: in this process)"},
+    {"--kill-every", O_KILL_EVERY, "SECS",
+     "with --processes: SIGKILL one child every SECS of the window and start a fresh one; "
+     "every instance must still finish (0: never)"},
     {"--prefetch-ms", O_PREFETCH, "MS",
      "runtime fetch-ahead window; 0 turns fetching ahead off (the runtime default, 50)"},
     {"--junit", O_JUNIT, "FILE", "write JUnit XML: a testsuite per scenario, a testcase per "
@@ -218,6 +224,8 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
     case O_ACTIVITY_FAILURES: bad = parse_double(v, 0, 100, &c->activity_failure_pct); break;
     case O_PREFETCH: bad = parse_int(v, 0, 3600000, &c->prefetch_ms); break;
     case O_ATTACH: c->attach = 1; break;
+    case O_PROCESSES: bad = parse_int(v, 0, 64, &c->processes); break;
+    case O_KILL_EVERY: bad = parse_double(v, 0, 86400, &c->kill_every_secs); break;
     case O_JUNIT: o->junit_path = v; break;
     case O_JSON: o->json_path = v; break;
     case O_HISTORY: o->history_path = v; break;
@@ -271,6 +279,14 @@ int duro__stress_parse(int argc, char **argv, duro__stress_opts *o, FILE *errf)
     if (set_config && (set_orch || set_worker))
         return usage_error(errf, "use either --config or %s, not both%s",
                            "--orch-concurrency/--worker-concurrency", "");
+    const duro_stress_config *c = &o->cfg;
+    if (c->kill_every_secs > 0 && c->processes == 0)
+        return usage_error(errf, "--kill-every needs --processes%s%s", "", "");
+    if (c->processes > 0 && (c->runtimes > 1 || c->attach))
+        return usage_error(errf, "--processes replaces %s%s", "--runtimes and --attach", "");
+    if (c->processes > 0 && (c->provider_latency_ms > 0 || c->provider_error_pct > 0))
+        return usage_error(errf, "--processes cannot be combined with %s%s",
+                           "--provider-latency or --inject-provider-errors", "");
     if (set_orch || set_worker) {
         o->orch[0] = o->cfg.orch_concurrency;
         o->worker[0] = o->cfg.worker_concurrency;

@@ -52,6 +52,11 @@ static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
                 c->attach ? " (each on its own handle)" : "");
     if (c->prefetch_ms >= 0)
         fprintf(out, "Fetch-ahead Window: %dms\n", c->prefetch_ms);
+    if (c->processes > 0 && c->kill_every_secs > 0)
+        fprintf(out, "Runtime Processes: %d (one killed with SIGKILL and replaced every %g s)\n",
+                c->processes, c->kill_every_secs);
+    else if (c->processes > 0)
+        fprintf(out, "Runtime Processes: %d\n", c->processes);
     if (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->activity_failure_pct > 0)
         fprintf(out, "Injected: %d ms provider latency, %g%% provider errors, %g%% activity "
                 "failures\n", c->provider_latency_ms, c->provider_error_pct,
@@ -223,6 +228,8 @@ static json_t *config_json(const duro__stress_opts *o, int *ok)
     put(j, "activity_failure_pct", json_real(c->activity_failure_pct), ok);
     put(j, "prefetch_ms", c->prefetch_ms >= 0 ? json_integer(c->prefetch_ms) : json_null(), ok);
     put(j, "attach", json_boolean(c->attach), ok);
+    put(j, "processes", json_integer(c->processes), ok);
+    put(j, "kill_every_secs", json_real(c->kill_every_secs), ok);
     put(j, "repeat", json_integer(o->repeat), ok);
     put(j, "warmup_secs", json_real(o->warmup_secs), ok);
     json_t *gates = json_object();

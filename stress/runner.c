@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "stress.h"
 
@@ -25,6 +27,8 @@
 #define SAMPLE_PERIOD_NS INT64_C(250000000)
 #define START_RETRIES 10
 #define MAX_RUNTIMES 64
+#define MAX_PROCESSES 64
+#define MAX_SPARES 64 /* fresh children held ready to replace killed ones */
 #define MAX_PRINTED_WARNINGS 5
 #define MIN_SLOPE_SAMPLES 8 /* 2 s of samples */
 
@@ -49,6 +53,7 @@ typedef struct rec {
     unsigned char done;      /* 0 in flight, 1 completed and verified, 2 failed */
     unsigned char observed;  /* state the observer reported, 0 if none */
     unsigned char verified;  /* 1 when the reported output was the expected one */
+    unsigned char swept;     /* its end was read from the store (see sweep) */
 } rec;
 
 typedef struct run {
@@ -66,7 +71,13 @@ typedef struct run {
     size_t failure_len;        /* bytes used in res->first_failure */
     int64_t t0, window_end, timeout_ns;
 
-    duro__stress_ctx ctx;
+    duro__stress_ctx *ctx;     /* counters of the handlers; shared with child processes */
+    duro__procs *procs;        /* child processes (cfg->processes), NULL otherwise */
+    duro_client *sweep_client; /* the reader thread's own client (processes only) */
+    int64_t next_kill;         /* sampler: when to kill the next child */
+    long child_max_rss;        /* largest child's peak RSS (KB), -1 without children */
+    double child_cpu0;         /* CPU of reaped children before this run's were forked */
+    uint64_t procs_killed;
     atomic_uint_fast64_t warnings;  /* runtime warnings and errors */
     atomic_uint_fast64_t printed;   /* of which not injected on purpose */
 
@@ -147,10 +158,10 @@ static void count_failure_class(run *r, const duro_terminal_event *ev)
                  ev->output != NULL ? ev->output : "");
 }
 
-/* The runtime's terminal observer: runs on a runtime thread, never blocks for long. */
-static void on_terminal(const duro_terminal_event *ev, void *ud)
+/* Record the end of an instance. `swept`: read from the store by sweep(), which yields to
+ * a report that arrived first; a report arriving after it is ignored. */
+static void observe(run *r, const duro_terminal_event *ev, int swept)
 {
-    run *r = ud;
     int64_t now = duro__mono_ns();
     uint64_t idx = 0;
     int kind = classify_instance(ev->instance, &idx);
@@ -177,6 +188,10 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
         pthread_mutex_unlock(&r->mu);
         return;
     }
+    if (idx < r->n_recs && (r->recs[idx].swept || (swept && r->recs[idx].done != 0))) {
+        pthread_mutex_unlock(&r->mu); /* sweep and report raced: the first one counts */
+        return;
+    }
     if (idx >= r->n_recs || r->recs[idx].done != 0) {
         r->res->duplicate_terminal++;
         note_failure(r, ev->instance, "reported %s although %s",
@@ -187,6 +202,10 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
     }
     rec *x = &r->recs[idx];
     x->end_ns = now;
+    if (swept) {
+        x->swept = 1;
+        r->res->swept_terminals++;
+    }
     x->observed = (unsigned char)ev->state;
     x->verified = ev->state == DURO_STATE_COMPLETED && !wrong;
     if (wrong) {
@@ -208,6 +227,52 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
     r->inflight--;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+}
+
+/* The runtime's terminal observer: runs on a runtime thread, never blocks for long. */
+static void on_terminal(const duro_terminal_event *ev, void *ud)
+{
+    observe(ud, ev, 0);
+}
+
+/* A root is looked up in the store only when it has run this long without a report. */
+#define SWEEP_AGE_NS INT64_C(1000000000)
+
+/* With child processes (reader thread, every 200 ms): a child killed between committing an
+ * instance's end and reporting it leaves no report; read the state of every root in flight
+ * for longer than SWEEP_AGE_NS from the store, and record the ended ones. */
+static void sweep(void *ud)
+{
+    run *r = ud;
+    pthread_mutex_lock(&r->mu);
+    duro_client *c = r->sweep_client;
+    size_t n = r->n_recs;
+    pthread_mutex_unlock(&r->mu);
+    if (c == NULL)
+        return;
+    int64_t now = duro__mono_ns();
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&r->mu);
+        int look = !r->closed && r->recs[i].done == 0 && now - r->recs[i].start_ns > SWEEP_AGE_NS;
+        pthread_mutex_unlock(&r->mu);
+        if (!look)
+            continue;
+        char id[64];
+        snprintf(id, sizeof id, ROOT_PREFIX "%zu", i);
+        duro_status st;
+        duro_error err = {0};
+        if (duro_client_status(c, id, &st, &err) != 0)
+            continue;
+        if (st.state == DURO_STATE_COMPLETED || st.state == DURO_STATE_FAILED) {
+            int done = st.state == DURO_STATE_COMPLETED;
+            duro_terminal_event ev = {.instance = id, .execution_id = st.execution_id,
+                                      .state = st.state,
+                                      .output = done ? st.output : st.error,
+                                      .category = st.error_category};
+            observe(r, &ev, 1);
+        }
+        duro_status_clear(&st);
+    }
 }
 
 /* Runtime log sink: count warnings and errors, print the first few that we did not cause. */
@@ -281,6 +346,11 @@ static void *sampler_main(void *arg)
         int64_t now = duro__mono_ns();
         if (now >= next) {
             pthread_mutex_unlock(&r->smu);
+            if (r->procs != NULL && r->cfg->kill_every_secs > 0 && now < r->window_end &&
+                now >= r->next_kill) {
+                duro__procs_kill_one(r->procs);
+                r->next_kill += (int64_t)(r->cfg->kill_every_secs * 1e9);
+            }
             sample(r, now);
             if (r->cfg->progress)
                 show_progress(r, now);
@@ -344,7 +414,7 @@ static long add_rec(run *r, int64_t start_ns)
         r->recs = n;
         r->cap = cap;
     }
-    r->recs[r->n_recs] = (rec){start_ns, 0, 0, 0, 0};
+    r->recs[r->n_recs] = (rec){.start_ns = start_ns};
     r->inflight++;
     return (long)r->n_recs++;
 }
@@ -504,7 +574,7 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     res->success_pct = res->launched ? (double)res->completed * 100.0 / (double)res->launched : 0;
     res->orch_per_sec = (double)res->completed_in_window / res->window_secs;
     res->activities_in_window = acts_window;
-    res->activities_total = atomic_load(&r->ctx.activities);
+    res->activities_total = atomic_load(&r->ctx->activities);
     res->activity_per_sec = (double)acts_window / res->window_secs;
     res->lat_avg_ms = n ? sum / (double)n : 0;
     res->lat_p50_ms = duro__percentile(lat, n, 50);
@@ -513,11 +583,15 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     res->lat_max_ms = n ? lat[n - 1] : 0;
     free(lat);
     res->peak_rss_kb = (double)duro__rss_peak_kb();
+    if (r->child_max_rss > res->peak_rss_kb)
+        res->peak_rss_kb = (double)r->child_max_rss;
+    if (r->procs_killed > 0)
+        res->killed_processes = r->procs_killed;
     res->run_peak_rss_kb = (double)r->max_rss;
     res->rss_slope_kb_per_min = rss_slope(r);
     res->cpu_ms_per_orch = res->completed ? cpu_secs * 1000.0 / (double)res->completed : 0;
     res->runtime_warnings = atomic_load(&r->warnings);
-    res->injected_activity_failures = atomic_load(&r->ctx.injected);
+    res->injected_activity_failures = atomic_load(&r->ctx->injected);
     return 0;
 }
 
@@ -561,7 +635,11 @@ static int validate(const duro_stress_config *c, duro_error *err)
         c->rate < 0 || c->runtimes < 1 || c->runtimes > MAX_RUNTIMES ||
         c->provider_latency_ms < 0 || c->provider_error_pct < 0 ||
         c->provider_error_pct > 100 || c->activity_failure_pct < 0 ||
-        c->activity_failure_pct > 100 || c->prefetch_ms < -1)
+        c->activity_failure_pct > 100 || c->prefetch_ms < -1 || c->processes < 0 ||
+        c->processes > MAX_PROCESSES || !(c->kill_every_secs >= 0) ||
+        (c->kill_every_secs > 0 && c->processes < 1) ||
+        (c->processes > 0 && (c->runtimes > 1 || c->attach || c->provider_latency_ms > 0 ||
+                              c->provider_error_pct > 0)))
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -572,23 +650,35 @@ static int run_init(run *r, const duro_stress_config *cfg, int scenario, duro_st
     r->cfg = cfg;
     r->scenario = scenario;
     r->res = out;
-    r->ctx.cfg = cfg;
-    atomic_init(&r->ctx.activities, 0);
-    atomic_init(&r->ctx.injected, 0);
+    /* a MAP_SHARED mapping survives fork, so the children's activities count here too */
+    r->ctx = mmap(NULL, sizeof *r->ctx, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+                  0);
+    if (r->ctx == MAP_FAILED) {
+        r->ctx = NULL;
+        return -1;
+    }
+    r->ctx->cfg = cfg;
+    atomic_init(&r->ctx->activities, 0);
+    atomic_init(&r->ctx->injected, 0);
     atomic_init(&r->warnings, 0);
     atomic_init(&r->printed, 0);
     r->timeout_ns = (int64_t)cfg->wait_timeout_secs * 1000000000;
     r->max_rss = -1;
-    if (pthread_mutex_init(&r->mu, NULL) != 0)
+    r->child_max_rss = -1;
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        munmap(r->ctx, sizeof *r->ctx);
         return -1;
+    }
     if (init_cond_mono(&r->cv) != 0) {
         pthread_mutex_destroy(&r->mu);
+        munmap(r->ctx, sizeof *r->ctx);
         return -1;
     }
     if (pthread_mutex_init(&r->smu, NULL) != 0 || init_cond_mono(&r->scv) != 0) {
         pthread_mutex_destroy(&r->smu);
         pthread_cond_destroy(&r->cv);
         pthread_mutex_destroy(&r->mu);
+        munmap(r->ctx, sizeof *r->ctx);
         return -1;
     }
     return 0;
@@ -603,28 +693,65 @@ static void run_destroy(run *r)
     free(r->recs);
     free(r->st);
     free(r->srss);
+    munmap(r->ctx, sizeof *r->ctx);
 }
 
-/* Start the runtimes (runtime i on rt_p[i]), drive through `p`, drain, shut down, compute.
- * The store and registry are ready. */
+/* The runtimes' options. Where children are killed, locks are short (2 s for turns, 4 s for
+ * activities, renewed every second) so that another child takes over a dead one's work
+ * soon. */
+static void runtime_options(run *r, duro_runtime_options *opt)
+{
+    const duro_stress_config *cfg = r->cfg;
+    duro_runtime_options_init(opt);
+    opt->orch_concurrency = cfg->orch_concurrency;
+    opt->worker_concurrency = cfg->worker_concurrency;
+    if (cfg->prefetch_ms >= 0)
+        opt->prefetch_ms = cfg->prefetch_ms;
+    if (cfg->kill_every_secs > 0) {
+        opt->orch_lock_ms = 2000;
+        opt->worker_lock_ms = 4000;
+    }
+    opt->on_terminal = on_terminal;
+    opt->on_terminal_ud = r;
+    opt->log = on_log;
+    opt->log_ud = r;
+}
+
+/* CPU seconds of the reaped child processes of this process. */
+static double children_cpu_secs(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Stop the child processes, if any, and take their counts. */
+static void stop_children(run *r)
+{
+    if (r->procs == NULL)
+        return;
+    r->procs_killed = duro__procs_killed(r->procs);
+    duro__procs_stop(r->procs, NULL);
+    r->procs = NULL;
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+        r->child_max_rss = ru.ru_maxrss;
+}
+
+/* Start the runtimes (runtime i on rt_p[i]; none when child processes run them), drive
+ * through `p`, drain, shut down, compute. The store and registry are ready. */
 static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
                    const duro_registry *reg, duro_error *err)
 {
     const duro_stress_config *cfg = r->cfg;
     duro_runtime *rts[MAX_RUNTIMES] = {0};
-    duro_client *client = NULL;
+    duro_client *client = NULL, *sweeper = NULL;
     int rc = 0, nrt = 0;
     duro_runtime_options opt;
-    duro_runtime_options_init(&opt);
-    opt.orch_concurrency = cfg->orch_concurrency;
-    opt.worker_concurrency = cfg->worker_concurrency;
-    if (cfg->prefetch_ms >= 0)
-        opt.prefetch_ms = cfg->prefetch_ms;
-    opt.on_terminal = on_terminal;
-    opt.on_terminal_ud = r;
-    opt.log = on_log;
-    opt.log_ud = r;
-    for (; nrt < cfg->runtimes; nrt++) {
+    runtime_options(r, &opt);
+    for (; r->procs == NULL && nrt < cfg->runtimes; nrt++) {
         rc = duro_runtime_start(rt_p[nrt], reg, &opt, &rts[nrt]);
         if (rc != 0) {
             duro_error_set(err, rc, 0, "runtime %d did not start: %s", nrt + 1,
@@ -633,24 +760,33 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
         }
     }
     client = duro_client_new(p);
-    if (client == NULL) {
+    sweeper = r->procs != NULL ? duro_client_new(p) : NULL;
+    if (client == NULL || (r->procs != NULL && sweeper == NULL)) {
         rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
         goto out;
     }
     double cpu0 = duro__cpu_secs();
+    pthread_mutex_lock(&r->mu);
+    r->sweep_client = sweeper;
     r->t0 = duro__mono_ns();
     r->window_end = r->t0 + (int64_t)(cfg->duration_secs * 1e9);
+    r->next_kill = r->t0 + (int64_t)(cfg->kill_every_secs * 1e9);
+    pthread_mutex_unlock(&r->mu);
     if (start_sampler(r) != 0) {
         rc = duro_error_set(err, DURO_EIO, 0, "cannot start the sampler thread");
         goto out;
     }
     rc = drive(r, client);
-    uint64_t acts_window = atomic_load(&r->ctx.activities);
+    uint64_t acts_window = atomic_load(&r->ctx->activities);
     int64_t drain_end = drain(r);
     double cpu = duro__cpu_secs() - cpu0;
     stop_sampler(r);
     for (; nrt > 0; nrt--)
         duro_runtime_shutdown(rts[nrt - 1]);
+    if (r->procs != NULL) {
+        stop_children(r);
+        cpu += children_cpu_secs() - r->child_cpu0;
+    }
     if (rc != 0) {
         duro_error_set(err, rc, 0, "out of memory while launching");
         goto out;
@@ -662,6 +798,11 @@ out:
     stop_sampler(r);
     for (int i = 0; i < nrt; i++)
         duro_runtime_shutdown(rts[i]);
+    stop_children(r);
+    pthread_mutex_lock(&r->mu);
+    r->sweep_client = NULL;
+    pthread_mutex_unlock(&r->mu);
+    duro_client_free(sweeper);
     duro_client_free(client);
     return rc;
 }
@@ -673,11 +814,16 @@ static int attach_handles(const duro_provider_factory *factory, duro_provider *s
                           const duro_stress_config *cfg, duro_provider **handles,
                           duro_provider **proxies, duro_provider **rt_p, duro_error *err)
 {
-    if (factory->attach == NULL)
+    char locator[4096];
+    if (factory->locate == NULL || factory->attach == NULL)
         return duro_error_set(err, DURO_ENOTSUP, 0, "provider %s has no attach hook",
                               factory->name);
+    int rc = factory->locate(factory->ud, store, locator, sizeof locator);
+    if (rc != 0)
+        return duro_error_set(err, rc, 0, "provider %s cannot name its store: %s",
+                              factory->name, duro_strerror(rc));
     for (int i = 0; i < cfg->runtimes; i++) {
-        int rc = factory->attach(factory->ud, store, &handles[i], err);
+        rc = factory->attach(factory->ud, locator, &handles[i], err);
         if (rc != 0)
             return rc;
         rt_p[i] = handles[i];
@@ -720,13 +866,28 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
         goto out;
     }
-    rc = duro__scenario_register(reg, &r.ctx);
+    rc = duro__scenario_register(reg, r.ctx);
     if (rc != 0) {
         duro_error_set(err, rc, 0, "registering the stress handlers: %s", duro_strerror(rc));
         goto out;
     }
+    if (cfg->processes > 0) {
+        /* forked before the store exists, while this process has no other thread */
+        duro_runtime_options opt;
+        runtime_options(&r, &opt);
+        int spares = 0;
+        if (cfg->kill_every_secs > 0)
+            spares = (int)fmin(MAX_SPARES, ceil(cfg->duration_secs / cfg->kill_every_secs));
+        r.child_cpu0 = children_cpu_secs();
+        rc = duro__procs_fork(factory, reg, &opt, cfg->processes, spares, on_terminal, sweep,
+                              &r, &r.procs, err);
+        if (rc != 0)
+            goto out;
+    }
     rc = factory->create(factory->ud, &store, err);
     if (rc != 0)
+        goto out;
+    if (r.procs != NULL && (rc = duro__procs_go(r.procs, store, err)) != 0)
         goto out;
     if (cfg->provider_latency_ms > 0 || cfg->provider_error_pct > 0) {
         rc = duro__proxy_new(store, cfg->provider_latency_ms, cfg->provider_error_pct, &proxy);
@@ -754,6 +915,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     if (rc != 0 && err != NULL && err->code == 0)
         duro_error_set(err, rc, 0, "%s", duro_strerror(rc));
 out:
+    stop_children(&r);
     duro_provider_destroy(proxy);
     if (store != NULL)
         factory->destroy(factory->ud, store);

@@ -122,6 +122,34 @@ int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct,
 /* Number of errors the proxy injected so far. */
 uint64_t duro__proxy_injected(const duro_provider *proxy);
 
+/* ---- Child processes (processes.c) ---------------------------------------------------- */
+
+typedef struct duro__procs duro__procs;
+/* Receives every terminal event a child reports (on the reader thread). */
+typedef void (*duro__terminal_fn)(const duro_terminal_event *ev, void *ud);
+/* Called on the reader thread every 200 ms (finds roots whose report a kill cut off). */
+typedef void (*duro__sweep_fn)(void *ud);
+
+/* Fork `running` + `spares` children, each of which will run one runtime with `opt` and the
+ * handlers of `reg` on its own handle (factory locate + attach hooks), and start the thread
+ * that reads their reports. Call before the store exists and while no other thread runs.
+ * 0, DURO_ENOTSUP (no hooks), DURO_ENOMEM or DURO_EIO (err filled). */
+int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
+                     const duro_runtime_options *opt, int running, int spares,
+                     duro__terminal_fn on_terminal, duro__sweep_fn sweep, void *ud,
+                     duro__procs **out, duro_error *err);
+/* Name `store` to the running children; they open it and start their runtimes. */
+int duro__procs_go(duro__procs *ps, duro_provider *store, duro_error *err);
+/* SIGKILL the next running child (round robin) and start a spare in its place. 0, or -1
+ * when no spare is left. Not concurrent with itself or duro__procs_stop. */
+int duro__procs_kill_one(duro__procs *ps);
+/* Number of children killed so far. */
+uint64_t duro__procs_killed(const duro__procs *ps);
+/* Stop every child (graceful shutdown of the running ones), reap them, read their last
+ * reports, and free. *child_cpu_secs (if not NULL) gets the CPU time of all reaped children
+ * of this process. NULL is a no-op. */
+void duro__procs_stop(duro__procs *ps, double *child_cpu_secs);
+
 /* ---- Integrity (integrity.c) ------------------------------------------------------------ */
 
 /* What the checks need to know about one root instance. */

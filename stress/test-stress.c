@@ -206,6 +206,8 @@ START_TEST(options_defaults_are_the_spec)
     ck_assert_int_eq(o.cfg.runtimes, 1);
     ck_assert_int_eq(o.cfg.prefetch_ms, -1); /* the runtime's own default */
     ck_assert_int_eq(o.cfg.attach, 0);
+    ck_assert_int_eq(o.cfg.processes, 0);
+    ck_assert_double_eq(o.cfg.kill_every_secs, 0);
     ck_assert_uint_eq(o.n_configs, 2);
     ck_assert_int_eq(o.orch[0], 1);
     ck_assert_int_eq(o.worker[0], 1);
@@ -274,6 +276,11 @@ START_TEST(options_parse_every_form)
     ck_assert_int_eq(o.orch[0], 3);
     ck_assert_int_eq(o.worker[0], 2);
     ck_assert_uint_eq(o.n_scenarios, DURO__SC_COUNT);
+    const char *procs[] = {"--processes", "3", "--kill-every", "0.5", NULL};
+    ck_assert_int_eq(parse(&o, &msg, procs), 0);
+    free(msg);
+    ck_assert_int_eq(o.cfg.processes, 3);
+    ck_assert_double_eq(o.cfg.kill_every_secs, 0.5);
 }
 END_TEST
 
@@ -297,6 +304,10 @@ START_TEST(options_reject_mistakes)
         {{"--scenario", "fast", NULL}, "unknown scenario 'fast'"},
         {{"--help=yes", NULL}, "--help takes no value"},
         {{"--junit", "", NULL}, "--junit: empty file name"},
+        {{"--processes", "65", NULL}, "--processes: invalid value '65'"},
+        {{"--kill-every", "1", NULL}, "--kill-every needs --processes"},
+        {{"--processes", "2", "--attach", NULL}, "--processes replaces --runtimes and --attach"},
+        {{"--processes", "2", "--inject-provider-errors", "1"}, "cannot be combined with"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         duro__stress_opts o;
@@ -688,6 +699,34 @@ START_TEST(run_attached_handles_share_one_file)
 }
 END_TEST
 
+/* Two child processes run the runtimes on their own handles; then one is killed with SIGKILL
+ * every 0.45 s of a 2 s window and replaced (kills are due at 0.45, 0.9 and 1.35 s; the
+ * sampler that does them may run late on a loaded machine, so at least two are required).
+ * Every root still completes with the right output, the store is intact, and every activity
+ * ran at least once (a killed child's may run again). */
+START_TEST(run_child_processes_survive_kills)
+{
+    duro_stress_config c = quick();
+    c.processes = 2;
+    c.duration_secs = 2;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_file(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.activities_total, 3 * r.launched);
+    ck_assert_uint_eq(r.killed_processes, 0);
+    c.kill_every_secs = 0.45;
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_file(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_ge(r.killed_processes, 2);
+    ck_assert_uint_le(r.killed_processes, 3);
+    ck_assert_uint_ge(r.activities_total, 3 * r.launched);
+    ck_assert_uint_eq(r.histories_checked, r.launched);
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err),
+                     DURO_ENOTSUP);
+}
+END_TEST
+
 START_TEST(run_rejects_bad_arguments)
 {
     duro_stress_config c = quick();
@@ -751,6 +790,7 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_slow_instances_time_out);
     tcase_add_test(runs, run_integrity_reports_store_check_and_corrupt_history);
     tcase_add_test(runs, run_attached_handles_share_one_file);
+    tcase_add_test(runs, run_child_processes_survive_kills);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
     suite_add_tcase(s, runs);

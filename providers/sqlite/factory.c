@@ -3,7 +3,7 @@
  * factories for the conformance and stress suites: "sqlite" (a fresh private in-memory
  * database per store) and "sqlite-file" (a fresh WAL file under $TMPDIR or /tmp per store,
  * removed with its -wal and -shm files when the store is destroyed; more handles on the same
- * file through the attach hook).
+ * file through the locate and attach hooks).
  */
 #include "sqlite-internal.h"
 
@@ -166,18 +166,28 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
     return rc;
 }
 
-/* Another handle on the database file of `p`, with the same synchronous mode. */
-static int file_attach(void *ud, duro_provider *p, duro_provider **out, duro_error *err)
+/* The locator of a file store is its path. */
+static int file_locate(void *ud, duro_provider *p, char *buf, size_t size)
 {
     const char *path = duro__sq_path(p);
+
+    if (path == NULL)
+        return DURO_EINVAL;
+    if (strlen(path) >= size)
+        return DURO_ETOOBIG;
+    memcpy(buf, path, strlen(path) + 1);
+    return 0;
+}
+
+/* Another handle on the database file at `locator`, with the same synchronous mode. */
+static int file_attach(void *ud, const char *locator, duro_provider **out, duro_error *err)
+{
     const char *sync = getenv("DURO_SQLITE_SYNC");
     duro_sqlite_options opt;
 
-    if (path == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "not a SQLite file provider");
     duro_sqlite_options_init(&opt);
     opt.synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
-    return duro_sqlite_open(path, &opt, out, err);
+    return duro_sqlite_open(locator, &opt, out, err);
 }
 
 static void file_destroy(void *ud, duro_provider *p)
@@ -213,6 +223,7 @@ static const duro_provider_factory file_factory = {
     .corrupt_history = hook_corrupt,
     .max_attempt_count = hook_attempts,
     .integrity_check = hook_integrity,
+    .locate = file_locate,
     .attach = file_attach,
     .ud = NULL,
 };
