@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,8 +190,17 @@ static void parse_frames(duro__procs *ps, child *k)
     k->len -= off;
 }
 
-/* Read what child k has written; 0 while its pipe is open, -1 at end of file or error (the
- * pipe is closed and an unfinished frame dropped). */
+/* Stop reading child k: close its pipe and drop an unfinished frame. Returns -1. */
+static int close_child(child *k)
+{
+    close(k->result);
+    k->result = -1;
+    k->len = 0;
+    return -1;
+}
+
+/* Read what child k has written; 0 while its pipe is open, -1 at end of file, on an error,
+ * or when memory runs out (the pipe is then closed; the run's sweep finds what it held). */
 static int drain_child(duro__procs *ps, child *k)
 {
     for (;;) {
@@ -200,7 +208,7 @@ static int drain_child(duro__procs *ps, child *k)
             size_t cap = k->cap ? k->cap * 2 : 131072;
             char *b = realloc(k->buf, cap);
             if (b == NULL)
-                return 0; /* try again on the next wake-up */
+                return close_child(k);
             k->buf = b;
             k->cap = cap;
         }
@@ -214,10 +222,7 @@ static int drain_child(duro__procs *ps, child *k)
             continue;
         if (r < 0 && errno == EAGAIN)
             return 0;
-        close(k->result);
-        k->result = -1;
-        k->len = 0;
-        return -1;
+        return close_child(k);
     }
 }
 
@@ -336,13 +341,13 @@ int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
     }
     for (int i = 0; i < running + spares; i++) {
         if (fork_child(reg, opt, ps, i) != 0) {
-            duro__procs_stop(ps, NULL);
+            duro__procs_stop(ps);
             return duro_error_set(err, DURO_EIO, 1, "cannot start child process %d", i + 1);
         }
         ps->n_kids++;
     }
     if (pthread_create(&ps->reader, NULL, reader_main, ps) != 0) {
-        duro__procs_stop(ps, NULL);
+        duro__procs_stop(ps);
         return duro_error_set(err, DURO_EIO, 1, "cannot start the result reader");
     }
     ps->reader_running = 1;
@@ -387,7 +392,7 @@ uint64_t duro__procs_killed(const duro__procs *ps)
     return ps->killed;
 }
 
-void duro__procs_stop(duro__procs *ps, double *child_cpu_secs)
+void duro__procs_stop(duro__procs *ps)
 {
     if (ps == NULL)
         return;
@@ -410,12 +415,6 @@ void duro__procs_stop(duro__procs *ps, double *child_cpu_secs)
         while (ps->kids[i].result >= 0 && drain_child(ps, &ps->kids[i]) == 0)
             ;
         free(ps->kids[i].buf);
-    }
-    if (child_cpu_secs != NULL) {
-        struct rusage ru;
-        getrusage(RUSAGE_CHILDREN, &ru);
-        *child_cpu_secs = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     }
     if (ps->wake[0] >= 0)
         close(ps->wake[0]);

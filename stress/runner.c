@@ -733,7 +733,7 @@ static void stop_children(run *r)
     if (r->procs == NULL)
         return;
     r->procs_killed = duro__procs_killed(r->procs);
-    duro__procs_stop(r->procs, NULL);
+    duro__procs_stop(r->procs);
     r->procs = NULL;
     struct rusage ru;
     if (getrusage(RUSAGE_CHILDREN, &ru) == 0)

@@ -146,9 +146,8 @@ int duro__procs_kill_one(duro__procs *ps);
 /* Number of children killed so far. */
 uint64_t duro__procs_killed(const duro__procs *ps);
 /* Stop every child (graceful shutdown of the running ones), reap them, read their last
- * reports, and free. *child_cpu_secs (if not NULL) gets the CPU time of all reaped children
- * of this process. NULL is a no-op. */
-void duro__procs_stop(duro__procs *ps, double *child_cpu_secs);
+ * reports, and free. NULL is a no-op. */
+void duro__procs_stop(duro__procs *ps);
 
 /* ---- Integrity (integrity.c) ------------------------------------------------------------ */
 
