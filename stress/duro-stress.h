@@ -29,6 +29,9 @@ extern "C" {
 typedef struct duro_stress_config {
     int max_concurrent;          /* closed loop: root instances kept in flight (20) */
     double duration_secs;        /* length of the launch window in seconds (10) */
+    uint64_t max_roots;          /* > 0: stop launching after this many roots; the window
+                                  * then ends at that moment (duration_secs still bounds
+                                  * it) (0) */
     int tasks_per_instance;      /* fan-out width, children, timers or executions (5) */
     int activity_delay_ms;       /* every activity sleeps this long; timer unit (10) */
     int orch_concurrency;        /* orchestration turn threads per runtime (2) */

@@ -13,7 +13,7 @@
 #include "stress.h"
 
 enum opt_id {
-    O_SCENARIO, O_CONFIG, O_MAX_CONCURRENT, O_DURATION, O_TASKS, O_DELAY, O_ORCH, O_WORKER,
+    O_SCENARIO, O_CONFIG, O_MAX_CONCURRENT, O_DURATION, O_COUNT, O_TASKS, O_DELAY, O_ORCH, O_WORKER,
     O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS,
     O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_PROCESSES, O_KILL_EVERY, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
     O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_HELP
@@ -31,6 +31,8 @@ static const struct {
      "orchestration/activity thread configs, e.g. 1/1,2/2,4/4 (default: 1/1,2/2)"},
     {"--max-concurrent", O_MAX_CONCURRENT, "N", "closed loop: roots kept in flight (20)"},
     {"--duration", O_DURATION, "SECS", "launch window in seconds, decimals allowed (10)"},
+    {"--count", O_COUNT, "N",
+     "launch exactly N roots, then end the window (still at most --duration) (0: no limit)"},
     {"--tasks-per-instance", O_TASKS, "N",
      "fan-out width / children / timers / executions per root, 1-1000 (5)"},
     {"--activity-delay", O_DELAY, "MS", "each activity sleeps MS; also the timer unit (10)"},
@@ -204,6 +206,12 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
         return parse_configs(v, o, errf);
     case O_MAX_CONCURRENT: bad = parse_int(v, 1, 100000, &c->max_concurrent); break;
     case O_DURATION: bad = parse_double(v, 0.001, 31 * 24 * 3600.0, &c->duration_secs); break;
+    case O_COUNT: {
+        int n = 0;
+        bad = parse_int(v, 0, 1000000000, &n);
+        c->max_roots = (uint64_t)n;
+        break;
+    }
     case O_TASKS: bad = parse_int(v, 1, DURO__MAX_TASKS, &c->tasks_per_instance); break;
     case O_DELAY: bad = parse_int(v, 0, 3600000, &c->activity_delay_ms); break;
     case O_ORCH:

@@ -69,7 +69,8 @@ typedef struct run {
     uint64_t inflight;
     int closed;                /* drain over: the observer ignores late root events */
     size_t failure_len;        /* bytes used in res->first_failure */
-    int64_t t0, window_end, timeout_ns;
+    int64_t t0, window_end, timeout_ns; /* window_end moves earlier once with max_roots:
+                                         * written under mu, read atomically by the sampler */
 
     duro__stress_ctx *ctx;     /* counters of the handlers; shared with child processes */
     duro__procs *procs;        /* child processes (cfg->processes), NULL otherwise */
@@ -301,7 +302,7 @@ static void sample(run *r, int64_t now)
     long rss = duro__rss_now_kb();
     if (rss > r->max_rss)
         r->max_rss = rss;
-    if (rss < 0 || now > r->window_end)
+    if (rss < 0 || now > __atomic_load_n(&r->window_end, __ATOMIC_RELAXED))
         return;
     if (r->n_samples == r->samples_cap) {
         size_t cap = r->samples_cap ? r->samples_cap * 2 : 256;
@@ -331,7 +332,8 @@ static void show_progress(run *r, int64_t now)
     double el = (double)(now - r->t0) / 1e9;
     fprintf(stderr, "\r\033[K[%s] %5.1fs %slaunched %" PRIu64 ", completed %" PRIu64
             ", failed %" PRIu64 ", in flight %" PRIu64 ", %.1f orch/s",
-            r->label, el, now > r->window_end ? "draining, " : "", launched, completed, failed,
+            r->label, el, now > __atomic_load_n(&r->window_end, __ATOMIC_RELAXED) ? "draining, " : "",
+            launched, completed, failed,
             inflight, el > 0 ? (double)completed / el : 0.0);
     fflush(stderr);
     r->progress_shown = 1;
@@ -346,7 +348,8 @@ static void *sampler_main(void *arg)
         int64_t now = duro__mono_ns();
         if (now >= next) {
             pthread_mutex_unlock(&r->smu);
-            if (r->procs != NULL && r->cfg->kill_every_secs > 0 && now < r->window_end &&
+            if (r->procs != NULL && r->cfg->kill_every_secs > 0 &&
+                now < __atomic_load_n(&r->window_end, __ATOMIC_RELAXED) &&
                 now >= r->next_kill) {
                 duro__procs_kill_one(r->procs);
                 r->next_kill += (int64_t)(r->cfg->kill_every_secs * 1e9);
@@ -462,6 +465,11 @@ static int drive(run *r, duro_client *c)
     pthread_mutex_lock(&r->mu);
     for (;;) {
         int64_t now = duro__mono_ns(), start;
+        if (cfg->max_roots > 0 && r->n_recs >= cfg->max_roots) {
+            if (now < r->window_end)
+                __atomic_store_n(&r->window_end, now, __ATOMIC_RELAXED);
+            break;
+        }
         if (open_loop) {
             /* Start k is due at k / rate seconds; every start due inside the window happens,
              * late if need be. */

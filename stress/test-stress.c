@@ -276,11 +276,12 @@ START_TEST(options_parse_every_form)
     ck_assert_int_eq(o.orch[0], 3);
     ck_assert_int_eq(o.worker[0], 2);
     ck_assert_uint_eq(o.n_scenarios, DURO__SC_COUNT);
-    const char *procs[] = {"--processes", "3", "--kill-every", "0.5", NULL};
+    const char *procs[] = {"--processes", "3", "--kill-every", "0.5", "--count", "1000", NULL};
     ck_assert_int_eq(parse(&o, &msg, procs), 0);
     free(msg);
     ck_assert_int_eq(o.cfg.processes, 3);
     ck_assert_double_eq(o.cfg.kill_every_secs, 0.5);
+    ck_assert_uint_eq(o.cfg.max_roots, 1000);
 }
 END_TEST
 
@@ -305,6 +306,7 @@ START_TEST(options_reject_mistakes)
         {{"--help=yes", NULL}, "--help takes no value"},
         {{"--junit", "", NULL}, "--junit: empty file name"},
         {{"--processes", "65", NULL}, "--processes: invalid value '65'"},
+        {{"--count", "-1", NULL}, "--count: invalid value '-1'"},
         {{"--kill-every", "1", NULL}, "--kill-every needs --processes"},
         {{"--processes", "2", "--attach", NULL}, "--processes replaces --runtimes and --attach"},
         {{"--processes", "2", "--inject-provider-errors", "1"}, "cannot be combined with"},
@@ -563,6 +565,24 @@ START_TEST(run_parallel_counts_executed_activities)
 }
 END_TEST
 
+/* --count: exactly N roots, the window ending at the last launch (well before the 30 s cap),
+ * so orch/s is over that shorter window. */
+START_TEST(run_count_launches_exactly_n_roots)
+{
+    duro_stress_config c = quick();
+    c.duration_secs = 30;
+    c.max_roots = 7;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.launched, 7);
+    ck_assert_uint_eq(r.activities_total, 3 * 7);
+    ck_assert_double_lt(r.window_secs, 30);
+    ck_assert_double_eq_tol(r.orch_per_sec, (double)r.completed_in_window / r.window_secs, 1e-9);
+}
+END_TEST
+
 START_TEST(run_injected_activity_failures_are_retried)
 {
     duro_stress_config c = quick();
@@ -784,6 +804,7 @@ static Suite *stress_suite(void)
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 60);
     tcase_add_test(runs, run_parallel_counts_executed_activities);
+    tcase_add_test(runs, run_count_launches_exactly_n_roots);
     tcase_add_test(runs, run_injected_activity_failures_are_retried);
     tcase_add_test(runs, run_children_and_continue_as_new_are_counted_apart);
     tcase_add_test(runs, run_open_loop_follows_the_schedule);
