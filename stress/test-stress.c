@@ -289,7 +289,7 @@ END_TEST
 START_TEST(options_reject_mistakes)
 {
     static const struct {
-        const char *args[4];
+        const char *args[5]; /* NULL-terminated: at most four arguments */
         const char *needle;
     } bad[] = {
         {{"--bogus", NULL}, "unknown option '--bogus'"},
