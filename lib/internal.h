@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "duro.h"
 
@@ -16,8 +17,12 @@ char *duro__strdup(const char *s);
 char *duro__vasprintf(const char *fmt, va_list ap);
 char *duro__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Monotonic milliseconds (for measuring waits; not a timestamp). */
+/* Monotonic milliseconds and microseconds (for measuring waits; not timestamps). */
 int64_t duro__monotonic_ms(void);
+int64_t duro__monotonic_us(void);
+/* The CLOCK_MONOTONIC time `us` microseconds from now (now when us <= 0), for a condition
+ * variable that waits on that clock. */
+struct timespec duro__monotonic_after_us(int64_t us);
 
 /* Validate an identifier (instance id, name, version, event name): non-empty, at most
  * DURO_MAX_ID_BYTES, no control characters. `what` names it in the error message.

@@ -124,14 +124,7 @@ static int stopping(duro_runtime *rt)
 /* Wait up to ms, returning early when the runtime stops. */
 static void pause_ms(duro_runtime *rt, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = duro__monotonic_after_us(ms * 1000);
     pthread_mutex_lock(&rt->mu);
     while (!rt->stop)
         if (pthread_cond_timedwait(&rt->cv, &rt->mu, &ts) == ETIMEDOUT)
@@ -298,13 +291,6 @@ static void *orch_thread(void *arg)
 
 /* ---- activities ----------------------------------------------------------------------------- */
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Give a fetched work item back to the queue at once, without counting the attempt; `why`
  * completes "handed back ..." in the log (info level) when `say` is set. */
 static void give_back(duro_runtime *rt, duro_work_item *wi, const char *why, int say)
@@ -434,7 +420,7 @@ static void prefetch(duro_runtime *rt)
         pthread_mutex_lock(&rt->mu);
         if (prefetch_wanted(rt)) {
             rt->ready[rt->n_ready] = wi;
-            rt->ready_since_us[rt->n_ready] = mono_us();
+            rt->ready_since_us[rt->n_ready] = duro__monotonic_us();
             rt->n_ready++;
             wi = NULL;
         }
@@ -458,23 +444,6 @@ static duro_work_item *ready_pop(duro_runtime *rt)
     return wi;
 }
 
-/* Caller holds rt->mu: the absolute deadline of the oldest item fetched ahead. */
-static struct timespec ready_deadline(const duro_runtime *rt)
-{
-    int64_t left = rt->ready_since_us[0] + prefetch_us(rt) - mono_us();
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    if (left > 0) {
-        dl.tv_sec += (time_t)(left / 1000000);
-        dl.tv_nsec += (long)(left % 1000000) * 1000;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
-    return dl;
-}
-
 /* The acker: commits queued activity results, fetches ahead after them, and hands back an
  * item fetched ahead that no worker took within the window. It runs until the runtime stops
  * and every worker has exited with the queue drained; items still fetched ahead then go
@@ -490,11 +459,12 @@ static void *acker_thread(void *arg)
         while (!rt->ack_head && !(rt->stop && rt->workers_live == 0)) {
             if (rt->n_ready == 0) {
                 pthread_cond_wait(&rt->ack_cv, &rt->mu);
-            } else if (rt->stop || mono_us() >= rt->ready_since_us[0] + prefetch_us(rt)) {
+            } else if (rt->stop || duro__monotonic_us() >= rt->ready_since_us[0] + prefetch_us(rt)) {
                 stale = ready_pop(rt);
                 break;
             } else {
-                struct timespec dl = ready_deadline(rt);
+                struct timespec dl = duro__monotonic_after_us(
+                    rt->ready_since_us[0] + prefetch_us(rt) - duro__monotonic_us());
                 pthread_cond_timedwait(&rt->ack_cv, &rt->mu, &dl);
             }
         }
@@ -571,9 +541,9 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     a.name = rec.name;
     a.attempt = rec.attempt ? rec.attempt : 1;
     hold(rt, slot, HELD_WORK, wi->lock_token, &a);
-    int64_t started_us = mono_us();
+    int64_t started_us = duro__monotonic_us();
     fn(&a, rec.input ? rec.input : "", ud);
-    note_activity_time(rt, mono_us() - started_us);
+    note_activity_time(rt, duro__monotonic_us() - started_us);
     release(rt, slot);
     cancelled = __atomic_load_n(&a.cancelled, __ATOMIC_ACQUIRE);
     if (cancelled == DURO__CANCEL_LOCK_LOST) {
@@ -848,12 +818,7 @@ int duro_runtime_shutdown(duro_runtime *rt)
         pthread_mutex_unlock(&rt->mu);
         if (rt->p->ops->interrupt)
             rt->p->ops->interrupt(rt->p);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 5 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        ts = duro__monotonic_after_us(5000);
         pthread_mutex_lock(&rt->mu);
         if (rt->live > 0)
             pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);

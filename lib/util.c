@@ -53,9 +53,29 @@ char *duro__asprintf(const char *fmt, ...)
 
 int64_t duro__monotonic_ms(void)
 {
+    return duro__monotonic_us() / 1000;
+}
+
+int64_t duro__monotonic_us(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct timespec duro__monotonic_after_us(int64_t us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (us > 0) {
+        ts.tv_sec += (time_t)(us / 1000000);
+        ts.tv_nsec += (long)(us % 1000000) * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+    }
+    return ts;
 }
 
 int64_t duro_clock_now_ms(void)

@@ -81,10 +81,10 @@ long duro__rss_peak_kb(void)
     return ru.ru_maxrss;
 }
 
-double duro__cpu_secs(void)
+double duro__cpu_secs(int who)
 {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
+    if (getrusage(who, &ru) != 0)
         return 0;
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;

@@ -75,6 +75,7 @@ typedef struct run {
     duro__stress_ctx *ctx;     /* counters of the handlers; shared with child processes */
     duro__procs *procs;        /* child processes (cfg->processes), NULL otherwise */
     duro_client *sweep_client; /* the reader thread's own client (processes only) */
+    size_t sweep_from;         /* every root before this index has ended */
     int64_t next_kill;         /* sampler: when to kill the next child */
     long child_max_rss;        /* largest child's peak RSS (KB), -1 without children */
     double child_cpu0;         /* CPU of reaped children before this run's were forked */
@@ -236,8 +237,10 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
     observe(ud, ev, 0);
 }
 
-/* A root is looked up in the store only when it has run this long without a report. */
+/* A root is looked up in the store only when it has run this long without a report; at
+ * most SWEEP_BATCH roots per sweep. */
 #define SWEEP_AGE_NS INT64_C(1000000000)
+#define SWEEP_BATCH 256
 
 /* With child processes (reader thread, every 200 ms): a child killed between committing an
  * instance's end and reporting it leaves no report; read the state of every root in flight
@@ -245,21 +248,22 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
 static void sweep(void *ud)
 {
     run *r = ud;
+    size_t due[SWEEP_BATCH], n_due = 0;
+    int64_t now = duro__mono_ns();
     pthread_mutex_lock(&r->mu);
     duro_client *c = r->sweep_client;
-    size_t n = r->n_recs;
+    while (r->sweep_from < r->n_recs && r->recs[r->sweep_from].done != 0)
+        r->sweep_from++;
+    for (size_t i = r->sweep_from; c != NULL && !r->closed && i < r->n_recs; i++) {
+        if (now - r->recs[i].start_ns <= SWEEP_AGE_NS || n_due == SWEEP_BATCH)
+            break; /* roots are recorded in start order: the rest are younger */
+        if (r->recs[i].done == 0)
+            due[n_due++] = i;
+    }
     pthread_mutex_unlock(&r->mu);
-    if (c == NULL)
-        return;
-    int64_t now = duro__mono_ns();
-    for (size_t i = 0; i < n; i++) {
-        pthread_mutex_lock(&r->mu);
-        int look = !r->closed && r->recs[i].done == 0 && now - r->recs[i].start_ns > SWEEP_AGE_NS;
-        pthread_mutex_unlock(&r->mu);
-        if (!look)
-            continue;
+    for (size_t k = 0; k < n_due; k++) {
         char id[64];
-        snprintf(id, sizeof id, ROOT_PREFIX "%zu", i);
+        snprintf(id, sizeof id, ROOT_PREFIX "%zu", due[k]);
         duro_status st;
         duro_error err = {0};
         if (duro_client_status(c, id, &st, &err) != 0)
@@ -725,16 +729,6 @@ static void runtime_options(run *r, duro_runtime_options *opt)
     opt->log_ud = r;
 }
 
-/* CPU seconds of the reaped child processes of this process. */
-static double children_cpu_secs(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
-        return 0;
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* Stop the child processes, if any, and take their counts. */
 static void stop_children(run *r)
 {
@@ -773,7 +767,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
         rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
         goto out;
     }
-    double cpu0 = duro__cpu_secs();
+    double cpu0 = duro__cpu_secs(RUSAGE_SELF);
     pthread_mutex_lock(&r->mu);
     r->sweep_client = sweeper;
     r->t0 = duro__mono_ns();
@@ -787,13 +781,13 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     rc = drive(r, client);
     uint64_t acts_window = atomic_load(&r->ctx->activities);
     int64_t drain_end = drain(r);
-    double cpu = duro__cpu_secs() - cpu0;
+    double cpu = duro__cpu_secs(RUSAGE_SELF) - cpu0;
     stop_sampler(r);
     for (; nrt > 0; nrt--)
         duro_runtime_shutdown(rts[nrt - 1]);
     if (r->procs != NULL) {
         stop_children(r);
-        cpu += children_cpu_secs() - r->child_cpu0;
+        cpu += duro__cpu_secs(RUSAGE_CHILDREN) - r->child_cpu0;
     }
     if (rc != 0) {
         duro_error_set(err, rc, 0, "out of memory while launching");
@@ -886,7 +880,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         int spares = 0;
         if (cfg->kill_every_secs > 0)
             spares = (int)fmin(MAX_SPARES, ceil(cfg->duration_secs / cfg->kill_every_secs));
-        r.child_cpu0 = children_cpu_secs();
+        r.child_cpu0 = duro__cpu_secs(RUSAGE_CHILDREN);
         rc = duro__procs_fork(factory, reg, &opt, cfg->processes, spares, on_terminal, sweep,
                               &r, &r.procs, err);
         if (rc != 0)

@@ -207,16 +207,13 @@ static void activity_work(const duro__stress_ctx *ctx)
     if (ms <= 0)
         return;
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t deadline = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + (int64_t)ms * 1000000;
+    int64_t deadline = duro__mono_ns() + (int64_t)ms * 1000000;
     int64_t wake = deadline - (int64_t)SPIN_US * 1000;
     struct timespec ts = {(time_t)(wake / 1000000000), (long)(wake % 1000000000)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
-    do
-        clock_gettime(CLOCK_MONOTONIC, &now);
-    while ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec < deadline);
+    while (duro__mono_ns() < deadline)
+        ;
 }
 
 /* Count an execution, do the work, and decide whether this attempt is an injected failure

@@ -89,8 +89,9 @@ double duro__slope(const double *x, const double *y, size_t n);
 long duro__rss_now_kb(void);
 /* Peak resident set size of the process (KB, getrusage ru_maxrss). */
 long duro__rss_peak_kb(void);
-/* User + system CPU seconds of the process so far. */
-double duro__cpu_secs(void);
+/* User + system CPU seconds so far of getrusage's `who`: RUSAGE_SELF (this process) or
+ * RUSAGE_CHILDREN (its reaped child processes). */
+double duro__cpu_secs(int who);
 /* Monotonic clock in nanoseconds. */
 int64_t duro__mono_ns(void);
 

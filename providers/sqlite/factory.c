@@ -141,10 +141,19 @@ static void remove_files(const char *path)
     unlink(buf);
 }
 
+/* Options of every file handle: the defaults, with synchronous NORMAL when the environment
+ * says DURO_SQLITE_SYNC=normal. */
+static void file_options(duro_sqlite_options *opt)
+{
+    const char *sync = getenv("DURO_SQLITE_SYNC");
+
+    duro_sqlite_options_init(opt);
+    opt->synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
+}
+
 static int file_create(void *ud, duro_provider **out, duro_error *err)
 {
     const char *dir = getenv("TMPDIR");
-    const char *sync = getenv("DURO_SQLITE_SYNC");
     duro_sqlite_options opt;
     char path[PATH_BUF];
     int fd, n, rc;
@@ -158,8 +167,7 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
     if (fd < 0)
         return duro_error_set(err, DURO_EIO, 1, "cannot create a database file in %s", dir);
     close(fd);
-    duro_sqlite_options_init(&opt);
-    opt.synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
+    file_options(&opt);
     rc = duro_sqlite_open(path, &opt, out, err);
     if (rc != 0)
         remove_files(path);
@@ -182,11 +190,9 @@ static int file_locate(void *ud, duro_provider *p, char *buf, size_t size)
 /* Another handle on the database file at `locator`, with the same synchronous mode. */
 static int file_attach(void *ud, const char *locator, duro_provider **out, duro_error *err)
 {
-    const char *sync = getenv("DURO_SQLITE_SYNC");
     duro_sqlite_options opt;
 
-    duro_sqlite_options_init(&opt);
-    opt.synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
+    file_options(&opt);
     return duro_sqlite_open(locator, &opt, out, err);
 }
 
