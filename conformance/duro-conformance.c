@@ -12,14 +12,15 @@
 
 #include "duro-providertest.h"
 #include "duro-sqlite.h"
+#include "sqlite-factory.h"
 
 static const struct {
     const char *name;
     const duro_provider_factory *(*factory)(void);
     const char *description;
 } providers[] = {
-    {"sqlite", duro_sqlite_factory_memory, "SQLite, a fresh in-memory database per case"},
-    {"sqlite-file", duro_sqlite_factory_file, "SQLite, a fresh WAL database file per case"},
+    {"sqlite", duro__sqlite_factory_memory, "SQLite, a fresh in-memory database per case"},
+    {"sqlite-file", duro__sqlite_factory_file, "SQLite, a fresh WAL database file per case"},
 };
 
 #define N_PROVIDERS (sizeof providers / sizeof providers[0])

@@ -1,11 +1,8 @@
-# conformance/local.mk — libduro-providertest (the conformance cases, their runner and
-# fixtures; the stress helper appends its sources to the same library from stress/local.mk)
-# and the duro-conformance program, which make check runs on both embedded providers.
-lib_LTLIBRARIES += conformance/libduro-providertest.la
-include_HEADERS += conformance/duro-providertest.h
-pkgconfig_DATA += conformance/duro-providertest.pc
+# conformance/local.mk — the conformance suite's sources (they build into
+# libduro-providertest, defined in providertest/local.mk) and the duro-conformance program,
+# which make check runs on both embedded providers.
 
-# One file per category (conformance/cases/<category>.c); registry.c lists their arrays.
+# One file per category (conformance/cases/<category>.c); suite.h lists the categories.
 duro_conformance_cases = \
 	conformance/cases/atomicity.c \
 	conformance/cases/instance_creation.c \
@@ -23,20 +20,14 @@ duro_conformance_cases = \
 	conformance/cases/bulk_deletion.c \
 	conformance/cases/prune.c
 
-conformance_libduro_providertest_la_SOURCES = \
-	conformance/duro-providertest.h conformance/suite.h \
+duro_conformance_lib_sources = conformance/suite.h \
 	conformance/registry.c conformance/runner.c conformance/fixtures.c \
 	$(duro_conformance_cases)
-conformance_libduro_providertest_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
-conformance_libduro_providertest_la_LIBADD = lib/libduro.la report/libduroreport.la \
-	$(CHECK_LIBS) $(LIBXML_LIBS)
-conformance_libduro_providertest_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DURO_LT_VERSION) \
-	-export-symbols-regex '^duro_[^_]'
 
 bin_PROGRAMS += conformance/duro-conformance
 conformance_duro_conformance_SOURCES = conformance/duro-conformance.c
-conformance_duro_conformance_LDADD = conformance/libduro-providertest.la \
-	providers/sqlite/libduro-sqlite.la lib/libduro.la
+conformance_duro_conformance_LDADD = providertest/libduro-providertest.la \
+	providertest/libduro-sqlite-factory.la providers/sqlite/libduro-sqlite.la lib/libduro.la
 
 # make check: the whole suite on both embedded providers; the runner's exit status is the
 # test result and each run leaves its JUnit file in $DURO_JUNIT_DIR.

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "duro-report.h"
+#include "factory-check.h"
 #include "suite.h"
 
 /* Check's per-repetition timeout; contention cases on a slow store take a few seconds. */
@@ -676,10 +677,9 @@ int duro_conformance_main(const duro_provider_factory *factory, int argc, char *
         status = 0;
         goto out;
     }
-    if (factory == NULL || factory->create == NULL || factory->destroy == NULL ||
-        factory->name == NULL) {
-        fprintf(stderr, "%s: the provider factory needs a name, create and destroy\n",
-                o.prog);
+    duro_error ferr = {0};
+    if (duro__factory_check(factory, &ferr) != 0) {
+        fprintf(stderr, "%s: %s\n", o.prog, ferr.message);
         goto out;
     }
     ct_factory = factory;

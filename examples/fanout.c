@@ -20,7 +20,7 @@ static int square(duro_activity *a, const char *input, void *ud)
 {
     (void)ud;
     long long v = strtoll(input, NULL, 10);
-    return duro_activity_ok(a, "%lld", v * v);
+    return duro_activity_okf(a, "%lld", v * v);
 }
 
 /* Input: N. Output: the sum of the squares of 0..N-1, computed by N activities. */
@@ -29,7 +29,7 @@ static int fan_out(duro_orch *o, const char *input, void *ud)
     (void)ud;
     long n = strtol(input, NULL, 10);
     if (n < 1 || n > FANOUT_MAX)
-        return duro_fail(o, "N must be 1..%d, got \"%s\"", FANOUT_MAX, input);
+        return duro_failf(o, "N must be 1..%d, got \"%s\"", FANOUT_MAX, input);
     duro_task *tasks[FANOUT_MAX];
     char arg[24];
     for (long i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ static int fan_out(duro_orch *o, const char *input, void *ud)
     long long sum = 0;
     for (long i = 0; i < n; i++) {
         if (!duro_task_ok(tasks[i]))
-            return duro_fail(o, "square(%ld) failed: %s", i, duro_task_error(tasks[i]));
+            return duro_failf(o, "square(%ld) failed: %s", i, duro_task_error(tasks[i]));
         sum += strtoll(duro_task_value(tasks[i]), NULL, 10);
     }
     return duro_completef(o, "%lld", sum);
@@ -85,14 +85,11 @@ int main(int argc, char **argv)
     }
     duro_runtime_options_init(&opt);
     opt.worker_concurrency = 4;
-    rc = duro_runtime_start(provider, registry, &opt, &runtime);
+    rc = duro_runtime_start(provider, registry, &opt, &runtime, &err);
+    if (rc == 0)
+        rc = duro_client_new(provider, &client, &err);
     if (rc != 0) {
-        fprintf(stderr, "fanout: cannot start the runtime: %s\n", duro_strerror(rc));
-        goto out;
-    }
-    client = duro_client_new(provider);
-    if (!client) {
-        fprintf(stderr, "fanout: out of memory\n");
+        fprintf(stderr, "fanout: cannot start: %s\n", err.message);
         goto out;
     }
     int64_t t0 = mono_ms();

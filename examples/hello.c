@@ -16,7 +16,7 @@
 static int greet(duro_activity *a, const char *name, void *ud)
 {
     (void)ud;
-    return duro_activity_ok(a, "Hello, %s!", name);
+    return duro_activity_okf(a, "Hello, %s!", name);
 }
 
 /* An orchestration: deterministic, re-run from the top against its history on every turn. */
@@ -26,7 +26,7 @@ static int hello(duro_orch *o, const char *input, void *ud)
     duro_task *t = duro_call_activity(o, "Greet", input);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "%s", duro_task_error(t));
+        return duro_fail(o, duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -52,14 +52,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "hello: cannot register the handlers\n");
         goto out;
     }
-    rc = duro_runtime_start(provider, registry, NULL, &runtime);
+    rc = duro_runtime_start(provider, registry, NULL, &runtime, &err);
+    if (rc == 0)
+        rc = duro_client_new(provider, &client, &err);
     if (rc != 0) {
-        fprintf(stderr, "hello: cannot start the runtime: %s\n", duro_strerror(rc));
-        goto out;
-    }
-    client = duro_client_new(provider);
-    if (!client) {
-        fprintf(stderr, "hello: out of memory\n");
+        fprintf(stderr, "hello: cannot start: %s\n", err.message);
         goto out;
     }
     rc = duro_client_start(client, "hello-1", "Hello", name, &err);

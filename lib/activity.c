@@ -15,7 +15,7 @@ static int set_result(duro_activity *a, int ok, char *text)
     return text ? 0 : DURO_ENOMEM;
 }
 
-int duro_activity_ok(duro_activity *a, const char *fmt, ...)
+int duro_activity_okf(duro_activity *a, const char *fmt, ...)
 {
     va_list ap;
     char *s;
@@ -25,12 +25,17 @@ int duro_activity_ok(duro_activity *a, const char *fmt, ...)
     return set_result(a, 1, s);
 }
 
-int duro_activity_ok_str(duro_activity *a, const char *output)
+int duro_activity_ok(duro_activity *a, const char *output)
 {
     return set_result(a, 1, duro__strdup(output));
 }
 
-int duro_activity_fail(duro_activity *a, const char *fmt, ...)
+int duro_activity_fail(duro_activity *a, const char *message)
+{
+    return set_result(a, 0, duro__strdup(message));
+}
+
+int duro_activity_failf(duro_activity *a, const char *fmt, ...)
 {
     va_list ap;
     char *s;

@@ -15,15 +15,22 @@ struct duro_client {
     duro_provider *p;
 };
 
-duro_client *duro_client_new(duro_provider *provider)
+int duro_client_new(duro_provider *provider, duro_client **out, duro_error *err)
 {
     duro_client *c;
-    if (!provider || !provider->ops)
-        return NULL;
+    int rc;
+    if (!out)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_client_new: out is required");
+    *out = NULL;
+    rc = duro_provider_check(provider, err);
+    if (rc)
+        return rc;
     c = calloc(1, sizeof *c);
-    if (c)
-        c->p = provider;
-    return c;
+    if (!c)
+        return duro_error_set(err, DURO_ENOMEM, 0, "duro_client_new: out of memory");
+    c->p = provider;
+    *out = c;
+    return 0;
 }
 
 void duro_client_free(duro_client *c)

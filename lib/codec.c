@@ -174,7 +174,7 @@ const char *duro__ev_kind_name(int kind)
         "ExternalEventWait", "ExternalEventRaised", "SubOrchestrationScheduled",
         "SubOrchestrationCompleted", "SubOrchestrationFailed", "SubOrchestrationCancelled",
         "OrchestrationDetached", "ValueRecorded"};
-    if (kind < 1 || kind > DURO_EV_KIND_MAX)
+    if (kind < 1 || kind > DURO__EVENT_KIND_MAX)
         return names[0];
     return names[kind];
 }

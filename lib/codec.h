@@ -12,24 +12,25 @@
  *   carried ([[name, data], ...] events carried over by continue-as-new),
  *   retry ({max, backoff, base, cap, timeout}), what ("now" | "guid" | "random").
  *
- * History event kinds and their fields (src always points at an earlier event id):
- *   STARTED        name version input [parent pexec pid] [carried]      always event 1
- *   COMPLETED      text=output                                          terminal
- *   FAILED         category text=message                                terminal
- *   CONTINUED      text=next input                                      terminal
- *   CANCEL_REQ     text=reason
- *   ACT_SCHEDULED  name input [retry]        decision; dispatches attempt 1 (activity id =
+ * History event kinds (duro_event_kind of duro.h, without the DURO_EVENT_ prefix) and their
+ * fields (src always points at an earlier event id):
+ *   ORCH_STARTED   name version input [parent pexec pid] [carried]      always event 1
+ *   ORCH_COMPLETED text=output                                          terminal
+ *   ORCH_FAILED    category text=message                                terminal
+ *   ORCH_CONTINUED text=next input                                      terminal
+ *   CANCEL_REQUESTED text=reason
+ *   ACTIVITY_SCHEDULED name input [retry]        decision; dispatches attempt 1 (activity id =
  *                                            this event's id)
- *   ACT_RETRY      src=task attempt at       backoff before attempt `attempt`
- *   ACT_DISPATCHED src=task attempt          attempt >= 2 (activity id = this event's id)
- *   ACT_COMPLETED  src=dispatch text=result
- *   ACT_FAILED     src=dispatch category text=message
- *   ACT_TIMEOUT    src=dispatch              the attempt exceeded the policy timeout
- *   ACT_CANCELLED  src=task text=reason      breadcrumb: cancellation sent once
+ *   ACTIVITY_RETRY src=task attempt at       backoff before attempt `attempt`
+ *   ACTIVITY_DISPATCHED src=task attempt          attempt >= 2 (activity id = this event's id)
+ *   ACTIVITY_COMPLETED src=dispatch text=result
+ *   ACTIVITY_FAILED src=dispatch category text=message
+ *   ACTIVITY_TIMEOUT src=dispatch              the attempt exceeded the policy timeout
+ *   ACTIVITY_CANCELLED src=task text=reason      breadcrumb: cancellation sent once
  *   TIMER_CREATED  at=fire time              decision
  *   TIMER_FIRED    src=timer
- *   EVENT_WAIT     name                      decision
- *   EVENT_RAISED   name text=data            buffered FIFO per name
+ *   EXTERNAL_WAIT  name                      decision
+ *   EXTERNAL_RAISED name text=data            buffered FIFO per name
  *   SUB_SCHEDULED  name instance input       decision
  *   SUB_COMPLETED  src=sub text=result
  *   SUB_FAILED     src=sub category text=message
@@ -56,31 +57,8 @@
 
 #include "duro.h"
 
-enum duro__ev_kind {
-    DURO_EV_STARTED = 1,
-    DURO_EV_COMPLETED,
-    DURO_EV_FAILED,
-    DURO_EV_CONTINUED,
-    DURO_EV_CANCEL_REQ,
-    DURO_EV_ACT_SCHEDULED,
-    DURO_EV_ACT_RETRY,
-    DURO_EV_ACT_DISPATCHED,
-    DURO_EV_ACT_COMPLETED,
-    DURO_EV_ACT_FAILED,
-    DURO_EV_ACT_TIMEOUT,
-    DURO_EV_ACT_CANCELLED,
-    DURO_EV_TIMER_CREATED,
-    DURO_EV_TIMER_FIRED,
-    DURO_EV_EVENT_WAIT,
-    DURO_EV_EVENT_RAISED,
-    DURO_EV_SUB_SCHEDULED,
-    DURO_EV_SUB_COMPLETED,
-    DURO_EV_SUB_FAILED,
-    DURO_EV_SUB_CANCELLED,
-    DURO_EV_DETACHED,
-    DURO_EV_VALUE,
-    DURO_EV_KIND_MAX = DURO_EV_VALUE
-};
+/* The event kinds are duro_event_kind (duro.h); the highest one: */
+#define DURO__EVENT_KIND_MAX DURO_EVENT_VALUE
 
 /* A decoded record (event, message or work item). String fields point into `json`, which
  * the record owns; absent fields are NULL / 0. */

@@ -45,17 +45,17 @@ static int same(const char *a, const char *b)
 static const char *describe(const duro__rec *r, char *buf, size_t n)
 {
     switch (r->kind) {
-    case DURO_EV_ACT_SCHEDULED: snprintf(buf, n, "activity \"%s\"", r->name ? r->name : ""); break;
-    case DURO_EV_TIMER_CREATED: snprintf(buf, n, "timer"); break;
-    case DURO_EV_EVENT_WAIT: snprintf(buf, n, "wait for event \"%s\"", r->name ? r->name : ""); break;
-    case DURO_EV_SUB_SCHEDULED:
+    case DURO_EVENT_ACTIVITY_SCHEDULED: snprintf(buf, n, "activity \"%s\"", r->name ? r->name : ""); break;
+    case DURO_EVENT_TIMER_CREATED: snprintf(buf, n, "timer"); break;
+    case DURO_EVENT_EXTERNAL_WAIT: snprintf(buf, n, "wait for event \"%s\"", r->name ? r->name : ""); break;
+    case DURO_EVENT_SUB_SCHEDULED:
         snprintf(buf, n, "sub-orchestration \"%s\"", r->name ? r->name : "");
         break;
-    case DURO_EV_DETACHED:
+    case DURO_EVENT_DETACHED:
         snprintf(buf, n, "detached start of \"%s\" as %s", r->name ? r->name : "",
                  r->instance ? r->instance : "");
         break;
-    case DURO_EV_VALUE: snprintf(buf, n, "deterministic %s", r->what ? r->what : "value"); break;
+    case DURO_EVENT_VALUE: snprintf(buf, n, "deterministic %s", r->what ? r->what : "value"); break;
     default: snprintf(buf, n, "%s", duro__ev_kind_name(r->kind)); break;
     }
     return buf;
@@ -83,12 +83,12 @@ static uint64_t decide(duro_orch *o, json_t *want, int kind, int check_instance,
             return 0;
         }
         ok = h->kind == kind;
-        if (ok && (kind == DURO_EV_ACT_SCHEDULED || kind == DURO_EV_SUB_SCHEDULED ||
-                   kind == DURO_EV_DETACHED))
+        if (ok && (kind == DURO_EVENT_ACTIVITY_SCHEDULED || kind == DURO_EVENT_SUB_SCHEDULED ||
+                   kind == DURO_EVENT_DETACHED))
             ok = same(h->name, w.name) && same(h->input, w.input);
-        if (ok && kind == DURO_EV_EVENT_WAIT)
+        if (ok && kind == DURO_EVENT_EXTERNAL_WAIT)
             ok = same(h->name, w.name);
-        if (ok && kind == DURO_EV_VALUE)
+        if (ok && kind == DURO_EVENT_VALUE)
             ok = same(h->what, w.what);
         if (ok && check_instance)
             ok = same(h->instance, w.instance);
@@ -167,7 +167,7 @@ duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *
                         rc == DURO_EINVAL ? "input is not valid UTF-8" : "out of memory");
         return &o->dead;
     }
-    id = decide(o, j, DURO_EV_ACT_SCHEDULED, 0, &fresh);
+    id = decide(o, j, DURO_EVENT_ACTIVITY_SCHEDULED, 0, &fresh);
     if (id && fresh && duro__dispatch(o, id, id, 1))
         return &o->dead;
     return new_task(o, DURO__TASK_ACTIVITY, id, NULL);
@@ -192,7 +192,7 @@ duro_task *duro_timer(duro_orch *o, int64_t delay_ms)
         json_decref(j);
         j = NULL;
     }
-    id = decide(o, j, DURO_EV_TIMER_CREATED, 0, &fresh);
+    id = decide(o, j, DURO_EVENT_TIMER_CREATED, 0, &fresh);
     if (id && fresh) {
         m = duro__rec_new();
         if (!m || duro__rec_int(m, "src", (int64_t)id) || duro__rec_str(m, "what", "timer")) {
@@ -224,7 +224,7 @@ duro_task *duro_wait_event(duro_orch *o, const char *name)
         json_decref(j);
         j = NULL;
     }
-    id = decide(o, j, DURO_EV_EVENT_WAIT, 0, &fresh);
+    id = decide(o, j, DURO_EVENT_EXTERNAL_WAIT, 0, &fresh);
     return new_task(o, DURO__TASK_WAIT, id, id ? duro__slot_at(o, id)->rec.name : NULL);
 }
 
@@ -251,7 +251,7 @@ duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, c
                         "sub-orchestration \"%s\": input is not valid UTF-8", name);
         return &o->dead;
     }
-    id = decide(o, j, DURO_EV_SUB_SCHEDULED, child_id != NULL, &fresh);
+    id = decide(o, j, DURO_EVENT_SUB_SCHEDULED, child_id != NULL, &fresh);
     if (!id)
         return &o->dead;
     if (fresh) {
@@ -299,7 +299,7 @@ int duro_start_detached(duro_orch *o, const char *name, const char *instance, co
                         "detached start of \"%s\": input is not valid UTF-8", name);
         return DURO_EINVAL;
     }
-    id = decide(o, j, DURO_EV_DETACHED, 1, &fresh);
+    id = decide(o, j, DURO_EVENT_DETACHED, 1, &fresh);
     if (!id)
         return o->err_code ? o->err_code : DURO_EINTERNAL;
     if (fresh) {
@@ -370,16 +370,16 @@ int duro__task_result(duro_task *t, uint64_t *pos, uint32_t *sub, int *ok, const
     r = &duro__slot_at(o, s->final)->rec;
     *pos = s->final;
     switch (r->kind) {
-    case DURO_EV_ACT_COMPLETED:
-    case DURO_EV_SUB_COMPLETED:
+    case DURO_EVENT_ACTIVITY_COMPLETED:
+    case DURO_EVENT_SUB_COMPLETED:
         *ok = 1;
         *value = r->text ? r->text : "";
         return 1;
-    case DURO_EV_TIMER_FIRED:
+    case DURO_EVENT_TIMER_FIRED:
         *ok = 1;
         *value = "";
         return 1;
-    case DURO_EV_ACT_TIMEOUT: {
+    case DURO_EVENT_ACTIVITY_TIMEOUT: {
         duro__slot *d = duro__slot_at(o, r->src);
         char *msg = duro__keep(o, duro__asprintf("timeout: attempt %u exceeded %lld ms",
                                                  d->dattempt, (long long)s->rec.retry.timeout_ms));
@@ -553,7 +553,12 @@ int duro_completef(duro_orch *o, const char *fmt, ...)
     return terminal(o, DURO__TERM_COMPLETE, s);
 }
 
-int duro_fail(duro_orch *o, const char *fmt, ...)
+int duro_fail(duro_orch *o, const char *message)
+{
+    return terminal(o, DURO__TERM_FAIL, duro__strdup(message));
+}
+
+int duro_failf(duro_orch *o, const char *fmt, ...)
 {
     va_list ap;
     char *s;
@@ -583,7 +588,7 @@ static const char *value(duro_orch *o, const char *what, const char *fresh_value
         json_decref(j);
         j = NULL;
     }
-    id = decide(o, j, DURO_EV_VALUE, 0, &fresh);
+    id = decide(o, j, DURO_EVENT_VALUE, 0, &fresh);
     return id ? duro__slot_at(o, id)->rec.text : NULL;
 }
 
@@ -643,7 +648,17 @@ void duro_set_custom_status(duro_orch *o, const char *status)
     o->custom_status_set = 1;
 }
 
-void duro_log(duro_orch *o, const char *fmt, ...)
+void duro_log(duro_orch *o, const char *message)
+{
+    if (o->replaying || message == NULL)
+        return;
+    if (o->log)
+        o->log(0, o->item->instance, message, o->log_ud);
+    else
+        fprintf(stderr, "duro [%s] %s\n", o->item->instance, message);
+}
+
+void duro_logf(duro_orch *o, const char *fmt, ...)
 {
     va_list ap;
     char *msg;
@@ -654,10 +669,7 @@ void duro_log(duro_orch *o, const char *fmt, ...)
     va_end(ap);
     if (!msg)
         return;
-    if (o->log)
-        o->log(0, o->item->instance, msg, o->log_ud);
-    else
-        fprintf(stderr, "duro [%s] %s\n", o->item->instance, msg);
+    duro_log(o, msg);
     free(msg);
 }
 

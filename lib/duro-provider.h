@@ -9,9 +9,11 @@
  * the epoch) so that lock expiry and delayed visibility can be driven by a virtual clock.
  *
  * Implementing a provider: embed `duro_provider` as the FIRST member of your own struct,
- * point `ops` at a static `duro_provider_ops`, set `caps`, and fill the callbacks. Every
- * callback returns 0 on success or a negative DURO_E* code, and on failure fills `err`
- * (which may be NULL) through duro_error_set(). Strings passed IN are borrowed for the
+ * point `ops` at a static `duro_provider_ops` whose `version` is DURO_PROVIDER_OPS_VERSION,
+ * set `caps`, and fill the callbacks; validate arguments with the duro_provider_check_*
+ * helpers below, which every provider shares. Every callback returns 0 on success or a
+ * negative DURO_E* code, and on failure fills `err` (which may be NULL) through
+ * duro_error_set(). Strings passed IN are borrowed for the
  * duration of the call. Everything passed OUT is allocated with malloc() and owned by the
  * caller, who releases it with the matching duro_*_free() function below.
  *
@@ -22,9 +24,9 @@
  *   Abandon, renew and ack with an expired or unknown token fail with DURO_ELOCK
  *   (retryable 0) and change nothing; after a rejected ack the lock is still held and a
  *   corrected ack with the same token may succeed.
- * - Validation: NULL or empty instance ids, message kinds <= 0, lock or extend times <= 0,
- *   execution id 0 in a commit and NULL event payloads are DURO_EINVAL. An empty string is a
- *   value, never NULL.
+ * - Validation (duro_provider_check_*): NULL or empty instance ids, message kinds <= 0, lock
+ *   or extend times <= 0, execution id 0 in a commit and NULL event payloads are DURO_EINVAL.
+ *   An empty string is a value, never NULL.
  * - A commit for an instance without a row and without orch_name may only consume messages
  *   (no events, state or custom status): that is how stray messages are drained.
  * - A new execution row starts RUNNING; started_at is the now_ms of the ack that created it,
@@ -42,48 +44,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "duro-common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- Error codes (shared with duro.h) ---------------------------------------------------- */
-
-#define DURO_OK 0
-#define DURO_ENOMEM (-1)         /* allocation failed */
-#define DURO_EINVAL (-2)         /* invalid argument (bad id, name, NULL, malformed) */
-#define DURO_ENOTFOUND (-3)      /* instance, execution or row does not exist */
-#define DURO_EEXIST (-4)         /* duplicate registration or duplicate row */
-#define DURO_ELOCK (-5)          /* lock token unknown, expired or stolen (permanent) */
-#define DURO_EBUSY (-6)          /* storage busy or locked; try again (retryable) */
-#define DURO_ECORRUPT (-7)       /* stored data cannot be decoded */
-#define DURO_ECONSTRAINT (-8)    /* constraint violated (duplicate event id, event id 0, ...) */
-#define DURO_EIO (-9)            /* I/O or connection failure (retryable) */
-#define DURO_ETIMEDOUT (-10)     /* a wait ran out of time */
-#define DURO_ERUNNING (-11)      /* instance still running (delete without force) */
-#define DURO_ECHILD (-12)        /* instance is a sub-orchestration: delete its root */
-#define DURO_ENOTSUP (-13)       /* capability not provided */
-#define DURO_ENONDET (-14)       /* nondeterminism detected */
-#define DURO_EUNREGISTERED (-15) /* orchestration or activity name not registered */
-#define DURO_ESHUTDOWN (-16)     /* runtime is shutting down */
-#define DURO_ETOOBIG (-17)       /* payload or identifier exceeds its limit */
-#define DURO_ESTATE (-18)        /* call not allowed in the current state */
-#define DURO_EINTERNAL (-19)     /* invariant broken inside duro (a bug) */
-
-/* Error detail filled by failing calls. `retryable` tells whether the same call may succeed
- * later unchanged (busy database, lost connection). */
-typedef struct duro_error {
-    int code;
-    int retryable;
-    char message[256];
-} duro_error;
-
-/* Fill `err` (if non-NULL) with code, retryable flag and a printf-style message; returns
- * `code` so that callers can write `return duro_error_set(err, DURO_ELOCK, 0, "...")`. */
-int duro_error_set(duro_error *err, int code, int retryable, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Static English text for a DURO_E* code ("unknown error" for anything else). */
-const char *duro_strerror(int code);
 
 /* ---- Capabilities ------------------------------------------------------------------------ */
 
@@ -92,15 +57,6 @@ const char *duro_strerror(int code);
 #define DURO_CAP_NOTIFY (1u << 2)     /* commit_seq + wait_commit for event-driven waiting */
 
 /* ---- Status and message kinds ------------------------------------------------------------ */
-
-/* Status of an execution (and of an instance: the status of its current execution). */
-typedef enum duro_state {
-    DURO_STATE_NOT_FOUND = 0,
-    DURO_STATE_RUNNING = 1,
-    DURO_STATE_COMPLETED = 2,
-    DURO_STATE_FAILED = 3,
-    DURO_STATE_CONTINUED_AS_NEW = 4
-} duro_state;
 
 /* Kind of an orchestrator-queue message. The provider stores it and treats exactly one
  * value specially: a DURO_MSG_START message may create an instance, so it is the only kind
@@ -122,7 +78,7 @@ typedef enum duro_msg_kind {
 /* One orchestrator-queue message to enqueue. */
 typedef struct duro_msg {
     const char *instance;  /* target instance id */
-    int kind;              /* duro_msg_kind */
+    duro_msg_kind kind;
     uint64_t execution_id; /* execution the message belongs to; 0 = current execution */
     int64_t visible_at_ms; /* not fetchable before this time; the runtime sends 0 for every
                             * message due at once, so a fetcher whose clock reads a fraction
@@ -178,7 +134,7 @@ typedef struct duro_orch_commit {
     size_t n_cancel;
     const duro_msg *msgs;
     size_t n_msgs;
-    int state;                    /* duro_state to set, or 0 to leave unchanged */
+    duro_state state;             /* state to set, or 0 to leave unchanged */
     const char *output;           /* output / error text / CAN input, with `state` */
     int set_custom_status;
     const char *custom_status;
@@ -189,17 +145,10 @@ typedef struct duro_orch_commit {
 /* A stored message as fetched. */
 typedef struct duro_stored_msg {
     int64_t id;            /* provider queue id; increases in enqueue order */
-    int kind;
+    duro_msg_kind kind;
     uint64_t execution_id;
     char *payload;
 } duro_stored_msg;
-
-/* A stored history event. */
-typedef struct duro_event {
-    uint64_t event_id;
-    int kind;
-    char *payload;
-} duro_event;
 
 /* A locked orchestration work unit: all currently visible messages of one instance, FIFO by
  * id, plus the current execution's history. */
@@ -208,7 +157,7 @@ typedef struct duro_orch_item {
     char lock_token[33];      /* 32 hex chars of a random 128-bit token */
     uint32_t attempt;         /* max fetch count over the messages (1 on first fetch) */
     uint64_t execution_id;    /* current execution; 1 for an instance without a row */
-    int state;                /* state of the current execution, DURO_STATE_NOT_FOUND if none */
+    duro_state state;         /* state of the current execution, DURO_STATE_NOT_FOUND if none */
     char *orch_name;          /* NULL if the instance row does not exist yet */
     char *orch_version;
     char *custom_status;      /* current custom status, NULL if none */
@@ -237,7 +186,7 @@ typedef struct duro_instance_info {
     char *orch_version;
     char *parent_instance;       /* NULL for roots */
     uint64_t execution_id;       /* current execution */
-    int state;                   /* duro_state of the current execution */
+    duro_state state;            /* state of the current execution */
     char *output;                /* output of the current execution, NULL while running */
     char *custom_status;
     uint64_t custom_status_version;
@@ -247,7 +196,7 @@ typedef struct duro_instance_info {
 
 typedef struct duro_execution_info {
     uint64_t execution_id;
-    int state;
+    duro_state state;
     char *output;
     int64_t started_at_ms;
     int64_t completed_at_ms;     /* 0 while running */
@@ -296,9 +245,24 @@ typedef struct duro_prune_options {
 
 /* ---- The provider vtable ---------------------------------------------------------------- */
 
-typedef struct duro_provider duro_provider;
+/* Versions of duro_provider_ops, as SQLite's sqlite3_io_methods.iVersion. A provider sets
+ * `version` to the DURO_PROVIDER_OPS_VERSION of the header it was built with; libduro reads a
+ * member only when the provider's version has it, so a provider built against an older
+ * header keeps loading and running with a newer library. Members are only ever appended,
+ * each group under the version that added it; a provider may leave optional members of its
+ * version NULL.
+ *   1: destroy .. metrics (duro 0.2).
+ *   2: integrity_check (duro 0.2). */
+#define DURO_PROVIDER_OPS_V1 1
+#define DURO_PROVIDER_OPS_V2 2
+#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V2
 
 typedef struct duro_provider_ops {
+    /* DURO_PROVIDER_OPS_VERSION of the header the provider was compiled against (>= 1). */
+    int version;
+
+    /* ---- Version 1 ------------------------------------------------------------------------ */
+
     /* Close connections and free the provider. Outstanding locks are simply left to expire. */
     void (*destroy)(duro_provider *p);
 
@@ -378,6 +342,14 @@ typedef struct duro_provider_ops {
     int (*queue_depths)(duro_provider *p, int64_t now_ms, duro_queue_depths *out,
                         duro_error *err);
     int (*metrics)(duro_provider *p, duro_metrics *out, duro_error *err);
+
+    /* ---- Version 2 ------------------------------------------------------------------------ */
+
+    /* Check the store's physical integrity (e.g. PRAGMA integrity_check). 0 when intact;
+     * otherwise DURO_ECORRUPT (or the error of the check itself) with a NUL-terminated
+     * description in msg (when msg_size > 0). Optional (NULL): callers get DURO_ENOTSUP
+     * from duro_provider_integrity_check(). */
+    int (*integrity_check)(duro_provider *p, char *msg, size_t msg_size);
 } duro_provider_ops;
 
 /* Embed as the first member of a provider implementation. */
@@ -387,22 +359,55 @@ struct duro_provider {
     unsigned caps;      /* DURO_CAP_* bits */
 };
 
+/* ---- Using a provider through its versioned vtable (libduro) ------------------------------ */
+
+/* Check that `p` can be used: non-NULL, ops set, an ops version libduro knows the start of
+ * (>= 1; a version newer than this library's is accepted and read as far as this library
+ * knows), a name, and every callback a provider must have (the queue, read and destroy
+ * callbacks; interrupt with DURO_CAP_LONG_POLL; commit_seq and wait_commit with
+ * DURO_CAP_NOTIFY; every management callback with DURO_CAP_MANAGEMENT). Returns 0 or
+ * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
+ * before they use a provider. */
+DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);
+
+/* 1 when the ops of `p` are of version `version` or later, so that the members of that
+ * version may be read; else 0. */
+DURO_EXTERN int duro_provider_has_version(const duro_provider *p, int version);
+
+/* The provider's integrity_check (version 2), or DURO_ENOTSUP (msg says so) when its ops are
+ * older or leave it NULL. */
+DURO_EXTERN int duro_provider_integrity_check(duro_provider *p, char *msg, size_t msg_size);
+
+/* ---- Validation every provider needs (libduro) -------------------------------------------- */
+
+/* Each checks what can be checked without stored data and returns 0, or DURO_EINVAL
+ * (retryable 0) with err naming the field; a provider calls them first and applies nothing
+ * when they fail. */
+
+/* A message to enqueue: non-NULL, kind >= 1, non-empty instance id. */
+DURO_EXTERN int duro_provider_check_msg(const duro_msg *msg, duro_error *err);
+/* A work item to enqueue: non-NULL, non-empty instance id. */
+DURO_EXTERN int duro_provider_check_work(const duro_work_in *work, duro_error *err);
+/* A commit for ack_orch: non-NULL, execution id >= 1, an array for every non-zero count, a
+ * valid state, every event with a payload and its messages and work items valid. An event id 0
+ * or an id repeated within the commit is DURO_ECONSTRAINT (as a stored duplicate is).
+ * Duplicates of events already stored are the provider's to detect. */
+DURO_EXTERN int duro_provider_check_commit(const duro_orch_commit *commit, duro_error *err);
+/* A lock or extend duration: > 0, else DURO_EINVAL naming `what`. */
+DURO_EXTERN int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err);
+
 /* ---- Ownership helpers (libduro) --------------------------------------------------------- */
 
 /* Each frees the object and every buffer it owns; NULL is a no-op. */
-void duro_orch_item_free(duro_orch_item *item);
-void duro_work_item_free(duro_work_item *item);
-void duro_events_free(duro_event *events, size_t n);
-void duro_instance_info_clear(duro_instance_info *info);
-void duro_execution_info_clear(duro_execution_info *info);
-void duro_strv_free(char **v, size_t n);
+DURO_EXTERN void duro_orch_item_free(duro_orch_item *item);
+DURO_EXTERN void duro_work_item_free(duro_work_item *item);
+DURO_EXTERN void duro_instance_info_clear(duro_instance_info *info);
+DURO_EXTERN void duro_execution_info_clear(duro_execution_info *info);
+DURO_EXTERN void duro_strv_free(char **v, size_t n);
 
 /* Fill `token` (33 bytes) with 32 lowercase hex digits from the OS random source.
  * Returns 0 or DURO_EIO. */
-int duro_random_token(char token[33]);
-
-/* Destroy a provider through its vtable; NULL is a no-op. */
-void duro_provider_destroy(duro_provider *p);
+DURO_EXTERN int duro_random_token(char token[33]);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,21 @@
  * Memory: every string handed to orchestration code (inputs, task values and errors, guids)
  * is owned by the turn and stays valid until the orchestration function returns. Tasks are
  * owned by the turn too. Strings passed to duro are copied.
+ *
+ * Naming: a function whose name ends in `f` takes a printf format and its arguments
+ * (duro_completef, duro_failf, duro_activity_okf, duro_activity_failf, duro_logf); the same
+ * name without the `f` takes the text verbatim.
+ *
+ * Thread safety, per handle:
+ * - duro_registry: not thread-safe while handlers are registered; read-only (and shareable by
+ *   any number of runtimes) once a runtime has started on it.
+ * - duro_runtime: start and shutdown from one thread; its callbacks (on_terminal, log) run on
+ *   runtime threads, possibly several at once.
+ * - duro_client: safe to use from many threads at once.
+ * - duro_orch and its duro_task objects: only inside the orchestration function, on the
+ *   thread that runs the turn.
+ * - duro_activity: only inside the activity function, on its activity thread.
+ * - Everything else (names, clocks, duro_status helpers) is safe from any thread.
  */
 #ifndef DURO_H
 #define DURO_H
@@ -24,13 +39,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "duro-provider.h"
+#include "duro-common.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define DURO_VERSION_STRING "0.1.0"
+#define DURO_VERSION_STRING "0.2.0"
 
 /* Limits on what duro accepts; larger input is rejected with DURO_ETOOBIG. */
 #define DURO_MAX_ID_BYTES 256          /* instance ids, names, versions, event names */
@@ -39,6 +54,33 @@ extern "C" {
 /* Return values of an orchestration function. */
 #define DURO_SUSPEND 1 /* waiting for a result that is not in history yet */
 #define DURO_DONE 2    /* a terminal call was made (complete, fail, continue-as-new) */
+
+/* Kinds of the history events duro_client_history() returns (duro_event.kind);
+ * duro_event_kind_name() names each. Values are stored and never renumbered. */
+typedef enum duro_event_kind {
+    DURO_EVENT_ORCH_STARTED = 1,        /* always event 1 of an execution */
+    DURO_EVENT_ORCH_COMPLETED,          /* terminal */
+    DURO_EVENT_ORCH_FAILED,             /* terminal */
+    DURO_EVENT_ORCH_CONTINUED,          /* terminal: continued as new */
+    DURO_EVENT_CANCEL_REQUESTED,
+    DURO_EVENT_ACTIVITY_SCHEDULED,
+    DURO_EVENT_ACTIVITY_RETRY,          /* backoff before the next attempt */
+    DURO_EVENT_ACTIVITY_DISPATCHED,     /* attempt 2 and later */
+    DURO_EVENT_ACTIVITY_COMPLETED,
+    DURO_EVENT_ACTIVITY_FAILED,
+    DURO_EVENT_ACTIVITY_TIMEOUT,
+    DURO_EVENT_ACTIVITY_CANCELLED,
+    DURO_EVENT_TIMER_CREATED,
+    DURO_EVENT_TIMER_FIRED,
+    DURO_EVENT_EXTERNAL_WAIT,
+    DURO_EVENT_EXTERNAL_RAISED,
+    DURO_EVENT_SUB_SCHEDULED,
+    DURO_EVENT_SUB_COMPLETED,
+    DURO_EVENT_SUB_FAILED,
+    DURO_EVENT_SUB_CANCELLED,
+    DURO_EVENT_DETACHED,
+    DURO_EVENT_VALUE                    /* a recorded now / guid / random value */
+} duro_event_kind;
 
 typedef struct duro_registry duro_registry;
 typedef struct duro_runtime duro_runtime;
@@ -55,18 +97,21 @@ typedef int (*duro_activity_fn)(duro_activity *a, const char *input, void *ud);
 
 /* ---- Registry ---------------------------------------------------------------------------- */
 
-/* A new, empty registry, or NULL when out of memory. */
-duro_registry *duro_registry_new(void);
-void duro_registry_free(duro_registry *r);
+/* A new, empty registry, or NULL when out of memory (its only failure). */
+DURO_EXTERN duro_registry *duro_registry_new(void);
+/* Free a registry; NULL is a no-op. No runtime may still use it. */
+DURO_EXTERN void duro_registry_free(duro_registry *r);
 
 /* Register orchestration `name` at `version` ("MAJOR.MINOR.PATCH"; NULL means "1.0.0").
  * New instances start on the highest registered version; replay uses the exact version
  * recorded in history. Errors: DURO_EINVAL (bad name or version), DURO_EEXIST (same name
  * and version twice), DURO_ETOOBIG, DURO_ENOMEM. Names starting with "duro:" are reserved. */
-int duro_register_orchestration(duro_registry *r, const char *name, const char *version,
-                                duro_orch_fn fn, void *ud);
+DURO_EXTERN int duro_register_orchestration(duro_registry *r, const char *name,
+                                            const char *version,
+                                            duro_orch_fn fn, void *ud);
 /* Register activity `name`. Same errors as above. */
-int duro_register_activity(duro_registry *r, const char *name, duro_activity_fn fn, void *ud);
+DURO_EXTERN int duro_register_activity(duro_registry *r, const char *name, duro_activity_fn fn,
+                                       void *ud);
 
 /* ---- Orchestration side: durable calls --------------------------------------------------- */
 
@@ -91,44 +136,45 @@ typedef struct duro_retry_policy {
 
 /* Schedule activity `name` with `input`. Never returns NULL: an invalid call returns a task
  * that never completes and fails the instance with a configuration error. */
-duro_task *duro_call_activity(duro_orch *o, const char *name, const char *input);
-duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
-                                    const duro_retry_policy *policy);
+DURO_EXTERN duro_task *duro_call_activity(duro_orch *o, const char *name, const char *input);
+DURO_EXTERN duro_task *duro_call_activity_retry(duro_orch *o, const char *name,
+                                                const char *input,
+                                                const duro_retry_policy *policy);
 /* A durable timer that fires `delay_ms` after the turn that first created it. */
-duro_task *duro_timer(duro_orch *o, int64_t delay_ms);
+DURO_EXTERN duro_task *duro_timer(duro_orch *o, int64_t delay_ms);
 /* Wait for the next external event called `name`. Events are buffered FIFO per name: one
  * raised before the wait is kept and delivered to it. The task value is the event data. */
-duro_task *duro_wait_event(duro_orch *o, const char *name);
+DURO_EXTERN duro_task *duro_wait_event(duro_orch *o, const char *name);
 /* Start a sub-orchestration and wait for its result. `child_id` NULL generates
  * "<parent>::<event id>". The child knows its parent instance and execution. */
-duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id,
-                         const char *input);
+DURO_EXTERN duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id,
+                                     const char *input);
 /* Start an independent orchestration (no parent link). Returns 0 or a DURO_E* code. */
-int duro_start_detached(duro_orch *o, const char *name, const char *instance,
-                        const char *input);
+DURO_EXTERN int duro_start_detached(duro_orch *o, const char *name, const char *instance,
+                                    const char *input);
 
 /* ---- Orchestration side: tasks and combinators ------------------------------------------ */
 
 /* 1 if the task has a result in history. Observing 0 counts as observing a pending task. */
-int duro_task_done(duro_task *t);
+DURO_EXTERN int duro_task_done(duro_task *t);
 /* 1 if the task completed successfully (only meaningful when done). */
-int duro_task_ok(const duro_task *t);
+DURO_EXTERN int duro_task_ok(const duro_task *t);
 /* The success value, or NULL. Owned by the turn. */
-const char *duro_task_value(const duro_task *t);
+DURO_EXTERN const char *duro_task_value(const duro_task *t);
 /* The failure message, or NULL. Owned by the turn. */
-const char *duro_task_error(const duro_task *t);
+DURO_EXTERN const char *duro_task_error(const duro_task *t);
 /* The first of `tasks` to complete, by position of its completion in history (ties go to
  * the earlier argument), or NULL if none has completed (a pending observation). */
-duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size_t n);
+DURO_EXTERN duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size_t n);
 /* Cancel a task that is not done: a queued activity is deleted and a running one sees its
  * cancellation flag; a sub-orchestration is cancelled; an event wait gives up its place in
  * the FIFO. The task then counts as done and failed with "canceled". No-op on done tasks. */
-void duro_task_cancel(duro_task *t);
+DURO_EXTERN void duro_task_cancel(duro_task *t);
 
 /* Used by the AWAIT macros: 1 when the task (every task) is done, else 0 after recording a
  * pending observation. */
-int duro_await_one(duro_orch *o, duro_task *t);
-int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n);
+DURO_EXTERN int duro_await_one(duro_orch *o, duro_task *t);
+DURO_EXTERN int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n);
 
 /* Suspend the orchestration until `t` is done. */
 #define DURO_AWAIT(o, t)                                                                      \
@@ -146,46 +192,54 @@ int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n);
 /* ---- Orchestration side: terminal calls and the rest ------------------------------------ */
 
 /* Complete with `output` (NULL means ""). Returns DURO_DONE. */
-int duro_complete(duro_orch *o, const char *output);
+DURO_EXTERN int duro_complete(duro_orch *o, const char *output);
 /* Complete with printf-style output. Returns DURO_DONE. */
-int duro_completef(duro_orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Fail with an application error. Returns DURO_DONE. */
-int duro_fail(duro_orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+DURO_EXTERN int duro_completef(duro_orch *o, const char *fmt, ...) DURO_PRINTF(2, 3);
+/* Fail with an application error `message` (NULL means ""). Returns DURO_DONE. */
+DURO_EXTERN int duro_fail(duro_orch *o, const char *message);
+/* Fail with a printf-style application error. Returns DURO_DONE. */
+DURO_EXTERN int duro_failf(duro_orch *o, const char *fmt, ...) DURO_PRINTF(2, 3);
 /* End this execution and start the next one with `input`, on the latest registered
  * version. Unconsumed external events are carried forward. Returns DURO_DONE. */
-int duro_continue_as_new(duro_orch *o, const char *input);
+DURO_EXTERN int duro_continue_as_new(duro_orch *o, const char *input);
 
 /* Set (NULL clears) the custom status visible to clients. */
-void duro_set_custom_status(duro_orch *o, const char *status);
+DURO_EXTERN void duro_set_custom_status(duro_orch *o, const char *status);
 /* Deterministic values, recorded in history on first execution and replayed after. */
-int64_t duro_now_ms(duro_orch *o);
-const char *duro_new_guid(duro_orch *o);
-uint64_t duro_random(duro_orch *o);
-/* Log a line through the runtime's log sink, only when not replaying. */
-void duro_log(duro_orch *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+DURO_EXTERN int64_t duro_now_ms(duro_orch *o);
+DURO_EXTERN const char *duro_new_guid(duro_orch *o);
+DURO_EXTERN uint64_t duro_random(duro_orch *o);
+/* Log `message` through the runtime's log sink, only when not replaying. */
+DURO_EXTERN void duro_log(duro_orch *o, const char *message);
+/* Log a printf-style line, only when not replaying. */
+DURO_EXTERN void duro_logf(duro_orch *o, const char *fmt, ...) DURO_PRINTF(2, 3);
 /* 1 while the run is re-executing decisions already in stored history. */
-int duro_is_replaying(const duro_orch *o);
-const char *duro_orch_instance(const duro_orch *o);
-uint64_t duro_orch_execution(const duro_orch *o);
-const char *duro_orch_name(const duro_orch *o);
-const char *duro_orch_version(const duro_orch *o);
+DURO_EXTERN int duro_is_replaying(const duro_orch *o);
+DURO_EXTERN const char *duro_orch_instance(const duro_orch *o);
+DURO_EXTERN uint64_t duro_orch_execution(const duro_orch *o);
+DURO_EXTERN const char *duro_orch_name(const duro_orch *o);
+DURO_EXTERN const char *duro_orch_version(const duro_orch *o);
 
 /* ---- Activity side ----------------------------------------------------------------------- */
 
-/* Succeed with printf-style output. Returns 0. */
-int duro_activity_ok(duro_activity *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Succeed with `output` copied verbatim (for large or binary-safe text). Returns 0. */
-int duro_activity_ok_str(duro_activity *a, const char *output);
-/* Fail with a printf-style message (an application error the orchestration sees). */
-int duro_activity_fail(duro_activity *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *duro_activity_instance(const duro_activity *a);
-const char *duro_activity_name(const duro_activity *a);
+/* Each sets the activity's result and returns what the activity function should return: 0,
+ * or DURO_ENOMEM when the text could not be copied (the attempt then fails). */
+/* Succeed with `output` copied verbatim (NULL means ""). */
+DURO_EXTERN int duro_activity_ok(duro_activity *a, const char *output);
+/* Succeed with printf-style output. */
+DURO_EXTERN int duro_activity_okf(duro_activity *a, const char *fmt, ...) DURO_PRINTF(2, 3);
+/* Fail with `message` (an application error the orchestration sees). */
+DURO_EXTERN int duro_activity_fail(duro_activity *a, const char *message);
+/* Fail with a printf-style message. */
+DURO_EXTERN int duro_activity_failf(duro_activity *a, const char *fmt, ...) DURO_PRINTF(2, 3);
+DURO_EXTERN const char *duro_activity_instance(const duro_activity *a);
+DURO_EXTERN const char *duro_activity_name(const duro_activity *a);
 /* Attempt number under the task's retry policy, from 1. */
-uint32_t duro_activity_attempt(const duro_activity *a);
+DURO_EXTERN uint32_t duro_activity_attempt(const duro_activity *a);
 /* 1 once the activity has been cancelled (its work item was deleted or its lock lost) or
  * the runtime is shutting down: long activities should check it and return early; the
  * result of an activity that saw the flag is discarded. */
-int duro_activity_cancelled(const duro_activity *a);
+DURO_EXTERN int duro_activity_cancelled(const duro_activity *a);
 
 /* ---- Runtime ------------------------------------------------------------------------------ */
 
@@ -201,12 +255,17 @@ typedef enum duro_error_category {
 typedef struct duro_terminal_event {
     const char *instance;
     uint64_t execution_id;
-    int state;                 /* DURO_STATE_COMPLETED, _FAILED or _CONTINUED_AS_NEW */
+    duro_state state;          /* DURO_STATE_COMPLETED, _FAILED or _CONTINUED_AS_NEW */
     const char *output;        /* output, error message, or next input */
-    int category;              /* duro_error_category when failed */
+    duro_error_category category; /* when failed */
 } duro_terminal_event;
 
+/* Options of duro_runtime_start(). Fill with duro_runtime_options_init() first: it sets
+ * `size`, which tells the library how much of the struct the caller's header has, so a
+ * program built against this header keeps working with a later library whose struct has
+ * grown (members are only ever appended). */
 typedef struct duro_runtime_options {
+    size_t size;                   /* sizeof(duro_runtime_options), set by the init function */
     int orch_concurrency;          /* orchestration turn threads (default 2) */
     int worker_concurrency;        /* activity threads (default 2) */
     int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
@@ -232,80 +291,87 @@ typedef struct duro_runtime_options {
     void *log_ud;
 } duro_runtime_options;
 
-/* Fill `opt` with the defaults documented above. */
-void duro_runtime_options_init(duro_runtime_options *opt);
+/* Fill `opt` with the defaults documented above and set opt->size. NULL is a no-op. */
+DURO_EXTERN void duro_runtime_options_init(duro_runtime_options *opt);
 
 /* Start dispatcher threads on `provider` with the handlers of `registry`. The registry and
- * provider must outlive the runtime; `opt` may be NULL for defaults. Errors: DURO_EINVAL,
- * DURO_ENOMEM, DURO_EIO (thread creation). */
-int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
-                       const duro_runtime_options *opt, duro_runtime **out);
+ * provider must outlive the runtime; `opt` may be NULL for defaults. On failure `err` (may
+ * be NULL) says why. Errors: DURO_EINVAL (a NULL argument, options whose size is 0 because
+ * duro_runtime_options_init was not called, an option out of range, a provider that fails
+ * duro_provider_check), DURO_ENOMEM, DURO_EIO (thread creation). */
+DURO_EXTERN int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
+                                   const duro_runtime_options *opt, duro_runtime **out,
+                                   duro_error *err);
 /* Stop: stop fetching, interrupt long polls, raise the cancellation flag of running
  * activities, let running turns finish and commit, join, free. An activity that observed the
  * flag (duro_activity_cancelled) has its work item abandoned without counting an attempt,
  * so another process picks it up at once; one that finished anyway is committed. Returns
  * 0. NULL is a no-op. */
-int duro_runtime_shutdown(duro_runtime *rt);
+DURO_EXTERN int duro_runtime_shutdown(duro_runtime *rt);
 
 /* ---- Client -------------------------------------------------------------------------------- */
 
 /* Status of an instance as a client sees it. */
 typedef struct duro_status {
-    int state;                 /* duro_state; DURO_STATE_NOT_FOUND if unknown */
+    duro_state state;          /* DURO_STATE_NOT_FOUND if unknown */
     uint64_t execution_id;
     char *orch_name;
     char *orch_version;
     char *output;              /* COMPLETED: output; CONTINUED_AS_NEW: next input */
     char *error;               /* FAILED: error message */
-    int error_category;        /* FAILED: duro_error_category */
+    duro_error_category error_category; /* FAILED */
     char *custom_status;
     uint64_t custom_status_version;
 } duro_status;
 
 /* Free the strings of a status (the struct itself is the caller's). */
-void duro_status_clear(duro_status *st);
+DURO_EXTERN void duro_status_clear(duro_status *st);
 
-/* A client on `provider` (which must outlive it). NULL when out of memory. */
-duro_client *duro_client_new(duro_provider *provider);
-void duro_client_free(duro_client *c);
+/* A client on `provider` (which must outlive it) in *out. Returns 0, DURO_EINVAL (NULL
+ * argument, or a provider that fails duro_provider_check; err says which) or DURO_ENOMEM. */
+DURO_EXTERN int duro_client_new(duro_provider *provider, duro_client **out, duro_error *err);
+/* Free a client; NULL is a no-op. */
+DURO_EXTERN void duro_client_free(duro_client *c);
 
 /* Start `instance` running orchestration `name` (latest version) with `input`. Starting an
  * id that already exists is not an error and does not restart it. Errors: DURO_EINVAL,
  * DURO_ETOOBIG, and provider errors (err filled). */
-int duro_client_start(duro_client *c, const char *instance, const char *name,
-                      const char *input, duro_error *err);
+DURO_EXTERN int duro_client_start(duro_client *c, const char *instance, const char *name,
+                                  const char *input, duro_error *err);
 /* Same, pinned to an exact registered version. */
-int duro_client_start_version(duro_client *c, const char *instance, const char *name,
-                              const char *version, const char *input, duro_error *err);
+DURO_EXTERN int duro_client_start_version(duro_client *c, const char *instance,
+                                          const char *name, const char *version,
+                                          const char *input, duro_error *err);
 /* Raise external event `name` with `data` on `instance`. An event raised before the
  * instance starts is delivered once it does. */
-int duro_client_raise_event(duro_client *c, const char *instance, const char *name,
-                            const char *data, duro_error *err);
+DURO_EXTERN int duro_client_raise_event(duro_client *c, const char *instance, const char *name,
+                                        const char *data, duro_error *err);
 /* Request cancellation: the instance fails with "canceled: <reason>", its children are
  * cancelled and its in-flight activities are cancelled. No effect on terminal instances. */
-int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
-                       duro_error *err);
+DURO_EXTERN int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
+                                   duro_error *err);
 /* Current status. An unknown instance is 0 with state DURO_STATE_NOT_FOUND. */
-int duro_client_status(duro_client *c, const char *instance, duro_status *out,
-                       duro_error *err);
+DURO_EXTERN int duro_client_status(duro_client *c, const char *instance, duro_status *out,
+                                   duro_error *err);
 /* Wait until the instance is completed or failed (continued-as-new is not terminal for the
  * instance), at most timeout_ms. DURO_ETIMEDOUT when time runs out (out holds the last
  * status seen). */
-int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms,
-                     duro_status *out, duro_error *err);
+DURO_EXTERN int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms,
+                                 duro_status *out, duro_error *err);
 /* History of one execution (0 = current) as stored events; free with duro_events_free().
  * duro_event_kind_name() names each kind; the payload is the event as JSON. */
-int duro_client_history(duro_client *c, const char *instance, uint64_t execution_id,
-                        duro_event **events, size_t *n, duro_error *err);
-/* Name of a stored event kind, e.g. "ActivityScheduled". */
-const char *duro_event_kind_name(int kind);
+DURO_EXTERN int duro_client_history(duro_client *c, const char *instance, uint64_t execution_id,
+                                    duro_event **events, size_t *n, duro_error *err);
+/* Name of a stored event kind (duro_event_kind), e.g. "ActivityScheduled"; "Unknown" for
+ * any other value. */
+DURO_EXTERN const char *duro_event_kind_name(int kind);
 /* Name of a state, e.g. "Completed". */
-const char *duro_state_name(int state);
+DURO_EXTERN const char *duro_state_name(int state);
 /* Name of an error category, e.g. "configuration". */
-const char *duro_category_name(int category);
+DURO_EXTERN const char *duro_category_name(int category);
 
 /* Wall-clock milliseconds since the epoch (what the runtime passes as now_ms). */
-int64_t duro_clock_now_ms(void);
+DURO_EXTERN int64_t duro_clock_now_ms(void);
 
 #ifdef __cplusplus
 }

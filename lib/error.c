@@ -1,11 +1,11 @@
 /*
- * error.c — error codes, their messages, and the duro_error filler used by libduro and by
- * every provider.
+ * error.c — error codes, their messages and macro names, and the duro_error filler used by
+ * libduro and by every provider.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "duro-provider.h"
+#include "duro-common.h"
 
 int duro_error_set(duro_error *err, int code, int retryable, const char *fmt, ...)
 {
@@ -44,5 +44,32 @@ const char *duro_strerror(int code)
     case DURO_ESTATE: return "not allowed in the current state";
     case DURO_EINTERNAL: return "internal error";
     default: return "unknown error";
+    }
+}
+
+const char *duro_err_name(int code)
+{
+    switch (code) {
+    case DURO_OK: return "DURO_OK";
+    case DURO_ENOMEM: return "DURO_ENOMEM";
+    case DURO_EINVAL: return "DURO_EINVAL";
+    case DURO_ENOTFOUND: return "DURO_ENOTFOUND";
+    case DURO_EEXIST: return "DURO_EEXIST";
+    case DURO_ELOCK: return "DURO_ELOCK";
+    case DURO_EBUSY: return "DURO_EBUSY";
+    case DURO_ECORRUPT: return "DURO_ECORRUPT";
+    case DURO_ECONSTRAINT: return "DURO_ECONSTRAINT";
+    case DURO_EIO: return "DURO_EIO";
+    case DURO_ETIMEDOUT: return "DURO_ETIMEDOUT";
+    case DURO_ERUNNING: return "DURO_ERUNNING";
+    case DURO_ECHILD: return "DURO_ECHILD";
+    case DURO_ENOTSUP: return "DURO_ENOTSUP";
+    case DURO_ENONDET: return "DURO_ENONDET";
+    case DURO_EUNREGISTERED: return "DURO_EUNREGISTERED";
+    case DURO_ESHUTDOWN: return "DURO_ESHUTDOWN";
+    case DURO_ETOOBIG: return "DURO_ETOOBIG";
+    case DURO_ESTATE: return "DURO_ESTATE";
+    case DURO_EINTERNAL: return "DURO_EINTERNAL";
+    default: return "DURO_E?";
     }
 }

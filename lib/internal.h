@@ -11,18 +11,8 @@
 #include <time.h>
 
 #include "duro.h"
-
-/* malloc-backed string helpers; all return NULL on allocation failure. */
-char *duro__strdup(const char *s);
-char *duro__vasprintf(const char *fmt, va_list ap);
-char *duro__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Monotonic milliseconds and microseconds (for measuring waits; not timestamps). */
-int64_t duro__monotonic_ms(void);
-int64_t duro__monotonic_us(void);
-/* The CLOCK_MONOTONIC time `us` microseconds from now (now when us <= 0), for a condition
- * variable that waits on that clock. */
-struct timespec duro__monotonic_after_us(int64_t us);
+#include "duro-provider.h"
+#include "duro-util.h"
 
 /* Validate an identifier (instance id, name, version, event name): non-empty, at most
  * DURO_MAX_ID_BYTES, no control characters. `what` names it in the error message.
@@ -39,18 +29,6 @@ int64_t duro__version_key(const char *v);
 
 /* 64 random bits from the OS source (0 and DURO_EIO on failure). */
 int duro__random_u64(uint64_t *out);
-
-/* A growable array of fixed-size elements. */
-typedef struct duro__vec {
-    void *data;
-    size_t len;
-    size_t cap;
-    size_t elem;
-} duro__vec;
-void duro__vec_init(duro__vec *v, size_t elem);
-/* Append one zeroed element; returns a pointer to it, or NULL when out of memory. */
-void *duro__vec_push(duro__vec *v);
-void duro__vec_free(duro__vec *v);
 
 /* Why an activity's cancellation flag was raised. */
 #define DURO__CANCEL_LOCK_LOST 1 /* its work item was deleted or its lock expired */

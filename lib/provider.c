@@ -1,7 +1,9 @@
 /*
- * provider.c — ownership helpers of the provider contract: freeing what providers return,
- * and destroying a provider through its vtable.
+ * provider.c — the shared layer of the provider contract: checking a provider's versioned
+ * vtable and reading its later members, the argument validation every provider calls,
+ * freeing what providers return, and destroying a provider through its vtable.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "duro-provider.h"
@@ -78,4 +80,155 @@ void duro_provider_destroy(duro_provider *p)
 {
     if (p && p->ops && p->ops->destroy)
         p->ops->destroy(p);
+}
+
+int duro_provider_has_version(const duro_provider *p, int version)
+{
+    return p != NULL && p->ops != NULL && p->ops->version >= version;
+}
+
+/* The name of the first required callback of `o` that is NULL, or NULL when all are set. */
+static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
+{
+#define DURO__NEED(member)                                                                    \
+    do {                                                                                      \
+        if (o->member == NULL)                                                                \
+            return #member;                                                                   \
+    } while (0)
+    DURO__NEED(destroy);
+    DURO__NEED(enqueue_orch);
+    DURO__NEED(fetch_orch);
+    DURO__NEED(ack_orch);
+    DURO__NEED(abandon_orch);
+    DURO__NEED(renew_orch);
+    DURO__NEED(enqueue_work);
+    DURO__NEED(fetch_work);
+    DURO__NEED(ack_work);
+    DURO__NEED(abandon_work);
+    DURO__NEED(renew_work);
+    DURO__NEED(read_history);
+    DURO__NEED(instance_info);
+    if (caps & DURO_CAP_LONG_POLL)
+        DURO__NEED(interrupt);
+    if (caps & DURO_CAP_NOTIFY) {
+        DURO__NEED(commit_seq);
+        DURO__NEED(wait_commit);
+    }
+    if (caps & DURO_CAP_MANAGEMENT) {
+        DURO__NEED(list_instances);
+        DURO__NEED(list_executions);
+        DURO__NEED(execution_info);
+        DURO__NEED(list_children);
+        DURO__NEED(delete_instance);
+        DURO__NEED(delete_bulk);
+        DURO__NEED(prune);
+        DURO__NEED(queue_depths);
+        DURO__NEED(metrics);
+    }
+#undef DURO__NEED
+    return NULL;
+}
+
+int duro_provider_check(const duro_provider *p, duro_error *err)
+{
+    const char *missing;
+
+    if (p == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "provider is required");
+    if (p->ops == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "provider has no ops table");
+    if (p->ops->version < DURO_PROVIDER_OPS_V1)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "provider ops version %d is invalid (set .version = "
+                              "DURO_PROVIDER_OPS_VERSION)",
+                              p->ops->version);
+    if (p->name == NULL || p->name[0] == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0, "provider has no name");
+    missing = missing_callback(p->ops, p->caps);
+    if (missing != NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "provider '%s' lacks the %s callback",
+                              p->name, missing);
+    return 0;
+}
+
+int duro_provider_integrity_check(duro_provider *p, char *msg, size_t msg_size)
+{
+    if (!duro_provider_has_version(p, DURO_PROVIDER_OPS_V2) || p->ops->integrity_check == NULL) {
+        if (msg_size > 0)
+            snprintf(msg, msg_size, "the provider has no integrity check");
+        return DURO_ENOTSUP;
+    }
+    return p->ops->integrity_check(p, msg, msg_size);
+}
+
+static int need_id(const char *s, const char *what, duro_error *err)
+{
+    if (s == NULL || s[0] == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0, "%s is required", what);
+    return 0;
+}
+
+int duro_provider_check_msg(const duro_msg *msg, duro_error *err)
+{
+    if (msg == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "message is required");
+    if ((int)msg->kind <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "invalid message kind %d", (int)msg->kind);
+    return need_id(msg->instance, "message instance id", err);
+}
+
+int duro_provider_check_work(const duro_work_in *work, duro_error *err)
+{
+    if (work == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
+    return need_id(work->instance, "work item instance id", err);
+}
+
+static int check_events(const duro_orch_commit *cm, duro_error *err)
+{
+    for (size_t i = 0; i < cm->n_events; i++) {
+        uint64_t id = cm->events[i].event_id;
+        if (id == 0)
+            return duro_error_set(err, DURO_ECONSTRAINT, 0, "ack_orch: event id 0 is invalid");
+        if (cm->events[i].payload == NULL)
+            return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: event %llu has no payload",
+                                  (unsigned long long)id);
+        /* ids normally increase: only an id not above its predecessor can repeat one */
+        for (size_t j = 0; i > 0 && id <= cm->events[i - 1].event_id && j < i; j++)
+            if (cm->events[j].event_id == id)
+                return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                                      "ack_orch: event id %llu appears twice",
+                                      (unsigned long long)id);
+    }
+    return 0;
+}
+
+int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
+{
+    int rc;
+
+    if (cm == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: commit is required");
+    if (cm->execution_id == 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: execution id 0 is invalid");
+    if ((cm->n_events && cm->events == NULL) || (cm->n_work && cm->work == NULL) ||
+        (cm->n_cancel && cm->cancel == NULL) || (cm->n_msgs && cm->msgs == NULL))
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: array missing for a count");
+    if ((int)cm->state < 0 || (int)cm->state > DURO_STATE_CONTINUED_AS_NEW)
+        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: invalid state %d",
+                              (int)cm->state);
+    rc = check_events(cm, err);
+    for (size_t i = 0; rc == 0 && i < cm->n_work; i++)
+        rc = duro_provider_check_work(&cm->work[i], err);
+    for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)
+        rc = duro_provider_check_msg(&cm->msgs[i], err);
+    return rc;
+}
+
+int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err)
+{
+    if (ms <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s must be > 0 (got %lld)", what,
+                              (long long)ms);
+    return 0;
 }

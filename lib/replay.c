@@ -2,13 +2,19 @@
  * replay.c — the replay engine: one orchestration turn from fetched history and messages to
  * the provider commit.
  *
- * A turn (1) decodes the current execution's history and indexes it by event id, (2) turns
- * incoming messages into new events in FIFO order, dropping duplicates and stale ones and
- * running the retry machinery of activity tasks, (3) unless the instance is being cancelled
- * or already failed, runs the orchestration function ONCE against the whole history,
- * matching its durable calls to the recorded decisions in call order (context.c), and
- * (4) finishes: terminal bookkeeping, cancellations, parent notification, and the commit.
- * Every step is linear in the history size.
+ * A turn (duro__turn_run) runs seven phases in order; each is linear in the history size.
+ * (1) decode_messages: decode the fetched messages. (2) read_history: decode the current
+ * execution's history and index it by event id. (3) choose_execution: a terminal instance
+ * only consumes its messages, unless a continue-as-new message begins the next execution.
+ * (4) bind_orchestration: find the orchestration function in the registry and record the
+ * Started event of a new execution. Phases 1-4 may end the turn early, or abandon it when
+ * stored data is unreadable or the orchestration is not registered. (5) apply_messages:
+ * turn incoming messages into new events in FIFO order, dropping duplicates and stale ones
+ * and running the retry machinery of activity tasks. (6) decide: unless the instance is
+ * being cancelled, already failed, or aborted by a system-class task failure, run the
+ * orchestration function ONCE against the whole history, matching its durable calls to the
+ * recorded decisions in call order (context.c); then finish: terminal bookkeeping,
+ * cancellations, parent notification. (7) build_commit: the provider commit.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -85,19 +91,19 @@ int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
 
 static int kind_is_decision(int kind)
 {
-    return kind == DURO_EV_ACT_SCHEDULED || kind == DURO_EV_TIMER_CREATED ||
-           kind == DURO_EV_EVENT_WAIT || kind == DURO_EV_SUB_SCHEDULED ||
-           kind == DURO_EV_DETACHED || kind == DURO_EV_VALUE;
+    return kind == DURO_EVENT_ACTIVITY_SCHEDULED || kind == DURO_EVENT_TIMER_CREATED ||
+           kind == DURO_EVENT_EXTERNAL_WAIT || kind == DURO_EVENT_SUB_SCHEDULED ||
+           kind == DURO_EVENT_DETACHED || kind == DURO_EVENT_VALUE;
 }
 
 static int kind_is_dispatch(int kind)
 {
-    return kind == DURO_EV_ACT_SCHEDULED || kind == DURO_EV_ACT_DISPATCHED;
+    return kind == DURO_EVENT_ACTIVITY_SCHEDULED || kind == DURO_EVENT_ACTIVITY_DISPATCHED;
 }
 
 static int kind_is_terminal(int kind)
 {
-    return kind == DURO_EV_COMPLETED || kind == DURO_EV_FAILED || kind == DURO_EV_CONTINUED;
+    return kind == DURO_EVENT_ORCH_COMPLETED || kind == DURO_EVENT_ORCH_FAILED || kind == DURO_EVENT_ORCH_CONTINUED;
 }
 
 /* ---- indexing ------------------------------------------------------------------------------ */
@@ -117,7 +123,7 @@ static int index_event(duro_orch *o, uint64_t id)
     duro__slot *e = duro__slot_at(o, id), *s, *t;
     const duro__rec *r = &e->rec;
     switch (r->kind) {
-    case DURO_EV_STARTED:
+    case DURO_EVENT_ORCH_STARTED:
         if (id != 1)
             return DURO_ECORRUPT;
         if (r->carried) {
@@ -134,63 +140,63 @@ static int index_event(duro_orch *o, uint64_t id)
             }
         }
         return 0;
-    case DURO_EV_ACT_SCHEDULED:
+    case DURO_EVENT_ACTIVITY_SCHEDULED:
         e->task = id;
         e->dispatch = id;
         e->attempt = 1;
         e->dattempt = 1;
         return 0;
-    case DURO_EV_ACT_RETRY:
-        if (!(t = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, 0)))
+    case DURO_EVENT_ACTIVITY_RETRY:
+        if (!(t = source(o, id, r->src, DURO_EVENT_ACTIVITY_SCHEDULED, 0)))
             return DURO_ECORRUPT;
         e->task = r->src;
         t->dispatch = 0;
         return 0;
-    case DURO_EV_ACT_DISPATCHED:
-        if (!(t = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, 0)) || r->attempt < 2)
+    case DURO_EVENT_ACTIVITY_DISPATCHED:
+        if (!(t = source(o, id, r->src, DURO_EVENT_ACTIVITY_SCHEDULED, 0)) || r->attempt < 2)
             return DURO_ECORRUPT;
         e->task = r->src;
         e->dattempt = r->attempt;
         t->dispatch = id;
         t->attempt = r->attempt;
         return 0;
-    case DURO_EV_ACT_COMPLETED:
-    case DURO_EV_ACT_FAILED:
-    case DURO_EV_ACT_TIMEOUT: {
+    case DURO_EVENT_ACTIVITY_COMPLETED:
+    case DURO_EVENT_ACTIVITY_FAILED:
+    case DURO_EVENT_ACTIVITY_TIMEOUT: {
         uint32_t max;
-        if (!(s = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, DURO_EV_ACT_DISPATCHED)))
+        if (!(s = source(o, id, r->src, DURO_EVENT_ACTIVITY_SCHEDULED, DURO_EVENT_ACTIVITY_DISPATCHED)))
             return DURO_ECORRUPT;
         s->result = id;
         e->task = s->task;
         t = duro__slot_at(o, s->task);
         max = t->rec.has_retry ? t->rec.retry.max_attempts : 1;
-        if (r->kind == DURO_EV_ACT_COMPLETED || s->dattempt >= max ||
-            (r->kind == DURO_EV_ACT_FAILED && r->category != DURO_CAT_APPLICATION))
+        if (r->kind == DURO_EVENT_ACTIVITY_COMPLETED || s->dattempt >= max ||
+            (r->kind == DURO_EVENT_ACTIVITY_FAILED && r->category != DURO_CAT_APPLICATION))
             t->final = id;
         return 0;
     }
-    case DURO_EV_ACT_CANCELLED:
-        if (!(t = source(o, id, r->src, DURO_EV_ACT_SCHEDULED, 0)))
+    case DURO_EVENT_ACTIVITY_CANCELLED:
+        if (!(t = source(o, id, r->src, DURO_EVENT_ACTIVITY_SCHEDULED, 0)))
             return DURO_ECORRUPT;
         t->cancelled = 1;
         return 0;
-    case DURO_EV_TIMER_FIRED:
-        if (!(t = source(o, id, r->src, DURO_EV_TIMER_CREATED, 0)))
+    case DURO_EVENT_TIMER_FIRED:
+        if (!(t = source(o, id, r->src, DURO_EVENT_TIMER_CREATED, 0)))
             return DURO_ECORRUPT;
         t->final = id;
         return 0;
-    case DURO_EV_SUB_COMPLETED:
-    case DURO_EV_SUB_FAILED:
-        if (!(t = source(o, id, r->src, DURO_EV_SUB_SCHEDULED, 0)))
+    case DURO_EVENT_SUB_COMPLETED:
+    case DURO_EVENT_SUB_FAILED:
+        if (!(t = source(o, id, r->src, DURO_EVENT_SUB_SCHEDULED, 0)))
             return DURO_ECORRUPT;
         t->final = id;
         return 0;
-    case DURO_EV_SUB_CANCELLED:
-        if (!(t = source(o, id, r->src, DURO_EV_SUB_SCHEDULED, 0)))
+    case DURO_EVENT_SUB_CANCELLED:
+        if (!(t = source(o, id, r->src, DURO_EVENT_SUB_SCHEDULED, 0)))
             return DURO_ECORRUPT;
         t->cancelled = 1;
         return 0;
-    case DURO_EV_EVENT_RAISED: {
+    case DURO_EVENT_EXTERNAL_RAISED: {
         duro__arrival *a;
         if (!r->name)
             return DURO_ECORRUPT;
@@ -202,18 +208,18 @@ static int index_event(duro_orch *o, uint64_t id)
         a->data = r->text ? r->text : "";
         return 0;
     }
-    case DURO_EV_CANCEL_REQ:
+    case DURO_EVENT_CANCEL_REQUESTED:
         if (!o->cancel_req)
             o->cancel_req = id;
         return 0;
-    case DURO_EV_COMPLETED:
-    case DURO_EV_FAILED:
-    case DURO_EV_CONTINUED:
-    case DURO_EV_TIMER_CREATED:
-    case DURO_EV_EVENT_WAIT:
-    case DURO_EV_SUB_SCHEDULED:
-    case DURO_EV_DETACHED:
-    case DURO_EV_VALUE:
+    case DURO_EVENT_ORCH_COMPLETED:
+    case DURO_EVENT_ORCH_FAILED:
+    case DURO_EVENT_ORCH_CONTINUED:
+    case DURO_EVENT_TIMER_CREATED:
+    case DURO_EVENT_EXTERNAL_WAIT:
+    case DURO_EVENT_SUB_SCHEDULED:
+    case DURO_EVENT_DETACHED:
+    case DURO_EVENT_VALUE:
         return 0;
     default:
         return DURO_ECORRUPT;
@@ -331,7 +337,7 @@ static int dispatch_attempt(duro_orch *o, uint64_t task, uint32_t attempt)
         json_decref(j);
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
     }
-    d = duro__append(o, DURO_EV_ACT_DISPATCHED, j);
+    d = duro__append(o, DURO_EVENT_ACTIVITY_DISPATCHED, j);
     return d ? duro__dispatch(o, task, d, attempt) : DURO_ENOMEM;
 }
 
@@ -353,7 +359,7 @@ static int schedule_retry(duro_orch *o, uint64_t task)
         json_decref(m);
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
     }
-    r = duro__append(o, DURO_EV_ACT_RETRY, j);
+    r = duro__append(o, DURO_EVENT_ACTIVITY_RETRY, j);
     if (!r || duro__rec_int(m, "src", (int64_t)r) || duro__rec_str(m, "what", "retry")) {
         json_decref(m);
         return DURO_ENOMEM;
@@ -406,7 +412,7 @@ static int on_activity_done(duro_orch *o, const duro__rec *m)
     t = duro__slot_at(o, d->task);
     if (d->result || t->cancelled || t->final || t->dispatch != m->src)
         return 0; /* duplicate, cancelled, or a stale attempt */
-    id = duro__append(o, m->ok ? DURO_EV_ACT_COMPLETED : DURO_EV_ACT_FAILED, result_json(m));
+    id = duro__append(o, m->ok ? DURO_EVENT_ACTIVITY_COMPLETED : DURO_EVENT_ACTIVITY_FAILED, result_json(m));
     if (!id)
         return DURO_ENOMEM;
     if (!m->ok && !t->final)
@@ -420,7 +426,7 @@ static int on_timer(duro_orch *o, const duro__rec *m)
     json_t *j;
     const char *what = m->what ? m->what : "";
     if (strcmp(what, "timer") == 0) {
-        if (!s || s->rec.kind != DURO_EV_TIMER_CREATED)
+        if (!s || s->rec.kind != DURO_EVENT_TIMER_CREATED)
             return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
                                    "nondeterministic: timer fired for event %llu, which is not a "
                                    "timer in this execution",
@@ -432,10 +438,10 @@ static int on_timer(duro_orch *o, const duro__rec *m)
             json_decref(j);
             return DURO_ENOMEM;
         }
-        return duro__append(o, DURO_EV_TIMER_FIRED, j) ? 0 : DURO_ENOMEM;
+        return duro__append(o, DURO_EVENT_TIMER_FIRED, j) ? 0 : DURO_ENOMEM;
     }
     if (strcmp(what, "retry") == 0) {
-        if (!s || s->rec.kind != DURO_EV_ACT_RETRY)
+        if (!s || s->rec.kind != DURO_EVENT_ACTIVITY_RETRY)
             return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
                                    "nondeterministic: retry timer for event %llu, which is not a "
                                    "retry in this execution",
@@ -459,7 +465,7 @@ static int on_timer(duro_orch *o, const duro__rec *m)
             json_decref(j);
             return DURO_ENOMEM;
         }
-        if (!duro__append(o, DURO_EV_ACT_TIMEOUT, j) || cancel_dispatch(o, m->src))
+        if (!duro__append(o, DURO_EVENT_ACTIVITY_TIMEOUT, j) || cancel_dispatch(o, m->src))
             return DURO_ENOMEM;
         if (!t->final)
             return schedule_retry(o, s->task);
@@ -472,14 +478,14 @@ static int on_timer(duro_orch *o, const duro__rec *m)
 static int on_child_done(duro_orch *o, const duro__rec *m)
 {
     duro__slot *s = duro__slot_at(o, m->src);
-    if (!s || s->rec.kind != DURO_EV_SUB_SCHEDULED)
+    if (!s || s->rec.kind != DURO_EVENT_SUB_SCHEDULED)
         return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
                                "nondeterministic: sub-orchestration result for event %llu, which "
                                "is not a sub-orchestration in this execution",
                                (unsigned long long)m->src);
     if (s->final || s->cancelled)
         return 0;
-    return duro__append(o, m->ok ? DURO_EV_SUB_COMPLETED : DURO_EV_SUB_FAILED, result_json(m))
+    return duro__append(o, m->ok ? DURO_EVENT_SUB_COMPLETED : DURO_EVENT_SUB_FAILED, result_json(m))
                ? 0
                : DURO_ENOMEM;
 }
@@ -501,7 +507,7 @@ static int on_message(duro_orch *o, const duro__rec *m)
             json_decref(j);
             return DURO_ENOMEM;
         }
-        return duro__append(o, DURO_EV_EVENT_RAISED, j) ? 0 : DURO_ENOMEM;
+        return duro__append(o, DURO_EVENT_EXTERNAL_RAISED, j) ? 0 : DURO_ENOMEM;
     case DURO_MSG_CANCEL:
         if (o->cancel_req)
             return 0;
@@ -510,7 +516,7 @@ static int on_message(duro_orch *o, const duro__rec *m)
             json_decref(j);
             return DURO_ENOMEM;
         }
-        return duro__append(o, DURO_EV_CANCEL_REQ, j) ? 0 : DURO_ENOMEM;
+        return duro__append(o, DURO_EVENT_CANCEL_REQUESTED, j) ? 0 : DURO_ENOMEM;
     default: /* duplicate starts and continue-as-new messages already handled */
         return 0;
     }
@@ -535,7 +541,7 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
     json_t *j;
     if (t->final || t->cancelled)
         return 0;
-    if (t->rec.kind == DURO_EV_ACT_SCHEDULED) {
+    if (t->rec.kind == DURO_EVENT_ACTIVITY_SCHEDULED) {
         if (t->dispatch) {
             duro__slot *d = duro__slot_at(o, t->dispatch);
             if (!d->result && cancel_dispatch(o, t->dispatch))
@@ -546,9 +552,9 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
             json_decref(j);
             return DURO_ENOMEM;
         }
-        return duro__append(o, DURO_EV_ACT_CANCELLED, j) ? 0 : DURO_ENOMEM;
+        return duro__append(o, DURO_EVENT_ACTIVITY_CANCELLED, j) ? 0 : DURO_ENOMEM;
     }
-    if (t->rec.kind == DURO_EV_SUB_SCHEDULED) {
+    if (t->rec.kind == DURO_EVENT_SUB_SCHEDULED) {
         json_t *m = duro__rec_new();
         j = duro__rec_new();
         if (!j || !m || duro__rec_int(j, "src", (int64_t)id) ||
@@ -557,7 +563,7 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
             json_decref(m);
             return DURO_ENOMEM;
         }
-        if (!duro__append(o, DURO_EV_SUB_CANCELLED, j)) {
+        if (!duro__append(o, DURO_EVENT_SUB_CANCELLED, j)) {
             json_decref(m);
             return DURO_ENOMEM;
         }
@@ -585,7 +591,7 @@ static int cancel_outstanding(duro_orch *o, const char *reason)
     uint64_t id, n = o->slots.len;
     for (id = 1; id <= n; id++) {
         int k = duro__slot_at(o, id)->rec.kind;
-        if ((k == DURO_EV_ACT_SCHEDULED || k == DURO_EV_SUB_SCHEDULED) && cancel_task(o, id, reason))
+        if ((k == DURO_EVENT_ACTIVITY_SCHEDULED || k == DURO_EVENT_SUB_SCHEDULED) && cancel_task(o, id, reason))
             return DURO_ENOMEM;
     }
     return 0;
@@ -637,7 +643,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
     if (cancel_outstanding(o, terminal_cancel_reason(state)))
         return DURO_ENOMEM;
     if (state == DURO_STATE_COMPLETED) {
-        kind = DURO_EV_COMPLETED;
+        kind = DURO_EVENT_ORCH_COMPLETED;
         j = duro__rec_new();
         if (!j || duro__rec_str(j, "text", text)) {
             json_decref(j);
@@ -646,7 +652,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         stored = duro__keep(o, duro__strdup(text));
     } else if (state == DURO_STATE_CONTINUED_AS_NEW) {
         json_t *m = duro__rec_new(), *carried = carried_events(o);
-        kind = DURO_EV_CONTINUED;
+        kind = DURO_EVENT_ORCH_CONTINUED;
         j = duro__rec_new();
         if (!j || !m || !carried || duro__rec_str(j, "text", text) ||
             duro__rec_str(m, "name", o->name) || duro__rec_str(m, "input", text) ||
@@ -660,7 +666,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         stored = duro__keep(o, duro__strdup(text));
     } else {
         json_t *f = failure_json(category, text);
-        kind = DURO_EV_FAILED;
+        kind = DURO_EVENT_ORCH_FAILED;
         j = failure_json(category, text);
         stored = f ? keep_json(o, f) : NULL;
     }
@@ -776,7 +782,7 @@ static int load_history(duro_orch *o, duro__turn *out)
         }
     }
     o->n_persisted = it->n_history;
-    if (o->n_persisted && duro__slot_at(o, 1)->rec.kind != DURO_EV_STARTED) {
+    if (o->n_persisted && duro__slot_at(o, 1)->rec.kind != DURO_EVENT_ORCH_STARTED) {
         out->reason = duro__asprintf("history of %s does not begin with OrchestrationStarted",
                                      it->instance);
         return DURO_ECORRUPT;
@@ -801,6 +807,7 @@ static int history_terminal(duro_orch *o)
     return o->slots.len && kind_is_terminal(duro__slot_at(o, o->slots.len)->rec.kind);
 }
 
+/* Phase 7: fill out->commit with the turn's new events and outputs (poison uses it too). */
 static int build_commit(duro_orch *o, duro__turn *out)
 {
     size_t i;
@@ -899,32 +906,18 @@ static int start_execution(duro_orch *o, const duro__rec *start, const char *res
         json_decref(j);
         return DURO_ENOMEM;
     }
-    return duro__append(o, DURO_EV_STARTED, j) ? 0 : DURO_ENOMEM;
+    return duro__append(o, DURO_EVENT_ORCH_STARTED, j) ? 0 : DURO_ENOMEM;
 }
 
-int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
-                   duro__log_fn log, void *log_ud, duro__turn *out)
+/* ---- the turn ------------------------------------------------------------------------------ */
+
+/* A phase's result besides 0 (go on) and a negative error code: the turn ends here. */
+#define TURN_ENDS 1
+
+/* Phase 1: decode the fetched messages; an undecodable one abandons the turn as corrupt. */
+static int decode_messages(const duro_orch_item *item, duro__rec *msgs, duro__turn *out)
 {
-    duro__rec *msgs = NULL;
-    const duro__rec *can, *start;
-    duro_orch *o;
-    duro_orch_fn fn = NULL;
-    void *ud = NULL;
-    const char *resolved = NULL;
     size_t i;
-    int rc = 0;
-
-    memset(out, 0, sizeof *out);
-    duro__vec_init(&out->events, sizeof(duro_event_in));
-    o = out->o = orch_new(reg, item, now_ms, log, log_ud);
-    if (!o)
-        return DURO_ENOMEM;
-    out->action = DURO__TURN_COMMIT;
-    o->exec = item->execution_id ? item->execution_id : 1;
-
-    msgs = calloc(item->n_msgs ? item->n_msgs : 1, sizeof *msgs);
-    if (!msgs)
-        return DURO_ENOMEM;
     for (i = 0; i < item->n_msgs; i++) {
         duro_error err;
         if (duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind, (uint64_t)item->msgs[i].id,
@@ -933,52 +926,73 @@ int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t
             out->action = DURO__TURN_ABANDON_CORRUPT;
             out->reason = duro__asprintf("message %lld of %s: %s", (long long)item->msgs[i].id,
                                          item->instance, err.message);
-            goto done;
+            return TURN_ENDS;
         }
         msgs[i].execution = item->msgs[i].execution_id;
     }
+    return 0;
+}
 
-    if (item->state == DURO_STATE_COMPLETED || item->state == DURO_STATE_FAILED)
-        goto done; /* terminal: consume stray messages without reading history */
-    if ((rc = load_history(o, out)) != 0) {
-        if (rc == DURO_ECORRUPT) {
-            out->action = DURO__TURN_ABANDON_CORRUPT;
-            rc = 0;
-        }
-        goto done;
+/* Phase 2: decode and index the stored history, unless the instance is already terminal. */
+static int read_history(duro_orch *o, duro__turn *out)
+{
+    int rc;
+    if (o->item->state == DURO_STATE_COMPLETED || o->item->state == DURO_STATE_FAILED)
+        return TURN_ENDS; /* terminal: consume stray messages without reading history */
+    rc = load_history(o, out);
+    if (rc == DURO_ECORRUPT) {
+        out->action = DURO__TURN_ABANDON_CORRUPT;
+        return TURN_ENDS;
     }
+    return rc;
+}
 
-    can = find_start(msgs, item->n_msgs, DURO_MSG_CONTINUE_AS_NEW);
-    start = find_start(msgs, item->n_msgs, DURO_MSG_START);
+/* Drop the loaded history: the turn runs the execution after the current one. */
+static void begin_next_execution(duro_orch *o)
+{
+    size_t k;
+    for (k = 0; k < o->slots.len; k++)
+        duro__rec_clear(&((duro__slot *)o->slots.data)[k].rec);
+    o->slots.len = o->decisions.len = o->arrivals.len = 0;
+    o->n_persisted = 0;
+    o->cancel_req = 0;
+    o->exec = o->item->execution_id + 1;
+}
+
+/* Phase 3: pick the execution to run and its start message (*start NULL: it has history). */
+static int choose_execution(duro_orch *o, const duro__rec *msgs, duro__turn *out,
+                            const duro__rec **start)
+{
+    const duro_orch_item *item = o->item;
+    const duro__rec *can = find_start(msgs, item->n_msgs, DURO_MSG_CONTINUE_AS_NEW);
+    *start = find_start(msgs, item->n_msgs, DURO_MSG_START);
     if (history_terminal(o) || item->state == DURO_STATE_COMPLETED ||
         item->state == DURO_STATE_FAILED) {
         if (!(can && item->state == DURO_STATE_CONTINUED_AS_NEW))
-            goto done; /* terminal: consume stray messages, write nothing */
-    } else
-        can = NULL;
-
-    if (can) {
-        /* begin the next execution */
-        size_t k;
-        for (k = 0; k < o->slots.len; k++)
-            duro__rec_clear(&((duro__slot *)o->slots.data)[k].rec);
-        o->slots.len = o->decisions.len = o->arrivals.len = 0;
-        o->n_persisted = 0;
-        o->cancel_req = 0;
-        o->exec = item->execution_id + 1;
-        start = can;
+            return TURN_ENDS; /* terminal: consume stray messages, write nothing */
+        begin_next_execution(o);
+        *start = can;
     }
-    if (o->n_persisted == 0 && !start) {
+    if (o->n_persisted == 0 && !*start) {
         out->reason = duro__asprintf("instance %s has no history and no start message",
                                      item->instance);
         out->action = DURO__TURN_ABANDON_CORRUPT;
-        goto done;
+        return TURN_ENDS;
     }
+    return 0;
+}
+
+/* Phase 4: find the orchestration function; a new execution records its Started event. */
+static int bind_orchestration(duro_orch *o, const duro__rec *start, duro__turn *out,
+                              duro_orch_fn *fn, void **ud)
+{
+    const char *resolved = NULL;
+    int rc;
     if (o->n_persisted) {
         adopt_started(o);
-        rc = duro__registry_orch(reg, o->name ? o->name : "", o->version, &fn, &ud, &resolved);
+        rc = duro__registry_orch(o->reg, o->name ? o->name : "", o->version, fn, ud, &resolved);
     } else {
-        rc = duro__registry_orch(reg, start->name ? start->name : "", start->version, &fn, &ud,
+        rc = duro__registry_orch(o->reg, start->name ? start->name : "", start->version, fn, ud,
                                  &resolved);
         if (rc == 0)
             rc = start_execution(o, start, resolved);
@@ -993,45 +1007,94 @@ int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t
         out->action = DURO__TURN_ABANDON_UNREGISTERED;
         out->reason = duro__asprintf("orchestration \"%s\" version %s is not registered",
                                      nm ? nm : "", vr ? vr : "(latest)");
-        rc = 0;
-        goto done;
+        return TURN_ENDS;
     }
-    if (rc)
-        goto done;
+    return rc;
+}
+
+/* Phase 5: turn the incoming messages into new events in FIFO order. */
+static int apply_messages(duro_orch *o, const duro__rec *msgs)
+{
+    size_t i;
     o->replaying = o->n_persisted > 0;
     o->n_old_decisions = o->decisions.len;
+    for (i = 0; i < o->item->n_msgs && !o->err_code; i++)
+        if (msgs[i].json && on_message(o, &msgs[i]) == DURO_ENOMEM)
+            return DURO_ENOMEM;
+    return 0;
+}
 
-    for (i = 0; i < item->n_msgs && !o->err_code; i++)
-        if (msgs[i].json && (rc = on_message(o, &msgs[i])) == DURO_ENOMEM)
-            goto done;
-    rc = 0;
+/* The first new activity or child failure of a system class (the run aborts), or NULL. */
+static const duro__rec *system_failure(duro_orch *o)
+{
+    uint64_t id;
+    for (id = o->n_persisted + 1; id <= o->slots.len; id++) {
+        const duro__rec *r = &duro__slot_at(o, id)->rec;
+        if ((r->kind == DURO_EVENT_ACTIVITY_FAILED || r->kind == DURO_EVENT_SUB_FAILED) &&
+            r->category != DURO_CAT_APPLICATION && r->category != DURO_CAT_NONE)
+            return r;
+    }
+    return NULL;
+}
 
+/* Phase 6: fail a broken, cancelled or aborted execution, or else run the code once. */
+static int decide(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
+{
+    const duro__rec *r;
     if (o->err_code)
-        rc = finish(o, out, DURO_STATE_FAILED, o->err_category, o->err_msg ? o->err_msg : "");
-    else if (o->cancel_req) {
+        return finish(o, out, DURO_STATE_FAILED, o->err_category, o->err_msg ? o->err_msg : "");
+    if (o->cancel_req) {
         const char *reason = duro__slot_at(o, o->cancel_req)->rec.text;
         char *text = duro__keep(o, duro__asprintf("canceled: %s", reason ? reason : ""));
-        rc = text ? finish(o, out, DURO_STATE_FAILED, DURO_CAT_APPLICATION, text) : DURO_ENOMEM;
-    } else {
-        /* abort when an activity or child ended with a system-class error */
-        uint64_t id;
-        for (id = o->n_persisted + 1; id <= o->slots.len; id++) {
-            duro__rec *r = &duro__slot_at(o, id)->rec;
-            if ((r->kind == DURO_EV_ACT_FAILED || r->kind == DURO_EV_SUB_FAILED) &&
-                r->category != DURO_CAT_APPLICATION && r->category != DURO_CAT_NONE) {
-                rc = finish(o, out, DURO_STATE_FAILED, r->category, r->text ? r->text : "");
-                goto committed;
-            }
-        }
-        rc = run_code(o, out, fn, ud);
+        return text ? finish(o, out, DURO_STATE_FAILED, DURO_CAT_APPLICATION, text) : DURO_ENOMEM;
     }
-committed:
+    if ((r = system_failure(o)))
+        return finish(o, out, DURO_STATE_FAILED, r->category, r->text ? r->text : "");
+    return run_code(o, out, fn, ud);
+}
+
+int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                   duro__log_fn log, void *log_ud, duro__turn *out)
+{
+    duro__rec *msgs;
+    const duro__rec *start = NULL;
+    duro_orch *o;
+    duro_orch_fn fn = NULL;
+    void *ud = NULL;
+    size_t i;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    duro__vec_init(&out->events, sizeof(duro_event_in));
+    o = out->o = orch_new(reg, item, now_ms, log, log_ud);
+    if (!o)
+        return DURO_ENOMEM;
+    out->action = DURO__TURN_COMMIT;
+    o->exec = item->execution_id ? item->execution_id : 1;
+    msgs = calloc(item->n_msgs ? item->n_msgs : 1, sizeof *msgs);
+    if (!msgs)
+        return DURO_ENOMEM;
+
+    rc = decode_messages(item, msgs, out);
+    if (rc == 0)
+        rc = read_history(o, out);
+    if (rc == 0)
+        rc = choose_execution(o, msgs, out, &start);
+    if (rc == 0)
+        rc = bind_orchestration(o, start, out, &fn, &ud);
+    if (rc == 0)
+        rc = apply_messages(o, msgs);
+    if (rc == 0)
+        rc = decide(o, out, fn, ud);
     if (rc == 0)
         rc = build_commit(o, out);
-done:
+    if (rc == TURN_ENDS)
+        rc = 0;
+
     for (i = 0; i < item->n_msgs; i++)
         duro__rec_clear(&msgs[i]);
     free(msgs);
+    /* a turn that ended early without abandoning still commits: it consumes the messages */
     if (rc == 0 && out->action == DURO__TURN_COMMIT && !out->commit.execution_id)
         rc = build_commit(o, out);
     return rc;
@@ -1121,7 +1184,7 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
             return DURO_ENOMEM;
         }
         e->event_id = item->n_history ? next + 1 : POISON_EVENT_ID;
-        e->kind = DURO_EV_FAILED;
+        e->kind = DURO_EVENT_ORCH_FAILED;
         e->payload = payload;
         out->commit.execution_id = o->exec;
         out->commit.events = out->events.data;

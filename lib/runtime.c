@@ -77,7 +77,10 @@ struct duro_runtime {
 
 void duro_runtime_options_init(duro_runtime_options *opt)
 {
+    if (!opt)
+        return;
     memset(opt, 0, sizeof *opt);
+    opt->size = sizeof *opt;
     opt->orch_concurrency = 2;
     opt->worker_concurrency = 2;
     opt->orch_lock_ms = 5000;
@@ -719,34 +722,78 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static int check_options(const duro_runtime_options *o)
+/* 0 when every option is in range, else DURO_EINVAL with err naming the first one that is
+ * not. */
+static int check_options(const duro_runtime_options *o, duro_error *err)
 {
-    return o->orch_concurrency < 1 || o->worker_concurrency < 0 || o->orch_concurrency > 1024 ||
-           o->worker_concurrency > 1024 || o->orch_lock_ms < 1 || o->worker_lock_ms < 1 ||
-           o->max_attempts < 1 || o->unregistered_backoff_ms < 0 ||
-           o->unregistered_backoff_max_ms < o->unregistered_backoff_ms || o->poll_ms < 0 ||
-           o->renew_interval_ms < 0 || o->prefetch_ms < 0;
+    const char *bad = NULL;
+    if (o->orch_concurrency < 1 || o->orch_concurrency > 1024)
+        bad = "orch_concurrency (1..1024)";
+    else if (o->worker_concurrency < 0 || o->worker_concurrency > 1024)
+        bad = "worker_concurrency (0..1024)";
+    else if (o->orch_lock_ms < 1)
+        bad = "orch_lock_ms (>= 1)";
+    else if (o->worker_lock_ms < 1)
+        bad = "worker_lock_ms (>= 1)";
+    else if (o->max_attempts < 1)
+        bad = "max_attempts (>= 1)";
+    else if (o->unregistered_backoff_ms < 0)
+        bad = "unregistered_backoff_ms (>= 0)";
+    else if (o->unregistered_backoff_max_ms < o->unregistered_backoff_ms)
+        bad = "unregistered_backoff_max_ms (>= unregistered_backoff_ms)";
+    else if (o->poll_ms < 0)
+        bad = "poll_ms (>= 0)";
+    else if (o->renew_interval_ms < 0)
+        bad = "renew_interval_ms (>= 0)";
+    else if (o->prefetch_ms < 0)
+        bad = "prefetch_ms (>= 0)";
+    if (bad)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_runtime_start: option %s out of range",
+                              bad);
+    return 0;
+}
+
+/* The caller's options over the defaults, read only as far as the caller's struct goes
+ * (opt->size), so a program built against an older, shorter struct is safe. */
+static int adopt_options(duro_runtime_options *dst, const duro_runtime_options *opt,
+                         duro_error *err)
+{
+    duro_runtime_options_init(dst);
+    if (!opt)
+        return 0;
+    if (opt->size < offsetof(duro_runtime_options, orch_concurrency) +
+                        sizeof opt->orch_concurrency)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "runtime options not initialised: call "
+                              "duro_runtime_options_init first");
+    memcpy(dst, opt, opt->size < sizeof *dst ? opt->size : sizeof *dst);
+    dst->size = sizeof *dst;
+    return 0;
 }
 
 int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
-                       const duro_runtime_options *opt, duro_runtime **out)
+                       const duro_runtime_options *opt, duro_runtime **out, duro_error *err)
 {
     duro_runtime *rt;
     pthread_condattr_t ca;
     size_t i;
-    if (!provider || !provider->ops || !registry || !out)
-        return DURO_EINVAL;
+    int rc;
+    if (!registry || !out)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_runtime_start: %s is required",
+                              registry ? "out" : "registry");
     *out = NULL;
+    rc = duro_provider_check(provider, err);
+    if (rc)
+        return rc;
     rt = calloc(1, sizeof *rt);
     if (!rt)
-        return DURO_ENOMEM;
-    if (opt)
-        rt->opt = *opt;
-    else
-        duro_runtime_options_init(&rt->opt);
-    if (check_options(&rt->opt)) {
+        return duro_error_set(err, DURO_ENOMEM, 0, "duro_runtime_start: out of memory");
+    rc = adopt_options(&rt->opt, opt, err);
+    if (rc == 0)
+        rc = check_options(&rt->opt, err);
+    if (rc) {
         free(rt);
-        return DURO_EINVAL;
+        return rc;
     }
     if (rt->opt.renew_interval_ms == 0) {
         int64_t m = rt->opt.orch_lock_ms < rt->opt.worker_lock_ms ? rt->opt.orch_lock_ms
@@ -771,7 +818,7 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         free(rt->ready);
         free(rt->ready_since_us);
         free(rt);
-        return DURO_ENOMEM;
+        return duro_error_set(err, DURO_ENOMEM, 0, "duro_runtime_start: out of memory");
     }
     pthread_mutex_init(&rt->mu, NULL);
     pthread_condattr_init(&ca);
@@ -793,7 +840,7 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
             pthread_mutex_unlock(&rt->mu);
             rt->n_threads = i;
             duro_runtime_shutdown(rt);
-            return DURO_EIO;
+            return duro_error_set(err, DURO_EIO, 1, "duro_runtime_start: cannot create a thread");
         }
     }
     *out = rt;

@@ -1,6 +1,7 @@
 /*
- * util.c — small shared helpers of libduro: strings, clocks, identifier checks, random
- * numbers, version keys and a growable array.
+ * util.c — helpers of libduro alone: the wall clock, identifier and payload checks, UTF-8
+ * validation, random numbers and version keys. Helpers every library shares (strings,
+ * monotonic clocks, growable arrays) are in util/util.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,72 +12,6 @@
 #include <time.h>
 
 #include "internal.h"
-
-char *duro__strdup(const char *s)
-{
-    size_t n;
-    char *d;
-    if (!s)
-        s = "";
-    n = strlen(s) + 1;
-    d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-char *duro__vasprintf(const char *fmt, va_list ap)
-{
-    va_list cp;
-    int n;
-    char *s;
-    va_copy(cp, ap);
-    n = vsnprintf(NULL, 0, fmt, cp);
-    va_end(cp);
-    if (n < 0)
-        return NULL;
-    s = malloc((size_t)n + 1);
-    if (s)
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-    return s;
-}
-
-char *duro__asprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    va_start(ap, fmt);
-    s = duro__vasprintf(fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-int64_t duro__monotonic_ms(void)
-{
-    return duro__monotonic_us() / 1000;
-}
-
-int64_t duro__monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-struct timespec duro__monotonic_after_us(int64_t us)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (us > 0) {
-        ts.tv_sec += (time_t)(us / 1000000);
-        ts.tv_nsec += (long)(us % 1000000) * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-    }
-    return ts;
-}
 
 int64_t duro_clock_now_ms(void)
 {
@@ -174,37 +109,6 @@ int duro_random_token(char token[33])
     }
     token[32] = '\0';
     return 0;
-}
-
-void duro__vec_init(duro__vec *v, size_t elem)
-{
-    v->data = NULL;
-    v->len = v->cap = 0;
-    v->elem = elem;
-}
-
-void *duro__vec_push(duro__vec *v)
-{
-    char *slot;
-    if (v->len == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        void *d = realloc(v->data, cap * v->elem);
-        if (!d)
-            return NULL;
-        v->data = d;
-        v->cap = cap;
-    }
-    slot = (char *)v->data + v->len * v->elem;
-    memset(slot, 0, v->elem);
-    v->len++;
-    return slot;
-}
-
-void duro__vec_free(duro__vec *v)
-{
-    free(v->data);
-    v->data = NULL;
-    v->len = v->cap = 0;
 }
 
 int duro__utf8_valid(const char *s)

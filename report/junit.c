@@ -78,22 +78,6 @@ static int fail(duro_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-/* arr (cap elements of elem bytes, n used) with room for one more element: arr itself, or a
- * larger copy with *cap updated; NULL on ENOMEM (arr is unchanged). */
-static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-    size_t ncap;
-    void *d;
-
-    if (n < *cap)
-        return arr;
-    ncap = *cap ? *cap * 2 : 8;
-    d = realloc(arr, ncap * elem);
-    if (d)
-        *cap = ncap;
-    return d;
-}
-
 /* Whether s is empty or only XML whitespace (the Ant schema rejects such names). */
 static int blank(const char *s)
 {
@@ -155,15 +139,15 @@ duro_junit_suite *duro_junit_suite_add(duro_junit *j, const char *name, const ch
 
     if (!j || !name || blank(name) || j->n_suites >= INT32_MAX)
         return NULL;
-    suites = grow(j->suites, &j->cap_suites, j->n_suites, sizeof *j->suites);
+    suites = duro__grow(j->suites, &j->cap_suites, j->n_suites, sizeof *j->suites);
     if (!suites)
         return NULL;
     j->suites = suites;
     s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->name = duro__report_strdup(name);
-    s->package = duro__report_strdup(package ? package : name);
+    s->name = duro__strdup(name);
+    s->package = duro__strdup(package ? package : name);
     if (!s->name || !s->package) {
         suite_free(s);
         return NULL;
@@ -187,12 +171,12 @@ int duro_junit_suite_property(duro_junit_suite *s, const char *name, const char 
 
     if (!s || !name || blank(name))
         return DURO_EINVAL;
-    props = grow(s->props, &s->cap_props, s->n_props, sizeof *s->props);
+    props = duro__grow(s->props, &s->cap_props, s->n_props, sizeof *s->props);
     if (!props)
         return DURO_ENOMEM;
     s->props = props;
-    p.name = duro__report_strdup(name);
-    p.value = duro__report_strdup(value);
+    p.name = duro__strdup(name);
+    p.value = duro__strdup(value);
     if (!p.name || !p.value) {
         free(p.name);
         free(p.value);
@@ -249,15 +233,15 @@ duro_junit_case *duro_junit_case_add(duro_junit_suite *s, const char *name,
 
     if (!s || !name)
         return NULL;
-    cases = grow(s->cases, &s->cap_cases, s->n_cases, sizeof *s->cases);
+    cases = duro__grow(s->cases, &s->cap_cases, s->n_cases, sizeof *s->cases);
     if (!cases)
         return NULL;
     s->cases = cases;
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->name = duro__report_strdup(name);
-    c->classname = duro__report_strdup(classname ? classname : s->name);
+    c->name = duro__strdup(name);
+    c->classname = duro__strdup(classname ? classname : s->name);
     if (!c->name || !c->classname) {
         case_free(c);
         return NULL;
@@ -275,10 +259,10 @@ static int set_outcome(duro_junit_case *c, outcome o, const char *type, const ch
 
     if (!c)
         return DURO_EINVAL;
-    m = duro__report_strdup(message);
+    m = duro__strdup(message);
     if (o != OUTCOME_SKIP) {
-        t = duro__report_strdup(type ? type : o == OUTCOME_FAIL ? "failure" : "error");
-        d = duro__report_strdup(details);
+        t = duro__strdup(type ? type : o == OUTCOME_FAIL ? "failure" : "error");
+        d = duro__strdup(details);
     }
     if (!m || (o != OUTCOME_SKIP && (!t || !d))) {
         free(t);

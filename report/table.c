@@ -29,7 +29,7 @@ static char *clean_copy(const char *s)
         free(b.data);
         return NULL;
     }
-    return b.data ? b.data : duro__report_strdup("");
+    return b.data ? b.data : duro__strdup("");
 }
 
 static void free_strings(char **v, size_t n)

@@ -164,17 +164,3 @@ int duro__report_vformat(char **out, const char *fmt, va_list ap)
     *out = s;
     return 0;
 }
-
-char *duro__report_strdup(const char *s)
-{
-    size_t n;
-    char *d;
-
-    if (!s)
-        s = "";
-    n = strlen(s) + 1;
-    d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}

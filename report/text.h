@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "duro-util.h"
+
 /* A NUL-terminated growable string. Zero-initialise it; release data with free(). */
 typedef struct duro__report_buf {
     char *data;
@@ -37,9 +39,6 @@ size_t duro__report_width(const char *s);
 /* Format like vsnprintf into a new malloc'd string *out, with LC_NUMERIC = "C" for this
  * thread during the call. 0, DURO_EINVAL (format error) or DURO_ENOMEM. */
 int duro__report_vformat(char **out, const char *fmt, va_list ap);
-
-/* Copy of s (NULL gives ""), or NULL on ENOMEM. */
-char *duro__report_strdup(const char *s);
 
 /* Initialise libxml2 once per process, from whichever thread gets here first (validate.c). */
 void duro__report_xml_init(void);

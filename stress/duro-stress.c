@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "duro-sqlite.h"
+#include "sqlite-factory.h"
 #include "duro-stress.h"
 
 static const struct {
@@ -18,8 +19,8 @@ static const struct {
     const duro_provider_factory *(*factory)(void);
     const char *description;
 } providers[] = {
-    {"sqlite", duro_sqlite_factory_memory, "SQLite, a fresh in-memory database per run"},
-    {"sqlite-file", duro_sqlite_factory_file,
+    {"sqlite", duro__sqlite_factory_memory, "SQLite, a fresh in-memory database per run"},
+    {"sqlite-file", duro__sqlite_factory_file,
      "SQLite, a fresh WAL database file under $TMPDIR per run, removed afterwards"},
 };
 

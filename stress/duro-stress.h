@@ -26,7 +26,11 @@ extern "C" {
 #endif
 
 /* The seed spec's StressTestConfig, then duro's extensions. */
+/* Fill with duro_stress_config_init() first: it sets `size`, which tells the library how much
+ * of the struct the caller's header has, so a program built against this header keeps
+ * working with a later library whose struct has grown (members are only ever appended). */
 typedef struct duro_stress_config {
+    size_t size;                 /* sizeof(duro_stress_config), set by the init function */
     int max_concurrent;          /* closed loop: root instances kept in flight (20) */
     double duration_secs;        /* length of the launch window in seconds (10) */
     uint64_t max_roots;          /* > 0: stop launching after this many roots; the window
@@ -60,8 +64,8 @@ typedef struct duro_stress_config {
     int progress;                /* 1: live status line on stderr (0) */
 } duro_stress_config;
 
-/* Fill `cfg` with the defaults shown above. */
-void duro_stress_config_init(duro_stress_config *cfg);
+/* Fill `cfg` with the defaults shown above and set cfg->size. NULL is a no-op. */
+DURO_EXTERN void duro_stress_config_init(duro_stress_config *cfg);
 
 /* Measured outcome of one run. Counts are root instances launched by the driver; children
  * and continue-as-new executions are counted separately. */
@@ -109,24 +113,27 @@ typedef struct duro_stress_result {
     int integrity_ok;                /* 1 when every post-run check passed */
     char integrity_message[512];     /* the first integrity problems, "" when ok */
     char first_failure[512];         /* instance and message of the first failures, or "" */
+    /* Room for members a later library adds: the struct keeps its size, so a program built
+     * against this header stays safe when a newer duro_stress_run fills it. Zero. */
+    uint64_t reserved[32];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",
  * "sub-orchestrations", "mixed". Returns NULL past the end. */
-const char *duro_stress_scenario_name(size_t i);
+DURO_EXTERN const char *duro_stress_scenario_name(size_t i);
 
 /* Run `scenario` once on a fresh store from `factory` with `cfg` and fill `out`. The store is
  * destroyed afterwards. Returns 0 when the run took place (whatever its failures: look at
  * `out`), or a DURO_E* code with `err` filled when it could not run (bad scenario or config,
  * store creation failed, out of memory, threads could not start). */
-int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
-                    const duro_stress_config *cfg, duro_stress_result *out, duro_error *err);
+DURO_EXTERN int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
+                                const duro_stress_config *cfg, duro_stress_result *out, duro_error *err);
 
 /* duro_stress_main (duro-providertest.h) over several factories: each scenario's table gets
  * one row per factory and config, e.g. to compare variants of one provider. Same command
  * line and exit status. */
-int duro_stress_main_factories(const duro_provider_factory *const *factories,
-                               size_t n_factories, int argc, char **argv);
+DURO_EXTERN int duro_stress_main_factories(const duro_provider_factory *const *factories,
+                                           size_t n_factories, int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /*
  * integrity.c — what the store must look like after a stress run.
  *
- * 1. The factory's physical check (e.g. PRAGMA integrity_check), when it has one.
+ * 1. The provider's physical check (duro_provider_integrity_check, e.g. PRAGMA
+ *    integrity_check), when it has one (DURO_ENOTSUP: skipped).
  * 2. Every launched root and, through its SubOrchestrationScheduled events, every child:
  *    the stored state agrees with what the observer reported (a completed root is stored as
  *    completed with the same verified output), and every execution's history is well formed:
@@ -371,14 +372,13 @@ int duro__integrity_check(const duro_provider_factory *factory, duro_provider *s
 {
     checker c = {.store = store, .res = res};
     res->integrity_message[0] = '\0';
-    if (factory->integrity_check != NULL) {
-        char msg[256] = "";
-        if (factory->integrity_check(factory->ud, store, msg, sizeof msg) != 0)
-            problem(&c, "store integrity check failed: %s", msg);
-    }
-    c.client = duro_client_new(store);
-    if (c.client == NULL)
-        return DURO_ENOMEM;
+    char msg[256] = "";
+    int physical = duro_provider_integrity_check(store, msg, sizeof msg);
+    if (physical != 0 && physical != DURO_ENOTSUP)
+        problem(&c, "store integrity check failed: %s", msg);
+    int new_rc = duro_client_new(store, &c.client, NULL);
+    if (new_rc != 0)
+        return new_rc;
     int rc = 0, all_completed = 1;
     for (size_t i = 0; i < n_roots && rc == 0; i++) {
         const duro__root_view *r = &roots[i];

@@ -1,21 +1,18 @@
-# stress/local.mk — the stress suite: its sources join libduro-providertest (defined in
-# conformance/local.mk, included before this file), its public header, the duro-stress program
-# (both embedded SQLite providers), and `make stress`. Its tests live in tests/stress.mk.
-include_HEADERS += stress/duro-stress.h
+# stress/local.mk — the stress suite: its sources (they build into libduro-providertest,
+# defined in providertest/local.mk, with the public header stress/duro-stress.h), the
+# duro-stress program (both embedded SQLite providers), and `make stress`. Its tests live in
+# tests/stress.mk.
 
 duro_stress_lib_sources = \
 	stress/duro-stress.h stress/stress.h \
 	stress/scenario.c stress/runner.c stress/integrity.c stress/proxy.c \
 	stress/metrics.c stress/options.c stress/report.c stress/gate.c stress/main.c \
 	stress/processes.c
-conformance_libduro_providertest_la_SOURCES += $(duro_stress_lib_sources)
-conformance_libduro_providertest_la_CFLAGS += $(JANSSON_CFLAGS)
-conformance_libduro_providertest_la_LIBADD += $(JANSSON_LIBS)
 
 bin_PROGRAMS += stress/duro-stress
 stress_duro_stress_SOURCES = stress/duro-stress.c
-stress_duro_stress_LDADD = conformance/libduro-providertest.la \
-	providers/sqlite/libduro-sqlite.la lib/libduro.la
+stress_duro_stress_LDADD = providertest/libduro-providertest.la \
+	providertest/libduro-sqlite-factory.la providers/sqlite/libduro-sqlite.la lib/libduro.la
 
 # make stress: the seed spec's default matrix (parallel fan-out, 20 in flight, 5 tasks of
 # 10 ms, a 10 s window, configs 1/1 and 2/2) on both embedded SQLite providers, printing the

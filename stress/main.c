@@ -36,7 +36,7 @@ static int run_cell(const duro__stress_opts *o, const duro_provider_factory *f,
     if (cell->runs == NULL)
         return DURO_ENOMEM;
     const char *scenario = duro_stress_scenario_name((size_t)cell->scenario);
-    int64_t t0 = duro__mono_ns();
+    int64_t t0 = duro__monotonic_ns();
     duro_error err = {0};
     if (o->warmup_secs > 0) {
         duro_stress_config w = cfg;
@@ -57,7 +57,7 @@ static int run_cell(const duro__stress_opts *o, const duro_provider_factory *f,
         }
         cell->n_runs++;
     }
-    cell->seconds = (double)(duro__mono_ns() - t0) / 1e9;
+    cell->seconds = (double)(duro__monotonic_ns() - t0) / 1e9;
     if (cell->n_runs > 0 && duro__result_median(cell->runs, cell->n_runs, &cell->median) != 0)
         return DURO_ENOMEM;
     return 0;
@@ -154,6 +154,13 @@ int duro_stress_main_factories(const duro_provider_factory *const *factories,
         fprintf(stderr, "%s: no provider to test\n", prog);
         return 2;
     }
+    for (size_t f = 0; f < n_factories; f++) {
+        duro_error err = {0};
+        if (duro__factory_check(factories[f], &err) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err.message);
+            return 2;
+        }
+    }
     for (size_t f = 0; (o.cfg.attach || o.cfg.processes > 0) && f < n_factories; f++)
         if (factories[f]->attach == NULL || factories[f]->locate == NULL) {
             fprintf(stderr, "%s: %s: provider '%s' cannot open a second handle on a store "
@@ -212,10 +219,6 @@ int duro_stress_main_factories(const duro_provider_factory *const *factories,
 
 int duro_stress_main(const duro_provider_factory *factory, int argc, char **argv)
 {
-    if (factory == NULL) {
-        fprintf(stderr, "duro-stress: no provider factory\n");
-        return 2;
-    }
     const duro_provider_factory *const f[1] = {factory};
     return duro_stress_main_factories(f, 1, argc, argv);
 }

@@ -90,13 +90,6 @@ double duro__cpu_secs(int who)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-int64_t duro__mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 #define U(f) {#f, offsetof(duro_stress_result, f), 1}
 #define D(f) {#f, offsetof(duro_stress_result, f), 0}
 const duro__metric duro__metrics[] = {

@@ -146,8 +146,9 @@ static void child_main(const duro_provider_factory *f, const duro_registry *reg,
                 err.message);
         _exit(3);
     }
-    if (duro_runtime_start(h, reg, &opt, &rt) != 0) {
-        fprintf(stderr, "duro-stress: child %ld: the runtime did not start\n", (long)getpid());
+    if (duro_runtime_start(h, reg, &opt, &rt, &err) != 0) {
+        fprintf(stderr, "duro-stress: child %ld: the runtime did not start: %s\n",
+                (long)getpid(), err.message);
         _exit(3);
     }
     do

@@ -149,6 +149,11 @@ static int px_instance_info(duro_provider *p, const char *instance, duro_instanc
     return rc ? rc : INNER(p)->ops->instance_info(INNER(p), instance, out, err);
 }
 
+static void px_interrupt(duro_provider *p)
+{
+    INNER(p)->ops->interrupt(INNER(p));
+}
+
 static uint64_t px_commit_seq(duro_provider *p)
 {
     return INNER(p)->ops->commit_seq(INNER(p));
@@ -221,6 +226,11 @@ static int px_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
     return rc ? rc : INNER(p)->ops->metrics(INNER(p), out, err);
 }
 
+static int px_integrity_check(duro_provider *p, char *msg, size_t msg_size)
+{
+    return duro_provider_integrity_check(INNER(p), msg, msg_size);
+}
+
 /* Point ops->f at px_f when the inner provider has f. */
 #define MIRROR(f) x->ops.f = in->f != NULL ? px_##f : NULL
 
@@ -230,6 +240,7 @@ int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct, duro
     if (x == NULL)
         return DURO_ENOMEM;
     const duro_provider_ops *in = inner->ops;
+    x->ops.version = DURO_PROVIDER_OPS_VERSION;
     x->ops.destroy = px_destroy;
     MIRROR(enqueue_orch);
     MIRROR(fetch_orch);
@@ -243,6 +254,7 @@ int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct, duro
     MIRROR(renew_work);
     MIRROR(read_history);
     MIRROR(instance_info);
+    MIRROR(interrupt);
     MIRROR(commit_seq);
     MIRROR(wait_commit);
     MIRROR(list_instances);
@@ -254,6 +266,8 @@ int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct, duro
     MIRROR(prune);
     MIRROR(queue_depths);
     MIRROR(metrics);
+    if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V2))
+        MIRROR(integrity_check);
     x->base.ops = &x->ops;
     x->base.name = inner->name;
     x->base.caps = inner->caps;

@@ -34,7 +34,10 @@
 
 void duro_stress_config_init(duro_stress_config *cfg)
 {
+    if (cfg == NULL)
+        return;
     memset(cfg, 0, sizeof *cfg);
+    cfg->size = sizeof *cfg;
     cfg->max_concurrent = 20;
     cfg->duration_secs = 10;
     cfg->tasks_per_instance = 5;
@@ -164,7 +167,7 @@ static void count_failure_class(run *r, const duro_terminal_event *ev)
  * a report that arrived first; a report arriving after it is ignored. */
 static void observe(run *r, const duro_terminal_event *ev, int swept)
 {
-    int64_t now = duro__mono_ns();
+    int64_t now = duro__monotonic_ns();
     uint64_t idx = 0;
     int kind = classify_instance(ev->instance, &idx);
     if (kind < 0)
@@ -249,7 +252,7 @@ static void sweep(void *ud)
 {
     run *r = ud;
     size_t due[SWEEP_BATCH], n_due = 0;
-    int64_t now = duro__mono_ns();
+    int64_t now = duro__monotonic_ns();
     pthread_mutex_lock(&r->mu);
     duro_client *c = r->sweep_client;
     while (r->sweep_from < r->n_recs && r->recs[r->sweep_from].done != 0)
@@ -347,9 +350,9 @@ static void *sampler_main(void *arg)
 {
     run *r = arg;
     pthread_mutex_lock(&r->smu);
-    int64_t next = duro__mono_ns();
+    int64_t next = duro__monotonic_ns();
     while (!r->stop) {
-        int64_t now = duro__mono_ns();
+        int64_t now = duro__monotonic_ns();
         if (now >= next) {
             pthread_mutex_unlock(&r->smu);
             if (r->procs != NULL && r->cfg->kill_every_secs > 0 &&
@@ -449,7 +452,7 @@ static void launch(run *r, duro_client *c, uint64_t idx)
     rec *x = &r->recs[idx];
     if (x->done == 0) {
         x->done = 2;
-        x->end_ns = duro__mono_ns();
+        x->end_ns = duro__monotonic_ns();
         r->res->failed_infrastructure++;
         r->inflight--;
         note_failure(r, id, "start failed: %s (%s)", err.message, duro_strerror(rc));
@@ -468,7 +471,7 @@ static int drive(run *r, duro_client *c)
     int rc = 0;
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        int64_t now = duro__mono_ns(), start;
+        int64_t now = duro__monotonic_ns(), start;
         if (cfg->max_roots > 0 && r->n_recs >= cfg->max_roots) {
             if (now < r->window_end)
                 __atomic_store_n(&r->window_end, now, __ATOMIC_RELAXED);
@@ -503,7 +506,7 @@ static int drive(run *r, duro_client *c)
         launch(r, c, (uint64_t)idx);
         pthread_mutex_lock(&r->mu);
     }
-    while (rc == 0 && duro__mono_ns() < r->window_end)
+    while (rc == 0 && duro__monotonic_ns() < r->window_end)
         timed_wait(&r->cv, &r->mu, r->window_end);
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -514,11 +517,11 @@ static int64_t drain(run *r)
 {
     int64_t deadline = r->window_end + r->timeout_ns;
     pthread_mutex_lock(&r->mu);
-    while (r->inflight > 0 && duro__mono_ns() < deadline)
+    while (r->inflight > 0 && duro__monotonic_ns() < deadline)
         timed_wait(&r->cv, &r->mu, deadline);
     int64_t end = r->window_end;
     if (r->inflight > 0) {
-        end = duro__mono_ns();
+        end = duro__monotonic_ns();
     } else {
         for (size_t i = 0; i < r->n_recs; i++)
             if (r->recs[i].end_ns > end)
@@ -625,10 +628,10 @@ static int check_integrity(run *r, const duro_provider_factory *factory, duro_pr
         roots[i].observed = r->recs[i].observed;
         roots[i].verified = r->recs[i].verified;
     }
-    int64_t t = duro__mono_ns();
+    int64_t t = duro__monotonic_ns();
     int rc = duro__integrity_check(factory, store, r->scenario, r->cfg, roots, r->n_recs,
                                    r->res);
-    r->res->integrity_secs = (double)(duro__mono_ns() - t) / 1e9;
+    r->res->integrity_secs = (double)(duro__monotonic_ns() - t) / 1e9;
     if (rc == 0 && r->res->duplicate_terminal > 0 && r->res->integrity_ok) {
         r->res->integrity_ok = 0;
         snprintf(r->res->integrity_message, sizeof r->res->integrity_message,
@@ -754,23 +757,22 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     duro_runtime_options opt;
     runtime_options(r, &opt);
     for (; r->procs == NULL && nrt < cfg->runtimes; nrt++) {
-        rc = duro_runtime_start(rt_p[nrt], reg, &opt, &rts[nrt]);
+        duro_error why = {0};
+        rc = duro_runtime_start(rt_p[nrt], reg, &opt, &rts[nrt], &why);
         if (rc != 0) {
-            duro_error_set(err, rc, 0, "runtime %d did not start: %s", nrt + 1,
-                           duro_strerror(rc));
+            duro_error_set(err, rc, 0, "runtime %d did not start: %s", nrt + 1, why.message);
             goto out;
         }
     }
-    client = duro_client_new(p);
-    sweeper = r->procs != NULL ? duro_client_new(p) : NULL;
-    if (client == NULL || (r->procs != NULL && sweeper == NULL)) {
-        rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    rc = duro_client_new(p, &client, err);
+    if (rc == 0 && r->procs != NULL)
+        rc = duro_client_new(p, &sweeper, err);
+    if (rc != 0)
         goto out;
-    }
     double cpu0 = duro__cpu_secs(RUSAGE_SELF);
     pthread_mutex_lock(&r->mu);
     r->sweep_client = sweeper;
-    r->t0 = duro__mono_ns();
+    r->t0 = duro__monotonic_ns();
     r->window_end = r->t0 + (int64_t)(cfg->duration_secs * 1e9);
     r->next_kill = r->t0 + (int64_t)(cfg->kill_every_secs * 1e9);
     pthread_mutex_unlock(&r->mu);
@@ -841,12 +843,27 @@ static int attach_handles(const duro_provider_factory *factory, duro_provider *s
 }
 
 int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
-                    const duro_stress_config *cfg, duro_stress_result *out, duro_error *err)
+                    const duro_stress_config *caller_cfg, duro_stress_result *out,
+                    duro_error *err)
 {
+    if (out == NULL || caller_cfg == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_stress_run: %s is required",
+                              out == NULL ? "out" : "cfg");
     memset(out, 0, sizeof *out);
+    if (caller_cfg->size < offsetof(duro_stress_config, max_concurrent) +
+                               sizeof caller_cfg->max_concurrent)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "stress config not initialised: call duro_stress_config_init");
+    /* read the caller's config only as far as its struct goes (cfg->size) */
+    duro_stress_config full;
+    duro_stress_config_init(&full);
+    memcpy(&full, caller_cfg, caller_cfg->size < sizeof full ? caller_cfg->size : sizeof full);
+    full.size = sizeof full;
+    const duro_stress_config *cfg = &full;
     int sc = scenario != NULL ? duro__scenario_lookup(scenario) : -1;
-    if (factory == NULL || factory->create == NULL || factory->destroy == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "incomplete provider factory");
+    int frc = duro__factory_check(factory, err);
+    if (frc != 0)
+        return frc;
     if (sc < 0)
         return duro_error_set(err, DURO_EINVAL, 0, "unknown scenario '%s'",
                               scenario != NULL ? scenario : "(null)");

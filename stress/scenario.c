@@ -207,12 +207,12 @@ static void activity_work(const duro__stress_ctx *ctx)
     if (ms <= 0)
         return;
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    int64_t deadline = duro__mono_ns() + (int64_t)ms * 1000000;
+    int64_t deadline = duro__monotonic_ns() + (int64_t)ms * 1000000;
     int64_t wake = deadline - (int64_t)SPIN_US * 1000;
     struct timespec ts = {(time_t)(wake / 1000000000), (long)(wake % 1000000000)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
-    while (duro__mono_ns() < deadline)
+    while (duro__monotonic_ns() < deadline)
         ;
 }
 
@@ -247,7 +247,7 @@ static duro_task *call_activity(duro_orch *o, const duro__stress_ctx *ctx, const
 static int fail_task(duro_orch *o, const char *what, const duro_task *t)
 {
     const char *e = duro_task_error(t);
-    return duro_fail(o, "%s failed: %s", what, e != NULL ? e : "(no message)");
+    return duro_failf(o, "%s failed: %s", what, e != NULL ? e : "(no message)");
 }
 
 /* ---- Activities ----------------------------------------------------------------------------- */
@@ -255,22 +255,22 @@ static int fail_task(duro_orch *o, const char *what, const duro_task *t)
 static int act_echo(duro_activity *a, const char *input, void *ud)
 {
     if (activity_begin(a, ud, input))
-        return duro_activity_fail(a, "injected failure");
-    return duro_activity_ok_str(a, input);
+        return duro_activity_failf(a, "injected failure");
+    return duro_activity_ok(a, input);
 }
 
 /* Input "<seed> <size>": output the payload of seed. */
 static int act_generate(duro_activity *a, const char *input, void *ud)
 {
     if (activity_begin(a, ud, input))
-        return duro_activity_fail(a, "injected failure");
+        return duro_activity_failf(a, "injected failure");
     uint64_t v[2];
     if (parse_u64s(input, v, 2, NULL) != 0 || v[1] > DURO__LP_RESULT_BYTES)
-        return duro_activity_fail(a, "bad input '%.40s'", input);
+        return duro_activity_failf(a, "bad input '%.40s'", input);
     char *p = payload_new(v[0], (size_t)v[1]);
     if (p == NULL)
-        return duro_activity_fail(a, "out of memory");
-    int rc = duro_activity_ok_str(a, p);
+        return duro_activity_failf(a, "out of memory");
+    int rc = duro_activity_ok(a, p);
     free(p);
     return rc;
 }
@@ -279,31 +279,31 @@ static int act_generate(duro_activity *a, const char *input, void *ud)
 static int act_digest(duro_activity *a, const char *input, void *ud)
 {
     if (activity_begin(a, ud, input))
-        return duro_activity_fail(a, "injected failure");
+        return duro_activity_failf(a, "injected failure");
     size_t n = strlen(input);
-    return duro_activity_ok(a, "%016" PRIx64 ":%zu", duro__fnv1a(input, n), n);
+    return duro_activity_okf(a, "%016" PRIx64 ":%zu", duro__fnv1a(input, n), n);
 }
 
 /* Input "<idx> <k>": output k + 1. */
 static int act_tick(duro_activity *a, const char *input, void *ud)
 {
     if (activity_begin(a, ud, input))
-        return duro_activity_fail(a, "injected failure");
+        return duro_activity_failf(a, "injected failure");
     uint64_t v[2];
     if (parse_u64s(input, v, 2, NULL) != 0)
-        return duro_activity_fail(a, "bad input '%.40s'", input);
-    return duro_activity_ok(a, "%" PRIu64, v[1] + 1);
+        return duro_activity_failf(a, "bad input '%.40s'", input);
+    return duro_activity_okf(a, "%" PRIu64, v[1] + 1);
 }
 
 /* Input "<v>": output v * v. */
 static int act_square(duro_activity *a, const char *input, void *ud)
 {
     if (activity_begin(a, ud, input))
-        return duro_activity_fail(a, "injected failure");
+        return duro_activity_failf(a, "injected failure");
     uint64_t v;
     if (parse_u64s(input, &v, 1, NULL) != 0 || v > UINT32_MAX)
-        return duro_activity_fail(a, "bad input '%.40s'", input);
-    return duro_activity_ok(a, "%" PRIu64, v * v);
+        return duro_activity_failf(a, "bad input '%.40s'", input);
+    return duro_activity_okf(a, "%" PRIu64, v * v);
 }
 
 /* ---- Parallel fan-out / fan-in ---------------------------------------------------------- */
@@ -320,7 +320,7 @@ static int orch_fanout(duro_orch *o, const char *input, void *ud)
     const duro__stress_ctx *ctx = ud;
     uint64_t v[2];
     if (parse_u64s(input, v, 2, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     size_t n = (size_t)v[1];
     duro_task *tasks[DURO__MAX_TASKS];
     char buf[64];
@@ -337,7 +337,7 @@ static int orch_fanout(duro_orch *o, const char *input, void *ud)
     }
     char *out = malloc(total);
     if (out == NULL)
-        return duro_fail(o, "out of memory");
+        return duro_failf(o, "out of memory");
     size_t len = 0;
     for (size_t j = 0; j < n; j++) {
         const char *s = duro_task_value(tasks[j]);
@@ -397,7 +397,7 @@ static int orch_large(duro_orch *o, const char *input, void *ud)
     const duro__stress_ctx *ctx = ud;
     uint64_t idx;
     if (parse_u64s(input, &idx, 1, NULL) != 0)
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     char buf[64];
     duro_task *gen = NULL;
     for (unsigned k = 0; k < 3; k++) {
@@ -407,7 +407,7 @@ static int orch_large(duro_orch *o, const char *input, void *ud)
         if (!duro_task_ok(gen))
             return fail_task(o, "generate", gen);
         if (!duro__payload_match(seed_of(idx, k), duro_task_value(gen), lp_sizes[k]))
-            return duro_fail(o, "payload %u (%zu bytes) came back corrupted", k, lp_sizes[k]);
+            return duro_failf(o, "payload %u (%zu bytes) came back corrupted", k, lp_sizes[k]);
     }
     /* The 100 KB payload goes back to an activity as its input. */
     const char *big = duro_task_value(gen);
@@ -416,7 +416,7 @@ static int orch_large(duro_orch *o, const char *input, void *ud)
     if (!duro_task_ok(dig))
         return fail_task(o, "digest", dig);
     if (!digest_is(duro_task_value(dig), big, lp_sizes[2]))
-        return duro_fail(o, "digest of the 100 KB payload is wrong: %.40s",
+        return duro_failf(o, "digest of the 100 KB payload is wrong: %.40s",
                          duro_task_value(dig));
 
     duro_task *kids[DURO__LP_CHILDREN];
@@ -424,7 +424,7 @@ static int orch_large(duro_orch *o, const char *input, void *ud)
         uint64_t sin = seed_of(idx, TAG_CHILD_IN + c), sout = seed_of(idx, TAG_CHILD_OUT + c);
         char *in = malloc(DURO__LP_CHILD_BYTES + 64);
         if (in == NULL)
-            return duro_fail(o, "out of memory");
+            return duro_failf(o, "out of memory");
         int h = snprintf(in, 64, "%" PRIu64 " %" PRIu64 " ", sin, sout);
         duro__payload_fill(sin, in + h, DURO__LP_CHILD_BYTES);
         kids[c] = duro_call_sub(o, ORCH_LARGE_CHILD, NULL, in);
@@ -436,11 +436,11 @@ static int orch_large(duro_orch *o, const char *input, void *ud)
             return fail_task(o, "child", kids[c]);
         if (!duro__payload_match(seed_of(idx, TAG_CHILD_OUT + c), duro_task_value(kids[c]),
                                  DURO__LP_CHILD_BYTES))
-            return duro_fail(o, "child %u returned a corrupted 50 KB payload", c);
+            return duro_failf(o, "child %u returned a corrupted 50 KB payload", c);
     }
     char *result = payload_new(seed_of(idx, TAG_RESULT), DURO__LP_RESULT_BYTES);
     if (result == NULL)
-        return duro_fail(o, "out of memory");
+        return duro_failf(o, "out of memory");
     int rc = duro_complete(o, result);
     free(result);
     return rc;
@@ -454,15 +454,15 @@ static int orch_large_child(duro_orch *o, const char *input, void *ud)
     uint64_t v[2];
     const char *payload;
     if (parse_u64s(input, v, 2, &payload) != 0)
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     if (!duro__payload_match(v[0], payload, DURO__LP_CHILD_BYTES))
-        return duro_fail(o, "50 KB input arrived corrupted");
+        return duro_failf(o, "50 KB input arrived corrupted");
     duro_task *dig = call_activity(o, ctx, ACT_DIGEST, payload);
     DURO_AWAIT(o, dig);
     if (!duro_task_ok(dig))
         return fail_task(o, "digest", dig);
     if (!digest_is(duro_task_value(dig), payload, DURO__LP_CHILD_BYTES))
-        return duro_fail(o, "digest of the 50 KB input is wrong: %.40s", duro_task_value(dig));
+        return duro_failf(o, "digest of the 50 KB input is wrong: %.40s", duro_task_value(dig));
     char buf[64];
     snprintf(buf, sizeof buf, "%" PRIu64 " %u", v[1], DURO__LP_CHILD_BYTES);
     duro_task *gen = call_activity(o, ctx, ACT_GEN, buf);
@@ -470,7 +470,7 @@ static int orch_large_child(duro_orch *o, const char *input, void *ud)
     if (!duro_task_ok(gen))
         return fail_task(o, "generate", gen);
     if (!duro__payload_match(v[1], duro_task_value(gen), DURO__LP_CHILD_BYTES))
-        return duro_fail(o, "generated 50 KB payload came back corrupted");
+        return duro_failf(o, "generated 50 KB payload came back corrupted");
     return duro_complete(o, duro_task_value(gen));
 }
 
@@ -497,7 +497,7 @@ static int orch_timers(duro_orch *o, const char *input, void *ud)
 {
     uint64_t v[3];
     if (parse_u64s(input, v, 3, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     size_t n = (size_t)v[1];
     int64_t unit = (int64_t)v[2];
     int64_t t0 = duro_now_ms(o);
@@ -525,7 +525,7 @@ static int orch_timers(duro_orch *o, const char *input, void *ud)
     }
     int64_t elapsed = duro_now_ms(o) - t0;
     if (elapsed < unit * (int64_t)n)
-        return duro_fail(o, "timers fired early: %" PRId64 " ms after start, longest is %" PRId64
+        return duro_failf(o, "timers fired early: %" PRId64 " ms after start, longest is %" PRId64
                          " ms", elapsed, unit * (int64_t)n);
     return duro_completef(o, "i%" PRIu64 " fired %s", v[0], order);
 }
@@ -552,7 +552,7 @@ static int orch_long(duro_orch *o, const char *input, void *ud)
     const duro__stress_ctx *ctx = ud;
     uint64_t v[4];
     if (parse_u64s(input, v, 4, NULL) != 0 || v[1] >= v[2])
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     char buf[96];
     snprintf(buf, sizeof buf, "%" PRIu64 " %" PRIu64, v[0], v[1]);
     duro_task *tick = call_activity(o, ctx, ACT_TICK, buf);
@@ -561,7 +561,7 @@ static int orch_long(duro_orch *o, const char *input, void *ud)
         return fail_task(o, "tick", tick);
     snprintf(buf, sizeof buf, "%" PRIu64, v[1] + 1);
     if (strcmp(duro_task_value(tick), buf) != 0)
-        return duro_fail(o, "tick returned '%.40s', expected '%s'", duro_task_value(tick), buf);
+        return duro_failf(o, "tick returned '%.40s', expected '%s'", duro_task_value(tick), buf);
     duro_task *pause = duro_timer(o, (int64_t)v[3]);
     DURO_AWAIT(o, pause);
     if (v[1] + 1 < v[2]) {
@@ -597,7 +597,7 @@ static int orch_sub(duro_orch *o, const char *input, void *ud)
 {
     uint64_t v[2];
     if (parse_u64s(input, v, 2, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     size_t n = (size_t)v[1];
     duro_task *kids[DURO__MAX_TASKS];
     char buf[32];
@@ -612,7 +612,7 @@ static int orch_sub(duro_orch *o, const char *input, void *ud)
             return fail_task(o, "child", kids[j]);
         uint64_t sq;
         if (parse_u64s(duro_task_value(kids[j]), &sq, 1, NULL) != 0)
-            return duro_fail(o, "child %zu returned '%.40s'", j, duro_task_value(kids[j]));
+            return duro_failf(o, "child %zu returned '%.40s'", j, duro_task_value(kids[j]));
         sum += sq;
     }
     return duro_completef(o, "i%" PRIu64 " sum=%" PRIu64, v[0], sum);
@@ -624,7 +624,7 @@ static int orch_sub_child(duro_orch *o, const char *input, void *ud)
     const duro__stress_ctx *ctx = ud;
     uint64_t x;
     if (parse_u64s(input, &x, 1, NULL) != 0)
-        return duro_fail(o, "bad input '%.40s'", input);
+        return duro_failf(o, "bad input '%.40s'", input);
     duro_task *t = call_activity(o, ctx, ACT_SQUARE, input);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
@@ -632,7 +632,7 @@ static int orch_sub_child(duro_orch *o, const char *input, void *ud)
     char want[32];
     snprintf(want, sizeof want, "%" PRIu64, x * x);
     if (strcmp(duro_task_value(t), want) != 0)
-        return duro_fail(o, "square of %" PRIu64 " came back as '%.40s'", x, duro_task_value(t));
+        return duro_failf(o, "square of %" PRIu64 " came back as '%.40s'", x, duro_task_value(t));
     return duro_complete(o, want);
 }
 

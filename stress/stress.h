@@ -22,6 +22,8 @@
 #include "duro.h"
 #include "duro-providertest.h"
 #include "duro-stress.h"
+#include "duro-util.h"
+#include "factory-check.h"
 
 /* ---- Scenarios (scenario.c) ------------------------------------------------------------- */
 
@@ -92,8 +94,6 @@ long duro__rss_peak_kb(void);
 /* User + system CPU seconds so far of getrusage's `who`: RUSAGE_SELF (this process) or
  * RUSAGE_CHILDREN (its reaped child processes). */
 double duro__cpu_secs(int who);
-/* Monotonic clock in nanoseconds. */
-int64_t duro__mono_ns(void);
 
 /* A metric of duro_stress_result, for generic loops (JSON, medians, JUnit properties). */
 typedef struct duro__metric {

@@ -16,6 +16,7 @@
 
 #include "duro-report.h"
 #include "duro-sqlite.h"
+#include "sqlite-factory.h"
 #include "junit-check.h"
 #include "stress.h"
 
@@ -324,7 +325,7 @@ END_TEST
 
 START_TEST(main_exit_status_for_help_and_usage)
 {
-    const duro_provider_factory *f = duro_sqlite_factory_memory();
+    const duro_provider_factory *f = duro__sqlite_factory_memory();
     char *help[] = {(char *)"duro-stress", (char *)"--help", NULL};
     fflush(stdout);
     ck_assert_int_eq(duro_stress_main(f, 2, help), 0);
@@ -554,7 +555,7 @@ START_TEST(run_parallel_counts_executed_activities)
     duro_stress_config c = quick();
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.histories_checked, r.launched);
@@ -574,7 +575,7 @@ START_TEST(run_count_launches_exactly_n_roots)
     c.max_roots = 7;
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.launched, 7);
     ck_assert_uint_eq(r.activities_total, 3 * 7);
@@ -589,7 +590,7 @@ START_TEST(run_injected_activity_failures_are_retried)
     c.activity_failure_pct = 100;
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.injected_activity_failures, 3 * r.launched);
     ck_assert_uint_eq(r.activities_total, 6 * r.launched);
@@ -601,12 +602,12 @@ START_TEST(run_children_and_continue_as_new_are_counted_apart)
     duro_stress_config c = quick();
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "sub-orchestrations", &c, &r,
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "sub-orchestrations", &c, &r,
                                      &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.children, 3 * r.launched);
     ck_assert_uint_eq(r.histories_checked, 4 * r.launched);
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "long-running", &c, &r, &err),
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "long-running", &c, &r, &err),
                      0);
     assert_clean(&r);
     ck_assert_uint_eq(r.continued_as_new, 2 * r.launched);
@@ -622,7 +623,7 @@ START_TEST(run_open_loop_follows_the_schedule)
     c.duration_secs = 0.5;
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "timers", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "timers", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.launched, 10);
 }
@@ -639,7 +640,7 @@ START_TEST(run_slow_instances_time_out)
     c.max_concurrent = 2;
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
     ck_assert_uint_eq(r.launched, 2);
     ck_assert_uint_eq(r.completed, 0);
     ck_assert_uint_eq(r.failed, 2);
@@ -654,31 +655,40 @@ END_TEST
 /* A factory around in-memory SQLite whose integrity hook does what the test wants. */
 static int hook_mode;
 
-static int hook_create(void *ud, duro_provider **out, duro_error *err)
-{
-    const duro_provider_factory *m = duro_sqlite_factory_memory();
-    return m->create(m->ud, out, err);
-}
-
-static void hook_destroy(void *ud, duro_provider *p)
-{
-    const duro_provider_factory *m = duro_sqlite_factory_memory();
-    m->destroy(m->ud, p);
-}
-
-static int hook_check(void *ud, duro_provider *p, char *msg, size_t size)
+static int hook_check(duro_provider *p, char *msg, size_t size)
 {
     if (hook_mode == 0) {
         snprintf(msg, size, "page 7 is never used");
-        return 1;
+        return DURO_ECORRUPT;
     }
     ck_assert_int_eq(duro_sqlite_corrupt_history(p, "stress-0"), 0);
     return 0;
 }
 
+/* The in-memory SQLite store with its integrity_check callback replaced by hook_check. */
+static duro_provider_ops hooked_ops;
+
+static int hook_create(void *ud, duro_provider **out, duro_error *err)
+{
+    const duro_provider_factory *m = duro__sqlite_factory_memory();
+    int rc = m->create(m->ud, out, err);
+    if (rc == 0) {
+        hooked_ops = *(*out)->ops;
+        hooked_ops.integrity_check = hook_check;
+        (*out)->ops = &hooked_ops;
+    }
+    return rc;
+}
+
+static void hook_destroy(void *ud, duro_provider *p)
+{
+    const duro_provider_factory *m = duro__sqlite_factory_memory();
+    m->destroy(m->ud, p);
+}
+
 static const duro_provider_factory hook_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "hooked", .create = hook_create, .destroy = hook_destroy,
-    .integrity_check = hook_check,
 };
 
 START_TEST(run_integrity_reports_store_check_and_corrupt_history)
@@ -709,11 +719,11 @@ START_TEST(run_attached_handles_share_one_file)
     c.provider_error_pct = 2;
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_file(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_file(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.activities_total, 3 * r.launched);
     ck_assert_uint_gt(r.injected_provider_errors, 0);
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err),
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err),
                      DURO_ENOTSUP);
     ck_assert_str_eq(err.message, "provider sqlite has no attach hook");
 }
@@ -731,18 +741,18 @@ START_TEST(run_child_processes_survive_kills)
     c.duration_secs = 2;
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_file(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_file(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.killed_processes, 0);
     c.kill_every_secs = 0.45;
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_file(), "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_file(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_ge(r.killed_processes, 2);
     ck_assert_uint_le(r.killed_processes, 3);
     ck_assert_uint_ge(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.histories_checked, r.launched);
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err),
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err),
                      DURO_ENOTSUP);
 }
 END_TEST
@@ -752,11 +762,11 @@ START_TEST(run_rejects_bad_arguments)
     duro_stress_config c = quick();
     duro_stress_result r;
     duro_error err = {0};
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "nope", &c, &r, &err),
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "nope", &c, &r, &err),
                      DURO_EINVAL);
     ck_assert_str_eq(err.message, "unknown scenario 'nope'");
     c.tasks_per_instance = 0;
-    ck_assert_int_eq(duro_stress_run(duro_sqlite_factory_memory(), "parallel", &c, &r, &err),
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err),
                      DURO_EINVAL);
 }
 END_TEST
@@ -771,11 +781,11 @@ START_TEST(main_failing_gate_does_not_save_the_baseline)
                     (char *)"--min-orch-per-sec", (char *)"1000000", (char *)"--no-progress",
                     (char *)"--save-baseline", path, NULL};
     fflush(stdout);
-    ck_assert_int_eq(duro_stress_main(duro_sqlite_factory_memory(), 14, argv), 1);
+    ck_assert_int_eq(duro_stress_main(duro__sqlite_factory_memory(), 14, argv), 1);
     ck_assert_int_eq(access(path, F_OK), -1);
     argv[9] = (char *)"--min-success"; /* a gate every run passes */
     argv[10] = (char *)"0";
-    ck_assert_int_eq(duro_stress_main(duro_sqlite_factory_memory(), 14, argv), 0);
+    ck_assert_int_eq(duro_stress_main(duro__sqlite_factory_memory(), 14, argv), 0);
     ck_assert_int_eq(access(path, F_OK), 0);
     remove(path);
     free(path);

@@ -44,17 +44,17 @@ static duro_orch_item *history(size_t acts)
     it->n_history = n;
     snprintf(input, sizeof input, "%zu", acts + 2);
     it->history[0].event_id = 1;
-    it->history[0].kind = DURO_EV_STARTED;
+    it->history[0].kind = DURO_EVENT_ORCH_STARTED;
     it->history[0].payload = duro__asprintf(
         "{\"name\":\"Chain\",\"version\":\"1.0.0\",\"input\":\"%s\"}", input);
     for (i = 1; i < n; i++) {
         it->history[i].event_id = i + 1;
         if (i % 2) {
-            it->history[i].kind = DURO_EV_ACT_SCHEDULED;
+            it->history[i].kind = DURO_EVENT_ACTIVITY_SCHEDULED;
             it->history[i].payload = strdup("{\"name\":\"Step\",\"input\":\"payload of a typical "
                                             "size, about sixty bytes\"}");
         } else {
-            it->history[i].kind = DURO_EV_ACT_COMPLETED;
+            it->history[i].kind = DURO_EVENT_ACTIVITY_COMPLETED;
             it->history[i].payload = duro__asprintf("{\"src\":%zu,\"text\":\"result %zu\"}", i,
                                                     i);
         }

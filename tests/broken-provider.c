@@ -17,6 +17,7 @@
 
 #include "broken-provider.h"
 #include "duro-sqlite.h"
+#include "sqlite-factory.h"
 
 enum {
     R_NONE,
@@ -124,7 +125,7 @@ static bp *as_bp(duro_provider *p)
 
 static const duro_provider_factory *inner_factory(void)
 {
-    return duro_sqlite_factory_memory();
+    return duro__sqlite_factory_memory();
 }
 
 /* ---- Small containers ------------------------------------------------------------------ */
@@ -901,7 +902,13 @@ static int bp_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
     return b->inner->ops->metrics(b->inner, out, err);
 }
 
+static int bp_integrity_check(duro_provider *p, char *msg, size_t msg_size)
+{
+    return duro_provider_integrity_check(as_bp(p)->inner, msg, msg_size);
+}
+
 static const duro_provider_ops bp_ops = {
+    .version = DURO_PROVIDER_OPS_VERSION,
     .destroy = bp_destroy,
     .enqueue_orch = bp_enqueue_orch,
     .fetch_orch = bp_fetch_orch,
@@ -927,6 +934,7 @@ static const duro_provider_ops bp_ops = {
     .prune = bp_prune,
     .queue_depths = bp_queue_depths,
     .metrics = bp_metrics,
+    .integrity_check = bp_integrity_check,
 };
 
 /* ---- Factory ----------------------------------------------------------------------------- */
@@ -986,13 +994,6 @@ static int bp_max_attempt_count(void *ud, duro_provider *p, const char *instance
     return f->max_attempt_count(f->ud, as_bp(p)->inner, instance, out);
 }
 
-static int bp_integrity_check(void *ud, duro_provider *p, char *msg, size_t msg_size)
-{
-    const duro_provider_factory *f = inner_factory();
-
-    (void)ud;
-    return f->integrity_check(f->ud, as_bp(p)->inner, msg, msg_size);
-}
 
 const broken_rule *broken_rules(size_t *n)
 {
@@ -1011,13 +1012,13 @@ const duro_provider_factory *broken_factory(const char *name)
             continue;
         rule_ids[i] = i;
         memset(f, 0, sizeof *f);
+        f->version = DURO_PROVIDER_FACTORY_VERSION;
         f->name = factory_names[i];
         f->caps = inner->caps;
         f->create = bp_create;
         f->destroy = bp_factory_destroy;
         f->corrupt_history = inner->corrupt_history ? bp_corrupt_history : NULL;
         f->max_attempt_count = inner->max_attempt_count ? bp_max_attempt_count : NULL;
-        f->integrity_check = inner->integrity_check ? bp_integrity_check : NULL;
         f->ud = &rule_ids[i];
         return f;
     }

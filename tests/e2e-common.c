@@ -183,8 +183,7 @@ static void e2e_open_common(e2e_env *e, int kind, const char *path)
     ck_assert_msg(e->p->caps & DURO_CAP_NOTIFY, "the SQLite provider must notify commits");
     e->reg = duro_registry_new();
     ck_assert_ptr_nonnull(e->reg);
-    e->c = duro_client_new(e->p);
-    ck_assert_ptr_nonnull(e->c);
+    ck_assert_int_eq(duro_client_new(e->p, &e->c, &err), 0);
 
     duro_runtime_options_init(&e->opt);
     e->opt.orch_concurrency = 2;
@@ -214,8 +213,9 @@ void e2e_open_path(e2e_env *e, const char *path)
 void e2e_start(e2e_env *e)
 {
     ck_assert_ptr_null(e->rt);
-    int rc = duro_runtime_start(e->p, e->reg, &e->opt, &e->rt);
-    ck_assert_msg(rc == 0, "duro_runtime_start: %s", duro_strerror(rc));
+    duro_error err = {0};
+    int rc = duro_runtime_start(e->p, e->reg, &e->opt, &e->rt, &err);
+    ck_assert_msg(rc == 0, "duro_runtime_start: %s", err.message);
 }
 
 void e2e_stop(e2e_env *e)

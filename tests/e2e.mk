@@ -10,7 +10,8 @@ endif
 
 tests_libjunitcheck_la_SOURCES = tests/junit-check.c tests/junit-check.h
 tests_libjunitcheck_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
-JUNIT_CHECK_LIBS = tests/libjunitcheck.la report/libduroreport.la lib/libduro.la \
+JUNIT_CHECK_LIBS = tests/libjunitcheck.la report/libduroreport.la util/libduro-util.la \
+	lib/libduro.la \
 	$(LIBXML_LIBS) $(CHECK_LIBS)
 
 E2E_SOURCES = tests/e2e-common.c tests/e2e-common.h

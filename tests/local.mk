@@ -2,6 +2,8 @@
 # area's rules live in its own fragment (check_PROGRAMS, TESTS, sources), included here;
 # e2e.mk also builds tests/libjunitcheck.la, the JUnit helper the other Check programs link.
 include tests/e2e.mk
+include tests/abi.mk
+include tests/exports.mk
 include tests/replay.mk
 include tests/report.mk
 include tests/sqlite.mk

@@ -6,4 +6,5 @@ endif
 
 tests_test_report_SOURCES = tests/test-report.c
 tests_test_report_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
-tests_test_report_LDADD = report/libduroreport.la $(CHECK_LIBS) $(LIBXML_LIBS)
+tests_test_report_LDADD = report/libduroreport.la util/libduro-util.la $(CHECK_LIBS) \
+	$(LIBXML_LIBS)

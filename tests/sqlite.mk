@@ -7,5 +7,6 @@ endif
 
 tests_test_sqlite_SOURCES = tests/test-sqlite.c
 tests_test_sqlite_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_sqlite_LDADD = providers/sqlite/libduro-sqlite-core.la $(JUNIT_CHECK_LIBS) \
+tests_test_sqlite_LDADD = providertest/libduro-sqlite-factory.la \
+	providers/sqlite/libduro-sqlite-core.la $(JUNIT_CHECK_LIBS) \
 	$(SQLITE_LIBS)

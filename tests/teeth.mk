@@ -7,6 +7,6 @@ TESTS += tests/test-teeth
 
 tests_test_teeth_SOURCES = tests/test-teeth.c tests/broken-provider.c tests/broken-provider.h
 tests_test_teeth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS)
-tests_test_teeth_LDADD = conformance/libduro-providertest.la \
-	providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS)
+tests_test_teeth_LDADD = providertest/libduro-providertest.la \
+	providertest/libduro-sqlite-factory.la providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS)
 endif

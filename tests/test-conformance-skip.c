@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "duro-sqlite.h"
+#include "sqlite-factory.h"
 #include "junit-check.h"
 #include "suite.h"
 
@@ -48,7 +49,7 @@ static double xpath_number(xmlXPathContextPtr ctx, const char *expr)
 
 START_TEST(skipped_cases_are_reported_with_reason)
 {
-    duro_provider_factory f = *duro_sqlite_factory_memory();
+    duro_provider_factory f = *duro__sqlite_factory_memory();
     char path[] = "/tmp/duro-skip-XXXXXX";
     int fd = mkstemp(path);
     size_t all = 0, needing = 0, k;

@@ -46,8 +46,8 @@ static int act_step(duro_activity *a, const char *input, void *ud)
         nanosleep(&d, NULL);
     }
     if (cx->fd >= 0 && write(cx->fd, "s", 1) != 1)
-        return duro_activity_fail(a, "cannot report progress: %s", strerror(errno));
-    return duro_activity_ok(a, "%s.s", input);
+        return duro_activity_failf(a, "cannot report progress: %s", strerror(errno));
+    return duro_activity_okf(a, "%s.s", input);
 }
 
 static int orch_flow(duro_orch *o, const char *input, void *ud)
@@ -58,7 +58,7 @@ static int orch_flow(duro_orch *o, const char *input, void *ud)
         duro_task *t = duro_call_activity(o, "Step", cur);
         DURO_AWAIT(o, t);
         if (!duro_task_ok(t))
-            return duro_fail(o, "step %d: %s", i, duro_task_error(t));
+            return duro_failf(o, "step %d: %s", i, duro_task_error(t));
         cur = duro_task_value(t);
     }
     duro_task *tm = duro_timer(o, 50);
@@ -88,8 +88,8 @@ static void run_child(const char *path, int fd)
         duro_register_activity(reg, "Step", act_step, &cx) != 0 ||
         duro_register_orchestration(reg, "Flow", NULL, orch_flow, NULL) != 0)
         _exit(2);
-    duro_client *c = duro_client_new(p);
-    if (!c)
+    duro_client *c = NULL;
+    if (duro_client_new(p, &c, &err) != 0)
         _exit(2);
     /* every instance exists before any activity runs */
     for (int i = 0; i < N_INSTANCES; i++) {
@@ -103,7 +103,7 @@ static void run_child(const char *path, int fd)
     duro_runtime_options_init(&opt);
     crash_options(&opt);
     duro_runtime *rt = NULL;
-    if (duro_runtime_start(p, reg, &opt, &rt) != 0)
+    if (duro_runtime_start(p, reg, &opt, &rt, &err) != 0)
         _exit(4);
     for (;;)
         pause();

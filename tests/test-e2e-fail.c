@@ -56,15 +56,15 @@ static int act_block(duro_activity *a, const char *input, void *ud)
     attempts *at = ud;
     e2e_latch_add(&at->entered, 1);
     if (!e2e_run_until_cancelled(a, E2E_WAIT_MS))
-        return duro_activity_ok(a, "never cancelled");
+        return duro_activity_okf(a, "never cancelled");
     e2e_latch_add(&at->cancelled, 1);
-    return duro_activity_fail(a, "stopped after cancellation");
+    return duro_activity_failf(a, "stopped after cancellation");
 }
 
 static int act_quick(duro_activity *a, const char *input, void *ud)
 {
     (void)ud;
-    return duro_activity_ok(a, "quick:%s", input);
+    return duro_activity_okf(a, "quick:%s", input);
 }
 
 /* Custom status "waiting", then one event "go": completes with "got:<data>". */
@@ -93,14 +93,14 @@ static int orch_race_timer_wins(duro_orch *o, const char *input, void *ud)
     if (!w)
         return DURO_SUSPEND;
     if (w == act)
-        return duro_fail(o, "the activity finished before it was armed");
+        return duro_failf(o, "the activity finished before it was armed");
     duro_task *tmr = duro_timer(o, 50);
     duro_task *second[2] = {act, tmr};
     w = duro_when_any(o, second, 2);
     if (!w)
         return DURO_SUSPEND;
     if (w == act)
-        return duro_fail(o, "the activity beat the timer: %s", duro_task_value(act));
+        return duro_failf(o, "the activity beat the timer: %s", duro_task_value(act));
     duro_task_cancel(act);
     return duro_completef(o, "timer won; activity done=%d ok=%d error=%s", duro_task_done(act),
                           duro_task_ok(act), duro_task_error(act));
@@ -141,7 +141,7 @@ static int orch_race_activity_wins(duro_orch *o, const char *input, void *ud)
     if (!w)
         return DURO_SUSPEND;
     if (w != act)
-        return duro_fail(o, "the 10-minute timer won");
+        return duro_failf(o, "the 10-minute timer won");
     duro_task_cancel(tmr);
     return duro_completef(o, "activity won: %s", duro_task_value(act));
 }
@@ -170,8 +170,8 @@ static int act_flaky(duro_activity *a, const char *input, void *ud)
     uint32_t n = duro_activity_attempt(a);
     attempts_note(ud, n);
     if (n < 3)
-        return duro_activity_fail(a, "flaky failure %u", n);
-    return duro_activity_ok(a, "ok@%u", n);
+        return duro_activity_failf(a, "flaky failure %u", n);
+    return duro_activity_okf(a, "ok@%u", n);
 }
 
 /* Attempt 1 hangs until cancelled; later attempts succeed. */
@@ -182,12 +182,12 @@ static int act_hang_once(duro_activity *a, const char *input, void *ud)
     uint32_t n = duro_activity_attempt(a);
     attempts_note(at, n);
     if (n > 1)
-        return duro_activity_ok(a, "attempt %u", n);
+        return duro_activity_okf(a, "attempt %u", n);
     e2e_latch_add(&at->entered, 1);
     if (!e2e_run_until_cancelled(a, E2E_WAIT_MS))
-        return duro_activity_ok(a, "attempt 1 was never cancelled");
+        return duro_activity_okf(a, "attempt 1 was never cancelled");
     e2e_latch_add(&at->cancelled, 1);
-    return duro_activity_fail(a, "attempt 1 stopped");
+    return duro_activity_failf(a, "attempt 1 stopped");
 }
 
 static int act_always_fail(duro_activity *a, const char *input, void *ud)
@@ -195,7 +195,7 @@ static int act_always_fail(duro_activity *a, const char *input, void *ud)
     (void)input;
     uint32_t n = duro_activity_attempt(a);
     attempts_note(ud, n);
-    return duro_activity_fail(a, "fail #%u", n);
+    return duro_activity_failf(a, "fail #%u", n);
 }
 
 /* Calls activity <input> under the policy in ud; completes with its value or fails with
@@ -205,7 +205,7 @@ static int orch_retry(duro_orch *o, const char *input, void *ud)
     duro_task *t = duro_call_activity_retry(o, input, "", ud);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "gave up: %s", duro_task_error(t));
+        return duro_failf(o, "gave up: %s", duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -373,7 +373,7 @@ static int orch_calls_missing(duro_orch *o, const char *input, void *ud)
     duro_task *t = duro_call_activity(o, "Missing", "");
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "the orchestration saw: %s", duro_task_error(t));
+        return duro_failf(o, "the orchestration saw: %s", duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -442,7 +442,7 @@ static int act_other(duro_activity *a, const char *input, void *ud)
 {
     (void)input;
     e2e_latch_add(ud, 1);
-    return duro_activity_ok(a, "other");
+    return duro_activity_okf(a, "other");
 }
 
 START_TEST(test_nondeterminism)
@@ -483,11 +483,11 @@ static int act_coop(duro_activity *a, const char *input, void *ud)
     coop *c = ud;
     (void)input;
     if (__atomic_add_fetch(&c->runs, 1, __ATOMIC_SEQ_CST) > 1)
-        return duro_activity_ok(a, "finished on run %d", c->runs);
+        return duro_activity_okf(a, "finished on run %d", c->runs);
     e2e_latch_add(&c->entered, 1);
     if (e2e_run_until_cancelled(a, E2E_WAIT_MS))
-        return duro_activity_fail(a, "stopped for shutdown");
-    return duro_activity_ok(a, "never cancelled");
+        return duro_activity_failf(a, "stopped for shutdown");
+    return duro_activity_okf(a, "never cancelled");
 }
 
 static int orch_one_coop(duro_orch *o, const char *input, void *ud)
@@ -554,9 +554,9 @@ static int act_hold(duro_activity *a, const char *input, void *ud)
     e2e_latch_add(&h->held, 1);
     while (!e2e_latch_wait(&h->release, 1, 1)) {
         if (duro_activity_cancelled(a))
-            return duro_activity_fail(a, "stopped for shutdown");
+            return duro_activity_failf(a, "stopped for shutdown");
     }
-    return duro_activity_ok(a, "held:%s", input);
+    return duro_activity_okf(a, "held:%s", input);
 }
 
 static int orch_ahead(duro_orch *o, const char *input, void *ud)

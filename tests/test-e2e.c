@@ -41,14 +41,14 @@ static int act_inc(duro_activity *a, const char *input, void *ud)
 {
     if (ud)
         seen_add(ud, input);
-    return duro_activity_ok(a, "%ld", strtol(input, NULL, 10) + 1);
+    return duro_activity_okf(a, "%ld", strtol(input, NULL, 10) + 1);
 }
 
 /* Returns its input unchanged. */
 static int act_echo_raw(duro_activity *a, const char *input, void *ud)
 {
     (void)ud;
-    return duro_activity_ok_str(a, input);
+    return duro_activity_ok(a, input);
 }
 
 /* Custom status "waiting", then one event "go": completes with "got:<data>". */
@@ -81,7 +81,7 @@ static long first_event_of(e2e_env *e, const char *id, const char *kind_name)
 static int act_greet(duro_activity *a, const char *name, void *ud)
 {
     (void)ud;
-    return duro_activity_ok(a, "Hello, %s!", name);
+    return duro_activity_okf(a, "Hello, %s!", name);
 }
 
 static int orch_hello(duro_orch *o, const char *input, void *ud)
@@ -90,7 +90,7 @@ static int orch_hello(duro_orch *o, const char *input, void *ud)
     duro_task *t = duro_call_activity(o, "Greet", input);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "%s", duro_task_error(t));
+        return duro_fail(o, duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -119,7 +119,7 @@ static int act_square(duro_activity *a, const char *input, void *ud)
 {
     e2e_latch_add(ud, 1);
     long v = strtol(input, NULL, 10);
-    return duro_activity_ok(a, "%ld", v * v);
+    return duro_activity_okf(a, "%ld", v * v);
 }
 
 static int orch_fanout(duro_orch *o, const char *input, void *ud)
@@ -137,7 +137,7 @@ static int orch_fanout(duro_orch *o, const char *input, void *ud)
     size_t len = 0;
     for (int i = 0; i < FANOUT; i++) {
         if (!duro_task_ok(ts[i]))
-            return duro_fail(o, "square %d: %s", i, duro_task_error(ts[i]));
+            return duro_failf(o, "square %d: %s", i, duro_task_error(ts[i]));
         len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "," : "",
                                 duro_task_value(ts[i]));
     }
@@ -182,7 +182,7 @@ static int orch_chain(duro_orch *o, const char *input, void *ud)
         duro_task *t = duro_call_activity(o, "Inc", cur);
         DURO_AWAIT(o, t);
         if (!duro_task_ok(t))
-            return duro_fail(o, "step %d: %s", i, duro_task_error(t));
+            return duro_failf(o, "step %d: %s", i, duro_task_error(t));
         cur = duro_task_value(t);
         len += (size_t)snprintf(trail + len, sizeof trail - len, "%s%s", i ? ">" : "", cur);
     }
@@ -291,8 +291,8 @@ static int act_gate(duro_activity *a, const char *input, void *ud)
     gate *g = ud;
     e2e_latch_add(&g->entered, 1);
     if (!e2e_latch_wait(&g->release, 1, E2E_WAIT_MS))
-        return duro_activity_fail(a, "the gate was never released");
-    return duro_activity_ok(a, "opened");
+        return duro_activity_failf(a, "the gate was never released");
+    return duro_activity_okf(a, "opened");
 }
 
 static int orch_gate_then_wait(duro_orch *o, const char *input, void *ud)
@@ -302,7 +302,7 @@ static int orch_gate_then_wait(duro_orch *o, const char *input, void *ud)
     duro_task *g = duro_call_activity(o, "Gate", "");
     DURO_AWAIT(o, g);
     if (!duro_task_ok(g))
-        return duro_fail(o, "%s", duro_task_error(g));
+        return duro_fail(o, duro_task_error(g));
     duro_task *ev = duro_wait_event(o, "go");
     DURO_AWAIT(o, ev);
     return duro_completef(o, "%s:%s", duro_task_value(g), duro_task_value(ev));
@@ -357,7 +357,7 @@ END_TEST
 static int act_bracket(duro_activity *a, const char *input, void *ud)
 {
     (void)ud;
-    return duro_activity_ok(a, "[%s]", input);
+    return duro_activity_okf(a, "[%s]", input);
 }
 
 static int orch_leaf(duro_orch *o, const char *input, void *ud)
@@ -366,7 +366,7 @@ static int orch_leaf(duro_orch *o, const char *input, void *ud)
     duro_task *t = duro_call_activity(o, "Bracket", input);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "%s", duro_task_error(t));
+        return duro_fail(o, duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -381,7 +381,7 @@ static int two_children(duro_orch *o, const char *input, const char *child, cons
     DURO_AWAIT_ALL(o, kids, 2);
     for (int i = 0; i < 2; i++)
         if (!duro_task_ok(kids[i]))
-            return duro_fail(o, "child %d: %s", i, duro_task_error(kids[i]));
+            return duro_failf(o, "child %d: %s", i, duro_task_error(kids[i]));
     return duro_completef(o, fmt, duro_task_value(kids[0]), duro_task_value(kids[1]));
 }
 
@@ -475,7 +475,7 @@ static int orch_looper(duro_orch *o, const char *input, void *ud)
     (void)ud;
     long n = strtol(input, NULL, 10);
     if ((uint64_t)n + 1 != duro_orch_execution(o))
-        return duro_fail(o, "execution %" PRIu64 " got input %ld", duro_orch_execution(o), n);
+        return duro_failf(o, "execution %" PRIu64 " got input %ld", duro_orch_execution(o), n);
     if (n == 0)
         duro_set_custom_status(o, "set in execution 1");
     if (n == 100)
@@ -483,7 +483,7 @@ static int orch_looper(duro_orch *o, const char *input, void *ud)
     duro_task *t = duro_call_activity(o, "Inc", input);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "%s", duro_task_error(t));
+        return duro_fail(o, duro_task_error(t));
     return duro_continue_as_new(o, duro_task_value(t));
 }
 
@@ -534,7 +534,7 @@ END_TEST
 static int act_count(duro_activity *a, const char *input, void *ud)
 {
     e2e_latch_add(ud, 1);
-    return duro_activity_ok(a, "ran:%s", input);
+    return duro_activity_okf(a, "ran:%s", input);
 }
 
 static int orch_once(duro_orch *o, const char *input, void *ud)
@@ -634,7 +634,7 @@ static int orch_values(duro_orch *o, const char *input, void *ud)
     duro_task *tm = duro_timer(o, 10);
     DURO_AWAIT(o, tm);
     if (!duro_task_ok(t))
-        return duro_fail(o, "%s", duro_task_error(t));
+        return duro_fail(o, duro_task_error(t));
     return duro_completef(o, "%s|%s", duro_task_value(t), mine);
 }
 

@@ -98,7 +98,7 @@ static int retry3(duro_orch *o, const char *in, void *ud)
     duro_task *t = duro_call_activity_retry(o, "Flaky", "in", &p);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "gave up: %s", duro_task_error(t));
+        return duro_failf(o, "gave up: %s", duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -108,7 +108,7 @@ static int timeout2(duro_orch *o, const char *in, void *ud)
     duro_task *t = duro_call_activity_retry(o, "Hang", "in", &p);
     DURO_AWAIT(o, t);
     if (!duro_task_ok(t))
-        return duro_fail(o, "%s", duro_task_error(t));
+        return duro_fail(o, duro_task_error(t));
     return duro_complete(o, duro_task_value(t));
 }
 
@@ -159,27 +159,27 @@ typedef struct row {
     uint64_t commit_exec;      /* expected commit execution (0: same as exec) */
 } row;
 
-#define STARTED(n) {DURO_EV_STARTED, "{\"name\":\"" n "\",\"version\":\"1.0.0\",\"input\":\"in\"}"}
+#define STARTED(n) {DURO_EVENT_ORCH_STARTED, "{\"name\":\"" n "\",\"version\":\"1.0.0\",\"input\":\"in\"}"}
 #define START_MSG(n) {DURO_MSG_START, 0, "{\"name\":\"" n "\",\"input\":\"in\"}"}
-#define ACT(name, in) {DURO_EV_ACT_SCHEDULED, "{\"name\":\"" name "\",\"input\":\"" in "\"}"}
+#define ACT(name, in) {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"" name "\",\"input\":\"" in "\"}"}
 
 static const row rows[] = {
     {"fresh start schedules both activities", "TwoActs", two_acts, 1, 0, {{0}},
      {START_MSG("TwoActs")}, DURO__TURN_COMMIT,
-     {DURO_EV_STARTED, DURO_EV_ACT_SCHEDULED, DURO_EV_ACT_SCHEDULED}, 2, {0}, 0,
+     {DURO_EVENT_ORCH_STARTED, DURO_EVENT_ACTIVITY_SCHEDULED, DURO_EVENT_ACTIVITY_SCHEDULED}, 2, {0}, 0,
      DURO_STATE_RUNNING, 0, NULL, 0},
     {"completions in history complete the instance", "TwoActs", two_acts, 1, 1,
      {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"),
-      {DURO_EV_ACT_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"}},
+      {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"}},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":3,\"ok\":1,\"text\":\"rb\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_ACT_COMPLETED, DURO_EV_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "ra+rb", 0},
+     {DURO_EVENT_ACTIVITY_COMPLETED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "ra+rb", 0},
     {"one completion of two waits", "TwoActs", two_acts, 1, 1,
      {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"ra\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_ACT_COMPLETED}, 0, {0}, 0, 0, 0, NULL, 0},
+     {DURO_EVENT_ACTIVITY_COMPLETED}, 0, {0}, 0, 0, 0, NULL, 0},
     {"duplicate completion is dropped", "TwoActs", two_acts, 1, 1,
      {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"),
-      {DURO_EV_ACT_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"}},
+      {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"}},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"again\"}"}},
      DURO__TURN_COMMIT, {0}, 0, {0}, 0, 0, 0, NULL, 0},
     {"completion of another execution is dropped", "TwoActs", two_acts, 2, 1,
@@ -189,132 +189,132 @@ static const row rows[] = {
     {"nondeterminism: different activity name", "Changed", changed, 1, 1,
      {STARTED("Changed"), ACT("A", "x"), ACT("B", "y")},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_EVENT_RAISED, DURO_EV_ACT_CANCELLED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0,
      {0}, 2, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "now makes activity \\\"B\\\" but history recorded activity \\\"A\\\"", 0},
     {"nondeterminism: timer where an activity was recorded", "TimerFirst", timer_first, 1, 1,
      {STARTED("TimerFirst"), ACT("A", "x")},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_EVENT_RAISED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 1,
      DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "now makes timer but history recorded activity", 0},
     {"nondeterminism: fewer decisions than history", "QuitsEarly", quits_early, 1, 1,
      {STARTED("QuitsEarly"), ACT("A", "x")},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_EVENT_RAISED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 1,
      DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "holds 1 decisions but the orchestration made only 0", 0},
     {"nondeterminism: completion for a non-activity event", "TwoActs", two_acts, 1, 1,
      {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":1,\"ok\":1,\"text\":\"?\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_ACT_CANCELLED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 2,
+     {DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 2,
      DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "not an activity", 0},
     {"rule: durable call after a pending when_any", "Violate", violate, 1, 0, {{0}},
      {START_MSG("Violate")}, DURO__TURN_COMMIT,
-     {DURO_EV_STARTED, DURO_EV_ACT_SCHEDULED, DURO_EV_TIMER_CREATED, DURO_EV_ACT_CANCELLED,
-      DURO_EV_FAILED},
+     {DURO_EVENT_ORCH_STARTED, DURO_EVENT_ACTIVITY_SCHEDULED, DURO_EVENT_TIMER_CREATED, DURO_EVENT_ACTIVITY_CANCELLED,
+      DURO_EVENT_ORCH_FAILED},
      1, {DURO_MSG_TIMER_FIRED}, 1, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION,
      "after the orchestration observed a pending task", 0},
     {"when_any: earlier timer wins, loser activity cancelled", "Race", race, 1, 1,
-     {STARTED("Race"), ACT("Slow", "s"), {DURO_EV_TIMER_CREATED, "{\"at\":1}"}},
+     {STARTED("Race"), ACT("Slow", "s"), {DURO_EVENT_TIMER_CREATED, "{\"at\":1}"}},
      {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":3,\"what\":\"timer\"}"},
       {DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"late\"}"}},
-     DURO__TURN_COMMIT, {DURO_EV_TIMER_FIRED, DURO_EV_ACT_COMPLETED, DURO_EV_COMPLETED}, 0, {0},
+     DURO__TURN_COMMIT, {DURO_EVENT_TIMER_FIRED, DURO_EVENT_ACTIVITY_COMPLETED, DURO_EVENT_ORCH_COMPLETED}, 0, {0},
      0, DURO_STATE_COMPLETED, 0, "timeout", 0},
     {"when_any: timer wins while activity runs: cancel deletes it", "Race", race, 1, 1,
-     {STARTED("Race"), ACT("Slow", "s"), {DURO_EV_TIMER_CREATED, "{\"at\":1}"}},
+     {STARTED("Race"), ACT("Slow", "s"), {DURO_EVENT_TIMER_CREATED, "{\"at\":1}"}},
      {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":3,\"what\":\"timer\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_TIMER_FIRED, DURO_EV_ACT_CANCELLED, DURO_EV_COMPLETED}, 0, {0}, 1,
+     {DURO_EVENT_TIMER_FIRED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 1,
      DURO_STATE_COMPLETED, 0, "timeout", 0},
     {"cancel request fails the instance and cancels its work", "Race", race, 1, 1,
-     {STARTED("Race"), ACT("Slow", "s"), {DURO_EV_TIMER_CREATED, "{\"at\":1}"}},
+     {STARTED("Race"), ACT("Slow", "s"), {DURO_EVENT_TIMER_CREATED, "{\"at\":1}"}},
      {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_CANCEL_REQ, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1, DURO_STATE_FAILED,
+     {DURO_EVENT_CANCEL_REQUESTED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 1, DURO_STATE_FAILED,
      DURO_CAT_APPLICATION, "canceled: operator", 0},
     {"terminal instance drains stray messages", "TwoActs", two_acts, 1, 2,
-     {STARTED("TwoActs"), {DURO_EV_COMPLETED, "{\"text\":\"done\"}"}},
+     {STARTED("TwoActs"), {DURO_EVENT_ORCH_COMPLETED, "{\"text\":\"done\"}"}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"late\",\"text\":\"\"}"}, START_MSG("TwoActs")},
      DURO__TURN_COMMIT, {0}, 0, {0}, 0, 0, 0, NULL, 0},
     {"event raised before the wait is delivered", "Wait", wait_go, 1, 0, {{0}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"go\",\"text\":\"early\"}"}, START_MSG("Wait")},
      DURO__TURN_COMMIT,
-     {DURO_EV_STARTED, DURO_EV_EVENT_RAISED, DURO_EV_EVENT_WAIT, DURO_EV_COMPLETED}, 0, {0}, 0,
+     {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_EXTERNAL_WAIT, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0,
      DURO_STATE_COMPLETED, 0, "got early", 0},
     {"failed attempt schedules a backoff timer", "Retry", retry3, 1, 1,
      {STARTED("Retry"),
-      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+      {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
                               "\"backoff\":1,\"base\":100,\"cap\":0,\"timeout\":0}}"}},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}"}},
-     DURO__TURN_COMMIT, {DURO_EV_ACT_FAILED, DURO_EV_ACT_RETRY}, 0, {DURO_MSG_TIMER_FIRED}, 0, 0,
+     DURO__TURN_COMMIT, {DURO_EVENT_ACTIVITY_FAILED, DURO_EVENT_ACTIVITY_RETRY}, 0, {DURO_MSG_TIMER_FIRED}, 0, 0,
      0, NULL, 0},
     {"backoff timer dispatches attempt 2", "Retry", retry3, 1, 1,
      {STARTED("Retry"),
-      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+      {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
                               "\"backoff\":1,\"base\":100,\"cap\":0,\"timeout\":0}}"},
-      {DURO_EV_ACT_FAILED, "{\"src\":2,\"category\":3,\"text\":\"boom\"}"},
-      {DURO_EV_ACT_RETRY, "{\"src\":2,\"attempt\":2,\"at\":5}"}},
+      {DURO_EVENT_ACTIVITY_FAILED, "{\"src\":2,\"category\":3,\"text\":\"boom\"}"},
+      {DURO_EVENT_ACTIVITY_RETRY, "{\"src\":2,\"attempt\":2,\"at\":5}"}},
      {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":4,\"what\":\"retry\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_ACT_DISPATCHED}, 1, {0}, 0, 0, 0, NULL, 0},
+     {DURO_EVENT_ACTIVITY_DISPATCHED}, 1, {0}, 0, 0, 0, NULL, 0},
     {"last attempt failing fails the task", "Retry", retry3, 1, 1,
      {STARTED("Retry"),
-      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":2,"
+      {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":2,"
                               "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":0}}"},
-      {DURO_EV_ACT_FAILED, "{\"src\":2,\"category\":3,\"text\":\"one\"}"},
-      {DURO_EV_ACT_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
+      {DURO_EVENT_ACTIVITY_FAILED, "{\"src\":2,\"category\":3,\"text\":\"one\"}"},
+      {DURO_EVENT_ACTIVITY_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":4,\"ok\":0,\"category\":3,\"text\":\"two\"}"}},
-     DURO__TURN_COMMIT, {DURO_EV_ACT_FAILED, DURO_EV_FAILED}, 0, {0}, 0, DURO_STATE_FAILED,
+     DURO__TURN_COMMIT, {DURO_EVENT_ACTIVITY_FAILED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 0, DURO_STATE_FAILED,
      DURO_CAT_APPLICATION, "gave up: two", 0},
     {"stale completion of a replaced attempt is dropped", "Retry", retry3, 1, 1,
      {STARTED("Retry"),
-      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+      {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
                               "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":0}}"},
-      {DURO_EV_ACT_TIMEOUT, "{\"src\":2}"},
-      {DURO_EV_ACT_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
+      {DURO_EVENT_ACTIVITY_TIMEOUT, "{\"src\":2}"},
+      {DURO_EVENT_ACTIVITY_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"late\"}"}}, DURO__TURN_COMMIT,
      {0}, 0, {0}, 0, 0, 0, NULL, 0},
     {"per-attempt timeout cancels the attempt and retries", "Timeout", timeout2, 1, 1,
      {STARTED("Timeout"),
-      {DURO_EV_ACT_SCHEDULED, "{\"name\":\"Hang\",\"input\":\"in\",\"retry\":{\"max\":2,"
+      {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Hang\",\"input\":\"in\",\"retry\":{\"max\":2,"
                               "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":50}}"}},
      {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":2,\"what\":\"timeout\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_ACT_TIMEOUT, DURO_EV_ACT_DISPATCHED}, 1, {DURO_MSG_TIMER_FIRED}, 1, 0, 0, NULL, 0},
+     {DURO_EVENT_ACTIVITY_TIMEOUT, DURO_EVENT_ACTIVITY_DISPATCHED}, 1, {DURO_MSG_TIMER_FIRED}, 1, 0, 0, NULL, 0},
     {"continue-as-new carries unconsumed events", "Can", can_now, 1, 1,
-     {STARTED("Can"), {DURO_EV_EVENT_RAISED, "{\"name\":\"go\",\"text\":\"kept\"}"}},
+     {STARTED("Can"), {DURO_EVENT_EXTERNAL_RAISED, "{\"name\":\"go\",\"text\":\"kept\"}"}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"go\",\"text\":\"too\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_EVENT_RAISED, DURO_EV_CONTINUED}, 0, {DURO_MSG_CONTINUE_AS_NEW}, 0,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ORCH_CONTINUED}, 0, {DURO_MSG_CONTINUE_AS_NEW}, 0,
      DURO_STATE_CONTINUED_AS_NEW, 0, "next", 0},
     {"continue-as-new message starts execution 2 with carried events", "Wait", wait_go, 1, 4,
-     {STARTED("Wait"), {DURO_EV_CONTINUED, "{\"text\":\"next\"}"}},
+     {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\"}"}},
      {{DURO_MSG_CONTINUE_AS_NEW, 1,
        "{\"name\":\"Wait\",\"input\":\"next\",\"carried\":[[\"go\",\"carried\"]]}"}},
-     DURO__TURN_COMMIT, {DURO_EV_STARTED, DURO_EV_EVENT_WAIT, DURO_EV_COMPLETED}, 0, {0}, 0,
+     DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_WAIT, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0,
      DURO_STATE_COMPLETED, 0, "got carried", 2},
     {"sub-orchestration starts its child with the parent link", "Sub", sub, 1, 0, {{0}},
-     {START_MSG("Sub")}, DURO__TURN_COMMIT, {DURO_EV_STARTED, DURO_EV_SUB_SCHEDULED}, 0,
+     {START_MSG("Sub")}, DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_SUB_SCHEDULED}, 0,
      {DURO_MSG_START}, 0, DURO_STATE_RUNNING, 0, NULL, 0},
     {"child result completes the parent", "Sub", sub, 1, 1,
      {STARTED("Sub"),
-      {DURO_EV_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\",\"instance\":\"i::2\"}"}},
+      {DURO_EVENT_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\",\"instance\":\"i::2\"}"}},
      {{DURO_MSG_CHILD_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"hi\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_SUB_COMPLETED, DURO_EV_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
+     {DURO_EVENT_SUB_COMPLETED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
      "child said hi", 0},
     {"poisoned activity fails the orchestration as poison", "TwoActs", two_acts, 1, 1,
      {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":0,\"category\":4,\"text\":\"poison: A\"}"}},
-     DURO__TURN_COMMIT, {DURO_EV_ACT_FAILED, DURO_EV_ACT_CANCELLED, DURO_EV_FAILED}, 0, {0}, 1,
+     DURO__TURN_COMMIT, {DURO_EVENT_ACTIVITY_FAILED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 1,
      DURO_STATE_FAILED, DURO_CAT_POISON, "poison: A", 0},
     {"recorded now is replayed", "Stamp", stamp, 1, 1,
-     {STARTED("Stamp"), {DURO_EV_VALUE, "{\"what\":\"now\",\"text\":\"42\"}"}, ACT("A", "x")},
+     {STARTED("Stamp"), {DURO_EVENT_VALUE, "{\"what\":\"now\",\"text\":\"42\"}"}, ACT("A", "x")},
      {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":3,\"ok\":1,\"text\":\"r\"}"}}, DURO__TURN_COMMIT,
-     {DURO_EV_ACT_COMPLETED, DURO_EV_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "42", 0},
+     {DURO_EVENT_ACTIVITY_COMPLETED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "42", 0},
     {"returning without a result is a configuration failure", "NoResult", no_result, 1, 0,
-     {{0}}, {START_MSG("NoResult")}, DURO__TURN_COMMIT, {DURO_EV_STARTED, DURO_EV_FAILED}, 0,
+     {{0}}, {START_MSG("NoResult")}, DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_ORCH_FAILED}, 0,
      {0}, 0, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "without completing", 0},
     {"unregistered orchestration is abandoned for backoff", "Nobody", NULL, 1, 0, {{0}},
      {START_MSG("Nobody")}, DURO__TURN_ABANDON_UNREGISTERED, {0}, 0, {0}, 0, 0, 0, NULL, 0},
     {"undecodable history is abandoned toward poison", "TwoActs", two_acts, 1, 1,
-     {STARTED("TwoActs"), {DURO_EV_ACT_SCHEDULED, "NOT JSON {{"}},
+     {STARTED("TwoActs"), {DURO_EVENT_ACTIVITY_SCHEDULED, "NOT JSON {{"}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
      0, {0}, 0, 0, 0, NULL, 0},
     {"completion pointing at a later event is corrupt history", "TwoActs", two_acts, 1, 1,
-     {STARTED("TwoActs"), {DURO_EV_ACT_COMPLETED, "{\"src\":9,\"text\":\"x\"}"}},
+     {STARTED("TwoActs"), {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":9,\"text\":\"x\"}"}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
      0, {0}, 0, 0, 0, NULL, 0},
 };
@@ -477,8 +477,8 @@ START_TEST(poison_fresh_instance)
     it->attempt = 11;
     ck_assert_int_eq(duro__turn_poison(NULL, it, NOW, 10, NULL, &t), 0);
     ck_assert_uint_eq(t.commit.n_events, 2);
-    ck_assert_int_eq(t.commit.events[0].kind, DURO_EV_STARTED);
-    ck_assert_int_eq(t.commit.events[1].kind, DURO_EV_FAILED);
+    ck_assert_int_eq(t.commit.events[0].kind, DURO_EVENT_ORCH_STARTED);
+    ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ORCH_FAILED);
     ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
     ck_assert_int_eq(t.category, DURO_CAT_POISON);
     ck_assert_ptr_nonnull(strstr(t.commit.output, "exceeded 11 attempts (max 10)"));
@@ -528,10 +528,10 @@ END_TEST
 static int logger(duro_orch *o, const char *in, void *ud)
 {
     duro_task *t;
-    duro_log(o, "before A");
+    duro_logf(o, "before A");
     t = duro_call_activity(o, "A", "x");
     DURO_AWAIT(o, t);
-    duro_log(o, "after A: %s", duro_task_value(t));
+    duro_logf(o, "after A: %s", duro_task_value(t));
     return duro_complete(o, "logged");
 }
 

@@ -19,6 +19,7 @@
 #include "duro-provider.h"
 #include "duro-providertest.h"
 #include "duro-sqlite.h"
+#include "sqlite-factory.h"
 #include "junit-check.h"
 #include "sqlite-internal.h"
 
@@ -567,13 +568,13 @@ END_TEST
 
 START_TEST(file_factory_removes_files)
 {
-    const duro_provider_factory *f = duro_sqlite_factory_file();
+    const duro_provider_factory *f = duro__sqlite_factory_file();
     duro_provider *p = NULL;
     duro_error err = { 0, 0, "" };
     char path[512], wal[520];
 
     ck_assert_str_eq(f->name, "sqlite-file");
-    ck_assert_str_eq(duro_sqlite_factory_memory()->name, "sqlite");
+    ck_assert_str_eq(duro__sqlite_factory_memory()->name, "sqlite");
     ck_assert_int_eq(f->create(f->ud, &p, &err), 0);
     snprintf(path, sizeof(path), "%s", duro__sq_path(p));
     snprintf(wal, sizeof(wal), "%s-wal", path);

@@ -519,15 +519,6 @@ static void msg_remove(custom *c, omsg *m)
     msg_free(m);
 }
 
-static int check_msg(const duro_msg *msg, duro_error *err)
-{
-    if (msg == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "message is required");
-    if (msg->kind <= 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "invalid message kind %d", msg->kind);
-    return need_id(msg->instance, "message instance id", err);
-}
-
 /* A message ready to be queued without any further allocation: the message and, when its
  * instance has no key yet, a spare key for it. */
 typedef struct pending_msg {
@@ -578,13 +569,6 @@ static void pending_msg_discard(pending_msg *pm)
         key_free(pm->spare);
     pm->m = NULL;
     pm->spare = NULL;
-}
-
-static int check_work(const duro_work_in *w, duro_error *err)
-{
-    if (w == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
-    return need_id(w->instance, "work item instance id", err);
 }
 
 /* A new, unqueued work item copied from `w`; NULL when out of memory. */
@@ -766,7 +750,7 @@ static int custom_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error
 {
     custom *c = (custom *)p;
     pending_msg pm;
-    int rc = check_msg(msg, err);
+    int rc = duro_provider_check_msg(msg, err);
 
     if (rc != 0)
         return rc;
@@ -939,32 +923,6 @@ static int orch_lock_of(custom *c, const char *token, int64_t now, okey **out,
     if ((*out)->locked_until <= now)
         return duro_error_set(err, DURO_ELOCK, 0, "instance lock expired");
     return 0;
-}
-
-/* Argument checks that need no stored data. */
-static int check_commit(const duro_orch_commit *cm, duro_error *err)
-{
-    int rc = 0;
-
-    if (cm == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: commit is required");
-    if (cm->execution_id == 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: execution id 0 is invalid");
-    if ((cm->n_events && cm->events == NULL) || (cm->n_work && cm->work == NULL) ||
-        (cm->n_cancel && cm->cancel == NULL) || (cm->n_msgs && cm->msgs == NULL))
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: array missing for a count");
-    if (cm->state < 0 || cm->state > DURO_STATE_CONTINUED_AS_NEW)
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: invalid state %d", cm->state);
-    for (size_t i = 0; i < cm->n_events; i++) {
-        if (cm->events[i].payload == NULL)
-            return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: event %llu has no payload",
-                                  (unsigned long long)cm->events[i].event_id);
-    }
-    for (size_t i = 0; rc == 0 && i < cm->n_work; i++)
-        rc = check_work(&cm->work[i], err);
-    for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)
-        rc = check_msg(&cm->msgs[i], err);
-    return rc;
 }
 
 /* Checks against the stored data: the instance-creation rule and the event ids (not 0, not
@@ -1195,7 +1153,7 @@ static int custom_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_to
     int rc = need_id(lock_token, "lock token", err);
 
     if (rc == 0)
-        rc = check_commit(commit, err);
+        rc = duro_provider_check_commit(commit, err);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
@@ -1254,8 +1212,8 @@ static int custom_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_
     okey *k = NULL;
     int rc = need_id(lock_token, "lock token", err);
 
-    if (rc == 0 && extend_ms <= 0)
-        rc = duro_error_set(err, DURO_EINVAL, 0, "renew_orch: extend_ms must be > 0");
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(extend_ms, "renew_orch: extend_ms", err);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
@@ -1275,7 +1233,7 @@ static int custom_enqueue_work(duro_provider *p, const duro_work_in *work, duro_
 {
     custom *c = (custom *)p;
     witem *w;
-    int rc = check_work(work, err);
+    int rc = duro_provider_check_work(work, err);
 
     if (rc != 0)
         return rc;
@@ -1384,7 +1342,7 @@ static int custom_ack_work(duro_provider *p, int64_t now_ms, const char *lock_to
     int rc = need_id(lock_token, "lock token", err);
 
     if (rc == 0 && completion != NULL)
-        rc = check_msg(completion, err);
+        rc = duro_provider_check_msg(completion, err);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
@@ -1437,8 +1395,8 @@ static int custom_renew_work(duro_provider *p, int64_t now_ms, const char *lock_
     witem *w = NULL;
     int rc = need_id(lock_token, "lock token", err);
 
-    if (rc == 0 && extend_ms <= 0)
-        rc = duro_error_set(err, DURO_EINVAL, 0, "renew_work: extend_ms must be > 0");
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(extend_ms, "renew_work: extend_ms", err);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
@@ -2031,7 +1989,10 @@ static void custom_destroy(duro_provider *p)
     free(c);
 }
 
+static int custom_integrity_check(duro_provider *p, char *msg, size_t msg_size);
+
 static const duro_provider_ops custom_ops = {
+    .version = DURO_PROVIDER_OPS_VERSION,
     .destroy = custom_destroy,
     .enqueue_orch = custom_enqueue_orch,
     .fetch_orch = custom_fetch_orch,
@@ -2057,6 +2018,7 @@ static const duro_provider_ops custom_ops = {
     .prune = custom_prune,
     .queue_depths = custom_queue_depths,
     .metrics = custom_metrics,
+    .integrity_check = custom_integrity_check,
 };
 
 /* Mutex and condition variable (on CLOCK_MONOTONIC, so long polls ignore clock changes). */
@@ -2211,27 +2173,26 @@ static const char *check_store(const custom *c)
     return problem;
 }
 
-static int factory_integrity_check(void *ud, duro_provider *p, char *msg, size_t msg_size)
+static int custom_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 {
     custom *c = (custom *)p;
     const char *problem;
 
-    (void)ud;
     pthread_mutex_lock(&c->mu);
     problem = check_store(c);
     pthread_mutex_unlock(&c->mu);
     if (problem != NULL && msg != NULL && msg_size != 0)
         snprintf(msg, msg_size, "custom: %s", problem);
-    return problem != NULL;
+    return problem != NULL ? DURO_ECORRUPT : 0;
 }
 
 const duro_provider_factory custom_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "custom",
     .caps = CUSTOM_CAPS,
     .create = factory_create,
     .destroy = factory_destroy,
     .corrupt_history = factory_corrupt_history,
     .max_attempt_count = factory_max_attempt_count,
-    .integrity_check = factory_integrity_check,
     .ud = NULL,
 };

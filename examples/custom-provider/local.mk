@@ -11,7 +11,7 @@ EXTRA_DIST += examples/custom-provider/run-custom.sh examples/custom-provider/Ma
 examples_custom_provider_custom_conformance_SOURCES = \
 	examples/custom-provider/conformance.c examples/custom-provider/custom-provider.c \
 	examples/custom-provider/custom-provider.h
-examples_custom_provider_custom_conformance_LDADD = conformance/libduro-providertest.la \
+examples_custom_provider_custom_conformance_LDADD = providertest/libduro-providertest.la \
 	lib/libduro.la
 
 examples_custom_provider_custom_stress_SOURCES = \

@@ -3,8 +3,10 @@
  *
  * Opens a private in-memory database (":memory:", one connection) or a file database (WAL,
  * a small connection pool) and returns a duro_provider that implements every callback of
- * duro-provider.h, with the management, long-poll and notification capabilities. The
- * factories at the bottom plug it into the conformance and stress suites.
+ * duro-provider.h, with the management, long-poll and notification capabilities.
+ *
+ * Thread safety: a provider handle may be used from any number of threads at once; the
+ * helpers below are safe to call concurrently with every callback.
  */
 #ifndef DURO_SQLITE_H
 #define DURO_SQLITE_H
@@ -18,26 +20,32 @@
 extern "C" {
 #endif
 
-/* Declared in duro-providertest.h; repeated here (C11 allows it) so that this header does not
- * depend on the test suite's header. */
-typedef struct duro_provider_factory duro_provider_factory;
-
+/* Options of duro_sqlite_open(). Fill with duro_sqlite_options_init() first: it sets `size`,
+ * which tells the library how much of the struct the caller's header has, so a program built
+ * against this header keeps working with a later library whose struct has grown. */
 typedef struct duro_sqlite_options {
+    size_t size;              /* sizeof(duro_sqlite_options), set by duro_sqlite_options_init */
     int synchronous_normal;   /* 0 (default): PRAGMA synchronous=FULL; 1: NORMAL (files only) */
     int busy_timeout_ms;      /* default 10000 */
     int pool_size;            /* connections for file databases, default 4; ":memory:" uses 1 */
 } duro_sqlite_options;
 
-/* Fill `opt` with the defaults above. */
-void duro_sqlite_options_init(duro_sqlite_options *opt);
+/* Fill `opt` with the defaults above and set opt->size. */
+DURO_EXTERN void duro_sqlite_options_init(duro_sqlite_options *opt);
 
 /* Open ":memory:" (a private in-memory database) or a file path (created if missing, WAL).
  * Runs schema migrations. `opt` may be NULL for defaults. On success *out is a provider
  * owned by the caller (free it with duro_provider_destroy()). Errors: DURO_EINVAL (NULL
  * path/out, bad option), DURO_ENOMEM, DURO_EIO (cannot open, I/O), DURO_EBUSY (database
  * locked by another process past the busy timeout), DURO_ECORRUPT (not a database),
- * DURO_ENOTSUP (schema newer than this library). */
-int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_provider **out, duro_error *err);
+ * DURO_ENOTSUP (schema newer than this library). An `opt` whose size is 0 (not filled by
+ * duro_sqlite_options_init) is DURO_EINVAL. */
+DURO_EXTERN int duro_sqlite_open(const char *path, const duro_sqlite_options *opt,
+                                 duro_provider **out, duro_error *err);
+
+/* The path `p` was opened with (":memory:" for the in-memory database), borrowed for the
+ * provider's lifetime; NULL when `p` is not a SQLite provider. */
+DURO_EXTERN const char *duro_sqlite_path(duro_provider *p);
 
 /* Test and integrity hooks (used by the conformance and stress suites). Each returns
  * DURO_EINVAL when `p` is not a SQLite provider. */
@@ -45,18 +53,13 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
 /* Overwrite every stored history event of `instance` with a payload that is not text (a BLOB),
  * so that fetch reports history_error and read_history fails with DURO_ECORRUPT. An instance
  * without history gets one such event (id 1) in its current execution. */
-int duro_sqlite_corrupt_history(duro_provider *p, const char *instance);
+DURO_EXTERN int duro_sqlite_corrupt_history(duro_provider *p, const char *instance);
 /* Largest stored fetch count among the orchestrator messages of `instance` (0 if none). */
-int duro_sqlite_max_attempt_count(duro_provider *p, const char *instance, uint32_t *out);
+DURO_EXTERN int duro_sqlite_max_attempt_count(duro_provider *p, const char *instance, uint32_t *out);
 /* PRAGMA integrity_check. 0 when the database is intact; otherwise DURO_ECORRUPT (or the
- * error of the check itself) with a description in msg (always NUL-terminated if msg_size > 0). */
-int duro_sqlite_integrity_check(duro_provider *p, char *msg, size_t msg_size);
-
-/* Ready-made factories for the suites (duro-providertest.h): "sqlite" (fresh :memory: per
- * create) and "sqlite-file" (fresh file under $TMPDIR or /tmp per create, WAL, removed with
- * its -wal/-shm on destroy; honours DURO_SQLITE_SYNC=normal for synchronous NORMAL). */
-const duro_provider_factory *duro_sqlite_factory_memory(void);
-const duro_provider_factory *duro_sqlite_factory_file(void);
+ * error of the check itself) with a description in msg (always NUL-terminated if msg_size > 0).
+ * The provider's integrity_check callback (duro_provider_integrity_check) runs the same. */
+DURO_EXTERN int duro_sqlite_integrity_check(duro_provider *p, char *msg, size_t msg_size);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@ providers_sqlite_libduro_sqlite_core_la_SOURCES = \
 	providers/sqlite/sqlite.c providers/sqlite/schema.c \
 	providers/sqlite/orch.c providers/sqlite/work.c \
 	providers/sqlite/read.c providers/sqlite/manage.c \
-	providers/sqlite/factory.c
+	providers/sqlite/hooks.c
 providers_sqlite_libduro_sqlite_core_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 
 lib_LTLIBRARIES += providers/sqlite/libduro-sqlite.la
@@ -19,5 +19,5 @@ providers_sqlite_libduro_sqlite_la_SOURCES = providers/sqlite/duro-sqlite.h
 providers_sqlite_libduro_sqlite_la_LIBADD = providers/sqlite/libduro-sqlite-core.la \
 	lib/libduro.la $(SQLITE_LIBS)
 # '^duro_[^_]': the public API only; private cross-file duro__ symbols stay hidden.
-providers_sqlite_libduro_sqlite_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DURO_LT_VERSION) \
-	-export-symbols-regex '^duro_[^_]'
+providers_sqlite_libduro_sqlite_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DURO_LT_VERSION)
+

@@ -737,6 +737,8 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
 {
     if (opt == NULL)
         return;
+    memset(opt, 0, sizeof *opt);
+    opt->size = sizeof *opt;
     opt->synchronous_normal = 0;
     opt->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
     opt->pool_size = DEFAULT_POOL_SIZE;
@@ -829,8 +831,14 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
     if (path == NULL || *path == '\0' || out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "duro_sqlite_open: path and out are required");
     duro_sqlite_options_init(&o);
+    if (opt != NULL && opt->size == 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_sqlite_open: options not initialised: call "
+                              "duro_sqlite_options_init");
+    /* read the caller's options only as far as its struct goes */
     if (opt != NULL)
-        o = *opt;
+        memcpy(&o, opt, opt->size < sizeof o ? opt->size : sizeof o);
+    o.size = sizeof o;
     if (o.busy_timeout_ms < 0 || o.pool_size < 1 || o.pool_size > MAX_POOL_SIZE)
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_sqlite_open: busy_timeout_ms must be >= 0 and pool_size "
@@ -857,7 +865,14 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
 
 duro_sqlite *duro__sq_from(duro_provider *p)
 {
-    return p != NULL && p->ops == &sqlite_ops ? (duro_sqlite *)p : NULL;
+    /* by the destroy callback, so that a caller may wrap the ops table (tests do) */
+    return p != NULL && p->ops != NULL && p->ops->destroy == sq_destroy ? (duro_sqlite *)p
+                                                                         : NULL;
+}
+
+const char *duro_sqlite_path(duro_provider *p)
+{
+    return duro__sq_path(p);
 }
 
 const char *duro__sq_path(duro_provider *p)
@@ -883,7 +898,13 @@ int duro__sq_need_str(const char *s, const char *what, duro_error *err)
     return 0;
 }
 
+static int sq_integrity_check(duro_provider *p, char *msg, size_t msg_size)
+{
+    return duro_sqlite_integrity_check(p, msg, msg_size);
+}
+
 static const duro_provider_ops sqlite_ops = {
+    .version = DURO_PROVIDER_OPS_VERSION,
     .destroy = sq_destroy,
     .enqueue_orch = duro__sq_enqueue_orch,
     .fetch_orch = duro__sq_fetch_orch,
@@ -909,4 +930,5 @@ static const duro_provider_ops sqlite_ops = {
     .prune = duro__sq_prune,
     .queue_depths = duro__sq_queue_depths,
     .metrics = duro__sq_metrics,
+    .integrity_check = sq_integrity_check,
 };

@@ -1,11 +1,12 @@
 /*
- * factory.c — the SQLite provider's test and integrity hooks and its two ready-made
- * factories for the conformance and stress suites: "sqlite" (a fresh private in-memory
+ * sqlite-factory.c — the SQLite provider's two factories for the conformance and stress
+ * suites, built on the provider's public API only: "sqlite" (a fresh private in-memory
  * database per store) and "sqlite-file" (a fresh WAL file under $TMPDIR or /tmp per store,
  * removed with its -wal and -shm files when the store is destroyed; more handles on the same
- * file through the locate and attach hooks).
+ * file through the locate and attach hooks). Linked into duro-conformance, duro-stress and
+ * the tests; not part of libduro-sqlite, which stays free of the suites.
  */
-#include "sqlite-internal.h"
+#include "sqlite-factory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,96 +14,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "duro-providertest.h"
+#include "duro-sqlite.h"
 
 #define PATH_BUF 4096
-
-/* ---- Hooks ------------------------------------------------------------------------------- */
-
-static const char SQL_CORRUPT[] =
-    "UPDATE history SET payload = X'FF00FE' WHERE instance_id = ?1";
-static const char SQL_CORRUPT_INSERT[] =
-    "INSERT INTO history (instance_id, execution_id, event_id, kind, payload) VALUES (?1,"
-    " COALESCE((SELECT current_execution FROM instances WHERE instance_id = ?1), 1), 1, 0,"
-    " X'FF00FE')";
-static const char SQL_MAX_ATTEMPTS[] =
-    "SELECT MAX(attempt_count) FROM orch_queue WHERE instance_id = ?1";
-static const char SQL_INTEGRITY[] = "PRAGMA integrity_check";
-
-int duro_sqlite_corrupt_history(duro_provider *p, const char *instance)
-{
-    duro_sqlite *s = duro__sq_from(p);
-    duro__sq_conn *c;
-    int rc;
-
-    if (s == NULL || instance == NULL || *instance == '\0')
-        return DURO_EINVAL;
-    rc = duro__sq_begin_write(s, &c, NULL);
-    if (rc != 0)
-        return rc;
-    rc = duro__sq_exec(c, SQL_CORRUPT, NULL, "t", instance);
-    if (rc == 0)
-        rc = duro__sq_exec(c, SQL_CORRUPT_INSERT, NULL, "t", instance);
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, 0, NULL);
-}
-
-int duro_sqlite_max_attempt_count(duro_provider *p, const char *instance, uint32_t *out)
-{
-    duro_sqlite *s = duro__sq_from(p);
-    duro__sq_conn *c;
-    int64_t v = 0;
-    int rc;
-
-    if (s == NULL || instance == NULL || out == NULL)
-        return DURO_EINVAL;
-    *out = 0;
-    rc = duro__sq_begin_read(s, &c, NULL);
-    if (rc != 0)
-        return rc;
-    rc = duro__sq_int(c, SQL_MAX_ATTEMPTS, 0, &v, NULL, "t", instance);
-    duro__sq_end_read(s, c);
-    if (rc < 0)
-        return rc;
-    *out = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-    return 0;
-}
-
-int duro_sqlite_integrity_check(duro_provider *p, char *msg, size_t msg_size)
-{
-    duro_sqlite *s = duro__sq_from(p);
-    duro__sq_conn *c;
-    sqlite3_stmt *st;
-    duro_error err = { 0, 0, "" };
-    int rc;
-
-    if (msg != NULL && msg_size > 0)
-        msg[0] = '\0';
-    if (s == NULL)
-        return DURO_EINVAL;
-    rc = duro__sq_begin_read(s, &c, &err);
-    if (rc == 0) {
-        rc = duro__sq_query(c, SQL_INTEGRITY, &st, &err, "");
-        if (rc == 0) {
-            rc = duro__sq_step(c, st, &err);
-            if (rc == 1) {
-                const char *res = (const char *)sqlite3_column_text(st, 0);
-                rc = res != NULL && strcmp(res, "ok") == 0 ? 0 : DURO_ECORRUPT;
-                if (rc != 0)
-                    snprintf(err.message, sizeof(err.message), "integrity_check: %s",
-                             res != NULL ? res : "(no result)");
-            } else if (rc == 0) {
-                rc = duro_error_set(&err, DURO_ECORRUPT, 0, "integrity_check returned nothing");
-            }
-            duro__sq_reset(st);
-        }
-        duro__sq_end_read(s, c);
-    }
-    if (rc != 0 && msg != NULL && msg_size > 0)
-        snprintf(msg, msg_size, "%s", err.message);
-    return rc;
-}
-
-/* ---- Factories --------------------------------------------------------------------------- */
 
 static int hook_corrupt(void *ud, duro_provider *p, const char *instance)
 {
@@ -112,11 +26,6 @@ static int hook_corrupt(void *ud, duro_provider *p, const char *instance)
 static int hook_attempts(void *ud, duro_provider *p, const char *instance, uint32_t *out)
 {
     return duro_sqlite_max_attempt_count(p, instance, out);
-}
-
-static int hook_integrity(void *ud, duro_provider *p, char *msg, size_t msg_size)
-{
-    return duro_sqlite_integrity_check(p, msg, msg_size);
 }
 
 static int memory_create(void *ud, duro_provider **out, duro_error *err)
@@ -177,7 +86,7 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
 /* The locator of a file store is its path. */
 static int file_locate(void *ud, duro_provider *p, char *buf, size_t size)
 {
-    const char *path = duro__sq_path(p);
+    const char *path = duro_sqlite_path(p);
 
     if (path == NULL)
         return DURO_EINVAL;
@@ -198,7 +107,7 @@ static int file_attach(void *ud, const char *locator, duro_provider **out, duro_
 
 static void file_destroy(void *ud, duro_provider *p)
 {
-    const char *path = duro__sq_path(p);
+    const char *path = duro_sqlite_path(p);
     char buf[PATH_BUF];
 
     if (path == NULL) {
@@ -211,35 +120,35 @@ static void file_destroy(void *ud, duro_provider *p)
 }
 
 static const duro_provider_factory memory_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "sqlite",
     .caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY,
     .create = memory_create,
     .destroy = memory_destroy,
     .corrupt_history = hook_corrupt,
     .max_attempt_count = hook_attempts,
-    .integrity_check = hook_integrity,
     .ud = NULL,
 };
 
 static const duro_provider_factory file_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "sqlite-file",
     .caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY,
     .create = file_create,
     .destroy = file_destroy,
     .corrupt_history = hook_corrupt,
     .max_attempt_count = hook_attempts,
-    .integrity_check = hook_integrity,
     .locate = file_locate,
     .attach = file_attach,
     .ud = NULL,
 };
 
-const duro_provider_factory *duro_sqlite_factory_memory(void)
+const duro_provider_factory *duro__sqlite_factory_memory(void)
 {
     return &memory_factory;
 }
 
-const duro_provider_factory *duro_sqlite_factory_file(void)
+const duro_provider_factory *duro__sqlite_factory_file(void)
 {
     return &file_factory;
 }

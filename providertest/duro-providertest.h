@@ -7,6 +7,13 @@
  *
  * Time: every provider call takes now_ms from its caller, so the suites drive lock expiry and
  * delayed visibility with a virtual clock and a factory needs no clock of its own.
+ *
+ * Versions: a factory sets `version` to the DURO_PROVIDER_FACTORY_VERSION of the header it was
+ * built with; the suites read a hook only when the factory's version has it, so a factory
+ * written today keeps working with a later library whose struct has grown.
+ *
+ * Thread safety: the suites call a factory's create, destroy and hooks from several threads at
+ * once (stress runs, contention cases); each call concerns only the store it is given.
  */
 #ifndef DURO_PROVIDERTEST_H
 #define DURO_PROVIDERTEST_H
@@ -20,7 +27,14 @@
 extern "C" {
 #endif
 
+/* Versions of duro_provider_factory. Members are only ever appended.
+ *   1: name .. attach, ud (duro 0.2). */
+#define DURO_PROVIDER_FACTORY_V1 1
+#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V1
+
 typedef struct duro_provider_factory {
+    /* DURO_PROVIDER_FACTORY_VERSION of the header the factory was compiled against (>= 1). */
+    int version;
     /* Short name shown in reports, e.g. "sqlite", "sqlite-file", "mystore". */
     const char *name;
     /* Capabilities the provider claims (DURO_CAP_*). Cases needing more are SKIPPED. */
@@ -37,9 +51,6 @@ typedef struct duro_provider_factory {
     /* Largest stored fetch count among the orchestrator messages of `instance`. */
     int (*max_attempt_count)(void *ud, duro_provider *p, const char *instance,
                              uint32_t *out);
-    /* Check the store's physical integrity (e.g. PRAGMA integrity_check); on failure write
-     * a description to msg and return non-zero. Used by the stress suite after a run. */
-    int (*integrity_check)(void *ud, duro_provider *p, char *msg, size_t msg_size);
     /* Name the store of `p` in a NUL-terminated string that attach() accepts in any process
      * (e.g. the database file's path). 0, or DURO_ETOOBIG when it does not fit in `size`. */
     int (*locate)(void *ud, duro_provider *p, char *buf, size_t size);
@@ -54,12 +65,15 @@ typedef struct duro_provider_factory {
 
 /* Run the conformance suite against `factory` with the command line of duro-conformance
  * (--junit FILE, --category C, --case NAME, --list, --repeat N, --verbose, --help).
- * Returns the process exit status: 0 when nothing failed, 1 on failures, 2 on usage error. */
-int duro_conformance_main(const duro_provider_factory *factory, int argc, char **argv);
+ * Returns the process exit status: 0 when nothing failed, 1 on failures, 2 on usage error
+ * (which includes a factory whose version is 0 or that lacks create/destroy). The store's
+ * physical integrity check is the provider's own (duro_provider_integrity_check). */
+DURO_EXTERN int duro_conformance_main(const duro_provider_factory *factory, int argc,
+                                     char **argv);
 
 /* Run the stress suite against `factory` with the command line of duro-stress. Returns the
  * process exit status: 0 when every gate passed, 1 when a gate tripped, 2 on usage error. */
-int duro_stress_main(const duro_provider_factory *factory, int argc, char **argv);
+DURO_EXTERN int duro_stress_main(const duro_provider_factory *factory, int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,112 @@
+/*
+ * duro-common.h — what the application API (duro.h) and the provider contract
+ * (duro-provider.h) share: the export and printf-format macros, error codes and the error
+ * detail struct, instance states, and stored history events. Include duro.h or
+ * duro-provider.h rather than this file.
+ *
+ * Thread safety: everything declared here is safe to call from any thread.
+ */
+#ifndef DURO_COMMON_H
+#define DURO_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* DURO_EXTERN marks every declaration a duro shared library exports. duro's libraries are
+ * built with -fvisibility=hidden, so a function without it is private to its library. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DURO_EXTERN extern __attribute__((visibility("default")))
+#else
+#define DURO_EXTERN extern
+#endif
+
+/* DURO_PRINTF(f, a): argument `f` is a printf format whose arguments start at `a`; checked
+ * by GCC and clang, ignored by other compilers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DURO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DURO_PRINTF(f, a)
+#endif
+
+/* ---- Error codes -------------------------------------------------------------------------- */
+
+#define DURO_OK 0
+#define DURO_ENOMEM (-1)         /* allocation failed */
+#define DURO_EINVAL (-2)         /* invalid argument (bad id, name, NULL, malformed) */
+#define DURO_ENOTFOUND (-3)      /* instance, execution or row does not exist */
+#define DURO_EEXIST (-4)         /* duplicate registration or duplicate row */
+#define DURO_ELOCK (-5)          /* lock token unknown, expired or stolen (permanent) */
+#define DURO_EBUSY (-6)          /* storage busy or locked; try again (retryable) */
+#define DURO_ECORRUPT (-7)       /* stored data cannot be decoded */
+#define DURO_ECONSTRAINT (-8)    /* constraint violated (duplicate event id, event id 0, ...) */
+#define DURO_EIO (-9)            /* I/O or connection failure (retryable) */
+#define DURO_ETIMEDOUT (-10)     /* a wait ran out of time */
+#define DURO_ERUNNING (-11)      /* instance still running (delete without force) */
+#define DURO_ECHILD (-12)        /* instance is a sub-orchestration: delete its root */
+#define DURO_ENOTSUP (-13)       /* capability not provided */
+#define DURO_ENONDET (-14)       /* nondeterminism detected */
+#define DURO_EUNREGISTERED (-15) /* orchestration or activity name not registered */
+#define DURO_ESHUTDOWN (-16)     /* runtime is shutting down */
+#define DURO_ETOOBIG (-17)       /* payload or identifier exceeds its limit */
+#define DURO_ESTATE (-18)        /* call not allowed in the current state */
+#define DURO_EINTERNAL (-19)     /* invariant broken inside duro (a bug) */
+
+/* Error detail filled by failing calls. `retryable` tells whether the same call may succeed
+ * later unchanged (busy database, lost connection). */
+typedef struct duro_error {
+    int code;
+    int retryable;
+    char message[256];
+} duro_error;
+
+/* Fill `err` (if non-NULL) with code, retryable flag and a printf-style message; returns
+ * `code` so that callers can write `return duro_error_set(err, DURO_ELOCK, 0, "...")`. */
+DURO_EXTERN int duro_error_set(duro_error *err, int code, int retryable, const char *fmt, ...)
+    DURO_PRINTF(4, 5);
+
+/* Static English text for a DURO_E* code ("unknown error" for anything else). */
+DURO_EXTERN const char *duro_strerror(int code);
+
+/* Static name of a DURO_E* code's macro ("DURO_ELOCK"; "DURO_OK" for 0; "DURO_E?" for a
+ * value that is not a duro error code), for logs and test reports. */
+DURO_EXTERN const char *duro_err_name(int code);
+
+/* ---- States ------------------------------------------------------------------------------ */
+
+/* Status of an execution (and of an instance: the status of its current execution). */
+typedef enum duro_state {
+    DURO_STATE_NOT_FOUND = 0,
+    DURO_STATE_RUNNING = 1,
+    DURO_STATE_COMPLETED = 2,
+    DURO_STATE_FAILED = 3,
+    DURO_STATE_CONTINUED_AS_NEW = 4
+} duro_state;
+
+/* ---- Stored history events --------------------------------------------------------------- */
+
+/* A stored history event: its id within the execution (from 1), its kind (a duro_event_kind
+ * of duro.h, stored verbatim by providers) and its encoded payload (malloc-owned). */
+typedef struct duro_event {
+    uint64_t event_id;
+    int kind;
+    char *payload;
+} duro_event;
+
+/* Free `n` events and the array; NULL is a no-op. */
+DURO_EXTERN void duro_events_free(duro_event *events, size_t n);
+
+/* A storage back end (duro-provider.h says how to implement one; duro-sqlite.h opens the
+ * embedded one). Opaque to applications. */
+typedef struct duro_provider duro_provider;
+
+/* Destroy a provider through its vtable; NULL is a no-op. */
+DURO_EXTERN void duro_provider_destroy(duro_provider *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DURO_COMMON_H */

@@ -1,0 +1,18 @@
+/*
+ * sqlite-factory.h — the SQLite provider's factories for the suites (not installed): the
+ * duro-conformance and duro-stress programs and the tests link providertest/sqlite-factory.c
+ * beside libduro-sqlite and libduro-providertest.
+ */
+#ifndef DURO_SQLITE_FACTORY_H
+#define DURO_SQLITE_FACTORY_H
+
+#include "duro-providertest.h"
+
+/* "sqlite": a fresh private in-memory database per create. */
+const duro_provider_factory *duro__sqlite_factory_memory(void);
+/* "sqlite-file": a fresh WAL file under $TMPDIR or /tmp per create, removed with its -wal and
+ * -shm files on destroy; honours DURO_SQLITE_SYNC=normal for synchronous NORMAL; locate and
+ * attach open more handles on the same file. */
+const duro_provider_factory *duro__sqlite_factory_file(void);
+
+#endif /* DURO_SQLITE_FACTORY_H */
