@@ -296,7 +296,7 @@ static int check_instance(checker *c, const char *instance, const char *parent, 
         problem(c, "%s: no instance metadata: %s", instance, err.message);
         return rc == DURO_ENOMEM ? rc : 0;
     }
-    if (expect > 0 && info.state != expect)
+    if (expect > 0 && (int)info.state != expect)
         problem(c, "%s: stored as %s, the observer reported %s", instance,
                 duro_state_name(info.state), duro_state_name(expect));
     else if (expect == 0 && info.state != DURO_STATE_COMPLETED && info.state != DURO_STATE_FAILED)

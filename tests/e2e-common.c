@@ -333,8 +333,8 @@ void e2e_expect_failed(e2e_env *e, const char *id, int category, const char *nee
     e2e_wait(e, id, &st);
     ck_assert_msg(st.state == DURO_STATE_FAILED, "%s is %s (output \"%s\"), expected Failed",
                   id, duro_state_name(st.state), st.output ? st.output : "");
-    ck_assert_msg(st.error_category == category, "%s failed as %s (\"%s\"), expected %s", id,
-                  duro_category_name(st.error_category), st.error ? st.error : "",
+    ck_assert_msg((int)st.error_category == category, "%s failed as %s (\"%s\"), expected %s",
+                  id, duro_category_name(st.error_category), st.error ? st.error : "",
                   duro_category_name(category));
     ck_assert_msg(st.error && strstr(st.error, needle),
                   "%s failed with \"%s\", expected it to contain \"%s\"", id,

@@ -399,7 +399,7 @@ START_TEST(replay_table)
         if (!w->msg_kinds[0])
             ck_assert_msg(t.commit.n_msgs == 0, "%s: unexpected %zu messages", w->name,
                           t.commit.n_msgs);
-        ck_assert_msg(t.commit.state == w->state, "%s: state %d, want %d", w->name,
+        ck_assert_msg((int)t.commit.state == w->state, "%s: state %d, want %d", w->name,
                       t.commit.state, w->state);
         ck_assert_uint_eq(t.commit.execution_id, w->commit_exec ? w->commit_exec : w->exec);
         if (w->output_part) {
