@@ -3,8 +3,10 @@
  *
  * Every helper drives the provider under test through its vtable with the case's virtual
  * clock and asserts (with Check) that the call succeeded, so a case body stays a short list
- * of steps and exact assertions. Helpers run only in the case's own thread: they call
- * ck_assert, which must never run on a thread the case started.
+ * of steps and exact assertions; only the ct_*_rc calls return the provider's code for the
+ * case to assert on. A helper goes here when more than one category file needs it; one
+ * used by a single category stays in that file. Helpers run only in the case's own thread:
+ * they call ck_assert, which must never run on a thread the case started.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +17,13 @@
 
 /* Longest payload a fixture builds ("start:" + instance id). */
 #define CT_FIXTURE_PAYLOAD_MAX 512
+/* Most work items ct_make_instance schedules. */
+#define CT_FIXTURE_WORK_MAX 4
+
+const char ct_bogus_token[] = "0123456789abcdef0123456789abcdef";
+
+static const char *const ct_event_payloads[DURO_CT_MAX_EVENTS] = {"e1", "e2", "e3", "e4",
+                                                                  "e5", "e6", "e7", "e8"};
 
 void ct_enqueue_start(duro_ct_ctx *ctx, const char *instance)
 {
@@ -71,6 +80,19 @@ duro_orch_item *ct_fetch(duro_ct_ctx *ctx)
 
     ck_assert_msg(item != NULL, "fetch_orch found nothing to fetch");
     return item;
+}
+
+duro_orch_item *ct_poke(duro_ct_ctx *ctx, const char *instance)
+{
+    ct_enqueue(ctx, instance, DURO_MSG_EVENT, "poke", 0);
+    duro_orch_item *item = ct_fetch(ctx);
+    ck_assert_str_eq(item->instance, instance);
+    return item;
+}
+
+void ct_turn(duro_ct_ctx *ctx, const char *instance, const duro_orch_commit *commit)
+{
+    ct_ack(ctx, ct_poke(ctx, instance), commit);
 }
 
 /* Fetch until the item of `instance` comes up. Items of other instances fetched on the way
@@ -151,6 +173,38 @@ void ct_create_terminal(duro_ct_ctx *ctx, const char *instance, int state, const
     ct_start_instance(ctx, instance, NULL, state, output);
 }
 
+void ct_fill_events(duro_event_in *events, size_t n)
+{
+    ck_assert_uint_le(n, DURO_CT_MAX_EVENTS);
+    for (size_t i = 0; i < n; i++)
+        events[i] = (duro_event_in){i + 1, 1, ct_event_payloads[i]};
+}
+
+void ct_make_instance(duro_ct_ctx *ctx, const char *instance, const char *parent,
+                      size_t n_events, size_t n_work, int state, const char *output)
+{
+    duro_event_in events[DURO_CT_MAX_EVENTS];
+    duro_work_in work[CT_FIXTURE_WORK_MAX];
+    duro_orch_commit commit;
+
+    ct_fill_events(events, n_events);
+    ck_assert_uint_le(n_work, CT_FIXTURE_WORK_MAX);
+    for (size_t i = 0; i < n_work; i++)
+        work[i] = (duro_work_in){instance, 1, i + 1, "work"};
+    ct_enqueue_start(ctx, instance);
+    duro_orch_item *item = ct_fetch(ctx);
+    ck_assert_str_eq(item->instance, instance);
+    commit = ct_commit(1, events, n_events);
+    commit.orch_name = "TestOrch";
+    commit.orch_version = "1.0.0";
+    commit.parent_instance = parent;
+    commit.work = n_work > 0 ? work : NULL;
+    commit.n_work = n_work;
+    commit.state = state;
+    commit.output = output;
+    ct_ack(ctx, item, &commit);
+}
+
 duro_orch_commit ct_commit(uint64_t execution_id, const duro_event_in *events, size_t n)
 {
     duro_orch_commit commit;
@@ -170,6 +224,35 @@ void ct_ack(duro_ct_ctx *ctx, duro_orch_item *item, const duro_orch_commit *comm
     ck_assert_msg(rc == 0, "ack_orch of '%s' failed: %s (%s)", item->instance,
                   duro_strerror(rc), err.message);
     duro_orch_item_free(item);
+}
+
+void ct_abandon(duro_ct_ctx *ctx, duro_orch_item *item, int64_t delay_ms, int ignore_attempt)
+{
+    duro_error err = {0};
+    int rc = ctx->p->ops->abandon_orch(ctx->p, ctx->now, item->lock_token, delay_ms,
+                                       ignore_attempt, &err);
+
+    ck_assert_msg(rc == 0, "abandon_orch failed: %s (%s)", duro_strerror(rc), err.message);
+    duro_orch_item_free(item);
+}
+
+int ct_ack_rc(duro_ct_ctx *ctx, const char *token, const duro_orch_commit *commit,
+              duro_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return ctx->p->ops->ack_orch(ctx->p, ctx->now, token, commit, err);
+}
+
+int ct_renew_rc(duro_ct_ctx *ctx, const char *token, int64_t extend_ms, duro_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return ctx->p->ops->renew_orch(ctx->p, ctx->now, token, extend_ms, err);
+}
+
+int ct_abandon_rc(duro_ct_ctx *ctx, const char *token, int64_t delay_ms, duro_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return ctx->p->ops->abandon_orch(ctx->p, ctx->now, token, delay_ms, 0, err);
 }
 
 void ct_enqueue_work(duro_ct_ctx *ctx, const char *instance, uint64_t activity_id,
@@ -201,12 +284,33 @@ duro_work_item *ct_try_fetch_work(duro_ct_ctx *ctx)
     return item;
 }
 
-size_t ct_history_len(duro_ct_ctx *ctx, const char *instance)
+void ct_abandon_work(duro_ct_ctx *ctx, duro_work_item *item, int64_t delay_ms,
+                     int ignore_attempt)
+{
+    duro_error err = {0};
+    int rc = ctx->p->ops->abandon_work(ctx->p, ctx->now, item->lock_token, delay_ms,
+                                       ignore_attempt, &err);
+
+    ck_assert_msg(rc == 0, "abandon_work failed: %s (%s)", duro_strerror(rc), err.message);
+    duro_work_item_free(item);
+}
+
+void ct_instance_info(duro_ct_ctx *ctx, const char *instance, duro_instance_info *out)
+{
+    duro_error err = {0};
+
+    memset(out, 0, sizeof *out);
+    int rc = ctx->p->ops->instance_info(ctx->p, instance, out, &err);
+    ck_assert_msg(rc == 0, "instance_info('%s') failed: %s (%s)", instance, duro_strerror(rc),
+                  err.message);
+}
+
+size_t ct_history_len(duro_ct_ctx *ctx, const char *instance, uint64_t execution_id)
 {
     duro_error err = {0};
     duro_event *events = NULL;
     size_t n = 0;
-    int rc = ctx->p->ops->read_history(ctx->p, instance, 0, &events, &n, &err);
+    int rc = ctx->p->ops->read_history(ctx->p, instance, execution_id, &events, &n, &err);
 
     ck_assert_msg(rc == 0, "read_history of '%s' failed: %s (%s)", instance,
                   duro_strerror(rc), err.message);
@@ -227,6 +331,53 @@ void ct_require_management(duro_ct_ctx *ctx)
                       ops->metrics != NULL,
                   "provider '%s' declares DURO_CAP_MANAGEMENT but lacks a management call",
                   ctx->p->name);
+}
+
+const char *ct_join(char **ids, size_t n, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(buf + used, size - used, "%s%s", i ? "," : "", ids[i]);
+
+        ck_assert_int_ge(len, 0);
+        ck_assert_uint_lt((size_t)len, size - used);
+        used += (size_t)len;
+    }
+    return buf;
+}
+
+const char *ct_list_instances(duro_ct_ctx *ctx, int state_filter, char *buf, size_t size)
+{
+    duro_error err;
+    char **ids = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(ctx->p->ops->list_instances(ctx->p, state_filter, &ids, &n, &err), 0);
+    ct_join(ids, n, buf, size);
+    duro_strv_free(ids, n);
+    return buf;
+}
+
+const char *ct_list_executions(duro_ct_ctx *ctx, const char *instance, char *buf, size_t size)
+{
+    duro_error err;
+    uint64_t *ids = NULL;
+    size_t n = 0, used = 0;
+
+    ck_assert_int_eq(ctx->p->ops->list_executions(ctx->p, instance, &ids, &n, &err), 0);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(buf + used, size - used, "%s%llu", i ? "," : "",
+                           (unsigned long long)ids[i]);
+
+        ck_assert_int_ge(len, 0);
+        ck_assert_uint_lt((size_t)len, size - used);
+        used += (size_t)len;
+    }
+    free(ids);
+    return buf;
 }
 
 /* ---- Barrier ------------------------------------------------------------------------------ */

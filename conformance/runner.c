@@ -640,13 +640,13 @@ static long ct_collect_cases(ct_outcome **out)
     size_t n = 0, k = 0;
 
     for (size_t i = 0; i < duro_case_category_count; i++)
-        for (const duro_case *c = duro_case_categories[i]; c != NULL && c->name != NULL; c++)
+        for (const duro_case *c = duro_case_categories[i]; c->name != NULL; c++)
             n++;
     *out = calloc(n > 0 ? n : 1, sizeof **out);
     if (*out == NULL)
         return -1;
     for (size_t i = 0; i < duro_case_category_count; i++)
-        for (const duro_case *c = duro_case_categories[i]; c != NULL && c->name != NULL; c++)
+        for (const duro_case *c = duro_case_categories[i]; c->name != NULL; c++)
             (*out)[k++].c = c;
     return (long)n;
 }

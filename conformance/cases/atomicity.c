@@ -14,24 +14,14 @@
 
 #include "suite.h"
 
-#define CATEGORY "atomicity"
+#define DURO_CATEGORY atomicity
 
 #define RACE_ROUNDS 200
 #define RACE_THREADS 4
 /* Bound on retries of a call that keeps failing with a retryable error. */
 #define MAX_RETRIES 10000
 
-/* A well-formed token no provider hands out (32 hex digits). */
-static const char bogus_token[] = "0123456789abcdef0123456789abcdef";
-
 /* ---- Helpers ------------------------------------------------------------------------------ */
-
-static int ack_rc(duro_ct_ctx *ctx, const char *token, const duro_orch_commit *commit,
-                  duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->ack_orch(ctx->p, ctx->now, token, commit, err);
-}
 
 static void abandon_ok(duro_ct_ctx *ctx, const char *token)
 {
@@ -53,17 +43,6 @@ static duro_event *history(duro_ct_ctx *ctx, const char *instance, uint64_t exec
     return events;
 }
 
-static void info(duro_ct_ctx *ctx, const char *instance, duro_instance_info *out)
-{
-    duro_error err = {0};
-    int rc;
-
-    memset(out, 0, sizeof *out);
-    rc = ctx->p->ops->instance_info(ctx->p, instance, out, &err);
-    ck_assert_msg(rc == 0, "instance_info('%s') failed: %s (%s)", instance, duro_strerror(rc),
-                  err.message);
-}
-
 static void assert_no_instance(duro_ct_ctx *ctx, const char *instance)
 {
     duro_error err = {0};
@@ -80,7 +59,7 @@ static void assert_untouched_instance(duro_ct_ctx *ctx, const char *instance)
 {
     duro_instance_info in;
 
-    info(ctx, instance, &in);
+    ct_instance_info(ctx, instance, &in);
     ck_assert_str_eq(in.orch_name, "TestOrch");
     ck_assert_str_eq(in.orch_version, "1.0.0");
     ck_assert_int_eq(in.state, DURO_STATE_RUNNING);
@@ -231,7 +210,7 @@ static void ack_applies_every_part(duro_ct_ctx *ctx)
     duro_orch_item_free(item);
 
     duro_instance_info in;
-    info(ctx, "atom-multi", &in);
+    ct_instance_info(ctx, "atom-multi", &in);
     ck_assert_str_eq(in.custom_status, "phase-1");
     ck_assert_uint_eq(in.custom_status_version, 1);
     ck_assert_int_eq(in.state, DURO_STATE_RUNNING);
@@ -250,7 +229,7 @@ static void ack_sets_state_and_output_with_history(duro_ct_ctx *ctx)
     c.output = "final output";
     ct_ack(ctx, ct_fetch(ctx), &c);
 
-    info(ctx, "atom-done", &in);
+    ct_instance_info(ctx, "atom-done", &in);
     ck_assert_int_eq(in.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(in.output, "final output");
     ck_assert_str_eq(in.orch_name, "TestOrch");
@@ -377,8 +356,8 @@ static void ack_without_events_drains_stray_messages(duro_ct_ctx *ctx)
     ct_ack(ctx, item, &c);
 
     ck_assert_ptr_null(ct_try_fetch(ctx));
-    ck_assert_uint_eq(ct_history_len(ctx, "atom-done"), 2);
-    info(ctx, "atom-done", &in);
+    ck_assert_uint_eq(ct_history_len(ctx, "atom-done", 0), 2);
+    ct_instance_info(ctx, "atom-done", &in);
     ck_assert_int_eq(in.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(in.output, "kept");
     duro_instance_info_clear(&in);
@@ -407,7 +386,7 @@ static void ack_inserts_work_before_cancelling(duro_ct_ctx *ctx)
     ck_assert_str_eq(w->payload, "kept");
     duro_work_item_free(w);
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
-    ck_assert_uint_eq(ct_history_len(ctx, "atom-a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "atom-a", 0), 2);
 }
 
 /* ---- Failed acks -------------------------------------------------------------------------- */
@@ -419,7 +398,7 @@ static void duplicate_event_id_writes_nothing(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_turn(ctx);
     duro_error err;
 
-    int rc = ack_rc(ctx, item->lock_token, &c, &err);
+    int rc = ct_ack_rc(ctx, item->lock_token, &c, &err);
     ck_assert_int_eq(rc, DURO_ECONSTRAINT);
     ck_assert_int_eq(err.code, DURO_ECONSTRAINT);
     ck_assert_int_eq(err.retryable, 0);
@@ -436,7 +415,7 @@ static void event_id_zero_writes_nothing(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_turn(ctx);
     duro_error err;
 
-    int rc = ack_rc(ctx, item->lock_token, &c, &err);
+    int rc = ct_ack_rc(ctx, item->lock_token, &c, &err);
     ck_assert_int_eq(rc, DURO_ECONSTRAINT);
     ck_assert_int_eq(err.retryable, 0);
     assert_failed_turn_wrote_nothing(ctx);
@@ -452,7 +431,7 @@ static void failed_ack_leaves_messages_for_refetch_after_expiry(duro_ct_ctx *ctx
     duro_orch_item *item = locked_turn(ctx);
     duro_error err;
 
-    ck_assert_int_eq(ack_rc(ctx, item->lock_token, &c, &err), DURO_ECONSTRAINT);
+    ck_assert_int_eq(ct_ack_rc(ctx, item->lock_token, &c, &err), DURO_ECONSTRAINT);
     duro_orch_item_free(item);
     ctx->now += DURO_CT_LOCK_MS - 1;
     ck_assert_ptr_null(ct_try_fetch(ctx));
@@ -472,7 +451,7 @@ static void failed_ack_keeps_lock_for_corrected_retry(duro_ct_ctx *ctx)
     duro_error err;
     duro_instance_info in;
 
-    ck_assert_int_eq(ack_rc(ctx, item->lock_token, &c, &err), DURO_ECONSTRAINT);
+    ck_assert_int_eq(ct_ack_rc(ctx, item->lock_token, &c, &err), DURO_ECONSTRAINT);
     c = full_commit(good, 1);
     ct_ack(ctx, item, &c);
 
@@ -481,7 +460,7 @@ static void failed_ack_keeps_lock_for_corrected_retry(duro_ct_ctx *ctx)
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(ev[1].payload, "corrected");
     duro_events_free(ev, n);
-    info(ctx, "atom-a", &in);
+    ct_instance_info(ctx, "atom-a", &in);
     ck_assert_int_eq(in.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(in.output, "output");
     ck_assert_str_eq(in.custom_status, "status");
@@ -510,7 +489,7 @@ static void failed_ack_keeps_cancelled_work(duro_ct_ctx *ctx)
     duro_orch_item *item = ct_fetch(ctx);
     c.cancel = cancel;
     c.n_cancel = 1;
-    ck_assert_int_eq(ack_rc(ctx, item->lock_token, &c, &err), DURO_ECONSTRAINT);
+    ck_assert_int_eq(ct_ack_rc(ctx, item->lock_token, &c, &err), DURO_ECONSTRAINT);
     duro_orch_item_free(item);
 
     duro_work_item *w = ct_try_fetch_work(ctx);
@@ -528,7 +507,7 @@ static void expired_lock_ack_writes_nothing(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now += DURO_CT_LOCK_MS;
-    int rc = ack_rc(ctx, item->lock_token, &c, &err);
+    int rc = ct_ack_rc(ctx, item->lock_token, &c, &err);
     ck_assert_int_eq(rc, DURO_ELOCK);
     ck_assert_int_eq(err.code, DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
@@ -547,7 +526,7 @@ static void bogus_token_ack_writes_nothing(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_turn(ctx);
     duro_error err;
 
-    int rc = ack_rc(ctx, bogus_token, &c, &err);
+    int rc = ct_ack_rc(ctx, ct_bogus_token, &c, &err);
     ck_assert_int_eq(rc, DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
     assert_failed_turn_wrote_nothing(ctx);
@@ -569,7 +548,7 @@ static void stolen_lock_ack_writes_nothing(duro_ct_ctx *ctx)
     duro_orch_item *second = ct_fetch(ctx);
     ck_assert_str_eq(second->instance, "atom-a");
     ck_assert_str_ne(second->lock_token, first->lock_token);
-    ck_assert_int_eq(ack_rc(ctx, first->lock_token, &stale, &err), DURO_ELOCK);
+    ck_assert_int_eq(ct_ack_rc(ctx, first->lock_token, &stale, &err), DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
     duro_orch_item_free(first);
     assert_only_started(ctx, "atom-a");
@@ -645,7 +624,7 @@ static void concurrent_acks_same_token_one_wins(duro_ct_ctx *ctx)
             elock[r] += args[t].rc == DURO_ELOCK;
             retryable[r] += args[t].rc != 0 && args[t].retryable;
         }
-        hist[r] = ct_history_len(ctx, name);
+        hist[r] = ct_history_len(ctx, name, 0);
     }
     ct_barrier_free(barrier);
     for (int r = 0; r < RACE_ROUNDS; r++) {
@@ -658,66 +637,52 @@ static void concurrent_acks_same_token_one_wins(duro_ct_ctx *ctx)
     ck_assert_ptr_null(ct_try_fetch(ctx));
 }
 
-const duro_case duro_cases_atomicity[] = {
-    {CATEGORY, "ack_applies_every_part", 0, 0,
-     "One ack lands all of its history events, metadata, custom status, work items and "
-     "messages together.",
-     ack_applies_every_part},
-    {CATEGORY, "ack_sets_state_and_output_with_history", 0, 0,
-     "The state and output of an ack are stored together with its history events.",
-     ack_sets_state_and_output_with_history},
-    {CATEGORY, "ack_creates_execution_row", DURO_CAP_MANAGEMENT, 0,
-     "The first ack of an execution creates its execution row (Running, started at now, "
-     "exact event count).",
-     ack_creates_execution_row},
-    {CATEGORY, "ack_enqueues_messages_to_other_instances", 0, 0,
-     "Messages an ack sends to other instances are enqueued with it, each with its own "
-     "visibility time.",
-     ack_enqueues_messages_to_other_instances},
-    {CATEGORY, "ack_consumes_only_messages_of_its_batch", 0, 0,
-     "An ack deletes exactly the messages fetched under its token; arrivals during the lock "
-     "and the ack's own messages remain, in id order.",
-     ack_consumes_only_messages_of_its_batch},
-    {CATEGORY, "ack_without_events_drains_stray_messages", 0, 0,
-     "An ack with no events deletes the fetched stray messages and leaves history and state "
-     "unchanged.",
-     ack_without_events_drains_stray_messages},
-    {CATEGORY, "ack_inserts_work_before_cancelling", 0, 0,
-     "An ack inserts its work items before deleting cancelled ones, so an activity scheduled "
-     "and cancelled in one turn ends deleted.",
-     ack_inserts_work_before_cancelling},
-    {CATEGORY, "duplicate_event_id_writes_nothing", 0, 0,
-     "An ack with a duplicate event id fails with DURO_ECONSTRAINT and writes no part of "
-     "its commit.",
-     duplicate_event_id_writes_nothing},
-    {CATEGORY, "event_id_zero_writes_nothing", 0, 0,
-     "An ack with event id 0 fails with DURO_ECONSTRAINT and writes no part of its commit.",
-     event_id_zero_writes_nothing},
-    {CATEGORY, "failed_ack_leaves_messages_for_refetch_after_expiry", 0, 0,
-     "After a failed ack the fetched messages come back, with attempt 2, once the lock "
-     "expires.",
-     failed_ack_leaves_messages_for_refetch_after_expiry},
-    {CATEGORY, "failed_ack_keeps_lock_for_corrected_retry", 0, 0,
-     "A failed ack rolls back entirely, including the lock release, so the holder can retry "
-     "with a corrected commit.",
-     failed_ack_keeps_lock_for_corrected_retry},
-    {CATEGORY, "failed_ack_keeps_cancelled_work", 0, 0,
-     "The cancellations of a failed ack are rolled back: the work item stays queued.",
-     failed_ack_keeps_cancelled_work},
-    {CATEGORY, "expired_lock_ack_writes_nothing", 0, 0,
-     "An ack after the lock expired fails with DURO_ELOCK (not retryable) and writes nothing.",
-     expired_lock_ack_writes_nothing},
-    {CATEGORY, "bogus_token_ack_writes_nothing", 0, 0,
-     "An ack with an unknown token fails with DURO_ELOCK (not retryable), writes nothing and "
-     "leaves the real lock held.",
-     bogus_token_ack_writes_nothing},
-    {CATEGORY, "stolen_lock_ack_writes_nothing", 0, 0,
-     "An ack with a token whose lock was taken over after expiry fails and writes nothing; "
-     "the new holder's ack succeeds.",
-     stolen_lock_ack_writes_nothing},
-    {CATEGORY, "concurrent_acks_same_token_one_wins", 0, 0,
-     "Of several threads acking one token at the same moment exactly one succeeds and the "
-     "others get DURO_ELOCK (200 rounds).",
-     concurrent_acks_same_token_one_wins},
-    {0},
+DURO_CASES = {
+    DURO_CASE(ack_applies_every_part, 0, 0,
+              "One ack lands all of its history events, metadata, custom status, work items "
+              "and messages together."),
+    DURO_CASE(ack_sets_state_and_output_with_history, 0, 0,
+              "The state and output of an ack are stored together with its history events."),
+    DURO_CASE(ack_creates_execution_row, DURO_CAP_MANAGEMENT, 0,
+              "The first ack of an execution creates its execution row (Running, started at "
+              "now, exact event count)."),
+    DURO_CASE(ack_enqueues_messages_to_other_instances, 0, 0,
+              "Messages an ack sends to other instances are enqueued with it, each with its "
+              "own visibility time."),
+    DURO_CASE(ack_consumes_only_messages_of_its_batch, 0, 0,
+              "An ack deletes exactly the messages fetched under its token; arrivals during "
+              "the lock and the ack's own messages remain, in id order."),
+    DURO_CASE(ack_without_events_drains_stray_messages, 0, 0,
+              "An ack with no events deletes the fetched stray messages and leaves history and "
+              "state unchanged."),
+    DURO_CASE(ack_inserts_work_before_cancelling, 0, 0,
+              "An ack inserts its work items before deleting cancelled ones, so an activity "
+              "scheduled and cancelled in one turn ends deleted."),
+    DURO_CASE(duplicate_event_id_writes_nothing, 0, 0,
+              "An ack with a duplicate event id fails with DURO_ECONSTRAINT and writes no part "
+              "of its commit."),
+    DURO_CASE(event_id_zero_writes_nothing, 0, 0,
+              "An ack with event id 0 fails with DURO_ECONSTRAINT and writes no part of its "
+              "commit."),
+    DURO_CASE(failed_ack_leaves_messages_for_refetch_after_expiry, 0, 0,
+              "After a failed ack the fetched messages come back, with attempt 2, once the "
+              "lock expires."),
+    DURO_CASE(failed_ack_keeps_lock_for_corrected_retry, 0, 0,
+              "A failed ack rolls back entirely, including the lock release, so the holder can "
+              "retry with a corrected commit."),
+    DURO_CASE(failed_ack_keeps_cancelled_work, 0, 0,
+              "The cancellations of a failed ack are rolled back: the work item stays queued."),
+    DURO_CASE(expired_lock_ack_writes_nothing, 0, 0,
+              "An ack after the lock expired fails with DURO_ELOCK (not retryable) and writes "
+              "nothing."),
+    DURO_CASE(bogus_token_ack_writes_nothing, 0, 0,
+              "An ack with an unknown token fails with DURO_ELOCK (not retryable), writes "
+              "nothing and leaves the real lock held."),
+    DURO_CASE(stolen_lock_ack_writes_nothing, 0, 0,
+              "An ack with a token whose lock was taken over after expiry fails and writes "
+              "nothing; the new holder's ack succeeds."),
+    DURO_CASE(concurrent_acks_same_token_one_wins, 0, 0,
+              "Of several threads acking one token at the same moment exactly one succeeds and "
+              "the others get DURO_ELOCK (200 rounds)."),
+    DURO_CASES_END,
 };

@@ -12,7 +12,7 @@
 
 #include "suite.h"
 
-#define CATEGORY "attempt_counts"
+#define DURO_CATEGORY attempt_counts
 
 /* ---- Helpers --------------------------------------------------------------------------- */
 
@@ -40,28 +40,6 @@ static duro_work_item *fetch_work_expect(duro_ct_ctx *ctx, uint64_t activity_id,
     return w;
 }
 
-static void abandon_orch(duro_ct_ctx *ctx, duro_orch_item *item, int64_t delay_ms,
-                         int ignore_attempt)
-{
-    duro_error err = {0};
-    int rc = ctx->p->ops->abandon_orch(ctx->p, ctx->now, item->lock_token, delay_ms,
-                                       ignore_attempt, &err);
-
-    ck_assert_msg(rc == 0, "abandon_orch failed: %s (%s)", duro_strerror(rc), err.message);
-    duro_orch_item_free(item);
-}
-
-static void abandon_work(duro_ct_ctx *ctx, duro_work_item *w, int64_t delay_ms,
-                         int ignore_attempt)
-{
-    duro_error err = {0};
-    int rc = ctx->p->ops->abandon_work(ctx->p, ctx->now, w->lock_token, delay_ms,
-                                       ignore_attempt, &err);
-
-    ck_assert_msg(rc == 0, "abandon_work failed: %s (%s)", duro_strerror(rc), err.message);
-    duro_work_item_free(w);
-}
-
 /* Stored fetch count of `instance` through the factory hook. */
 static uint32_t stored_attempts(duro_ct_ctx *ctx, const char *instance)
 {
@@ -85,7 +63,7 @@ static void orch_attempt_counts_abandons(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
     for (uint32_t n = 1; n <= 3; n++)
-        abandon_orch(ctx, fetch_expect(ctx, "a", n), 0, 0);
+        ct_abandon(ctx, fetch_expect(ctx, "a", n), 0, 0);
     duro_orch_item_free(fetch_expect(ctx, "a", 4));
 }
 
@@ -101,7 +79,7 @@ static void orch_attempt_counts_lock_expiry(duro_ct_ctx *ctx)
 static void orch_abandon_with_delay_counts(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
-    abandon_orch(ctx, fetch_expect(ctx, "a", 1), 100, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 1), 100, 0);
     ctx->now += 100;
     duro_orch_item_free(fetch_expect(ctx, "a", 2));
 }
@@ -110,25 +88,25 @@ static void orch_ignore_attempt_keeps_count(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
     for (int i = 0; i < 3; i++)
-        abandon_orch(ctx, fetch_expect(ctx, "a", 1), 0, 1);
+        ct_abandon(ctx, fetch_expect(ctx, "a", 1), 0, 1);
     duro_orch_item_free(fetch_expect(ctx, "a", 1));
 }
 
 static void orch_ignore_attempt_undoes_only_its_fetch(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
-    abandon_orch(ctx, fetch_expect(ctx, "a", 1), 0, 0);
-    abandon_orch(ctx, fetch_expect(ctx, "a", 2), 0, 1);
-    abandon_orch(ctx, fetch_expect(ctx, "a", 2), 0, 1);
-    abandon_orch(ctx, fetch_expect(ctx, "a", 2), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 1), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 2), 0, 1);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 2), 0, 1);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 2), 0, 0);
     duro_orch_item_free(fetch_expect(ctx, "a", 3));
 }
 
 static void orch_batch_attempt_is_max(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
-    abandon_orch(ctx, fetch_expect(ctx, "a", 1), 0, 0);
-    abandon_orch(ctx, fetch_expect(ctx, "a", 2), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 1), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 2), 0, 0);
     ct_enqueue(ctx, "a", DURO_MSG_ACTIVITY_DONE, "done", 0);
     duro_orch_item *item = fetch_expect(ctx, "a", 3);
     ck_assert_uint_eq(item->n_msgs, 2);
@@ -145,8 +123,8 @@ static void consumed_messages_take_their_counts(duro_ct_ctx *ctx)
     c.orch_name = "TestOrch";
     c.orch_version = "1.0.0";
     ct_enqueue_start(ctx, "a");
-    abandon_orch(ctx, fetch_expect(ctx, "a", 1), 0, 0);
-    abandon_orch(ctx, fetch_expect(ctx, "a", 2), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 1), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 2), 0, 0);
     ct_ack(ctx, fetch_expect(ctx, "a", 3), &c);
 
     ct_enqueue(ctx, "a", DURO_MSG_EVENT, "next", 0);
@@ -159,8 +137,8 @@ static void consumed_messages_take_their_counts(duro_ct_ctx *ctx)
 static void orch_attempts_per_instance(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
-    abandon_orch(ctx, fetch_expect(ctx, "a", 1), 0, 0);
-    abandon_orch(ctx, fetch_expect(ctx, "a", 2), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 1), 0, 0);
+    ct_abandon(ctx, fetch_expect(ctx, "a", 2), 0, 0);
     ct_enqueue_start(ctx, "b");
 
     duro_orch_item *x = ct_fetch(ctx);
@@ -187,7 +165,7 @@ static void worker_attempt_counts_abandons(duro_ct_ctx *ctx)
 {
     ct_enqueue_work(ctx, "a", 1, "w1");
     for (uint32_t n = 1; n <= 2; n++)
-        abandon_work(ctx, fetch_work_expect(ctx, 1, n), 0, 0);
+        ct_abandon_work(ctx, fetch_work_expect(ctx, 1, n), 0, 0);
     duro_work_item_free(fetch_work_expect(ctx, 1, 3));
 }
 
@@ -203,17 +181,17 @@ static void worker_ignore_attempt_keeps_count(duro_ct_ctx *ctx)
 {
     ct_enqueue_work(ctx, "a", 1, "w1");
     for (int i = 0; i < 3; i++)
-        abandon_work(ctx, fetch_work_expect(ctx, 1, 1), 0, 1);
+        ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 1), 0, 1);
     duro_work_item_free(fetch_work_expect(ctx, 1, 1));
 }
 
 static void worker_ignore_attempt_undoes_only_its_fetch(duro_ct_ctx *ctx)
 {
     ct_enqueue_work(ctx, "a", 1, "w1");
-    abandon_work(ctx, fetch_work_expect(ctx, 1, 1), 0, 0);
-    abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 1);
-    abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 1);
-    abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 0);
+    ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 1), 0, 0);
+    ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 1);
+    ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 1);
+    ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 0);
     duro_work_item_free(fetch_work_expect(ctx, 1, 3));
 }
 
@@ -221,8 +199,8 @@ static void worker_attempts_per_item(duro_ct_ctx *ctx)
 {
     ct_enqueue_work(ctx, "a", 1, "w1");
     ct_enqueue_work(ctx, "a", 2, "w2");
-    abandon_work(ctx, fetch_work_expect(ctx, 1, 1), 0, 0);
-    abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 0);
+    ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 1), 0, 0);
+    ct_abandon_work(ctx, fetch_work_expect(ctx, 1, 2), 0, 0);
     duro_work_item *first = fetch_work_expect(ctx, 1, 3);
     duro_work_item *second = fetch_work_expect(ctx, 2, 1);
     duro_work_item_free(first);
@@ -237,11 +215,11 @@ static void attempt_hook_agrees_with_fetch(duro_ct_ctx *ctx)
     ck_assert_uint_eq(stored_attempts(ctx, "a"), 0);
     duro_orch_item *item = fetch_expect(ctx, "a", 1);
     ck_assert_uint_eq(stored_attempts(ctx, "a"), 1);
-    abandon_orch(ctx, item, 0, 0);
+    ct_abandon(ctx, item, 0, 0);
     ck_assert_uint_eq(stored_attempts(ctx, "a"), 1);
     item = fetch_expect(ctx, "a", 2);
     ck_assert_uint_eq(stored_attempts(ctx, "a"), 2);
-    abandon_orch(ctx, item, 0, 1);
+    ct_abandon(ctx, item, 0, 1);
     ck_assert_uint_eq(stored_attempts(ctx, "a"), 1);
     ct_enqueue(ctx, "a", DURO_MSG_EVENT, "e", 0);
     item = fetch_expect(ctx, "a", 2);
@@ -253,52 +231,53 @@ static void attempt_hook_zero_after_ignored_fetch(duro_ct_ctx *ctx)
 {
     ct_enqueue_start(ctx, "a");
     for (int i = 0; i < 3; i++) {
-        abandon_orch(ctx, fetch_expect(ctx, "a", 1), 0, 1);
+        ct_abandon(ctx, fetch_expect(ctx, "a", 1), 0, 1);
         ck_assert_uint_eq(stored_attempts(ctx, "a"), 0);
     }
 }
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
-#define CASE(fn, caps, hooks, guarantee) {CATEGORY, #fn, caps, hooks, guarantee, fn}
-
-const duro_case duro_cases_attempt_counts[] = {
-    CASE(orch_first_fetch_attempt_one, 0, 0,
-         "The first fetch of an orchestration message reports attempt 1."),
-    CASE(orch_attempt_counts_abandons, 0, 0,
-         "Each fetch after an abandon reports one more attempt: 1, 2, 3, 4."),
-    CASE(orch_attempt_counts_lock_expiry, 0, 0,
-         "A fetch after the previous lock expired counts as a new attempt: 1, 2, 3."),
-    CASE(orch_abandon_with_delay_counts, 0, 0,
-         "An abandon with a delay keeps the attempt: the fetch after the delay reports 2."),
-    CASE(orch_ignore_attempt_keeps_count, 0, 0,
-         "Abandons with ignore_attempt do not count: fetches report 1, 1, 1, 1."),
-    CASE(orch_ignore_attempt_undoes_only_its_fetch, 0, 0,
-         "ignore_attempt undoes only its own fetch's increment: 1, 2, 2, 2, 3."),
-    CASE(orch_batch_attempt_is_max, 0, 0,
-         "A batch reports the maximum attempt of its messages (START at 3, new completion at "
-         "1: attempt 3)."),
-    CASE(consumed_messages_take_their_counts, 0, 0,
-         "Counts belong to messages: after a batch fetched 3 times is acked, a new message "
-         "is fetched at attempt 1."),
-    CASE(orch_attempts_per_instance, 0, 0,
-         "Attempt counts of different instances are independent (3 and 1)."),
-    CASE(worker_first_fetch_attempt_one, 0, 0,
-         "The first fetch of a work item reports attempt 1."),
-    CASE(worker_attempt_counts_abandons, 0, 0,
-         "Each work fetch after an abandon reports one more attempt: 1, 2, 3."),
-    CASE(worker_attempt_counts_lock_expiry, 0, 0,
-         "A work fetch after the previous lock expired reports attempt 2."),
-    CASE(worker_ignore_attempt_keeps_count, 0, 0,
-         "Work abandons with ignore_attempt do not count: fetches report 1, 1, 1, 1."),
-    CASE(worker_ignore_attempt_undoes_only_its_fetch, 0, 0,
-         "On work items ignore_attempt undoes only its own fetch's increment: 1, 2, 2, 2, 3."),
-    CASE(worker_attempts_per_item, 0, 0,
-         "Attempt counts of different work items are independent (3 and 1)."),
-    CASE(attempt_hook_agrees_with_fetch, 0, DURO_HOOK_ATTEMPTS,
-         "The stored fetch count (0 before any fetch) always equals what fetch reported, "
-         "including after abandons with and without ignore_attempt."),
-    CASE(attempt_hook_zero_after_ignored_fetch, 0, DURO_HOOK_ATTEMPTS,
-         "Repeated abandons with ignore_attempt leave the stored count at 0, never below."),
-    {0},
+DURO_CASES = {
+    DURO_CASE(orch_first_fetch_attempt_one, 0, 0,
+              "The first fetch of an orchestration message reports attempt 1."),
+    DURO_CASE(orch_attempt_counts_abandons, 0, 0,
+              "Each fetch after an abandon reports one more attempt: 1, 2, 3, 4."),
+    DURO_CASE(orch_attempt_counts_lock_expiry, 0, 0,
+              "A fetch after the previous lock expired counts as a new attempt: 1, 2, 3."),
+    DURO_CASE(orch_abandon_with_delay_counts, 0, 0,
+              "An abandon with a delay keeps the attempt: the fetch after the delay reports "
+              "2."),
+    DURO_CASE(orch_ignore_attempt_keeps_count, 0, 0,
+              "Abandons with ignore_attempt do not count: fetches report 1, 1, 1, 1."),
+    DURO_CASE(orch_ignore_attempt_undoes_only_its_fetch, 0, 0,
+              "ignore_attempt undoes only its own fetch's increment: 1, 2, 2, 2, 3."),
+    DURO_CASE(orch_batch_attempt_is_max, 0, 0,
+              "A batch reports the maximum attempt of its messages (START at 3, new completion "
+              "at 1: attempt 3)."),
+    DURO_CASE(consumed_messages_take_their_counts, 0, 0,
+              "Counts belong to messages: after a batch fetched 3 times is acked, a new "
+              "message is fetched at attempt 1."),
+    DURO_CASE(orch_attempts_per_instance, 0, 0,
+              "Attempt counts of different instances are independent (3 and 1)."),
+    DURO_CASE(worker_first_fetch_attempt_one, 0, 0,
+              "The first fetch of a work item reports attempt 1."),
+    DURO_CASE(worker_attempt_counts_abandons, 0, 0,
+              "Each work fetch after an abandon reports one more attempt: 1, 2, 3."),
+    DURO_CASE(worker_attempt_counts_lock_expiry, 0, 0,
+              "A work fetch after the previous lock expired reports attempt 2."),
+    DURO_CASE(worker_ignore_attempt_keeps_count, 0, 0,
+              "Work abandons with ignore_attempt do not count: fetches report 1, 1, 1, 1."),
+    DURO_CASE(worker_ignore_attempt_undoes_only_its_fetch, 0, 0,
+              "On work items ignore_attempt undoes only its own fetch's increment: 1, 2, 2, 2, "
+              "3."),
+    DURO_CASE(worker_attempts_per_item, 0, 0,
+              "Attempt counts of different work items are independent (3 and 1)."),
+    DURO_CASE(attempt_hook_agrees_with_fetch, 0, DURO_HOOK_ATTEMPTS,
+              "The stored fetch count (0 before any fetch) always equals what fetch reported, "
+              "including after abandons with and without ignore_attempt."),
+    DURO_CASE(attempt_hook_zero_after_ignored_fetch, 0, DURO_HOOK_ATTEMPTS,
+              "Repeated abandons with ignore_attempt leave the stored count at 0, never "
+              "below."),
+    DURO_CASES_END,
 };

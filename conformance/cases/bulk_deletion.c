@@ -6,41 +6,11 @@
  * continued-as-new instances are skipped, sub-orchestrations are never deleted on their own,
  * and the returned counts are exact.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "suite.h"
 
-#define STEP_MS INT64_C(1000)
-#define MAX_EVENTS 8
-
-static const char *const payloads[MAX_EVENTS] = {"e1", "e2", "e3", "e4",
-                                                 "e5", "e6", "e7", "e8"};
-
-/* Create `inst` in one turn at ctx->now: events 1..n_events (payload "e<id>"), parent link
- * `parent` (NULL for a root) and final `state` (0 leaves it Running), which for a terminal
- * state also sets completed_at to ctx->now. */
-static void make(duro_ct_ctx *ctx, const char *inst, const char *parent, size_t n_events,
-                 int state)
-{
-    duro_event_in ev[MAX_EVENTS];
-    duro_orch_item *it;
-    duro_orch_commit c;
-
-    ck_assert_uint_le(n_events, MAX_EVENTS);
-    for (size_t i = 0; i < n_events; i++)
-        ev[i] = (duro_event_in){i + 1, 1, payloads[i]};
-    ct_enqueue_start(ctx, inst);
-    it = ct_fetch(ctx);
-    ck_assert_str_eq(it->instance, inst);
-    c = ct_commit(1, ev, n_events);
-    c.orch_name = "TestOrch";
-    c.orch_version = "1.0.0";
-    c.parent_instance = parent;
-    c.state = state;
-    c.output = state ? "out" : NULL;
-    ct_ack(ctx, it, &c);
-}
+#define DURO_CATEGORY bulk_deletion
 
 /* delete_bulk with the given filter fields at ctx->now; asserts success. */
 static duro_delete_result bulk(duro_ct_ctx *ctx, const char *const *ids, size_t n_ids,
@@ -57,41 +27,13 @@ static duro_delete_result bulk(duro_ct_ctx *ctx, const char *const *ids, size_t 
     return r;
 }
 
-/* list_instances (all states) as a comma-joined string, newest first. */
-static const char *listed(duro_ct_ctx *ctx, char *buf, size_t size)
-{
-    duro_error err;
-    char **ids = NULL;
-    size_t n = 0, used = 0;
-
-    ck_assert_int_eq(ctx->p->ops->list_instances(ctx->p, 0, &ids, &n, &err), 0);
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int len = snprintf(buf + used, size - used, "%s%s", i ? "," : "", ids[i]);
-
-        ck_assert_int_ge(len, 0);
-        ck_assert_uint_lt((size_t)len, size - used);
-        used += (size_t)len;
-    }
-    duro_strv_free(ids, n);
-    return buf;
-}
-
-#define ASSERT_RESULT(r, n_inst, n_exec, n_events, n_msgs)                                     \
-    do {                                                                                       \
-        ck_assert_uint_eq((r).instances, (n_inst));                                            \
-        ck_assert_uint_eq((r).executions, (n_exec));                                           \
-        ck_assert_uint_eq((r).events, (n_events));                                             \
-        ck_assert_uint_eq((r).messages, (n_msgs));                                             \
-    } while (0)
-
 static void bulk_delete_empty_store(duro_ct_ctx *ctx)
 {
     duro_delete_result r;
 
     ct_require_management(ctx);
     r = bulk(ctx, NULL, 0, 0, 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
 }
 
 static void bulk_delete_by_ids(duro_ct_ctx *ctx)
@@ -101,20 +43,20 @@ static void bulk_delete_by_ids(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "a", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "b", NULL, 2, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "c", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "d", NULL, 3, DURO_STATE_FAILED);
-    ctx->now += STEP_MS;
-    make(ctx, "e", NULL, 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "a", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "b", NULL, 2, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "c", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "d", NULL, 3, 0, DURO_STATE_FAILED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "e", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, ids, 2, 0, 0);
-    ASSERT_RESULT(r, 2, 2, 5, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "e,c,a");
-    ck_assert_uint_eq(ct_history_len(ctx, "b"), 0);
-    ck_assert_uint_eq(ct_history_len(ctx, "d"), 0);
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 5, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "e,c,a");
+    ck_assert_uint_eq(ct_history_len(ctx, "b", 0), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "d", 0), 0);
 }
 
 static void bulk_delete_unknown_ids_zero(duro_ct_ctx *ctx)
@@ -124,13 +66,13 @@ static void bulk_delete_unknown_ids_zero(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "a", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "b", NULL, 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "a", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "b", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
     ct_enqueue_start(ctx, "queued");
     r = bulk(ctx, ids, 3, 0, 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "b,a");
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "b,a");
 }
 
 static void bulk_delete_empty_filter_all_terminal_roots(duro_ct_ctx *ctx)
@@ -139,18 +81,18 @@ static void bulk_delete_empty_filter_all_terminal_roots(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "c1", NULL, 2, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "run", NULL, 1, 0);
-    ctx->now += STEP_MS;
-    make(ctx, "f1", NULL, 1, DURO_STATE_FAILED);
-    ctx->now += STEP_MS;
-    make(ctx, "cont", NULL, 1, DURO_STATE_CONTINUED_AS_NEW);
-    ctx->now += STEP_MS;
-    make(ctx, "c2", NULL, 3, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "c1", NULL, 2, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "run", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "f1", NULL, 1, 0, DURO_STATE_FAILED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "cont", NULL, 1, 0, DURO_STATE_CONTINUED_AS_NEW, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "c2", NULL, 3, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, NULL, 0, 0, 0);
-    ASSERT_RESULT(r, 3, 3, 6, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "cont,run");
+    DURO_CT_ASSERT_RESULT(r, 3, 3, 6, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "cont,run");
 }
 
 static void bulk_delete_skips_running_ids(duro_ct_ctx *ctx)
@@ -160,17 +102,17 @@ static void bulk_delete_skips_running_ids(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "r1", NULL, 1, 0);
-    ctx->now += STEP_MS;
-    make(ctx, "c1", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "r2", NULL, 1, 0);
-    ctx->now += STEP_MS;
-    make(ctx, "c2", NULL, 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "r1", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "c1", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "r2", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "c2", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, ids, 4, 0, 0);
-    ASSERT_RESULT(r, 2, 2, 2, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "r2,r1");
-    ck_assert_uint_eq(ct_history_len(ctx, "r1"), 1);
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 2, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "r2,r1");
+    ck_assert_uint_eq(ct_history_len(ctx, "r1", 0), 1);
 }
 
 static void bulk_delete_limit_batches(duro_ct_ctx *ctx)
@@ -179,18 +121,18 @@ static void bulk_delete_limit_batches(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "a", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "b", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "c", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "d", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "run", NULL, 1, 0);
+    ct_make_instance(ctx, "a", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "b", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "c", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "d", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "run", NULL, 1, 0, 0, NULL);
     r = bulk(ctx, NULL, 0, 0, 2);
-    ASSERT_RESULT(r, 2, 2, 2, 0);
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 2, 0);
     r = bulk(ctx, NULL, 0, 0, 2);
-    ASSERT_RESULT(r, 2, 2, 2, 0);
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 2, 0);
     r = bulk(ctx, NULL, 0, 0, 2);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "run");
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "run");
 }
 
 static void bulk_delete_limit_counts_roots(duro_ct_ctx *ctx)
@@ -199,15 +141,15 @@ static void bulk_delete_limit_counts_roots(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "r1", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "r1-kid", "r1", 1, DURO_STATE_COMPLETED);
-    make(ctx, "r2", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "r2-kid", "r2", 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "r1", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r1-kid", "r1", 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r2", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r2-kid", "r2", 1, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, NULL, 0, 0, 1);
-    ASSERT_RESULT(r, 2, 2, 2, 0);
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 2, 0);
     r = bulk(ctx, NULL, 0, 0, 1);
-    ASSERT_RESULT(r, 2, 2, 2, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "");
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 2, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "");
 }
 
 static void bulk_delete_completed_before_strict(duro_ct_ctx *ctx)
@@ -217,20 +159,20 @@ static void bulk_delete_completed_before_strict(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "t0", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "t1", NULL, 1, DURO_STATE_FAILED);
-    ctx->now += STEP_MS;
-    make(ctx, "t2", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
+    ct_make_instance(ctx, "t0", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "t1", NULL, 1, 0, DURO_STATE_FAILED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "t2", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
     r = bulk(ctx, NULL, 0, t0, 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    r = bulk(ctx, NULL, 0, t0 + STEP_MS, 0);
-    ASSERT_RESULT(r, 1, 1, 1, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "t2,t1");
-    r = bulk(ctx, NULL, 0, t0 + 2 * STEP_MS + 1, 0);
-    ASSERT_RESULT(r, 2, 2, 2, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "");
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    r = bulk(ctx, NULL, 0, t0 + DURO_CT_STEP_MS, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "t2,t1");
+    r = bulk(ctx, NULL, 0, t0 + 2 * DURO_CT_STEP_MS + 1, 0);
+    DURO_CT_ASSERT_RESULT(r, 2, 2, 2, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "");
 }
 
 static void bulk_delete_completed_before_uses_completion_time(duro_ct_ctx *ctx)
@@ -243,19 +185,19 @@ static void bulk_delete_completed_before_uses_completion_time(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "old-start", NULL, 1, 0);
-    ctx->now += STEP_MS;
-    make(ctx, "new-start", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += 4 * STEP_MS;
+    ct_make_instance(ctx, "old-start", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "new-start", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += 4 * DURO_CT_STEP_MS;
     ct_enqueue(ctx, "old-start", DURO_MSG_EVENT, "finish", 0);
     it = ct_fetch(ctx);
     ck_assert_str_eq(it->instance, "old-start");
     c.state = DURO_STATE_COMPLETED;
     c.output = "late";
     ct_ack(ctx, it, &c);
-    r = bulk(ctx, NULL, 0, t0 + 2 * STEP_MS, 0);
-    ASSERT_RESULT(r, 1, 1, 1, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "old-start");
+    r = bulk(ctx, NULL, 0, t0 + 2 * DURO_CT_STEP_MS, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "old-start");
 }
 
 static void bulk_delete_combines_ids_and_cutoff(duro_ct_ctx *ctx)
@@ -266,13 +208,13 @@ static void bulk_delete_combines_ids_and_cutoff(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "a", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "b", NULL, 1, DURO_STATE_COMPLETED);
-    ctx->now += STEP_MS;
-    make(ctx, "c", NULL, 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "a", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "b", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "c", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, ids, 2, t0 + 1, 0);
-    ASSERT_RESULT(r, 1, 1, 1, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "c,b");
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "c,b");
 }
 
 static void bulk_delete_cascades_to_children(duro_ct_ctx *ctx)
@@ -281,17 +223,17 @@ static void bulk_delete_cascades_to_children(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "r1", NULL, 1, DURO_STATE_COMPLETED);
-    make(ctx, "r1-k1", "r1", 1, DURO_STATE_COMPLETED);
-    make(ctx, "r2", NULL, 1, DURO_STATE_FAILED);
-    make(ctx, "r2-k1", "r2", 1, DURO_STATE_COMPLETED);
-    make(ctx, "r2-k2", "r2", 1, DURO_STATE_FAILED);
-    make(ctx, "r2-k3", "r2", 1, DURO_STATE_COMPLETED);
-    make(ctx, "r3", NULL, 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "r1", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r1-k1", "r1", 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r2", NULL, 1, 0, DURO_STATE_FAILED, "out");
+    ct_make_instance(ctx, "r2-k1", "r2", 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r2-k2", "r2", 1, 0, DURO_STATE_FAILED, "out");
+    ct_make_instance(ctx, "r2-k3", "r2", 1, 0, DURO_STATE_COMPLETED, "out");
+    ct_make_instance(ctx, "r3", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, NULL, 0, 0, 0);
-    ASSERT_RESULT(r, 7, 7, 7, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "");
-    ck_assert_uint_eq(ct_history_len(ctx, "r2-k3"), 0);
+    DURO_CT_ASSERT_RESULT(r, 7, 7, 7, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "");
+    ck_assert_uint_eq(ct_history_len(ctx, "r2-k3", 0), 0);
 }
 
 static void bulk_delete_never_deletes_children_alone(duro_ct_ctx *ctx)
@@ -301,15 +243,15 @@ static void bulk_delete_never_deletes_children_alone(duro_ct_ctx *ctx)
     char buf[128];
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 1, 0);
-    ctx->now += STEP_MS;
-    make(ctx, "kid", "root", 2, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "root", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "kid", "root", 2, 0, DURO_STATE_COMPLETED, "out");
     r = bulk(ctx, NULL, 0, 0, 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
     r = bulk(ctx, ids, 1, 0, 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "kid,root");
-    ck_assert_uint_eq(ct_history_len(ctx, "kid"), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "kid,root");
+    ck_assert_uint_eq(ct_history_len(ctx, "kid", 0), 2);
 }
 
 static void bulk_delete_counts_queued_messages(duro_ct_ctx *ctx)
@@ -319,12 +261,12 @@ static void bulk_delete_counts_queued_messages(duro_ct_ctx *ctx)
     duro_queue_depths d;
 
     ct_require_management(ctx);
-    make(ctx, "q", NULL, 1, DURO_STATE_COMPLETED);
+    ct_make_instance(ctx, "q", NULL, 1, 0, DURO_STATE_COMPLETED, "out");
     ct_enqueue(ctx, "q", DURO_MSG_EVENT, "late", 0);
     ct_enqueue(ctx, "q", DURO_MSG_TIMER_FIRED, "timer", 5000);
     ct_enqueue_work(ctx, "q", 9, "leftover");
     r = bulk(ctx, NULL, 0, 0, 0);
-    ASSERT_RESULT(r, 1, 1, 1, 3);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 3);
     ck_assert_int_eq(ctx->p->ops->queue_depths(ctx->p, ctx->now, &d, &err), 0);
     ck_assert_uint_eq(d.orchestrator, 0);
     ck_assert_uint_eq(d.worker, 0);
@@ -353,47 +295,47 @@ static void bulk_delete_multi_execution_counts(duro_ct_ctx *ctx)
         ct_ack(ctx, it, &c);
     }
     r = bulk(ctx, NULL, 0, 0, 0);
-    ASSERT_RESULT(r, 1, 3, 9, 0);
-    ck_assert_str_eq(listed(ctx, buf, sizeof buf), "");
+    DURO_CT_ASSERT_RESULT(r, 1, 3, 9, 0);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "");
 }
 
-#define CASE(name, guarantee) {"bulk_deletion", #name, DURO_CAP_MANAGEMENT, 0, guarantee, name}
-
-const duro_case duro_cases_bulk_deletion[] = {
-    CASE(bulk_delete_empty_store, "A bulk delete on an empty store succeeds and counts 0."),
-    CASE(bulk_delete_by_ids,
-         "A bulk delete restricted to ids deletes exactly those terminal roots and reports "
-         "their exact counts."),
-    CASE(bulk_delete_unknown_ids_zero,
-         "Ids that name no instance (or only a queued start) delete nothing and count 0."),
-    CASE(bulk_delete_empty_filter_all_terminal_roots,
-         "An empty filter deletes every completed or failed root and skips running and "
-         "continued-as-new instances."),
-    CASE(bulk_delete_skips_running_ids,
-         "Running instances listed by id are skipped; the terminal ones listed are deleted."),
-    CASE(bulk_delete_limit_batches,
-         "limit caps the roots deleted per call: 4 terminal roots with limit 2 go as 2, 2, "
-         "then 0."),
-    CASE(bulk_delete_limit_counts_roots,
-         "limit counts roots, not instances: limit 1 deletes one root with its whole tree "
-         "per call."),
-    CASE(bulk_delete_completed_before_strict,
-         "completed_before selects instances completed strictly before the bound: a bound "
-         "equal to a completion time does not select it."),
-    CASE(bulk_delete_completed_before_uses_completion_time,
-         "completed_before compares the completion time, not the creation time."),
-    CASE(bulk_delete_combines_ids_and_cutoff,
-         "ids and completed_before combine: only listed instances completed before the bound "
-         "are deleted."),
-    CASE(bulk_delete_cascades_to_children,
-         "Each selected root is deleted with its whole tree: 3 roots with 1, 3 and 0 "
-         "children count exactly 7 instances."),
-    CASE(bulk_delete_never_deletes_children_alone,
-         "A terminal sub-orchestration is never bulk-deleted on its own, neither by an empty "
-         "filter nor when listed by id."),
-    CASE(bulk_delete_counts_queued_messages,
-         "A bulk delete removes and counts the instance's queued, delayed and work rows."),
-    CASE(bulk_delete_multi_execution_counts,
-         "A bulk delete counts every execution and event of a continued-as-new chain."),
-    {NULL, NULL, 0, 0, NULL, NULL},
+DURO_CASES = {
+    DURO_CASE(bulk_delete_empty_store, DURO_CAP_MANAGEMENT, 0,
+              "A bulk delete on an empty store succeeds and counts 0."),
+    DURO_CASE(bulk_delete_by_ids, DURO_CAP_MANAGEMENT, 0,
+              "A bulk delete restricted to ids deletes exactly those terminal roots and "
+              "reports their exact counts."),
+    DURO_CASE(bulk_delete_unknown_ids_zero, DURO_CAP_MANAGEMENT, 0,
+              "Ids that name no instance (or only a queued start) delete nothing and count 0."),
+    DURO_CASE(bulk_delete_empty_filter_all_terminal_roots, DURO_CAP_MANAGEMENT, 0,
+              "An empty filter deletes every completed or failed root and skips running and "
+              "continued-as-new instances."),
+    DURO_CASE(bulk_delete_skips_running_ids, DURO_CAP_MANAGEMENT, 0,
+              "Running instances listed by id are skipped; the terminal ones listed are "
+              "deleted."),
+    DURO_CASE(bulk_delete_limit_batches, DURO_CAP_MANAGEMENT, 0,
+              "limit caps the roots deleted per call: 4 terminal roots with limit 2 go as 2, "
+              "2, then 0."),
+    DURO_CASE(bulk_delete_limit_counts_roots, DURO_CAP_MANAGEMENT, 0,
+              "limit counts roots, not instances: limit 1 deletes one root with its whole tree "
+              "per call."),
+    DURO_CASE(bulk_delete_completed_before_strict, DURO_CAP_MANAGEMENT, 0,
+              "completed_before selects instances completed strictly before the bound: a bound "
+              "equal to a completion time does not select it."),
+    DURO_CASE(bulk_delete_completed_before_uses_completion_time, DURO_CAP_MANAGEMENT, 0,
+              "completed_before compares the completion time, not the creation time."),
+    DURO_CASE(bulk_delete_combines_ids_and_cutoff, DURO_CAP_MANAGEMENT, 0,
+              "ids and completed_before combine: only listed instances completed before the "
+              "bound are deleted."),
+    DURO_CASE(bulk_delete_cascades_to_children, DURO_CAP_MANAGEMENT, 0,
+              "Each selected root is deleted with its whole tree: 3 roots with 1, 3 and 0 "
+              "children count exactly 7 instances."),
+    DURO_CASE(bulk_delete_never_deletes_children_alone, DURO_CAP_MANAGEMENT, 0,
+              "A terminal sub-orchestration is never bulk-deleted on its own, neither by an "
+              "empty filter nor when listed by id."),
+    DURO_CASE(bulk_delete_counts_queued_messages, DURO_CAP_MANAGEMENT, 0,
+              "A bulk delete removes and counts the instance's queued, delayed and work rows."),
+    DURO_CASE(bulk_delete_multi_execution_counts, DURO_CAP_MANAGEMENT, 0,
+              "A bulk delete counts every execution and event of a continued-as-new chain."),
+    DURO_CASES_END,
 };

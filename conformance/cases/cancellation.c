@@ -13,6 +13,8 @@
 
 #include "suite.h"
 
+#define DURO_CATEGORY cancellation
+
 /* Rounds of the worker-ack versus cancel race. */
 #define RACE_ROUNDS 200
 
@@ -46,18 +48,6 @@ static void start_with_work(duro_ct_ctx *ctx, const char *inst, const uint64_t *
     ct_ack(ctx, it, &c);
 }
 
-/* Lock `inst` for a new turn: enqueue an event message "poke" and fetch it, asserting that
- * the fetched item is `inst`. The caller acks or frees the item. */
-static duro_orch_item *poke(duro_ct_ctx *ctx, const char *inst)
-{
-    duro_orch_item *it;
-
-    ct_enqueue(ctx, inst, DURO_MSG_EVENT, "poke", 0);
-    it = ct_fetch(ctx);
-    ck_assert_str_eq(it->instance, inst);
-    return it;
-}
-
 /* One turn of `inst` that appends nothing and cancels refs[0..n). */
 static void cancel_turn(duro_ct_ctx *ctx, const char *inst, const duro_activity_ref *refs,
                         size_t n)
@@ -66,7 +56,7 @@ static void cancel_turn(duro_ct_ctx *ctx, const char *inst, const duro_activity_
 
     c.cancel = refs;
     c.n_cancel = n;
-    ct_ack(ctx, poke(ctx, inst), &c);
+    ct_turn(ctx, inst, &c);
 }
 
 /* Drain the worker queue at ctx->now and describe what it held, in fetch order, as
@@ -118,8 +108,8 @@ static void cancel_unknown_refs_are_ignored(duro_ct_ctx *ctx)
     start_with_work(ctx, "A", acts, 1, NULL, 0);
     c.cancel = refs;
     c.n_cancel = 3;
-    ct_ack(ctx, poke(ctx, "A"), &c);
-    ck_assert_uint_eq(ct_history_len(ctx, "A"), 2);
+    ct_turn(ctx, "A", &c);
+    ck_assert_uint_eq(ct_history_len(ctx, "A", 0), 2);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     drain_work(ctx, listing, sizeof listing);
     ck_assert_str_eq(listing, "A/1/1=act-1");
@@ -137,8 +127,8 @@ static void cancel_twice_is_idempotent(duro_ct_ctx *ctx)
     cancel_turn(ctx, "A", refs, 1);
     c.cancel = refs;
     c.n_cancel = 1;
-    ct_ack(ctx, poke(ctx, "A"), &c);
-    ck_assert_uint_eq(ct_history_len(ctx, "A"), 2);
+    ct_turn(ctx, "A", &c);
+    ck_assert_uint_eq(ct_history_len(ctx, "A", 0), 2);
     drain_work(ctx, listing, sizeof listing);
     ck_assert_str_eq(listing, "A/1/2=act-2");
 }
@@ -166,8 +156,8 @@ static void cancel_batch_of_five(duro_ct_ctx *ctx)
     start_with_work(ctx, "A", acts, 6, NULL, 0);
     c.cancel = refs;
     c.n_cancel = 5;
-    ct_ack(ctx, poke(ctx, "A"), &c);
-    ck_assert_uint_eq(ct_history_len(ctx, "A"), 2);
+    ct_turn(ctx, "A", &c);
+    ck_assert_uint_eq(ct_history_len(ctx, "A", 0), 2);
     drain_work(ctx, listing, sizeof listing);
     ck_assert_str_eq(listing, "A/1/6=act-6");
 }
@@ -294,7 +284,7 @@ static void cancel_keeps_delivered_completion(duro_ct_ctx *ctx)
     int rc;
 
     start_with_work(ctx, "A", acts, 1, NULL, 0);
-    it = poke(ctx, "A");
+    it = ct_poke(ctx, "A");
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
     done = completion_for(ctx, "A", "done-1");
@@ -324,7 +314,7 @@ static void cancel_not_applied_when_ack_fails(duro_ct_ctx *ctx)
     int rc;
 
     start_with_work(ctx, "A", acts, 1, NULL, 0);
-    it = poke(ctx, "A");
+    it = ct_poke(ctx, "A");
     c.cancel = refs;
     c.n_cancel = 1;
     rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, it->lock_token, &c, &err);
@@ -346,7 +336,7 @@ static void cancel_not_applied_with_expired_orch_lock(duro_ct_ctx *ctx)
     int rc;
 
     start_with_work(ctx, "A", acts, 1, NULL, 0);
-    it = poke(ctx, "A");
+    it = ct_poke(ctx, "A");
     ctx->now += DURO_CT_LOCK_MS + 1;
     c.cancel = refs;
     c.n_cancel = 1;
@@ -370,7 +360,7 @@ static void null_completion_ack_enqueues_nothing(duro_ct_ctx *ctx)
     int rc;
 
     start_with_work(ctx, "A", acts, 2, NULL, 0);
-    it = poke(ctx, "A");
+    it = ct_poke(ctx, "A");
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
     ck_assert_uint_eq(w->activity_id, 1);
@@ -441,7 +431,7 @@ static void race_round(duro_ct_ctx *ctx, ct_barrier *barrier, const char *inst)
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
     ck_assert_str_eq(w->instance, inst);
-    it = poke(ctx, inst);
+    it = ct_poke(ctx, inst);
     c.cancel = refs;
     c.n_cancel = 1;
     done = completion_for(ctx, inst, "done");
@@ -478,7 +468,7 @@ static void race_round(duro_ct_ctx *ctx, ct_barrier *barrier, const char *inst)
         ck_assert_str_eq(it->msgs[0].payload, "done");
         ct_ack(ctx, it, &drain);
     }
-    ck_assert_uint_eq(ct_history_len(ctx, inst), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, inst, 0), 2);
 }
 
 static void cancel_races_worker_ack(duro_ct_ctx *ctx)
@@ -495,70 +485,55 @@ static void cancel_races_worker_ack(duro_ct_ctx *ctx)
     ct_barrier_free(barrier);
 }
 
-const duro_case duro_cases_cancellation[] = {
-    {"cancellation", "cancel_deletes_listed_work_items", 0, 0,
-     "An ack's cancel list deletes exactly the listed queued work rows of the instance and "
-     "no others.",
-     cancel_deletes_listed_work_items},
-    {"cancellation", "cancel_unknown_refs_are_ignored", 0, 0,
-     "Cancel refs that match no queued row are ignored: the ack succeeds, applies the rest "
-     "of its commit and deletes nothing.",
-     cancel_unknown_refs_are_ignored},
-    {"cancellation", "cancel_twice_is_idempotent", 0, 0,
-     "Cancelling an activity that an earlier turn already cancelled succeeds and changes "
-     "nothing else.",
-     cancel_twice_is_idempotent},
-    {"cancellation", "cancel_duplicate_refs_in_one_ack", 0, 0,
-     "The same ref listed several times in one cancel list deletes that one row and "
-     "succeeds.",
-     cancel_duplicate_refs_in_one_ack},
-    {"cancellation", "cancel_batch_of_five", 0, 0,
-     "Five activities cancelled in one ack are all deleted while the sixth stays queued.",
-     cancel_batch_of_five},
-    {"cancellation", "cancel_scheduled_in_same_ack_is_deleted", 0, 0,
-     "An activity scheduled and cancelled by the same commit ends deleted, because work "
-     "items are inserted before cancel refs are applied.",
-     cancel_scheduled_in_same_ack_is_deleted},
-    {"cancellation", "cancel_leaves_other_instances_untouched", 0, 0,
-     "Cancel refs apply only to the locked instance: another instance's rows with the same "
-     "execution and activity ids stay queued.",
-     cancel_leaves_other_instances_untouched},
-    {"cancellation", "cancel_locked_item_ack_work_fails", 0, 0,
-     "A cancelled in-flight item's ack_work fails with DURO_ELOCK (not retryable) and its "
-     "completion is never enqueued.",
-     cancel_locked_item_ack_work_fails},
-    {"cancellation", "cancel_locked_item_renew_work_fails", 0, 0,
-     "renew_work of a cancelled in-flight item fails with DURO_ELOCK (not retryable): this "
-     "is how a worker learns of cancellation.",
-     cancel_locked_item_renew_work_fails},
-    {"cancellation", "cancel_locked_item_abandon_work_fails", 0, 0,
-     "abandon_work of a cancelled in-flight item fails with DURO_ELOCK and does not bring "
-     "the item back, not even after its lock would have expired.",
-     cancel_locked_item_abandon_work_fails},
-    {"cancellation", "cancel_deletes_item_with_expired_lock", 0, 0,
-     "Cancellation deletes a row whose worker lock has expired, and the old worker's later "
-     "ack_work fails with DURO_ELOCK.",
-     cancel_deletes_item_with_expired_lock},
-    {"cancellation", "cancel_keeps_delivered_completion", 0, 0,
-     "Cancelling an activity whose completion was already delivered succeeds and keeps the "
-     "completion message queued for the next turn.",
-     cancel_keeps_delivered_completion},
-    {"cancellation", "cancel_not_applied_when_ack_fails", 0, 0,
-     "A cancel list in an ack that fails (duplicate event id) deletes nothing.",
-     cancel_not_applied_when_ack_fails},
-    {"cancellation", "cancel_not_applied_with_expired_orch_lock", 0, 0,
-     "A cancel list in an ack whose orchestration lock expired fails with DURO_ELOCK and "
-     "deletes nothing.",
-     cancel_not_applied_with_expired_orch_lock},
-    {"cancellation", "null_completion_ack_enqueues_nothing", 0, 0,
-     "A worker that acks with a NULL completion while its orchestration is mid-turn "
-     "deletes its item and enqueues nothing; with the turn's cancel of the other activity "
-     "the worker queue ends empty and no orchestrator message is left.",
-     null_completion_ack_enqueues_nothing},
-    {"cancellation", "cancel_races_worker_ack", 0, 0,
-     "A worker's ack racing a cancelling orchestrator ack (200 rounds, two threads at a "
-     "barrier) ends with the row gone and a completion exactly when the worker's ack "
-     "succeeded.",
-     cancel_races_worker_ack},
-    {NULL, NULL, 0, 0, NULL, NULL},
+DURO_CASES = {
+    DURO_CASE(cancel_deletes_listed_work_items, 0, 0,
+              "An ack's cancel list deletes exactly the listed queued work rows of the "
+              "instance and no others."),
+    DURO_CASE(cancel_unknown_refs_are_ignored, 0, 0,
+              "Cancel refs that match no queued row are ignored: the ack succeeds, applies the "
+              "rest of its commit and deletes nothing."),
+    DURO_CASE(cancel_twice_is_idempotent, 0, 0,
+              "Cancelling an activity that an earlier turn already cancelled succeeds and "
+              "changes nothing else."),
+    DURO_CASE(cancel_duplicate_refs_in_one_ack, 0, 0,
+              "The same ref listed several times in one cancel list deletes that one row and "
+              "succeeds."),
+    DURO_CASE(cancel_batch_of_five, 0, 0,
+              "Five activities cancelled in one ack are all deleted while the sixth stays "
+              "queued."),
+    DURO_CASE(cancel_scheduled_in_same_ack_is_deleted, 0, 0,
+              "An activity scheduled and cancelled by the same commit ends deleted, because "
+              "work items are inserted before cancel refs are applied."),
+    DURO_CASE(cancel_leaves_other_instances_untouched, 0, 0,
+              "Cancel refs apply only to the locked instance: another instance's rows with the "
+              "same execution and activity ids stay queued."),
+    DURO_CASE(cancel_locked_item_ack_work_fails, 0, 0,
+              "A cancelled in-flight item's ack_work fails with DURO_ELOCK (not retryable) and "
+              "its completion is never enqueued."),
+    DURO_CASE(cancel_locked_item_renew_work_fails, 0, 0,
+              "renew_work of a cancelled in-flight item fails with DURO_ELOCK (not retryable): "
+              "this is how a worker learns of cancellation."),
+    DURO_CASE(cancel_locked_item_abandon_work_fails, 0, 0,
+              "abandon_work of a cancelled in-flight item fails with DURO_ELOCK and does not "
+              "bring the item back, not even after its lock would have expired."),
+    DURO_CASE(cancel_deletes_item_with_expired_lock, 0, 0,
+              "Cancellation deletes a row whose worker lock has expired, and the old worker's "
+              "later ack_work fails with DURO_ELOCK."),
+    DURO_CASE(cancel_keeps_delivered_completion, 0, 0,
+              "Cancelling an activity whose completion was already delivered succeeds and "
+              "keeps the completion message queued for the next turn."),
+    DURO_CASE(cancel_not_applied_when_ack_fails, 0, 0,
+              "A cancel list in an ack that fails (duplicate event id) deletes nothing."),
+    DURO_CASE(cancel_not_applied_with_expired_orch_lock, 0, 0,
+              "A cancel list in an ack whose orchestration lock expired fails with DURO_ELOCK "
+              "and deletes nothing."),
+    DURO_CASE(null_completion_ack_enqueues_nothing, 0, 0,
+              "A worker that acks with a NULL completion while its orchestration is mid-turn "
+              "deletes its item and enqueues nothing; with the turn's cancel of the other "
+              "activity the worker queue ends empty and no orchestrator message is left."),
+    DURO_CASE(cancel_races_worker_ack, 0, 0,
+              "A worker's ack racing a cancelling orchestrator ack (200 rounds, two threads at "
+              "a barrier) ends with the row gone and a completion exactly when the worker's "
+              "ack succeeded."),
+    DURO_CASES_END,
 };

@@ -13,7 +13,7 @@
 
 #include "suite.h"
 
-#define CATEGORY "custom_status"
+#define DURO_CATEGORY custom_status
 
 /* ---- Helpers --------------------------------------------------------------------------- */
 
@@ -26,10 +26,7 @@ static void status_turn_x(duro_ct_ctx *ctx, const char *instance, uint64_t execu
 
     c.set_custom_status = set;
     c.custom_status = value;
-    ct_enqueue(ctx, instance, DURO_MSG_EVENT, "poke", 0);
-    duro_orch_item *item = ct_fetch(ctx);
-    ck_assert_str_eq(item->instance, instance);
-    ct_ack(ctx, item, &c);
+    ct_turn(ctx, instance, &c);
 }
 
 /* A turn of execution 1 without events that sets the status to `value` (NULL clears). */
@@ -255,40 +252,40 @@ static void unknown_instance_notfound(duro_ct_ctx *ctx)
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
-#define CASE(fn, caps, hooks, guarantee) {CATEGORY, #fn, caps, hooks, guarantee, fn}
-
-const duro_case duro_cases_custom_status[] = {
-    CASE(new_instance_has_no_status, 0, 0,
-         "A new instance has no custom status and version 0."),
-    CASE(set_gives_value_version_one, 0, 0,
-         "The first set gives that value at version 1."),
-    CASE(set_again_gives_version_two, 0, 0,
-         "A second set replaces the value and gives version 2."),
-    CASE(clear_gives_null_version_three, 0, 0,
-         "Set, set, clear gives no value at version 3."),
-    CASE(same_value_still_counts, 0, 0,
-         "Setting the same value again still increments the version."),
-    CASE(clear_without_status_counts, 0, 0,
-         "Clearing when no status is set gives no value at version 1."),
-    CASE(commit_without_set_keeps_status, 0, 0,
-         "Commits without set_custom_status, including a completing one, keep the value and "
-         "its version even when custom_status is non-NULL."),
-    CASE(status_set_by_first_turn, 0, 0,
-         "The ack that creates the instance can set the status, at version 1."),
-    CASE(status_survives_new_execution, 0, 0,
-         "The status and version carry over into a new execution and keep counting there."),
-    CASE(fetch_reports_custom_status, 0, 0,
-         "Fetch reports the current custom status, and NULL once it is cleared."),
-    CASE(failed_ack_keeps_status, 0, 0,
-         "A rejected ack (duplicate event id) does not change the status or its version."),
-    CASE(large_status_roundtrip, 0, 0,
-         "A 256 KiB UTF-8 custom status comes back byte for byte."),
-    CASE(utf8_status_roundtrip, 0, 0,
-         "A status with multi-byte UTF-8, quotes, backslash and CR/LF comes back exactly."),
-    CASE(empty_status_is_not_cleared, 0, 0,
-         "An empty string is a value, distinct from a cleared (NULL) status."),
-    CASE(unknown_instance_notfound, 0, 0,
-         "The status of an unknown instance is not invented: instance_info fails with "
-         "DURO_ENOTFOUND (permanent)."),
-    {0},
+DURO_CASES = {
+    DURO_CASE(new_instance_has_no_status, 0, 0,
+              "A new instance has no custom status and version 0."),
+    DURO_CASE(set_gives_value_version_one, 0, 0,
+              "The first set gives that value at version 1."),
+    DURO_CASE(set_again_gives_version_two, 0, 0,
+              "A second set replaces the value and gives version 2."),
+    DURO_CASE(clear_gives_null_version_three, 0, 0,
+              "Set, set, clear gives no value at version 3."),
+    DURO_CASE(same_value_still_counts, 0, 0,
+              "Setting the same value again still increments the version."),
+    DURO_CASE(clear_without_status_counts, 0, 0,
+              "Clearing when no status is set gives no value at version 1."),
+    DURO_CASE(commit_without_set_keeps_status, 0, 0,
+              "Commits without set_custom_status, including a completing one, keep the value "
+              "and its version even when custom_status is non-NULL."),
+    DURO_CASE(status_set_by_first_turn, 0, 0,
+              "The ack that creates the instance can set the status, at version 1."),
+    DURO_CASE(status_survives_new_execution, 0, 0,
+              "The status and version carry over into a new execution and keep counting "
+              "there."),
+    DURO_CASE(fetch_reports_custom_status, 0, 0,
+              "Fetch reports the current custom status, and NULL once it is cleared."),
+    DURO_CASE(failed_ack_keeps_status, 0, 0,
+              "A rejected ack (duplicate event id) does not change the status or its version."),
+    DURO_CASE(large_status_roundtrip, 0, 0,
+              "A 256 KiB UTF-8 custom status comes back byte for byte."),
+    DURO_CASE(utf8_status_roundtrip, 0, 0,
+              "A status with multi-byte UTF-8, quotes, backslash and CR/LF comes back "
+              "exactly."),
+    DURO_CASE(empty_status_is_not_cleared, 0, 0,
+              "An empty string is a value, distinct from a cleared (NULL) status."),
+    DURO_CASE(unknown_instance_notfound, 0, 0,
+              "The status of an unknown instance is not invented: instance_info fails with "
+              "DURO_ENOTFOUND (permanent)."),
+    DURO_CASES_END,
 };

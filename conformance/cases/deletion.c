@@ -12,48 +12,7 @@
 
 #include "suite.h"
 
-#define STEP_MS INT64_C(1000)
-#define MAX_EVENTS 8
-
-static const char *const payloads[MAX_EVENTS] = {"e1", "e2", "e3", "e4",
-                                                 "e5", "e6", "e7", "e8"};
-
-/* Events 1..n (kind 1, payload "e<id>"). */
-static void fill_events(duro_event_in *ev, size_t n)
-{
-    ck_assert_uint_le(n, MAX_EVENTS);
-    for (size_t i = 0; i < n; i++)
-        ev[i] = (duro_event_in){i + 1, 1, payloads[i]};
-}
-
-/* Create `inst` in one turn at ctx->now: events 1..n_events, parent link `parent` (NULL for
- * a root), work items for activities 1..n_work (execution 1, payload "work"), and final
- * `state` (0 leaves it Running) with `output`. */
-static void make(duro_ct_ctx *ctx, const char *inst, const char *parent, size_t n_events,
-                 size_t n_work, int state, const char *output)
-{
-    duro_event_in ev[MAX_EVENTS];
-    duro_work_in work[4];
-    duro_orch_item *it;
-    duro_orch_commit c;
-
-    fill_events(ev, n_events);
-    ck_assert_uint_le(n_work, 4);
-    for (size_t i = 0; i < n_work; i++)
-        work[i] = (duro_work_in){inst, 1, i + 1, "work"};
-    ct_enqueue_start(ctx, inst);
-    it = ct_fetch(ctx);
-    ck_assert_str_eq(it->instance, inst);
-    c = ct_commit(1, ev, n_events);
-    c.orch_name = "TestOrch";
-    c.orch_version = "1.0.0";
-    c.parent_instance = parent;
-    c.work = work;
-    c.n_work = n_work;
-    c.state = state;
-    c.output = output;
-    ct_ack(ctx, it, &c);
-}
+#define DURO_CATEGORY deletion
 
 /* Call delete_instance at ctx->now; returns its code, result in *out. */
 static int del(duro_ct_ctx *ctx, const char *inst, int force, duro_delete_result *out,
@@ -63,14 +22,6 @@ static int del(duro_ct_ctx *ctx, const char *inst, int force, duro_delete_result
     return ctx->p->ops->delete_instance(ctx->p, ctx->now, inst, force, out, err);
 }
 
-#define ASSERT_RESULT(r, n_inst, n_exec, n_events, n_msgs)                                     \
-    do {                                                                                       \
-        ck_assert_uint_eq((r).instances, (n_inst));                                            \
-        ck_assert_uint_eq((r).executions, (n_exec));                                           \
-        ck_assert_uint_eq((r).events, (n_events));                                             \
-        ck_assert_uint_eq((r).messages, (n_msgs));                                             \
-    } while (0)
-
 /* Assert that nothing of `inst` is left: no metadata, no history. */
 #define ASSERT_GONE(ctx, inst)                                                                 \
     do {                                                                                       \
@@ -78,7 +29,7 @@ static int del(duro_ct_ctx *ctx, const char *inst, int force, duro_delete_result
         duro_error e_;                                                                         \
         ck_assert_int_eq((ctx)->p->ops->instance_info((ctx)->p, (inst), &i_, &e_),             \
                          DURO_ENOTFOUND);                                                      \
-        ck_assert_uint_eq(ct_history_len((ctx), (inst)), 0);                                   \
+        ck_assert_uint_eq(ct_history_len((ctx), (inst), 0), 0);                                \
     } while (0)
 
 /* Assert that `inst` still exists in `state` with `n_events` events. */
@@ -89,17 +40,7 @@ static int del(duro_ct_ctx *ctx, const char *inst, int force, duro_delete_result
         ck_assert_int_eq((ctx)->p->ops->instance_info((ctx)->p, (inst), &i_, &e_), 0);         \
         ck_assert_int_eq(i_.state, (st));                                                      \
         duro_instance_info_clear(&i_);                                                         \
-        ck_assert_uint_eq(ct_history_len((ctx), (inst)), (n_events));                          \
-    } while (0)
-
-#define ASSERT_DEPTHS(ctx, n_orch, n_work, n_delayed)                                          \
-    do {                                                                                       \
-        duro_queue_depths d_;                                                                  \
-        duro_error e_;                                                                         \
-        ck_assert_int_eq((ctx)->p->ops->queue_depths((ctx)->p, (ctx)->now, &d_, &e_), 0);      \
-        ck_assert_uint_eq(d_.orchestrator, (n_orch));                                          \
-        ck_assert_uint_eq(d_.worker, (n_work));                                                \
-        ck_assert_uint_eq(d_.delayed, (n_delayed));                                            \
+        ck_assert_uint_eq(ct_history_len((ctx), (inst), 0), (n_events));                       \
     } while (0)
 
 static void delete_completed_instance_counts(duro_ct_ctx *ctx)
@@ -110,9 +51,9 @@ static void delete_completed_instance_counts(duro_ct_ctx *ctx)
     size_t n = 9;
 
     ct_require_management(ctx);
-    make(ctx, "done", NULL, 3, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "done", NULL, 3, 0, DURO_STATE_COMPLETED, "ok");
     ck_assert_int_eq(del(ctx, "done", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 3, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 3, 0);
     ASSERT_GONE(ctx, "done");
     ck_assert_int_eq(ctx->p->ops->read_history(ctx->p, "done", 1, &ev, &n, &err), 0);
     ck_assert_uint_eq(n, 0);
@@ -125,9 +66,9 @@ static void delete_failed_instance_counts(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "bad", NULL, 2, 0, DURO_STATE_FAILED, "boom");
+    ct_make_instance(ctx, "bad", NULL, 2, 0, DURO_STATE_FAILED, "boom");
     ck_assert_int_eq(del(ctx, "bad", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 2, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 2, 0);
     ASSERT_GONE(ctx, "bad");
 }
 
@@ -153,7 +94,7 @@ static void delete_multi_execution_instance_counts(duro_ct_ctx *ctx)
         ct_ack(ctx, it, &c);
     }
     ck_assert_int_eq(del(ctx, "multi", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 3, 6, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 3, 6, 0);
     ASSERT_GONE(ctx, "multi");
     for (uint64_t k = 1; k <= 3; k++) {
         duro_event *events = NULL;
@@ -172,7 +113,7 @@ static void delete_running_without_force_rejected(duro_ct_ctx *ctx)
     duro_orch_item *it;
 
     ct_require_management(ctx);
-    make(ctx, "run", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "run", NULL, 1, 0, 0, NULL);
     ct_enqueue(ctx, "run", DURO_MSG_EVENT, "pending", 0);
     ck_assert_int_eq(del(ctx, "run", 0, &r, &err), DURO_ERUNNING);
     ck_assert_int_eq(err.code, DURO_ERUNNING);
@@ -191,9 +132,9 @@ static void delete_running_with_force(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "run", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "run", NULL, 1, 0, 0, NULL);
     ck_assert_int_eq(del(ctx, "run", 1, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 0);
     ASSERT_GONE(ctx, "run");
 }
 
@@ -203,7 +144,7 @@ static void delete_unknown_instance_not_found(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "other", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "other", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
     ct_enqueue_start(ctx, "queued-only");
     ck_assert_int_eq(del(ctx, "nobody", 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
@@ -219,9 +160,9 @@ static void delete_twice_not_found(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "once", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "once", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
     ck_assert_int_eq(del(ctx, "once", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 0);
     ck_assert_int_eq(del(ctx, "once", 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
 }
@@ -232,9 +173,9 @@ static void delete_child_directly_rejected(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "kid", "root", 2, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "grandkid", "kid", 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "root", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "kid", "root", 2, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "grandkid", "kid", 1, 0, DURO_STATE_COMPLETED, "ok");
     ck_assert_int_eq(del(ctx, "kid", 0, &r, &err), DURO_ECHILD);
     ck_assert_int_eq(err.retryable, 0);
     ck_assert_int_eq(del(ctx, "kid", 1, &r, &err), DURO_ECHILD);
@@ -253,13 +194,13 @@ static void delete_root_deletes_tree_depth3(duro_ct_ctx *ctx)
     size_t n = 9;
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 2, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "c1", "root", 2, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "c2", "root", 3, 0, DURO_STATE_FAILED, "boom");
-    make(ctx, "g1", "c1", 1, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "bystander", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "root", NULL, 2, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "c1", "root", 2, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "c2", "root", 3, 0, DURO_STATE_FAILED, "boom");
+    ct_make_instance(ctx, "g1", "c1", 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "bystander", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
     ck_assert_int_eq(del(ctx, "root", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 4, 4, 8, 0);
+    DURO_CT_ASSERT_RESULT(r, 4, 4, 8, 0);
     ASSERT_GONE(ctx, "root");
     ASSERT_GONE(ctx, "c1");
     ASSERT_GONE(ctx, "c2");
@@ -280,16 +221,16 @@ static void delete_tree_with_running_descendant(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 2, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "kid", "root", 1, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "grandkid", "kid", 1, 0, 0, NULL);
+    ct_make_instance(ctx, "root", NULL, 2, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "kid", "root", 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "grandkid", "kid", 1, 0, 0, NULL);
     ck_assert_int_eq(del(ctx, "root", 0, &r, &err), DURO_ERUNNING);
     ck_assert_int_eq(err.retryable, 0);
     ASSERT_PRESENT(ctx, "root", DURO_STATE_COMPLETED, 2);
     ASSERT_PRESENT(ctx, "kid", DURO_STATE_COMPLETED, 1);
     ASSERT_PRESENT(ctx, "grandkid", DURO_STATE_RUNNING, 1);
     ck_assert_int_eq(del(ctx, "root", 1, &r, &err), 0);
-    ASSERT_RESULT(r, 3, 3, 4, 0);
+    DURO_CT_ASSERT_RESULT(r, 3, 3, 4, 0);
     ASSERT_GONE(ctx, "root");
     ASSERT_GONE(ctx, "kid");
     ASSERT_GONE(ctx, "grandkid");
@@ -301,17 +242,17 @@ static void delete_removes_queued_messages(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "q", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "q", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
     ct_enqueue(ctx, "q", DURO_MSG_EVENT, "late-1", 0);
     ct_enqueue(ctx, "q", DURO_MSG_EVENT, "late-2", 0);
     ct_enqueue(ctx, "q", DURO_MSG_TIMER_FIRED, "timer", 10000);
-    ASSERT_DEPTHS(ctx, 2, 0, 1);
+    DURO_CT_ASSERT_DEPTHS(ctx, 2, 0, 1);
     ck_assert_int_eq(del(ctx, "q", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 3);
-    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 3);
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
     ctx->now += 10000;
     ck_assert_ptr_null(ct_try_fetch(ctx));
-    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
 }
 
 static void delete_removes_work_items(duro_ct_ctx *ctx)
@@ -321,14 +262,14 @@ static void delete_removes_work_items(duro_ct_ctx *ctx)
     duro_work_item *w;
 
     ct_require_management(ctx);
-    make(ctx, "w", NULL, 1, 3, 0, NULL);
+    ct_make_instance(ctx, "w", NULL, 1, 3, 0, NULL);
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
     ck_assert_uint_eq(w->activity_id, 1);
     duro_work_item_free(w);
     ct_enqueue(ctx, "w", DURO_MSG_EVENT, "pending", 0);
     ck_assert_int_eq(del(ctx, "w", 1, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 4);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 4);
     ASSERT_GONE(ctx, "w");
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
     ctx->now += DURO_CT_LOCK_MS + 1;
@@ -344,14 +285,14 @@ static void delete_leaves_other_instances_intact(duro_ct_ctx *ctx)
     duro_work_item *w;
 
     ct_require_management(ctx);
-    make(ctx, "a", NULL, 2, 1, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "b", NULL, 3, 1, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "a", NULL, 2, 1, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "b", NULL, 3, 1, DURO_STATE_COMPLETED, "ok");
     ct_enqueue(ctx, "a", DURO_MSG_EVENT, "for-a", 0);
     ct_enqueue(ctx, "b", DURO_MSG_EVENT, "for-b", 0);
     ck_assert_int_eq(del(ctx, "a", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 2, 2);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 2, 2);
     ASSERT_PRESENT(ctx, "b", DURO_STATE_COMPLETED, 3);
-    ASSERT_DEPTHS(ctx, 1, 1, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 1, 1, 0);
     it = ct_fetch(ctx);
     ck_assert_str_eq(it->instance, "b");
     ck_assert_uint_eq(it->n_msgs, 1);
@@ -372,12 +313,12 @@ static void delete_terminal_instance_while_locked(duro_ct_ctx *ctx)
     duro_orch_item *it;
 
     ct_require_management(ctx);
-    make(ctx, "t", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "t", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
     ct_enqueue(ctx, "t", DURO_MSG_EVENT, "stray", 0);
     it = ct_fetch(ctx);
     ck_assert_str_eq(it->instance, "t");
     ck_assert_int_eq(del(ctx, "t", 0, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 1);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 1);
     ck_assert_int_eq(ctx->p->ops->ack_orch(ctx->p, ctx->now, it->lock_token, &c, &err),
                      DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
@@ -399,12 +340,12 @@ static void delete_force_while_locked_prevents_zombie(duro_ct_ctx *ctx)
     size_t n = 9;
 
     ct_require_management(ctx);
-    make(ctx, "z", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "z", NULL, 1, 0, 0, NULL);
     ct_enqueue(ctx, "z", DURO_MSG_EVENT, "wake", 0);
     it = ct_fetch(ctx);
     ck_assert_str_eq(it->instance, "z");
     ck_assert_int_eq(del(ctx, "z", 1, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 1);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 1);
 
     ck_assert_int_eq(ctx->p->ops->renew_orch(ctx->p, ctx->now, it->lock_token,
                                              DURO_CT_LOCK_MS, &err),
@@ -431,7 +372,7 @@ static void delete_force_while_locked_prevents_zombie(duro_ct_ctx *ctx)
     duro_strv_free(ids, n);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
-    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
 }
 
 static void delete_then_recreate_same_id(duro_ct_ctx *ctx)
@@ -446,9 +387,9 @@ static void delete_then_recreate_same_id(duro_ct_ctx *ctx)
     size_t n = 0;
 
     ct_require_management(ctx);
-    make(ctx, "same", NULL, 3, 0, DURO_STATE_COMPLETED, "old");
+    ct_make_instance(ctx, "same", NULL, 3, 0, DURO_STATE_COMPLETED, "old");
     ck_assert_int_eq(del(ctx, "same", 0, &r, &err), 0);
-    ctx->now += STEP_MS;
+    ctx->now += DURO_CT_STEP_MS;
     ct_enqueue_start(ctx, "same");
     it = ct_fetch(ctx);
     ck_assert_str_eq(it->instance, "same");
@@ -485,18 +426,18 @@ static void delete_in_flight_activity_ack_fails(duro_ct_ctx *ctx)
     duro_msg done;
 
     ct_require_management(ctx);
-    make(ctx, "f", NULL, 1, 2, 0, NULL);
+    ct_make_instance(ctx, "f", NULL, 1, 2, 0, NULL);
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
     ck_assert_int_eq(del(ctx, "f", 1, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 2);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 2);
     done = (duro_msg){"f", DURO_MSG_ACTIVITY_DONE, 1, ctx->now, "late-result"};
     ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, &done, &err),
                      DURO_ELOCK);
     ck_assert_int_eq(err.code, DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
     duro_work_item_free(w);
-    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
     ASSERT_GONE(ctx, "f");
     ct_enqueue_start(ctx, "f");
     it = ct_fetch(ctx);
@@ -518,12 +459,12 @@ static void delete_stale_activity_after_recreate(duro_ct_ctx *ctx)
     duro_msg stale;
 
     ct_require_management(ctx);
-    make(ctx, "s", NULL, 1, 1, 0, NULL);
+    ct_make_instance(ctx, "s", NULL, 1, 1, 0, NULL);
     old = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(old);
     ck_assert_str_eq(old->payload, "work");
     ck_assert_int_eq(del(ctx, "s", 1, &r, &err), 0);
-    ASSERT_RESULT(r, 1, 1, 1, 1);
+    DURO_CT_ASSERT_RESULT(r, 1, 1, 1, 1);
 
     ct_enqueue_start(ctx, "s");
     it = ct_fetch(ctx);
@@ -558,7 +499,7 @@ static void delete_stale_activity_renew_fails(duro_ct_ctx *ctx)
     duro_work_item *old;
 
     ct_require_management(ctx);
-    make(ctx, "s", NULL, 1, 1, 0, NULL);
+    ct_make_instance(ctx, "s", NULL, 1, 1, 0, NULL);
     old = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(old);
     ck_assert_int_eq(del(ctx, "s", 1, &r, &err), 0);
@@ -580,9 +521,9 @@ static void delete_updates_metrics(duro_ct_ctx *ctx)
     duro_metrics m;
 
     ct_require_management(ctx);
-    make(ctx, "a", NULL, 4, 0, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "b", NULL, 2, 0, DURO_STATE_FAILED, "boom");
-    make(ctx, "c", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "a", NULL, 4, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "b", NULL, 2, 0, DURO_STATE_FAILED, "boom");
+    ct_make_instance(ctx, "c", NULL, 1, 0, 0, NULL);
     ck_assert_int_eq(del(ctx, "a", 0, &r, &err), 0);
     ck_assert_int_eq(ctx->p->ops->metrics(ctx->p, &m, &err), 0);
     ck_assert_uint_eq(m.instances, 2);
@@ -593,67 +534,68 @@ static void delete_updates_metrics(duro_ct_ctx *ctx)
     ck_assert_uint_eq(m.events, 3);
 }
 
-#define CASE(name, guarantee) {"deletion", #name, DURO_CAP_MANAGEMENT, 0, guarantee, name}
-
-const duro_case duro_cases_deletion[] = {
-    CASE(delete_completed_instance_counts,
-         "Deleting a completed instance reports exactly 1 instance, 1 execution, its events "
-         "and 0 messages, after which instance_info is DURO_ENOTFOUND and history is empty."),
-    CASE(delete_failed_instance_counts,
-         "A failed instance is deleted without force with exact counts."),
-    CASE(delete_multi_execution_instance_counts,
-         "Deleting an instance removes every execution and the history of each of them, and "
-         "counts them all."),
-    CASE(delete_running_without_force_rejected,
-         "Deleting a running instance without force fails with DURO_ERUNNING (not retryable) "
-         "and leaves metadata, history and queued messages intact."),
-    CASE(delete_running_with_force, "force deletes a running instance with exact counts."),
-    CASE(delete_unknown_instance_not_found,
-         "Deleting an unknown id, or one that only has a queued start message, fails with "
-         "DURO_ENOTFOUND (not retryable), with or without force."),
-    CASE(delete_twice_not_found, "A second delete of the same instance fails with "
-                                 "DURO_ENOTFOUND."),
-    CASE(delete_child_directly_rejected,
-         "A sub-orchestration cannot be deleted on its own: DURO_ECHILD even with force, and "
-         "nothing of the tree is removed."),
-    CASE(delete_root_deletes_tree_depth3,
-         "Deleting a root removes its whole tree of depth 3 (4 instances) with exact counts "
-         "and leaves unrelated instances alone."),
-    CASE(delete_tree_with_running_descendant,
-         "A running grandchild makes deleting the root without force fail with DURO_ERUNNING "
-         "and remove nothing; with force the whole tree goes."),
-    CASE(delete_removes_queued_messages,
-         "Deleting removes the instance's queued orchestrator messages, delayed ones "
-         "included, and counts them."),
-    CASE(delete_removes_work_items,
-         "Deleting removes the instance's queued and locked work items and its messages, "
-         "counts them, and none is fetchable afterwards, not even after lock expiry."),
-    CASE(delete_leaves_other_instances_intact,
-         "Deleting one instance leaves another instance's history, messages and work items "
-         "untouched."),
-    CASE(delete_terminal_instance_while_locked,
-         "A terminal instance is deleted without force even while a turn holds its lock, "
-         "and that turn's ack then fails with DURO_ELOCK."),
-    CASE(delete_force_while_locked_prevents_zombie,
-         "After a force delete under a held lock, renew and ack with that token fail with "
-         "DURO_ELOCK and the ack writes nothing: no instance, history, work or messages "
-         "reappear."),
-    CASE(delete_then_recreate_same_id,
-         "An id can be started again after deletion: it is fetched as a new instance and "
-         "the new ack's name, version, history and created_at are what instance_info shows."),
-    CASE(delete_in_flight_activity_ack_fails,
-         "A worker's ack of an activity whose instance was force-deleted fails with "
-         "DURO_ELOCK (not retryable) and leaves no completion behind: a later start of the "
-         "same id is fetched with its START alone."),
-    CASE(delete_stale_activity_after_recreate,
-         "A worker holding an activity of a deleted instance cannot ack it after the id is "
-         "re-created: DURO_ELOCK, no stale completion reaches the new instance, and the new "
-         "instance's own work item is intact."),
-    CASE(delete_stale_activity_renew_fails,
-         "renew_work and abandon_work of an activity whose instance was deleted fail with "
-         "DURO_ELOCK and do not resurrect the item."),
-    CASE(delete_updates_metrics,
-         "After a delete, metrics no longer count the deleted instance, its executions or "
-         "its events."),
-    {NULL, NULL, 0, 0, NULL, NULL},
+DURO_CASES = {
+    DURO_CASE(delete_completed_instance_counts, DURO_CAP_MANAGEMENT, 0,
+              "Deleting a completed instance reports exactly 1 instance, 1 execution, its "
+              "events and 0 messages, after which instance_info is DURO_ENOTFOUND and history "
+              "is empty."),
+    DURO_CASE(delete_failed_instance_counts, DURO_CAP_MANAGEMENT, 0,
+              "A failed instance is deleted without force with exact counts."),
+    DURO_CASE(delete_multi_execution_instance_counts, DURO_CAP_MANAGEMENT, 0,
+              "Deleting an instance removes every execution and the history of each of them, "
+              "and counts them all."),
+    DURO_CASE(delete_running_without_force_rejected, DURO_CAP_MANAGEMENT, 0,
+              "Deleting a running instance without force fails with DURO_ERUNNING (not "
+              "retryable) and leaves metadata, history and queued messages intact."),
+    DURO_CASE(delete_running_with_force, DURO_CAP_MANAGEMENT, 0,
+              "force deletes a running instance with exact counts."),
+    DURO_CASE(delete_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
+              "Deleting an unknown id, or one that only has a queued start message, fails with "
+              "DURO_ENOTFOUND (not retryable), with or without force."),
+    DURO_CASE(delete_twice_not_found, DURO_CAP_MANAGEMENT, 0,
+              "A second delete of the same instance fails with DURO_ENOTFOUND."),
+    DURO_CASE(delete_child_directly_rejected, DURO_CAP_MANAGEMENT, 0,
+              "A sub-orchestration cannot be deleted on its own: DURO_ECHILD even with force, "
+              "and nothing of the tree is removed."),
+    DURO_CASE(delete_root_deletes_tree_depth3, DURO_CAP_MANAGEMENT, 0,
+              "Deleting a root removes its whole tree of depth 3 (4 instances) with exact "
+              "counts and leaves unrelated instances alone."),
+    DURO_CASE(delete_tree_with_running_descendant, DURO_CAP_MANAGEMENT, 0,
+              "A running grandchild makes deleting the root without force fail with "
+              "DURO_ERUNNING and remove nothing; with force the whole tree goes."),
+    DURO_CASE(delete_removes_queued_messages, DURO_CAP_MANAGEMENT, 0,
+              "Deleting removes the instance's queued orchestrator messages, delayed ones "
+              "included, and counts them."),
+    DURO_CASE(delete_removes_work_items, DURO_CAP_MANAGEMENT, 0,
+              "Deleting removes the instance's queued and locked work items and its messages, "
+              "counts them, and none is fetchable afterwards, not even after lock expiry."),
+    DURO_CASE(delete_leaves_other_instances_intact, DURO_CAP_MANAGEMENT, 0,
+              "Deleting one instance leaves another instance's history, messages and work "
+              "items untouched."),
+    DURO_CASE(delete_terminal_instance_while_locked, DURO_CAP_MANAGEMENT, 0,
+              "A terminal instance is deleted without force even while a turn holds its lock, "
+              "and that turn's ack then fails with DURO_ELOCK."),
+    DURO_CASE(delete_force_while_locked_prevents_zombie, DURO_CAP_MANAGEMENT, 0,
+              "After a force delete under a held lock, renew and ack with that token fail with "
+              "DURO_ELOCK and the ack writes nothing: no instance, history, work or messages "
+              "reappear."),
+    DURO_CASE(delete_then_recreate_same_id, DURO_CAP_MANAGEMENT, 0,
+              "An id can be started again after deletion: it is fetched as a new instance and "
+              "the new ack's name, version, history and created_at are what instance_info "
+              "shows."),
+    DURO_CASE(delete_in_flight_activity_ack_fails, DURO_CAP_MANAGEMENT, 0,
+              "A worker's ack of an activity whose instance was force-deleted fails with "
+              "DURO_ELOCK (not retryable) and leaves no completion behind: a later start of "
+              "the same id is fetched with its START alone."),
+    DURO_CASE(delete_stale_activity_after_recreate, DURO_CAP_MANAGEMENT, 0,
+              "A worker holding an activity of a deleted instance cannot ack it after the id "
+              "is re-created: DURO_ELOCK, no stale completion reaches the new instance, and "
+              "the new instance's own work item is intact."),
+    DURO_CASE(delete_stale_activity_renew_fails, DURO_CAP_MANAGEMENT, 0,
+              "renew_work and abandon_work of an activity whose instance was deleted fail with "
+              "DURO_ELOCK and do not resurrect the item."),
+    DURO_CASE(delete_updates_metrics, DURO_CAP_MANAGEMENT, 0,
+              "After a delete, metrics no longer count the deleted instance, its executions or "
+              "its events."),
+    DURO_CASES_END,
 };

@@ -12,7 +12,7 @@
 
 #include "suite.h"
 
-#define CATEGORY "error_handling"
+#define DURO_CATEGORY error_handling
 
 /* Assert that a call returned `want`, filled err with it, and marked it permanent. */
 #define EXPECT_ERR(rc, err, want)                    \
@@ -36,10 +36,7 @@ static const char *const bad_tokens[] = {
 static duro_orch_item *locked_instance(duro_ct_ctx *ctx, const char *instance)
 {
     ct_create_instance(ctx, instance);
-    ct_enqueue(ctx, instance, DURO_MSG_EVENT, "poke", 0);
-    duro_orch_item *item = ct_fetch(ctx);
-    ck_assert_str_eq(item->instance, instance);
-    return item;
+    return ct_poke(ctx, instance);
 }
 
 /* Create instance "a" and lock one work item of it (activity 1, payload "w1"). */
@@ -128,10 +125,10 @@ static void ack_orch_unknown_token(duro_ct_ctx *ctx)
         int rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, bad_tokens[i], &c, &err);
         EXPECT_ERR(rc, err, DURO_ELOCK);
     }
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 1);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ack_next(ctx, item, 2);
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 2);
 }
 
 static void abandon_orch_unknown_token(duro_ct_ctx *ctx)
@@ -259,7 +256,7 @@ static void tokens_dead_after_ack(duro_ct_ctx *ctx)
     EXPECT_ERR(rc, err, DURO_ELOCK);
     duro_work_item_free(w);
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 2);
 }
 
 /* ---- Rejected events ------------------------------------------------------------------- */
@@ -289,13 +286,13 @@ static void duplicate_event_id_rejected_then_corrected(duro_ct_ctx *ctx)
     int rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, item->lock_token, &c, &err);
     EXPECT_ERR(rc, err, DURO_ECONSTRAINT);
 
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 1);
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
     ck_assert_ptr_null(ct_try_fetch(ctx));
     expect_untouched_info(ctx, "a");
 
     ack_next(ctx, item, 2);
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 2);
     ck_assert_ptr_null(ct_try_fetch(ctx));
 }
 
@@ -311,7 +308,7 @@ static void duplicate_event_id_within_commit(duro_ct_ctx *ctx)
 
     int rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, item->lock_token, &c, &err);
     EXPECT_ERR(rc, err, DURO_ECONSTRAINT);
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 1);
     duro_orch_item_free(item);
 }
 
@@ -330,7 +327,7 @@ static void event_id_zero_rejected(duro_ct_ctx *ctx)
     EXPECT_ERR(rc, err, DURO_ECONSTRAINT);
     duro_orch_item_free(item);
 
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 0);
     memset(&err, 0, sizeof err);
     rc = ctx->p->ops->instance_info(ctx->p, "a", &info, &err);
     EXPECT_ERR(rc, err, DURO_ENOTFOUND);
@@ -406,10 +403,7 @@ static void corrupt_history_surfaced_on_read(duro_ct_ctx *ctx)
 static void ack_appends_to_corrupted_history(duro_ct_ctx *ctx)
 {
     corrupted_instance(ctx);
-    ct_enqueue(ctx, "a", DURO_MSG_EVENT, "poke", 0);
-    duro_orch_item *item = ct_fetch(ctx);
-    ck_assert_str_eq(item->instance, "a");
-    ack_next(ctx, item, 4);
+    ack_next(ctx, ct_poke(ctx, "a"), 4);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     expect_corrupt_or_whole(ctx, 1, 4);
 }
@@ -509,11 +503,11 @@ static void commit_rejects_missing_instance(duro_ct_ctx *ctx)
     rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, item->lock_token, &with_work, &err);
     EXPECT_ERR(rc, err, DURO_EINVAL);
 
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 1);
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ack_next(ctx, item, 2);
-    ck_assert_uint_eq(ct_history_len(ctx, "a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 0), 2);
 }
 
 static void commit_rejects_execution_id_zero(duro_ct_ctx *ctx)
@@ -539,71 +533,71 @@ static void commit_rejects_execution_id_zero(duro_ct_ctx *ctx)
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
-#define CASE(fn, caps, hooks, guarantee) {CATEGORY, #fn, caps, hooks, guarantee, fn}
-
-const duro_case duro_cases_error_handling[] = {
-    CASE(ack_orch_unknown_token, 0, 0,
-         "ack_orch with a token never issued fails with DURO_ELOCK (permanent), writes "
-         "nothing and leaves the real lock usable."),
-    CASE(abandon_orch_unknown_token, 0, 0,
-         "abandon_orch with a token never issued fails with DURO_ELOCK (permanent) and does "
-         "not release the real lock."),
-    CASE(renew_orch_unknown_token, 0, 0,
-         "renew_orch with a token never issued fails with DURO_ELOCK (permanent) and does "
-         "not extend the real lock."),
-    CASE(ack_work_unknown_token, 0, 0,
-         "ack_work with a token never issued fails with DURO_ELOCK (permanent), enqueues no "
-         "completion and leaves the real lock usable."),
-    CASE(abandon_work_unknown_token, 0, 0,
-         "abandon_work with a token never issued fails with DURO_ELOCK (permanent) and does "
-         "not release the real lock."),
-    CASE(renew_work_unknown_token, 0, 0,
-         "renew_work with a token never issued fails with DURO_ELOCK (permanent) and does "
-         "not extend the real lock."),
-    CASE(tokens_dead_after_ack, 0, 0,
-         "After a successful ack, every call with that token (ack, abandon, renew; orch and "
-         "work) fails with DURO_ELOCK (permanent)."),
-    CASE(duplicate_event_id_rejected_then_corrected, 0, 0,
-         "An ack reusing a stored event id fails with DURO_ECONSTRAINT (permanent) and writes "
-         "none of its events, work, messages, state or custom status; the lock stays held, "
-         "and a corrected ack with the same token then commits and consumes the batch."),
-    CASE(duplicate_event_id_within_commit, 0, 0,
-         "An ack carrying the same new event id twice fails with DURO_ECONSTRAINT (permanent) "
-         "and appends nothing."),
-    CASE(event_id_zero_rejected, 0, 0,
-         "An event id of 0 fails the ack with DURO_ECONSTRAINT (permanent) and does not "
-         "create the instance."),
-    CASE(read_history_unknown_instance_empty, 0, 0,
-         "read_history of an unknown instance returns 0 with no events and creates nothing."),
-    CASE(instance_info_unknown_notfound, 0, 0,
-         "instance_info of an instance without a row (unknown, or only a START queued) fails "
-         "with DURO_ENOTFOUND (permanent)."),
-    CASE(corrupt_history_surfaced_on_fetch, 0, DURO_HOOK_CORRUPT,
-         "Fetching an instance with corrupted history returns the locked item with "
-         "history_error set or the whole history, never a silently shorter history."),
-    CASE(corrupt_history_surfaced_on_read, 0, DURO_HOOK_CORRUPT,
-         "read_history of a corrupted history fails with DURO_ECORRUPT (permanent) or "
-         "returns every row, never fewer."),
-    CASE(ack_appends_to_corrupted_history, 0, DURO_HOOK_CORRUPT,
-         "An ack appending the next event id to a corrupted history succeeds (append-only) "
-         "and the history then has every row or reports DURO_ECORRUPT."),
-    CASE(new_execution_clean_after_corruption, 0, DURO_HOOK_CORRUPT,
-         "A new execution of an instance with a corrupted execution has a clean, exactly "
-         "readable history."),
-    CASE(enqueue_orch_rejects_missing_instance, 0, 0,
-         "enqueue_orch with a NULL or empty instance id fails with DURO_EINVAL (permanent) "
-         "and enqueues nothing."),
-    CASE(enqueue_work_rejects_missing_instance, 0, 0,
-         "enqueue_work with a NULL or empty instance id fails with DURO_EINVAL (permanent) "
-         "and enqueues nothing."),
-    CASE(reads_reject_missing_instance, 0, 0,
-         "read_history and instance_info with a NULL or empty instance id fail with "
-         "DURO_EINVAL (permanent)."),
-    CASE(commit_rejects_missing_instance, 0, 0,
-         "An ack with a message or work item lacking an instance id fails with DURO_EINVAL "
-         "(permanent), writes nothing and keeps the lock."),
-    CASE(commit_rejects_execution_id_zero, 0, 0,
-         "An ack with execution id 0 fails with DURO_EINVAL (permanent), writes nothing and "
-         "keeps the lock."),
-    {0},
+DURO_CASES = {
+    DURO_CASE(ack_orch_unknown_token, 0, 0,
+              "ack_orch with a token never issued fails with DURO_ELOCK (permanent), writes "
+              "nothing and leaves the real lock usable."),
+    DURO_CASE(abandon_orch_unknown_token, 0, 0,
+              "abandon_orch with a token never issued fails with DURO_ELOCK (permanent) and "
+              "does not release the real lock."),
+    DURO_CASE(renew_orch_unknown_token, 0, 0,
+              "renew_orch with a token never issued fails with DURO_ELOCK (permanent) and does "
+              "not extend the real lock."),
+    DURO_CASE(ack_work_unknown_token, 0, 0,
+              "ack_work with a token never issued fails with DURO_ELOCK (permanent), enqueues "
+              "no completion and leaves the real lock usable."),
+    DURO_CASE(abandon_work_unknown_token, 0, 0,
+              "abandon_work with a token never issued fails with DURO_ELOCK (permanent) and "
+              "does not release the real lock."),
+    DURO_CASE(renew_work_unknown_token, 0, 0,
+              "renew_work with a token never issued fails with DURO_ELOCK (permanent) and does "
+              "not extend the real lock."),
+    DURO_CASE(tokens_dead_after_ack, 0, 0,
+              "After a successful ack, every call with that token (ack, abandon, renew; orch "
+              "and work) fails with DURO_ELOCK (permanent)."),
+    DURO_CASE(duplicate_event_id_rejected_then_corrected, 0, 0,
+              "An ack reusing a stored event id fails with DURO_ECONSTRAINT (permanent) and "
+              "writes none of its events, work, messages, state or custom status; the lock "
+              "stays held, and a corrected ack with the same token then commits and consumes "
+              "the batch."),
+    DURO_CASE(duplicate_event_id_within_commit, 0, 0,
+              "An ack carrying the same new event id twice fails with DURO_ECONSTRAINT "
+              "(permanent) and appends nothing."),
+    DURO_CASE(event_id_zero_rejected, 0, 0,
+              "An event id of 0 fails the ack with DURO_ECONSTRAINT (permanent) and does not "
+              "create the instance."),
+    DURO_CASE(read_history_unknown_instance_empty, 0, 0,
+              "read_history of an unknown instance returns 0 with no events and creates "
+              "nothing."),
+    DURO_CASE(instance_info_unknown_notfound, 0, 0,
+              "instance_info of an instance without a row (unknown, or only a START queued) "
+              "fails with DURO_ENOTFOUND (permanent)."),
+    DURO_CASE(corrupt_history_surfaced_on_fetch, 0, DURO_HOOK_CORRUPT,
+              "Fetching an instance with corrupted history returns the locked item with "
+              "history_error set or the whole history, never a silently shorter history."),
+    DURO_CASE(corrupt_history_surfaced_on_read, 0, DURO_HOOK_CORRUPT,
+              "read_history of a corrupted history fails with DURO_ECORRUPT (permanent) or "
+              "returns every row, never fewer."),
+    DURO_CASE(ack_appends_to_corrupted_history, 0, DURO_HOOK_CORRUPT,
+              "An ack appending the next event id to a corrupted history succeeds "
+              "(append-only) and the history then has every row or reports DURO_ECORRUPT."),
+    DURO_CASE(new_execution_clean_after_corruption, 0, DURO_HOOK_CORRUPT,
+              "A new execution of an instance with a corrupted execution has a clean, exactly "
+              "readable history."),
+    DURO_CASE(enqueue_orch_rejects_missing_instance, 0, 0,
+              "enqueue_orch with a NULL or empty instance id fails with DURO_EINVAL "
+              "(permanent) and enqueues nothing."),
+    DURO_CASE(enqueue_work_rejects_missing_instance, 0, 0,
+              "enqueue_work with a NULL or empty instance id fails with DURO_EINVAL "
+              "(permanent) and enqueues nothing."),
+    DURO_CASE(reads_reject_missing_instance, 0, 0,
+              "read_history and instance_info with a NULL or empty instance id fail with "
+              "DURO_EINVAL (permanent)."),
+    DURO_CASE(commit_rejects_missing_instance, 0, 0,
+              "An ack with a message or work item lacking an instance id fails with "
+              "DURO_EINVAL (permanent), writes nothing and keeps the lock."),
+    DURO_CASE(commit_rejects_execution_id_zero, 0, 0,
+              "An ack with execution id 0 fails with DURO_EINVAL (permanent), writes nothing "
+              "and keeps the lock."),
+    DURO_CASES_END,
 };

@@ -11,20 +11,9 @@
 
 #include "suite.h"
 
-#define CATEGORY "instance_creation"
+#define DURO_CATEGORY instance_creation
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
-
-static void info(duro_ct_ctx *ctx, const char *instance, duro_instance_info *out)
-{
-    duro_error err = {0};
-    int rc;
-
-    memset(out, 0, sizeof *out);
-    rc = ctx->p->ops->instance_info(ctx->p, instance, out, &err);
-    ck_assert_msg(rc == 0, "instance_info('%s') failed: %s (%s)", instance, duro_strerror(rc),
-                  err.message);
-}
 
 static int info_rc(duro_ct_ctx *ctx, const char *instance)
 {
@@ -35,19 +24,6 @@ static int info_rc(duro_ct_ctx *ctx, const char *instance)
     int rc = ctx->p->ops->instance_info(ctx->p, instance, &out, &err);
     duro_instance_info_clear(&out);
     return rc;
-}
-
-/* Number of events of (instance, execution); asserts rc 0. */
-static size_t history_len(duro_ct_ctx *ctx, const char *instance, uint64_t execution)
-{
-    duro_error err = {0};
-    duro_event *events = NULL;
-    size_t n = 99;
-    int rc = ctx->p->ops->read_history(ctx->p, instance, execution, &events, &n, &err);
-
-    ck_assert_msg(rc == 0, "read_history failed: %s (%s)", duro_strerror(rc), err.message);
-    duro_events_free(events, n);
-    return n;
 }
 
 /* Fetch the first turn of a started, never acked instance and check what it reports. */
@@ -84,9 +60,7 @@ static void later_turn(duro_ct_ctx *ctx, const char *instance, uint64_t event_id
     const duro_event_in events[] = {{event_id, 2, "later"}};
     duro_orch_commit c = ct_commit(1, events, 1);
 
-    ct_enqueue(ctx, instance, DURO_MSG_EVENT, "poke", 0);
-    duro_orch_item *item = ct_fetch(ctx);
-    ck_assert_str_eq(item->instance, instance);
+    duro_orch_item *item = ct_poke(ctx, instance);
     c.orch_name = name;
     c.orch_version = version;
     ct_ack(ctx, item, &c);
@@ -100,8 +74,8 @@ static void enqueue_does_not_create_instance(duro_ct_ctx *ctx)
     ct_enqueue(ctx, "ic-new", DURO_MSG_EVENT, "early", 0);
 
     ck_assert_int_eq(info_rc(ctx, "ic-new"), DURO_ENOTFOUND);
-    ck_assert_uint_eq(history_len(ctx, "ic-new", 0), 0);
-    ck_assert_uint_eq(history_len(ctx, "ic-new", 1), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "ic-new", 0), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "ic-new", 1), 0);
 }
 
 static void start_fetchable_for_unknown_instance(duro_ct_ctx *ctx)
@@ -127,7 +101,7 @@ static void first_ack_creates_instance(duro_ct_ctx *ctx)
     ct_enqueue_start(ctx, "ic-new");
     ack_first_turn(ctx, fetch_first_turn(ctx, "ic-new"), "CreateOrch", "1.2.3", NULL);
 
-    info(ctx, "ic-new", &in);
+    ct_instance_info(ctx, "ic-new", &in);
     ck_assert_str_eq(in.instance, "ic-new");
     ck_assert_str_eq(in.orch_name, "CreateOrch");
     ck_assert_str_eq(in.orch_version, "1.2.3");
@@ -138,8 +112,8 @@ static void first_ack_creates_instance(duro_ct_ctx *ctx)
     ck_assert_ptr_null(in.custom_status);
     ck_assert_uint_eq(in.custom_status_version, 0);
     duro_instance_info_clear(&in);
-    ck_assert_uint_eq(history_len(ctx, "ic-new", 1), 1);
-    ck_assert_uint_eq(history_len(ctx, "ic-new", 0), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "ic-new", 1), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "ic-new", 0), 1);
     ck_assert_ptr_null(ct_try_fetch(ctx));
 }
 
@@ -154,7 +128,7 @@ static void created_at_is_the_first_ack_time(duro_ct_ctx *ctx)
     int64_t acked = ctx->now;
     ack_first_turn(ctx, item, "TestOrch", "1.0.0", NULL);
 
-    info(ctx, "ic-new", &in);
+    ct_instance_info(ctx, "ic-new", &in);
     ck_assert_int_eq(in.created_at_ms, acked);
     ck_assert_int_eq(in.updated_at_ms, acked);
     duro_instance_info_clear(&in);
@@ -169,7 +143,7 @@ static void later_ack_keeps_created_at_and_moves_updated_at(duro_ct_ctx *ctx)
     ctx->now += 60000;
     later_turn(ctx, "ic-a", 2, NULL, NULL);
 
-    info(ctx, "ic-a", &in);
+    ct_instance_info(ctx, "ic-a", &in);
     ck_assert_int_eq(in.created_at_ms, created);
     ck_assert_int_eq(in.updated_at_ms, created + 60000);
     duro_instance_info_clear(&in);
@@ -182,7 +156,7 @@ static void later_ack_updates_version(duro_ct_ctx *ctx)
     ct_create_instance(ctx, "ic-a");
     later_turn(ctx, "ic-a", 2, "TestOrch", "2.0.0");
 
-    info(ctx, "ic-a", &in);
+    ct_instance_info(ctx, "ic-a", &in);
     ck_assert_str_eq(in.orch_name, "TestOrch");
     ck_assert_str_eq(in.orch_version, "2.0.0");
     duro_instance_info_clear(&in);
@@ -201,12 +175,12 @@ static void null_metadata_on_later_ack_keeps_stored_values(duro_ct_ctx *ctx)
     ct_create_instance(ctx, "ic-a");
     later_turn(ctx, "ic-a", 2, NULL, NULL);
 
-    info(ctx, "ic-a", &in);
+    ct_instance_info(ctx, "ic-a", &in);
     ck_assert_str_eq(in.orch_name, "TestOrch");
     ck_assert_str_eq(in.orch_version, "1.0.0");
     ck_assert_int_eq(in.state, DURO_STATE_RUNNING);
     duro_instance_info_clear(&in);
-    ck_assert_uint_eq(history_len(ctx, "ic-a", 1), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "ic-a", 1), 2);
 }
 
 static void child_instance_records_its_parent(duro_ct_ctx *ctx)
@@ -228,12 +202,12 @@ static void child_instance_records_its_parent(duro_ct_ctx *ctx)
     ck_assert_str_eq(child->msgs[0].payload, "start:ic-child");
     ack_first_turn(ctx, child, "ChildOrch", "1.5.0", "ic-parent");
 
-    info(ctx, "ic-child", &in);
+    ct_instance_info(ctx, "ic-child", &in);
     ck_assert_str_eq(in.parent_instance, "ic-parent");
     ck_assert_str_eq(in.orch_name, "ChildOrch");
     ck_assert_str_eq(in.orch_version, "1.5.0");
     duro_instance_info_clear(&in);
-    info(ctx, "ic-parent", &in);
+    ct_instance_info(ctx, "ic-parent", &in);
     ck_assert_ptr_null(in.parent_instance);
     duro_instance_info_clear(&in);
 }
@@ -257,8 +231,8 @@ static void duplicate_start_is_delivered_as_message(duro_ct_ctx *ctx)
     ck_assert_str_eq(item->history[0].payload, "started");
     ct_ack(ctx, item, &drain);
 
-    ck_assert_uint_eq(history_len(ctx, "ic-a", 1), 1);
-    info(ctx, "ic-a", &in);
+    ck_assert_uint_eq(ct_history_len(ctx, "ic-a", 1), 1);
+    ct_instance_info(ctx, "ic-a", &in);
     ck_assert_int_eq(in.created_at_ms, created);
     ck_assert_uint_eq(in.execution_id, 1);
     ck_assert_int_eq(in.state, DURO_STATE_RUNNING);
@@ -308,11 +282,11 @@ static void instances_created_in_any_ack_order(duro_ct_ctx *ctx)
     ck_assert_int_eq(info_rc(ctx, "ic-first"), DURO_ENOTFOUND);
     ack_first_turn(ctx, first, "FirstOrch", "1.0.0", NULL);
 
-    info(ctx, "ic-first", &in);
+    ct_instance_info(ctx, "ic-first", &in);
     ck_assert_str_eq(in.orch_name, "FirstOrch");
     ck_assert_str_eq(in.orch_version, "1.0.0");
     duro_instance_info_clear(&in);
-    info(ctx, "ic-second", &in);
+    ct_instance_info(ctx, "ic-second", &in);
     ck_assert_str_eq(in.orch_name, "SecondOrch");
     ck_assert_str_eq(in.orch_version, "2.0.0");
     duro_instance_info_clear(&in);
@@ -337,55 +311,43 @@ static void second_start_while_first_turn_locked_joins_next_batch(duro_ct_ctx *c
     duro_orch_item_free(item);
 }
 
-const duro_case duro_cases_instance_creation[] = {
-    {CATEGORY, "enqueue_does_not_create_instance", 0, 0,
-     "Enqueueing messages, even a START, creates no instance: instance_info is "
-     "DURO_ENOTFOUND and the history is empty.",
-     enqueue_does_not_create_instance},
-    {CATEGORY, "start_fetchable_for_unknown_instance", 0, 0,
-     "A START for an instance without a row is fetchable: no name, execution 1, state "
-     "NOT_FOUND, empty history, the START message.",
-     start_fetchable_for_unknown_instance},
-    {CATEGORY, "first_ack_creates_instance", 0, 0,
-     "The first ack creates the instance with its name and version, Running in execution 1, "
-     "no parent, output or custom status.",
-     first_ack_creates_instance},
-    {CATEGORY, "created_at_is_the_first_ack_time", 0, 0,
-     "created_at and updated_at of a new instance are the now_ms of the ack that created it, "
-     "not of the enqueue or fetch.",
-     created_at_is_the_first_ack_time},
-    {CATEGORY, "later_ack_keeps_created_at_and_moves_updated_at", 0, 0,
-     "A later ack leaves created_at unchanged and sets updated_at to its own now_ms.",
-     later_ack_keeps_created_at_and_moves_updated_at},
-    {CATEGORY, "later_ack_updates_version", 0, 0,
-     "A version given by a later ack replaces the stored one, in instance_info and in the "
-     "next fetch.",
-     later_ack_updates_version},
-    {CATEGORY, "null_metadata_on_later_ack_keeps_stored_values", 0, 0,
-     "A later ack with NULL name and version keeps the stored name and version.",
-     null_metadata_on_later_ack_keeps_stored_values},
-    {CATEGORY, "child_instance_records_its_parent", 0, 0,
-     "A sub-orchestration started by its parent's ack records the parent instance; the root "
-     "has none.",
-     child_instance_records_its_parent},
-    {CATEGORY, "duplicate_start_is_delivered_as_message", 0, 0,
-     "A second START for a running instance is delivered as an ordinary message and never "
-     "resets its history, execution or created_at.",
-     duplicate_start_is_delivered_as_message},
-    {CATEGORY, "abandoned_first_turn_creates_nothing", 0, 0,
-     "Abandoning the first turn leaves no instance behind; the START comes back with "
-     "attempt 2.",
-     abandoned_first_turn_creates_nothing},
-    {CATEGORY, "expired_first_turn_creates_nothing", 0, 0,
-     "A first turn whose lock expires leaves no instance; the next holder creates it.",
-     expired_first_turn_creates_nothing},
-    {CATEGORY, "instances_created_in_any_ack_order", 0, 0,
-     "Two new instances locked together are each created by their own ack, in whatever "
-     "order the acks come.",
-     instances_created_in_any_ack_order},
-    {CATEGORY, "second_start_while_first_turn_locked_joins_next_batch", 0, 0,
-     "A START arriving while the first turn holds the lock waits, then comes alone to the "
-     "created instance.",
-     second_start_while_first_turn_locked_joins_next_batch},
-    {0},
+DURO_CASES = {
+    DURO_CASE(enqueue_does_not_create_instance, 0, 0,
+              "Enqueueing messages, even a START, creates no instance: instance_info is "
+              "DURO_ENOTFOUND and the history is empty."),
+    DURO_CASE(start_fetchable_for_unknown_instance, 0, 0,
+              "A START for an instance without a row is fetchable: no name, execution 1, state "
+              "NOT_FOUND, empty history, the START message."),
+    DURO_CASE(first_ack_creates_instance, 0, 0,
+              "The first ack creates the instance with its name and version, Running in "
+              "execution 1, no parent, output or custom status."),
+    DURO_CASE(created_at_is_the_first_ack_time, 0, 0,
+              "created_at and updated_at of a new instance are the now_ms of the ack that "
+              "created it, not of the enqueue or fetch."),
+    DURO_CASE(later_ack_keeps_created_at_and_moves_updated_at, 0, 0,
+              "A later ack leaves created_at unchanged and sets updated_at to its own now_ms."),
+    DURO_CASE(later_ack_updates_version, 0, 0,
+              "A version given by a later ack replaces the stored one, in instance_info and in "
+              "the next fetch."),
+    DURO_CASE(null_metadata_on_later_ack_keeps_stored_values, 0, 0,
+              "A later ack with NULL name and version keeps the stored name and version."),
+    DURO_CASE(child_instance_records_its_parent, 0, 0,
+              "A sub-orchestration started by its parent's ack records the parent instance; "
+              "the root has none."),
+    DURO_CASE(duplicate_start_is_delivered_as_message, 0, 0,
+              "A second START for a running instance is delivered as an ordinary message and "
+              "never resets its history, execution or created_at."),
+    DURO_CASE(abandoned_first_turn_creates_nothing, 0, 0,
+              "Abandoning the first turn leaves no instance behind; the START comes back with "
+              "attempt 2."),
+    DURO_CASE(expired_first_turn_creates_nothing, 0, 0,
+              "A first turn whose lock expires leaves no instance; the next holder creates "
+              "it."),
+    DURO_CASE(instances_created_in_any_ack_order, 0, 0,
+              "Two new instances locked together are each created by their own ack, in "
+              "whatever order the acks come."),
+    DURO_CASE(second_start_while_first_turn_locked_joins_next_batch, 0, 0,
+              "A START arriving while the first turn holds the lock waits, then comes alone to "
+              "the created instance."),
+    DURO_CASES_END,
 };

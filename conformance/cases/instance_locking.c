@@ -16,7 +16,7 @@
 
 #include "suite.h"
 
-#define CATEGORY "instance_locking"
+#define DURO_CATEGORY instance_locking
 
 #define TOKENS 200          /* fetches in the token uniqueness cases */
 #define RACE_ROUNDS 200
@@ -26,8 +26,6 @@
 #define FLOW_MESSAGES 16    /* messages per round in the producer/consumer race */
 #define FLOW_CONSUMERS 2
 #define MAX_RETRIES 10000   /* bound on retries of a call failing with a retryable error */
-
-static const char bogus_token[] = "0123456789abcdef0123456789abcdef";
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
 
@@ -56,25 +54,6 @@ static void assert_distinct_tokens(char (*tokens)[33], size_t n)
     for (size_t i = 1; i < n; i++)
         ck_assert_msg(strcmp(tokens[i - 1], tokens[i]) != 0, "token %s handed out twice",
                       tokens[i]);
-}
-
-static int abandon_rc(duro_ct_ctx *ctx, const char *token, duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->abandon_orch(ctx->p, ctx->now, token, 0, 0, err);
-}
-
-static int renew_rc(duro_ct_ctx *ctx, const char *token, int64_t extend, duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->renew_orch(ctx->p, ctx->now, token, extend, err);
-}
-
-static int ack_rc(duro_ct_ctx *ctx, const char *token, const duro_orch_commit *c,
-                  duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->ack_orch(ctx->p, ctx->now, token, c, err);
 }
 
 /* Ack a first turn (event 1, name TestOrch) for a fetched START. */
@@ -167,7 +146,7 @@ static void ack_of_one_instance_leaves_other_locks(duro_ct_ctx *ctx)
     ack_drain(ctx, a);
 
     ck_assert_ptr_null(ct_try_fetch(ctx));
-    ck_assert_int_eq(renew_rc(ctx, b->lock_token, DURO_CT_LOCK_MS, &err), 0);
+    ck_assert_int_eq(ct_renew_rc(ctx, b->lock_token, DURO_CT_LOCK_MS, &err), 0);
     ack_drain(ctx, b);
 }
 
@@ -222,16 +201,16 @@ static void refetch_after_abandon_gets_new_token(duro_ct_ctx *ctx)
     char old[33];
 
     memcpy(old, first->lock_token, sizeof old);
-    ck_assert_int_eq(abandon_rc(ctx, first->lock_token, &err), 0);
+    ck_assert_int_eq(ct_abandon_rc(ctx, first->lock_token, 0, &err), 0);
     duro_orch_item_free(first);
     duro_orch_item *second = ct_fetch(ctx);
     ck_assert_str_eq(second->instance, "lk-a");
     ck_assert_str_ne(second->lock_token, old);
 
     duro_orch_commit c = ct_commit(1, NULL, 0);
-    ck_assert_int_eq(ack_rc(ctx, old, &c, &err), DURO_ELOCK);
+    ck_assert_int_eq(ct_ack_rc(ctx, old, &c, &err), DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
-    ck_assert_int_eq(renew_rc(ctx, old, DURO_CT_LOCK_MS, &err), DURO_ELOCK);
+    ck_assert_int_eq(ct_renew_rc(ctx, old, DURO_CT_LOCK_MS, &err), DURO_ELOCK);
     ack_drain(ctx, second);
 }
 
@@ -282,7 +261,7 @@ static void abandon_returns_batch_and_arrivals_in_order(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_enqueue(ctx, "lk-a", DURO_MSG_EVENT, "arrival", 0);
-    ck_assert_int_eq(abandon_rc(ctx, item->lock_token, &err), 0);
+    ck_assert_int_eq(ct_abandon_rc(ctx, item->lock_token, 0, &err), 0);
     duro_orch_item_free(item);
 
     duro_orch_item *next = ct_fetch(ctx);
@@ -330,13 +309,13 @@ static void bad_token_ack_keeps_lock(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_a(ctx);
     duro_error err;
 
-    ck_assert_int_eq(ack_rc(ctx, bogus_token, &c, &err), DURO_ELOCK);
+    ck_assert_int_eq(ct_ack_rc(ctx, ct_bogus_token, &c, &err), DURO_ELOCK);
     ck_assert_int_eq(err.code, DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
     ck_assert_ptr_null(ct_try_fetch(ctx));
-    ck_assert_uint_eq(ct_history_len(ctx, "lk-a"), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "lk-a", 0), 1);
     ct_ack(ctx, item, &c);
-    ck_assert_uint_eq(ct_history_len(ctx, "lk-a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "lk-a", 0), 2);
 }
 
 static void bad_token_abandon_keeps_lock(duro_ct_ctx *ctx)
@@ -344,10 +323,10 @@ static void bad_token_abandon_keeps_lock(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_a(ctx);
     duro_error err;
 
-    ck_assert_int_eq(abandon_rc(ctx, bogus_token, &err), DURO_ELOCK);
+    ck_assert_int_eq(ct_abandon_rc(ctx, ct_bogus_token, 0, &err), DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
     ck_assert_ptr_null(ct_try_fetch(ctx));
-    ck_assert_int_eq(renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), 0);
+    ck_assert_int_eq(ct_renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), 0);
     ack_drain(ctx, item);
 }
 
@@ -357,7 +336,7 @@ static void bad_token_renew_extends_nothing(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now += 1000;
-    ck_assert_int_eq(renew_rc(ctx, bogus_token, 10 * DURO_CT_LOCK_MS, &err), DURO_ELOCK);
+    ck_assert_int_eq(ct_renew_rc(ctx, ct_bogus_token, 10 * DURO_CT_LOCK_MS, &err), DURO_ELOCK);
     ck_assert_int_eq(err.retryable, 0);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ctx->now += DURO_CT_LOCK_MS - 1000;
@@ -377,7 +356,7 @@ static void renew_extends_lock(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now = t0 + DURO_CT_LOCK_MS - 1000;
-    ck_assert_int_eq(renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), 0);
+    ck_assert_int_eq(ct_renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), 0);
     ctx->now = t0 + DURO_CT_LOCK_MS;
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ctx->now = t0 + 2 * DURO_CT_LOCK_MS - 1001;
@@ -399,10 +378,10 @@ static void renewed_token_acks_after_original_expiry(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now = t0 + DURO_CT_LOCK_MS / 2;
-    ck_assert_int_eq(renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), 0);
+    ck_assert_int_eq(ct_renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), 0);
     ctx->now = t0 + DURO_CT_LOCK_MS + 5;
     ct_ack(ctx, item, &c);
-    ck_assert_uint_eq(ct_history_len(ctx, "lk-a"), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "lk-a", 0), 2);
     ck_assert_ptr_null(ct_try_fetch(ctx));
 }
 
@@ -689,79 +668,62 @@ static void contention_arrivals_delivered_exactly_once(duro_ct_ctx *ctx)
     ct_barrier_free(barrier);
 }
 
-const duro_case duro_cases_instance_locking[] = {
-    {CATEGORY, "fetch_locks_instance_exclusively", 0, 0,
-     "While an instance is locked no fetch returns it, up to the last millisecond of the "
-     "lock.",
-     fetch_locks_instance_exclusively},
-    {CATEGORY, "locked_instance_does_not_block_others", 0, 0,
-     "Locking one instance leaves others fetchable, again and again, with their own tokens.",
-     locked_instance_does_not_block_others},
-    {CATEGORY, "older_messages_of_locked_instance_do_not_block", 0, 0,
-     "Older waiting messages of a locked instance do not stop a fetch from returning another "
-     "instance.",
-     older_messages_of_locked_instance_do_not_block},
-    {CATEGORY, "ack_of_one_instance_leaves_other_locks", 0, 0,
-     "Acking one instance releases only its own lock; another holder's lock stays valid.",
-     ack_of_one_instance_leaves_other_locks},
-    {CATEGORY, "orch_lock_tokens_unique_and_hex", 0, 0,
-     "Every orchestration fetch hands out a distinct token of 32 hex digits (200 fetches).",
-     orch_lock_tokens_unique_and_hex},
-    {CATEGORY, "work_lock_tokens_unique_and_hex", 0, 0,
-     "Every worker fetch hands out a distinct token of 32 hex digits (200 fetches).",
-     work_lock_tokens_unique_and_hex},
-    {CATEGORY, "refetch_after_abandon_gets_new_token", 0, 0,
-     "A refetch after abandon gets a new token and the abandoned token no longer acks or "
-     "renews.",
-     refetch_after_abandon_gets_new_token},
-    {CATEGORY, "arrivals_during_lock_wait_for_next_batch", 0, 0,
-     "Messages arriving during a lock are neither in the batch nor fetchable until the ack; "
-     "then they form the next batch in order.",
-     arrivals_during_lock_wait_for_next_batch},
-    {CATEGORY, "ack_deletes_only_tagged_messages", 0, 0,
-     "An ack deletes only the messages tagged by its fetch; later arrivals survive, never "
-     "counted as fetched.",
-     ack_deletes_only_tagged_messages},
-    {CATEGORY, "abandon_returns_batch_and_arrivals_in_order", 0, 0,
-     "After abandon the old batch and the arrivals come back together in id order.",
-     abandon_returns_batch_and_arrivals_in_order},
-    {CATEGORY, "batch_is_fifo_by_id", 0, 0,
-     "A batch holds only its instance's messages, in enqueue (id) order with their kinds, "
-     "even when interleaved with another instance's.",
-     batch_is_fifo_by_id},
-    {CATEGORY, "bad_token_ack_keeps_lock", 0, 0,
-     "An ack with a wrong token fails with DURO_ELOCK (not retryable), writes nothing and "
-     "leaves the holder's lock intact.",
-     bad_token_ack_keeps_lock},
-    {CATEGORY, "bad_token_abandon_keeps_lock", 0, 0,
-     "An abandon with a wrong token fails with DURO_ELOCK (not retryable) and releases "
-     "nothing.",
-     bad_token_abandon_keeps_lock},
-    {CATEGORY, "bad_token_renew_extends_nothing", 0, 0,
-     "A renew with a wrong token fails with DURO_ELOCK (not retryable) and the real lock "
-     "still expires on time.",
-     bad_token_renew_extends_nothing},
-    {CATEGORY, "renew_extends_lock", 0, 0,
-     "Renewing sets the lock expiry to now + extend: locked 1 ms before it, free exactly at "
-     "it.",
-     renew_extends_lock},
-    {CATEGORY, "renewed_token_acks_after_original_expiry", 0, 0,
-     "A renewed token can still ack after the original lock time has passed.",
-     renewed_token_acks_after_original_expiry},
-    {CATEGORY, "ack_releases_lock_for_next_message", 0, 0,
-     "After an ack the next message makes the instance fetchable again at once, with a new "
-     "token.",
-     ack_releases_lock_for_next_message},
-    {CATEGORY, "contention_each_instance_fetched_once", 0, 0,
-     "8 threads fetching together from 6 instances lock each exactly once, with distinct "
-     "tokens and messages, none missed (200 rounds).",
-     contention_each_instance_fetched_once},
-    {CATEGORY, "contention_single_instance_one_winner", 0, 0,
-     "8 threads fetching one instance together: exactly one gets it (200 rounds).",
-     contention_single_instance_one_winner},
-    {CATEGORY, "contention_arrivals_delivered_exactly_once", 0, 0,
-     "Messages enqueued while two consumers fetch and ack the same instance are each "
-     "delivered exactly once (50 rounds).",
-     contention_arrivals_delivered_exactly_once},
-    {0},
+DURO_CASES = {
+    DURO_CASE(fetch_locks_instance_exclusively, 0, 0,
+              "While an instance is locked no fetch returns it, up to the last millisecond of "
+              "the lock."),
+    DURO_CASE(locked_instance_does_not_block_others, 0, 0,
+              "Locking one instance leaves others fetchable, again and again, with their own "
+              "tokens."),
+    DURO_CASE(older_messages_of_locked_instance_do_not_block, 0, 0,
+              "Older waiting messages of a locked instance do not stop a fetch from returning "
+              "another instance."),
+    DURO_CASE(ack_of_one_instance_leaves_other_locks, 0, 0,
+              "Acking one instance releases only its own lock; another holder's lock stays "
+              "valid."),
+    DURO_CASE(orch_lock_tokens_unique_and_hex, 0, 0,
+              "Every orchestration fetch hands out a distinct token of 32 hex digits (200 "
+              "fetches)."),
+    DURO_CASE(work_lock_tokens_unique_and_hex, 0, 0,
+              "Every worker fetch hands out a distinct token of 32 hex digits (200 fetches)."),
+    DURO_CASE(refetch_after_abandon_gets_new_token, 0, 0,
+              "A refetch after abandon gets a new token and the abandoned token no longer acks "
+              "or renews."),
+    DURO_CASE(arrivals_during_lock_wait_for_next_batch, 0, 0,
+              "Messages arriving during a lock are neither in the batch nor fetchable until "
+              "the ack; then they form the next batch in order."),
+    DURO_CASE(ack_deletes_only_tagged_messages, 0, 0,
+              "An ack deletes only the messages tagged by its fetch; later arrivals survive, "
+              "never counted as fetched."),
+    DURO_CASE(abandon_returns_batch_and_arrivals_in_order, 0, 0,
+              "After abandon the old batch and the arrivals come back together in id order."),
+    DURO_CASE(batch_is_fifo_by_id, 0, 0,
+              "A batch holds only its instance's messages, in enqueue (id) order with their "
+              "kinds, even when interleaved with another instance's."),
+    DURO_CASE(bad_token_ack_keeps_lock, 0, 0,
+              "An ack with a wrong token fails with DURO_ELOCK (not retryable), writes nothing "
+              "and leaves the holder's lock intact."),
+    DURO_CASE(bad_token_abandon_keeps_lock, 0, 0,
+              "An abandon with a wrong token fails with DURO_ELOCK (not retryable) and "
+              "releases nothing."),
+    DURO_CASE(bad_token_renew_extends_nothing, 0, 0,
+              "A renew with a wrong token fails with DURO_ELOCK (not retryable) and the real "
+              "lock still expires on time."),
+    DURO_CASE(renew_extends_lock, 0, 0,
+              "Renewing sets the lock expiry to now + extend: locked 1 ms before it, free "
+              "exactly at it."),
+    DURO_CASE(renewed_token_acks_after_original_expiry, 0, 0,
+              "A renewed token can still ack after the original lock time has passed."),
+    DURO_CASE(ack_releases_lock_for_next_message, 0, 0,
+              "After an ack the next message makes the instance fetchable again at once, with "
+              "a new token."),
+    DURO_CASE(contention_each_instance_fetched_once, 0, 0,
+              "8 threads fetching together from 6 instances lock each exactly once, with "
+              "distinct tokens and messages, none missed (200 rounds)."),
+    DURO_CASE(contention_single_instance_one_winner, 0, 0,
+              "8 threads fetching one instance together: exactly one gets it (200 rounds)."),
+    DURO_CASE(contention_arrivals_delivered_exactly_once, 0, 0,
+              "Messages enqueued while two consumers fetch and ack the same instance are each "
+              "delivered exactly once (50 rounds)."),
+    DURO_CASES_END,
 };

@@ -12,28 +12,9 @@
 
 #include "suite.h"
 
-#define CATEGORY "lock_expiry"
+#define DURO_CATEGORY lock_expiry
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
-
-static int ack_rc(duro_ct_ctx *ctx, const char *token, const duro_orch_commit *c,
-                  duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->ack_orch(ctx->p, ctx->now, token, c, err);
-}
-
-static int renew_rc(duro_ct_ctx *ctx, const char *token, int64_t extend, duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->renew_orch(ctx->p, ctx->now, token, extend, err);
-}
-
-static int abandon_rc(duro_ct_ctx *ctx, const char *token, int64_t delay, duro_error *err)
-{
-    memset(err, 0, sizeof *err);
-    return ctx->p->ops->abandon_orch(ctx->p, ctx->now, token, delay, 0, err);
-}
 
 static int ack_work_rc(duro_ct_ctx *ctx, const char *token, const duro_msg *completion,
                        duro_error *err)
@@ -169,9 +150,9 @@ static void expired_token_cannot_ack(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now += DURO_CT_LOCK_MS;
-    ASSERT_ELOCK(ack_rc(ctx, item->lock_token, &c, &err), err);
+    ASSERT_ELOCK(ct_ack_rc(ctx, item->lock_token, &c, &err), err);
     duro_orch_item_free(item);
-    ck_assert_uint_eq(ct_history_len(ctx, "le-a"), 1);
+    ck_assert_uint_eq(ct_history_len(ctx, "le-a", 0), 1);
     duro_orch_item_free(refetch_a(ctx, 2));
 }
 
@@ -181,7 +162,7 @@ static void expired_token_cannot_renew(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now += DURO_CT_LOCK_MS;
-    ASSERT_ELOCK(renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), err);
+    ASSERT_ELOCK(ct_renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), err);
     duro_orch_item_free(item);
     duro_orch_item_free(refetch_a(ctx, 2));
 }
@@ -192,7 +173,7 @@ static void expired_token_cannot_abandon(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now += DURO_CT_LOCK_MS;
-    ASSERT_ELOCK(abandon_rc(ctx, item->lock_token, 60000, &err), err);
+    ASSERT_ELOCK(ct_abandon_rc(ctx, item->lock_token, 60000, &err), err);
     duro_orch_item_free(item);
     duro_orch_item_free(refetch_a(ctx, 2));
 }
@@ -208,7 +189,7 @@ static void stolen_token_cannot_ack_new_holder_can(duro_ct_ctx *ctx)
 
     ctx->now += DURO_CT_LOCK_MS;
     duro_orch_item *holder = refetch_a(ctx, 2);
-    ASSERT_ELOCK(ack_rc(ctx, old->lock_token, &stale, &err), err);
+    ASSERT_ELOCK(ct_ack_rc(ctx, old->lock_token, &stale, &err), err);
     duro_orch_item_free(old);
     ct_ack(ctx, holder, &fresh);
 
@@ -228,8 +209,8 @@ static void stolen_token_cannot_renew(duro_ct_ctx *ctx)
 
     ctx->now += DURO_CT_LOCK_MS;
     duro_orch_item *holder = refetch_a(ctx, 2);
-    ASSERT_ELOCK(renew_rc(ctx, old->lock_token, DURO_CT_LOCK_MS, &err), err);
-    ck_assert_int_eq(renew_rc(ctx, holder->lock_token, DURO_CT_LOCK_MS, &err), 0);
+    ASSERT_ELOCK(ct_renew_rc(ctx, old->lock_token, DURO_CT_LOCK_MS, &err), err);
+    ck_assert_int_eq(ct_renew_rc(ctx, holder->lock_token, DURO_CT_LOCK_MS, &err), 0);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     duro_orch_item_free(old);
     duro_orch_item_free(holder);
@@ -242,7 +223,7 @@ static void stolen_token_cannot_abandon(duro_ct_ctx *ctx)
 
     ctx->now += DURO_CT_LOCK_MS;
     duro_orch_item *holder = refetch_a(ctx, 2);
-    ASSERT_ELOCK(abandon_rc(ctx, old->lock_token, 0, &err), err);
+    ASSERT_ELOCK(ct_abandon_rc(ctx, old->lock_token, 0, &err), err);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     duro_orch_commit c = ct_commit(1, NULL, 0);
     ct_ack(ctx, holder, &c);
@@ -257,7 +238,7 @@ static void renew_sets_expiry_to_now_plus_extend(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now = t0 + 10000;
-    ck_assert_int_eq(renew_rc(ctx, item->lock_token, 2000, &err), 0);
+    ck_assert_int_eq(ct_renew_rc(ctx, item->lock_token, 2000, &err), 0);
     ctx->now = t0 + 11999;
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ctx->now = t0 + 12000;
@@ -272,7 +253,7 @@ static void renew_after_expiry_fails_even_unclaimed(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now = t0 + DURO_CT_LOCK_MS + 1;
-    ASSERT_ELOCK(renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), err);
+    ASSERT_ELOCK(ct_renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), err);
     duro_orch_item *again = refetch_a(ctx, 2);
     ck_assert_str_ne(again->lock_token, item->lock_token);
     duro_orch_item_free(again);
@@ -286,7 +267,7 @@ static void abandon_releases_immediately(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_a(ctx);
     duro_error err;
 
-    ck_assert_int_eq(abandon_rc(ctx, item->lock_token, 0, &err), 0);
+    ck_assert_int_eq(ct_abandon_rc(ctx, item->lock_token, 0, &err), 0);
     duro_orch_item *again = refetch_a(ctx, 2);
     ck_assert_str_ne(again->lock_token, item->lock_token);
     duro_orch_item_free(again);
@@ -300,7 +281,7 @@ static void abandon_with_delay_hides_until_exact_time(duro_ct_ctx *ctx)
     duro_error err;
 
     ctx->now = t0 + 100;
-    ck_assert_int_eq(abandon_rc(ctx, item->lock_token, 5000, &err), 0);
+    ck_assert_int_eq(ct_abandon_rc(ctx, item->lock_token, 5000, &err), 0);
     duro_orch_item_free(item);
     ck_assert_ptr_null(ct_try_fetch(ctx));
     ctx->now = t0 + 5099;
@@ -315,10 +296,10 @@ static void abandoned_token_is_dead(duro_ct_ctx *ctx)
     duro_orch_item *item = locked_a(ctx);
     duro_error err;
 
-    ck_assert_int_eq(abandon_rc(ctx, item->lock_token, 0, &err), 0);
-    ASSERT_ELOCK(ack_rc(ctx, item->lock_token, &c, &err), err);
-    ASSERT_ELOCK(renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), err);
-    ASSERT_ELOCK(abandon_rc(ctx, item->lock_token, 0, &err), err);
+    ck_assert_int_eq(ct_abandon_rc(ctx, item->lock_token, 0, &err), 0);
+    ASSERT_ELOCK(ct_ack_rc(ctx, item->lock_token, &c, &err), err);
+    ASSERT_ELOCK(ct_renew_rc(ctx, item->lock_token, DURO_CT_LOCK_MS, &err), err);
+    ASSERT_ELOCK(ct_abandon_rc(ctx, item->lock_token, 0, &err), err);
     duro_orch_item_free(item);
     duro_orch_item_free(refetch_a(ctx, 2));
 }
@@ -489,91 +470,72 @@ static void work_abandon_after_expiry_fails(duro_ct_ctx *ctx)
     duro_work_item_free(refetch_work(ctx, 2));
 }
 
-const duro_case duro_cases_lock_expiry[] = {
-    {CATEGORY, "orch_lock_held_until_last_millisecond", 0, 0,
-     "An orchestration lock taken at T for L ms still holds at T + L - 1.",
-     orch_lock_held_until_last_millisecond},
-    {CATEGORY, "orch_lock_expires_exactly_at_lock_ms", 0, 0,
-     "An orchestration lock taken at T for L ms is expired at T + L: the batch is refetched "
-     "with a new token and attempt 2.",
-     orch_lock_expires_exactly_at_lock_ms},
-    {CATEGORY, "orch_lock_duration_is_per_fetch", 0, 0,
-     "The lock lasts the lock_ms given to that fetch (1000 ms here), not a provider default.",
-     orch_lock_duration_is_per_fetch},
-    {CATEGORY, "expired_token_cannot_ack", 0, 0,
-     "After expiry the old token's ack fails with DURO_ELOCK (not retryable), writes nothing, "
-     "and the batch is fetchable.",
-     expired_token_cannot_ack},
-    {CATEGORY, "expired_token_cannot_renew", 0, 0,
-     "After expiry the old token's renew fails with DURO_ELOCK (not retryable) and does not "
-     "re-lock the instance.",
-     expired_token_cannot_renew},
-    {CATEGORY, "expired_token_cannot_abandon", 0, 0,
-     "After expiry the old token's abandon fails with DURO_ELOCK and its delay is not "
-     "applied.",
-     expired_token_cannot_abandon},
-    {CATEGORY, "stolen_token_cannot_ack_new_holder_can", 0, 0,
-     "Once another fetch took the expired lock, the old token's ack fails and the new "
-     "holder's ack succeeds.",
-     stolen_token_cannot_ack_new_holder_can},
-    {CATEGORY, "stolen_token_cannot_renew", 0, 0,
-     "The old token cannot renew a lock taken over by a new holder, whose lock stays valid.",
-     stolen_token_cannot_renew},
-    {CATEGORY, "stolen_token_cannot_abandon", 0, 0,
-     "The old token cannot abandon a lock taken over by a new holder; the instance stays "
-     "locked.",
-     stolen_token_cannot_abandon},
-    {CATEGORY, "renew_sets_expiry_to_now_plus_extend", 0, 0,
-     "A renew at now with extend E holds the lock until now + E - 1 and frees it at now + E.",
-     renew_sets_expiry_to_now_plus_extend},
-    {CATEGORY, "renew_after_expiry_fails_even_unclaimed", 0, 0,
-     "A renew after expiry fails even when nobody took the lock yet.",
-     renew_after_expiry_fails_even_unclaimed},
-    {CATEGORY, "abandon_releases_immediately", 0, 0,
-     "Abandon without delay makes the batch fetchable at the same instant with a new token.",
-     abandon_releases_immediately},
-    {CATEGORY, "abandon_with_delay_hides_until_exact_time", 0, 0,
-     "Abandon with delay D at now hides the batch until now + D - 1 and shows it at now + D.",
-     abandon_with_delay_hides_until_exact_time},
-    {CATEGORY, "abandoned_token_is_dead", 0, 0,
-     "After abandon the token can no longer ack, renew or abandon.",
-     abandoned_token_is_dead},
-    {CATEGORY, "work_lock_held_until_last_millisecond", 0, 0,
-     "A work item lock taken at T for L ms still holds at T + L - 1.",
-     work_lock_held_until_last_millisecond},
-    {CATEGORY, "work_lock_expires_exactly_at_lock_ms", 0, 0,
-     "A work item lock expires at T + L: the same row is refetched with a new token and "
-     "attempt 2.",
-     work_lock_expires_exactly_at_lock_ms},
-    {CATEGORY, "work_ack_after_expiry_fails_and_item_returns", 0, 0,
-     "ack_work after expiry fails with DURO_ELOCK (not retryable), enqueues no completion, "
-     "and the item returns with attempt 2.",
-     work_ack_after_expiry_fails_and_item_returns},
-    {CATEGORY, "work_stolen_token_cannot_ack", 0, 0,
-     "Once a work item was refetched, the old token cannot ack, renew or abandon it; only "
-     "the new holder's completion arrives.",
-     work_stolen_token_cannot_ack},
-    {CATEGORY, "work_renew_extends_lock", 0, 0,
-     "renew_work sets the expiry to now + extend, exact to the millisecond.",
-     work_renew_extends_lock},
-    {CATEGORY, "work_renewed_token_acks_after_original_expiry", 0, 0,
-     "A renewed work token can still ack after the original lock time has passed.",
-     work_renewed_token_acks_after_original_expiry},
-    {CATEGORY, "work_renew_after_expiry_fails", 0, 0,
-     "renew_work after expiry fails with DURO_ELOCK (not retryable).",
-     work_renew_after_expiry_fails},
-    {CATEGORY, "work_renew_after_ack_fails", 0, 0,
-     "After ack_work the token can neither renew nor ack again.",
-     work_renew_after_ack_fails},
-    {CATEGORY, "work_abandon_releases_immediately", 0, 0,
-     "abandon_work without delay makes the item fetchable at once and kills the old token.",
-     work_abandon_releases_immediately},
-    {CATEGORY, "work_abandon_with_delay_hides_until_exact_time", 0, 0,
-     "abandon_work with delay D at now hides the item until now + D - 1 and shows it at "
-     "now + D.",
-     work_abandon_with_delay_hides_until_exact_time},
-    {CATEGORY, "work_abandon_after_expiry_fails", 0, 0,
-     "abandon_work after expiry fails with DURO_ELOCK and its delay is not applied.",
-     work_abandon_after_expiry_fails},
-    {0},
+DURO_CASES = {
+    DURO_CASE(orch_lock_held_until_last_millisecond, 0, 0,
+              "An orchestration lock taken at T for L ms still holds at T + L - 1."),
+    DURO_CASE(orch_lock_expires_exactly_at_lock_ms, 0, 0,
+              "An orchestration lock taken at T for L ms is expired at T + L: the batch is "
+              "refetched with a new token and attempt 2."),
+    DURO_CASE(orch_lock_duration_is_per_fetch, 0, 0,
+              "The lock lasts the lock_ms given to that fetch (1000 ms here), not a provider "
+              "default."),
+    DURO_CASE(expired_token_cannot_ack, 0, 0,
+              "After expiry the old token's ack fails with DURO_ELOCK (not retryable), writes "
+              "nothing, and the batch is fetchable."),
+    DURO_CASE(expired_token_cannot_renew, 0, 0,
+              "After expiry the old token's renew fails with DURO_ELOCK (not retryable) and "
+              "does not re-lock the instance."),
+    DURO_CASE(expired_token_cannot_abandon, 0, 0,
+              "After expiry the old token's abandon fails with DURO_ELOCK and its delay is not "
+              "applied."),
+    DURO_CASE(stolen_token_cannot_ack_new_holder_can, 0, 0,
+              "Once another fetch took the expired lock, the old token's ack fails and the new "
+              "holder's ack succeeds."),
+    DURO_CASE(stolen_token_cannot_renew, 0, 0,
+              "The old token cannot renew a lock taken over by a new holder, whose lock stays "
+              "valid."),
+    DURO_CASE(stolen_token_cannot_abandon, 0, 0,
+              "The old token cannot abandon a lock taken over by a new holder; the instance "
+              "stays locked."),
+    DURO_CASE(renew_sets_expiry_to_now_plus_extend, 0, 0,
+              "A renew at now with extend E holds the lock until now + E - 1 and frees it at "
+              "now + E."),
+    DURO_CASE(renew_after_expiry_fails_even_unclaimed, 0, 0,
+              "A renew after expiry fails even when nobody took the lock yet."),
+    DURO_CASE(abandon_releases_immediately, 0, 0,
+              "Abandon without delay makes the batch fetchable at the same instant with a new "
+              "token."),
+    DURO_CASE(abandon_with_delay_hides_until_exact_time, 0, 0,
+              "Abandon with delay D at now hides the batch until now + D - 1 and shows it at "
+              "now + D."),
+    DURO_CASE(abandoned_token_is_dead, 0, 0,
+              "After abandon the token can no longer ack, renew or abandon."),
+    DURO_CASE(work_lock_held_until_last_millisecond, 0, 0,
+              "A work item lock taken at T for L ms still holds at T + L - 1."),
+    DURO_CASE(work_lock_expires_exactly_at_lock_ms, 0, 0,
+              "A work item lock expires at T + L: the same row is refetched with a new token "
+              "and attempt 2."),
+    DURO_CASE(work_ack_after_expiry_fails_and_item_returns, 0, 0,
+              "ack_work after expiry fails with DURO_ELOCK (not retryable), enqueues no "
+              "completion, and the item returns with attempt 2."),
+    DURO_CASE(work_stolen_token_cannot_ack, 0, 0,
+              "Once a work item was refetched, the old token cannot ack, renew or abandon it; "
+              "only the new holder's completion arrives."),
+    DURO_CASE(work_renew_extends_lock, 0, 0,
+              "renew_work sets the expiry to now + extend, exact to the millisecond."),
+    DURO_CASE(work_renewed_token_acks_after_original_expiry, 0, 0,
+              "A renewed work token can still ack after the original lock time has passed."),
+    DURO_CASE(work_renew_after_expiry_fails, 0, 0,
+              "renew_work after expiry fails with DURO_ELOCK (not retryable)."),
+    DURO_CASE(work_renew_after_ack_fails, 0, 0,
+              "After ack_work the token can neither renew nor ack again."),
+    DURO_CASE(work_abandon_releases_immediately, 0, 0,
+              "abandon_work without delay makes the item fetchable at once and kills the old "
+              "token."),
+    DURO_CASE(work_abandon_with_delay_hides_until_exact_time, 0, 0,
+              "abandon_work with delay D at now hides the item until now + D - 1 and shows it "
+              "at now + D."),
+    DURO_CASE(work_abandon_after_expiry_fails, 0, 0,
+              "abandon_work after expiry fails with DURO_ELOCK and its delay is not applied."),
+    DURO_CASES_END,
 };

@@ -22,7 +22,7 @@
 
 #include "suite.h"
 
-#define CATEGORY "long_polling"
+#define DURO_CATEGORY long_polling
 
 /* Poll time of a waiter that is expected to be woken long before it runs out. */
 #define LP_LONG_POLL_MS 5000
@@ -452,54 +452,57 @@ static void wait_commit_returns_at_once_when_passed(duro_ct_ctx *ctx)
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
-#define CASE(fn, caps, hooks, guarantee) {CATEGORY, #fn, caps, hooks, guarantee, fn}
 #define LP DURO_CAP_LONG_POLL
 #define NOTIFY DURO_CAP_NOTIFY
 
-const duro_case duro_cases_long_polling[] = {
-    CASE(fetch_orch_poll_zero_returns_at_once, LP, 0,
-         "fetch_orch with poll 0 on an empty store returns DURO_ENOTFOUND within 50 ms."),
-    CASE(fetch_work_poll_zero_returns_at_once, LP, 0,
-         "fetch_work with poll 0 on an empty store returns DURO_ENOTFOUND within 50 ms."),
-    CASE(fetch_orch_waits_out_poll_time, LP, 0,
-         "fetch_orch with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
-         "least 250 ms and within 1 s."),
-    CASE(fetch_work_waits_out_poll_time, LP, 0,
-         "fetch_work with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
-         "least 250 ms and within 1 s."),
-    CASE(fetch_orch_woken_by_enqueue, LP, 0,
-         "A fetch_orch waiting with a 5 s poll returns the START enqueued by another thread "
-         "within 1 s."),
-    CASE(fetch_work_woken_by_enqueue, LP, 0,
-         "A fetch_work waiting with a 5 s poll returns the item enqueued by another thread "
-         "within 1 s."),
-    CASE(fetch_orch_woken_by_work_completion, LP, 0,
-         "A fetch_orch waiting with a 5 s poll returns the completion enqueued by another "
-         "thread's ack_work within 1 s."),
-    CASE(fetch_orch_wakes_when_delayed_message_visible, LP, 0,
-         "A fetch_orch waiting with a 5 s poll returns a message delayed by 200 ms once its "
-         "visible_at passes (now_ms plus elapsed time), not before."),
-    CASE(fetch_work_wakes_when_abandon_delay_ends, LP, 0,
-         "A fetch_work waiting with a 5 s poll returns an item abandoned with a 200 ms delay "
-         "once the delay has passed, not before."),
-    CASE(orphan_does_not_satisfy_waiting_fetch, LP, 0,
-         "A message for a never-started instance does not end a waiting fetch_orch, which "
-         "runs out its poll time, and is kept for the instance's START."),
-    CASE(interrupt_wakes_fetch_orch, LP, 0,
-         "interrupt() makes a fetch_orch blocked with a 5 s poll return DURO_ENOTFOUND "
-         "promptly."),
-    CASE(interrupt_wakes_fetch_work, LP, 0,
-         "interrupt() makes a fetch_work blocked with a 5 s poll return DURO_ENOTFOUND "
-         "promptly."),
-    CASE(interrupt_wakes_wait_commit, LP | NOTIFY, 0,
-         "interrupt() makes a wait_commit blocked for 5 s return DURO_ETIMEDOUT promptly."),
-    CASE(commit_seq_increases_on_writes, NOTIFY, 0,
-         "commit_seq increases on every enqueue_orch, ack_orch, enqueue_work and ack_work."),
-    CASE(wait_commit_woken_by_other_thread, NOTIFY, 0,
-         "wait_commit blocked for 5 s returns 0 within 1 s of a commit by another thread."),
-    CASE(wait_commit_times_out_without_commit, NOTIFY, 0,
-         "wait_commit returns DURO_ETIMEDOUT after its 200 ms timeout when nothing commits."),
-    CASE(wait_commit_returns_at_once_when_passed, NOTIFY, 0,
-         "wait_commit on a sequence already passed returns 0 within 50 ms."),
-    {0},
+DURO_CASES = {
+    DURO_CASE(fetch_orch_poll_zero_returns_at_once, LP, 0,
+              "fetch_orch with poll 0 on an empty store returns DURO_ENOTFOUND within 50 ms."),
+    DURO_CASE(fetch_work_poll_zero_returns_at_once, LP, 0,
+              "fetch_work with poll 0 on an empty store returns DURO_ENOTFOUND within 50 ms."),
+    DURO_CASE(fetch_orch_waits_out_poll_time, LP, 0,
+              "fetch_orch with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
+              "least 250 ms and within 1 s."),
+    DURO_CASE(fetch_work_waits_out_poll_time, LP, 0,
+              "fetch_work with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
+              "least 250 ms and within 1 s."),
+    DURO_CASE(fetch_orch_woken_by_enqueue, LP, 0,
+              "A fetch_orch waiting with a 5 s poll returns the START enqueued by another "
+              "thread within 1 s."),
+    DURO_CASE(fetch_work_woken_by_enqueue, LP, 0,
+              "A fetch_work waiting with a 5 s poll returns the item enqueued by another "
+              "thread within 1 s."),
+    DURO_CASE(fetch_orch_woken_by_work_completion, LP, 0,
+              "A fetch_orch waiting with a 5 s poll returns the completion enqueued by another "
+              "thread's ack_work within 1 s."),
+    DURO_CASE(fetch_orch_wakes_when_delayed_message_visible, LP, 0,
+              "A fetch_orch waiting with a 5 s poll returns a message delayed by 200 ms once "
+              "its visible_at passes (now_ms plus elapsed time), not before."),
+    DURO_CASE(fetch_work_wakes_when_abandon_delay_ends, LP, 0,
+              "A fetch_work waiting with a 5 s poll returns an item abandoned with a 200 ms "
+              "delay once the delay has passed, not before."),
+    DURO_CASE(orphan_does_not_satisfy_waiting_fetch, LP, 0,
+              "A message for a never-started instance does not end a waiting fetch_orch, which "
+              "runs out its poll time, and is kept for the instance's START."),
+    DURO_CASE(interrupt_wakes_fetch_orch, LP, 0,
+              "interrupt() makes a fetch_orch blocked with a 5 s poll return DURO_ENOTFOUND "
+              "promptly."),
+    DURO_CASE(interrupt_wakes_fetch_work, LP, 0,
+              "interrupt() makes a fetch_work blocked with a 5 s poll return DURO_ENOTFOUND "
+              "promptly."),
+    DURO_CASE(interrupt_wakes_wait_commit, LP | NOTIFY, 0,
+              "interrupt() makes a wait_commit blocked for 5 s return DURO_ETIMEDOUT "
+              "promptly."),
+    DURO_CASE(commit_seq_increases_on_writes, NOTIFY, 0,
+              "commit_seq increases on every enqueue_orch, ack_orch, enqueue_work and "
+              "ack_work."),
+    DURO_CASE(wait_commit_woken_by_other_thread, NOTIFY, 0,
+              "wait_commit blocked for 5 s returns 0 within 1 s of a commit by another "
+              "thread."),
+    DURO_CASE(wait_commit_times_out_without_commit, NOTIFY, 0,
+              "wait_commit returns DURO_ETIMEDOUT after its 200 ms timeout when nothing "
+              "commits."),
+    DURO_CASE(wait_commit_returns_at_once_when_passed, NOTIFY, 0,
+              "wait_commit on a sequence already passed returns 0 within 50 ms."),
+    DURO_CASES_END,
 };

@@ -12,53 +12,18 @@
 
 #include "suite.h"
 
-/* Virtual time between two turns that must be told apart. */
-#define STEP_MS INT64_C(1000)
-#define MAX_EVENTS 8
-
-static const char *const payloads[MAX_EVENTS] = {"e1", "e2", "e3", "e4",
-                                                 "e5", "e6", "e7", "e8"};
-
-/* Events 1..n (kind 1, payload "e<id>"). */
-static void fill_events(duro_event_in *ev, size_t n)
-{
-    ck_assert_uint_le(n, MAX_EVENTS);
-    for (size_t i = 0; i < n; i++)
-        ev[i] = (duro_event_in){i + 1, 1, payloads[i]};
-}
-
-/* Create `inst` in one turn at ctx->now: events 1..n_events, parent link `parent` (NULL for
- * a root) and final `state` (0 leaves it Running) with `output`. */
-static void make(duro_ct_ctx *ctx, const char *inst, const char *parent, size_t n_events,
-                 int state, const char *output)
-{
-    duro_event_in ev[MAX_EVENTS];
-    duro_orch_item *it;
-    duro_orch_commit c;
-
-    fill_events(ev, n_events);
-    ct_enqueue_start(ctx, inst);
-    it = ct_fetch(ctx);
-    ck_assert_str_eq(it->instance, inst);
-    c = ct_commit(1, ev, n_events);
-    c.orch_name = "TestOrch";
-    c.orch_version = "1.0.0";
-    c.parent_instance = parent;
-    c.state = state;
-    c.output = output;
-    ct_ack(ctx, it, &c);
-}
+#define DURO_CATEGORY management
 
 /* Give a new instance `inst` executions 1..n_exec, one turn each, advancing ctx->now by
- * STEP_MS after every turn. Execution k gets events 1..n_events and ends CONTINUED_AS_NEW
- * with output "can-<k>" and a CONTINUE_AS_NEW message; the last one ends in `last_state`
- * (0 = Running) with output "last". */
+ * DURO_CT_STEP_MS after every turn. Execution k gets events 1..n_events and ends
+ * CONTINUED_AS_NEW with output "can-<k>" and a CONTINUE_AS_NEW message; the last one ends
+ * in `last_state` (0 = Running) with output "last". */
 static void chain(duro_ct_ctx *ctx, const char *inst, uint64_t n_exec, size_t n_events,
                   int last_state)
 {
-    duro_event_in ev[MAX_EVENTS];
+    duro_event_in ev[DURO_CT_MAX_EVENTS];
 
-    fill_events(ev, n_events);
+    ct_fill_events(ev, n_events);
     ct_enqueue_start(ctx, inst);
     for (uint64_t k = 1; k <= n_exec; k++) {
         duro_orch_item *it = ct_fetch(ctx);
@@ -81,49 +46,8 @@ static void chain(duro_ct_ctx *ctx, const char *inst, uint64_t n_exec, size_t n_
             c.output = last_state ? "last" : NULL;
         }
         ct_ack(ctx, it, &c);
-        ctx->now += STEP_MS;
+        ctx->now += DURO_CT_STEP_MS;
     }
-}
-
-/* One turn of the existing instance `inst` at ctx->now: an event message is fetched and
- * acked with `c`. */
-static void turn(duro_ct_ctx *ctx, const char *inst, const duro_orch_commit *c)
-{
-    duro_orch_item *it;
-
-    ct_enqueue(ctx, inst, DURO_MSG_EVENT, "poke", 0);
-    it = ct_fetch(ctx);
-    ck_assert_str_eq(it->instance, inst);
-    ct_ack(ctx, it, c);
-}
-
-/* Join ids[0..n) with commas into buf. */
-static const char *join(char **ids, size_t n, char *buf, size_t size)
-{
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int len = snprintf(buf + used, size - used, "%s%s", i ? "," : "", ids[i]);
-
-        ck_assert_int_ge(len, 0);
-        ck_assert_uint_lt((size_t)len, size - used);
-        used += (size_t)len;
-    }
-    return buf;
-}
-
-/* list_instances(state_filter) as a comma-joined string, in the provider's order. */
-static const char *listed(duro_ct_ctx *ctx, int state_filter, char *buf, size_t size)
-{
-    duro_error err;
-    char **ids = NULL;
-    size_t n = 0;
-
-    ck_assert_int_eq(ctx->p->ops->list_instances(ctx->p, state_filter, &ids, &n, &err), 0);
-    join(ids, n, buf, size);
-    duro_strv_free(ids, n);
-    return buf;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -141,48 +65,17 @@ static const char *children(duro_ct_ctx *ctx, const char *inst, char *buf, size_
     ck_assert_int_eq(ctx->p->ops->list_children(ctx->p, inst, &ids, &n, &err), 0);
     if (n > 1)
         qsort(ids, n, sizeof *ids, cmp_str);
-    join(ids, n, buf, size);
+    ct_join(ids, n, buf, size);
     duro_strv_free(ids, n);
     return buf;
 }
-
-/* list_executions(inst) as "1,2,3". */
-static const char *executions(duro_ct_ctx *ctx, const char *inst, char *buf, size_t size)
-{
-    duro_error err;
-    uint64_t *ids = NULL;
-    size_t n = 0, used = 0;
-
-    ck_assert_int_eq(ctx->p->ops->list_executions(ctx->p, inst, &ids, &n, &err), 0);
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int len = snprintf(buf + used, size - used, "%s%llu", i ? "," : "",
-                           (unsigned long long)ids[i]);
-
-        ck_assert_int_ge(len, 0);
-        ck_assert_uint_lt((size_t)len, size - used);
-        used += (size_t)len;
-    }
-    free(ids);
-    return buf;
-}
-
-#define ASSERT_DEPTHS(ctx, n_orch, n_work, n_delayed)                                                \
-    do {                                                                                       \
-        duro_queue_depths d_;                                                                  \
-        duro_error e_;                                                                         \
-        ck_assert_int_eq((ctx)->p->ops->queue_depths((ctx)->p, (ctx)->now, &d_, &e_), 0);      \
-        ck_assert_uint_eq(d_.orchestrator, (n_orch));                                            \
-        ck_assert_uint_eq(d_.worker, (n_work));                                                  \
-        ck_assert_uint_eq(d_.delayed, (n_delayed));                                              \
-    } while (0)
 
 static void list_instances_empty_store(duro_ct_ctx *ctx)
 {
     char buf[64];
 
     ct_require_management(ctx);
-    ck_assert_str_eq(listed(ctx, 0, buf, sizeof buf), "");
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "");
 }
 
 static void list_instances_newest_first(duro_ct_ctx *ctx)
@@ -190,12 +83,12 @@ static void list_instances_newest_first(duro_ct_ctx *ctx)
     char buf[64];
 
     ct_require_management(ctx);
-    make(ctx, "b", NULL, 1, 0, NULL);
-    ctx->now += STEP_MS;
-    make(ctx, "c", NULL, 1, 0, NULL);
-    ctx->now += STEP_MS;
-    make(ctx, "a", NULL, 1, 0, NULL);
-    ck_assert_str_eq(listed(ctx, 0, buf, sizeof buf), "a,c,b");
+    ct_make_instance(ctx, "b", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "c", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "a", NULL, 1, 0, 0, NULL);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "a,c,b");
 }
 
 static void list_instances_includes_children(duro_ct_ctx *ctx)
@@ -203,10 +96,10 @@ static void list_instances_includes_children(duro_ct_ctx *ctx)
     char buf[64];
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 1, 0, NULL);
-    ctx->now += STEP_MS;
-    make(ctx, "kid", "root", 1, 0, NULL);
-    ck_assert_str_eq(listed(ctx, 0, buf, sizeof buf), "kid,root");
+    ct_make_instance(ctx, "root", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "kid", "root", 1, 0, 0, NULL);
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "kid,root");
 }
 
 static void list_instances_excludes_unstarted(duro_ct_ctx *ctx)
@@ -214,11 +107,11 @@ static void list_instances_excludes_unstarted(duro_ct_ctx *ctx)
     char buf[64];
 
     ct_require_management(ctx);
-    make(ctx, "real", NULL, 1, 0, NULL);
+    ct_make_instance(ctx, "real", NULL, 1, 0, 0, NULL);
     ct_enqueue_start(ctx, "pending");
     ct_enqueue(ctx, "ghost", DURO_MSG_EVENT, "orphan", 0);
-    ck_assert_str_eq(listed(ctx, 0, buf, sizeof buf), "real");
-    ck_assert_str_eq(listed(ctx, DURO_STATE_RUNNING, buf, sizeof buf), "real");
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "real");
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_RUNNING, buf, sizeof buf), "real");
 }
 
 static void list_instances_state_filter(duro_ct_ctx *ctx)
@@ -226,20 +119,21 @@ static void list_instances_state_filter(duro_ct_ctx *ctx)
     char buf[64];
 
     ct_require_management(ctx);
-    make(ctx, "run", NULL, 1, 0, NULL);
-    ctx->now += STEP_MS;
-    make(ctx, "done", NULL, 1, DURO_STATE_COMPLETED, "ok");
-    ctx->now += STEP_MS;
-    make(ctx, "bad", NULL, 1, DURO_STATE_FAILED, "boom");
-    ctx->now += STEP_MS;
-    make(ctx, "cont", NULL, 1, DURO_STATE_CONTINUED_AS_NEW, "again");
-    ctx->now += STEP_MS;
-    make(ctx, "run2", NULL, 1, 0, NULL);
-    ck_assert_str_eq(listed(ctx, DURO_STATE_RUNNING, buf, sizeof buf), "run2,run");
-    ck_assert_str_eq(listed(ctx, DURO_STATE_COMPLETED, buf, sizeof buf), "done");
-    ck_assert_str_eq(listed(ctx, DURO_STATE_FAILED, buf, sizeof buf), "bad");
-    ck_assert_str_eq(listed(ctx, DURO_STATE_CONTINUED_AS_NEW, buf, sizeof buf), "cont");
-    ck_assert_str_eq(listed(ctx, 0, buf, sizeof buf), "run2,cont,bad,done,run");
+    ct_make_instance(ctx, "run", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "done", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "bad", NULL, 1, 0, DURO_STATE_FAILED, "boom");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "cont", NULL, 1, 0, DURO_STATE_CONTINUED_AS_NEW, "again");
+    ctx->now += DURO_CT_STEP_MS;
+    ct_make_instance(ctx, "run2", NULL, 1, 0, 0, NULL);
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_RUNNING, buf, sizeof buf), "run2,run");
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_COMPLETED, buf, sizeof buf), "done");
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_FAILED, buf, sizeof buf), "bad");
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_CONTINUED_AS_NEW, buf, sizeof buf),
+                     "cont");
+    ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "run2,cont,bad,done,run");
 }
 
 static void list_instances_filter_uses_current_execution(duro_ct_ctx *ctx)
@@ -248,8 +142,8 @@ static void list_instances_filter_uses_current_execution(duro_ct_ctx *ctx)
 
     ct_require_management(ctx);
     chain(ctx, "multi", 2, 1, 0);
-    ck_assert_str_eq(listed(ctx, DURO_STATE_CONTINUED_AS_NEW, buf, sizeof buf), "");
-    ck_assert_str_eq(listed(ctx, DURO_STATE_RUNNING, buf, sizeof buf), "multi");
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_CONTINUED_AS_NEW, buf, sizeof buf), "");
+    ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_RUNNING, buf, sizeof buf), "multi");
 }
 
 static void list_executions_ascending(duro_ct_ctx *ctx)
@@ -258,9 +152,9 @@ static void list_executions_ascending(duro_ct_ctx *ctx)
 
     ct_require_management(ctx);
     chain(ctx, "three", 3, 1, DURO_STATE_COMPLETED);
-    make(ctx, "one", NULL, 1, 0, NULL);
-    ck_assert_str_eq(executions(ctx, "three", buf, sizeof buf), "1,2,3");
-    ck_assert_str_eq(executions(ctx, "one", buf, sizeof buf), "1");
+    ct_make_instance(ctx, "one", NULL, 1, 0, 0, NULL);
+    ck_assert_str_eq(ct_list_executions(ctx, "three", buf, sizeof buf), "1,2,3");
+    ck_assert_str_eq(ct_list_executions(ctx, "one", buf, sizeof buf), "1");
 }
 
 static void execution_info_running(duro_ct_ctx *ctx)
@@ -270,8 +164,8 @@ static void execution_info_running(duro_ct_ctx *ctx)
     int64_t created = ctx->now;
 
     ct_require_management(ctx);
-    make(ctx, "r", NULL, 1, 0, NULL);
-    ctx->now += STEP_MS;
+    ct_make_instance(ctx, "r", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
     ck_assert_int_eq(ctx->p->ops->execution_info(ctx->p, "r", 1, &info, &err), 0);
     ck_assert_uint_eq(info.execution_id, 1);
     ck_assert_int_eq(info.state, DURO_STATE_RUNNING);
@@ -291,18 +185,18 @@ static void execution_info_completed(duro_ct_ctx *ctx)
     int64_t created = ctx->now;
 
     ct_require_management(ctx);
-    make(ctx, "c", NULL, 2, 0, NULL);
-    ctx->now += 5 * STEP_MS;
+    ct_make_instance(ctx, "c", NULL, 2, 0, 0, NULL);
+    ctx->now += 5 * DURO_CT_STEP_MS;
     c.state = DURO_STATE_COMPLETED;
     c.output = "result";
-    turn(ctx, "c", &c);
-    ctx->now += STEP_MS;
+    ct_turn(ctx, "c", &c);
+    ctx->now += DURO_CT_STEP_MS;
     ck_assert_int_eq(ctx->p->ops->execution_info(ctx->p, "c", 1, &info, &err), 0);
     ck_assert_uint_eq(info.execution_id, 1);
     ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(info.output, "result");
     ck_assert_int_eq(info.started_at_ms, created);
-    ck_assert_int_eq(info.completed_at_ms, created + 5 * STEP_MS);
+    ck_assert_int_eq(info.completed_at_ms, created + 5 * DURO_CT_STEP_MS);
     ck_assert_uint_eq(info.event_count, 3);
     duro_execution_info_clear(&info);
 }
@@ -327,8 +221,8 @@ static void execution_info_times_per_execution(duro_ct_ctx *ctx)
     ck_assert_uint_eq(info.execution_id, 2);
     ck_assert_int_eq(info.state, DURO_STATE_FAILED);
     ck_assert_str_eq(info.output, "last");
-    ck_assert_int_eq(info.started_at_ms, t0 + STEP_MS);
-    ck_assert_int_eq(info.completed_at_ms, t0 + STEP_MS);
+    ck_assert_int_eq(info.started_at_ms, t0 + DURO_CT_STEP_MS);
+    ck_assert_int_eq(info.completed_at_ms, t0 + DURO_CT_STEP_MS);
     ck_assert_uint_eq(info.event_count, 3);
     duro_execution_info_clear(&info);
 }
@@ -339,7 +233,7 @@ static void execution_info_unknown(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "known", NULL, 1, 0, NULL);
+    ct_make_instance(ctx, "known", NULL, 1, 0, 0, NULL);
     ck_assert_int_eq(ctx->p->ops->execution_info(ctx->p, "nobody", 1, &info, &err),
                      DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
@@ -355,8 +249,8 @@ static void instance_info_fields_running(duro_ct_ctx *ctx)
     int64_t created = ctx->now;
 
     ct_require_management(ctx);
-    make(ctx, "r", NULL, 1, 0, NULL);
-    ctx->now += STEP_MS;
+    ct_make_instance(ctx, "r", NULL, 1, 0, 0, NULL);
+    ctx->now += DURO_CT_STEP_MS;
     ck_assert_int_eq(ctx->p->ops->instance_info(ctx->p, "r", &info, &err), 0);
     ck_assert_str_eq(info.instance, "r");
     ck_assert_str_eq(info.orch_name, "TestOrch");
@@ -381,14 +275,14 @@ static void instance_info_after_completion(duro_ct_ctx *ctx)
     int64_t created = ctx->now;
 
     ct_require_management(ctx);
-    make(ctx, "c", NULL, 1, 0, NULL);
-    ctx->now += 3 * STEP_MS;
+    ct_make_instance(ctx, "c", NULL, 1, 0, 0, NULL);
+    ctx->now += 3 * DURO_CT_STEP_MS;
     c.state = DURO_STATE_COMPLETED;
     c.output = "out";
     c.set_custom_status = 1;
     c.custom_status = "cs";
-    turn(ctx, "c", &c);
-    ctx->now += STEP_MS;
+    ct_turn(ctx, "c", &c);
+    ctx->now += DURO_CT_STEP_MS;
     ck_assert_int_eq(ctx->p->ops->instance_info(ctx->p, "c", &info, &err), 0);
     ck_assert_str_eq(info.orch_name, "TestOrch");
     ck_assert_uint_eq(info.execution_id, 1);
@@ -397,7 +291,7 @@ static void instance_info_after_completion(duro_ct_ctx *ctx)
     ck_assert_str_eq(info.custom_status, "cs");
     ck_assert_uint_eq(info.custom_status_version, 1);
     ck_assert_int_eq(info.created_at_ms, created);
-    ck_assert_int_eq(info.updated_at_ms, created + 3 * STEP_MS);
+    ck_assert_int_eq(info.updated_at_ms, created + 3 * DURO_CT_STEP_MS);
     duro_instance_info_clear(&info);
 }
 
@@ -407,8 +301,8 @@ static void instance_info_child_parent(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 1, 0, NULL);
-    make(ctx, "kid", "root", 1, 0, NULL);
+    ct_make_instance(ctx, "root", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "kid", "root", 1, 0, 0, NULL);
     ck_assert_int_eq(ctx->p->ops->instance_info(ctx->p, "kid", &info, &err), 0);
     ck_assert_str_eq(info.parent_instance, "root");
     duro_instance_info_clear(&info);
@@ -422,11 +316,11 @@ static void list_children_direct_only(duro_ct_ctx *ctx)
     char buf[64];
 
     ct_require_management(ctx);
-    make(ctx, "root", NULL, 1, 0, NULL);
-    make(ctx, "c2", "root", 1, 0, NULL);
-    make(ctx, "c1", "root", 1, DURO_STATE_COMPLETED, "done");
-    make(ctx, "g", "c1", 1, 0, NULL);
-    make(ctx, "other", NULL, 1, 0, NULL);
+    ct_make_instance(ctx, "root", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "c2", "root", 1, 0, 0, NULL);
+    ct_make_instance(ctx, "c1", "root", 1, 0, DURO_STATE_COMPLETED, "done");
+    ct_make_instance(ctx, "g", "c1", 1, 0, 0, NULL);
+    ct_make_instance(ctx, "other", NULL, 1, 0, 0, NULL);
     ck_assert_str_eq(children(ctx, "root", buf, sizeof buf), "c1,c2");
     ck_assert_str_eq(children(ctx, "c1", buf, sizeof buf), "g");
     ck_assert_str_eq(children(ctx, "g", buf, sizeof buf), "");
@@ -436,7 +330,7 @@ static void list_children_direct_only(duro_ct_ctx *ctx)
 static void queue_depths_empty_store(duro_ct_ctx *ctx)
 {
     ct_require_management(ctx);
-    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
 }
 
 static void queue_depths_exact(duro_ct_ctx *ctx)
@@ -449,13 +343,13 @@ static void queue_depths_exact(duro_ct_ctx *ctx)
     ct_enqueue(ctx, "B", DURO_MSG_TIMER_FIRED, "timer-2", 9000);
     ct_enqueue_work(ctx, "A", 1, "w1");
     ct_enqueue_work(ctx, "A", 2, "w2");
-    ASSERT_DEPTHS(ctx, 3, 2, 2);
+    DURO_CT_ASSERT_DEPTHS(ctx, 3, 2, 2);
     ctx->now += 4999;
-    ASSERT_DEPTHS(ctx, 3, 2, 2);
+    DURO_CT_ASSERT_DEPTHS(ctx, 3, 2, 2);
     ctx->now += 1;
-    ASSERT_DEPTHS(ctx, 4, 2, 1);
+    DURO_CT_ASSERT_DEPTHS(ctx, 4, 2, 1);
     ctx->now += 4000;
-    ASSERT_DEPTHS(ctx, 5, 2, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 5, 2, 0);
 }
 
 static void queue_depths_exclude_locked(duro_ct_ctx *ctx)
@@ -474,7 +368,7 @@ static void queue_depths_exclude_locked(duro_ct_ctx *ctx)
     ct_enqueue_work(ctx, "A", 2, "w2");
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
-    ASSERT_DEPTHS(ctx, 1, 1, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 1, 1, 0);
     duro_work_item_free(w);
     duro_orch_item_free(it);
 }
@@ -491,9 +385,9 @@ static void queue_depths_count_expired_locks(duro_ct_ctx *ctx)
     it = ct_fetch(ctx);
     w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
-    ASSERT_DEPTHS(ctx, 0, 0, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
     ctx->now += DURO_CT_LOCK_MS + 1;
-    ASSERT_DEPTHS(ctx, 2, 1, 0);
+    DURO_CT_ASSERT_DEPTHS(ctx, 2, 1, 0);
     duro_work_item_free(w);
     duro_orch_item_free(it);
 }
@@ -521,11 +415,11 @@ static void metrics_exact_counts(duro_ct_ctx *ctx)
     duro_error err;
 
     ct_require_management(ctx);
-    make(ctx, "r1", NULL, 1, 0, NULL);
-    make(ctx, "r2", NULL, 2, 0, NULL);
-    make(ctx, "c", NULL, 3, DURO_STATE_COMPLETED, "ok");
-    make(ctx, "f", NULL, 2, DURO_STATE_FAILED, "boom");
-    make(ctx, "n", NULL, 4, DURO_STATE_CONTINUED_AS_NEW, "again");
+    ct_make_instance(ctx, "r1", NULL, 1, 0, 0, NULL);
+    ct_make_instance(ctx, "r2", NULL, 2, 0, 0, NULL);
+    ct_make_instance(ctx, "c", NULL, 3, 0, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "f", NULL, 2, 0, DURO_STATE_FAILED, "boom");
+    ct_make_instance(ctx, "n", NULL, 4, 0, DURO_STATE_CONTINUED_AS_NEW, "again");
     ct_enqueue_start(ctx, "pending");
     ck_assert_int_eq(ctx->p->ops->metrics(ctx->p, &m, &err), 0);
     ck_assert_uint_eq(m.instances, 5);
@@ -544,7 +438,7 @@ static void metrics_count_every_execution(duro_ct_ctx *ctx)
 
     ct_require_management(ctx);
     chain(ctx, "multi", 3, 2, DURO_STATE_COMPLETED);
-    make(ctx, "single", NULL, 5, DURO_STATE_COMPLETED, "ok");
+    ct_make_instance(ctx, "single", NULL, 5, 0, DURO_STATE_COMPLETED, "ok");
     ck_assert_int_eq(ctx->p->ops->metrics(ctx->p, &m, &err), 0);
     ck_assert_uint_eq(m.instances, 2);
     ck_assert_uint_eq(m.executions, 4);
@@ -555,67 +449,72 @@ static void metrics_count_every_execution(duro_ct_ctx *ctx)
     ck_assert_uint_eq(m.failed, 0);
 }
 
-#define CASE(name, guarantee) \
-    {"management", #name, DURO_CAP_MANAGEMENT, 0, guarantee, name}
-
-const duro_case duro_cases_management[] = {
-    CASE(list_instances_empty_store, "list_instances on an empty store succeeds with no ids."),
-    CASE(list_instances_newest_first,
-         "list_instances returns every instance newest first by the now_ms of the ack that "
-         "created it, not by id."),
-    CASE(list_instances_includes_children,
-         "list_instances lists sub-orchestrations too, ordered with the roots by creation "
-         "time."),
-    CASE(list_instances_excludes_unstarted,
-         "An instance exists only after an ack creates it: queued start messages and orphan "
-         "messages do not make it listed."),
-    CASE(list_instances_state_filter,
-         "list_instances with a state filter returns exactly the instances in that state, "
-         "newest first."),
-    CASE(list_instances_filter_uses_current_execution,
-         "The state an instance is listed under is its current execution's state, not an "
-         "older execution's."),
-    CASE(list_executions_ascending,
-         "list_executions returns every execution id of the instance in ascending order."),
-    CASE(execution_info_running,
-         "execution_info of a running execution reports state Running, no output, started_at "
-         "= the creating ack's now_ms, completed_at 0 and the exact event count."),
-    CASE(execution_info_completed,
-         "execution_info of a completed execution reports its output, completed_at = the "
-         "completing ack's now_ms and the event count over all its turns."),
-    CASE(execution_info_times_per_execution,
-         "execution_info reports each execution of a continued-as-new instance separately "
-         "with its own state, output, times and event count."),
-    CASE(execution_info_unknown,
-         "execution_info of an unknown instance or unknown execution fails with "
-         "DURO_ENOTFOUND (not retryable)."),
-    CASE(instance_info_fields_running,
-         "instance_info of a new instance reports name, version, no parent, execution 1, "
-         "Running, no output, no custom status at version 0 and created_at = updated_at = "
-         "the creating ack's now_ms."),
-    CASE(instance_info_after_completion,
-         "instance_info after a completing ack reports the output, the custom status, "
-         "updated_at = that ack's now_ms and an unchanged created_at."),
-    CASE(instance_info_child_parent,
-         "instance_info reports the parent link of a sub-orchestration and none for a root."),
-    CASE(list_children_direct_only,
-         "list_children returns direct children only (no grandchildren, no unrelated "
-         "instances); a leaf and an unknown id give zero children without error."),
-    CASE(queue_depths_empty_store, "queue_depths of an empty store is 0, 0, 0."),
-    CASE(queue_depths_exact,
-         "queue_depths counts visible orchestrator messages, work items and delayed messages "
-         "exactly, and a delayed message moves to visible exactly at its visible_at."),
-    CASE(queue_depths_exclude_locked,
-         "Messages and work items under a live lock are not counted as queued; other "
-         "instances' messages and unlocked work items are."),
-    CASE(queue_depths_count_expired_locks,
-         "Once a lock has expired its messages and work items are counted as queued again."),
-    CASE(metrics_empty_store, "metrics of an empty store are all zero."),
-    CASE(metrics_exact_counts,
-         "metrics count instances, executions, instances per state and stored events "
-         "exactly, and ignore instances that are only queued."),
-    CASE(metrics_count_every_execution,
-         "metrics count the executions and events of every execution, not only the current "
-         "ones, and count each instance once, under its current execution's state."),
-    {NULL, NULL, 0, 0, NULL, NULL},
+DURO_CASES = {
+    DURO_CASE(list_instances_empty_store, DURO_CAP_MANAGEMENT, 0,
+              "list_instances on an empty store succeeds with no ids."),
+    DURO_CASE(list_instances_newest_first, DURO_CAP_MANAGEMENT, 0,
+              "list_instances returns every instance newest first by the now_ms of the ack "
+              "that created it, not by id."),
+    DURO_CASE(list_instances_includes_children, DURO_CAP_MANAGEMENT, 0,
+              "list_instances lists sub-orchestrations too, ordered with the roots by creation "
+              "time."),
+    DURO_CASE(list_instances_excludes_unstarted, DURO_CAP_MANAGEMENT, 0,
+              "An instance exists only after an ack creates it: queued start messages and "
+              "orphan messages do not make it listed."),
+    DURO_CASE(list_instances_state_filter, DURO_CAP_MANAGEMENT, 0,
+              "list_instances with a state filter returns exactly the instances in that state, "
+              "newest first."),
+    DURO_CASE(list_instances_filter_uses_current_execution, DURO_CAP_MANAGEMENT, 0,
+              "The state an instance is listed under is its current execution's state, not an "
+              "older execution's."),
+    DURO_CASE(list_executions_ascending, DURO_CAP_MANAGEMENT, 0,
+              "list_executions returns every execution id of the instance in ascending order."),
+    DURO_CASE(execution_info_running, DURO_CAP_MANAGEMENT, 0,
+              "execution_info of a running execution reports state Running, no output, "
+              "started_at = the creating ack's now_ms, completed_at 0 and the exact event "
+              "count."),
+    DURO_CASE(execution_info_completed, DURO_CAP_MANAGEMENT, 0,
+              "execution_info of a completed execution reports its output, completed_at = the "
+              "completing ack's now_ms and the event count over all its turns."),
+    DURO_CASE(execution_info_times_per_execution, DURO_CAP_MANAGEMENT, 0,
+              "execution_info reports each execution of a continued-as-new instance separately "
+              "with its own state, output, times and event count."),
+    DURO_CASE(execution_info_unknown, DURO_CAP_MANAGEMENT, 0,
+              "execution_info of an unknown instance or unknown execution fails with "
+              "DURO_ENOTFOUND (not retryable)."),
+    DURO_CASE(instance_info_fields_running, DURO_CAP_MANAGEMENT, 0,
+              "instance_info of a new instance reports name, version, no parent, execution 1, "
+              "Running, no output, no custom status at version 0 and created_at = updated_at = "
+              "the creating ack's now_ms."),
+    DURO_CASE(instance_info_after_completion, DURO_CAP_MANAGEMENT, 0,
+              "instance_info after a completing ack reports the output, the custom status, "
+              "updated_at = that ack's now_ms and an unchanged created_at."),
+    DURO_CASE(instance_info_child_parent, DURO_CAP_MANAGEMENT, 0,
+              "instance_info reports the parent link of a sub-orchestration and none for a "
+              "root."),
+    DURO_CASE(list_children_direct_only, DURO_CAP_MANAGEMENT, 0,
+              "list_children returns direct children only (no grandchildren, no unrelated "
+              "instances); a leaf and an unknown id give zero children without error."),
+    DURO_CASE(queue_depths_empty_store, DURO_CAP_MANAGEMENT, 0,
+              "queue_depths of an empty store is 0, 0, 0."),
+    DURO_CASE(queue_depths_exact, DURO_CAP_MANAGEMENT, 0,
+              "queue_depths counts visible orchestrator messages, work items and delayed "
+              "messages exactly, and a delayed message moves to visible exactly at its "
+              "visible_at."),
+    DURO_CASE(queue_depths_exclude_locked, DURO_CAP_MANAGEMENT, 0,
+              "Messages and work items under a live lock are not counted as queued; other "
+              "instances' messages and unlocked work items are."),
+    DURO_CASE(queue_depths_count_expired_locks, DURO_CAP_MANAGEMENT, 0,
+              "Once a lock has expired its messages and work items are counted as queued "
+              "again."),
+    DURO_CASE(metrics_empty_store, DURO_CAP_MANAGEMENT, 0,
+              "metrics of an empty store are all zero."),
+    DURO_CASE(metrics_exact_counts, DURO_CAP_MANAGEMENT, 0,
+              "metrics count instances, executions, instances per state and stored events "
+              "exactly, and ignore instances that are only queued."),
+    DURO_CASE(metrics_count_every_execution, DURO_CAP_MANAGEMENT, 0,
+              "metrics count the executions and events of every execution, not only the "
+              "current ones, and count each instance once, under its current execution's "
+              "state."),
+    DURO_CASES_END,
 };

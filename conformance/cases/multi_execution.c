@@ -12,24 +12,9 @@
 
 #include "suite.h"
 
-#define CATEGORY "multi_execution"
+#define DURO_CATEGORY multi_execution
 
 /* ---- Helpers --------------------------------------------------------------------------- */
-
-/* Poke `instance` with an event and fetch its batch (asserting it is that instance's). */
-static duro_orch_item *fetch_turn(duro_ct_ctx *ctx, const char *instance)
-{
-    ct_enqueue(ctx, instance, DURO_MSG_EVENT, "poke", 0);
-    duro_orch_item *item = ct_fetch(ctx);
-    ck_assert_str_eq(item->instance, instance);
-    return item;
-}
-
-/* Run one turn of `instance` that acks `commit`. */
-static void turn(duro_ct_ctx *ctx, const char *instance, const duro_orch_commit *commit)
-{
-    ct_ack(ctx, fetch_turn(ctx, instance), commit);
-}
 
 /* Assert that execution `execution_id` of `instance` (0 = current) holds exactly the events
  * with ids `ids` and payloads `payloads`, in that order. */
@@ -50,16 +35,6 @@ static void expect_history(duro_ct_ctx *ctx, const char *instance, uint64_t exec
         ck_assert_str_eq(events[i].payload, payloads[i]);
     }
     duro_events_free(events, got);
-}
-
-/* Read the instance metadata, asserting success. Clear with duro_instance_info_clear(). */
-static void get_info(duro_ct_ctx *ctx, const char *instance, duro_instance_info *info)
-{
-    duro_error err = {0};
-    int rc = ctx->p->ops->instance_info(ctx->p, instance, info, &err);
-
-    ck_assert_msg(rc == 0, "instance_info(%s) failed: %s (%s)", instance, duro_strerror(rc),
-                  err.message);
 }
 
 /* Execution 1 of `instance` gets events 1 "started", 2 "e1-sched", 3 "e1-can" and ends
@@ -83,9 +58,9 @@ static void two_executions(duro_ct_ctx *ctx, const char *instance)
     ctx->now += 1000;
     c1.state = DURO_STATE_CONTINUED_AS_NEW;
     c1.output = "input-2";
-    turn(ctx, instance, &c1);
+    ct_turn(ctx, instance, &c1);
     ctx->now += 1000;
-    turn(ctx, instance, &c2);
+    ct_turn(ctx, instance, &c2);
 }
 
 static const uint64_t ids_123[] = {1, 2, 3};
@@ -98,7 +73,7 @@ static void new_execution_becomes_current(duro_ct_ctx *ctx)
 {
     two_executions(ctx, "a");
 
-    duro_orch_item *item = fetch_turn(ctx, "a");
+    duro_orch_item *item = ct_poke(ctx, "a");
     ck_assert_uint_eq(item->execution_id, 2);
     ck_assert_int_eq(item->state, DURO_STATE_RUNNING);
     ck_assert_uint_eq(item->n_history, 2);
@@ -109,7 +84,7 @@ static void new_execution_becomes_current(duro_ct_ctx *ctx)
     duro_orch_item_free(item);
 
     duro_instance_info info = {0};
-    get_info(ctx, "a", &info);
+    ct_instance_info(ctx, "a", &info);
     ck_assert_uint_eq(info.execution_id, 2);
     ck_assert_int_eq(info.state, DURO_STATE_RUNNING);
     ck_assert_ptr_null(info.output);
@@ -135,10 +110,10 @@ static void read_history_zero_reads_current(duro_ct_ctx *ctx)
     expect_history(ctx, "a", 0, ids_123, started, 1);
     can.state = DURO_STATE_CONTINUED_AS_NEW;
     can.output = "input-2";
-    turn(ctx, "a", &can);
+    ct_turn(ctx, "a", &can);
     expect_history(ctx, "a", 0, ids_123, started, 1);
     c2.state = DURO_STATE_RUNNING;
-    turn(ctx, "a", &c2);
+    ct_turn(ctx, "a", &c2);
     expect_history(ctx, "a", 0, ids_123, e2_started, 1);
     expect_history(ctx, "a", 1, ids_123, started, 1);
 }
@@ -151,14 +126,14 @@ static void current_execution_is_max(duro_ct_ctx *ctx)
     static const uint64_t ids_1234[] = {1, 2, 3, 4};
 
     two_executions(ctx, "a");
-    turn(ctx, "a", &c);
+    ct_turn(ctx, "a", &c);
 
-    duro_orch_item *item = fetch_turn(ctx, "a");
+    duro_orch_item *item = ct_poke(ctx, "a");
     ck_assert_uint_eq(item->execution_id, 2);
     ck_assert_uint_eq(item->n_history, 2);
     duro_orch_item_free(item);
     duro_instance_info info = {0};
-    get_info(ctx, "a", &info);
+    ct_instance_info(ctx, "a", &info);
     ck_assert_uint_eq(info.execution_id, 2);
     ck_assert_int_eq(info.state, DURO_STATE_RUNNING);
     duro_instance_info_clear(&info);
@@ -173,7 +148,7 @@ static void event_ids_restart_per_execution(duro_ct_ctx *ctx)
     duro_error err = {0};
 
     two_executions(ctx, "a");
-    duro_orch_item *item = fetch_turn(ctx, "a");
+    duro_orch_item *item = ct_poke(ctx, "a");
     int rc = ctx->p->ops->ack_orch(ctx->p, ctx->now, item->lock_token, &c, &err);
     ck_assert_int_eq(rc, DURO_ECONSTRAINT);
     ck_assert_int_eq(err.code, DURO_ECONSTRAINT);
@@ -191,7 +166,7 @@ static void state_is_per_execution(duro_ct_ctx *ctx)
     duro_instance_info info = {0};
 
     two_executions(ctx, "a");
-    get_info(ctx, "a", &info);
+    ct_instance_info(ctx, "a", &info);
     ck_assert_uint_eq(info.execution_id, 2);
     ck_assert_int_eq(info.state, DURO_STATE_RUNNING);
     ck_assert_ptr_null(info.output);
@@ -199,8 +174,8 @@ static void state_is_per_execution(duro_ct_ctx *ctx)
 
     c.state = DURO_STATE_COMPLETED;
     c.output = "final";
-    turn(ctx, "a", &c);
-    get_info(ctx, "a", &info);
+    ct_turn(ctx, "a", &c);
+    ct_instance_info(ctx, "a", &info);
     ck_assert_uint_eq(info.execution_id, 2);
     ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(info.output, "final");
@@ -222,7 +197,7 @@ static void fetch_reports_current_execution_state(duro_ct_ctx *ctx)
     can.output = "input-2";
     can.msgs = &next;
     can.n_msgs = 1;
-    turn(ctx, "a", &can);
+    ct_turn(ctx, "a", &can);
 
     duro_orch_item *item = ct_fetch(ctx);
     ck_assert_str_eq(item->instance, "a");
@@ -235,7 +210,7 @@ static void fetch_reports_current_execution_state(duro_ct_ctx *ctx)
     c2.state = DURO_STATE_RUNNING;
     ct_ack(ctx, item, &c2);
 
-    item = fetch_turn(ctx, "a");
+    item = ct_poke(ctx, "a");
     ck_assert_uint_eq(item->execution_id, 2);
     ck_assert_int_eq(item->state, DURO_STATE_RUNNING);
     ck_assert_uint_eq(item->n_history, 1);
@@ -262,11 +237,11 @@ static void same_activity_id_in_two_executions(duro_ct_ctx *ctx)
     c1.n_work = 1;
     c1.state = DURO_STATE_CONTINUED_AS_NEW;
     c1.output = "input-2";
-    turn(ctx, "a", &c1);
+    ct_turn(ctx, "a", &c1);
     c2.work = &w2;
     c2.n_work = 1;
     c2.state = DURO_STATE_RUNNING;
-    turn(ctx, "a", &c2);
+    ct_turn(ctx, "a", &c2);
 }
 
 /* Cancel (execution, activity 2) in a turn of execution 2 and assert that exactly the work
@@ -280,7 +255,7 @@ static void cancel_and_expect(duro_ct_ctx *ctx, uint64_t cancel_execution, uint6
 
     c.cancel = &ref;
     c.n_cancel = 1;
-    turn(ctx, "a", &c);
+    ct_turn(ctx, "a", &c);
 
     duro_work_item *w = ct_try_fetch_work(ctx);
     ck_assert_ptr_nonnull(w);
@@ -321,20 +296,20 @@ static void three_executions_each_readable(duro_ct_ctx *ctx)
             ck_assert_str_eq(item->instance, "a");
             ct_ack(ctx, item, &c);
         } else {
-            turn(ctx, "a", &c);
+            ct_turn(ctx, "a", &c);
         }
     }
     for (uint64_t x = 1; x <= 3; x++)
         expect_history(ctx, "a", x, one, &names[x - 1], 1);
     expect_history(ctx, "a", 0, one, &names[2], 1);
 
-    duro_orch_item *item = fetch_turn(ctx, "a");
+    duro_orch_item *item = ct_poke(ctx, "a");
     ck_assert_uint_eq(item->execution_id, 3);
     ck_assert_uint_eq(item->n_history, 1);
     ck_assert_str_eq(item->history[0].payload, "Activity-3");
     duro_orch_item_free(item);
     duro_instance_info info = {0};
-    get_info(ctx, "a", &info);
+    ct_instance_info(ctx, "a", &info);
     ck_assert_uint_eq(info.execution_id, 3);
     duro_instance_info_clear(&info);
 }
@@ -383,40 +358,39 @@ static void execution_info_per_execution(duro_ct_ctx *ctx)
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
-#define CASE(fn, caps, hooks, guarantee) {CATEGORY, #fn, caps, hooks, guarantee, fn}
-
-const duro_case duro_cases_multi_execution[] = {
-    CASE(new_execution_becomes_current, 0, 0,
-         "After an ack with execution 2, fetch reports execution 2 with only its history, "
-         "and instance_info reports execution 2."),
-    CASE(read_history_isolates_executions, 0, 0,
-         "read_history of execution 1 and of execution 2 return exactly their own events."),
-    CASE(read_history_zero_reads_current, 0, 0,
-         "read_history with execution 0 returns the current execution's history, following "
-         "the current execution as it moves."),
-    CASE(current_execution_is_max, 0, 0,
-         "An ack naming a lower execution appends to that execution but never lowers the "
-         "current one."),
-    CASE(event_ids_restart_per_execution, 0, 0,
-         "Event ids are unique per execution: execution 2 may reuse id 1, but not twice "
-         "(DURO_ECONSTRAINT, permanent, nothing written)."),
-    CASE(state_is_per_execution, 0, 0,
-         "The instance state and output are those of the current execution (RUNNING with no "
-         "output after execution 1 continued as new, then COMPLETED with its output)."),
-    CASE(fetch_reports_current_execution_state, 0, 0,
-         "Fetch reports the current execution's id and state: 1 and CONTINUED_AS_NEW until "
-         "execution 2 is committed, then 2 and RUNNING."),
-    CASE(cancel_old_execution_ref_keeps_new, 0, 0,
-         "Cancelling (execution 1, activity 2) deletes only that work item, not execution "
-         "2's activity 2."),
-    CASE(cancel_new_execution_ref_keeps_old, 0, 0,
-         "Cancelling (execution 2, activity 2) deletes only that work item, not execution "
-         "1's activity 2."),
-    CASE(three_executions_each_readable, 0, 0,
-         "Three executions each keep their own history, readable by id, and the third is "
-         "current."),
-    CASE(execution_info_per_execution, DURO_CAP_MANAGEMENT, 0,
-         "list_executions and execution_info report each execution's state, output, start "
-         "and completion times and event count separately."),
-    {0},
+DURO_CASES = {
+    DURO_CASE(new_execution_becomes_current, 0, 0,
+              "After an ack with execution 2, fetch reports execution 2 with only its history, "
+              "and instance_info reports execution 2."),
+    DURO_CASE(read_history_isolates_executions, 0, 0,
+              "read_history of execution 1 and of execution 2 return exactly their own "
+              "events."),
+    DURO_CASE(read_history_zero_reads_current, 0, 0,
+              "read_history with execution 0 returns the current execution's history, "
+              "following the current execution as it moves."),
+    DURO_CASE(current_execution_is_max, 0, 0,
+              "An ack naming a lower execution appends to that execution but never lowers the "
+              "current one."),
+    DURO_CASE(event_ids_restart_per_execution, 0, 0,
+              "Event ids are unique per execution: execution 2 may reuse id 1, but not twice "
+              "(DURO_ECONSTRAINT, permanent, nothing written)."),
+    DURO_CASE(state_is_per_execution, 0, 0,
+              "The instance state and output are those of the current execution (RUNNING with "
+              "no output after execution 1 continued as new, then COMPLETED with its output)."),
+    DURO_CASE(fetch_reports_current_execution_state, 0, 0,
+              "Fetch reports the current execution's id and state: 1 and CONTINUED_AS_NEW "
+              "until execution 2 is committed, then 2 and RUNNING."),
+    DURO_CASE(cancel_old_execution_ref_keeps_new, 0, 0,
+              "Cancelling (execution 1, activity 2) deletes only that work item, not execution "
+              "2's activity 2."),
+    DURO_CASE(cancel_new_execution_ref_keeps_old, 0, 0,
+              "Cancelling (execution 2, activity 2) deletes only that work item, not execution "
+              "1's activity 2."),
+    DURO_CASE(three_executions_each_readable, 0, 0,
+              "Three executions each keep their own history, readable by id, and the third is "
+              "current."),
+    DURO_CASE(execution_info_per_execution, DURO_CAP_MANAGEMENT, 0,
+              "list_executions and execution_info report each execution's state, output, start "
+              "and completion times and event count separately."),
+    DURO_CASES_END,
 };

@@ -6,20 +6,18 @@
  * history, and reports exact counts. The instance itself, its metadata and its queued
  * messages are untouched.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "suite.h"
 
-#define STEP_MS INT64_C(1000)
+#define DURO_CATEGORY prune
 
 static const duro_event_in two_events[] = {{1, 1, "e1"}, {2, 1, "e2"}};
 
 /* Give a new instance `inst` executions 1..n_exec with 2 events each, one turn per
- * execution; turn k runs at (ctx->now on entry) + (k-1)*STEP_MS. Every execution but the
- * last ends CONTINUED_AS_NEW in its own turn (so it completes at that turn's time) and
- * enqueues the CONTINUE_AS_NEW message of the next; the last ends in `last_state` (0 =
+ * execution; turn k runs at (ctx->now on entry) + (k-1)*DURO_CT_STEP_MS. Every execution
+ * but the last ends CONTINUED_AS_NEW in its own turn (so it completes at that turn's time)
+ * and enqueues the CONTINUE_AS_NEW message of the next; the last ends in `last_state` (0 =
  * Running). On return ctx->now is one step after the last turn. */
 static void chain(duro_ct_ctx *ctx, const char *inst, uint64_t n_exec, int last_state)
 {
@@ -42,7 +40,7 @@ static void chain(duro_ct_ctx *ctx, const char *inst, uint64_t n_exec, int last_
             c.output = last_state ? "final" : NULL;
         }
         ct_ack(ctx, it, &c);
-        ctx->now += STEP_MS;
+        ctx->now += DURO_CT_STEP_MS;
     }
 }
 
@@ -56,48 +54,6 @@ static int prune(duro_ct_ctx *ctx, const char *inst, uint64_t keep_last,
     return ctx->p->ops->prune(ctx->p, ctx->now, inst, &opt, out, err);
 }
 
-/* list_executions(inst) as "1,2,3". */
-static const char *executions(duro_ct_ctx *ctx, const char *inst, char *buf, size_t size)
-{
-    duro_error err;
-    uint64_t *ids = NULL;
-    size_t n = 0, used = 0;
-
-    ck_assert_int_eq(ctx->p->ops->list_executions(ctx->p, inst, &ids, &n, &err), 0);
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int len = snprintf(buf + used, size - used, "%s%llu", i ? "," : "",
-                           (unsigned long long)ids[i]);
-
-        ck_assert_int_ge(len, 0);
-        ck_assert_uint_lt((size_t)len, size - used);
-        used += (size_t)len;
-    }
-    free(ids);
-    return buf;
-}
-
-/* Number of stored events of one execution. */
-static size_t history_len(duro_ct_ctx *ctx, const char *inst, uint64_t execution_id)
-{
-    duro_event *events = NULL;
-    duro_error err;
-    size_t n = 0;
-
-    ck_assert_int_eq(ctx->p->ops->read_history(ctx->p, inst, execution_id, &events, &n, &err),
-                     0);
-    duro_events_free(events, n);
-    return n;
-}
-
-#define ASSERT_RESULT(r, n_inst, n_exec, n_events, n_msgs)                                     \
-    do {                                                                                       \
-        ck_assert_uint_eq((r).instances, (n_inst));                                            \
-        ck_assert_uint_eq((r).executions, (n_exec));                                           \
-        ck_assert_uint_eq((r).events, (n_events));                                             \
-        ck_assert_uint_eq((r).messages, (n_msgs));                                             \
-    } while (0)
-
 static void prune_keep_last_2_of_4(duro_ct_ctx *ctx)
 {
     duro_delete_result r;
@@ -108,12 +64,12 @@ static void prune_keep_last_2_of_4(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 4, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "p", 2, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 2, 4, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "3,4");
-    ck_assert_uint_eq(history_len(ctx, "p", 1), 0);
-    ck_assert_uint_eq(history_len(ctx, "p", 2), 0);
-    ck_assert_uint_eq(history_len(ctx, "p", 3), 2);
-    ck_assert_uint_eq(history_len(ctx, "p", 4), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 2, 4, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "3,4");
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 1), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 2), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 3), 2);
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 4), 2);
     ck_assert_int_eq(ctx->p->ops->execution_info(ctx->p, "p", 2, &info, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(ctx->p->ops->execution_info(ctx->p, "p", 3, &info, &err), 0);
     ck_assert_int_eq(info.state, DURO_STATE_CONTINUED_AS_NEW);
@@ -130,9 +86,9 @@ static void prune_keep_last_0_keeps_current(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 4, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "p", 0, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 3, 6, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "4");
-    ck_assert_uint_eq(history_len(ctx, "p", 0), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 3, 6, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "4");
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 0), 2);
 }
 
 static void prune_keep_last_1_keeps_current(duro_ct_ctx *ctx)
@@ -144,9 +100,9 @@ static void prune_keep_last_1_keeps_current(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 4, DURO_STATE_FAILED);
     ck_assert_int_eq(prune(ctx, "p", 1, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 3, 6, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "4");
-    ck_assert_uint_eq(history_len(ctx, "p", 4), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 3, 6, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "4");
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 4), 2);
 }
 
 static void prune_never_prunes_running_current(duro_ct_ctx *ctx)
@@ -159,8 +115,8 @@ static void prune_never_prunes_running_current(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 3, 0);
     ck_assert_int_eq(prune(ctx, "p", 0, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 2, 4, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "3");
+    DURO_CT_ASSERT_RESULT(r, 0, 2, 4, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "3");
     ck_assert_int_eq(ctx->p->ops->instance_info(ctx->p, "p", &info, &err), 0);
     ck_assert_uint_eq(info.execution_id, 3);
     ck_assert_int_eq(info.state, DURO_STATE_RUNNING);
@@ -181,18 +137,18 @@ static void prune_skips_running_old_execution(duro_ct_ctx *ctx)
     c.orch_name = "TestOrch";
     c.orch_version = "1.0.0";
     ct_ack(ctx, it, &c);
-    ctx->now += STEP_MS;
+    ctx->now += DURO_CT_STEP_MS;
     ct_enqueue(ctx, "p", DURO_MSG_CONTINUE_AS_NEW, "next", 0);
     it = ct_fetch(ctx);
     c = ct_commit(2, two_events, 2);
     c.state = DURO_STATE_COMPLETED;
     c.output = "final";
     ct_ack(ctx, it, &c);
-    ctx->now += STEP_MS;
+    ctx->now += DURO_CT_STEP_MS;
     ck_assert_int_eq(prune(ctx, "p", 0, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "1,2");
-    ck_assert_uint_eq(history_len(ctx, "p", 1), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "1,2");
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 1), 2);
 }
 
 static void prune_completed_before_strict(duro_ct_ctx *ctx)
@@ -205,12 +161,12 @@ static void prune_completed_before_strict(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 4, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "p", 0, t0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_int_eq(prune(ctx, "p", 0, t0 + STEP_MS, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 1, 2, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "2,3,4");
-    ck_assert_uint_eq(history_len(ctx, "p", 1), 0);
-    ck_assert_uint_eq(history_len(ctx, "p", 2), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_int_eq(prune(ctx, "p", 0, t0 + DURO_CT_STEP_MS, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 1, 2, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "2,3,4");
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 1), 0);
+    ck_assert_uint_eq(ct_history_len(ctx, "p", 2), 2);
 }
 
 static void prune_keep_last_and_cutoff_combined(duro_ct_ctx *ctx)
@@ -223,11 +179,11 @@ static void prune_keep_last_and_cutoff_combined(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 4, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "p", 3, t0 + 1500, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 1, 2, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "2,3,4");
+    DURO_CT_ASSERT_RESULT(r, 0, 1, 2, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "2,3,4");
     ck_assert_int_eq(prune(ctx, "p", 1, t0 + 1500, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 1, 2, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "3,4");
+    DURO_CT_ASSERT_RESULT(r, 0, 1, 2, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "3,4");
 }
 
 static void prune_unknown_instance_not_found(duro_ct_ctx *ctx)
@@ -254,9 +210,9 @@ static void prune_single_execution_noop(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "one", 1, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "one", 0, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(executions(ctx, "one", buf, sizeof buf), "1");
-    ck_assert_uint_eq(history_len(ctx, "one", 1), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "one", buf, sizeof buf), "1");
+    ck_assert_uint_eq(ct_history_len(ctx, "one", 1), 2);
 }
 
 static void prune_is_idempotent(duro_ct_ctx *ctx)
@@ -268,10 +224,10 @@ static void prune_is_idempotent(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 3, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "p", 1, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 2, 4, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 2, 4, 0);
     ck_assert_int_eq(prune(ctx, "p", 1, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "3");
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "3");
 }
 
 static void prune_keep_last_beyond_count_noop(duro_ct_ctx *ctx)
@@ -283,10 +239,10 @@ static void prune_keep_last_beyond_count_noop(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     chain(ctx, "p", 4, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "p", 4, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
     ck_assert_int_eq(prune(ctx, "p", 10, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 0, 0, 0);
-    ck_assert_str_eq(executions(ctx, "p", buf, sizeof buf), "1,2,3,4");
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "p", buf, sizeof buf), "1,2,3,4");
 }
 
 static void prune_leaves_instance_metadata(duro_ct_ctx *ctx)
@@ -325,10 +281,10 @@ static void prune_leaves_other_instances(duro_ct_ctx *ctx)
     chain(ctx, "a", 3, DURO_STATE_COMPLETED);
     chain(ctx, "b", 3, DURO_STATE_COMPLETED);
     ck_assert_int_eq(prune(ctx, "a", 0, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 2, 4, 0);
-    ck_assert_str_eq(executions(ctx, "a", buf, sizeof buf), "3");
-    ck_assert_str_eq(executions(ctx, "b", buf, sizeof buf), "1,2,3");
-    ck_assert_uint_eq(history_len(ctx, "b", 1), 2);
+    DURO_CT_ASSERT_RESULT(r, 0, 2, 4, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "a", buf, sizeof buf), "3");
+    ck_assert_str_eq(ct_list_executions(ctx, "b", buf, sizeof buf), "1,2,3");
+    ck_assert_uint_eq(ct_history_len(ctx, "b", 1), 2);
 }
 
 static void prune_keeps_queued_messages(duro_ct_ctx *ctx)
@@ -341,7 +297,7 @@ static void prune_keeps_queued_messages(duro_ct_ctx *ctx)
     chain(ctx, "p", 3, 0);
     ct_enqueue(ctx, "p", DURO_MSG_EVENT, "pending", 0);
     ck_assert_int_eq(prune(ctx, "p", 0, 0, &r, &err), 0);
-    ASSERT_RESULT(r, 0, 2, 4, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 2, 4, 0);
     it = ct_fetch(ctx);
     ck_assert_str_eq(it->instance, "p");
     ck_assert_uint_eq(it->execution_id, 3);
@@ -351,40 +307,40 @@ static void prune_keeps_queued_messages(duro_ct_ctx *ctx)
     duro_orch_item_free(it);
 }
 
-#define CASE(name, guarantee) {"prune", #name, DURO_CAP_MANAGEMENT, 0, guarantee, name}
-
-const duro_case duro_cases_prune[] = {
-    CASE(prune_keep_last_2_of_4,
-         "keep_last 2 of 4 executions deletes executions 1 and 2 with their history and "
-         "counts exactly 2 executions and 4 events."),
-    CASE(prune_keep_last_0_keeps_current,
-         "keep_last 0 still keeps the current execution and prunes all the others."),
-    CASE(prune_keep_last_1_keeps_current,
-         "keep_last 1 keeps only the current execution, like keep_last 0."),
-    CASE(prune_never_prunes_running_current,
-         "A running current execution is never pruned and the instance stays Running."),
-    CASE(prune_skips_running_old_execution,
-         "An older execution that is still Running is never pruned."),
-    CASE(prune_completed_before_strict,
-         "completed_before prunes only executions completed strictly before the bound."),
-    CASE(prune_keep_last_and_cutoff_combined,
-         "keep_last and completed_before combine: an execution is pruned only when it is "
-         "outside the newest keep_last and completed before the bound."),
-    CASE(prune_unknown_instance_not_found,
-         "Pruning an unknown instance (or one with only a queued start) fails with "
-         "DURO_ENOTFOUND (not retryable)."),
-    CASE(prune_single_execution_noop,
-         "Pruning an instance with one execution deletes nothing and counts 0."),
-    CASE(prune_is_idempotent, "A second identical prune deletes nothing and counts 0."),
-    CASE(prune_keep_last_beyond_count_noop,
-         "keep_last at or above the number of executions deletes nothing."),
-    CASE(prune_leaves_instance_metadata,
-         "Pruning leaves the instance's name, version, current execution, state, output and "
-         "created_at unchanged, and metrics drop the pruned executions and events."),
-    CASE(prune_leaves_other_instances,
-         "Pruning one instance leaves another instance's executions and history untouched."),
-    CASE(prune_keeps_queued_messages,
-         "Pruning removes no queued messages: the instance's pending message is still "
-         "fetched, with the current execution's history."),
-    {NULL, NULL, 0, 0, NULL, NULL},
+DURO_CASES = {
+    DURO_CASE(prune_keep_last_2_of_4, DURO_CAP_MANAGEMENT, 0,
+              "keep_last 2 of 4 executions deletes executions 1 and 2 with their history and "
+              "counts exactly 2 executions and 4 events."),
+    DURO_CASE(prune_keep_last_0_keeps_current, DURO_CAP_MANAGEMENT, 0,
+              "keep_last 0 still keeps the current execution and prunes all the others."),
+    DURO_CASE(prune_keep_last_1_keeps_current, DURO_CAP_MANAGEMENT, 0,
+              "keep_last 1 keeps only the current execution, like keep_last 0."),
+    DURO_CASE(prune_never_prunes_running_current, DURO_CAP_MANAGEMENT, 0,
+              "A running current execution is never pruned and the instance stays Running."),
+    DURO_CASE(prune_skips_running_old_execution, DURO_CAP_MANAGEMENT, 0,
+              "An older execution that is still Running is never pruned."),
+    DURO_CASE(prune_completed_before_strict, DURO_CAP_MANAGEMENT, 0,
+              "completed_before prunes only executions completed strictly before the bound."),
+    DURO_CASE(prune_keep_last_and_cutoff_combined, DURO_CAP_MANAGEMENT, 0,
+              "keep_last and completed_before combine: an execution is pruned only when it is "
+              "outside the newest keep_last and completed before the bound."),
+    DURO_CASE(prune_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
+              "Pruning an unknown instance (or one with only a queued start) fails with "
+              "DURO_ENOTFOUND (not retryable)."),
+    DURO_CASE(prune_single_execution_noop, DURO_CAP_MANAGEMENT, 0,
+              "Pruning an instance with one execution deletes nothing and counts 0."),
+    DURO_CASE(prune_is_idempotent, DURO_CAP_MANAGEMENT, 0,
+              "A second identical prune deletes nothing and counts 0."),
+    DURO_CASE(prune_keep_last_beyond_count_noop, DURO_CAP_MANAGEMENT, 0,
+              "keep_last at or above the number of executions deletes nothing."),
+    DURO_CASE(prune_leaves_instance_metadata, DURO_CAP_MANAGEMENT, 0,
+              "Pruning leaves the instance's name, version, current execution, state, output "
+              "and created_at unchanged, and metrics drop the pruned executions and events."),
+    DURO_CASE(prune_leaves_other_instances, DURO_CAP_MANAGEMENT, 0,
+              "Pruning one instance leaves another instance's executions and history "
+              "untouched."),
+    DURO_CASE(prune_keeps_queued_messages, DURO_CAP_MANAGEMENT, 0,
+              "Pruning removes no queued messages: the instance's pending message is still "
+              "fetched, with the current execution's history."),
+    DURO_CASES_END,
 };

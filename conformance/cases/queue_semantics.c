@@ -15,7 +15,7 @@
 
 #include "suite.h"
 
-#define CATEGORY "queue_semantics"
+#define DURO_CATEGORY queue_semantics
 
 /* Rounds and threads of the contention cases. Draining costs 3 writes per item, so it runs
  * fewer rounds to stay quick on file-backed stores that sync every commit. */
@@ -65,26 +65,6 @@ static void ack_work(duro_ct_ctx *ctx, duro_work_item *item, const duro_msg *com
     int rc = ctx->p->ops->ack_work(ctx->p, ctx->now, item->lock_token, completion, &err);
 
     ck_assert_msg(rc == 0, "ack_work failed: %s (%s)", duro_strerror(rc), err.message);
-    duro_work_item_free(item);
-}
-
-/* Abandon an orchestration item, asserting success; frees the item. */
-static void abandon_orch(duro_ct_ctx *ctx, duro_orch_item *item, int64_t delay_ms)
-{
-    duro_error err = {0};
-    int rc = ctx->p->ops->abandon_orch(ctx->p, ctx->now, item->lock_token, delay_ms, 0, &err);
-
-    ck_assert_msg(rc == 0, "abandon_orch failed: %s (%s)", duro_strerror(rc), err.message);
-    duro_orch_item_free(item);
-}
-
-/* Abandon a work item, asserting success; frees the item. */
-static void abandon_work(duro_ct_ctx *ctx, duro_work_item *item, int64_t delay_ms)
-{
-    duro_error err = {0};
-    int rc = ctx->p->ops->abandon_work(ctx->p, ctx->now, item->lock_token, delay_ms, 0, &err);
-
-    ck_assert_msg(rc == 0, "abandon_work failed: %s (%s)", duro_strerror(rc), err.message);
     duro_work_item_free(item);
 }
 
@@ -206,7 +186,7 @@ static void orch_abandon_returns_batch(duro_ct_ctx *ctx)
     char token[33];
     memcpy(token, item->lock_token, sizeof token);
     int64_t ids[2] = {item->msgs[0].id, item->msgs[1].id};
-    abandon_orch(ctx, item, 0);
+    ct_abandon(ctx, item, 0, 0);
 
     duro_orch_item *again = ct_fetch(ctx);
     ck_assert_str_eq(again->instance, "a");
@@ -236,7 +216,7 @@ static void worker_abandon_returns_item(duro_ct_ctx *ctx)
     int64_t id = w->id;
     char token[33];
     memcpy(token, w->lock_token, sizeof token);
-    abandon_work(ctx, w, 0);
+    ct_abandon_work(ctx, w, 0, 0);
 
     duro_work_item *again = must_fetch_work(ctx);
     ck_assert_int_eq(again->id, id);
@@ -424,7 +404,7 @@ static void abandon_work_with_delay_hides_item(duro_ct_ctx *ctx)
     duro_work_item *w1 = must_fetch_work(ctx);
     ck_assert_uint_eq(w1->activity_id, 1);
     int64_t id1 = w1->id;
-    abandon_work(ctx, w1, 500);
+    ct_abandon_work(ctx, w1, 500, 0);
 
     duro_work_item *w2 = must_fetch_work(ctx);
     ck_assert_uint_eq(w2->activity_id, 2);
@@ -446,7 +426,7 @@ static void abandon_orch_with_delay_hides_instance(duro_ct_ctx *ctx)
     duro_orch_item *first = ct_fetch(ctx);
     char *delayed = strdup(first->instance);
     ck_assert_ptr_nonnull(delayed);
-    abandon_orch(ctx, first, 500);
+    ct_abandon(ctx, first, 500, 0);
 
     duro_orch_item *other = ct_fetch(ctx);
     ck_assert_str_ne(other->instance, delayed);
@@ -900,86 +880,89 @@ static void racing_ack_work_single_completion(duro_ct_ctx *ctx)
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
-#define CASE(fn, caps, hooks, guarantee) {CATEGORY, #fn, caps, hooks, guarantee, fn}
-
-const duro_case duro_cases_queue_semantics[] = {
-    CASE(orch_batch_fifo_by_id, 0, 0,
-         "A fetched batch holds all visible messages of the instance in enqueue (id) order, "
-         "with kinds and payloads intact."),
-    CASE(worker_fifo_by_id, 0, 0,
-         "Work items are fetched oldest first, one per fetch, in enqueue (id) order."),
-    CASE(orch_peek_lock_hides_locked_instance, 0, 0,
-         "A locked instance is not fetchable, not even with a newly arrived message, until "
-         "its ack; the message that arrived during the lock comes in the next batch."),
-    CASE(orch_abandon_returns_batch, 0, 0,
-         "Abandon without delay makes the same messages fetchable at once under a new token."),
-    CASE(worker_peek_lock_hides_fetched_item, 0, 0,
-         "A fetched work item stays invisible to other fetches for its whole lock and is gone "
-         "after the ack."),
-    CASE(worker_abandon_returns_item, 0, 0,
-         "Abandon without delay makes the same work item fetchable at once under a new token."),
-    CASE(worker_lock_expiry_returns_item, 0, 0,
-         "A work item whose lock expired (virtual clock) is fetchable again under a new "
-         "token, and not one millisecond before the lock ends."),
-    CASE(ack_work_moves_completion_atomically, 0, 0,
-         "ack_work with a completion deletes the work item and enqueues the completion with "
-         "its kind, execution id and payload."),
-    CASE(failed_ack_work_enqueues_nothing, 0, 0,
-         "ack_work on an expired lock fails with DURO_ELOCK (permanent), enqueues no "
-         "completion and keeps the work item."),
-    CASE(ack_work_without_completion_deletes_only, 0, 0,
-         "ack_work with a NULL completion deletes just that work item and enqueues nothing."),
-    CASE(orch_delayed_message_visible_exactly_at_visible_at, 0, 0,
-         "An orchestrator message is invisible at visible_at - 1 ms and visible at visible_at."),
-    CASE(delayed_start_invisible_until_visible_at, 0, 0,
-         "A delayed START does not make its instance fetchable before its visible_at."),
-    CASE(batch_excludes_not_yet_visible_messages, 0, 0,
-         "A batch excludes the instance's not-yet-visible messages; they are not consumed by "
-         "the ack and arrive in a later batch once visible."),
-    CASE(committed_work_visible_immediately, 0, 0,
-         "Work items enqueued by ack_orch are fetchable at the same instant, in order."),
-    CASE(abandon_work_with_delay_hides_item, 0, 0,
-         "abandon_work with a delay hides the item until now + delay exactly while other "
-         "items stay fetchable."),
-    CASE(abandon_orch_with_delay_hides_instance, 0, 0,
-         "abandon_orch with a delay hides the instance until now + delay exactly while other "
-         "instances stay fetchable."),
-    CASE(orphans_at_head_do_not_block_queue, 0, 0,
-         "Messages for never-started instances at the head of the queue do not stop a START "
-         "of another instance from being fetched, and are not returned themselves."),
-    CASE(orphans_wait_for_their_start, 0, 0,
-         "Orphan messages of every non-START kind are never fetched without a START and are "
-         "kept, not dropped: they come with the START once it is enqueued."),
-    CASE(orphans_delivered_with_start_in_fifo_order, 0, 0,
-         "Messages enqueued before an instance's START are delivered with it in one batch, "
-         "in enqueue order."),
-    CASE(message_fetched_once_instance_row_exists, 0, 0,
-         "A non-START message for an instance whose first turn created its row is fetchable "
-         "without another START."),
-    CASE(large_message_payload_roundtrip, 0, 0,
-         "A 1 MiB UTF-8 message payload comes back from fetch byte for byte."),
-    CASE(large_work_and_history_payload_roundtrip, 0, 0,
-         "A 1 MiB payload round-trips exactly through a work item, a completion and a "
-         "history event."),
-    CASE(text_payload_roundtrip_exact, 0, 0,
-         "Payloads with multi-byte UTF-8, quotes, backslashes, CR/LF, tabs and SQL-like text "
-         "come back exactly from messages, work items, completions and history."),
-    CASE(empty_payload_roundtrip, 0, 0,
-         "An empty payload comes back as an empty string, not NULL."),
-    CASE(message_kind_and_execution_id_roundtrip, 0, 0,
-         "Every message kind and its execution id come back exactly as enqueued."),
-    CASE(committed_message_fields_roundtrip, 0, 0,
-         "Messages enqueued by ack_orch keep their instance, kind, execution id, payload "
-         "and visible_at."),
-    CASE(work_item_fields_roundtrip, 0, 0,
-         "A work item's instance, execution id, 64-bit activity id and payload come back "
-         "exactly, with attempt 1 and a 32-character token."),
-    CASE(concurrent_workers_get_each_item_once, 0, 0,
-         "Concurrent worker fetches over 100 rounds deliver every work item to exactly one "
-         "thread, none lost and none twice."),
-    CASE(racing_ack_work_single_completion, 0, 0,
-         "Of two threads acking the same work token at once (200 rounds), exactly one "
-         "succeeds, the other gets DURO_ELOCK (permanent), and only the winner's completion "
-         "is enqueued."),
-    {0},
+DURO_CASES = {
+    DURO_CASE(orch_batch_fifo_by_id, 0, 0,
+              "A fetched batch holds all visible messages of the instance in enqueue (id) "
+              "order, with kinds and payloads intact."),
+    DURO_CASE(worker_fifo_by_id, 0, 0,
+              "Work items are fetched oldest first, one per fetch, in enqueue (id) order."),
+    DURO_CASE(orch_peek_lock_hides_locked_instance, 0, 0,
+              "A locked instance is not fetchable, not even with a newly arrived message, "
+              "until its ack; the message that arrived during the lock comes in the next "
+              "batch."),
+    DURO_CASE(orch_abandon_returns_batch, 0, 0,
+              "Abandon without delay makes the same messages fetchable at once under a new "
+              "token."),
+    DURO_CASE(worker_peek_lock_hides_fetched_item, 0, 0,
+              "A fetched work item stays invisible to other fetches for its whole lock and is "
+              "gone after the ack."),
+    DURO_CASE(worker_abandon_returns_item, 0, 0,
+              "Abandon without delay makes the same work item fetchable at once under a new "
+              "token."),
+    DURO_CASE(worker_lock_expiry_returns_item, 0, 0,
+              "A work item whose lock expired (virtual clock) is fetchable again under a new "
+              "token, and not one millisecond before the lock ends."),
+    DURO_CASE(ack_work_moves_completion_atomically, 0, 0,
+              "ack_work with a completion deletes the work item and enqueues the completion "
+              "with its kind, execution id and payload."),
+    DURO_CASE(failed_ack_work_enqueues_nothing, 0, 0,
+              "ack_work on an expired lock fails with DURO_ELOCK (permanent), enqueues no "
+              "completion and keeps the work item."),
+    DURO_CASE(ack_work_without_completion_deletes_only, 0, 0,
+              "ack_work with a NULL completion deletes just that work item and enqueues "
+              "nothing."),
+    DURO_CASE(orch_delayed_message_visible_exactly_at_visible_at, 0, 0,
+              "An orchestrator message is invisible at visible_at - 1 ms and visible at "
+              "visible_at."),
+    DURO_CASE(delayed_start_invisible_until_visible_at, 0, 0,
+              "A delayed START does not make its instance fetchable before its visible_at."),
+    DURO_CASE(batch_excludes_not_yet_visible_messages, 0, 0,
+              "A batch excludes the instance's not-yet-visible messages; they are not consumed "
+              "by the ack and arrive in a later batch once visible."),
+    DURO_CASE(committed_work_visible_immediately, 0, 0,
+              "Work items enqueued by ack_orch are fetchable at the same instant, in order."),
+    DURO_CASE(abandon_work_with_delay_hides_item, 0, 0,
+              "abandon_work with a delay hides the item until now + delay exactly while other "
+              "items stay fetchable."),
+    DURO_CASE(abandon_orch_with_delay_hides_instance, 0, 0,
+              "abandon_orch with a delay hides the instance until now + delay exactly while "
+              "other instances stay fetchable."),
+    DURO_CASE(orphans_at_head_do_not_block_queue, 0, 0,
+              "Messages for never-started instances at the head of the queue do not stop a "
+              "START of another instance from being fetched, and are not returned themselves."),
+    DURO_CASE(orphans_wait_for_their_start, 0, 0,
+              "Orphan messages of every non-START kind are never fetched without a START and "
+              "are kept, not dropped: they come with the START once it is enqueued."),
+    DURO_CASE(orphans_delivered_with_start_in_fifo_order, 0, 0,
+              "Messages enqueued before an instance's START are delivered with it in one "
+              "batch, in enqueue order."),
+    DURO_CASE(message_fetched_once_instance_row_exists, 0, 0,
+              "A non-START message for an instance whose first turn created its row is "
+              "fetchable without another START."),
+    DURO_CASE(large_message_payload_roundtrip, 0, 0,
+              "A 1 MiB UTF-8 message payload comes back from fetch byte for byte."),
+    DURO_CASE(large_work_and_history_payload_roundtrip, 0, 0,
+              "A 1 MiB payload round-trips exactly through a work item, a completion and a "
+              "history event."),
+    DURO_CASE(text_payload_roundtrip_exact, 0, 0,
+              "Payloads with multi-byte UTF-8, quotes, backslashes, CR/LF, tabs and SQL-like "
+              "text come back exactly from messages, work items, completions and history."),
+    DURO_CASE(empty_payload_roundtrip, 0, 0,
+              "An empty payload comes back as an empty string, not NULL."),
+    DURO_CASE(message_kind_and_execution_id_roundtrip, 0, 0,
+              "Every message kind and its execution id come back exactly as enqueued."),
+    DURO_CASE(committed_message_fields_roundtrip, 0, 0,
+              "Messages enqueued by ack_orch keep their instance, kind, execution id, payload "
+              "and visible_at."),
+    DURO_CASE(work_item_fields_roundtrip, 0, 0,
+              "A work item's instance, execution id, 64-bit activity id and payload come back "
+              "exactly, with attempt 1 and a 32-character token."),
+    DURO_CASE(concurrent_workers_get_each_item_once, 0, 0,
+              "Concurrent worker fetches over 100 rounds deliver every work item to exactly "
+              "one thread, none lost and none twice."),
+    DURO_CASE(racing_ack_work_single_completion, 0, 0,
+              "Of two threads acking the same work token at once (200 rounds), exactly one "
+              "succeeds, the other gets DURO_ELOCK (permanent), and only the winner's "
+              "completion is enqueued."),
+    DURO_CASES_END,
 };
