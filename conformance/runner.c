@@ -22,6 +22,7 @@
 #include "duro-report.h"
 #include "factory-check.h"
 #include "suite.h"
+#include "duro-util.h"
 
 /* Check's per-repetition timeout; contention cases on a slow store take a few seconds. */
 #define CT_TIMEOUT_S 120.0
@@ -92,14 +93,6 @@ START_TEST(ct_case_test)
 END_TEST
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
-
-static double ct_monotonic(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Iterate the comma-separated tokens of `*cursor`; returns 0 at the end. */
 static int ct_next_token(const char **cursor, const char **tok, size_t *len)
@@ -464,9 +457,9 @@ static void ct_run_category(const ct_opts *o, ct_outcome *oc, size_t first, size
         fflush(stdout);
         fflush(stderr);
         ct_current = oc[i].c;
-        double t0 = ct_monotonic();
+        double t0 = duro__monotonic_seconds();
         srunner_run(sr, category, oc[i].c->name, CK_SILENT);
-        oc[i].seconds = ct_monotonic() - t0;
+        oc[i].seconds = duro__monotonic_seconds() - t0;
         int total = srunner_ntests_run(sr);
         TestResult **results = srunner_results(sr);
         ct_collect(&oc[i], results, done, total);

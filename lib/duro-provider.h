@@ -384,6 +384,9 @@ DURO_EXTERN int duro_provider_integrity_check(duro_provider *p, char *msg, size_
  * (retryable 0) with err naming the field; a provider calls them first and applies nothing
  * when they fail. */
 
+/* A required id or lock token: non-NULL and non-empty, else DURO_EINVAL "<what> is
+ * required". */
+DURO_EXTERN int duro_provider_check_id(const char *id, const char *what, duro_error *err);
 /* A message to enqueue: non-NULL, kind >= 1, non-empty instance id. */
 DURO_EXTERN int duro_provider_check_msg(const duro_msg *msg, duro_error *err);
 /* A work item to enqueue: non-NULL, non-empty instance id. */

@@ -161,7 +161,7 @@ int duro_provider_integrity_check(duro_provider *p, char *msg, size_t msg_size)
     return p->ops->integrity_check(p, msg, msg_size);
 }
 
-static int need_id(const char *s, const char *what, duro_error *err)
+int duro_provider_check_id(const char *s, const char *what, duro_error *err)
 {
     if (s == NULL || s[0] == '\0')
         return duro_error_set(err, DURO_EINVAL, 0, "%s is required", what);
@@ -174,14 +174,14 @@ int duro_provider_check_msg(const duro_msg *msg, duro_error *err)
         return duro_error_set(err, DURO_EINVAL, 0, "message is required");
     if ((int)msg->kind <= 0)
         return duro_error_set(err, DURO_EINVAL, 0, "invalid message kind %d", (int)msg->kind);
-    return need_id(msg->instance, "message instance id", err);
+    return duro_provider_check_id(msg->instance, "message instance id", err);
 }
 
 int duro_provider_check_work(const duro_work_in *work, duro_error *err)
 {
     if (work == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
-    return need_id(work->instance, "work item instance id", err);
+    return duro_provider_check_id(work->instance, "work item instance id", err);
 }
 
 static int check_events(const duro_orch_commit *cm, duro_error *err)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "replay.h"
+#include "duro-util.h"
 
 static int chain(duro_orch *o, const char *input, void *ud)
 {
@@ -20,13 +21,6 @@ static int chain(duro_orch *o, const char *input, void *ud)
         DURO_AWAIT(o, t);
     }
     return duro_complete(o, "done");
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* History: Started, then (ActivityScheduled, ActivityCompleted) x acts, then one more
@@ -79,7 +73,7 @@ int main(void)
     for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         duro_orch_item *it = history(sizes[k] / 2);
         int turns = sizes[k] >= 10000 ? 20 : 200, i;
-        double t0 = now_s();
+        double t0 = duro__monotonic_seconds();
         for (i = 0; i < turns; i++) {
             duro__turn t;
             if (duro__turn_run(reg, it, 1700000000000LL, NULL, NULL, &t) != 0 ||
@@ -89,7 +83,8 @@ int main(void)
             }
             duro__turn_free(&t);
         }
-        printf("| %zu | %d | %.3f ms |\n", it->n_history, turns, (now_s() - t0) * 1e3 / turns);
+        printf("| %zu | %d | %.3f ms |\n", it->n_history, turns,
+               (duro__monotonic_seconds() - t0) * 1e3 / turns);
         duro_orch_item_free(it);
     }
     duro_registry_free(reg);

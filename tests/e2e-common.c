@@ -25,13 +25,6 @@ const char *e2e_kind_name(int kind)
     return kind == E2E_FILE ? "sqlite-file" : "sqlite-memory";
 }
 
-int64_t e2e_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- Latch ---------------------------------------------------------------------------------- */
 
 void e2e_latch_init(e2e_latch *l)
@@ -67,23 +60,9 @@ int e2e_latch_get(e2e_latch *l)
     return n;
 }
 
-/* Absolute CLOCK_MONOTONIC deadline `ms` from now. */
-static struct timespec e2e_deadline(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
-
 int e2e_latch_wait(e2e_latch *l, int n, int64_t timeout_ms)
 {
-    struct timespec until = e2e_deadline(timeout_ms);
+    struct timespec until = duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));
     int rc = 0;
     pthread_mutex_lock(&l->mu);
     while (l->count < n && rc != ETIMEDOUT)
@@ -96,9 +75,9 @@ int e2e_latch_wait(e2e_latch *l, int n, int64_t timeout_ms)
 int e2e_run_until_cancelled(duro_activity *a, int64_t max_ms)
 {
     const struct timespec tick = {0, 1000000};
-    int64_t until = e2e_mono_ms() + max_ms;
+    int64_t until = duro__monotonic_ms() + max_ms;
     while (!duro_activity_cancelled(a)) {
-        if (e2e_mono_ms() >= until)
+        if (duro__monotonic_ms() >= until)
             return 0;
         nanosleep(&tick, NULL);
     }
@@ -344,7 +323,7 @@ void e2e_expect_failed(e2e_env *e, const char *id, int category, const char *nee
 
 void e2e_wait_custom_status(e2e_env *e, const char *id, const char *status)
 {
-    int64_t until = e2e_mono_ms() + E2E_WAIT_MS;
+    int64_t until = duro__monotonic_ms() + E2E_WAIT_MS;
     for (;;) {
         uint64_t seq = e->p->ops->commit_seq(e->p);
         duro_status st = {0};
@@ -358,7 +337,7 @@ void e2e_wait_custom_status(e2e_env *e, const char *id, const char *status)
         duro_status_clear(&st);
         if (match)
             return;
-        int64_t left = until - e2e_mono_ms();
+        int64_t left = until - duro__monotonic_ms();
         ck_assert_msg(left > 0, "timed out waiting for custom status \"%s\" of %s", status, id);
         e->p->ops->wait_commit(e->p, seq, left);
     }
@@ -366,7 +345,7 @@ void e2e_wait_custom_status(e2e_env *e, const char *id, const char *status)
 
 void e2e_wait_terminals(e2e_env *e, size_t n)
 {
-    struct timespec until = e2e_deadline(E2E_WAIT_MS);
+    struct timespec until = duro__monotonic_after_us(duro__ms_to_us_sat(E2E_WAIT_MS));
     int rc = 0;
     pthread_mutex_lock(&e->mu);
     while (e->n_terms < n && rc != ETIMEDOUT)

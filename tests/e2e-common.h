@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "duro-sqlite.h"
+#include "duro-util.h"
 #include "duro.h"
 
 /* Upper bound of every wait in a test; a healthy run needs a small fraction of it. */
@@ -33,8 +34,6 @@ enum { E2E_MEMORY = 0, E2E_FILE = 1, E2E_NKINDS = 2 };
 /* "sqlite-memory" or "sqlite-file". */
 const char *e2e_kind_name(int kind);
 
-/* Monotonic milliseconds (for measuring elapsed time, never for synchronisation). */
-int64_t e2e_mono_ms(void);
 
 /* ---- Latch: a counter threads bump and a test waits on -------------------------------- */
 

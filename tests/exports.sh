@@ -1,8 +1,10 @@
 #!/bin/sh
 # tests/exports.sh — make check: every installed library exports exactly the DURO_EXTERN
-# declarations of its installed headers (ci/check-exports.sh), and the check itself has
+# declarations of its installed headers (ci/check-exports.sh), and the SQLite provider's
+# files form layers without call or include cycles (ci/check-layers.sh). Both checks have
 # teeth: a library built here that exports an undeclared symbol, or lacks a declared one,
-# must fail it with that name. Writes $DURO_JUNIT_DIR/exports.xml (one testcase per check).
+# and a library whose files call or include each other, must fail them by name.
+# Writes $DURO_JUNIT_DIR/exports.xml (one testcase per check).
 # Environment (Makefile.am): DURO_SRCDIR, DURO_JUNIT_DIR, DURO_CC.
 set -u
 src="${DURO_SRCDIR:-.}"
@@ -87,6 +89,36 @@ if "$cc" -shared -fPIC -fvisibility=hidden -o "$tmp/libprobe.so" "$tmp/probe.c" 
     record matching_header_passes $? "$out"
 else
     record undeclared_export_and_missing_declaration_fail 1 "$out"
+fi
+
+# Layers: the SQLite provider, then the check's teeth on two files that call each other and
+# two headers that include each other.
+layers="$src/ci/check-layers.sh"
+out="$tmp/layers.out"
+"$layers" providers/sqlite/.libs/libduro-sqlite-core.a "$src/providers/sqlite" >"$out" 2>&1
+record sqlite_provider_layers_have_no_cycle $? "$out"
+
+mkdir -p "$tmp/cycle"
+printf 'int duro__up(int);\nint duro__down(int n) { return n > 0 ? duro__up(n - 1) : 0; }\n' \
+    >"$tmp/cycle/lower.c"
+printf 'int duro__down(int);\nint duro__up(int n) { return duro__down(n); }\n' \
+    >"$tmp/cycle/upper.c"
+printf '#include "lower.h"\n' >"$tmp/cycle/upper.h"
+printf '#include "upper.h"\n' >"$tmp/cycle/lower.h"
+out="$tmp/cycle.out"
+if (cd "$tmp/cycle" && "$cc" -c lower.c upper.c && ar rc libcycle.a lower.o upper.o) \
+    >"$out" 2>&1; then
+    "$layers" "$tmp/cycle/libcycle.a" "$tmp/cycle" >"$out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 1 ] && grep -q '^calls cycle' "$out" && grep -qx '  lower <-> upper' "$out" &&
+        grep -q '^includes cycle' "$out" && grep -qx '  lower.h <-> upper.h' "$out"; then
+        record call_and_include_cycles_fail 0 "$out"
+    else
+        echo "expected exit 1 naming the lower/upper call and include cycles, got $rc" >>"$out"
+        record call_and_include_cycles_fail 1 "$out"
+    fi
+else
+    record call_and_include_cycles_fail 1 "$out"
 fi
 
 {

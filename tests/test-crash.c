@@ -113,10 +113,10 @@ static void run_child(const char *path, int fd)
 static int read_progress(int fd, int want)
 {
     int got = 0;
-    int64_t until = e2e_mono_ms() + E2E_WAIT_MS;
+    int64_t until = duro__monotonic_ms() + E2E_WAIT_MS;
     char buf[64];
     while (got < want) {
-        int64_t left = until - e2e_mono_ms();
+        int64_t left = until - duro__monotonic_ms();
         struct pollfd pfd = {fd, POLLIN, 0};
         if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
             break;

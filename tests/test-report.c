@@ -26,6 +26,7 @@
 #include <libxml/xpath.h>
 
 #include "duro-report.h"
+#include "duro-util.h"
 
 static char ant_xsd[PATH_MAX];
 static char jenkins_xsd[PATH_MAX];
@@ -686,13 +687,6 @@ static const char *find_comma_locale(void)
     return found;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run one test in its own runner and record it in suite. Returns the number of failures. */
 static int run_one(const TTest *test, duro_junit_suite *suite)
 {
@@ -708,9 +702,9 @@ static int run_one(const TTest *test, duro_junit_suite *suite)
     tcase_add_test(tc, test);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
-    t0 = now_seconds();
+    t0 = duro__monotonic_seconds();
     srunner_run_all(sr, CK_VERBOSE);
-    t1 = now_seconds();
+    t1 = duro__monotonic_seconds();
     failed = srunner_ntests_failed(sr);
     c = duro_junit_case_add(suite, test->name, "report", t1 - t0);
     res = srunner_results(sr);
@@ -780,7 +774,7 @@ int main(void)
     };
     duro_junit *j;
     duro_junit_suite *suite;
-    double t0 = now_seconds();
+    double t0 = duro__monotonic_seconds();
     int failed = 0;
     size_t i;
 
@@ -809,7 +803,7 @@ int main(void)
         }
         failed += run_one(tests[i].test, suite);
     }
-    duro_junit_suite_set_time(suite, now_seconds() - t0);
+    duro_junit_suite_set_time(suite, duro__monotonic_seconds() - t0);
     if (write_results(j) != 0)
         failed++;
     duro_junit_free(j);

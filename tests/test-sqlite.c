@@ -22,6 +22,7 @@
 #include "sqlite-factory.h"
 #include "junit-check.h"
 #include "sqlite-internal.h"
+#include "duro-util.h"
 
 #define T0 INT64_C(1700000000000)
 #define LOCK_MS INT64_C(30000)
@@ -108,14 +109,6 @@ static void pragma_text(sqlite3 *db, const char *sql, char *buf, size_t size)
     sqlite3_finalize(st);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- Durability and schema --------------------------------------------------------------- */
 
 START_TEST(file_survives_reopen)
@@ -169,7 +162,7 @@ static void check_pool_pragmas(int synchronous_normal, const char *want_sync)
     s = duro__sq_from(p);
     ck_assert_ptr_nonnull(s);
     for (int i = 0; i < 3; i++) {
-        ck_assert_int_eq(duro__sq_begin_read(s, &c[i], &err), 0);
+        ck_assert_int_eq(duro__sq_begin_read(&s->pool, &c[i], &err), 0);
         for (int j = 0; j < i; j++)
             ck_assert_ptr_ne(c[i], c[j]);
         pragma_text(c[i]->db, "PRAGMA journal_mode", buf, sizeof(buf));
@@ -178,7 +171,7 @@ static void check_pool_pragmas(int synchronous_normal, const char *want_sync)
         ck_assert_str_eq(buf, want_sync);
     }
     for (int i = 0; i < 3; i++)
-        duro__sq_end_read(s, c[i]);
+        duro__sq_end_read(&s->pool, c[i]);
     duro_provider_destroy(p);
 }
 
@@ -202,7 +195,7 @@ START_TEST(memory_is_private_and_single)
 
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &a, &err), 0);
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
-    ck_assert_uint_eq(duro__sq_from(a)->n_conns, 1);
+    ck_assert_uint_eq(duro__sq_from(a)->pool.n_conns, 1);
     ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY);
     run_instance(a, "only-in-a");
     ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
@@ -313,9 +306,9 @@ static void *poll_thread(void *arg)
     int64_t start;
 
     pthread_barrier_wait(pl->ready);
-    start = mono_ms();
+    start = duro__monotonic_ms();
     pl->rc = pl->p->ops->fetch_orch(pl->p, T0, LOCK_MS, pl->poll_ms, &pl->item, &pl->err);
-    pl->elapsed_ms = mono_ms() - start;
+    pl->elapsed_ms = duro__monotonic_ms() - start;
     return NULL;
 }
 
@@ -376,9 +369,9 @@ START_TEST(long_poll_wakes_at_visible_time)
 
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
     enqueue(p, "delayed", DURO_MSG_START, "start", T0 + 300);
-    start = mono_ms();
+    start = duro__monotonic_ms();
     ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 5000, &item, &err), 0);
-    elapsed = mono_ms() - start;
+    elapsed = duro__monotonic_ms() - start;
     ck_assert_str_eq(item->instance, "delayed");
     ck_assert_int_ge(elapsed, 299);
     ck_assert_int_lt(elapsed, 1000);
@@ -397,15 +390,15 @@ START_TEST(long_poll_times_out)
     int64_t start, elapsed;
 
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
-    start = mono_ms();
+    start = duro__monotonic_ms();
     ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 200, &item, &err), DURO_ENOTFOUND);
-    elapsed = mono_ms() - start;
+    elapsed = duro__monotonic_ms() - start;
     ck_assert_ptr_null(item);
     ck_assert_int_ge(elapsed, 199);
     ck_assert_int_lt(elapsed, 1000);
-    start = mono_ms();
+    start = duro__monotonic_ms();
     ck_assert_int_eq(p->ops->fetch_work(p, T0, LOCK_MS, 200, &work, &err), DURO_ENOTFOUND);
-    elapsed = mono_ms() - start;
+    elapsed = duro__monotonic_ms() - start;
     ck_assert_ptr_null(work);
     ck_assert_int_ge(elapsed, 199);
     ck_assert_int_lt(elapsed, 1000);
@@ -427,9 +420,9 @@ static void *wait_thread(void *arg)
     int64_t start;
 
     pthread_barrier_wait(cw->ready);
-    start = mono_ms();
+    start = duro__monotonic_ms();
     cw->rc = cw->p->ops->wait_commit(cw->p, cw->seq, 5000);
-    cw->elapsed_ms = mono_ms() - start;
+    cw->elapsed_ms = duro__monotonic_ms() - start;
     return NULL;
 }
 
@@ -511,11 +504,11 @@ START_TEST(busy_is_retryable)
     duro_sqlite_options_init(&opt);
     opt.busy_timeout_ms = 20;
     b = open_file(&opt);
-    ck_assert_int_eq(duro__sq_begin_write(duro__sq_from(a), &c, &err), 0);
+    ck_assert_int_eq(duro__sq_begin_write(&duro__sq_from(a)->pool, &c, &err), 0);
     ck_assert_int_eq(b->ops->enqueue_orch(b, &m, &err), DURO_EBUSY);
     ck_assert_int_eq(err.code, DURO_EBUSY);
     ck_assert_int_eq(err.retryable, 1);
-    ck_assert_int_eq(duro__sq_end_write(duro__sq_from(a), c, DURO_EINTERNAL, 0, &err),
+    ck_assert_int_eq(duro__sq_end_write(&duro__sq_from(a)->pool, c, DURO_EINTERNAL, 0, &err),
                      DURO_EINTERNAL);
     ck_assert_int_eq(b->ops->enqueue_orch(b, &m, &err), 0);
     duro_provider_destroy(a);

@@ -1,7 +1,8 @@
 /*
  * duro-util.h — the small helpers every duro library shares (not installed): malloc'ed
- * strings, monotonic clocks and growable arrays. They live once, in the convenience library
- * util/libduro-util.la, and are hidden in every shared library that links it.
+ * strings, monotonic clocks, saturating time arithmetic and growable arrays. They live
+ * once, in the convenience library util/libduro-util.la, and are hidden in every shared
+ * library that links it.
  */
 #ifndef DURO_UTIL_H
 #define DURO_UTIL_H
@@ -22,9 +23,17 @@ char *duro__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 int64_t duro__monotonic_ms(void);
 int64_t duro__monotonic_us(void);
 int64_t duro__monotonic_ns(void);
+/* Monotonic seconds with nanosecond resolution (for reported durations). */
+double duro__monotonic_seconds(void);
 /* The CLOCK_MONOTONIC time `us` microseconds from now (now when us <= 0), for a condition
  * variable that waits on that clock. */
 struct timespec duro__monotonic_after_us(int64_t us);
+
+/* a + b, saturated at INT64_MIN and INT64_MAX instead of overflowing (deadlines from huge
+ * durations). */
+int64_t duro__add_sat(int64_t a, int64_t b);
+/* Milliseconds as microseconds, saturated at INT64_MIN and INT64_MAX. */
+int64_t duro__ms_to_us_sat(int64_t ms);
 
 /* A growable array of fixed-size elements. */
 typedef struct duro__vec {

@@ -69,6 +69,11 @@ int64_t duro__monotonic_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+double duro__monotonic_seconds(void)
+{
+    return (double)duro__monotonic_ns() / 1e9;
+}
+
 struct timespec duro__monotonic_after_us(int64_t us)
 {
     struct timespec ts;
@@ -82,6 +87,24 @@ struct timespec duro__monotonic_after_us(int64_t us)
         }
     }
     return ts;
+}
+
+int64_t duro__add_sat(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+int64_t duro__ms_to_us_sat(int64_t ms)
+{
+    if (ms > INT64_MAX / 1000)
+        return INT64_MAX;
+    if (ms < INT64_MIN / 1000)
+        return INT64_MIN;
+    return ms * 1000;
 }
 
 void duro__vec_init(duro__vec *v, size_t elem)

@@ -69,14 +69,6 @@ static int no_memory(duro_error *err, const char *what)
     return duro_error_set(err, DURO_ENOMEM, 0, "custom: out of memory (%s)", what);
 }
 
-/* DURO_EINVAL "<what> is required" when s is NULL or empty; else 0. */
-static int need_id(const char *s, const char *what, duro_error *err)
-{
-    if (s == NULL || *s == '\0')
-        return duro_error_set(err, DURO_EINVAL, 0, "%s is required", what);
-    return 0;
-}
-
 static uint32_t inc_attempt(uint32_t a)
 {
     return a < UINT32_MAX ? a + 1 : a;
@@ -1150,7 +1142,7 @@ static int custom_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_to
     custom *c = (custom *)p;
     ack_plan plan = {0};
     okey *k = NULL;
-    int rc = need_id(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0)
         rc = duro_provider_check_commit(commit, err);
@@ -1180,7 +1172,7 @@ static int custom_abandon_orch(duro_provider *p, int64_t now_ms, const char *loc
 {
     custom *c = (custom *)p;
     okey *k = NULL;
-    int rc = need_id(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
@@ -1210,7 +1202,7 @@ static int custom_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_
 {
     custom *c = (custom *)p;
     okey *k = NULL;
-    int rc = need_id(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0)
         rc = duro_provider_check_lock_ms(extend_ms, "renew_orch: extend_ms", err);
@@ -1339,7 +1331,7 @@ static int custom_ack_work(duro_provider *p, int64_t now_ms, const char *lock_to
     custom *c = (custom *)p;
     pending_msg pm = {NULL, NULL, NULL};
     witem *w = NULL;
-    int rc = need_id(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && completion != NULL)
         rc = duro_provider_check_msg(completion, err);
@@ -1367,7 +1359,7 @@ static int custom_abandon_work(duro_provider *p, int64_t now_ms, const char *loc
 {
     custom *c = (custom *)p;
     witem *w = NULL;
-    int rc = need_id(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_work: negative delay");
@@ -1393,7 +1385,7 @@ static int custom_renew_work(duro_provider *p, int64_t now_ms, const char *lock_
 {
     custom *c = (custom *)p;
     witem *w = NULL;
-    int rc = need_id(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0)
         rc = duro_provider_check_lock_ms(extend_ms, "renew_work: extend_ms", err);
@@ -1434,7 +1426,7 @@ static int custom_read_history(duro_provider *p, const char *instance_id,
         return duro_error_set(err, DURO_EINVAL, 0, "read_history: events and n are required");
     *events = NULL;
     *n = 0;
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     r = row_of(c, instance_id);
@@ -1479,7 +1471,7 @@ static int custom_instance_info(duro_provider *p, const char *instance_id,
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "instance_info: out is required");
     memset(out, 0, sizeof(*out));
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     r = row_of(c, instance_id);
@@ -1636,7 +1628,7 @@ static int custom_list_children(duro_provider *p, const char *instance_id, char 
         return duro_error_set(err, DURO_EINVAL, 0, "list_children: ids and n are required");
     *ids = NULL;
     *n = 0;
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     rc = collect_rows(c, pred_child_of, instance_id, &kv, 0);
@@ -1664,7 +1656,7 @@ static int custom_list_executions(duro_provider *p, const char *instance_id, uin
         return duro_error_set(err, DURO_EINVAL, 0, "list_executions: ids and n are required");
     *ids = NULL;
     *n = 0;
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     r = row_of(c, instance_id);
@@ -1693,7 +1685,7 @@ static int custom_execution_info(duro_provider *p, const char *instance_id,
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "execution_info: out is required");
     memset(out, 0, sizeof(*out));
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     r = row_of(c, instance_id);
@@ -1778,7 +1770,7 @@ static int custom_delete_instance(duro_provider *p, int64_t now_ms, const char *
     (void)now_ms;
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     rc = delete_tree_of(c, instance_id, force, &tree, err);
@@ -1898,7 +1890,7 @@ static int custom_prune(duro_provider *p, int64_t now_ms, const char *instance_i
     (void)now_ms;
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    if ((rc = need_id(instance_id, "instance id", err)) != 0)
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     r = row_of(c, instance_id);

@@ -1,8 +1,9 @@
 /*
- * hooks.c — the SQLite provider's test and integrity hooks (duro-sqlite.h): corrupt an
- * instance's stored history, read raw fetch counts, and PRAGMA integrity_check (also the
- * provider's version-2 integrity_check callback). The suites' factories that use them live
- * with the suites (providertest/sqlite-factory.c).
+ * hooks.c — the work behind the SQLite provider's test and integrity hooks (duro-sqlite.h,
+ * whose entry points are in provider.c): corrupt an instance's stored history, read raw
+ * fetch counts, and PRAGMA integrity_check (also the provider's version-2 integrity_check
+ * callback). The suites' factories that use them live with the suites
+ * (providertest/sqlite-factory.c).
  */
 #include "sqlite-internal.h"
 
@@ -22,47 +23,39 @@ static const char SQL_MAX_ATTEMPTS[] =
     "SELECT MAX(attempt_count) FROM orch_queue WHERE instance_id = ?1";
 static const char SQL_INTEGRITY[] = "PRAGMA integrity_check";
 
-int duro_sqlite_corrupt_history(duro_provider *p, const char *instance)
+int duro__sq_corrupt_history(duro_sqlite *s, const char *instance)
 {
-    duro_sqlite *s = duro__sq_from(p);
     duro__sq_conn *c;
-    int rc;
+    int rc = duro__sq_begin_write(&s->pool, &c, NULL);
 
-    if (s == NULL || instance == NULL || *instance == '\0')
-        return DURO_EINVAL;
-    rc = duro__sq_begin_write(s, &c, NULL);
     if (rc != 0)
         return rc;
     rc = duro__sq_exec(c, SQL_CORRUPT, NULL, "t", instance);
     if (rc == 0)
         rc = duro__sq_exec(c, SQL_CORRUPT_INSERT, NULL, "t", instance);
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, 0, NULL);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, NULL);
 }
 
-int duro_sqlite_max_attempt_count(duro_provider *p, const char *instance, uint32_t *out)
+int duro__sq_max_attempt_count(duro_sqlite *s, const char *instance, uint32_t *out)
 {
-    duro_sqlite *s = duro__sq_from(p);
     duro__sq_conn *c;
     int64_t v = 0;
     int rc;
 
-    if (s == NULL || instance == NULL || out == NULL)
-        return DURO_EINVAL;
     *out = 0;
-    rc = duro__sq_begin_read(s, &c, NULL);
+    rc = duro__sq_begin_read(&s->pool, &c, NULL);
     if (rc != 0)
         return rc;
     rc = duro__sq_int(c, SQL_MAX_ATTEMPTS, 0, &v, NULL, "t", instance);
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     if (rc < 0)
         return rc;
     *out = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
     return 0;
 }
 
-int duro_sqlite_integrity_check(duro_provider *p, char *msg, size_t msg_size)
+int duro__sq_integrity(duro_sqlite *s, char *msg, size_t msg_size)
 {
-    duro_sqlite *s = duro__sq_from(p);
     duro__sq_conn *c;
     sqlite3_stmt *st;
     duro_error err = { 0, 0, "" };
@@ -70,9 +63,7 @@ int duro_sqlite_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 
     if (msg != NULL && msg_size > 0)
         msg[0] = '\0';
-    if (s == NULL)
-        return DURO_EINVAL;
-    rc = duro__sq_begin_read(s, &c, &err);
+    rc = duro__sq_begin_read(&s->pool, &c, &err);
     if (rc == 0) {
         rc = duro__sq_query(c, SQL_INTEGRITY, &st, &err, "");
         if (rc == 0) {
@@ -88,7 +79,7 @@ int duro_sqlite_integrity_check(duro_provider *p, char *msg, size_t msg_size)
             }
             duro__sq_reset(st);
         }
-        duro__sq_end_read(s, c);
+        duro__sq_end_read(&s->pool, c);
     }
     if (rc != 0 && msg != NULL && msg_size > 0)
         snprintf(msg, msg_size, "%s", err.message);

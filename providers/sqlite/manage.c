@@ -82,14 +82,14 @@ static int list_ids(duro_sqlite *s, const char *sql, const char *instance, int s
         return duro_error_set(err, DURO_EINVAL, 0, "ids and n are required");
     *ids = NULL;
     *n = 0;
-    rc = duro__sq_begin_read(s, &c, err);
+    rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = instance != NULL ? duro__sq_query(c, sql, &st, err, "t", instance)
                           : duro__sq_query(c, sql, &st, err, "d", state);
     if (rc == 0)
         rc = collect(c, st, &sv, 0, err);
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     if (rc != 0) {
         duro_strv_free(sv.v, sv.n);
         return rc;
@@ -130,7 +130,7 @@ int duro__sq_list_instances(duro_provider *p, int state_filter, char ***ids, siz
 int duro__sq_list_children(duro_provider *p, const char *instance, char ***ids, size_t *n,
                            duro_error *err)
 {
-    int rc = duro__sq_need_str(instance, "instance id", err);
+    int rc = duro_provider_check_id(instance, "instance id", err);
 
     return rc != 0 ? rc : list_ids((duro_sqlite *)p, SQL_LIST_CHILDREN, instance, 0, ids, n, err);
 }
@@ -149,9 +149,9 @@ int duro__sq_list_executions(duro_provider *p, const char *instance, uint64_t **
         return duro_error_set(err, DURO_EINVAL, 0, "list_executions: ids and n are required");
     *ids = NULL;
     *n = 0;
-    rc = duro__sq_need_str(instance, "instance id", err);
+    rc = duro_provider_check_id(instance, "instance id", err);
     if (rc == 0)
-        rc = duro__sq_begin_read(s, &c, err);
+        rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_LIST_EXECUTIONS, &st, err, "t", instance);
@@ -171,7 +171,7 @@ int duro__sq_list_executions(duro_provider *p, const char *instance, uint64_t **
         }
         duro__sq_reset(st);
     }
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     if (rc < 0) {
         free(v);
         return rc;
@@ -192,9 +192,9 @@ int duro__sq_execution_info(duro_provider *p, const char *instance, uint64_t exe
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "execution_info: out is required");
     memset(out, 0, sizeof(*out));
-    rc = duro__sq_need_str(instance, "instance id", err);
+    rc = duro_provider_check_id(instance, "instance id", err);
     if (rc == 0)
-        rc = duro__sq_begin_read(s, &c, err);
+        rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_EXECUTION_INFO, &st, err, "tu", instance, execution_id);
@@ -213,7 +213,7 @@ int duro__sq_execution_info(duro_provider *p, const char *instance, uint64_t exe
         }
         duro__sq_reset(st);
     }
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     if (rc != 0)
         duro_execution_info_clear(out);
     return rc;
@@ -299,12 +299,12 @@ int duro__sq_delete_instance(duro_provider *p, int64_t now_ms, const char *insta
     duro_delete_result res = { 0, 0, 0, 0 };
     duro__sq_conn *c;
     sqlite3_stmt *st;
-    int rc = duro__sq_need_str(instance, "instance id", err);
+    int rc = duro_provider_check_id(instance, "instance id", err);
 
     if (out != NULL)
         memset(out, 0, sizeof(*out));
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_PARENT, &st, err, "t", instance);
@@ -322,7 +322,7 @@ int duro__sq_delete_instance(duro_provider *p, int64_t now_ms, const char *insta
     }
     if (rc == 0)
         rc = delete_tree(c, instance, force, &res, err);
-    rc = duro__sq_end_write(s, c, rc, 0, err);
+    rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
     if (rc == 0 && out != NULL)
         *out = res;
     return rc;
@@ -383,14 +383,14 @@ int duro__sq_delete_bulk(duro_provider *p, int64_t now_ms, const duro_bulk_filte
         memset(out, 0, sizeof(*out));
     if (filter != NULL && filter->n_instances && filter->instances == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "delete_bulk: instance list missing");
-    rc = duro__sq_begin_write(s, &c, err);
+    rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = bulk_roots(c, filter, limit, &roots, err);
     for (size_t i = 0; rc == 0 && i < roots.n; i++)
         rc = delete_tree(c, roots.v[i], 1, &res, err);
     duro_strv_free(roots.v, roots.n);
-    rc = duro__sq_end_write(s, c, rc, 0, err);
+    rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
     if (rc == 0 && out != NULL)
         *out = res;
     return rc;
@@ -463,12 +463,12 @@ int duro__sq_prune(duro_provider *p, int64_t now_ms, const char *instance,
     duro_delete_result res = { 0, 0, 0, 0 };
     duro__sq_conn *c;
     int64_t current;
-    int rc = duro__sq_need_str(instance, "instance id", err);
+    int rc = duro_provider_check_id(instance, "instance id", err);
 
     if (out != NULL)
         memset(out, 0, sizeof(*out));
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_int(c, SQL_CURRENT, 0, &current, err, "t", instance);
@@ -476,7 +476,7 @@ int duro__sq_prune(duro_provider *p, int64_t now_ms, const char *instance,
         rc = duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance);
     else if (rc == 1)
         rc = prune_executions(c, instance, current, opt, &res, err);
-    rc = duro__sq_end_write(s, c, rc, 0, err);
+    rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
     if (rc == 0 && out != NULL)
         *out = res;
     return rc;
@@ -504,7 +504,7 @@ int duro__sq_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_depths *o
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "queue_depths: out is required");
     memset(out, 0, sizeof(*out));
-    rc = duro__sq_begin_read(s, &c, err);
+    rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_int(c, SQL_DEPTH_ORCH, 0, &orch, err, "i", now_ms);
@@ -512,7 +512,7 @@ int duro__sq_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_depths *o
         rc = duro__sq_int(c, SQL_DEPTH_WORK, 0, &work, err, "i", now_ms);
     if (rc >= 0)
         rc = duro__sq_int(c, SQL_DEPTH_DELAYED, 0, &delayed, err, "i", now_ms);
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     if (rc < 0)
         return rc;
     out->orchestrator = (uint64_t)orch;
@@ -537,7 +537,7 @@ int duro__sq_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "metrics: out is required");
     memset(out, 0, sizeof(*out));
-    rc = duro__sq_begin_read(s, &c, err);
+    rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_METRICS, &st, err, "");
@@ -555,6 +555,6 @@ int duro__sq_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
         }
         duro__sq_reset(st);
     }
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     return rc < 0 ? rc : 0;
 }

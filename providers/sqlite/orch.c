@@ -17,56 +17,21 @@
 
 /* ---- Enqueue ----------------------------------------------------------------------------- */
 
-static const char SQL_INSERT_MSG[] =
-    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
-
-static int check_msg(const duro_msg *msg, duro_error *err)
-{
-    if (msg == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "message is required");
-    if (msg->kind <= 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "invalid message kind %d", msg->kind);
-    return duro__sq_need_str(msg->instance, "message instance id", err);
-}
-
-int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err)
-{
-    int rc = check_msg(msg, err);
-
-    if (rc == 0)
-        rc = duro__sq_exec(c, SQL_INSERT_MSG, err, "tduti", msg->instance, msg->kind,
-                           msg->execution_id, msg->payload, msg->visible_at_ms);
-    return rc < 0 ? rc : 0;
-}
-
 static const char SQL_DUE[] =
     "SELECT 1 FROM orch_queue WHERE instance_id = ?1 AND visible_at <= ?2 LIMIT 1";
-static const char SQL_LOCKED[] =
-    "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
-
-int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
-                             duro_error *err)
-{
-    int64_t locked;
-    int rc = duro__sq_int(c, SQL_LOCKED, 0, &locked, err, "ti", instance, now_ms);
-
-    return rc < 0 ? rc : locked == 1;
-}
-
 int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
-    int rc = check_msg(msg, err);
+    int rc = duro_provider_check_msg(msg, err);
 
     if (rc != 0)
         return rc;
-    rc = duro__sq_begin_write(s, &c, err);
+    rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_insert_msg(c, msg, err);
-    return duro__sq_end_write(s, c, rc, DURO__SQ_NOTE_ORCH, err);
+    return duro__sq_end_write(&s->pool, c, rc, DURO__SQ_NOTE_ORCH, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -234,7 +199,7 @@ static int take_instance(duro__sq_conn *c, const char *instance, int64_t now, in
         rc = duro_error_set(err, rc, 1, "cannot generate a lock token");
     } else {
         rc = duro__sq_exec(c, SQL_LOCK, err, "ttii", instance, item->lock_token,
-                           duro__sq_add_ms(now, lock_ms), now);
+                           duro__add_sat(now, lock_ms), now);
         if (rc == 0)
             rc = duro_error_set(err, DURO_ENOTFOUND, 1, "instance %s was locked concurrently",
                                 instance);
@@ -256,6 +221,7 @@ static int take_instance(duro__sq_conn *c, const char *instance, int64_t now, in
 }
 
 typedef struct fetch_arg {
+    duro_sqlite *s;
     int64_t lock_ms;
     duro_orch_item **out;
 } fetch_arg;
@@ -275,13 +241,14 @@ static int candidate_exists(duro__sq_conn *c, int64_t now, int64_t *next, duro_e
     return rc < 0 ? rc : 0;
 }
 
-static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro_error *err)
+static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 {
     fetch_arg *fa = arg;
+    duro_sqlite *s = fa->s;
     duro__sq_conn *c;
     sqlite3_stmt *st;
     char *instance = NULL;
-    int rc = duro__sq_begin_lock(s, &c, err);
+    int rc = duro__sq_begin_lock(&s->pool, &c, err);
 
     if (rc != 0)
         return rc;
@@ -302,7 +269,7 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
             rc = candidate_exists(c, now, next, err);
     }
     free(instance);
-    rc = duro__sq_end_write(s, c, rc, 0, err);
+    rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
     if (rc != 0 && *fa->out != NULL) {
         duro_orch_item_free(*fa->out);
         *fa->out = NULL;
@@ -313,12 +280,16 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
 int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_orch_item **out, duro_error *err)
 {
-    fetch_arg fa = { lock_ms, out };
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, out };
+    int rc;
 
-    if (out == NULL || lock_ms <= 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out and lock_ms > 0 required");
+    if (out == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out is required");
     *out = NULL;
-    return duro__sq_poll((duro_sqlite *)p, DURO__SQ_NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa,
+    rc = duro_provider_check_lock_ms(lock_ms, "fetch_orch: lock_ms", err);
+    if (rc != 0)
+        return rc;
+    return duro__sq_poll(&fa.s->notes, DURO__SQ_NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa,
                          err);
 }
 
@@ -352,25 +323,6 @@ static const char SQL_CANCEL_WORK[] =
     "DELETE FROM work_queue WHERE instance_id = ?1 AND execution_id = ?2 AND activity_id = ?3";
 static const char SQL_DELETE_TAGGED[] = "DELETE FROM orch_queue WHERE lock_token = ?1";
 static const char SQL_UNLOCK[] = "DELETE FROM instance_locks WHERE lock_token = ?1";
-
-static int check_commit(const duro_orch_commit *cm, duro_error *err)
-{
-    if (cm == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: commit is required");
-    if (cm->execution_id == 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: execution id 0 is invalid");
-    if ((cm->n_events && cm->events == NULL) || (cm->n_work && cm->work == NULL) ||
-        (cm->n_cancel && cm->cancel == NULL) || (cm->n_msgs && cm->msgs == NULL))
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: array missing for a count");
-    if (cm->state < 0 || cm->state > DURO_STATE_CONTINUED_AS_NEW)
-        return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: invalid state %d", cm->state);
-    for (size_t i = 0; i < cm->n_events; i++) {
-        if (cm->events[i].payload == NULL)
-            return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: event %llu has no payload",
-                                  (unsigned long long)cm->events[i].event_id);
-    }
-    return 0;
-}
 
 /* Step 1: resolve the token to its instance and verify the lock is live at now. */
 static int verify_lock(duro__sq_conn *c, const char *token, int64_t now, char **instance,
@@ -476,14 +428,14 @@ int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
     char *instance = NULL;
     int exists = 0;
     unsigned notes = 0;
-    int rc = duro__sq_need_str(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0)
-        rc = check_commit(commit, err);
+        rc = duro_provider_check_commit(commit, err);
     if (rc == 0 && commit->n_work > 0)
         notes = DURO__SQ_NOTE_WORK;
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = verify_lock(c, lock_token, now_ms, &instance, err);
@@ -508,7 +460,7 @@ int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
             notes |= DURO__SQ_NOTE_ORCH;
     }
     free(instance);
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, notes, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, notes, err);
 }
 
 /* ---- Abandon and renew ------------------------------------------------------------------- */
@@ -527,26 +479,26 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     char *instance = NULL;
-    int rc = duro__sq_need_str(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
     if (rc == 0)
-        rc = duro__sq_begin_lock(s, &c, err);
+        rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = verify_lock(c, lock_token, now_ms, &instance, err);
     if (rc == 0 && ignore_attempt)
         rc = duro__sq_exec(c, SQL_UNCOUNT, err, "t", lock_token);
     if (rc >= 0 && delay_ms > 0)
-        rc = duro__sq_exec(c, SQL_DELAY, err, "tii", instance, duro__sq_add_ms(now_ms, delay_ms),
+        rc = duro__sq_exec(c, SQL_DELAY, err, "tii", instance, duro__add_sat(now_ms, delay_ms),
                            now_ms);
     if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNTAG, err, "t", lock_token);
     if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
     free(instance);
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);
 }
 
 int duro__sq_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
@@ -554,17 +506,17 @@ int duro__sq_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token
 {
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
-    int rc = duro__sq_need_str(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
-    if (rc == 0 && extend_ms <= 0)
-        rc = duro_error_set(err, DURO_EINVAL, 0, "renew_orch: extend_ms must be > 0");
     if (rc == 0)
-        rc = duro__sq_begin_lock(s, &c, err);
+        rc = duro_provider_check_lock_ms(extend_ms, "renew_orch: extend_ms", err);
+    if (rc == 0)
+        rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__sq_add_ms(now_ms, extend_ms),
+    rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__add_sat(now_ms, extend_ms),
                        now_ms);
     if (rc == 0)
         rc = duro_error_set(err, DURO_ELOCK, 0, "instance lock is gone or expired");
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, 0, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, err);
 }

@@ -74,9 +74,9 @@ int duro__sq_read_history(duro_provider *p, const char *instance, uint64_t execu
         return duro_error_set(err, DURO_EINVAL, 0, "read_history: events and n are required");
     *events = NULL;
     *n = 0;
-    rc = duro__sq_need_str(instance, "instance id", err);
+    rc = duro_provider_check_id(instance, "instance id", err);
     if (rc == 0)
-        rc = duro__sq_begin_read(s, &c, err);
+        rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     if (execution_id == 0) {
@@ -85,7 +85,7 @@ int duro__sq_read_history(duro_provider *p, const char *instance, uint64_t execu
     }
     if (rc >= 0 && execution_id != 0)
         rc = read_events(c, instance, execution_id, events, n, err);
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     return rc < 0 ? rc : 0;
 }
 
@@ -134,9 +134,9 @@ int duro__sq_instance_info(duro_provider *p, const char *instance, duro_instance
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "instance_info: out is required");
     memset(out, 0, sizeof(*out));
-    rc = duro__sq_need_str(instance, "instance id", err);
+    rc = duro_provider_check_id(instance, "instance id", err);
     if (rc == 0)
-        rc = duro__sq_begin_read(s, &c, err);
+        rc = duro__sq_begin_read(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_INFO, &st, err, "t", instance);
@@ -148,7 +148,7 @@ int duro__sq_instance_info(duro_provider *p, const char *instance, duro_instance
             rc = info_from_row(st, instance, out, err);
         duro__sq_reset(st);
     }
-    duro__sq_end_read(s, c);
+    duro__sq_end_read(&s->pool, c);
     if (rc != 0)
         duro_instance_info_clear(out);
     return rc;

@@ -14,7 +14,7 @@
  *   instance_locks  the exclusive orchestration lock of an instance
  *   work_queue      activity work items, each with its own lock
  */
-#include "sqlite-internal.h"
+#include "schema.h"
 
 #include <stddef.h>
 

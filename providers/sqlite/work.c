@@ -12,38 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char SQL_INSERT_WORK[] =
-    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
-    " VALUES (?1, ?2, ?3, ?4, 0)";
-
-int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err)
-{
-    int rc;
-
-    if (work == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
-    rc = duro__sq_need_str(work->instance, "work item instance id", err);
-    if (rc == 0)
-        rc = duro__sq_exec(c, SQL_INSERT_WORK, err, "tuut", work->instance, work->execution_id,
-                           work->activity_id, work->payload);
-    return rc < 0 ? rc : 0;
-}
-
 int duro__sq_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     int rc;
 
-    if (work == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
-    rc = duro__sq_need_str(work->instance, "work item instance id", err);
+    rc = duro_provider_check_work(work, err);
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_insert_work(c, work, err);
-    return duro__sq_end_write(s, c, rc, DURO__SQ_NOTE_WORK, err);
+    return duro__sq_end_write(&s->pool, c, rc, DURO__SQ_NOTE_WORK, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -89,13 +70,15 @@ static int item_from_row(sqlite3_stmt *st, const char *token, duro_work_item **o
 }
 
 typedef struct fetch_arg {
+    duro_sqlite *s;
     int64_t lock_ms;
     duro_work_item **out;
 } fetch_arg;
 
-static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro_error *err)
+static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 {
     fetch_arg *fa = arg;
+    duro_sqlite *s = fa->s;
     duro__sq_conn *c;
     sqlite3_stmt *st;
     char token[33];
@@ -103,11 +86,11 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
 
     if (rc != 0)
         return duro_error_set(err, rc, 1, "cannot generate a lock token");
-    rc = duro__sq_begin_lock(s, &c, err);
+    rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_query(c, SQL_TAKE, &st, err, "iti", now, token,
-                        duro__sq_add_ms(now, fa->lock_ms));
+                        duro__add_sat(now, fa->lock_ms));
     if (rc == 0) {
         rc = duro__sq_step(c, st, err);
         if (rc == 1)
@@ -130,7 +113,7 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
         if (rc >= 0)
             rc = DURO_ENOTFOUND;
     }
-    rc = duro__sq_end_write(s, c, rc, 0, err);
+    rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
     if (rc != 0 && *fa->out != NULL) {
         duro_work_item_free(*fa->out);
         *fa->out = NULL;
@@ -141,12 +124,16 @@ static int try_fetch(duro_sqlite *s, int64_t now, void *arg, int64_t *next, duro
 int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { lock_ms, out };
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, out };
+    int rc;
 
-    if (out == NULL || lock_ms <= 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out and lock_ms > 0 required");
+    if (out == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out is required");
     *out = NULL;
-    return duro__sq_poll((duro_sqlite *)p, DURO__SQ_NOTE_WORK, now_ms, poll_ms, try_fetch, &fa,
+    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work: lock_ms", err);
+    if (rc != 0)
+        return rc;
+    return duro__sq_poll(&fa.s->notes, DURO__SQ_NOTE_WORK, now_ms, poll_ms, try_fetch, &fa,
                          err);
 }
 
@@ -168,14 +155,12 @@ int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     unsigned notes = 0;
-    int rc = duro__sq_need_str(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
-    if (rc == 0 && completion != NULL &&
-        (completion->kind <= 0 || duro__sq_need_str(completion->instance, "completion instance",
-                                                    err) != 0))
-        rc = duro_error_set(err, DURO_EINVAL, 0, "ack_work: invalid completion message");
+    if (rc == 0 && completion != NULL)
+        rc = duro_provider_check_msg(completion, err);
     if (rc == 0)
-        rc = duro__sq_begin_write(s, &c, err);
+        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_exec(c, SQL_ACK, err, "ti", lock_token, now_ms);
@@ -191,7 +176,7 @@ int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
         rc = duro__sq_instance_locked(c, completion->instance, now_ms, err);
     if (rc == 0 && completion != NULL)
         notes = DURO__SQ_NOTE_ORCH;
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, notes, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, notes, err);
 }
 
 int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_token,
@@ -199,20 +184,20 @@ int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_tok
 {
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
-    int rc = duro__sq_need_str(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_work: negative delay");
     if (rc == 0)
-        rc = duro__sq_begin_lock(s, &c, err);
+        rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
     rc = duro__sq_exec(c, SQL_ABANDON, err, "tiidi", lock_token, delay_ms,
-                       duro__sq_add_ms(now_ms, delay_ms), ignore_attempt ? 1 : 0, now_ms);
+                       duro__add_sat(now_ms, delay_ms), ignore_attempt ? 1 : 0, now_ms);
     if (rc == 0)
         rc = duro_error_set(err, DURO_ELOCK, 0,
                             "work item is gone or its lock (this token) expired or was taken");
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_WORK, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_WORK, err);
 }
 
 int duro__sq_renew_work(duro_provider *p, int64_t now_ms, const char *lock_token,
@@ -220,18 +205,18 @@ int duro__sq_renew_work(duro_provider *p, int64_t now_ms, const char *lock_token
 {
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
-    int rc = duro__sq_need_str(lock_token, "lock token", err);
+    int rc = duro_provider_check_id(lock_token, "lock token", err);
 
-    if (rc == 0 && extend_ms <= 0)
-        rc = duro_error_set(err, DURO_EINVAL, 0, "renew_work: extend_ms must be > 0");
     if (rc == 0)
-        rc = duro__sq_begin_lock(s, &c, err);
+        rc = duro_provider_check_lock_ms(extend_ms, "renew_work: extend_ms", err);
+    if (rc == 0)
+        rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__sq_add_ms(now_ms, extend_ms),
+    rc = duro__sq_exec(c, SQL_RENEW, err, "tii", lock_token, duro__add_sat(now_ms, extend_ms),
                        now_ms);
     if (rc == 0)
         rc = duro_error_set(err, DURO_ELOCK, 0,
                             "work item is gone (cancelled or deleted) or its lock expired");
-    return duro__sq_end_write(s, c, rc < 0 ? rc : 0, 0, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, err);
 }

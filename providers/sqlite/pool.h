@@ -1,0 +1,59 @@
+/*
+ * pool.h — the connection pool and the transactions of the SQLite provider, above one
+ * connection (stmt.h) and change notification (notify.h). Readers take any idle
+ * connection; writers of this process take the writer mutex before BEGIN IMMEDIATE, so they
+ * queue on a mutex instead of sleeping in SQLite's busy handler (the busy timeout is left
+ * for other processes). A commit that makes work visible notifies the pool's notifier.
+ */
+#ifndef DURO_SQLITE_POOL_H
+#define DURO_SQLITE_POOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "notify.h"
+#include "stmt.h"
+
+typedef struct duro__sq_pool {
+    duro__sq_conn *conns;          /* all connections */
+    size_t n_conns;
+    duro__sq_conn **idle;          /* stack of free connections */
+    size_t n_idle;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;             /* a connection was given back */
+    pthread_mutex_t write_mu;      /* one in-process writer at a time (no busy sleeping) */
+    int relax_lock_writes;         /* lock bookkeeping commits with synchronous=NORMAL */
+    duro__sq_notifier *notes;      /* told about every commit (borrowed) */
+} duro__sq_pool;
+
+/* Initialise `pool` (zeroed) for `n` connections, each opened as `set` says; the first one
+ * is handed to `first_open` (when non-NULL) before the others open (the schema migration).
+ * `relax_lock_writes` is set when lock bookkeeping may skip the fsync (a file opened with
+ * synchronous FULL). Returns 0 or a DURO_E* code (err filled, nothing left to destroy). */
+int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settings *set,
+                       int relax_lock_writes, duro__sq_notifier *notes,
+                       int (*first_open)(duro__sq_conn *c, duro_error *err), duro_error *err);
+/* Close every connection and release the pool; no connection may be taken. */
+void duro__sq_pool_destroy(duro__sq_pool *pool);
+
+/* Take the writer mutex and a connection and BEGIN IMMEDIATE. Returns 0 with *c set, or a
+ * DURO_E* code (nothing held). */
+int duro__sq_begin_write(duro__sq_pool *pool, duro__sq_conn **c, duro_error *err);
+/* Like duro__sq_begin_write, for transactions that only write lock bookkeeping (fetch, renew,
+ * abandon: lock rows, lock tokens, attempt counts, visibility delays). On a file opened with
+ * synchronous FULL they commit without an fsync: losing one in a power failure only makes a
+ * message deliverable again, which at-least-once delivery allows, and the next durable
+ * commit's fsync covers their WAL frames. End it with duro__sq_end_write. */
+int duro__sq_begin_lock(duro__sq_pool *pool, duro__sq_conn **c, duro_error *err);
+/* Finish a write transaction from duro__sq_begin_write: COMMIT when rc == 0, else ROLLBACK.
+ * After a successful commit bumps commit_seq and the channels in `notes`, and wakes waiters
+ * (a lock-bookkeeping transaction with no `notes` wakes nobody). Releases the connection
+ * and the writer mutex. Returns rc, or the commit's error. */
+int duro__sq_end_write(duro__sq_pool *pool, duro__sq_conn *c, int rc, unsigned notes,
+                       duro_error *err);
+/* Take a connection and BEGIN a read transaction (one consistent snapshot). */
+int duro__sq_begin_read(duro__sq_pool *pool, duro__sq_conn **c, duro_error *err);
+/* End a read transaction and release the connection. */
+void duro__sq_end_read(duro__sq_pool *pool, duro__sq_conn *c);
+
+#endif /* DURO_SQLITE_POOL_H */

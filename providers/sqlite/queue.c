@@ -1,0 +1,43 @@
+/*
+ * queue.c — inserts into the two queues and the instance-lock read that the orchestrator
+ * and work queues share (see queue.h).
+ */
+#include "queue.h"
+
+static const char SQL_INSERT_MSG[] =
+    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_INSERT_WORK[] =
+    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
+    " VALUES (?1, ?2, ?3, ?4, 0)";
+static const char SQL_LOCKED[] =
+    "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
+
+int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err)
+{
+    int rc = duro_provider_check_msg(msg, err);
+
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_INSERT_MSG, err, "tduti", msg->instance, (int)msg->kind,
+                           msg->execution_id, msg->payload, msg->visible_at_ms);
+    return rc < 0 ? rc : 0;
+}
+
+int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err)
+{
+    int rc = duro_provider_check_work(work, err);
+
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_INSERT_WORK, err, "tuut", work->instance, work->execution_id,
+                           work->activity_id, work->payload);
+    return rc < 0 ? rc : 0;
+}
+
+int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
+                             duro_error *err)
+{
+    int64_t locked;
+    int rc = duro__sq_int(c, SQL_LOCKED, 0, &locked, err, "ti", instance, now_ms);
+
+    return rc < 0 ? rc : locked == 1;
+}

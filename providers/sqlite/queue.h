@@ -1,0 +1,24 @@
+/*
+ * queue.h — the queue writes and lock reads shared by the orchestrator queue (orch.c) and
+ * the work queue (work.c) of the SQLite provider, inside a transaction the caller holds:
+ * an ack of either queue enqueues on the other. Below both, above one connection (stmt.h).
+ */
+#ifndef DURO_SQLITE_QUEUE_H
+#define DURO_SQLITE_QUEUE_H
+
+#include <stdint.h>
+
+#include "duro-provider.h"
+#include "stmt.h"
+
+/* Validate (duro_provider_check_msg) and insert one orchestrator message. Returns 0 or a
+ * DURO_E* code (err filled). */
+int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err);
+/* Validate (duro_provider_check_work) and insert one work item, visible at once. */
+int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err);
+/* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or a negative
+ * DURO_E* code. */
+int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
+                             duro_error *err);
+
+#endif /* DURO_SQLITE_QUEUE_H */
