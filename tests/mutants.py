@@ -28,14 +28,14 @@ Commands (all take --root DIR, the source tree, default: the parent of this file
   count                                                  print how many mutants exist
   apply ID --into DIR    write the mutated file of ID into tree DIR (same relative path)
   diff ID                print the unified diff (3 lines of context) of ID
-  report RESULTS [--markdown FILE] [--selected N] [--note TEXT]...
+  report RESULTS [--markdown FILE] [--selected N] [--note NAME=VALUE]... [--min-rate P]
                          summarise the result lines "id<TAB>status<TAB>seconds<TAB>detail"
                          (status: killed, survived, stillborn) as a table, the survivors
-                         with their diffs; the same as Markdown into FILE
+                         with their diffs; the same as Markdown into FILE; exit 1 when the
+                         kill rate is below P percent
 Standard library only.
 """
 import argparse
-import difflib
 import glob
 import hashlib
 import os
@@ -434,9 +434,22 @@ def mutated(m, sources):
 
 
 def unified(m, sources):
+    """The unified diff of a mutant: one hunk, 3 lines of context. (difflib would treat
+    frequent lines such as "}" as junk and widen the hunk.)"""
     a = sources[m.path].splitlines(keepends=True)
     b = mutated(m, sources).splitlines(keepends=True)
-    return "".join(difflib.unified_diff(a, b, "a/" + m.path, "b/" + m.path, n=3))
+    pre = 0
+    while pre < min(len(a), len(b)) and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < min(len(a), len(b)) - pre and a[-1 - suf] == b[-1 - suf]:
+        suf += 1
+    lo, ahi, bhi = max(0, pre - 3), min(len(a), len(a) - suf + 3), min(len(b), len(b) - suf + 3)
+    out = [f"--- a/{m.path}\n", f"+++ b/{m.path}\n",
+           f"@@ -{lo + 1},{ahi - lo} +{lo + 1},{bhi - lo} @@\n"]
+    out += [" " + x for x in a[lo:pre]] + ["-" + x for x in a[pre:len(a) - suf]]
+    out += ["+" + x for x in b[pre:len(b) - suf]] + [" " + x for x in a[len(a) - suf:ahi]]
+    return "".join(out)
 
 
 def select(mutants, only, sample, seed):
@@ -498,12 +511,12 @@ def report(args, mutants, sources):
         return "\n".join([line(head), "|" + "|".join("-" * (n + 2) for n in w) + "|"]
                          + [line(b) for b in body])
 
-    out = ["## Result", "", table(("Measure", "Value"), summary), "",
+    out = ["### Result", "", table(("Measure", "Value"), summary), "",
            table(("Operator", "Killed", "Survived", "Stillborn"),
                  [p for p in per_op if any(p[1:])]), ""]
-    out += [f"## Survivors ({len(survivors)})", ""]
+    out += [f"### Survivors ({len(survivors)})", ""]
     for m in survivors:
-        out += [f"### `{m.id}`", "", "```diff", unified(m, sources).rstrip("\n"), "```", ""]
+        out += [f"#### `{m.id}`", "", "```diff", unified(m, sources).rstrip("\n"), "```", ""]
     text = "\n".join(out)
     print(text)
     if args.markdown:

@@ -57,7 +57,7 @@ selected, stillborn, killed, survived, kill rate, seconds per mutant), a table p
 operator, and every survivor with its id and unified diff (3 lines of context).
 
 Time: the scratch build (autogen, configure, make) happens once per job; each mutant
-then costs one compile of its file, a relink, and one or two suite runs (about 25 s on
+then costs one compile of its file, a relink, and one or two suite runs (13 s on average on
 2 cores). Every step is bounded: make by 600 s, each suite run by --timeout, so the worst
 case is about selected x (600 + 2 x timeout) / jobs. Ctrl-C (or SIGTERM) stops the
 running steps and removes the scratch folder ($TMPDIR or /tmp, duro-mutants.XXXXXX).
