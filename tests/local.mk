@@ -1,6 +1,7 @@
 # tests/local.mk — Check unit and end-to-end tests of lib/ and the other libraries. Each
 # area's rules live in its own fragment (check_PROGRAMS, TESTS, sources), included here;
 # e2e.mk also builds tests/libjunitcheck.la, the JUnit helper the other Check programs link.
+# mutants.mk adds `make check-mutants`, the mutation harness (not part of make check).
 include tests/e2e.mk
 include tests/abi.mk
 include tests/exports.mk
@@ -9,3 +10,4 @@ include tests/report.mk
 include tests/sqlite.mk
 include tests/stress.mk
 include tests/teeth.mk
+include tests/mutants.mk
