@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "duro-provider.h"
@@ -174,6 +175,58 @@ static void check_pool_pragmas(int synchronous_normal, const char *want_sync)
         duro__sq_end_read(&s->pool, c[i]);
     duro_provider_destroy(p);
 }
+
+/* Permission bits of `path` (-1 when it does not exist). */
+static int file_mode_of(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* A database this process creates is 0600, with its -wal and -shm, whatever the umask
+ * (issue 11, finding 8); opt->file_mode chooses another mode; an existing file keeps its
+ * own; bits beyond 0777 are refused. */
+START_TEST(new_files_are_private)
+{
+    duro_sqlite_options opt;
+    duro_provider *p;
+    duro_error err = { 0, 0, "" };
+    char wal[600], shm[600];
+    mode_t old = umask(022);
+
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    snprintf(shm, sizeof(shm), "%s-shm", db_path);
+    unlink(db_path);
+    p = open_file(NULL);
+    run_instance(p, "private-1");
+    ck_assert_int_eq(file_mode_of(db_path), 0600);
+    ck_assert_int_eq(file_mode_of(wal), 0600);
+    ck_assert_int_eq(file_mode_of(shm), 0600);
+    duro_provider_destroy(p);
+    teardown_path();
+
+    duro_sqlite_options_init(&opt);
+    opt.file_mode = 0640;
+    p = open_file(&opt);
+    run_instance(p, "private-2");
+    ck_assert_int_eq(file_mode_of(db_path), 0640);
+    ck_assert_int_eq(file_mode_of(wal), 0640);
+    duro_provider_destroy(p);
+
+    ck_assert_int_eq(chmod(db_path, 0644), 0);
+    p = open_file(NULL);
+    ck_assert_int_eq(file_mode_of(db_path), 0644);
+    duro_provider_destroy(p);
+
+    opt.file_mode = 01777;
+    p = NULL;
+    ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(err.message, "file_mode"));
+    umask(old);
+}
+END_TEST
 
 START_TEST(pragmas_default_full)
 {
@@ -588,6 +641,7 @@ static Suite *sqlite_suite(void)
     tc = tcase_create("file");
     tcase_add_checked_fixture(tc, setup_path, teardown_path);
     tcase_add_test(tc, file_survives_reopen);
+    tcase_add_test(tc, new_files_are_private);
     tcase_add_test(tc, pragmas_default_full);
     tcase_add_test(tc, pragmas_normal_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);

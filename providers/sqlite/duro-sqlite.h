@@ -28,6 +28,10 @@ typedef struct duro_sqlite_options {
     int synchronous_normal;   /* 0 (default): PRAGMA synchronous=FULL; 1: NORMAL (files only) */
     int busy_timeout_ms;      /* default 10000 */
     int pool_size;            /* connections for file databases, default 4; ":memory:" uses 1 */
+    unsigned file_mode;       /* permission bits of a database file that open creates, whatever
+                               * the umask (SQLite gives its -wal and -shm files the same);
+                               * default (and 0) 0600: the store holds every input and
+                               * output. An existing file keeps its mode. At most 0777. */
 } duro_sqlite_options;
 
 /* Fill `opt` with the defaults above and set opt->size. */

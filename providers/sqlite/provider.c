@@ -14,12 +14,17 @@
  */
 #include "sqlite-internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_BUSY_TIMEOUT_MS 10000
 #define DEFAULT_POOL_SIZE 4
 #define MAX_POOL_SIZE 64
+#define DEFAULT_FILE_MODE 0600u
 
 static const duro_provider_ops sqlite_ops;
 
@@ -44,6 +49,28 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
     opt->synchronous_normal = 0;
     opt->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
     opt->pool_size = DEFAULT_POOL_SIZE;
+    opt->file_mode = DEFAULT_FILE_MODE;
+}
+
+/* Create the database file `path` with exactly `mode` when it does not exist yet (SQLite
+ * would create it with 0644 under the usual umask); an existing file is left as it is. */
+static int create_private(const char *path, unsigned mode, duro_error *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+
+    if (fd < 0)
+        return errno == EEXIST ? 0
+                               : duro_error_set(err, DURO_EIO, 0, "cannot create %s: %s", path,
+                                                strerror(errno));
+    if (fchmod(fd, (mode_t)mode) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        return duro_error_set(err, DURO_EIO, 0, "cannot set the mode of %s: %s", path,
+                              strerror(e));
+    }
+    close(fd);
+    return 0;
 }
 
 /* Open the provider object for `path` with validated options: the notifier, then the pool
@@ -111,6 +138,14 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_sqlite_open: busy_timeout_ms must be >= 0 and pool_size "
                               "within 1..%d", MAX_POOL_SIZE);
+    if (o.file_mode == 0)
+        o.file_mode = DEFAULT_FILE_MODE;
+    if (o.file_mode > 0777u)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_sqlite_open: file_mode %#o has bits beyond 0777",
+                              o.file_mode);
+    if (strcmp(path, ":memory:") != 0 && (rc = create_private(path, o.file_mode, err)) != 0)
+        return rc;
     rc = provider_open(path, &o, &s, err);
     if (rc != 0)
         return rc;
