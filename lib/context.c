@@ -244,11 +244,13 @@ duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, c
         return &o->dead;
     }
     j = duro__rec_new();
-    if (j && (duro__rec_str(j, "name", name) || duro__rec_str(j, "input", input ? input : "") ||
-              duro__rec_str(j, "instance", child_id))) {
+    if (j && ((rc = duro__rec_str(j, "name", name)) ||
+              (rc = duro__rec_str(j, "input", input ? input : "")) ||
+              (rc = duro__rec_str(j, "instance", child_id)))) {
         json_decref(j);
-        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
-                        "sub-orchestration \"%s\": input is not valid UTF-8", name);
+        duro__fail_turn(o, rc, rc == DURO_EINVAL ? DURO_CAT_CONFIGURATION : DURO_CAT_INFRASTRUCTURE,
+                        "sub-orchestration \"%s\": %s", name,
+                        rc == DURO_EINVAL ? "input is not valid UTF-8" : "out of memory");
         return &o->dead;
     }
     id = decide(o, j, DURO_EVENT_SUB_SCHEDULED, child_id != NULL, &fresh);
@@ -258,8 +260,17 @@ duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, c
         duro__slot *s = duro__slot_at(o, id);
         if (!child_id) {
             char *gen = duro__keep(o, duro__asprintf("%s::%" PRIu64, o->item->instance, id));
-            if (!gen || duro__rec_str(s->rec.json, "instance", gen))
+            if (!gen)
                 return &o->dead;
+            if ((rc = duro__check_id(gen, "generated child instance id", &err))) {
+                duro__fail_turn(o, rc, DURO_CAT_CONFIGURATION, "sub-orchestration \"%s\": %s; "
+                                "give the child an explicit, shorter id", name, err.message);
+                return &o->dead;
+            }
+            if ((rc = duro__rec_str(s->rec.json, "instance", gen))) {
+                duro__fail_turn(o, rc, DURO_CAT_INFRASTRUCTURE, "out of memory");
+                return &o->dead;
+            }
             s->rec.instance = json_string_value(json_object_get(s->rec.json, "instance"));
         }
         child = s->rec.instance;
@@ -292,12 +303,14 @@ int duro_start_detached(duro_orch *o, const char *name, const char *instance, co
         return rc;
     }
     j = duro__rec_new();
-    if (j && (duro__rec_str(j, "name", name) || duro__rec_str(j, "instance", instance) ||
-              duro__rec_str(j, "input", input ? input : ""))) {
+    if (j && ((rc = duro__rec_str(j, "name", name)) ||
+              (rc = duro__rec_str(j, "instance", instance)) ||
+              (rc = duro__rec_str(j, "input", input ? input : "")))) {
         json_decref(j);
-        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
-                        "detached start of \"%s\": input is not valid UTF-8", name);
-        return DURO_EINVAL;
+        duro__fail_turn(o, rc, rc == DURO_EINVAL ? DURO_CAT_CONFIGURATION : DURO_CAT_INFRASTRUCTURE,
+                        "detached start of \"%s\": %s", name,
+                        rc == DURO_EINVAL ? "input is not valid UTF-8" : "out of memory");
+        return rc;
     }
     id = decide(o, j, DURO_EVENT_DETACHED, 1, &fresh);
     if (!id)

@@ -15,7 +15,8 @@
 #include "duro-util.h"
 
 /* Validate an identifier (instance id, name, version, event name): non-empty, at most
- * DURO_MAX_ID_BYTES, no control characters. `what` names it in the error message.
+ * DURO_MAX_ID_BYTES, valid UTF-8, no control characters (U+0000-U+001F, U+007F). `what`
+ * names it in the error message.
  * Returns 0 or DURO_EINVAL / DURO_ETOOBIG with err filled. */
 int duro__check_id(const char *s, const char *what, duro_error *err);
 /* Validate a payload: NULL allowed (means ""), at most DURO_MAX_PAYLOAD_BYTES. */
@@ -23,6 +24,10 @@ int duro__check_payload(const char *s, const char *what, duro_error *err);
 
 /* 1 if `s` is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int duro__utf8_valid(const char *s);
+/* Offset of the first byte of `s` that does not start a valid UTF-8 sequence (overlong
+ * forms, surrogates and code points above U+10FFFF are invalid), or SIZE_MAX when the whole
+ * string is valid. */
+size_t duro__utf8_invalid_at(const char *s);
 
 /* Parse "MAJOR.MINOR.PATCH" into a comparable number; -1 when malformed. */
 int64_t duro__version_key(const char *v);

@@ -1053,6 +1053,56 @@ static int decide(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
     return run_code(o, out, fn, ud);
 }
 
+/* Does start message `m` come from the parent slot that started this instance (`own`, its
+ * Started event or start message; NULL when unknown)? */
+static int same_parent_slot(const duro__rec *m, const duro__rec *own)
+{
+    return own && own->parent && strcmp(own->parent, m->parent) == 0 &&
+           own->pexec == m->pexec && own->pid == m->pid;
+}
+
+/* Phase 6b: a parent's start of a child whose id is taken (by an instance a client started,
+ * another parent's child, or one that has finished) must not be dropped as a duplicate, or
+ * that parent waits forever: its sub-orchestration fails at once with the reason. */
+static int reject_foreign_starts(duro_orch *o, const duro__rec *msgs, const duro__rec *start)
+{
+    const duro_orch_item *item = o->item;
+    duro__rec first;
+    const duro__rec *own = NULL; /* what started this instance */
+    int have_first = 0, rc = 0;
+    size_t i;
+    if (o->slots.len)
+        own = &duro__slot_at(o, 1)->rec;
+    else if (item->n_history && item->history[0].kind == DURO_EVENT_ORCH_STARTED &&
+             duro__rec_decode(item->history[0].payload, DURO_EVENT_ORCH_STARTED, 1, &first,
+                              NULL) == 0) {
+        own = &first;
+        have_first = 1;
+    } else if (item->state != DURO_STATE_COMPLETED && item->state != DURO_STATE_FAILED)
+        own = start;
+    for (i = 0; i < item->n_msgs && rc == 0; i++) {
+        const duro__rec *m = &msgs[i];
+        if (m->kind != DURO_MSG_START || !m->parent || same_parent_slot(m, own))
+            continue;
+        char *text = duro__asprintf("sub-orchestration instance \"%s\" already exists (%s)",
+                                    item->instance,
+                                    own && own->parent ? "the child of another parent"
+                                                       : "started by a client");
+        json_t *j = duro__rec_new();
+        if (!text || !j || duro__rec_int(j, "src", (int64_t)m->pid) || duro__rec_int(j, "ok", 0) ||
+            duro__rec_int(j, "category", DURO_CAT_APPLICATION) ||
+            duro__rec_str(j, "text", text)) {
+            json_decref(j);
+            rc = DURO_ENOMEM;
+        } else
+            rc = duro__out_msg(o, m->parent, DURO_MSG_CHILD_DONE, m->pexec, 0, j);
+        free(text);
+    }
+    if (have_first)
+        duro__rec_clear(&first);
+    return rc;
+}
+
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out)
 {
@@ -1086,6 +1136,11 @@ int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t
         rc = apply_messages(o, msgs);
     if (rc == 0)
         rc = decide(o, out, fn, ud);
+    if ((rc == 0 || rc == TURN_ENDS) && out->action == DURO__TURN_COMMIT) {
+        int rejected = reject_foreign_starts(o, msgs, start);
+        if (rejected)
+            rc = rejected;
+    }
     if (rc == 0)
         rc = build_commit(o, out);
     if (rc == TURN_ENDS)
@@ -1197,4 +1252,47 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
     }
     rc = finish(o, out, DURO_STATE_FAILED, DURO_CAT_POISON, text);
     return rc ? rc : build_commit(o, out);
+}
+
+int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__turn *out)
+{
+    duro_orch *o;
+    duro__rec started;
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    duro__vec_init(&out->events, sizeof(duro_event_in));
+    o = out->o = orch_new(NULL, item, 0, NULL, NULL);
+    if (!o)
+        return DURO_ENOMEM;
+    out->action = DURO__TURN_COMMIT;
+    o->exec = item->execution_id ? item->execution_id : 1;
+    out->terminal_text = duro__keep(o, duro__strdup(text));
+    out->commit.output = keep_json(o, failure_json(DURO_CAT_POISON, text));
+    if (!out->terminal_text || !out->commit.output)
+        return DURO_ENOMEM;
+    if (item->n_history && item->history[0].kind == DURO_EVENT_ORCH_STARTED &&
+        duro__rec_decode(item->history[0].payload, DURO_EVENT_ORCH_STARTED, 1, &started,
+                         NULL) == 0) {
+        if (started.parent) {
+            json_t *m = duro__rec_new();
+            if (!m || duro__rec_int(m, "src", (int64_t)started.pid) ||
+                duro__rec_int(m, "ok", 0) || duro__rec_int(m, "category", DURO_CAT_POISON) ||
+                duro__rec_str(m, "text", text)) {
+                json_decref(m);
+                rc = DURO_ENOMEM;
+            } else
+                rc = duro__out_msg(o, started.parent, DURO_MSG_CHILD_DONE, started.pexec, 0, m);
+        }
+        duro__rec_clear(&started);
+        if (rc)
+            return rc;
+    }
+    out->commit.execution_id = o->exec;
+    out->commit.msgs = o->out_msgs.data;
+    out->commit.n_msgs = o->out_msgs.len;
+    /* an instance that never started gets a row, under a name that says why */
+    out->commit.orch_name = item->orch_name ? NULL : "(unreadable start)";
+    out->commit.state = DURO_STATE_FAILED;
+    out->category = DURO_CAT_POISON;
+    return 0;
 }

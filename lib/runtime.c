@@ -135,6 +135,35 @@ static void pause_ms(duro_runtime *rt, int64_t ms)
     pthread_mutex_unlock(&rt->mu);
 }
 
+/* Calls on a held lock (abandon, renew, ack) must not leave an item to wait for its lock to
+ * expire because one call met a passing fault. After a retryable error this waits 10, 20, 40,
+ * 80, then 160 ms and says to try again; it says stop (0) on any other error or after the
+ * fifth retry. The wait ignores shutdown: a hand-back at shutdown needs it most. */
+static int retry_locked_call(unsigned attempt, const duro_error *err)
+{
+    if (!err->retryable || attempt >= 5)
+        return 0;
+    struct timespec ts = {0, (10L << attempt) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return 1;
+}
+
+/* abandon_work, retried as retry_locked_call says; the provider's result. */
+static int abandon_work_retried(duro_runtime *rt, const char *token, int64_t delay_ms,
+                                int uncounted, duro_error *err)
+{
+    unsigned attempt;
+    int rc;
+    for (attempt = 0;; attempt++) {
+        memset(err, 0, sizeof *err);
+        rc = rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), token, delay_ms, uncounted,
+                                      err);
+        if (rc == 0 || !retry_locked_call(attempt, err))
+            return rc;
+    }
+}
+
 static int64_t fetch_backoff(duro_error *err, unsigned failures)
 {
     int64_t d;
@@ -197,35 +226,135 @@ static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const 
 
 static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t delay)
 {
+    unsigned attempt;
+    for (attempt = 0;; attempt++) {
+        duro_error err = {0};
+        if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay, 0,
+                                     &err) == 0)
+            return;
+        if (!retry_locked_call(attempt, &err)) {
+            rt_log(rt, 1, item->instance, "abandon failed (the lock will expire): %s",
+                   err.message);
+            return;
+        }
+    }
+}
+
+/* A commit retried after a retryable error found its lock gone: did the first try land
+ * (a connection lost at COMMIT)? Then the store holds this turn's state for this execution,
+ * and the turn is as done as if the retry had succeeded. */
+static int commit_landed(duro_runtime *rt, const duro_orch_item *item, const duro__turn *t)
+{
+    duro_instance_info info;
     duro_error err = {0};
-    if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay, 0, &err))
-        rt_log(rt, 1, item->instance, "abandon failed (the lock will expire): %s", err.message);
+    int s = t->commit.state, landed = 0;
+    if (s != DURO_STATE_COMPLETED && s != DURO_STATE_FAILED && s != DURO_STATE_CONTINUED_AS_NEW)
+        return 0; /* only a terminal commit leaves something to report */
+    memset(&info, 0, sizeof info);
+    if (rt->p->ops->instance_info(rt->p, item->instance, &info, &err) != 0)
+        return 0;
+    if (s == DURO_STATE_CONTINUED_AS_NEW)
+        landed = info.execution_id > t->commit.execution_id;
+    else
+        landed = info.execution_id == t->commit.execution_id && (int)info.state == s;
+    duro_instance_info_clear(&info);
+    return landed;
+}
+
+/* Commit a turn, retrying retryable errors (not through shutdown) and recognising a commit
+ * whose reply was lost; the observer hears of a terminal state once. 0 when the turn is in
+ * the store, else the provider's error in *err (DURO_ELOCK: the lock is gone). */
+static int try_commit(duro_runtime *rt, const duro_orch_item *item, duro__turn *t,
+                      duro_error *err)
+{
+    unsigned attempt;
+    int maybe_applied = 0; /* an earlier try failed in a way that may have committed */
+    for (attempt = 0;; attempt++) {
+        memset(err, 0, sizeof *err);
+        int rc = rt->p->ops->ack_orch(rt->p, duro_clock_now_ms(), item->lock_token, &t->commit,
+                                      err);
+        if (rc == 0) {
+            notify_terminal(rt, item, t);
+            return 0;
+        }
+        if (err->retryable && attempt < 5 && !stopping(rt)) {
+            maybe_applied = 1;
+            pause_ms(rt, 10 << attempt);
+            continue;
+        }
+        if (rc == DURO_ELOCK && maybe_applied) {
+            /* not a lost lock but, most likely, a commit whose reply was lost */
+            rt_log(rt, 0, item->instance, "turn retried after a retryable error found its "
+                   "lock released: %s", err->message);
+            if (!commit_landed(rt, item, t))
+                return rc;
+            notify_terminal(rt, item, t);
+            return 0;
+        }
+        return rc;
+    }
 }
 
 static void commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn *t)
 {
-    unsigned attempt;
-    for (attempt = 0;; attempt++) {
-        duro_error err = {0};
-        int rc = rt->p->ops->ack_orch(rt->p, duro_clock_now_ms(), item->lock_token, &t->commit,
-                                      &err);
-        if (rc == 0) {
-            notify_terminal(rt, item, t);
-            return;
-        }
-        if (err.retryable && attempt < 5 && !stopping(rt)) {
-            pause_ms(rt, 10 << attempt);
-            continue;
-        }
-        if (rc == DURO_ELOCK) {
-            rt_log(rt, 1, item->instance, "turn discarded, lock lost: %s", err.message);
-            return;
-        }
-        rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
-               duro_strerror(rc), err.message);
-        abandon_orch(rt, item, retry_delay(rt, item->attempt));
+    duro_error err;
+    int rc = try_commit(rt, item, t, &err);
+    if (rc == 0)
+        return;
+    if (rc == DURO_ELOCK) {
+        rt_log(rt, 1, item->instance, "turn discarded, lock lost: %s", err.message);
         return;
     }
+    rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
+           duro_strerror(rc), err.message);
+    abandon_orch(rt, item, retry_delay(rt, item->attempt));
+}
+
+/* How long an instance that cannot even be ended waits before it is tried again. */
+#define UNENDABLE_DELAY_MS (60 * 60 * 1000)
+
+/* End an instance whose messages exceeded max_attempts. The poison verdict normally goes
+ * into its history; when what is stored defeats that (the verdict cannot be built, or the
+ * store refuses it), the instance is ended by a bare verdict without a history event, and
+ * the runtime says so at error level. When even that is refused the instance is set aside
+ * for an hour, loudly, instead of being retried every few milliseconds. */
+static void poison_orch(duro_runtime *rt, const duro_orch_item *item)
+{
+    duro__turn t;
+    duro_error err = {0};
+    int rc = duro__turn_poison(rt->reg, item, duro_clock_now_ms(), rt->opt.max_attempts,
+                               item->history_error, &t);
+    if (rc == 0)
+        rc = try_commit(rt, item, &t, &err);
+    else
+        duro_error_set(&err, rc, 0, "the verdict could not be built (%s)", duro_strerror(rc));
+    duro__turn_free(&t);
+    if (rc == 0 || rc == DURO_ELOCK || (err.retryable && !stopping(rt))) {
+        if (rc == DURO_ELOCK)
+            rt_log(rt, 1, item->instance, "poison verdict discarded, lock lost: %s",
+                   err.message);
+        else if (rc != 0)
+            abandon_orch(rt, item, retry_delay(rt, item->attempt));
+        return;
+    }
+    char *text = duro__asprintf("poison: orchestration %s exceeded %u attempts (max %u); its "
+                                "stored state defeats the poison verdict: %s",
+                                item->instance, item->attempt, rt->opt.max_attempts,
+                                err.message);
+    rt_log(rt, 2, item->instance, "poison verdict could not be committed (%s); ending the "
+           "instance without a history event", err.message);
+    rc = text ? duro__turn_poison_bare(item, text, &t) : DURO_ENOMEM;
+    free(text);
+    if (rc == 0)
+        rc = try_commit(rt, item, &t, &err);
+    else
+        duro_error_set(&err, rc, 0, "%s", duro_strerror(rc));
+    duro__turn_free(&t);
+    if (rc == 0 || rc == DURO_ELOCK)
+        return;
+    rt_log(rt, 2, item->instance, "instance %s cannot be ended (%s); it is set aside for %d "
+           "minutes", item->instance, err.message, UNENDABLE_DELAY_MS / 60000);
+    abandon_orch(rt, item, UNENDABLE_DELAY_MS);
 }
 
 static void process_orch(duro_runtime *rt, const duro_orch_item *item)
@@ -233,16 +362,18 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
     duro__turn t;
     int64_t now = duro_clock_now_ms();
     int rc;
-    if (item->attempt > rt->opt.max_attempts)
-        rc = duro__turn_poison(rt->reg, item, now, rt->opt.max_attempts, item->history_error, &t);
-    else if (item->history_error && item->state != DURO_STATE_COMPLETED &&
-             item->state != DURO_STATE_FAILED) {
+    if (item->attempt > rt->opt.max_attempts) {
+        poison_orch(rt, item);
+        return;
+    }
+    if (item->history_error && item->state != DURO_STATE_COMPLETED &&
+        item->state != DURO_STATE_FAILED) {
         rt_log(rt, 1, item->instance, "history unreadable (attempt %u): %s", item->attempt,
                item->history_error);
         abandon_orch(rt, item, retry_delay(rt, item->attempt));
         return;
-    } else
-        rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
+    }
+    rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
     if (rc) {
         rt_log(rt, 2, item->instance, "turn failed: %s", duro_strerror(rc));
         duro__turn_free(&t);
@@ -299,7 +430,7 @@ static void *orch_thread(void *arg)
 static void give_back(duro_runtime *rt, duro_work_item *wi, const char *why, int say)
 {
     duro_error err = {0};
-    if (rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err))
+    if (abandon_work_retried(rt, wi->lock_token, 0, 1, &err))
         rt_log(rt, 1, wi->instance, "work item #%llu could not be handed back %s (its lock "
                "will expire): %s", (unsigned long long)wi->activity_id, why, err.message);
     else if (say)
@@ -324,16 +455,14 @@ static void commit_ack(duro_runtime *rt, const pending_ack *pa)
         rc = rt->p->ops->ack_work(rt->p, duro_clock_now_ms(), pa->token, &m, &err);
         if (rc == 0)
             return;
-        if (err.retryable && attempt < 5) {
-            pause_ms(rt, 10 << attempt);
+        if (retry_locked_call(attempt, &err))
             continue;
-        }
         if (rc == DURO_ELOCK)
             rt_log(rt, 0, pa->instance, "activity result discarded (cancelled or lock lost): %s",
                    err.message);
         else {
             rt_log(rt, 2, pa->instance, "activity ack failed: %s", err.message);
-            rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), pa->token, 100, 0, &err);
+            abandon_work_retried(rt, pa->token, 100, 0, &err);
         }
         return;
     }
@@ -534,8 +663,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     if (duro__registry_activity(rt->reg, rec.name, &fn, &ud) != 0) {
         rt_log(rt, 1, wi->instance, "activity \"%s\" is not registered (attempt %u of %u)",
                rec.name, wi->attempt, rt->opt.max_attempts);
-        rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token,
-                                 retry_delay(rt, wi->attempt), 0, &err);
+        abandon_work_retried(rt, wi->lock_token, retry_delay(rt, wi->attempt), 0, &err);
         duro__rec_clear(&rec);
         return;
     }
@@ -554,7 +682,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
                (unsigned long long)wi->activity_id);
     } else if (cancelled == DURO__CANCEL_SHUTDOWN && a.saw_cancel) {
         /* it stopped early for the shutdown: hand the item to the next worker at once */
-        if (rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), wi->lock_token, 0, 1, &err))
+        if (abandon_work_retried(rt, wi->lock_token, 0, 1, &err))
             rt_log(rt, 1, wi->instance, "abandon at shutdown failed (the lock will expire): %s",
                    err.message);
     } else if (!a.has_result || !a.result) {
@@ -670,16 +798,22 @@ static void *housekeeping_thread(void *arg)
         memcpy(snap, rt->held, rt->n_slots * sizeof *snap);
         pthread_mutex_unlock(&rt->mu);
         for (i = 0; i < rt->n_slots; i++) {
-            duro_error err = {0};
+            duro_error err;
             int rc;
+            unsigned attempt;
             if (snap[i].kind == HELD_NONE)
                 continue;
-            if (snap[i].kind == HELD_ORCH)
-                rc = rt->p->ops->renew_orch(rt->p, duro_clock_now_ms(), snap[i].token,
-                                            rt->opt.orch_lock_ms, &err);
-            else
-                rc = rt->p->ops->renew_work(rt->p, duro_clock_now_ms(), snap[i].token,
-                                            rt->opt.worker_lock_ms, &err);
+            for (attempt = 0;; attempt++) {
+                memset(&err, 0, sizeof err);
+                if (snap[i].kind == HELD_ORCH)
+                    rc = rt->p->ops->renew_orch(rt->p, duro_clock_now_ms(), snap[i].token,
+                                                rt->opt.orch_lock_ms, &err);
+                else
+                    rc = rt->p->ops->renew_work(rt->p, duro_clock_now_ms(), snap[i].token,
+                                                rt->opt.worker_lock_ms, &err);
+                if (rc == 0 || !retry_locked_call(attempt, &err))
+                    break;
+            }
             if (rc == DURO_ELOCK && snap[i].kind == HELD_WORK) {
                 pthread_mutex_lock(&rt->mu);
                 if (rt->held[i].generation == snap[i].generation && rt->held[i].activity)

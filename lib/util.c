@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@ int duro__check_id(const char *s, const char *what, duro_error *err)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return duro_error_set(err, DURO_EINVAL, 0,
                                   "%s contains a control character at byte %zu", what, i);
+    i = duro__utf8_invalid_at(s);
+    if (i != SIZE_MAX)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s is not valid UTF-8 (byte %zu)", what, i);
     return 0;
 }
 
@@ -111,10 +115,11 @@ int duro_random_token(char token[33])
     return 0;
 }
 
-int duro__utf8_valid(const char *s)
+size_t duro__utf8_invalid_at(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *start = (const unsigned char *)s, *p = start;
     while (*p) {
+        const unsigned char *seq = p;
         unsigned c = *p, need;
         uint32_t cp;
         if (c < 0x80) {
@@ -131,16 +136,21 @@ int duro__utf8_valid(const char *s)
             need = 3;
             cp = c & 0x07;
         } else
-            return 0;
+            return (size_t)(seq - start);
         p++;
         while (need--) {
             if ((*p & 0xc0) != 0x80)
-                return 0;
+                return (size_t)(seq - start);
             cp = (cp << 6) | (*p++ & 0x3f);
         }
         if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
             (c == 0xe0 && cp < 0x800) || (c == 0xf0 && cp < 0x10000))
-            return 0;
+            return (size_t)(seq - start);
     }
-    return 1;
+    return SIZE_MAX;
+}
+
+int duro__utf8_valid(const char *s)
+{
+    return duro__utf8_invalid_at(s) == SIZE_MAX;
 }

@@ -6,11 +6,12 @@
 # provider (libduro-sqlite-factory, not installed), which the programs and tests link so that
 # the production libduro-sqlite stays free of the suites.
 lib_LTLIBRARIES += providertest/libduro-providertest.la
-include_HEADERS += providertest/duro-providertest.h stress/duro-stress.h
+include_HEADERS += providertest/duro-providertest.h providertest/duro-fault.h stress/duro-stress.h
 pkgconfig_DATA += providertest/duro-providertest.pc
 
 providertest_libduro_providertest_la_SOURCES = providertest/duro-providertest.h \
 	providertest/factory-check.h providertest/factory-check.c \
+	providertest/duro-fault.h providertest/fault.c \
 	$(duro_conformance_lib_sources) $(duro_stress_lib_sources)
 providertest_libduro_providertest_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBXML_CFLAGS) \
 	$(JANSSON_CFLAGS)

@@ -62,6 +62,9 @@ typedef struct duro_stress_config {
     double kill_every_secs;      /* with processes: SIGKILL one child every this many seconds
                                   * of the window and start a fresh one in its place (0) */
     int progress;                /* 1: live status line on stderr (0) */
+    double lost_reply_pct;       /* % of the calls that change the store (enqueues, acks,
+                                  * abandons, renews) it applies while the caller is told
+                                  * they failed, retryable: a connection lost at COMMIT (0) */
 } duro_stress_config;
 
 /* Fill `cfg` with the defaults shown above and set cfg->size. NULL is a no-op. */
@@ -113,13 +116,16 @@ typedef struct duro_stress_result {
     int integrity_ok;                /* 1 when every post-run check passed */
     char integrity_message[512];     /* the first integrity problems, "" when ok */
     char first_failure[512];         /* instance and message of the first failures, or "" */
-    /* Room for members a later library adds: the struct keeps its size, so a program built
-     * against this header stays safe when a newer duro_stress_run fills it. Zero. */
-    uint64_t reserved[32];
+    uint64_t injected_lost_replies;  /* calls applied and reported failed (lost_reply_pct) */
+    uint64_t start_retries;          /* client starts tried again after a retryable error */
+    /* Room for members a later library adds (each taken from here, so the struct keeps its
+     * size and a program built against an older header stays safe when a newer
+     * duro_stress_run fills it). Zero. */
+    uint64_t reserved[30];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",
- * "sub-orchestrations", "mixed". Returns NULL past the end. */
+ * "sub-orchestrations", "mixed", "faults". Returns NULL past the end. */
 DURO_EXTERN const char *duro_stress_scenario_name(size_t i);
 
 /* Run `scenario` once on a fresh store from `factory` with `cfg` and fill `out`. The store is

@@ -14,7 +14,7 @@
 
 enum opt_id {
     O_SCENARIO, O_CONFIG, O_MAX_CONCURRENT, O_DURATION, O_COUNT, O_TASKS, O_DELAY, O_ORCH, O_WORKER,
-    O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS,
+    O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS, O_LOST_REPLIES,
     O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_PROCESSES, O_KILL_EVERY, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
     O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_HELP
 };
@@ -50,6 +50,9 @@ static const struct {
     {"--provider-latency", O_LATENCY, "MS", "simulated round trip before every provider call (0)"},
     {"--inject-provider-errors", O_PROVIDER_ERRORS, "PCT",
      "% of provider calls answered 'busy' (retryable) without reaching the store (0)"},
+    {"--inject-lost-replies", O_LOST_REPLIES, "PCT",
+     "% of the calls that change the store (enqueue, ack, abandon, renew) applied and then "
+     "reported failed, retryable, as when a connection drops at COMMIT (0)"},
     {"--inject-activity-failures", O_ACTIVITY_FAILURES, "PCT",
      "% of activity first attempts that fail; activities then run under a retry policy (0)"},
     {"--attach", O_ATTACH, NULL,
@@ -133,7 +136,7 @@ static int parse_scenarios(const char *s, duro__stress_opts *o, FILE *errf)
         if (sc < 0)
             return usage_error(errf, "--scenario: unknown scenario '%s'; valid: %s", t,
                                "parallel, large-payload, timers, long-running, "
-                               "sub-orchestrations, mixed, all");
+                               "sub-orchestrations, mixed, faults, all");
         seen[sc] = 1;
     }
     for (int i = 0; i < DURO__SC_COUNT; i++)
@@ -229,6 +232,7 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
     case O_RUNTIMES: bad = parse_int(v, 1, 64, &c->runtimes); break;
     case O_LATENCY: bad = parse_int(v, 0, 60000, &c->provider_latency_ms); break;
     case O_PROVIDER_ERRORS: bad = parse_double(v, 0, 100, &c->provider_error_pct); break;
+    case O_LOST_REPLIES: bad = parse_double(v, 0, 100, &c->lost_reply_pct); break;
     case O_ACTIVITY_FAILURES: bad = parse_double(v, 0, 100, &c->activity_failure_pct); break;
     case O_PREFETCH: bad = parse_int(v, 0, 3600000, &c->prefetch_ms); break;
     case O_ATTACH: c->attach = 1; break;
@@ -292,9 +296,18 @@ int duro__stress_parse(int argc, char **argv, duro__stress_opts *o, FILE *errf)
         return usage_error(errf, "--kill-every needs --processes%s%s", "", "");
     if (c->processes > 0 && (c->runtimes > 1 || c->attach))
         return usage_error(errf, "--processes replaces %s%s", "--runtimes and --attach", "");
-    if (c->processes > 0 && (c->provider_latency_ms > 0 || c->provider_error_pct > 0))
+    if (c->processes > 0 &&
+        (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->lost_reply_pct > 0))
         return usage_error(errf, "--processes cannot be combined with %s%s",
-                           "--provider-latency or --inject-provider-errors", "");
+                           "--provider-latency, --inject-provider-errors or ",
+                           "--inject-lost-replies");
+    for (size_t i = 0; i < o->n_scenarios && c->processes > 0; i++)
+        if (o->scenarios[i] == DURO__SC_FAULTS)
+            return usage_error(errf, "scenario faults cannot run with --processes (its fault "
+                               "wrapper sits in this process)%s%s", "", "");
+    if (c->provider_error_pct + c->lost_reply_pct > 100)
+        return usage_error(errf, "--inject-provider-errors and --inject-lost-replies add up to "
+                           "more than 100 %%%s%s", "", "");
     if (set_orch || set_worker) {
         o->orch[0] = o->cfg.orch_concurrency;
         o->worker[0] = o->cfg.worker_concurrency;

@@ -35,7 +35,9 @@ static void fmt_ms(char *buf, size_t size, double ms)
 
 static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
 {
-    const duro_stress_config *c = &o->cfg;
+    duro_stress_config effective = o->cfg;
+    duro__scenario_config(scenario, &effective);
+    const duro_stress_config *c = &effective;
     fprintf(out, "=== duro Stress Test Results ===\n\n");
     fprintf(out, "Test Scenario: %s\n", duro__scenario_title(scenario));
     fprintf(out, "Duration: %gs\n", c->duration_secs);
@@ -60,10 +62,11 @@ static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
                 c->processes, c->kill_every_secs);
     else if (c->processes > 0)
         fprintf(out, "Runtime Processes: %d\n", c->processes);
-    if (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->activity_failure_pct > 0)
-        fprintf(out, "Injected: %d ms provider latency, %g%% provider errors, %g%% activity "
-                "failures\n", c->provider_latency_ms, c->provider_error_pct,
-                c->activity_failure_pct);
+    if (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->lost_reply_pct > 0 ||
+        c->activity_failure_pct > 0)
+        fprintf(out, "Injected: %d ms provider latency, %g%% provider errors, %g%% lost "
+                "replies, %g%% activity failures\n", c->provider_latency_ms,
+                c->provider_error_pct, c->lost_reply_pct, c->activity_failure_pct);
     fputc('\n', out);
 }
 
@@ -229,6 +232,7 @@ static json_t *config_json(const duro__stress_opts *o, int *ok)
     put(j, "runtimes", json_integer(c->runtimes), ok);
     put(j, "provider_latency_ms", json_integer(c->provider_latency_ms), ok);
     put(j, "provider_error_pct", json_real(c->provider_error_pct), ok);
+    put(j, "lost_reply_pct", json_real(c->lost_reply_pct), ok);
     put(j, "activity_failure_pct", json_real(c->activity_failure_pct), ok);
     put(j, "prefetch_ms", c->prefetch_ms >= 0 ? json_integer(c->prefetch_ms) : json_null(), ok);
     put(j, "attach", json_boolean(c->attach), ok);

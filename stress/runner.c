@@ -25,7 +25,7 @@
 
 #define ROOT_PREFIX "stress-"
 #define SAMPLE_PERIOD_NS INT64_C(250000000)
-#define START_RETRIES 10
+#define START_RETRIES 20
 #define MAX_RUNTIMES 64
 #define MAX_PROCESSES 64
 #define MAX_SPARES 64 /* fresh children held ready to replace killed ones */
@@ -85,6 +85,7 @@ typedef struct run {
     uint64_t procs_killed;
     atomic_uint_fast64_t warnings;  /* runtime warnings and errors */
     atomic_uint_fast64_t printed;   /* of which not injected on purpose */
+    atomic_uint_fast64_t start_retries;
 
     /* sampler thread */
     pthread_t sampler;
@@ -290,7 +291,7 @@ static void on_log(int level, const char *instance, const char *message, void *u
     if (level < 1)
         return;
     atomic_fetch_add(&r->warnings, 1);
-    if (strstr(message, DURO__PROXY_SIGNATURE) != NULL)
+    if (strstr(message, DURO_FAULT_SIGNATURE) != NULL)
         return; /* an error we injected on purpose: counted, not printed */
     uint64_t n = atomic_fetch_add(&r->printed, 1);
     if (n < MAX_PRINTED_WARNINGS)
@@ -441,12 +442,19 @@ static void launch(run *r, duro_client *c, uint64_t idx)
     if (rc != 0) {
         duro_error_set(&err, rc, 0, "cannot build the input: %s", duro_strerror(rc));
     } else {
-        int attempt = 0;
-        do
+        /* as a real client would: retryable errors again after 10, 20, ... 640 ms; a start
+         * whose reply was lost and is sent again is one start (the runtime ignores the copy) */
+        for (int attempt = 0;; attempt++) {
             rc = duro_client_start(c, id, orch, input, &err);
-        while (rc != 0 && err.retryable && ++attempt < START_RETRIES);
-        if (rc == 0)
-            return;
+            if (rc == 0)
+                return;
+            if (!err.retryable || attempt + 1 >= START_RETRIES)
+                break;
+            atomic_fetch_add(&r->start_retries, 1);
+            struct timespec ts = {0, (10L << (attempt < 6 ? attempt : 6)) * 1000000L};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
     }
     pthread_mutex_lock(&r->mu);
     rec *x = &r->recs[idx];
@@ -607,6 +615,7 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     res->cpu_ms_per_orch = res->completed ? cpu_secs * 1000.0 / (double)res->completed : 0;
     res->runtime_warnings = atomic_load(&r->warnings);
     res->injected_activity_failures = atomic_load(&r->ctx->injected);
+    res->start_retries = atomic_load(&r->start_retries);
     return 0;
 }
 
@@ -649,12 +658,13 @@ static int validate(const duro_stress_config *c, duro_error *err)
         c->orch_concurrency < 1 || c->worker_concurrency < 1 || c->wait_timeout_secs < 1 ||
         c->rate < 0 || c->runtimes < 1 || c->runtimes > MAX_RUNTIMES ||
         c->provider_latency_ms < 0 || c->provider_error_pct < 0 ||
-        c->provider_error_pct > 100 || c->activity_failure_pct < 0 ||
+        c->provider_error_pct > 100 || !(c->lost_reply_pct >= 0) ||
+        c->lost_reply_pct + c->provider_error_pct > 100 || c->activity_failure_pct < 0 ||
         c->activity_failure_pct > 100 || c->prefetch_ms < -1 || c->processes < 0 ||
         c->processes > MAX_PROCESSES || !(c->kill_every_secs >= 0) ||
         (c->kill_every_secs > 0 && c->processes < 1) ||
         (c->processes > 0 && (c->runtimes > 1 || c->attach || c->provider_latency_ms > 0 ||
-                              c->provider_error_pct > 0)))
+                              c->provider_error_pct > 0 || c->lost_reply_pct > 0)))
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -677,6 +687,7 @@ static int run_init(run *r, const duro_stress_config *cfg, int scenario, duro_st
     atomic_init(&r->ctx->injected, 0);
     atomic_init(&r->warnings, 0);
     atomic_init(&r->printed, 0);
+    atomic_init(&r->start_retries, 0);
     r->timeout_ns = (int64_t)cfg->wait_timeout_secs * 1000000000;
     r->max_rss = -1;
     r->child_max_rss = -1;
@@ -811,8 +822,39 @@ out:
     return rc;
 }
 
+/* Fault wrapper around `inner` for the configured latency, error rate (every data-path call)
+ * and lost replies (every call that changes the store), or 0 with *out NULL when none is
+ * configured. */
+static int wrap_faults(duro_provider *inner, const duro_stress_config *cfg, duro_provider **out,
+                       duro_error *err)
+{
+    static const duro_fault_op changing[] = {
+        DURO_FAULT_ENQUEUE_ORCH, DURO_FAULT_ACK_ORCH,  DURO_FAULT_ABANDON_ORCH,
+        DURO_FAULT_RENEW_ORCH,   DURO_FAULT_ENQUEUE_WORK, DURO_FAULT_ACK_WORK,
+        DURO_FAULT_ABANDON_WORK, DURO_FAULT_RENEW_WORK};
+    *out = NULL;
+    if (cfg->provider_latency_ms <= 0 && cfg->provider_error_pct <= 0 &&
+        cfg->lost_reply_pct <= 0)
+        return 0;
+    duro_fault_options fo;
+    duro_fault_options_init(&fo);
+    fo.latency_ms = cfg->provider_latency_ms;
+    duro_fault_options_set_data_path(&fo, cfg->provider_error_pct);
+    for (size_t i = 0; i < sizeof changing / sizeof changing[0]; i++)
+        fo.after_pct[changing[i]] = cfg->lost_reply_pct;
+    return duro_fault_wrap(inner, &fo, out, err);
+}
+
+/* Add the faults `fault` (a wrapper or NULL) injected to `out`. */
+static void count_faults(const duro_provider *fault, duro_stress_result *out)
+{
+    out->injected_provider_errors +=
+        duro_fault_injected(fault, DURO_FAULT_N_OPS, DURO_FAULT_BEFORE);
+    out->injected_lost_replies += duro_fault_injected(fault, DURO_FAULT_N_OPS, DURO_FAULT_AFTER);
+}
+
 /* Open one handle per runtime on `store` through the factory's attach hook (each behind its
- * own proxy when provider latency or errors are injected) and point rt_p at them. What was
+ * own fault wrapper when provider latency or errors are injected) and point rt_p at them. What was
  * opened before a failure is left in handles/proxies for the caller to release. */
 static int attach_handles(const duro_provider_factory *factory, duro_provider *store,
                           const duro_stress_config *cfg, duro_provider **handles,
@@ -830,14 +872,10 @@ static int attach_handles(const duro_provider_factory *factory, duro_provider *s
         rc = factory->attach(factory->ud, locator, &handles[i], err);
         if (rc != 0)
             return rc;
-        rt_p[i] = handles[i];
-        if (cfg->provider_latency_ms > 0 || cfg->provider_error_pct > 0) {
-            rc = duro__proxy_new(handles[i], cfg->provider_latency_ms, cfg->provider_error_pct,
-                                 &proxies[i]);
-            if (rc != 0)
-                return duro_error_set(err, rc, 0, "out of memory");
-            rt_p[i] = proxies[i];
-        }
+        rc = wrap_faults(handles[i], cfg, &proxies[i], err);
+        if (rc != 0)
+            return rc;
+        rt_p[i] = proxies[i] != NULL ? proxies[i] : handles[i];
     }
     return 0;
 }
@@ -867,6 +905,10 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     if (sc < 0)
         return duro_error_set(err, DURO_EINVAL, 0, "unknown scenario '%s'",
                               scenario != NULL ? scenario : "(null)");
+    if (sc == DURO__SC_FAULTS && cfg->processes > 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "scenario faults wraps the store of runtimes "
+                              "in this process; it cannot run with processes");
+    duro__scenario_config(sc, &full);
     int rc = validate(cfg, err);
     if (rc != 0)
         return rc;
@@ -877,7 +919,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
              factory->name, cfg->orch_concurrency, cfg->worker_concurrency);
 
     duro_registry *reg = duro_registry_new();
-    duro_provider *store = NULL, *proxy = NULL;
+    duro_provider *store = NULL, *proxy = NULL; /* proxy: the fault wrapper */
     /* with cfg->attach: runtime i's own handle, and its proxy when errors are injected */
     duro_provider *handles[MAX_RUNTIMES] = {0}, *handle_proxies[MAX_RUNTIMES] = {0};
     duro_provider *rt_p[MAX_RUNTIMES];
@@ -908,24 +950,18 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         goto out;
     if (r.procs != NULL && (rc = duro__procs_go(r.procs, store, err)) != 0)
         goto out;
-    if (cfg->provider_latency_ms > 0 || cfg->provider_error_pct > 0) {
-        rc = duro__proxy_new(store, cfg->provider_latency_ms, cfg->provider_error_pct, &proxy);
-        if (rc != 0) {
-            duro_error_set(err, rc, 0, "out of memory");
-            goto out;
-        }
-    }
+    rc = wrap_faults(store, cfg, &proxy, err);
+    if (rc != 0)
+        goto out;
     for (int i = 0; i < cfg->runtimes; i++)
         rt_p[i] = proxy != NULL ? proxy : store;
     if (cfg->attach)
         rc = attach_handles(factory, store, cfg, handles, handle_proxies, rt_p, err);
     if (rc == 0)
         rc = measure(&r, proxy != NULL ? proxy : store, rt_p, reg, err);
-    if (proxy != NULL)
-        out->injected_provider_errors = duro__proxy_injected(proxy);
+    count_faults(proxy, out);
     for (int i = 0; i < cfg->runtimes; i++) {
-        if (handle_proxies[i] != NULL)
-            out->injected_provider_errors += duro__proxy_injected(handle_proxies[i]);
+        count_faults(handle_proxies[i], out);
         duro_provider_destroy(handle_proxies[i]);
         duro_provider_destroy(handles[i]);
     }

@@ -52,6 +52,10 @@ static const struct {
      "tasks_per_instance children each squaring a number in an activity; the parent's sum "
      "verified"},
     {"mixed", "Mixed Workload", "the five scenarios above at once, rotating per instance"},
+    {"faults", "Fault Injection",
+     "the mixed workload behind a fault wrapper (duro-fault.h); unless --inject-* sets a "
+     "mix, 5 % of data-path calls fail before the store and 2 % of the calls that change it "
+     "are applied and reported lost"},
 };
 
 int duro__scenario_lookup(const char *name)
@@ -684,10 +688,20 @@ int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx)
     return 0;
 }
 
-/* The concrete scenario of root idx (mixed rotates through the five others). */
+void duro__scenario_config(int scenario, duro_stress_config *cfg)
+{
+    if (scenario != DURO__SC_FAULTS || cfg->provider_error_pct > 0 || cfg->lost_reply_pct > 0)
+        return;
+    cfg->provider_error_pct = DURO__FAULTS_ERROR_PCT;
+    cfg->lost_reply_pct = DURO__FAULTS_LOST_REPLY_PCT;
+}
+
+/* The concrete scenario of root idx (mixed and faults rotate through the first five). */
 static int concrete(int scenario, uint64_t idx)
 {
-    return scenario == DURO__SC_MIXED ? (int)(idx % DURO__SC_MIXED) : scenario;
+    return scenario == DURO__SC_MIXED || scenario == DURO__SC_FAULTS
+               ? (int)(idx % DURO__SC_MIXED)
+               : scenario;
 }
 
 int duro__scenario_root(int scenario, uint64_t idx, const duro_stress_config *cfg,

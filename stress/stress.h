@@ -4,7 +4,6 @@
  * scenario.c   orchestrations, activities, deterministic payloads, expected outputs
  * runner.c     one measured run (duro_stress_run): load driver, observer, drain, metrics
  * integrity.c  post-run checks of the store (integrity hook, histories, queues)
- * proxy.c      a provider wrapper that adds latency and injects retryable errors
  * metrics.c    percentiles, medians, slopes, RSS/CPU probes, the metric table
  * options.c    the command line
  * report.c     console tables, JUnit, JSON, baseline and history files
@@ -20,6 +19,7 @@
 #include <stdio.h>
 
 #include "duro.h"
+#include "duro-fault.h"
 #include "duro-providertest.h"
 #include "duro-stress.h"
 #include "duro-util.h"
@@ -34,6 +34,7 @@ enum {
     DURO__SC_LONG_RUNNING,
     DURO__SC_SUB_ORCHESTRATIONS,
     DURO__SC_MIXED,
+    DURO__SC_FAULTS,
     DURO__SC_COUNT
 };
 
@@ -58,6 +59,13 @@ int duro__scenario_lookup(const char *name);
 const char *duro__scenario_title(int scenario);
 /* One-line description for --help. */
 const char *duro__scenario_summary(int scenario);
+/* The fault mix of the faults scenario where the config sets none: % of data-path calls
+ * failed before the store, % of calls that change it applied and reported lost. */
+#define DURO__FAULTS_ERROR_PCT 5.0
+#define DURO__FAULTS_LOST_REPLY_PCT 2.0
+/* `cfg` as `scenario` runs it: for faults, the mix above where cfg has no injected errors
+ * and no lost replies; other scenarios leave it as it is. */
+void duro__scenario_config(int scenario, duro_stress_config *cfg);
 /* Register every stress orchestration and activity with `ctx` as their ud. 0 or DURO_E*. */
 int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx);
 /* The orchestration name and input of root instance `idx` of `scenario` (mixed rotates
@@ -109,19 +117,6 @@ void duro__metric_set(duro_stress_result *r, const duro__metric *m, double v);
 /* `out` = per-metric lower median of `runs`; integrity_ok = all runs ok; the messages of the
  * first run with a failure. n >= 1. Returns 0 or DURO_ENOMEM. */
 int duro__result_median(const duro_stress_result *runs, size_t n, duro_stress_result *out);
-
-/* ---- Provider proxy (proxy.c) ----------------------------------------------------------- */
-
-/* Wrap `inner` (still owned by the caller, which must outlive the proxy): every call sleeps
- * latency_ms first, and error_pct % of the data-path calls return DURO_EBUSY (retryable)
- * without reaching `inner`. Same capabilities as `inner`. Free with duro_provider_destroy
- * (which does NOT destroy `inner`). 0 or DURO_ENOMEM. */
-int duro__proxy_new(duro_provider *inner, int latency_ms, double error_pct,
-                    duro_provider **out);
-/* Text in the message of every error the proxy injects. */
-#define DURO__PROXY_SIGNATURE "injected by the stress proxy"
-/* Number of errors the proxy injected so far. */
-uint64_t duro__proxy_injected(const duro_provider *proxy);
 
 /* ---- Child processes (processes.c) ---------------------------------------------------- */
 

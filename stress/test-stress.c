@@ -4,7 +4,8 @@
  * gates and baseline comparison, the JSON and JUnit reports, and short real runs on in-memory
  * SQLite that pin down what the driver counts (activities executed, timeouts, open-loop
  * schedule, injected failures, children, continue-as-new) and that the integrity checks
- * catch a failing store check and a corrupted history.
+ * catch a failing store check and a corrupted history; and the fault wrapper (duro-fault.h)
+ * the driver injects provider faults with.
  */
 #include <check.h>
 #include <jansson.h>
@@ -19,6 +20,140 @@
 #include "sqlite-factory.h"
 #include "junit-check.h"
 #include "stress.h"
+
+/* ---- The fault wrapper (duro-fault.h) ------------------------------------------------------ */
+
+static duro_provider *memory_store(void)
+{
+    duro_provider *p = NULL;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &p, &err), 0);
+    return p;
+}
+
+static int enqueue_start(duro_provider *p, const char *instance, duro_error *err)
+{
+    duro_msg m = {0};
+    m.instance = instance;
+    m.kind = DURO_MSG_START;
+    m.execution_id = 1;
+    m.payload = "{}";
+    return p->ops->enqueue_orch(p, &m, err);
+}
+
+/* Fetch and release the next orchestration item; its instance id, "" when there is none. */
+static void fetch_release(duro_provider *p, char *instance, size_t size)
+{
+    duro_orch_item *item = NULL;
+    duro_error err = {0};
+    instance[0] = '\0';
+    if (p->ops->fetch_orch(p, duro_clock_now_ms(), 1000, 0, &item, &err) != 0)
+        return;
+    snprintf(instance, size, "%s", item->instance);
+    ck_assert_int_eq(p->ops->abandon_orch(p, duro_clock_now_ms(), item->lock_token, 0, 1, &err),
+                     0);
+    duro_orch_item_free(item);
+}
+
+START_TEST(fault_wrap_rejects_bad_options)
+{
+    duro_provider *store = memory_store(), *w = NULL;
+    duro_fault_options fo;
+    duro_error err = {0};
+    duro_fault_options_init(&fo);
+    ck_assert_int_eq(duro_fault_wrap(NULL, &fo, &w, &err), DURO_EINVAL);
+    ck_assert_str_eq(err.message, "duro_fault_wrap: NULL argument");
+    fo.size = 0;
+    ck_assert_int_eq(duro_fault_wrap(store, &fo, &w, &err), DURO_EINVAL);
+    duro_fault_options_init(&fo);
+    fo.before_pct[DURO_FAULT_FETCH_WORK] = 100.5;
+    ck_assert_int_eq(duro_fault_wrap(store, &fo, &w, &err), DURO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.message, "fetch_work has a rate outside 0..100"));
+    duro_fault_options_init(&fo);
+    fo.after_pct[DURO_FAULT_FETCH_ORCH] = 1;
+    ck_assert_int_eq(duro_fault_wrap(store, &fo, &w, &err), DURO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.message, "fetch_orch has an AFTER rate"));
+    duro_fault_options_init(&fo);
+    fo.latency_ms = -1;
+    ck_assert_int_eq(duro_fault_wrap(store, &fo, &w, &err), DURO_EINVAL);
+    ck_assert_ptr_null(w);
+    /* a provider that is not a wrapper */
+    ck_assert_int_eq(duro_fault_fail_next(store, DURO_FAULT_ACK_ORCH, 1, DURO_FAULT_BEFORE),
+                     DURO_EINVAL);
+    ck_assert_uint_eq(duro_fault_injected(store, DURO_FAULT_N_OPS, 0), 0);
+    ck_assert_str_eq(duro_fault_op_name(DURO_FAULT_ABANDON_WORK), "abandon_work");
+    ck_assert_str_eq(duro_fault_op_name(DURO_FAULT_N_OPS), "?");
+    duro_provider_destroy(store);
+}
+END_TEST
+
+/* BEFORE leaves the store untouched; AFTER applies the call and reports it failed; both are
+ * retryable and carry the signature; the schedule is exact and AFTER is refused where the
+ * wrapper would have to free a result. */
+START_TEST(fault_schedule_before_and_after)
+{
+    duro_provider *store = memory_store(), *w = NULL;
+    duro_fault_options fo;
+    duro_error err = {0};
+    char got[64];
+    duro_fault_options_init(&fo);
+    ck_assert_int_eq(duro_fault_wrap(store, &fo, &w, &err), 0);
+    ck_assert_str_eq(w->name, store->name);
+    ck_assert_uint_eq(w->caps, store->caps);
+    ck_assert_int_eq(duro_fault_fail_next(w, DURO_FAULT_FETCH_ORCH, 1, DURO_FAULT_AFTER),
+                     DURO_EINVAL);
+    ck_assert_int_eq(duro_fault_fail_next(w, DURO_FAULT_ENQUEUE_ORCH, 1, DURO_FAULT_BEFORE), 0);
+    ck_assert_int_eq(enqueue_start(w, "before", &err), DURO_EBUSY);
+    ck_assert_int_eq(err.retryable, 1);
+    ck_assert_ptr_nonnull(strstr(err.message, DURO_FAULT_SIGNATURE));
+    fetch_release(store, got, sizeof got);
+    ck_assert_str_eq(got, ""); /* nothing reached the store */
+    ck_assert_int_eq(duro_fault_fail_next(w, DURO_FAULT_ENQUEUE_ORCH, 1, DURO_FAULT_AFTER), 0);
+    ck_assert_int_eq(enqueue_start(w, "after", &err), DURO_EIO);
+    ck_assert_int_eq(err.retryable, 1);
+    fetch_release(store, got, sizeof got);
+    ck_assert_str_eq(got, "after"); /* applied although reported failed */
+    ck_assert_int_eq(enqueue_start(w, "clean", &err), 0); /* the schedule is used up */
+    ck_assert_uint_eq(duro_fault_injected(w, DURO_FAULT_ENQUEUE_ORCH, DURO_FAULT_BEFORE), 1);
+    ck_assert_uint_eq(duro_fault_injected(w, DURO_FAULT_ENQUEUE_ORCH, DURO_FAULT_AFTER), 1);
+    ck_assert_uint_eq(duro_fault_injected(w, DURO_FAULT_N_OPS, 0), 2);
+    duro_provider_destroy(w);
+    duro_provider_destroy(store);
+}
+END_TEST
+
+/* A rate hits the same calls for the same seed, about the share asked for, and other ops not
+ * at all. */
+START_TEST(fault_rates_are_deterministic_per_seed)
+{
+    char pattern[2][401];
+    for (int run = 0; run < 2; run++) {
+        duro_provider *store = memory_store(), *w = NULL;
+        duro_fault_options fo;
+        duro_error err = {0};
+        duro_instance_info info;
+        duro_fault_options_init(&fo);
+        fo.seed = 42;
+        fo.before_pct[DURO_FAULT_INSTANCE_INFO] = 30;
+        ck_assert_int_eq(duro_fault_wrap(store, &fo, &w, &err), 0);
+        for (int i = 0; i < 400; i++) {
+            memset(&info, 0, sizeof info);
+            int rc = w->ops->instance_info(w, "none", &info, &err);
+            ck_assert(rc == DURO_EBUSY || rc == DURO_ENOTFOUND);
+            pattern[run][i] = rc == DURO_EBUSY ? 'x' : '.';
+        }
+        pattern[run][400] = '\0';
+        uint64_t n = duro_fault_injected(w, DURO_FAULT_INSTANCE_INFO, DURO_FAULT_BEFORE);
+        ck_assert_uint_ge(n, 80); /* 120 expected */
+        ck_assert_uint_le(n, 160);
+        ck_assert_int_eq(enqueue_start(w, "untouched", &err), 0);
+        ck_assert_uint_eq(duro_fault_injected(w, DURO_FAULT_N_OPS, 0), n);
+        duro_provider_destroy(w);
+        duro_provider_destroy(store);
+    }
+    ck_assert_str_eq(pattern[0], pattern[1]);
+}
+END_TEST
 
 /* ---- Arithmetic ---------------------------------------------------------------------------- */
 
@@ -810,6 +945,9 @@ static Suite *stress_suite(void)
     tcase_add_test(t, gates_check_success_integrity_and_thresholds);
     tcase_add_test(t, baseline_regression_and_json_round_trip);
     tcase_add_test(t, junit_report_is_valid_and_carries_metrics);
+    tcase_add_test(t, fault_wrap_rejects_bad_options);
+    tcase_add_test(t, fault_schedule_before_and_after);
+    tcase_add_test(t, fault_rates_are_deterministic_per_seed);
     suite_add_tcase(s, t);
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 60);

@@ -189,11 +189,19 @@ void e2e_open_path(e2e_env *e, const char *path)
     e2e_open_common(e, E2E_FILE, path);
 }
 
+void e2e_wrap_faults(e2e_env *e, const duro_fault_options *opt)
+{
+    duro_error err = {0};
+    ck_assert_ptr_null(e->faults);
+    ck_assert_msg(duro_fault_wrap(e->p, opt, &e->faults, &err) == 0, "duro_fault_wrap: %s",
+                  err.message);
+}
+
 void e2e_start(e2e_env *e)
 {
     ck_assert_ptr_null(e->rt);
     duro_error err = {0};
-    int rc = duro_runtime_start(e->p, e->reg, &e->opt, &e->rt, &err);
+    int rc = duro_runtime_start(e->faults ? e->faults : e->p, e->reg, &e->opt, &e->rt, &err);
     ck_assert_msg(rc == 0, "duro_runtime_start: %s", err.message);
 }
 
@@ -228,6 +236,7 @@ void e2e_close(e2e_env *e)
         e2e_stop(e);
     duro_client_free(e->c);
     duro_registry_free(e->reg);
+    duro_provider_destroy(e->faults);
     duro_provider_destroy(e->p);
     if (e->path[0]) {
         char side[PATH_MAX + 8];

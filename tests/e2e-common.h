@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "duro-fault.h"
 #include "duro-sqlite.h"
 #include "duro-util.h"
 #include "duro.h"
@@ -71,6 +72,7 @@ typedef struct e2e_env {
     int kind;                   /* E2E_MEMORY or E2E_FILE */
     char path[PATH_MAX];        /* database file of E2E_FILE, "" for E2E_MEMORY */
     duro_provider *p;
+    duro_provider *faults;      /* NULL, or a fault wrapper around p the runtime uses */
     duro_registry *reg;         /* owned; handlers of the next e2e_start() */
     duro_runtime_options opt;   /* options of the next e2e_start(); tests may adjust them */
     duro_runtime *rt;           /* NULL while stopped */
@@ -88,6 +90,10 @@ typedef struct e2e_env {
 void e2e_open(e2e_env *e, int kind);
 /* Same on the file database at `path` (created if missing; e2e_close removes it). */
 void e2e_open_path(e2e_env *e, const char *path);
+/* Make the next e2e_start() run the runtime on a fault wrapper (duro-fault.h) around e->p,
+ * created now with `opt` and left in e->faults; the client and the assertion helpers keep
+ * talking to e->p directly. */
+void e2e_wrap_faults(e2e_env *e, const duro_fault_options *opt);
 /* A new, unused database path in the per-process temporary directory. */
 void e2e_new_db_path(char *buf, size_t size);
 /* Start the runtime with e->reg and e->opt. */

@@ -60,7 +60,7 @@ installed() {
 installed libduro lib "$src/lib/duro.h" "$src/lib/duro-common.h" "$src/lib/duro-provider.h"
 installed libduro-sqlite providers/sqlite "$src/providers/sqlite/duro-sqlite.h"
 installed libduro-providertest providertest "$src/providertest/duro-providertest.h" \
-    "$src/stress/duro-stress.h"
+    "$src/providertest/duro-fault.h" "$src/stress/duro-stress.h"
 
 # The check's teeth: a library exporting duro_declared and the undeclared duro_secret, a
 # header declaring duro_declared and duro_missing.

@@ -12,7 +12,7 @@ TESTS += stress/test-stress
 endif
 
 stress_test_stress_SOURCES = stress/test-stress.c $(duro_stress_lib_sources) \
-	providertest/factory-check.c
+	providertest/factory-check.c providertest/fault.c
 stress_test_stress_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) $(LIBXML_CFLAGS)
 stress_test_stress_LDADD = providertest/libduro-sqlite-factory.la \
 	providers/sqlite/libduro-sqlite.la $(JUNIT_CHECK_LIBS) \

@@ -4,8 +4,10 @@
  * cancelled losers, retry with backoff and per-attempt timeouts, the pending-observation
  * rule, cancellation cascading to children and running activities, poison after
  * max_attempts for unregistered names and corrupt history, nondeterminism after a code
- * change, and work items fetched ahead handed back uncounted (after the window, at
- * shutdown). Activities that must see their cancellation report it through latches; nothing
+ * change, work items fetched ahead handed back uncounted (after the window, at shutdown,
+ * and when a hand-back meets a fault), commits whose reply was lost (a fault wrapper,
+ * duro-fault.h, between runtime and store), ids that are not UTF-8, and child ids that are
+ * taken. Activities that must see their cancellation report it through latches; nothing
  * here sleeps to synchronise.
  */
 #include <check.h>
@@ -541,9 +543,8 @@ typedef struct ahead {
 static void ahead_log(int level, const char *instance, const char *message, void *ud)
 {
     ahead *h = ud;
-    (void)level;
     (void)instance;
-    if (strstr(message, h->needle))
+    if (level == 0 && strstr(message, h->needle)) /* not "could not be handed back ..." */
         e2e_latch_add(&h->handed_back, 1);
 }
 
@@ -572,10 +573,11 @@ static int orch_ahead(duro_orch *o, const char *input, void *ud)
                           duro_task_value(t[2]));
 }
 
-/* Open, start a runtime with one activity thread and the given window, start instance `id`
- * of "Ahead", and wait until "b" holds the thread. */
+/* Open, start a runtime with one activity thread and the given window (behind a fault
+ * wrapper whose first `abandon_faults` abandon_work calls fail retryably, when not 0), start
+ * instance `id` of "Ahead", and wait until "b" holds the thread. */
 static void ahead_begin(e2e_env *e, ahead *h, int kind, int64_t prefetch_ms, const char *needle,
-                        const char *id)
+                        const char *id, unsigned abandon_faults)
 {
     memset(h, 0, sizeof *h);
     e2e_latch_init(&h->held);
@@ -591,6 +593,14 @@ static void ahead_begin(e2e_env *e, ahead *h, int kind, int64_t prefetch_ms, con
     e2e_act(e, "Quick", act_quick, NULL);
     e2e_act(e, "Hold", act_hold, h);
     e2e_orch(e, "Ahead", orch_ahead, NULL);
+    if (abandon_faults > 0) {
+        duro_fault_options fo;
+        duro_fault_options_init(&fo);
+        e2e_wrap_faults(e, &fo);
+        ck_assert_int_eq(duro_fault_fail_next(e->faults, DURO_FAULT_ABANDON_WORK, abandon_faults,
+                                              DURO_FAULT_BEFORE),
+                         0);
+    }
     e2e_start(e);
     e2e_start_instance(e, id, "Ahead", "");
     ck_assert_msg(e2e_latch_wait(&h->held, 1, E2E_WAIT_MS), "Hold never started");
@@ -634,7 +644,7 @@ START_TEST(test_prefetch_window_hands_back)
 {
     e2e_env e;
     ahead h;
-    ahead_begin(&e, &h, _i, 50, "after the fetch-ahead window", "ahead-1");
+    ahead_begin(&e, &h, _i, 50, "after the fetch-ahead window", "ahead-1", 0);
     ck_assert_msg(e2e_latch_wait(&h.handed_back, 1, E2E_WAIT_MS),
                   "the item fetched ahead was never handed back");
     ck_assert_int_eq(e2e_latch_get(&h.held), 1);
@@ -652,7 +662,7 @@ START_TEST(test_prefetch_shutdown_hands_back)
 {
     e2e_env e;
     ahead h;
-    ahead_begin(&e, &h, _i, 60000, "at shutdown (fetched ahead)", "ahead-2");
+    ahead_begin(&e, &h, _i, 60000, "at shutdown (fetched ahead)", "ahead-2", 0);
     e2e_stop(&e);
     ck_assert_int_eq(e2e_latch_get(&h.handed_back), 1);
     expect_queued_first_fetch(&e, (const char *const[]){"b", "c"}, 2);
@@ -661,6 +671,188 @@ START_TEST(test_prefetch_shutdown_hands_back)
     e2e_expect_completed(&e, "ahead-2", "quick:a|held:b|quick:c");
     ck_assert_int_eq(__atomic_load_n(&h.held_runs, __ATOMIC_SEQ_CST), 2);
     ahead_close(&e, &h);
+}
+END_TEST
+
+/* A hand-back that meets a passing fault is tried again (issue 11, finding 3): with the
+ * first two abandon_work calls failing retryably, the item fetched ahead is still back in the
+ * queue, uncounted, right after the window, not stranded until its 600 s lock expires. */
+START_TEST(test_prefetch_hand_back_retried)
+{
+    e2e_env e;
+    ahead h;
+    ahead_begin(&e, &h, _i, 50, "after the fetch-ahead window", "ahead-3", 2);
+    ck_assert_msg(e2e_latch_wait(&h.handed_back, 1, E2E_WAIT_MS),
+                  "the item fetched ahead was never handed back");
+    ck_assert_uint_eq(duro_fault_injected(e.faults, DURO_FAULT_ABANDON_WORK, 0), 2);
+    expect_queued_first_fetch(&e, (const char *const[]){"c"}, 1);
+    e2e_latch_add(&h.release, 1);
+    e2e_expect_completed(&e, "ahead-3", "quick:a|held:b|quick:c");
+    ahead_close(&e, &h);
+}
+END_TEST
+
+static int orch_two_quick(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t[2];
+    (void)input;
+    (void)ud;
+    t[0] = duro_call_activity(o, "Quick", "a");
+    t[1] = duro_call_activity(o, "Quick", "b");
+    DURO_AWAIT_ALL(o, t, 2);
+    return duro_completef(o, "%s|%s", duro_task_value(t[0]), duro_task_value(t[1]));
+}
+
+static int orch_at_once(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    return duro_completef(o, "done:%s", input);
+}
+
+/* Activity results whose commit landed but whose reply was lost (a connection dropped at
+ * COMMIT): the runtime's retry finds the lock released and drops its copy; each result is
+ * recorded once and the instance completes. */
+START_TEST(test_lost_reply_of_activity_ack)
+{
+    e2e_env e;
+    duro_fault_options fo;
+    e2e_open(&e, _i);
+    duro_fault_options_init(&fo);
+    e2e_wrap_faults(&e, &fo);
+    ck_assert_int_eq(duro_fault_fail_next(e.faults, DURO_FAULT_ACK_WORK, 2, DURO_FAULT_AFTER), 0);
+    e2e_act(&e, "Quick", act_quick, NULL);
+    e2e_orch(&e, "TwoQuick", orch_two_quick, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "lost-ack", "TwoQuick", "");
+    e2e_expect_completed(&e, "lost-ack", "quick:a|quick:b");
+    e2e_stop(&e); /* the last fault is counted after the store applied its call */
+    ck_assert_uint_eq(duro_fault_injected(e.faults, DURO_FAULT_ACK_WORK, 0), 2);
+    ck_assert_uint_eq(e2e_count_kind(&e, "lost-ack", 0, "ActivityScheduled"), 2);
+    ck_assert_uint_eq(e2e_count_kind(&e, "lost-ack", 0, "ActivityCompleted"), 2);
+    e2e_close(&e);
+}
+END_TEST
+
+/* The final turn's commit landed but its reply was lost: the runtime sees the instance
+ * completed by that try and reports the terminal state exactly once, as if the retry had
+ * succeeded. */
+START_TEST(test_lost_reply_of_final_turn)
+{
+    e2e_env e;
+    duro_fault_options fo;
+    e2e_open(&e, _i);
+    duro_fault_options_init(&fo);
+    e2e_wrap_faults(&e, &fo);
+    ck_assert_int_eq(duro_fault_fail_next(e.faults, DURO_FAULT_ACK_ORCH, 1, DURO_FAULT_AFTER), 0);
+    e2e_orch(&e, "AtOnce", orch_at_once, NULL);
+    e2e_start(&e);
+    e2e_start_instance(&e, "lost-turn", "AtOnce", "x");
+    e2e_expect_completed(&e, "lost-turn", "done:x");
+    e2e_wait_terminals(&e, 1);
+    e2e_stop(&e);
+    ck_assert_uint_eq(duro_fault_injected(e.faults, DURO_FAULT_ACK_ORCH, 0), 1);
+    ck_assert_uint_eq(e.n_terms, 1);
+    ck_assert_str_eq(e.terms[0].instance, "lost-turn");
+    ck_assert_int_eq(e.terms[0].state, DURO_STATE_COMPLETED);
+    ck_assert_uint_eq(e2e_count_kind(&e, "lost-turn", 0, "OrchestrationCompleted"), 1);
+    e2e_close(&e);
+}
+END_TEST
+
+/* ---- ids (issue 11, findings 1 and 2) ------------------------------------------------------ */
+
+/* Calls child "Echo" under the id in `input` ("" = generated) and reports how it ended. */
+static int orch_calls_child(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    duro_task *t = duro_call_sub(o, "Echo", input[0] ? input : NULL, "x");
+    DURO_AWAIT(o, t);
+    if (!duro_task_ok(t))
+        return duro_completef(o, "child failed: %s", duro_task_error(t));
+    return duro_completef(o, "child: %s", duro_task_value(t));
+}
+
+static int orch_echo(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    return duro_completef(o, "echo:%s", input);
+}
+
+/* Starts a child under an id that is not valid UTF-8. */
+static int orch_bad_child_id(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    duro_task *t = duro_call_sub(o, "Echo", "kid-\xc3\x28", "x");
+    DURO_AWAIT(o, t);
+    return duro_completef(o, "unreachable");
+}
+
+/* An id that is not valid UTF-8 is refused where it enters, naming the argument and the
+ * byte: by the client, and inside an orchestration (the instance fails as configuration). */
+START_TEST(test_ids_must_be_utf8)
+{
+    e2e_env e;
+    duro_error err = {0};
+    e2e_open(&e, _i);
+    e2e_orch(&e, "Echo", orch_echo, NULL);
+    e2e_orch(&e, "BadChildId", orch_bad_child_id, NULL);
+    e2e_start(&e);
+    ck_assert_int_eq(duro_client_start(e.c, "id-\xff", "Echo", "", &err), DURO_EINVAL);
+    ck_assert_str_eq(err.message, "instance id is not valid UTF-8 (byte 3)");
+    ck_assert_int_eq(duro_client_start(e.c, "id-\xed\xa0\x80", "Echo", "", &err),
+                     DURO_EINVAL); /* a UTF-16 surrogate */
+    ck_assert_str_eq(err.message, "instance id is not valid UTF-8 (byte 3)");
+    ck_assert_int_eq(duro_client_raise_event(e.c, "any", "ev\xc0\xaf", "", &err), DURO_EINVAL);
+    ck_assert_str_eq(err.message, "event name is not valid UTF-8 (byte 2)"); /* overlong */
+    e2e_start_instance(&e, "ok-\xc3\xa9", "Echo", "y"); /* valid UTF-8 is fine */
+    e2e_expect_completed(&e, "ok-\xc3\xa9", "echo:y");
+    e2e_start_instance(&e, "bad-child", "BadChildId", "");
+    e2e_expect_failed(&e, "bad-child", DURO_CAT_CONFIGURATION,
+                      "child instance id is not valid UTF-8 (byte 4)");
+    e2e_close(&e);
+}
+END_TEST
+
+/* A child id that is taken fails the sub-orchestration at once, whether the id was chosen or
+ * generated, and whether the instance holding it runs or has finished; that instance is not
+ * touched. */
+START_TEST(test_child_id_taken)
+{
+    e2e_env e;
+    duro_status st;
+    e2e_open(&e, _i);
+    e2e_orch(&e, "Echo", orch_echo, NULL);
+    e2e_orch(&e, "CallsChild", orch_calls_child, NULL);
+    e2e_orch(&e, "StatusThenWait", orch_status_then_wait, NULL);
+    e2e_start(&e);
+    /* chosen id, held by a running instance a client started */
+    e2e_start_instance(&e, "taken-running", "StatusThenWait", "");
+    e2e_wait_custom_status(&e, "taken-running", "waiting");
+    e2e_start_instance(&e, "parent-a", "CallsChild", "taken-running");
+    e2e_expect_completed(&e, "parent-a", "child failed: sub-orchestration instance "
+                                         "\"taken-running\" already exists (started by a client)");
+    /* generated id (<parent>::2: the sub-orchestration is event 2), held by a finished one */
+    e2e_start_instance(&e, "parent-b::2", "Echo", "z");
+    e2e_expect_completed(&e, "parent-b::2", "echo:z");
+    e2e_start_instance(&e, "parent-b", "CallsChild", "");
+    e2e_expect_completed(&e, "parent-b", "child failed: sub-orchestration instance "
+                                         "\"parent-b::2\" already exists (started by a client)");
+    /* a child of another parent */
+    e2e_start_instance(&e, "parent-c", "CallsChild", "shared-kid");
+    e2e_expect_completed(&e, "parent-c", "child: echo:x");
+    e2e_start_instance(&e, "parent-d", "CallsChild", "shared-kid");
+    e2e_expect_completed(&e, "parent-d", "child failed: sub-orchestration instance "
+                                         "\"shared-kid\" already exists (the child of another "
+                                         "parent)");
+    /* the holders are untouched */
+    e2e_raise(&e, "taken-running", "go", "still");
+    e2e_expect_completed(&e, "taken-running", "got:still");
+    e2e_wait(&e, "parent-b::2", &st);
+    ck_assert_str_eq(st.output, "echo:z");
+    duro_status_clear(&st);
+    ck_assert_uint_eq(e2e_count_kind(&e, "shared-kid", 0, "OrchestrationStarted"), 1);
+    e2e_close(&e);
 }
 END_TEST
 
@@ -681,6 +873,11 @@ int main(void)
         {"shutdown_abandons_activity", test_shutdown_abandons_activity},
         {"prefetch_window_hands_back", test_prefetch_window_hands_back},
         {"prefetch_shutdown_hands_back", test_prefetch_shutdown_hands_back},
+        {"prefetch_hand_back_retried", test_prefetch_hand_back_retried},
+        {"lost_reply_of_activity_ack", test_lost_reply_of_activity_ack},
+        {"lost_reply_of_final_turn", test_lost_reply_of_final_turn},
+        {"ids_must_be_utf8", test_ids_must_be_utf8},
+        {"child_id_taken", test_child_id_taken},
     };
     return e2e_main("test-e2e-fail", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
 }
