@@ -13,7 +13,8 @@
  *
  * Faults come at a rate per operation (pseudo-random but deterministic for a seed) or on a
  * schedule ("fail the next 2 calls of abandon_work"), which tests use to hit one path
- * exactly. Every injected error's message contains DURO_FAULT_SIGNATURE.
+ * exactly. Every injected error's message contains DURO_FAULT_SIGNATURE. For crash tests the
+ * wrapper can also kill the process right after the N-th call reached the store.
  *
  * Thread safety: the wrapper may be used from any number of threads, like the store it wraps;
  * duro_fault_fail_next and the counters may be called while it is in use.
@@ -68,6 +69,10 @@ typedef struct duro_fault_options {
     double before_pct[DURO_FAULT_N_OPS]; /* % of each op's calls failed BEFORE the store (0) */
     double after_pct[DURO_FAULT_N_OPS];  /* % failed AFTER it; only ops AFTER allows (0) */
     uint64_t seed;                      /* chooses which calls the rates hit (0) */
+    uint64_t crash_after_call;          /* > 0: SIGKILL this process right after the store
+                                         * answered the N-th call through the wrapper
+                                         * (counting every faultable call, 1-based), before
+                                         * the caller sees the answer: crash testing (0) */
 } duro_fault_options;
 
 /* Defaults: no latency, no faults, seed 0. `opt` must not be NULL. */
@@ -97,6 +102,10 @@ DURO_EXTERN int duro_fault_fail_next(duro_provider *fault, duro_fault_op op, uns
  * DURO_FAULT_N_OPS; 0 when `fault` is not a wrapper or an argument is out of range. */
 DURO_EXTERN uint64_t duro_fault_injected(const duro_provider *fault, duro_fault_op op,
                                          duro_fault_kind kind);
+
+/* Calls that went through `fault` so far (every faultable call, faulted or not; the count
+ * crash_after_call refers to); 0 when `fault` is not a wrapper. */
+DURO_EXTERN uint64_t duro_fault_calls(const duro_provider *fault);
 
 /* Static name of `op` ("abandon_work", "management"); "?" when out of range. */
 DURO_EXTERN const char *duro_fault_op_name(duro_fault_op op);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ typedef struct fault_wrapper {
     duro_provider *inner;
     int latency_ms;
     uint64_t seed;
+    uint64_t crash_after_call;     /* 0: never */
+    atomic_uint_fast64_t all_calls; /* every call that went through fault_for */
     pthread_mutex_t mu;          /* guards the schedules */
     atomic_uint scheduled_total; /* any schedule pending? (fast path) */
     fault_op_state op[DURO_FAULT_N_OPS];
@@ -92,6 +95,8 @@ static int inject(duro_provider *p, duro_fault_op op, duro_fault_kind kind, duro
 /* Marks an AFTER fault pending on the schedule: settle() takes it from the schedule only
  * when the store applied the call, so that it strikes the next call the store applies. */
 #define FROM_SCHEDULE 0x10
+/* Marks the call after which the process dies (crash_after_call). */
+#define CRASH_AFTER 0x20
 
 /* The simulated round trip, then the fault for this call of `op`: 0 (none), DURO_FAULT_AFTER
  * (possibly | FROM_SCHEDULE; applied by settle()), or the negative code of a BEFORE fault
@@ -105,7 +110,10 @@ static int fault_for(duro_provider *p, duro_fault_op op, duro_error *err)
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
             ;
     }
-    int kind = 0;
+    int kind = 0, crash = 0;
+    uint64_t nth = atomic_fetch_add_explicit(&w->all_calls, 1, memory_order_relaxed) + 1;
+    if (w->crash_after_call != 0 && nth == w->crash_after_call)
+        crash = CRASH_AFTER;
     if (atomic_load_explicit(&w->scheduled_total, memory_order_acquire) > 0) {
         pthread_mutex_lock(&w->mu);
         if (s->scheduled > 0 && s->scheduled_kind == DURO_FAULT_AFTER)
@@ -125,15 +133,17 @@ static int fault_for(duro_provider *p, duro_fault_op op, duro_error *err)
         else if (h < s->before_threshold + s->after_threshold)
             kind = DURO_FAULT_AFTER;
     }
-    if (kind == DURO_FAULT_BEFORE)
+    if (kind == DURO_FAULT_BEFORE && !crash)
         return inject(p, op, DURO_FAULT_BEFORE, err);
-    return kind;
+    return crash ? CRASH_AFTER | (kind == DURO_FAULT_BEFORE ? 0 : kind) : kind;
 }
 
 /* The result of a call that went through with fault `kind`: the store's own result, unless
  * it succeeded and the fault is AFTER. */
 static int settle(duro_provider *p, duro_fault_op op, int kind, int rc, duro_error *err)
 {
+    if (kind & CRASH_AFTER)
+        raise(SIGKILL); /* the store answered; the caller never hears it */
     if ((kind & ~FROM_SCHEDULE) != DURO_FAULT_AFTER || rc != 0)
         return rc;
     if (kind & FROM_SCHEDULE) {
@@ -169,8 +179,8 @@ static int fw_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *er
 static int fw_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                          duro_orch_item **out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_FETCH_ORCH, err);
-    return rc ? rc : IN(p)->ops->fetch_orch(IN(p), now_ms, lock_ms, poll_ms, out, err);
+    int kind = fault_for(p, DURO_FAULT_FETCH_ORCH, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_FETCH_ORCH, kind, IN(p)->ops->fetch_orch(IN(p), now_ms, lock_ms, poll_ms, out, err), err);
 }
 
 static int fw_ack_orch(duro_provider *p, int64_t now_ms, const char *token,
@@ -213,8 +223,8 @@ static int fw_enqueue_work(duro_provider *p, const duro_work_in *work, duro_erro
 static int fw_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                          duro_work_item **out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_FETCH_WORK, err);
-    return rc ? rc : IN(p)->ops->fetch_work(IN(p), now_ms, lock_ms, poll_ms, out, err);
+    int kind = fault_for(p, DURO_FAULT_FETCH_WORK, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_FETCH_WORK, kind, IN(p)->ops->fetch_work(IN(p), now_ms, lock_ms, poll_ms, out, err), err);
 }
 
 static int fw_ack_work(duro_provider *p, int64_t now_ms, const char *token,
@@ -249,15 +259,15 @@ static int fw_renew_work(duro_provider *p, int64_t now_ms, const char *token, in
 static int fw_read_history(duro_provider *p, const char *instance, uint64_t execution_id,
                            duro_event **events, size_t *n, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_READ_HISTORY, err);
-    return rc ? rc : IN(p)->ops->read_history(IN(p), instance, execution_id, events, n, err);
+    int kind = fault_for(p, DURO_FAULT_READ_HISTORY, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_READ_HISTORY, kind, IN(p)->ops->read_history(IN(p), instance, execution_id, events, n, err), err);
 }
 
 static int fw_instance_info(duro_provider *p, const char *instance, duro_instance_info *out,
                             duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_INSTANCE_INFO, err);
-    return rc ? rc : IN(p)->ops->instance_info(IN(p), instance, out, err);
+    int kind = fault_for(p, DURO_FAULT_INSTANCE_INFO, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_INSTANCE_INFO, kind, IN(p)->ops->instance_info(IN(p), instance, out, err), err);
 }
 
 static void fw_interrupt(duro_provider *p)
@@ -278,63 +288,63 @@ static int fw_wait_commit(duro_provider *p, uint64_t seq, int64_t timeout_ms)
 static int fw_list_instances(duro_provider *p, int state_filter, char ***ids, size_t *n,
                              duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->list_instances(IN(p), state_filter, ids, n, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->list_instances(IN(p), state_filter, ids, n, err), err);
 }
 
 static int fw_list_executions(duro_provider *p, const char *instance, uint64_t **ids, size_t *n,
                               duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->list_executions(IN(p), instance, ids, n, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->list_executions(IN(p), instance, ids, n, err), err);
 }
 
 static int fw_execution_info(duro_provider *p, const char *instance, uint64_t execution_id,
                              duro_execution_info *out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->execution_info(IN(p), instance, execution_id, out, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->execution_info(IN(p), instance, execution_id, out, err), err);
 }
 
 static int fw_list_children(duro_provider *p, const char *instance, char ***ids, size_t *n,
                             duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->list_children(IN(p), instance, ids, n, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->list_children(IN(p), instance, ids, n, err), err);
 }
 
 static int fw_delete_instance(duro_provider *p, int64_t now_ms, const char *instance, int force,
                               duro_delete_result *out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->delete_instance(IN(p), now_ms, instance, force, out, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->delete_instance(IN(p), now_ms, instance, force, out, err), err);
 }
 
 static int fw_delete_bulk(duro_provider *p, int64_t now_ms, const duro_bulk_filter *filter,
                           duro_delete_result *out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->delete_bulk(IN(p), now_ms, filter, out, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->delete_bulk(IN(p), now_ms, filter, out, err), err);
 }
 
 static int fw_prune(duro_provider *p, int64_t now_ms, const char *instance,
                     const duro_prune_options *opt, duro_delete_result *out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->prune(IN(p), now_ms, instance, opt, out, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->prune(IN(p), now_ms, instance, opt, out, err), err);
 }
 
 static int fw_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_depths *out,
                            duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->queue_depths(IN(p), now_ms, out, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->queue_depths(IN(p), now_ms, out, err), err);
 }
 
 static int fw_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
 {
-    int rc = fault_for(p, DURO_FAULT_MANAGEMENT, err);
-    return rc ? rc : IN(p)->ops->metrics(IN(p), out, err);
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->metrics(IN(p), out, err), err);
 }
 
 static int fw_integrity_check(duro_provider *p, char *msg, size_t msg_size)
@@ -443,6 +453,8 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
     w->inner = inner;
     w->latency_ms = o.latency_ms;
     w->seed = o.seed;
+    w->crash_after_call = o.crash_after_call;
+    atomic_init(&w->all_calls, 0);
     *out = &w->base;
     return 0;
 }
@@ -484,4 +496,9 @@ uint64_t duro_fault_injected(const duro_provider *fault, duro_fault_op op, duro_
             total += atomic_load(&w->op[i].injected[1]);
     }
     return total;
+}
+
+uint64_t duro_fault_calls(const duro_provider *fault)
+{
+    return is_wrapper(fault) ? atomic_load(&((const fault_wrapper *)fault)->all_calls) : 0;
 }
