@@ -118,10 +118,12 @@ typedef struct duro_stress_result {
     char first_failure[512];         /* instance and message of the first failures, or "" */
     uint64_t injected_lost_replies;  /* calls applied and reported failed (lost_reply_pct) */
     uint64_t start_retries;          /* client starts tried again after a retryable error */
+    uint64_t open_fds_start;         /* open descriptors of this process at the window's start */
+    uint64_t open_fds_end;           /* ... and once the drain ended (a leak shows as growth) */
     /* Room for members a later library adds (each taken from here, so the struct keeps its
      * size and a program built against an older header stays safe when a newer
      * duro_stress_run fills it). Zero. */
-    uint64_t reserved[30];
+    uint64_t reserved[28];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",

@@ -3,6 +3,7 @@
  * sorted samples, lower medians over repeated runs, least-squares slopes, RSS and CPU of the
  * process, and the table of result fields that JSON, JUnit and medians iterate over.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,6 +74,19 @@ long duro__rss_now_kb(void)
     return resident * (page > 0 ? page / 1024 : 4);
 }
 
+long duro__open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
 long duro__rss_peak_kb(void)
 {
     struct rusage ru;
@@ -98,7 +112,7 @@ const duro__metric duro__metrics[] = {
     U(activities_in_window), U(activities_total), U(children), U(continued_as_new),
     U(duplicate_terminal), U(runtime_warnings), U(injected_provider_errors),
     U(injected_activity_failures), U(killed_processes), U(swept_terminals),
-    U(injected_lost_replies), U(start_retries), D(window_secs), D(drain_secs), D(success_pct),
+    U(injected_lost_replies), U(start_retries), U(open_fds_start), U(open_fds_end), D(window_secs), D(drain_secs), D(success_pct),
     D(orch_per_sec), D(activity_per_sec), D(lat_avg_ms), D(lat_p50_ms), D(lat_p95_ms),
     D(lat_p99_ms), D(lat_max_ms), D(peak_rss_kb), D(run_peak_rss_kb),
     D(rss_slope_kb_per_min), D(cpu_ms_per_orch), D(integrity_secs), U(histories_checked),

@@ -296,15 +296,6 @@ int duro__stress_parse(int argc, char **argv, duro__stress_opts *o, FILE *errf)
         return usage_error(errf, "--kill-every needs --processes%s%s", "", "");
     if (c->processes > 0 && (c->runtimes > 1 || c->attach))
         return usage_error(errf, "--processes replaces %s%s", "--runtimes and --attach", "");
-    if (c->processes > 0 &&
-        (c->provider_latency_ms > 0 || c->provider_error_pct > 0 || c->lost_reply_pct > 0))
-        return usage_error(errf, "--processes cannot be combined with %s%s",
-                           "--provider-latency, --inject-provider-errors or ",
-                           "--inject-lost-replies");
-    for (size_t i = 0; i < o->n_scenarios && c->processes > 0; i++)
-        if (o->scenarios[i] == DURO__SC_FAULTS)
-            return usage_error(errf, "scenario faults cannot run with --processes (its fault "
-                               "wrapper sits in this process)%s%s", "", "");
     if (c->provider_error_pct + c->lost_reply_pct > 100)
         return usage_error(errf, "--inject-provider-errors and --inject-lost-replies add up to "
                            "more than 100 %%%s%s", "", "");

@@ -6,7 +6,8 @@
  * thread, so a child inherits neither a lock nor the state of an open database (SQLite must
  * not be used across fork): the running ones and the spares that replace killed ones. A child
  * waits on its control pipe for the store's locator, opens its own handle through the
- * factory's attach hook, runs a runtime on it, and writes every terminal event to its result
+ * factory's attach hook (behind a fault wrapper when faults are injected), runs a runtime on
+ * it, and writes every terminal event to its result
  * pipe as a frame. It shuts down gracefully when
  * its control pipe reaches end of file. A spare that is never needed exits on that end of
  * file without opening the store. The parent reads every result pipe on one thread and hands
@@ -46,6 +47,8 @@ typedef struct child {
 
 struct duro__procs {
     const duro_provider_factory *factory;
+    duro_fault_options faults; /* the children's fault wrapper, when has_faults */
+    int has_faults;
     char *locator;        /* the store, once duro__procs_go named it */
     child *kids;
     int n_kids;
@@ -99,7 +102,7 @@ static void child_on_terminal(const duro_terminal_event *ev, void *ud)
 static void child_on_log(int level, const char *instance, const char *message, void *ud)
 {
     (void)ud;
-    if (level >= 1)
+    if (level >= 1 && strstr(message, DURO_FAULT_SIGNATURE) == NULL) /* not ours on purpose */
         fprintf(stderr, "duro-stress: child %ld: runtime %s%s%s: %s\n", (long)getpid(),
                 level >= 2 ? "error" : "warning", instance != NULL ? " on " : "",
                 instance != NULL ? instance : "", message);
@@ -122,7 +125,8 @@ static int read_all(int fd, void *data, size_t n)
 
 /* Never returns. Exit status: 0 stopped (or spare not needed), 3 could not attach or start. */
 static void child_main(const duro_provider_factory *f, const duro_registry *reg,
-                       const duro_runtime_options *base, int control, int result)
+                       const duro_runtime_options *base, const duro_fault_options *faults,
+                       int control, int result)
 {
     uint32_t len;
     char locator[4096], go;
@@ -138,15 +142,16 @@ static void child_main(const duro_provider_factory *f, const duro_registry *reg,
     opt.on_terminal_ud = NULL;
     opt.log = child_on_log;
     opt.log_ud = NULL;
-    duro_provider *h = NULL;
+    duro_provider *h = NULL, *w = NULL;
     duro_runtime *rt = NULL;
     duro_error err = {0};
-    if (f->attach(f->ud, locator, &h, &err) != 0) {
+    if (f->attach(f->ud, locator, &h, &err) != 0 ||
+        (faults != NULL && duro_fault_wrap(h, faults, &w, &err) != 0)) {
         fprintf(stderr, "duro-stress: child %ld: cannot open the store: %s\n", (long)getpid(),
                 err.message);
         _exit(3);
     }
-    if (duro_runtime_start(h, reg, &opt, &rt, &err) != 0) {
+    if (duro_runtime_start(w != NULL ? w : h, reg, &opt, &rt, &err) != 0) {
         fprintf(stderr, "duro-stress: child %ld: the runtime did not start: %s\n",
                 (long)getpid(), err.message);
         _exit(3);
@@ -155,6 +160,7 @@ static void child_main(const duro_provider_factory *f, const duro_registry *reg,
         n = read(control, &go, 1);
     while (n != 0 && (n > 0 || errno == EINTR));
     duro_runtime_shutdown(rt);
+    duro_provider_destroy(w);
     duro_provider_destroy(h);
     _exit(0);
 }
@@ -307,7 +313,8 @@ static int fork_child(const duro_registry *reg, const duro_runtime_options *opt,
         close(result[0]);
         close(ps->wake[0]);
         close(ps->wake[1]);
-        child_main(ps->factory, reg, opt, control[0], result[1]);
+        child_main(ps->factory, reg, opt, ps->has_faults ? &ps->faults : NULL, control[0],
+                   result[1]);
     }
     close(control[0]);
     close(result[1]);
@@ -318,7 +325,8 @@ static int fork_child(const duro_registry *reg, const duro_runtime_options *opt,
 }
 
 int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
-                     const duro_runtime_options *opt, int running, int spares,
+                     const duro_runtime_options *opt, const duro_fault_options *faults,
+                     int running, int spares,
                      duro__terminal_fn on_terminal, duro__sweep_fn sweep, void *ud,
                      duro__procs **out, duro_error *err)
 {
@@ -331,6 +339,10 @@ int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
     }
     ps->factory = f;
+    if (faults != NULL) {
+        ps->faults = *faults;
+        ps->has_faults = 1;
+    }
     ps->on_terminal = on_terminal;
     ps->sweep = sweep;
     ps->ud = ud;

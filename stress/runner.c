@@ -86,6 +86,7 @@ typedef struct run {
     atomic_uint_fast64_t warnings;  /* runtime warnings and errors */
     atomic_uint_fast64_t printed;   /* of which not injected on purpose */
     atomic_uint_fast64_t start_retries;
+    long fds_start, fds_end;        /* open descriptors at t0 and after the drain */
 
     /* sampler thread */
     pthread_t sampler;
@@ -616,6 +617,8 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     res->runtime_warnings = atomic_load(&r->warnings);
     res->injected_activity_failures = atomic_load(&r->ctx->injected);
     res->start_retries = atomic_load(&r->start_retries);
+    res->open_fds_start = r->fds_start > 0 ? (uint64_t)r->fds_start : 0;
+    res->open_fds_end = r->fds_end > 0 ? (uint64_t)r->fds_end : 0;
     return 0;
 }
 
@@ -663,8 +666,7 @@ static int validate(const duro_stress_config *c, duro_error *err)
         c->activity_failure_pct > 100 || c->prefetch_ms < -1 || c->processes < 0 ||
         c->processes > MAX_PROCESSES || !(c->kill_every_secs >= 0) ||
         (c->kill_every_secs > 0 && c->processes < 1) ||
-        (c->processes > 0 && (c->runtimes > 1 || c->attach || c->provider_latency_ms > 0 ||
-                              c->provider_error_pct > 0 || c->lost_reply_pct > 0)))
+        (c->processes > 0 && (c->runtimes > 1 || c->attach)))
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -784,6 +786,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     pthread_mutex_lock(&r->mu);
     r->sweep_client = sweeper;
     r->t0 = duro__monotonic_ns();
+    r->fds_start = duro__open_fds();
     r->window_end = r->t0 + (int64_t)(cfg->duration_secs * 1e9);
     r->next_kill = r->t0 + (int64_t)(cfg->kill_every_secs * 1e9);
     pthread_mutex_unlock(&r->mu);
@@ -794,6 +797,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     rc = drive(r, client);
     uint64_t acts_window = atomic_load(&r->ctx->activities);
     int64_t drain_end = drain(r);
+    r->fds_end = duro__open_fds();
     double cpu = duro__cpu_secs(RUSAGE_SELF) - cpu0;
     stop_sampler(r);
     for (; nrt > 0; nrt--)
@@ -822,27 +826,33 @@ out:
     return rc;
 }
 
-/* Fault wrapper around `inner` for the configured latency, error rate (every data-path call)
- * and lost replies (every call that changes the store), or 0 with *out NULL when none is
- * configured. */
-static int wrap_faults(duro_provider *inner, const duro_stress_config *cfg, duro_provider **out,
-                       duro_error *err)
+/* The fault wrapper options for the configured latency, error rate (every data-path call)
+ * and lost replies (every call that changes the store); 0 when none is configured. */
+static int fault_options(const duro_stress_config *cfg, duro_fault_options *fo)
 {
     static const duro_fault_op changing[] = {
         DURO_FAULT_ENQUEUE_ORCH, DURO_FAULT_ACK_ORCH,  DURO_FAULT_ABANDON_ORCH,
         DURO_FAULT_RENEW_ORCH,   DURO_FAULT_ENQUEUE_WORK, DURO_FAULT_ACK_WORK,
         DURO_FAULT_ABANDON_WORK, DURO_FAULT_RENEW_WORK};
-    *out = NULL;
+    duro_fault_options_init(fo);
     if (cfg->provider_latency_ms <= 0 && cfg->provider_error_pct <= 0 &&
         cfg->lost_reply_pct <= 0)
         return 0;
-    duro_fault_options fo;
-    duro_fault_options_init(&fo);
-    fo.latency_ms = cfg->provider_latency_ms;
-    duro_fault_options_set_data_path(&fo, cfg->provider_error_pct);
+    fo->latency_ms = cfg->provider_latency_ms;
+    duro_fault_options_set_data_path(fo, cfg->provider_error_pct);
     for (size_t i = 0; i < sizeof changing / sizeof changing[0]; i++)
-        fo.after_pct[changing[i]] = cfg->lost_reply_pct;
-    return duro_fault_wrap(inner, &fo, out, err);
+        fo->after_pct[changing[i]] = cfg->lost_reply_pct;
+    return 1;
+}
+
+/* Fault wrapper around `inner` as fault_options() says, or 0 with *out NULL when none is
+ * configured. */
+static int wrap_faults(duro_provider *inner, const duro_stress_config *cfg, duro_provider **out,
+                       duro_error *err)
+{
+    duro_fault_options fo;
+    *out = NULL;
+    return fault_options(cfg, &fo) ? duro_fault_wrap(inner, &fo, out, err) : 0;
 }
 
 /* Add the faults `fault` (a wrapper or NULL) injected to `out`. */
@@ -905,9 +915,6 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     if (sc < 0)
         return duro_error_set(err, DURO_EINVAL, 0, "unknown scenario '%s'",
                               scenario != NULL ? scenario : "(null)");
-    if (sc == DURO__SC_FAULTS && cfg->processes > 0)
-        return duro_error_set(err, DURO_EINVAL, 0, "scenario faults wraps the store of runtimes "
-                              "in this process; it cannot run with processes");
     duro__scenario_config(sc, &full);
     int rc = validate(cfg, err);
     if (rc != 0)
@@ -940,8 +947,10 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         if (cfg->kill_every_secs > 0)
             spares = (int)fmin(MAX_SPARES, ceil(cfg->duration_secs / cfg->kill_every_secs));
         r.child_cpu0 = duro__cpu_secs(RUSAGE_CHILDREN);
-        rc = duro__procs_fork(factory, reg, &opt, cfg->processes, spares, on_terminal, sweep,
-                              &r, &r.procs, err);
+        duro_fault_options fo;
+        int faulty = fault_options(cfg, &fo);
+        rc = duro__procs_fork(factory, reg, &opt, faulty ? &fo : NULL, cfg->processes, spares,
+                              on_terminal, sweep, &r, &r.procs, err);
         if (rc != 0)
             goto out;
     }

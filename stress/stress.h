@@ -97,6 +97,8 @@ double duro__median(double *v, size_t n);
 double duro__slope(const double *x, const double *y, size_t n);
 /* Resident set size now (KB) from /proc/self/statm; -1 when unavailable. */
 long duro__rss_now_kb(void);
+/* Open file descriptors of this process (/proc/self/fd), -1 when unknown. */
+long duro__open_fds(void);
 /* Peak resident set size of the process (KB, getrusage ru_maxrss). */
 long duro__rss_peak_kb(void);
 /* User + system CPU seconds so far of getrusage's `who`: RUSAGE_SELF (this process) or
@@ -127,11 +129,13 @@ typedef void (*duro__terminal_fn)(const duro_terminal_event *ev, void *ud);
 typedef void (*duro__sweep_fn)(void *ud);
 
 /* Fork `running` + `spares` children, each of which will run one runtime with `opt` and the
- * handlers of `reg` on its own handle (factory locate + attach hooks), and start the thread
- * that reads their reports. Call before the store exists and while no other thread runs.
+ * handlers of `reg` on its own handle (factory locate + attach hooks), behind a fault
+ * wrapper with `faults` unless that is NULL, and start the thread that reads their reports.
+ * Call before the store exists and while no other thread runs.
  * 0, DURO_ENOTSUP (no hooks), DURO_ENOMEM or DURO_EIO (err filled). */
 int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
-                     const duro_runtime_options *opt, int running, int spares,
+                     const duro_runtime_options *opt, const duro_fault_options *faults,
+                     int running, int spares,
                      duro__terminal_fn on_terminal, duro__sweep_fn sweep, void *ud,
                      duro__procs **out, duro_error *err);
 /* Name `store` to the running children; they open it and start their runtimes. */

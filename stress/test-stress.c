@@ -445,7 +445,7 @@ START_TEST(options_reject_mistakes)
         {{"--count", "-1", NULL}, "--count: invalid value '-1'"},
         {{"--kill-every", "1", NULL}, "--kill-every needs --processes"},
         {{"--processes", "2", "--attach", NULL}, "--processes replaces --runtimes and --attach"},
-        {{"--processes", "2", "--inject-provider-errors", "1"}, "cannot be combined with"},
+        {{"--inject-provider-errors", "60", "--inject-lost-replies", "50"}, "add up to more"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         duro__stress_opts o;
@@ -887,6 +887,11 @@ START_TEST(run_child_processes_survive_kills)
     ck_assert_uint_le(r.killed_processes, 3);
     ck_assert_uint_ge(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.histories_checked, r.launched);
+    /* and the faults scenario: each child's runtime behind its own fault wrapper */
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_file(), "faults", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_ge(r.killed_processes, 2);
+    ck_assert_uint_gt(r.injected_provider_errors + r.injected_lost_replies, 0); /* the driver's */
     ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err),
                      DURO_ENOTSUP);
 }
