@@ -134,8 +134,9 @@ typedef enum duro_backoff {
  * failed attempt ("timeout: attempt N exceeded T ms") and the timed-out attempt is cancelled.
  * A field out of range fails the instance at the call with a configuration error naming it,
  * e.g. "duro_call_activity_retry: activity "Charge": retry.base_ms is -1 (must be >= 0)".
- * Durations have no upper bound: a backoff that overflows is INT64_MAX before the max_ms cap
- * applies, and a retry or timeout due past INT64_MAX ms is due at INT64_MAX (never). */
+ * Durations have no upper bound: before the max_ms cap, a linear backoff whose product would
+ * overflow is INT64_MAX and an exponential one stops doubling past 2^40 ms; a retry or
+ * timeout due past INT64_MAX ms is due at INT64_MAX (never). */
 typedef struct duro_retry_policy {
     uint32_t max_attempts;   /* >= 1 */
     duro_backoff backoff;    /* one of DURO_BACKOFF_* */
