@@ -235,7 +235,7 @@ int duro_client_status(duro_client *c, const char *instance, duro_status *out, d
 int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, duro_status *out,
                      duro_error *err)
 {
-    int64_t deadline = duro__monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = duro__add_sat(duro__monotonic_ms(), timeout_ms > 0 ? timeout_ms : 0);
     int64_t backoff = 1;
     int notify = c && (c->p->caps & DURO_CAP_NOTIFY) && c->p->ops->commit_seq &&
                  c->p->ops->wait_commit;

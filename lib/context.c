@@ -138,6 +138,36 @@ static int invalid(duro_orch *o, int rc, const char *what, const duro_error *err
                            err->message);
 }
 
+/* 1 after failing the turn with a configuration error that names the first field of `p` out
+ * of range, else 0. Durations have no upper bound: due times saturate (see duro.h). */
+static int bad_policy(duro_orch *o, const char *name, const duro_retry_policy *p)
+{
+    static const char *const fields[] = {"base_ms", "max_ms", "timeout_ms"};
+    const int64_t values[] = {p->base_ms, p->max_ms, p->timeout_ms};
+    const char *what = "duro_call_activity_retry";
+    size_t i;
+    if (p->max_attempts < 1) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "%s: activity \"%s\": retry.max_attempts is 0 (must be >= 1)", what,
+                        name);
+        return 1;
+    }
+    if ((int)p->backoff < DURO_BACKOFF_NONE || (int)p->backoff > DURO_BACKOFF_EXPONENTIAL) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "%s: activity \"%s\": retry.backoff is %d (not a duro_backoff)", what,
+                        name, (int)p->backoff);
+        return 1;
+    }
+    for (i = 0; i < 3; i++)
+        if (values[i] < 0) {
+            duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                            "%s: activity \"%s\": retry.%s is %" PRId64 " (must be >= 0)", what,
+                            name, fields[i], values[i]);
+            return 1;
+        }
+    return 0;
+}
+
 duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
                                     const duro_retry_policy *policy)
 {
@@ -152,12 +182,8 @@ duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *
         invalid(o, rc, "duro_call_activity", &err);
         return &o->dead;
     }
-    if (policy && policy->max_attempts < 1) {
-        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
-                        "invalid retry policy for activity \"%s\": max_attempts must be >= 1",
-                        name);
+    if (policy && bad_policy(o, name, policy))
         return &o->dead;
-    }
     j = duro__rec_new();
     if (j && ((rc = duro__rec_str(j, "name", name)) || (rc = duro__rec_str(j, "input", input ? input : "")) ||
               (policy && (rc = duro__rec_retry(j, policy))))) {
@@ -188,7 +214,7 @@ duro_task *duro_timer(duro_orch *o, int64_t delay_ms)
     if (delay_ms < 0)
         delay_ms = 0;
     j = duro__rec_new();
-    if (j && duro__rec_int(j, "at", o->now_ms + delay_ms)) {
+    if (j && duro__rec_int(j, "at", duro__add_sat(o->now_ms, delay_ms))) {
         json_decref(j);
         j = NULL;
     }
@@ -464,19 +490,33 @@ const char *duro_task_error(const duro_task *t)
     return ok ? NULL : e;
 }
 
+/* Awaiting a NULL task would never end: a configuration error, unless the run had already
+ * observed a pending task (DURO_AWAIT on the NULL of a duro_when_any that found nothing
+ * done), when NULL only means "not done". */
 int duro_await_one(duro_orch *o, duro_task *t)
 {
-    (void)o;
-    return t ? observe(t) : 0;
+    if (t)
+        return observe(t);
+    if (o && !o->observed_pending)
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION, "duro_await_one: task is NULL");
+    return 0;
 }
 
 int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n)
 {
     size_t i;
-    int all = 1;
-    for (i = 0; i < n; i++)
-        if (!tasks[i] || !observe(tasks[i]))
-            all = 0;
+    int all = 1, pending_before = o->observed_pending;
+    if (!tasks && n > 0)
+        return duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                               "duro_await_all: tasks is NULL (n is %zu)", n);
+    for (i = 0; i < n; i++) {
+        if (tasks[i] && observe(tasks[i]))
+            continue;
+        all = 0;
+        if (!tasks[i] && !pending_before)
+            duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                            "duro_await_all: tasks[%zu] is NULL", i);
+    }
     if (!all)
         o->observed_pending = 1;
     return all;
@@ -488,6 +528,23 @@ duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size_t n)
     duro_task *best = NULL;
     uint64_t best_pos = 0;
     uint32_t best_sub = 0;
+    size_t nulls = 0;
+    if (n == 0 || !tasks) {
+        if (n == 0)
+            duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                            "duro_when_any: n is 0 (no task to wait for)");
+        else
+            duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                            "duro_when_any: tasks is NULL (n is %zu)", n);
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        nulls += tasks[i] == NULL;
+    if (nulls == n) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "duro_when_any: all %zu tasks are NULL", n);
+        return NULL;
+    }
     for (i = 0; i < n; i++) {
         uint64_t pos;
         uint32_t sub;

@@ -50,6 +50,12 @@ extern "C" {
 /* Limits on what duro accepts; larger input is rejected with DURO_ETOOBIG. */
 #define DURO_MAX_ID_BYTES 256          /* instance ids, names, versions, event names */
 #define DURO_MAX_PAYLOAD_BYTES (16u << 20) /* inputs, outputs, event data, statuses */
+/* Longest duration (24 h in ms) a runtime option accepts (duro_runtime_options). */
+#define DURO_MAX_OPTION_MS INT64_C(86400000)
+
+/* Time arguments of the orchestration and client APIs have no upper bound: a due time or
+ * deadline that would pass INT64_MAX ms saturates at INT64_MAX, which means "never" (a timer
+ * that never fires, a wait that lasts until the instance ends). */
 
 /* Return values of an orchestration function. */
 #define DURO_SUSPEND 1 /* waiting for a result that is not in history yet */
@@ -125,13 +131,18 @@ typedef enum duro_backoff {
 /* Retry policy of one activity call. The engine runs every attempt and every backoff (on
  * durable timers) under the one task: the orchestration sees a single task that completes
  * when an attempt succeeds or the last attempt fails. A per-attempt timeout counts as a
- * failed attempt ("timeout: attempt N exceeded T ms") and the timed-out attempt is cancelled. */
+ * failed attempt ("timeout: attempt N exceeded T ms") and the timed-out attempt is cancelled.
+ * A field out of range fails the instance at the call with a configuration error naming it,
+ * e.g. "duro_call_activity_retry: activity "Charge": retry.base_ms is -1 (must be >= 0)".
+ * Durations have no upper bound: before the max_ms cap, a linear backoff whose product would
+ * overflow is INT64_MAX and an exponential one stops doubling past 2^40 ms; a retry or
+ * timeout due past INT64_MAX ms is due at INT64_MAX (never). */
 typedef struct duro_retry_policy {
     uint32_t max_attempts;   /* >= 1 */
-    duro_backoff backoff;
-    int64_t base_ms;
-    int64_t max_ms;          /* 0 = no cap */
-    int64_t timeout_ms;      /* per attempt; 0 = none */
+    duro_backoff backoff;    /* one of DURO_BACKOFF_* */
+    int64_t base_ms;         /* >= 0 */
+    int64_t max_ms;          /* >= 0; 0 = no cap */
+    int64_t timeout_ms;      /* per attempt, >= 0; 0 = none */
 } duro_retry_policy;
 
 /* Schedule activity `name` with `input`. Never returns NULL: an invalid call returns a task
@@ -140,7 +151,8 @@ DURO_EXTERN duro_task *duro_call_activity(duro_orch *o, const char *name, const 
 DURO_EXTERN duro_task *duro_call_activity_retry(duro_orch *o, const char *name,
                                                 const char *input,
                                                 const duro_retry_policy *policy);
-/* A durable timer that fires `delay_ms` after the turn that first created it. */
+/* A durable timer that fires `delay_ms` after the turn that first created it. A negative
+ * delay acts as 0; a due time past INT64_MAX ms is INT64_MAX (the timer never fires). */
 DURO_EXTERN duro_task *duro_timer(duro_orch *o, int64_t delay_ms);
 /* Wait for the next external event called `name`. Events are buffered FIFO per name: one
  * raised before the wait is kept and delivered to it. The task value is the event data. */
@@ -164,7 +176,9 @@ DURO_EXTERN const char *duro_task_value(const duro_task *t);
 /* The failure message, or NULL. Owned by the turn. */
 DURO_EXTERN const char *duro_task_error(const duro_task *t);
 /* The first of `tasks` to complete, by position of its completion in history (ties go to
- * the earlier argument), or NULL if none has completed (a pending observation). */
+ * the earlier argument), or NULL if none has completed (a pending observation). NULL entries
+ * are skipped; a call that could never return a task (n 0, `tasks` NULL, every entry NULL)
+ * fails the instance with a configuration error naming the argument and returns NULL. */
 DURO_EXTERN duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size_t n);
 /* Cancel a task that is not done: a queued activity is deleted and a running one sees its
  * cancellation flag; a sub-orchestration is cancelled; an event wait gives up its place in
@@ -172,7 +186,10 @@ DURO_EXTERN duro_task *duro_when_any(duro_orch *o, duro_task *const *tasks, size
 DURO_EXTERN void duro_task_cancel(duro_task *t);
 
 /* Used by the AWAIT macros: 1 when the task (every task) is done, else 0 after recording a
- * pending observation. */
+ * pending observation. A NULL task (or `tasks` array) never completes: it fails the instance
+ * with a configuration error naming it, unless the run has already observed a pending task,
+ * when NULL only means "not done" (DURO_AWAIT on the NULL of a pending duro_when_any).
+ * Awaiting all of n = 0 tasks is done at once. */
 DURO_EXTERN int duro_await_one(duro_orch *o, duro_task *t);
 DURO_EXTERN int duro_await_all(duro_orch *o, duro_task *const *tasks, size_t n);
 
@@ -263,14 +280,16 @@ typedef struct duro_terminal_event {
 /* Options of duro_runtime_start(). Fill with duro_runtime_options_init() first: it sets
  * `size`, which tells the library how much of the struct the caller's header has, so a
  * program built against this header keeps working with a later library whose struct has
- * grown (members are only ever appended). */
+ * grown (members are only ever appended). Every duration but prefetch_ms is at most
+ * DURO_MAX_OPTION_MS (24 h): duro_runtime_start rejects a larger one with DURO_EINVAL and a
+ * message naming it. */
 typedef struct duro_runtime_options {
     size_t size;                   /* sizeof(duro_runtime_options), set by the init function */
     int orch_concurrency;          /* orchestration turn threads (default 2) */
     int worker_concurrency;        /* activity threads (default 2) */
     int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
     int64_t worker_lock_ms;        /* activity lock, renewed while it runs (default 30000) */
-    int64_t renew_interval_ms;     /* lock renewal period (default: min lock / 2) */
+    int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2) */
     uint32_t max_attempts;         /* fetches before a message is poison (default 10) */
     int64_t unregistered_backoff_ms;     /* first backoff for unknown names (default 1000) */
     int64_t unregistered_backoff_max_ms; /* cap (default 60000) */
@@ -355,7 +374,8 @@ DURO_EXTERN int duro_client_status(duro_client *c, const char *instance, duro_st
                                    duro_error *err);
 /* Wait until the instance is completed or failed (continued-as-new is not terminal for the
  * instance), at most timeout_ms. DURO_ETIMEDOUT when time runs out (out holds the last
- * status seen). */
+ * status seen). timeout_ms <= 0 looks once; a deadline past INT64_MAX ms saturates, so
+ * INT64_MAX waits until the instance ends. */
 DURO_EXTERN int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms,
                                  duro_status *out, duro_error *err);
 /* History of one execution (0 = current) as stored events; free with duro_events_free().

@@ -856,8 +856,13 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* DURO_MAX_OPTION_MS as the option messages spell it. */
+#define MAX_MS_TEXT "86400000"
+_Static_assert(DURO_MAX_OPTION_MS == INT64_C(86400000), "MAX_MS_TEXT is DURO_MAX_OPTION_MS");
+
 /* 0 when every option is in range, else DURO_EINVAL with err naming the first one that is
- * not. */
+ * not. The DURO_MAX_OPTION_MS bound keeps every sum and product of durations in this file
+ * and in the providers far from overflow. */
 static int check_options(const duro_runtime_options *o, duro_error *err)
 {
     const char *bad = NULL;
@@ -865,20 +870,21 @@ static int check_options(const duro_runtime_options *o, duro_error *err)
         bad = "orch_concurrency (1..1024)";
     else if (o->worker_concurrency < 0 || o->worker_concurrency > 1024)
         bad = "worker_concurrency (0..1024)";
-    else if (o->orch_lock_ms < 1)
-        bad = "orch_lock_ms (>= 1)";
-    else if (o->worker_lock_ms < 1)
-        bad = "worker_lock_ms (>= 1)";
+    else if (o->orch_lock_ms < 1 || o->orch_lock_ms > DURO_MAX_OPTION_MS)
+        bad = "orch_lock_ms (1.." MAX_MS_TEXT ")";
+    else if (o->worker_lock_ms < 1 || o->worker_lock_ms > DURO_MAX_OPTION_MS)
+        bad = "worker_lock_ms (1.." MAX_MS_TEXT ")";
     else if (o->max_attempts < 1)
         bad = "max_attempts (>= 1)";
-    else if (o->unregistered_backoff_ms < 0)
-        bad = "unregistered_backoff_ms (>= 0)";
-    else if (o->unregistered_backoff_max_ms < o->unregistered_backoff_ms)
-        bad = "unregistered_backoff_max_ms (>= unregistered_backoff_ms)";
-    else if (o->poll_ms < 0)
-        bad = "poll_ms (>= 0)";
-    else if (o->renew_interval_ms < 0)
-        bad = "renew_interval_ms (>= 0)";
+    else if (o->unregistered_backoff_ms < 0 || o->unregistered_backoff_ms > DURO_MAX_OPTION_MS)
+        bad = "unregistered_backoff_ms (0.." MAX_MS_TEXT ")";
+    else if (o->unregistered_backoff_max_ms < o->unregistered_backoff_ms ||
+             o->unregistered_backoff_max_ms > DURO_MAX_OPTION_MS)
+        bad = "unregistered_backoff_max_ms (unregistered_backoff_ms.." MAX_MS_TEXT ")";
+    else if (o->poll_ms < 0 || o->poll_ms > DURO_MAX_OPTION_MS)
+        bad = "poll_ms (0.." MAX_MS_TEXT ")";
+    else if (o->renew_interval_ms < 0 || o->renew_interval_ms > DURO_MAX_OPTION_MS)
+        bad = "renew_interval_ms (0.." MAX_MS_TEXT ")";
     else if (o->prefetch_ms < 0)
         bad = "prefetch_ms (>= 0)";
     if (bad)

@@ -1,8 +1,10 @@
 # tests/local.mk — Check unit and end-to-end tests of lib/ and the other libraries. Each
 # area's rules live in its own fragment (check_PROGRAMS, TESTS, sources), included here;
-# e2e.mk also builds tests/libjunitcheck.la, the JUnit helper the other Check programs link.
+# e2e.mk also builds tests/libjunitcheck.la, the JUnit helper the other Check programs link,
+# and the e2e fixtures limits.mk reuses.
 # mutants.mk adds `make check-mutants`, the mutation harness (not part of make check).
 include tests/e2e.mk
+include tests/limits.mk
 include tests/abi.mk
 include tests/exports.mk
 include tests/replay.mk
