@@ -24,3 +24,11 @@ providertest_libduro_providertest_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DUR
 noinst_LTLIBRARIES += providertest/libduro-sqlite-factory.la
 providertest_libduro_sqlite_factory_la_SOURCES = providertest/sqlite-factory.h \
 	providertest/sqlite-factory.c
+
+# The PostgreSQL provider's factory for the suites (not installed), when libpq was found.
+if HAVE_LIBPQ
+noinst_LTLIBRARIES += providertest/libduro-postgres-factory.la
+providertest_libduro_postgres_factory_la_SOURCES = providertest/postgres-factory.h \
+	providertest/postgres-factory.c
+endif
+EXTRA_DIST += providertest/postgres-factory.h providertest/postgres-factory.c
