@@ -281,7 +281,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
             rc = DURO_ENOTFOUND;
             break;
         }
-        rc = duro__pg_simple(c, "SAVEPOINT fetch", err);
+        rc = duro__pg_simple(c, "SAVEPOINT duro_fetch", err);
         if (rc == 0)
             rc = candidate(c, fa->now, &skip, &instance, err);
         if (rc == 0 && instance == NULL) {
@@ -296,7 +296,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
         else if (rc == 0)
             rc = 1; /* another fetcher has it */
         if (rc == 1) { /* lost: release the candidate row and go on with the next instance */
-            rc = duro__pg_simple(c, "ROLLBACK TO SAVEPOINT fetch", err);
+            rc = duro__pg_simple(c, "ROLLBACK TO SAVEPOINT duro_fetch", err);
             if (rc == 0)
                 rc = duro__pg_strv_push(&skip, instance, err);
         }
