@@ -8,6 +8,7 @@
 #                                        create DBNAME (default duro) and print the conninfo
 #                                        on stdout: host=DIR/sock port=N dbname=DBNAME user=U
 #   ci/pg-server.sh stop DIR             stop it (fast shutdown); a no-op when not running
+#   ci/pg-server.sh restart DIR          pg_ctl restart -m fast (the fault tests use it)
 #   ci/pg-server.sh conninfo DIR [DBNAME] print the conninfo of a running server
 #
 # PostgreSQL refuses to run as root, so as root the server runs as a dedicated system user
@@ -24,7 +25,7 @@ die() {
 }
 
 usage() {
-    echo "usage: pg-server.sh start DIR [DBNAME] | stop DIR | conninfo DIR [DBNAME]" >&2
+    echo "usage: pg-server.sh start DIR [DBNAME] | stop DIR | restart DIR | conninfo DIR [DBNAME]" >&2
     exit 2
 }
 
@@ -32,7 +33,7 @@ usage() {
 cmd=$1
 dir=$2
 db=${3:-duro}
-case $cmd in start | stop | conninfo) ;; *) usage ;; esac
+case $cmd in start | stop | restart | conninfo) ;; *) usage ;; esac
 case $dir in /*) ;; *) dir="$(pwd)/$dir" ;; esac
 case $db in *[!A-Za-z0-9_]* | '') die "database name '$db' must be letters, digits and _" ;; esac
 
@@ -111,6 +112,12 @@ stop)
         as_user "$bindir/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null ||
             die "pg_ctl stop failed (see $log)"
     fi
+    exit 0
+    ;;
+restart)
+    running || die "no server running in $dir"
+    as_user "$bindir/pg_ctl" -D "$data" -l "$log" -m fast -w -t 60 -o "-p $port -k $sock" \
+        restart >/dev/null 2>&1 || die "pg_ctl restart failed (see $log)"
     exit 0
     ;;
 conninfo)
