@@ -18,6 +18,7 @@ static const char SQL_SETUP[] =
     " set_config('lock_timeout', $3::text, false),"
     " set_config('synchronous_commit', $4::text, false),"
     " set_config('bytea_output', 'hex', false),"
+    " set_config('client_min_messages', 'warning', false),"
     " set_config('application_name', 'duro:' || $1::text, false)";
 
 /* A message from the server or libpq, without its trailing newline. */
