@@ -28,7 +28,7 @@
 #define START_RETRIES 20
 #define MAX_RUNTIMES 64
 #define MAX_PROCESSES 64
-#define MAX_SPARES 64 /* fresh children held ready to replace killed ones */
+#define MAX_SPARES 256 /* fresh children held ready to replace killed ones */
 #define MAX_PRINTED_WARNINGS 5
 #define MIN_SLOPE_SAMPLES 8 /* 2 s of samples */
 
