@@ -8,6 +8,7 @@
  * it may use the internals declared in sqlite-internal.h.
  */
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -32,7 +33,8 @@
 
 static char db_path[512];
 
-/* A fresh file name in $TMPDIR (or /tmp) for each test; the files are removed afterwards. */
+/* A fresh file name in $TMPDIR (or /tmp) for each test, where no file exists (as on a first
+ * start); the files are removed afterwards. */
 static void setup_path(void)
 {
     const char *dir = getenv("TMPDIR");
@@ -43,6 +45,7 @@ static void setup_path(void)
     fd = mkstemp(db_path);
     ck_assert_int_ge(fd, 0);
     close(fd);
+    unlink(db_path);
 }
 
 static void teardown_path(void)
@@ -225,6 +228,123 @@ START_TEST(new_files_are_private)
     ck_assert_ptr_null(p);
     ck_assert_ptr_nonnull(strstr(err.message, "file_mode"));
     umask(old);
+}
+END_TEST
+
+/* Write `len` bytes of `data` as the whole file db_path (len 0: an empty file). */
+static void write_file(const char *data, size_t len)
+{
+    FILE *f = fopen(db_path, "wb");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Size of db_path in bytes (-1 when it does not exist). */
+static long long file_size(void)
+{
+    struct stat st;
+
+    return stat(db_path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Run one SQL script on db_path through a raw connection. */
+static void raw_exec(const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* Files "<db_path>.duro-new-*" (a store being created) in the directory of db_path. */
+static int new_store_leftovers(void)
+{
+    char dir[512], prefix[600];
+    const char *slash = strrchr(db_path, '/');
+    struct dirent *de;
+    DIR *d;
+    int n = 0;
+
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - db_path), db_path);
+    snprintf(prefix, sizeof(prefix), "%s.duro-new-", slash + 1);
+    d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* Open db_path expecting `code` with `want` (and the path) in the message; no provider. */
+static void open_fails(const duro_sqlite_options *opt, int code, const char *want)
+{
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_int_eq(duro_sqlite_open(db_path, opt, &p, &err), code);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(err.code, code);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_msg(strstr(err.message, want) != NULL, "\"%s\" not in \"%s\"", want,
+                  err.message);
+    ck_assert_msg(strstr(err.message, db_path) != NULL, "path not in \"%s\"", err.message);
+}
+
+/* An existing file that holds no duro store is refused, never initialised over (issue 11,
+ * finding 5): an empty file (left as it was), an empty SQLite database, a file that is not a
+ * database, another program's database (even with initialize_existing). initialize_existing
+ * initialises the first two. A store open creates leaves no temporary file behind. */
+START_TEST(existing_file_without_store_refused)
+{
+    static const char text[] = "not a database, just text that someone wrote here\n";
+    duro_sqlite_options opt;
+    duro_provider *p;
+    char mode[32];
+    sqlite3 *db = NULL;
+
+    duro_sqlite_options_init(&opt);
+    ck_assert_int_eq(opt.initialize_existing, 0);
+    write_file("", 0);
+    open_fails(NULL, DURO_ECORRUPT, "exists but holds no duro store (0 bytes); refusing to "
+               "initialise it");
+    open_fails(NULL, DURO_ECORRUPT, "duro_sqlite_options.initialize_existing");
+    ck_assert_int_eq(file_size(), 0);
+    opt.initialize_existing = 1;
+    p = open_file(&opt);
+    run_instance(p, "adopted");
+    duro_provider_destroy(p);
+    p = open_file(NULL); /* now a store: no option needed */
+    duro_provider_destroy(p);
+    teardown_path();
+
+    raw_exec("CREATE TABLE t (x); DROP TABLE t");
+    open_fails(NULL, DURO_ECORRUPT, "exists but holds no duro store (an empty SQLite database)");
+    p = open_file(&opt);
+    duro_provider_destroy(p);
+    teardown_path();
+
+    write_file(text, sizeof(text) - 1);
+    open_fails(NULL, DURO_ECORRUPT, "is not a database");
+    open_fails(&opt, DURO_ECORRUPT, "is not a database");
+    ck_assert_int_eq(file_size(), (long long)sizeof(text) - 1);
+    teardown_path();
+
+    raw_exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')");
+    open_fails(&opt, DURO_ECORRUPT, "is not a duro store");
+    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    pragma_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
+    ck_assert_str_eq(mode, "delete"); /* not switched to WAL */
+    sqlite3_close(db);
+    teardown_path();
+
+    p = open_file(NULL);
+    ck_assert_int_eq(file_mode_of(db_path), 0600);
+    ck_assert_int_eq(new_store_leftovers(), 0);
+    duro_provider_destroy(p);
 }
 END_TEST
 
@@ -642,6 +762,7 @@ static Suite *sqlite_suite(void)
     tcase_add_checked_fixture(tc, setup_path, teardown_path);
     tcase_add_test(tc, file_survives_reopen);
     tcase_add_test(tc, new_files_are_private);
+    tcase_add_test(tc, existing_file_without_store_refused);
     tcase_add_test(tc, pragmas_default_full);
     tcase_add_test(tc, pragmas_normal_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);

@@ -271,9 +271,7 @@ static int pragma(duro__sq_conn *c, const char *sql, char *buf, size_t size, dur
 
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err)
 {
-    char mode[32];
-    int rc = sqlite3_open_v2(set->path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    int rc = sqlite3_open_v2(set->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              NULL);
 
     if (rc != SQLITE_OK) {
@@ -285,6 +283,14 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, set->busy_timeout_ms);
+    return 0;
+}
+
+int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err)
+{
+    char mode[32];
+    int rc;
+
     if (set->memory)
         return 0;
     rc = pragma(c, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err);
@@ -295,7 +301,5 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
         rc = pragma(c, set->synchronous_normal ? "PRAGMA synchronous=NORMAL"
                                                : "PRAGMA synchronous=FULL",
                     NULL, 0, err);
-    if (rc != 0)
-        duro__sq_conn_close(c);
     return rc;
 }

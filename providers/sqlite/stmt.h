@@ -45,9 +45,14 @@ typedef struct duro__sq_conn_settings {
  * CORRUPT/NOTADB → DURO_ECORRUPT; NOMEM → DURO_ENOMEM; anything else DURO_EIO permanent. */
 int duro__sq_error(sqlite3 *db, int rc, const char *what, duro_error *err);
 
-/* Open `c` (zeroed) as `set` says: extended result codes, the busy timeout and, for a file,
- * WAL journaling and the synchronous level. Returns 0, or a DURO_E* code with `c` closed. */
+/* Open `c` (zeroed) on set->path, which must exist (or be ":memory:"), with extended result
+ * codes and the busy timeout, writing nothing to the file yet. Returns 0, or a DURO_E* code
+ * with `c` closed. */
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err);
+/* Set up an open `c` for a file: WAL journaling (which writes the file's header) and the
+ * synchronous level; nothing for ":memory:". Returns 0 or a DURO_E* code; the caller closes
+ * `c` on failure. */
+int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err);
 /* Finalize every cached statement and close the connection; `c` may be half open. */
 void duro__sq_conn_close(duro__sq_conn *c);
 
