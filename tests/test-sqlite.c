@@ -439,6 +439,30 @@ START_TEST(newer_schema_refused)
     ck_assert_ptr_null(p);
     ck_assert_int_eq(err.code, DURO_ENOTSUP);
     ck_assert_int_eq(err.retryable, 0);
+    open_fails(NULL, DURO_ENOTSUP, "is newer than this library");
+}
+END_TEST
+
+/* A store missing a table or an index of its schema version is refused at open, naming
+ * what is missing, instead of opening and failing (or poisoning instances) later (issue 11,
+ * finding 5). */
+START_TEST(damaged_store_refused)
+{
+    duro_provider *p = open_file(NULL);
+
+    run_instance(p, "before-damage");
+    duro_provider_destroy(p);
+    raw_exec("DROP TABLE history");
+    open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
+               "version 1)");
+    teardown_path();
+
+    p = open_file(NULL);
+    duro_provider_destroy(p);
+    raw_exec("DROP INDEX work_queue_token");
+    open_fails(NULL, DURO_ECORRUPT, "damaged duro store: index work_queue_token is missing");
+    raw_exec("DROP TABLE instance_locks");
+    open_fails(NULL, DURO_ECORRUPT, "table instance_locks is missing");
 }
 END_TEST
 
@@ -767,6 +791,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, pragmas_normal_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);
     tcase_add_test(tc, newer_schema_refused);
+    tcase_add_test(tc, damaged_store_refused);
     tcase_add_test(tc, open_rejects_bad_arguments);
     tcase_add_test(tc, memory_is_private_and_single);
     suite_add_tcase(s, tc);

@@ -95,6 +95,10 @@ static const char SQL_ADD_VERSION[] = "INSERT INTO schema_version (version) VALU
 static const char SQL_OBJECTS[] = "SELECT COUNT(*) FROM sqlite_master";
 static const char SQL_HAS_VERSION[] =
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+static const char SQL_EXPECTED[] =
+    "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    " ORDER BY rowid";
+static const char SQL_OBJECT[] = "SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2";
 
 int duro__sq_schema_version(void)
 {
@@ -169,24 +173,78 @@ static int stored_version(duro__sq_conn *c, const char *path, int64_t *version,
     return 0;
 }
 
+/* Check that the store of `c` has every table and index of schema version `v`: those that
+ * migrations 1..v create in an empty in-memory database, so that the list never lags behind
+ * the migrations. A missing one is DURO_ECORRUPT naming it. */
+static int verify_objects(duro__sq_conn *c, const char *path, int v, duro_error *err)
+{
+    sqlite3 *mem = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL);
+
+    for (int i = 0; rc == SQLITE_OK && i < v; i++)
+        rc = sqlite3_exec(mem, migrations[i], NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(mem, SQL_EXPECTED, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *type = (const char *)sqlite3_column_text(st, 0);
+            const char *name = (const char *)sqlite3_column_text(st, 1);
+            int64_t found;
+            int q = duro__sq_int(c, SQL_OBJECT, 0, &found, err, "tt", type, name);
+
+            if (q == 0)
+                q = duro_error_set(err, DURO_ECORRUPT, 0,
+                                   "%s: damaged duro store: %s %s is missing (schema version "
+                                   "%d)", path, type, name, v);
+            else if (q < 0)
+                q = about(path, q, err);
+            if (q < 0) {
+                rc = q;
+                break;
+            }
+        }
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = duro__sq_error(mem, rc, "schema check", err);
+    sqlite3_finalize(st);
+    sqlite3_close(mem);
+    return rc;
+}
+
+/* Inside the open transaction: what the database of `c` is. A duro store of a version this
+ * library knows, with all its tables and indexes, sets *version; an empty database that may
+ * be initialised gets schema_version and *version 0; anything else is an error. */
+static int check_store(duro__sq_conn *c, const char *path, int may_initialise,
+                       int64_t *version, duro_error *err)
+{
+    int64_t has_version;
+    int rc = duro__sq_int(c, SQL_HAS_VERSION, 0, &has_version, err, "");
+
+    *version = 0;
+    if (rc == DURO_ECORRUPT && sqlite3_extended_errcode(c->db) == SQLITE_NOTADB)
+        return duro_error_set(err, DURO_ECORRUPT, 0,
+                              "%s exists but is not a database (not SQLite); refusing to use "
+                              "it", path);
+    if (rc < 0)
+        return about(path, rc, err);
+    if (!has_version)
+        return adopt_empty(c, path, may_initialise, err);
+    rc = stored_version(c, path, version, err);
+    return rc < 0 ? rc : verify_objects(c, path, (int)*version, err);
+}
+
 int duro__sq_prepare_store(duro__sq_conn *c, const char *path, int may_initialise,
                            duro_error *err)
 {
-    int64_t version = 0, has_version = 0;
+    int64_t version;
     int rc = duro__sq_exec(c, "BEGIN IMMEDIATE", err, "");
 
-    if (rc >= 0)
-        rc = duro__sq_int(c, SQL_HAS_VERSION, 0, &has_version, err, "");
-    if (rc == DURO_ECORRUPT && sqlite3_extended_errcode(c->db) == SQLITE_NOTADB)
-        rc = duro_error_set(err, DURO_ECORRUPT, 0,
-                            "%s exists but is not a database (not SQLite); refusing to use it",
-                            path);
-    else if (rc < 0)
-        rc = about(path, rc, err);
-    else if (has_version)
-        rc = stored_version(c, path, &version, err);
-    else
-        rc = adopt_empty(c, path, may_initialise, err);
+    if (rc < 0)
+        return about(path, rc, err);
+    rc = check_store(c, path, may_initialise, &version, err);
     if (rc >= 0 && (rc = apply(c, (int)version, err)) < 0)
         rc = about(path, rc, err);
     if (rc >= 0 && (rc = duro__sq_exec(c, "COMMIT", err, "")) < 0)
