@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "duro-provider.h"
@@ -322,14 +323,15 @@ START_TEST(existing_file_without_store_refused)
     teardown_path();
 
     raw_exec("CREATE TABLE t (x); DROP TABLE t");
-    open_fails(NULL, DURO_ECORRUPT, "exists but holds no duro store (an empty SQLite database)");
+    open_fails(NULL, DURO_ECORRUPT,
+               "exists but holds no duro store (an empty SQLite database)");
     p = open_file(&opt);
     duro_provider_destroy(p);
     teardown_path();
 
     write_file(text, sizeof(text) - 1);
-    open_fails(NULL, DURO_ECORRUPT, "is not a database");
-    open_fails(&opt, DURO_ECORRUPT, "is not a database");
+    open_fails(NULL, DURO_ECORRUPT, "exists but is not a database (not SQLite)");
+    open_fails(&opt, DURO_ECORRUPT, "exists but is not a database (not SQLite)");
     ck_assert_int_eq(file_size(), (long long)sizeof(text) - 1);
     teardown_path();
 
@@ -463,6 +465,87 @@ START_TEST(damaged_store_refused)
     open_fails(NULL, DURO_ECORRUPT, "damaged duro store: index work_queue_token is missing");
     raw_exec("DROP TABLE instance_locks");
     open_fails(NULL, DURO_ECORRUPT, "table instance_locks is missing");
+}
+END_TEST
+
+/* What duro_sqlite_open returned in a child process. */
+typedef struct open_outcome {
+    int rc;
+    char message[256];
+} open_outcome;
+
+/* Open db_path (default options) in a child process that runs as "nobody" (uid 65534) when
+ * this one is root, since root writes files whatever their mode; the child reports the
+ * outcome through a pipe. */
+static open_outcome open_unprivileged(void)
+{
+    open_outcome out = { 1, "" };
+    int fds[2], status;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        duro_provider *p = NULL;
+        duro_error err = { 0, 0, "" };
+
+        close(fds[0]);
+        if (geteuid() == 0 && setuid(65534) != 0)
+            _exit(2);
+        out.rc = duro_sqlite_open(db_path, NULL, &p, &err);
+        snprintf(out.message, sizeof(out.message), "%s", err.message);
+        duro_provider_destroy(p);
+        _exit(write(fds[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 3);
+    }
+    close(fds[1]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status %#x (exit 2: setuid(65534) failed)", status);
+    ck_assert_int_eq(read(fds[0], &out, sizeof(out)), (ssize_t)sizeof(out));
+    close(fds[0]);
+    return out;
+}
+
+/* A store that cannot be written (a read-only file, or a directory where the -wal and -shm
+ * files cannot be created) is refused at open with "read-only", instead of opening and then
+ * failing every write (issue 11, finding 5). The first open shows the child can use the
+ * store when it is writable. */
+START_TEST(read_only_store_refused)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[400];
+    open_outcome o;
+    duro_provider *p;
+
+    snprintf(dir, sizeof(dir), "%.300s/duro-test-ro-XXXXXX",
+             tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db_path, sizeof(db_path), "%s/store.db", dir);
+    p = open_file(NULL);
+    run_instance(p, "read-only");
+    duro_provider_destroy(p);
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    ck_assert_int_eq(chmod(db_path, 0666), 0);
+    o = open_unprivileged();
+    ck_assert_msg(o.rc == 0, "writable store: %d %s", o.rc, o.message);
+
+    ck_assert_int_eq(chmod(db_path, 0444), 0);
+    o = open_unprivileged();
+    ck_assert_int_eq(o.rc, DURO_EIO);
+    ck_assert_msg(strstr(o.message, "is read-only") != NULL, "%s", o.message);
+    ck_assert_msg(strstr(o.message, db_path) != NULL, "%s", o.message);
+
+    ck_assert_int_eq(chmod(db_path, 0666), 0);
+    ck_assert_int_eq(chmod(dir, 0555), 0);
+    o = open_unprivileged();
+    ck_assert_int_eq(o.rc, DURO_EIO);
+    ck_assert_msg(strstr(o.message, "read-only store") != NULL, "%s", o.message);
+    ck_assert_msg(strstr(o.message, db_path) != NULL, "%s", o.message);
+
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    teardown_path();
+    ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -792,6 +875,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, migrations_idempotent_on_reopen);
     tcase_add_test(tc, newer_schema_refused);
     tcase_add_test(tc, damaged_store_refused);
+    tcase_add_test(tc, read_only_store_refused);
     tcase_add_test(tc, open_rejects_bad_arguments);
     tcase_add_test(tc, memory_is_private_and_single);
     suite_add_tcase(s, tc);

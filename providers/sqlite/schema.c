@@ -169,7 +169,8 @@ static int stored_version(duro__sq_conn *c, const char *path, int64_t *version,
                               "(%d)", path, (long long)*version, N_MIGRATIONS);
     if (*version < 1)
         return duro_error_set(err, DURO_ECORRUPT, 0,
-                              "%s: damaged duro store: schema_version records no version", path);
+                              "%s: damaged duro store: schema_version records no version",
+                              path);
     return 0;
 }
 
@@ -214,6 +215,16 @@ static int verify_objects(duro__sq_conn *c, const char *path, int v, duro_error 
     return rc;
 }
 
+/* The error `rc` of the first statement on a database: a file that is not SQLite says so. */
+static int first_error(duro__sq_conn *c, const char *path, int rc, duro_error *err)
+{
+    if (rc == DURO_ECORRUPT && sqlite3_errcode(c->db) == SQLITE_NOTADB)
+        return duro_error_set(err, DURO_ECORRUPT, 0,
+                              "%s exists but is not a database (not SQLite); refusing to use "
+                              "it", path);
+    return about(path, rc, err);
+}
+
 /* Inside the open transaction: what the database of `c` is. A duro store of a version this
  * library knows, with all its tables and indexes, sets *version; an empty database that may
  * be initialised gets schema_version and *version 0; anything else is an error. */
@@ -224,12 +235,8 @@ static int check_store(duro__sq_conn *c, const char *path, int may_initialise,
     int rc = duro__sq_int(c, SQL_HAS_VERSION, 0, &has_version, err, "");
 
     *version = 0;
-    if (rc == DURO_ECORRUPT && sqlite3_extended_errcode(c->db) == SQLITE_NOTADB)
-        return duro_error_set(err, DURO_ECORRUPT, 0,
-                              "%s exists but is not a database (not SQLite); refusing to use "
-                              "it", path);
     if (rc < 0)
-        return about(path, rc, err);
+        return first_error(c, path, rc, err);
     if (!has_version)
         return adopt_empty(c, path, may_initialise, err);
     rc = stored_version(c, path, version, err);
@@ -243,7 +250,7 @@ int duro__sq_prepare_store(duro__sq_conn *c, const char *path, int may_initialis
     int rc = duro__sq_exec(c, "BEGIN IMMEDIATE", err, "");
 
     if (rc < 0)
-        return about(path, rc, err);
+        return first_error(c, path, rc, err);
     rc = check_store(c, path, may_initialise, &version, err);
     if (rc >= 0 && (rc = apply(c, (int)version, err)) < 0)
         rc = about(path, rc, err);

@@ -32,6 +32,10 @@ int duro__sq_error(sqlite3 *db, int rc, const char *what, duro_error *err)
         code = DURO_EIO;
         retryable = 1;
         break;
+    case SQLITE_READONLY:
+        return duro_error_set(err, DURO_EIO, 0, "%s: %s (read-only store: duro needs write "
+                              "access to the file and to its directory)", what,
+                              db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     case SQLITE_CONSTRAINT:
         code = DURO_ECONSTRAINT;
         break;
@@ -283,6 +287,11 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, set->busy_timeout_ms);
+    if (sqlite3_db_readonly(c->db, "main") == 1) { /* SQLite fell back to reading only */
+        duro__sq_conn_close(c);
+        return duro_error_set(err, DURO_EIO, 0, "%s is read-only: duro needs write access to "
+                              "the file and to its directory", set->path);
+    }
     return 0;
 }
 

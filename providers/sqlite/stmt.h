@@ -41,13 +41,14 @@ typedef struct duro__sq_conn_settings {
 
 /* Map a SQLite result code of `db` (may be NULL) to a DURO_E* code, fill `err` with
  * "<what>: <sqlite message>" and return the code. BUSY/LOCKED → DURO_EBUSY retryable;
- * IOERR/FULL/CANTOPEN/PROTOCOL → DURO_EIO retryable; CONSTRAINT → DURO_ECONSTRAINT;
+ * IOERR/FULL/CANTOPEN/PROTOCOL → DURO_EIO retryable; READONLY → DURO_EIO permanent, the
+ * message saying the store is read-only; CONSTRAINT → DURO_ECONSTRAINT;
  * CORRUPT/NOTADB → DURO_ECORRUPT; NOMEM → DURO_ENOMEM; anything else DURO_EIO permanent. */
 int duro__sq_error(sqlite3 *db, int rc, const char *what, duro_error *err);
 
 /* Open `c` (zeroed) on set->path, which must exist (or be ":memory:"), with extended result
- * codes and the busy timeout, writing nothing to the file yet. Returns 0, or a DURO_E* code
- * with `c` closed. */
+ * codes and the busy timeout, writing nothing to the file yet. A file SQLite can only read
+ * is DURO_EIO ("read-only"). Returns 0, or a DURO_E* code with `c` closed. */
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err);
 /* Set up an open `c` for a file: WAL journaling (which writes the file's header) and the
  * synchronous level; nothing for ":memory:". Returns 0 or a DURO_E* code; the caller closes
