@@ -195,10 +195,20 @@ static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const 
     rt->opt.on_terminal(&ev, rt->opt.on_terminal_ud);
 }
 
-static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t delay)
+/* A commit the store could not make (I/O, busy, a damaged store, no memory) says nothing
+ * about the instance or activity: its attempt is given back, so that an infrastructure fault
+ * never ends as poison. A commit refused for what it holds (a constraint, a size) counts. */
+static int storage_fault(int rc)
+{
+    return rc == DURO_EIO || rc == DURO_EBUSY || rc == DURO_ECORRUPT || rc == DURO_ENOMEM;
+}
+
+static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t delay,
+                         int ignore_attempt)
 {
     duro_error err = {0};
-    if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay, 0, &err))
+    if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay,
+                                 ignore_attempt, &err))
         rt_log(rt, 1, item->instance, "abandon failed (the lock will expire): %s", err.message);
 }
 
@@ -223,7 +233,7 @@ static void commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn
         }
         rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
                duro_strerror(rc), err.message);
-        abandon_orch(rt, item, retry_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), storage_fault(rc));
         return;
     }
 }
@@ -239,14 +249,14 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
              item->state != DURO_STATE_FAILED) {
         rt_log(rt, 1, item->instance, "history unreadable (attempt %u): %s", item->attempt,
                item->history_error);
-        abandon_orch(rt, item, retry_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
         return;
     } else
         rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
     if (rc) {
         rt_log(rt, 2, item->instance, "turn failed: %s", duro_strerror(rc));
         duro__turn_free(&t);
-        abandon_orch(rt, item, 100);
+        abandon_orch(rt, item, 100, 0);
         return;
     }
     switch (t.action) {
@@ -254,7 +264,7 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
     case DURO__TURN_ABANDON_CORRUPT:
         rt_log(rt, 1, item->instance, "%s (attempt %u of %u)", t.reason ? t.reason : "",
                item->attempt, rt->opt.max_attempts);
-        abandon_orch(rt, item, retry_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
         break;
     default:
         commit_turn(rt, item, &t);
@@ -333,7 +343,8 @@ static void commit_ack(duro_runtime *rt, const pending_ack *pa)
                    err.message);
         else {
             rt_log(rt, 2, pa->instance, "activity ack failed: %s", err.message);
-            rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), pa->token, 100, 0, &err);
+            rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), pa->token, 100,
+                                     storage_fault(rc), &err);
         }
         return;
     }

@@ -3,9 +3,11 @@
  * conformance suite cannot see: durability of a file database across close and reopen, the
  * pragmas of every pooled connection (WAL, synchronous FULL or NORMAL), idempotent and
  * version-checked migrations, long polling woken by a commit or by a delayed message, commit
- * notification, two providers on one file seeing each other's commits, and SQLITE_BUSY
- * surfacing as a retryable DURO_EBUSY. The test links the provider's convenience library, so
- * it may use the internals declared in sqlite-internal.h.
+ * notification, two providers on one file seeing each other's commits, SQLITE_BUSY
+ * surfacing as a retryable DURO_EBUSY, the checks of open (a file with no duro store, a
+ * damaged store, a read-only one) and a table lost while running failing as a storage fault,
+ * never as poison. The test links the provider's convenience library, so it may use the
+ * internals declared in sqlite-internal.h.
  */
 #include <check.h>
 #include <dirent.h>
@@ -26,6 +28,7 @@
 #include "junit-check.h"
 #include "sqlite-internal.h"
 #include "duro-util.h"
+#include "duro.h"
 
 #define T0 INT64_C(1700000000000)
 #define LOCK_MS INT64_C(30000)
@@ -796,6 +799,136 @@ START_TEST(busy_is_retryable)
 }
 END_TEST
 
+/* ---- Storage faults while running ------------------------------------------------------- */
+
+/* The provider of storage_fault_is_not_poison: its ack_orch is the SQLite one, counting
+ * failures; the FAULTY_ACKS-th failure puts the renamed work_queue table back. */
+#define FAULTY_ACKS 4
+static const duro_provider_ops *real_ops;
+static duro_provider_ops faulty_ops;
+static int ack_failures, first_fault_code, first_fault_retryable, repair_rc = -1;
+static char first_fault[256];
+
+/* ALTER or other SQL on db_path from a runtime thread: no Check assertions, rc kept. */
+static int raw_exec_quiet(const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(db_path, &db);
+
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+static int faulty_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
+                           const duro_orch_commit *commit, duro_error *err)
+{
+    int rc = real_ops->ack_orch(p, now_ms, lock_token, commit, err);
+    int n;
+
+    if (rc == 0)
+        return 0;
+    n = __atomic_add_fetch(&ack_failures, 1, __ATOMIC_SEQ_CST);
+    if (n == 1) {
+        first_fault_code = rc;
+        first_fault_retryable = err->retryable;
+        snprintf(first_fault, sizeof(first_fault), "%s", err->message);
+    }
+    if (n == FAULTY_ACKS)
+        repair_rc = raw_exec_quiet("ALTER TABLE work_queue_away RENAME TO work_queue");
+    return rc;
+}
+
+static int greet(duro_activity *a, const char *name, void *ud)
+{
+    (void)ud;
+    return duro_activity_okf(a, "Hello, %s!", name);
+}
+
+static int hello(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t = duro_call_activity(o, "Greet", input);
+
+    (void)ud;
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_value(t));
+}
+
+static void quiet_log(int level, const char *instance, const char *message, void *ud)
+{
+    (void)level, (void)instance, (void)message, (void)ud;
+}
+
+/* A table lost after open is a storage fault, never poison (issue 11, finding 5): fetch and
+ * ack fail with DURO_ECORRUPT "damaged duro store: no such table ..." (not a history error,
+ * not a plain I/O error), and the runtime gives back the attempt of a turn whose commit the
+ * store could not make. With max_attempts 2, the turn fails FAULTY_ACKS (4) times before the
+ * table comes back, and the instance then completes instead of ending as poison. */
+START_TEST(storage_fault_is_not_poison)
+{
+    duro_provider *p = open_file(NULL);
+    duro_orch_item *item = NULL;
+    duro_orch_commit cm = { 0 };
+    duro_runtime_options opt;
+    duro_registry *reg = duro_registry_new();
+    duro_runtime *rt = NULL;
+    duro_client *c = NULL;
+    duro_status st = { 0 };
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_int_eq(raw_exec_quiet("ALTER TABLE history RENAME TO history_away"), SQLITE_OK);
+    enqueue(p, "lost-history", DURO_MSG_START, "start", T0);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), DURO_ECORRUPT);
+    ck_assert_ptr_null(item);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_msg(strstr(err.message, "damaged duro store: no such table: history") != NULL,
+                  "%s", err.message);
+    ck_assert_int_eq(raw_exec_quiet("ALTER TABLE history_away RENAME TO history"), SQLITE_OK);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), 0);
+    ck_assert_ptr_null(item->history_error);
+    cm.execution_id = 1; /* nothing to write: drops the message */
+    ck_assert_msg(p->ops->ack_orch(p, T0, item->lock_token, &cm, &err) == 0, "%s",
+                  err.message);
+    duro_orch_item_free(item);
+
+    ck_assert_int_eq(raw_exec_quiet("ALTER TABLE work_queue RENAME TO work_queue_away"),
+                     SQLITE_OK);
+    real_ops = p->ops;
+    faulty_ops = *p->ops;
+    faulty_ops.ack_orch = faulty_ack_orch;
+    p->ops = &faulty_ops;
+    ck_assert_int_eq(duro_register_activity(reg, "Greet", greet, NULL), 0);
+    ck_assert_int_eq(duro_register_orchestration(reg, "Hello", NULL, hello, NULL), 0);
+    duro_runtime_options_init(&opt);
+    opt.max_attempts = 2;
+    opt.unregistered_backoff_ms = 1;
+    opt.unregistered_backoff_max_ms = 1;
+    opt.log = quiet_log;
+    ck_assert_int_eq(duro_runtime_start(p, reg, &opt, &rt, &err), 0);
+    ck_assert_int_eq(duro_client_new(p, &c, &err), 0);
+    ck_assert_int_eq(duro_client_start(c, "lost-table", "Hello", "you", &err), 0);
+    ck_assert_msg(duro_client_wait(c, "lost-table", 20000, &st, &err) == 0, "%s", err.message);
+    ck_assert_msg(st.state == DURO_STATE_COMPLETED, "%s: %s", duro_state_name(st.state),
+                  st.error != NULL ? st.error : "");
+    ck_assert_str_eq(st.output, "Hello, you!");
+    ck_assert_int_ge(ack_failures, FAULTY_ACKS);
+    ck_assert_int_eq(repair_rc, SQLITE_OK);
+    ck_assert_int_eq(first_fault_code, DURO_ECORRUPT);
+    ck_assert_int_eq(first_fault_retryable, 0);
+    ck_assert_msg(strstr(first_fault, "damaged duro store: no such table: work_queue") != NULL,
+                  "%s", first_fault);
+    duro_status_clear(&st);
+    duro_client_free(c);
+    duro_runtime_shutdown(rt);
+    duro_registry_free(reg);
+    p->ops = real_ops;
+    duro_provider_destroy(p);
+}
+END_TEST
+
 /* ---- Hooks ------------------------------------------------------------------------------- */
 
 START_TEST(hooks_corrupt_and_integrity)
@@ -893,6 +1026,7 @@ static Suite *sqlite_suite(void)
     tcase_add_checked_fixture(tc, setup_path, teardown_path);
     tcase_add_test(tc, two_providers_see_each_other);
     tcase_add_test(tc, busy_is_retryable);
+    tcase_add_test(tc, storage_fault_is_not_poison);
     tcase_add_test(tc, hooks_corrupt_and_integrity);
     tcase_add_test(tc, hooks_reject_other_providers);
     tcase_add_test(tc, file_factory_removes_files);

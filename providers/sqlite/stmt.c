@@ -96,6 +96,9 @@ static int stmt_get(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_
     if ((c->cache_len + 1) * 2 > c->cache_cap && (rc = cache_grow(c, err)) != 0)
         return rc;
     rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if ((rc & 0xff) == SQLITE_ERROR) /* the provider's own SQL: the schema does not fit it */
+        return duro_error_set(err, DURO_ECORRUPT, 0, "damaged duro store: %s",
+                              sqlite3_errmsg(c->db));
     if (rc != SQLITE_OK)
         return duro__sq_error(c->db, rc, "prepare", err);
     i = cache_slot(c->cache, c->cache_cap, sql);

@@ -64,7 +64,8 @@ void duro__sq_conn_close(duro__sq_conn *c);
 /* Prepare `sql` on `c` (cached across calls; `sql` must be a static string), bind the
  * arguments and hand the statement back in *out, ready to step. The caller steps it with
  * duro__sq_step() and must call duro__sq_reset() before giving the connection back.
- * Returns 0 or a DURO_E* code (err filled). */
+ * Returns 0 or a DURO_E* code (err filled): SQL that does not fit the database (no such
+ * table, column or index) is DURO_ECORRUPT "damaged duro store: ...". */
 int duro__sq_query(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_error *err,
                    const char *fmt, ...);
 /* Step: 1 when a row is available, 0 when done, or a negative DURO_E* code (err filled). */
