@@ -1,7 +1,8 @@
 /*
  * provider.c — the SQLite provider object, the top of the provider's layers (see
- * sqlite-internal.h): options, opening (the first connection migrates the schema before the
- * others open), closing, the public entry points of duro-sqlite.h and the ops table.
+ * sqlite-internal.h): options, opening (a missing store is created beside its path and linked
+ * into place; the first connection checks and migrates the store before the others open),
+ * closing, the public entry points of duro-sqlite.h and the ops table.
  *
  * An in-memory database is one private connection (a pool of one), so every call is
  * serialised by the pool. A file database runs in WAL mode with a small pool; readers run in
