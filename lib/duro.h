@@ -290,7 +290,9 @@ typedef struct duro_runtime_options {
     int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
     int64_t worker_lock_ms;        /* activity lock, renewed while it runs (default 30000) */
     int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2) */
-    uint32_t max_attempts;         /* fetches before a message is poison (default 10) */
+    uint32_t max_attempts;         /* fetches before a message is poison (default 10); a
+                                    * fetch whose commit the store failed (I/O, busy, a
+                                    * damaged store) is given back, not counted */
     int64_t unregistered_backoff_ms;     /* first backoff for unknown names (default 1000) */
     int64_t unregistered_backoff_max_ms; /* cap (default 60000) */
     int64_t poll_ms;               /* long-poll timeout of idle dispatchers (default 1000) */

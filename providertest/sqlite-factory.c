@@ -77,6 +77,7 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
         return duro_error_set(err, DURO_EIO, 1, "cannot create a database file in %s", dir);
     close(fd);
     file_options(&opt);
+    opt.initialize_existing = 1; /* the empty file mkstemp just made */
     rc = duro_sqlite_open(path, &opt, out, err);
     if (rc != 0)
         remove_files(path);
