@@ -143,9 +143,7 @@ static int retry_locked_call(unsigned attempt, const duro_error *err)
 {
     if (!err->retryable || attempt >= 5)
         return 0;
-    struct timespec ts = {0, (10L << attempt) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    duro__sleep_ms(10 << attempt);
     return 1;
 }
 
