@@ -751,6 +751,17 @@ void duro__turn_free(duro__turn *t)
     memset(t, 0, sizeof *t);
 }
 
+/* Does stored event `r` name the instances the engine may send messages to (the parent of
+ * a Started event, the child of a sub-orchestration) by ids a store accepts? */
+static int stored_ids_valid(const duro__rec *r)
+{
+    if (r->kind == DURO_EVENT_ORCH_STARTED && r->parent)
+        return duro__check_id(r->parent, "parent instance id", NULL) == 0;
+    if (r->kind == DURO_EVENT_SUB_SCHEDULED)
+        return duro__check_id(r->instance, "child instance id", NULL) == 0;
+    return 1;
+}
+
 /* Load the stored history; DURO_ECORRUPT with out->reason on undecodable data. */
 static int load_history(duro_orch *o, duro__turn *out)
 {
@@ -766,6 +777,10 @@ static int load_history(duro_orch *o, duro__turn *out)
             return DURO_ECORRUPT;
         }
         rc = duro__rec_decode(it->history[i].payload, it->history[i].kind, i + 1, &rec, &err);
+        if (rc == 0 && !stored_ids_valid(&rec)) {
+            duro__rec_clear(&rec);
+            rc = DURO_ECORRUPT;
+        }
         if (rc == 0)
             rc = push_slot(o, &rec);
         else

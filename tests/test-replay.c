@@ -317,6 +317,17 @@ static const row rows[] = {
      {STARTED("TwoActs"), {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":9,\"text\":\"x\"}"}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
      0, {0}, 0, 0, 0, NULL, 0},
+    /* found by fuzz/fuzz-replay.c: the cancellation of a child without an id, and the end of
+     * an instance whose parent id is empty, made commits every store refuses */
+    {"sub-orchestration event without a child id is corrupt history", "Sub", sub, 1, 1,
+     {STARTED("Sub"), {DURO_EVENT_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\"}"}},
+     {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
+     0, 0, 0, NULL, 0},
+    {"Started event with an empty parent id is corrupt history", "TwoActs", two_acts, 1, 1,
+     {{DURO_EVENT_ORCH_STARTED, "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\","
+                         "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
+     {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
+     0, 0, 0, NULL, 0},
 };
 
 static duro_registry *registry(void)
