@@ -535,6 +535,31 @@ START_TEST(poison_names_unregistered_orchestration)
 }
 END_TEST
 
+/* A stored integer larger than its field is corrupt, never silently wrapped (found by
+ * fuzz/fuzz-codec.c: an attempt of 2^32 + 2 read as attempt 2, an "ok" of 2^32 as a failure,
+ * a category of 2^32 + 3 as an application error). */
+START_TEST(codec_rejects_integers_beyond_their_field)
+{
+    static const char *const bad[] = {
+        "{\"src\":2,\"attempt\":4294967298}", "{\"src\":2,\"ok\":4294967296}",
+        "{\"category\":4294967299,\"text\":\"x\"}",
+        "{\"name\":\"A\",\"retry\":{\"max\":4294967297,\"backoff\":0}}",
+        "{\"name\":\"A\",\"retry\":{\"max\":2,\"backoff\":4294967297}}"};
+    duro__rec r;
+    duro_error err;
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(duro__rec_decode(bad[i], DURO_EVENT_ACTIVITY_DISPATCHED, 3, &r, &err) ==
+                          DURO_ECORRUPT,
+                      "%s decodes", bad[i]);
+    ck_assert_int_eq(duro__rec_decode("{\"src\":2,\"attempt\":4294967295}",
+                                      DURO_EVENT_ACTIVITY_DISPATCHED, 3, &r, &err),
+                     0);
+    ck_assert_uint_eq(r.attempt, UINT32_MAX);
+    duro__rec_clear(&r);
+}
+END_TEST
+
 /* duro_log is silent while replaying recorded decisions and speaks for new work. */
 static int logger(duro_orch *o, const char *in, void *ud)
 {
@@ -601,6 +626,7 @@ int main(void)
     tcase_add_test(tc, poison_unreadable_history_uses_sentinel_id);
     tcase_add_test(tc, poison_names_unregistered_orchestration);
     tcase_add_test(tc, log_is_replay_guarded);
+    tcase_add_test(tc, codec_rejects_integers_beyond_their_field);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);
