@@ -32,6 +32,17 @@ duro__slot *duro__slot_at(duro_orch *o, uint64_t id)
     return (duro__slot *)o->slots.data + (id - 1);
 }
 
+/* Replace, in place, every byte of `s` that does not begin a valid UTF-8 sequence by '?':
+ * a failure text quotes stored names and provider messages, may cut a quoted name inside
+ * a character, and must still be stored (as JSON, which only holds UTF-8). Returns s. */
+static char *utf8_repair(char *s)
+{
+    size_t at;
+    for (char *p = s; p && (at = duro__utf8_invalid_at(p)) != SIZE_MAX; p += at + 1)
+        p[at] = '?';
+    return s;
+}
+
 int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
 {
     va_list ap;
@@ -40,7 +51,7 @@ int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
     o->err_code = code;
     o->err_category = category;
     va_start(ap, fmt);
-    o->err_msg = duro__vasprintf(fmt, ap);
+    o->err_msg = utf8_repair(duro__vasprintf(fmt, ap));
     va_end(ap);
     return 0;
 }
@@ -1234,9 +1245,10 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
             why = duro__keep(o, duro__asprintf("orchestration \"%s\" version %s is not registered",
                                                o->name, v ? v : "(latest)"));
     }
-    text = duro__keep(o, duro__asprintf("poison: orchestration %s exceeded %u attempts (max %u)%s%s",
-                                        item->instance, item->attempt, max_attempts,
-                                        why ? ": " : "", why ? why : ""));
+    text = duro__keep(o, utf8_repair(duro__asprintf(
+                             "poison: orchestration %s exceeded %u attempts (max %u)%s%s",
+                             item->instance, item->attempt, max_attempts, why ? ": " : "",
+                             why ? why : "")));
     if (!text)
         return DURO_ENOMEM;
     if (corrupt) {
@@ -1281,7 +1293,9 @@ int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__t
         return DURO_ENOMEM;
     out->action = DURO__TURN_COMMIT;
     o->exec = item->execution_id ? item->execution_id : 1;
-    out->terminal_text = duro__keep(o, duro__strdup(text));
+    out->terminal_text = text = duro__keep(o, utf8_repair(duro__strdup(text)));
+    if (!text)
+        return DURO_ENOMEM;
     out->commit.output = keep_json(o, failure_json(DURO_CAT_POISON, text));
     if (!out->terminal_text || !out->commit.output)
         return DURO_ENOMEM;

@@ -560,6 +560,48 @@ START_TEST(codec_rejects_integers_beyond_their_field)
 }
 END_TEST
 
+/* Failure texts are valid UTF-8 whatever they quote (found by fuzz/fuzz-replay.c): a
+ * nondeterminism message cut inside a long multi-byte activity name, and a poison reason
+ * from the provider that is not UTF-8, could not be encoded, and the turn and the poison
+ * verdicts reported "out of memory" instead of failing the instance. */
+START_TEST(failure_texts_are_valid_utf8)
+{
+    static char act[1024];
+    static row w = {"cut name", "Changed", changed, 1, 1, {STARTED("Changed"), {0, NULL}},
+                    {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}},
+                    0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    char name[512] = "";
+    int i;
+    for (i = 0; i < 100; i++)
+        strcat(name, "\xc3\xa9"); /* U+00E9, 200 bytes */
+    snprintf(act, sizeof act, "{\"name\":\"%s\",\"input\":\"x\"}", name);
+    w.history[1].kind = DURO_EVENT_ACTIVITY_SCHEDULED;
+    w.history[1].json = act;
+    it = make_item(&w);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_int_eq(t.category, DURO_CAT_CONFIGURATION);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "nondeterministic"));
+    duro__turn_free(&t);
+    it->attempt = 11;
+    free(it->history_error);
+    it->history_error = strdup("row 2: \xf3\x28 is not text");
+    ck_assert_int_eq(duro__turn_poison(reg, it, NOW, 10, it->history_error, &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "row 2: ?( is not text"));
+    duro__turn_free(&t);
+    ck_assert_int_eq(duro__turn_poison_bare(it, "poison: \xff store says no", &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "poison: ? store says no"));
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
 /* duro_log is silent while replaying recorded decisions and speaks for new work. */
 static int logger(duro_orch *o, const char *in, void *ud)
 {
@@ -627,6 +669,7 @@ int main(void)
     tcase_add_test(tc, poison_names_unregistered_orchestration);
     tcase_add_test(tc, log_is_replay_guarded);
     tcase_add_test(tc, codec_rejects_integers_beyond_their_field);
+    tcase_add_test(tc, failure_texts_are_valid_utf8);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);
