@@ -982,7 +982,7 @@ static void begin_next_execution(duro_orch *o)
     o->slots.len = o->decisions.len = o->arrivals.len = 0;
     o->n_persisted = 0;
     o->cancel_req = 0;
-    o->exec = o->item->execution_id + 1;
+    o->exec++; /* after the current one, whose id 0 reads as 1 */
 }
 
 /* Phase 3: pick the execution to run and its start message (*start NULL: it has history). */
