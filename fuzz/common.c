@@ -18,6 +18,7 @@
  *   f  fail                           F  fail with the error of a failed activity
  * Other bytes are skipped. At the end the orchestration completes with a summary.
  */
+#include <sanitizer/common_interface_defs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +29,17 @@
 
 void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
+    char msg[1024];
+    int n;
     va_list ap;
-    fprintf(stderr, "fuzz check failed at %s:%d: %s: ", file, line, cond);
+    n = snprintf(msg, sizeof msg, "SUMMARY: fuzz check failed at %s:%d: %s: ", file, line, cond);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    if (n > 0 && (size_t)n < sizeof msg)
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    /* through the sanitizers' report descriptor, which libFuzzer keeps open under
+     * -close_fd_mask */
+    __sanitizer_report_error_summary(msg);
     abort();
 }
 
@@ -295,7 +301,7 @@ duro_orch_item *fz_item_parse(const uint8_t *data, size_t size)
         if (strncmp(line, "item ", 5) == 0) {
             s = line + 5;
             it->state = (duro_state)(take_u64(&s) % 5);
-            it->execution_id = take_u64(&s);
+            it->execution_id = take_u64(&s) & INT64_MAX; /* as an SQL integer */
             it->attempt = (uint32_t)take_u64(&s);
             have_state = 1;
         } else if (strncmp(line, "name ", 5) == 0) {

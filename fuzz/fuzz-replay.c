@@ -11,8 +11,9 @@
  *     history + committed events is a commit with no events, work, messages, cancellations
  *     or state (the engine reads back what it wrote and decides the same);
  *  3. the poison verdict (duro__turn_poison, as after max_attempts) returns 0 and fails the
- *     instance, or drains one whose history is already terminal, without rewriting a stored
- *     event id;
+ *     instance, or drains one whose history is already terminal; a verdict the store would
+ *     accept never rewrites a stored event id (one it refuses, when the stored ids are at
+ *     their limit, is replaced by the bare verdict, as the runtime does);
  *  4. the bare poison verdict (duro__turn_poison_bare) returns 0 with a commit the store
  *     accepts, state FAILED and no event.
  */
@@ -143,7 +144,9 @@ static void check_poison(const duro_orch_item *it, const duro__turn *t)
     if (c->state == DURO_STATE_FAILED)
         FZ_CHECK(t->category == DURO_CAT_POISON, "poison verdict of category %d", t->category);
     check_payloads(c, "poison");
-    if (c->execution_id != item_exec(it))
+    /* a verdict the store refuses (stored ids at their limit: the next one wraps to 0) is
+     * replaced by the bare verdict, checked next; one it accepts never rewrites an event */
+    if (duro_provider_check_commit(c, NULL) != 0 || c->execution_id != item_exec(it))
         return;
     for (i = 0; i < c->n_events; i++)
         for (k = 0; k < it->n_history; k++)

@@ -7,9 +7,10 @@
  * The item text form, one record per line (a line ends at '\n'; blank lines and lines
  * starting with '#' are ignored; an unknown line is ignored too, so every input is valid):
  *
- *   item STATE EXECUTION ATTEMPT   the fetched state (duro_state 0-4), execution id and
- *                                  fetch count (defaults: RUNNING with history, else
- *                                  NOT_FOUND; 1; 1)
+ *   item STATE EXECUTION ATTEMPT   the fetched state (duro_state 0-4), execution id (at
+ *                                  most INT64_MAX, as a store's SQL integer) and fetch
+ *                                  count (defaults: RUNNING with history, else NOT_FOUND;
+ *                                  1; 1)
  *   name NAME                      orch_name of the instance row (default: none)
  *   status TEXT                    the stored custom status
  *   error TEXT                     history_error: the provider could not read the history
@@ -37,7 +38,8 @@
 /* The instance id of every parsed item. */
 #define FZ_INSTANCE "fz"
 
-/* Abort with "fuzz check failed: <message>" on stderr unless `cond` holds. */
+/* Unless `cond` holds: report "SUMMARY: fuzz check failed at FILE:LINE: COND: <message>"
+ * where the sanitizers report (stderr, kept under -close_fd_mask) and abort. */
 #define FZ_CHECK(cond, ...)                                                                   \
     do {                                                                                      \
         if (!(cond))                                                                          \

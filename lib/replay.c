@@ -947,8 +947,10 @@ static int decode_messages(const duro_orch_item *item, duro__rec *msgs, duro__tu
     for (i = 0; i < item->n_msgs; i++) {
         duro_error err;
         if (duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind, (uint64_t)item->msgs[i].id,
-                             &msgs[i], &err) != 0) {
-            /* unknown stored data goes to the poison path: retried, then failed as poison */
+                             &msgs[i], &err) != 0 ||
+            (msgs[i].parent && duro__check_id(msgs[i].parent, "parent instance id", &err))) {
+            /* unknown stored data goes to the poison path: retried, then failed as poison (a
+             * parent id no message can go to is as unreadable as a broken payload) */
             out->action = DURO__TURN_ABANDON_CORRUPT;
             out->reason = duro__asprintf("message %lld of %s: %s", (long long)item->msgs[i].id,
                                          item->instance, err.message);

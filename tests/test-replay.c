@@ -318,13 +318,18 @@ static const row rows[] = {
      {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
      0, {0}, 0, 0, 0, NULL, 0},
     /* found by fuzz/fuzz-replay.c: execution 0 (read as 1) continued as new into execution
-     * 1 again, over its stored events; the cancellation of a child without an id, and the
-     * end of an instance whose parent id is empty, made commits every store refuses */
+     * 1 again, over its stored events; a start message, a child without an id and a Started
+     * event with an empty parent id made commits every store refuses (the parent's answer,
+     * the child's cancellation) */
     {"continue-as-new of an item without an execution id begins execution 2", "Wait", wait_go,
      0, 4, {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\"}"}},
      {{DURO_MSG_CONTINUE_AS_NEW, 1, "{\"name\":\"Wait\",\"input\":\"next\",\"carried\":[]}"}},
      DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_WAIT}, 0, {0}, 0,
      DURO_STATE_RUNNING, 0, NULL, 2},
+    {"start message with an empty parent id is corrupt", "TwoActs", two_acts, 1, 0, {{0}},
+     {{DURO_MSG_START, 0, "{\"name\":\"TwoActs\",\"input\":\"in\",\"parent\":\"\",\"pexec\":1,"
+                         "\"pid\":2}"}},
+     DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0}, 0, 0, 0, NULL, 0},
     {"sub-orchestration event without a child id is corrupt history", "Sub", sub, 1, 1,
      {STARTED("Sub"), {DURO_EVENT_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\"}"}},
      {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
