@@ -1304,7 +1304,8 @@ int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__t
     if (item->n_history && item->history[0].kind == DURO_EVENT_ORCH_STARTED &&
         duro__rec_decode(item->history[0].payload, DURO_EVENT_ORCH_STARTED, 1, &started,
                          NULL) == 0) {
-        if (started.parent) {
+        /* a parent id no message can go to would make the store refuse even this */
+        if (started.parent && duro__check_id(started.parent, "parent instance id", NULL) == 0) {
             json_t *m = duro__rec_new();
             if (!m || duro__rec_int(m, "src", (int64_t)started.pid) ||
                 duro__rec_int(m, "ok", 0) || duro__rec_int(m, "category", DURO_CAT_POISON) ||

@@ -142,8 +142,9 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
 /* The last resort when the poison commit cannot be built or the store refuses it (what is
  * stored defeats it: an event id at its limit, a start message that names no orchestration,
  * text that cannot be encoded): a commit that ends the current execution FAILED{poison} with
- * `text` and no history event, tells the parent when the stored Started event names one, and
- * consumes the messages; an instance without a row gets one named "(unreadable start)".
+ * `text` (invalid UTF-8 bytes shown as '?') and no history event, tells the parent when the
+ * stored Started event names a valid parent id, and consumes the messages; an instance
+ * without a row gets one named "(unreadable start)".
  * Returns 0 with *out filled (free with duro__turn_free), or DURO_ENOMEM. */
 int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__turn *out);
 

@@ -613,6 +613,29 @@ START_TEST(failure_texts_are_valid_utf8)
 }
 END_TEST
 
+/* The last resort is always accepted (found by fuzz/fuzz-replay.c): a bare verdict for a
+ * history whose Started event names an empty parent tells no parent, instead of sending a
+ * message to an empty id that the store refuses. */
+START_TEST(bare_verdict_skips_an_invalid_parent)
+{
+    static const row w = {"bare", "TwoActs", two_acts, 1, 1,
+                          {{DURO_EVENT_ORCH_STARTED,
+                            "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\","
+                            "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
+                          {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}},
+                          0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_orch_item *it = make_item(&w);
+    duro__turn t;
+    duro_error err = {0};
+    ck_assert_int_eq(duro__turn_poison_bare(it, "poison: stuck", &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_uint_eq(t.commit.n_msgs, 0);
+    ck_assert_msg(duro_provider_check_commit(&t.commit, &err) == 0, "%s", err.message);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+}
+END_TEST
+
 /* duro_log is silent while replaying recorded decisions and speaks for new work. */
 static int logger(duro_orch *o, const char *in, void *ud)
 {
@@ -681,6 +704,7 @@ int main(void)
     tcase_add_test(tc, log_is_replay_guarded);
     tcase_add_test(tc, codec_rejects_integers_beyond_their_field);
     tcase_add_test(tc, failure_texts_are_valid_utf8);
+    tcase_add_test(tc, bare_verdict_skips_an_invalid_parent);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);
