@@ -8,8 +8,9 @@
 #
 # usage: fuzz/build.sh [OUT]     (default OUT: fuzz/out under the current directory)
 # Environment: FUZZ_CC (default clang), FUZZ_CFLAGS (added after the defaults), FUZZ_JOBS
-# (parallel compiles, default 2). Needs clang with libFuzzer (Debian: clang) and the
-# pkg-config files of jansson, sqlite3, libxml-2.0 and check.
+# (parallel compiles, default 2). Needs clang with libFuzzer (Debian: clang and
+# libclang-rt-dev, which clang only recommends) and the pkg-config files of jansson,
+# sqlite3, libxml-2.0 and check.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-fuzz/out}
@@ -33,6 +34,13 @@ incs="-I$src/lib -I$src/util -I$src/report -I$src/providers/sqlite -I$src/provid
  -I$src/conformance -I$src/stress -I$src/fuzz $deps"
 
 mkdir -p "$out/obj"
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' \
+    >"$out/probe.c"
+$cc -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2>/dev/null || {
+    echo "fuzz/build.sh: $cc cannot link libFuzzer (Debian: libclang-rt-dev)" >&2
+    exit 1
+}
+rm -f "$out/probe.c" "$out/probe"
 # Incremental: an object is rebuilt when its source is newer; every object when a header or
 # this script is newer than the last build (OUT/obj/.stamp).
 stamp="$out/obj/.stamp"

@@ -5,14 +5,16 @@
 # fuzz/dict/<target>.dict when there is one, ASan/UBSan, -rss_limit_mb=2048, a 25 s
 # per-input timeout and -close_fd_mask=3 (the targets' own output is dropped; sanitizer
 # reports and libFuzzer's lines are kept). A crash, leak, timeout or out-of-memory input is
-# kept as OUT/artifacts/<target>/<kind>-<sha1>, and its path and the report's SUMMARY line
-# are printed (the first SUMMARY line names the cause). Prints one line per target (executions, exec/s, coverage) and, with -j, writes
-# a JUnit file: one testsuite "fuzz" (those lines in its system-out), one testcase per
-# target, a <failure> with the SUMMARY line, the input's path and the log's tail for a crash.
+# kept as ARTIFACTS/<target>/<kind>-<sha1>; its path, the command that reproduces it and the
+# first SUMMARY line of the report (the cause) are printed, then the log's tail. Prints one
+# line per target (time, executions, exec/s, coverage, corpus) and, with -j, writes a JUnit
+# file: one testsuite "fuzz" (those lines in its system-out), one testcase per target, a
+# <failure> with the SUMMARY line, the input's path and the log's tail for a crash.
 #
-# usage: fuzz/run.sh [-t SECONDS] [-o OUT] [-j JUNIT-FILE] [TARGET...]
+# usage: fuzz/run.sh [-t SECONDS] [-o OUT] [-a ARTIFACTS] [-j JUNIT-FILE] [TARGET...]
 #   -t  seconds per target (default $FUZZ_SECONDS, else 60)
-#   -o  where the targets are (default fuzz/out)
+#   -o  where the targets are; each target's log goes there too (default fuzz/out)
+#   -a  where failing inputs are kept (default OUT/artifacts)
 #   TARGET  default: every target
 # Extra libFuzzer options: FUZZ_ARGS (e.g. FUZZ_ARGS=-jobs=2).
 # Exit status: 0 when every target ran its time without a failure, 1 otherwise, 2 on a
@@ -21,17 +23,20 @@ set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${FUZZ_SECONDS:-60}
 out=fuzz/out
+artifacts=
 junit=
-while getopts t:o:j: opt; do
+while getopts t:o:a:j: opt; do
     case $opt in
     t) secs=$OPTARG ;;
     o) out=$OPTARG ;;
+    a) artifacts=$OPTARG ;;
     j) junit=$OPTARG ;;
-    *) echo "usage: fuzz/run.sh [-t SECONDS] [-o OUT] [-j JUNIT-FILE] [TARGET...]" >&2
+    *) echo "usage: fuzz/run.sh [-t SECONDS] [-o OUT] [-a ARTIFACTS] [-j JUNIT-FILE] [TARGET...]" >&2
        exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
+artifacts=${artifacts:-$out/artifacts}
 targets=${*:-fuzz-codec fuzz-replay fuzz-stress-options fuzz-conformance-options fuzz-sqlite-open}
 case $secs in
 '' | *[!0-9]*) echo "fuzz/run.sh: seconds must be a whole number, not '$secs'" >&2; exit 2 ;;
@@ -61,7 +66,7 @@ total=0 failures=0
 for t in $targets; do
     total=$((total + 1))
     bin="$out/$t"
-    arts="$out/artifacts/$t"
+    arts="$artifacts/$t"
     log="$out/$t.log"
     mkdir -p "$arts" "$tmp/$t"
     start=$(date +%s)
