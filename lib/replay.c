@@ -414,26 +414,29 @@ static json_t *result_json(const duro__rec *m)
 static int on_activity_done(duro_orch *o, const duro__rec *m)
 {
     duro__slot *d = duro__slot_at(o, m->src), *t;
-    uint64_t id;
+    uint64_t id, task;
     if (!d || !kind_is_dispatch(d->rec.kind))
         return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
                                "nondeterministic: activity result for event %llu, which is not an "
                                "activity in this execution",
                                (unsigned long long)m->src);
-    t = duro__slot_at(o, d->task);
+    task = d->task;
+    t = duro__slot_at(o, task);
     if (d->result || t->cancelled || t->final || t->dispatch != m->src)
         return 0; /* duplicate, cancelled, or a stale attempt */
     id = duro__append(o, m->ok ? DURO_EVENT_ACTIVITY_COMPLETED : DURO_EVENT_ACTIVITY_FAILED, result_json(m));
     if (!id)
         return DURO_ENOMEM;
-    if (!m->ok && !t->final)
-        return schedule_retry(o, d->task);
+    /* the append may have moved every slot: look the task up again */
+    if (!m->ok && !duro__slot_at(o, task)->final)
+        return schedule_retry(o, task);
     return 0;
 }
 
 static int on_timer(duro_orch *o, const duro__rec *m)
 {
     duro__slot *s = duro__slot_at(o, m->src), *t;
+    uint64_t task;
     json_t *j;
     const char *what = m->what ? m->what : "";
     if (strcmp(what, "timer") == 0) {
@@ -468,7 +471,8 @@ static int on_timer(duro_orch *o, const duro__rec *m)
                                    "nondeterministic: timeout for event %llu, which is not an "
                                    "activity in this execution",
                                    (unsigned long long)m->src);
-        t = duro__slot_at(o, s->task);
+        task = s->task;
+        t = duro__slot_at(o, task);
         if (s->result || t->cancelled || t->final)
             return 0;
         j = duro__rec_new();
@@ -478,8 +482,9 @@ static int on_timer(duro_orch *o, const duro__rec *m)
         }
         if (!duro__append(o, DURO_EVENT_ACTIVITY_TIMEOUT, j) || cancel_dispatch(o, m->src))
             return DURO_ENOMEM;
-        if (!t->final)
-            return schedule_retry(o, s->task);
+        /* the append may have moved every slot: look the task up again */
+        if (!duro__slot_at(o, task)->final)
+            return schedule_retry(o, task);
         return 0;
     }
     return duro__fail_turn(o, DURO_ECORRUPT, DURO_CAT_INFRASTRUCTURE,
@@ -566,6 +571,8 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
         return duro__append(o, DURO_EVENT_ACTIVITY_CANCELLED, j) ? 0 : DURO_ENOMEM;
     }
     if (t->rec.kind == DURO_EVENT_SUB_SCHEDULED) {
+        /* read before the append, which may move every slot (the string stays put) */
+        const char *child = t->rec.instance;
         json_t *m = duro__rec_new();
         j = duro__rec_new();
         if (!j || !m || duro__rec_int(j, "src", (int64_t)id) ||
@@ -578,7 +585,7 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
             json_decref(m);
             return DURO_ENOMEM;
         }
-        return duro__out_msg(o, t->rec.instance, DURO_MSG_CANCEL, 0, 0, m);
+        return duro__out_msg(o, child, DURO_MSG_CANCEL, 0, 0, m);
     }
     return 0;
 }

@@ -151,7 +151,8 @@ int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__t
 /* Engine internals used by context.c. */
 duro__slot *duro__slot_at(duro_orch *o, uint64_t id);
 /* Append a new event of `kind` built from `json` (ownership taken). Returns its id or 0
- * after recording an error on `o`. */
+ * after recording an error on `o`. The append may move every slot: a duro__slot pointer
+ * taken before it is invalid after it (the strings of its record stay valid). */
 uint64_t duro__append(duro_orch *o, int kind, json_t *json);
 /* Record a failure of the turn (first one wins). Returns 0. */
 int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)

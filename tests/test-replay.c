@@ -636,6 +636,92 @@ START_TEST(bare_verdict_skips_an_invalid_parent)
 }
 END_TEST
 
+/* Slot pointers do not survive an append (found by fuzz/fuzz-replay.c, a heap use after
+ * free): the history array holds 16 slots, so the 17th event, appended by the path under
+ * test, moves it. Each case then uses what it read before the append. Without the fix
+ * these read freed memory: caught by --enable-sanitizers and make check-valgrind. */
+static duro_orch_item *grown_item(int task_kind, const char *task_json, int msg_kind,
+                                  const char *msg)
+{
+    duro_orch_item *it = calloc(1, sizeof *it);
+    size_t i;
+    ck_assert_ptr_nonnull(it);
+    it->instance = strdup("i");
+    it->attempt = 1;
+    it->execution_id = 1;
+    it->state = DURO_STATE_RUNNING;
+    it->n_history = 16;
+    it->history = calloc(16, sizeof *it->history);
+    for (i = 0; i < 16; i++) {
+        it->history[i].event_id = i + 1;
+        it->history[i].kind = i == 0   ? DURO_EVENT_ORCH_STARTED
+                              : i == 1 ? task_kind
+                                       : DURO_EVENT_EXTERNAL_RAISED;
+        it->history[i].payload =
+            strdup(i == 0   ? "{\"name\":\"Grown\",\"version\":\"1.0.0\",\"input\":\"in\"}"
+                   : i == 1 ? task_json
+                            : "{\"name\":\"filler\",\"text\":\"\"}");
+    }
+    if (msg) {
+        it->n_msgs = 1;
+        it->msgs = calloc(1, sizeof *it->msgs);
+        it->msgs[0].id = 1;
+        it->msgs[0].kind = msg_kind;
+        it->msgs[0].execution_id = 1;
+        it->msgs[0].payload = strdup(msg);
+    }
+    return it;
+}
+
+START_TEST(slot_pointers_survive_a_growing_history)
+{
+    duro_registry *reg = duro_registry_new();
+    duro_orch_item *it;
+    duro__turn t;
+    /* the code now calls activity B: nondeterminism, the recorded child is cancelled */
+    ck_assert_int_eq(duro_register_orchestration(reg, "Grown", "1.0.0", changed, NULL), 0);
+    it = grown_item(DURO_EVENT_SUB_SCHEDULED,
+                    "{\"name\":\"Child\",\"input\":\"cin\",\"instance\":\"i::2\"}", 0, NULL);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_int_eq(t.commit.events[0].kind, DURO_EVENT_SUB_CANCELLED);
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_str_eq(t.commit.msgs[0].instance, "i::2");
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+
+    /* a failed attempt of a task with retries left: the retry is scheduled */
+    reg = duro_registry_new();
+    ck_assert_int_eq(duro_register_orchestration(reg, "Grown", "1.0.0", retry3, NULL), 0);
+    it = grown_item(DURO_EVENT_ACTIVITY_SCHEDULED,
+                    "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                    "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":0}}",
+                    DURO_MSG_ACTIVITY_DONE,
+                    "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}");
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_events, 2);
+    ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ACTIVITY_DISPATCHED);
+    ck_assert_uint_eq(t.commit.n_work, 1);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+
+    /* a timed-out attempt with retries left: cancelled and dispatched again */
+    it = grown_item(DURO_EVENT_ACTIVITY_SCHEDULED,
+                    "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                    "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":50}}",
+                    DURO_MSG_TIMER_FIRED, "{\"src\":2,\"what\":\"timeout\"}");
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_events, 2);
+    ck_assert_int_eq(t.commit.events[0].kind, DURO_EVENT_ACTIVITY_TIMEOUT);
+    ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ACTIVITY_DISPATCHED);
+    ck_assert_uint_eq(t.commit.n_cancel, 1);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
 /* duro_log is silent while replaying recorded decisions and speaks for new work. */
 static int logger(duro_orch *o, const char *in, void *ud)
 {
@@ -705,6 +791,7 @@ int main(void)
     tcase_add_test(tc, codec_rejects_integers_beyond_their_field);
     tcase_add_test(tc, failure_texts_are_valid_utf8);
     tcase_add_test(tc, bare_verdict_skips_an_invalid_parent);
+    tcase_add_test(tc, slot_pointers_survive_a_growing_history);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);
