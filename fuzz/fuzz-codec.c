@@ -91,14 +91,18 @@ static json_t *rebuild(const duro__rec *r)
     json_t *j = duro__rec_new();
     size_t i;
     FZ_CHECK(j != NULL, "out of memory");
-    FZ_CHECK(duro__rec_str(j, "name", r->name) == 0 && duro__rec_str(j, "version", r->version) == 0 &&
-                 duro__rec_str(j, "input", r->input) == 0 && duro__rec_str(j, "text", r->text) == 0 &&
+    FZ_CHECK(duro__rec_str(j, "name", r->name) == 0 &&
+                 duro__rec_str(j, "version", r->version) == 0 &&
+                 duro__rec_str(j, "input", r->input) == 0 &&
+                 duro__rec_str(j, "text", r->text) == 0 &&
                  duro__rec_str(j, "instance", r->instance) == 0 &&
-                 duro__rec_str(j, "parent", r->parent) == 0 && duro__rec_str(j, "what", r->what) == 0,
+                 duro__rec_str(j, "parent", r->parent) == 0 &&
+                 duro__rec_str(j, "what", r->what) == 0,
              "a decoded string does not build");
     for (i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (json_object_get(r->json, ints[i]))
-            FZ_CHECK(duro__rec_int(j, ints[i], vals[i]) == 0, "integer %s does not build", ints[i]);
+            FZ_CHECK(duro__rec_int(j, ints[i], vals[i]) == 0, "integer %s does not build",
+                     ints[i]);
     if (r->has_retry)
         FZ_CHECK(duro__rec_retry(j, &r->retry) == 0, "retry policy does not build");
     if (r->carried)

@@ -2,9 +2,9 @@
 # apart from the gcc build, into fuzz/out/ of the build tree) and run each for FUZZ_SECONDS
 # on a copy of its seed corpus (fuzz/run.sh); fails when a target finds a crash, keeps the
 # crashing input in test-results/fuzz-artifacts/<target>/ and writes test-results/fuzz.xml
-# (one testcase per target), both where CI collects test results. CI runs it with FUZZ_SECONDS=60. Run a
-# single target longer: make fuzz FUZZ_TARGETS=fuzz-replay FUZZ_SECONDS=600. Nothing here
-# is part of `make check` or `make distcheck`; docs/fuzzing.md has the details.
+# (one testcase per target), both where CI collects test results. CI runs it with
+# FUZZ_SECONDS=60. One target longer: make fuzz FUZZ_TARGETS=fuzz-replay FUZZ_SECONDS=600.
+# Nothing here is part of `make check` or `make distcheck`; docs/fuzzing.md has the details.
 FUZZ_SECONDS = 60
 FUZZ_TARGETS = fuzz-codec fuzz-replay fuzz-stress-options fuzz-conformance-options \
 	fuzz-sqlite-open
