@@ -290,7 +290,11 @@ static int64_t backoff_ms(const duro_retry_policy *p, uint32_t failed_attempt)
     int64_t d;
     switch (p->backoff) {
     case DURO_BACKOFF_FIXED: d = p->base_ms; break;
-    case DURO_BACKOFF_LINEAR: d = p->base_ms * (int64_t)failed_attempt; break;
+    case DURO_BACKOFF_LINEAR: /* saturated: a stored base may be anything */
+        d = p->base_ms > INT64_MAX / (int64_t)(failed_attempt ? failed_attempt : 1)
+                ? INT64_MAX
+                : p->base_ms * (int64_t)failed_attempt;
+        break;
     case DURO_BACKOFF_EXPONENTIAL:
         d = p->base_ms;
         for (uint32_t i = 1; i < failed_attempt && d < INT64_C(1) << 40; i++)
@@ -335,7 +339,7 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
                    DURO_ENOMEM;
         }
         return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec,
-                             o->now_ms + t->rec.retry.timeout_ms, m);
+                             duro__add_sat(o->now_ms, t->rec.retry.timeout_ms), m);
     }
     return 0;
 }
@@ -365,7 +369,8 @@ static int schedule_retry(duro_orch *o, uint64_t task)
     j = duro__rec_new();
     m = duro__rec_new();
     if (!j || !m || duro__rec_int(j, "src", (int64_t)task) ||
-        duro__rec_int(j, "attempt", next) || duro__rec_int(j, "at", o->now_ms + delay)) {
+        duro__rec_int(j, "attempt", next) ||
+        duro__rec_int(j, "at", duro__add_sat(o->now_ms, delay))) {
         json_decref(j);
         json_decref(m);
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
@@ -375,8 +380,8 @@ static int schedule_retry(duro_orch *o, uint64_t task)
         json_decref(m);
         return DURO_ENOMEM;
     }
-    return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec, o->now_ms + delay,
-                         m);
+    return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec,
+                         duro__add_sat(o->now_ms, delay), m);
 }
 
 static int cancel_dispatch(duro_orch *o, uint64_t dispatch)

@@ -722,6 +722,65 @@ START_TEST(slot_pointers_survive_a_growing_history)
 }
 END_TEST
 
+/* Fire times saturate (found with fuzz/fuzz-replay.c inputs, UBSan signed overflow): a
+ * stored retry policy's backoff or per-attempt timeout near INT64_MAX made now + delay (and
+ * a linear backoff, base * attempt) overflow; the timer is now due at INT64_MAX, never. */
+#define HUGE_RETRY(b, base, timeout)                                                          \
+    {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"     \
+                                    "\"backoff\":" #b ",\"base\":" #base ",\"cap\":0,"           \
+                                    "\"timeout\":" #timeout "}}"}
+START_TEST(fire_times_saturate)
+{
+    static const row fixed = {"fixed", "Retry", retry3, 1, 1,
+                              {STARTED("Retry"), HUGE_RETRY(1, 9223372036854775807, 0)},
+                              {{DURO_MSG_ACTIVITY_DONE, 1,
+                                "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}"}},
+                              0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    static const row timeout = {"timeout", "Retry", retry3, 1, 1,
+                                {STARTED("Retry"), HUGE_RETRY(0, 0, 9223372036854775807)},
+                                {{DURO_MSG_ACTIVITY_DONE, 1,
+                                  "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}"}},
+                                0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    static const row linear = {"linear", "Retry", retry3, 1, 1,
+                               {STARTED("Retry"), HUGE_RETRY(2, 4611686018427387904, 0),
+                                {DURO_EVENT_ACTIVITY_FAILED, "{\"src\":2,\"category\":3,\"text\":\"one\"}"},
+                                {DURO_EVENT_ACTIVITY_RETRY, "{\"src\":2,\"attempt\":2,\"at\":5}"},
+                                {DURO_EVENT_ACTIVITY_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
+                               {{DURO_MSG_ACTIVITY_DONE, 1,
+                                 "{\"src\":5,\"ok\":0,\"category\":3,\"text\":\"two\"}"}},
+                               0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    const row *const backoffs[] = {&fixed, &linear};
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    duro__rec r;
+    size_t i;
+    for (i = 0; i < 2; i++) {
+        it = make_item(backoffs[i]);
+        ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+        ck_assert_uint_eq(t.commit.n_events, 2);
+        ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ACTIVITY_RETRY);
+        ck_assert_int_eq(duro__rec_decode(t.commit.events[1].payload, DURO_EVENT_ACTIVITY_RETRY,
+                                          0, &r, NULL),
+                         0);
+        ck_assert_int_eq(r.at, INT64_MAX);
+        duro__rec_clear(&r);
+        ck_assert_uint_eq(t.commit.n_msgs, 1);
+        ck_assert_int_eq(t.commit.msgs[0].visible_at_ms, INT64_MAX);
+        duro__turn_free(&t);
+        duro_orch_item_free(it);
+    }
+    it = make_item(&timeout);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_work, 1); /* attempt 2 at once, its timeout never */
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_int_eq(t.commit.msgs[0].visible_at_ms, INT64_MAX);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
 /* duro_log is silent while replaying recorded decisions and speaks for new work. */
 static int logger(duro_orch *o, const char *in, void *ud)
 {
@@ -792,6 +851,7 @@ int main(void)
     tcase_add_test(tc, failure_texts_are_valid_utf8);
     tcase_add_test(tc, bare_verdict_skips_an_invalid_parent);
     tcase_add_test(tc, slot_pointers_survive_a_growing_history);
+    tcase_add_test(tc, fire_times_saturate);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);
