@@ -209,4 +209,12 @@ ct_barrier *ct_barrier_new(unsigned n);
 void ct_barrier_wait(ct_barrier *b);
 void ct_barrier_free(ct_barrier *b);
 
+/* ---- The runner's command line (runner.c) ----------------------------------------------- */
+
+/* Parse and check a command line as duro_conformance_main() does (options, then the
+ * --category / --case names against the registry), without a provider and without running,
+ * listing or printing help: 0 when main would go on, 2 after the usage message main would
+ * print on stderr. For the option-parser fuzz target (fuzz/fuzz-conformance-options.c). */
+int duro__conformance_check_args(int argc, char **argv);
+
 #endif /* DURO_CONFORMANCE_SUITE_H */
