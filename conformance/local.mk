@@ -14,6 +14,9 @@ duro_conformance_cases = \
 	conformance/cases/attempt_counts.c \
 	conformance/cases/custom_status.c \
 	conformance/cases/long_polling.c \
+	conformance/cases/time_edges.c \
+	conformance/cases/ordering.c \
+	conformance/cases/wakeups.c \
 	conformance/cases/cancellation.c \
 	conformance/cases/management.c \
 	conformance/cases/deletion.c \

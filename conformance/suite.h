@@ -79,6 +79,9 @@ typedef struct duro_case {
     X(attempt_counts)      \
     X(custom_status)       \
     X(long_polling)        \
+    X(time_edges)          \
+    X(ordering)            \
+    X(wakeups)             \
     X(cancellation)        \
     X(management)          \
     X(deletion)            \

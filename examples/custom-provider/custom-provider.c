@@ -213,6 +213,7 @@ typedef struct okey {
     irow *row;                   /* NULL until an ack creates the instance */
     char token[33];              /* "" when not locked */
     int64_t locked_until;
+    int64_t held_until;          /* an abandon delay holds the whole instance until then */
     omsg *first, *last;
 } okey;
 
@@ -427,6 +428,7 @@ static okey *key_new(const char *id)
     }
     k->by_id.key = k->id;
     k->by_token.key = k->token;
+    k->held_until = INT64_MIN; /* not held, whatever the clock reads */
     return k;
 }
 
@@ -436,9 +438,10 @@ static void key_free(okey *k)
     free(k);
 }
 
+/* Locked by a live token, or held by an abandon delay (a lock no token can use). */
 static int key_locked(const okey *k, int64_t now)
 {
-    return k->token[0] != '\0' && k->locked_until > now;
+    return (k->token[0] != '\0' && k->locked_until > now) || k->held_until > now;
 }
 
 /* Forget the key's lock; its token is dead from now on. */
@@ -578,6 +581,7 @@ static witem *work_new(const duro_work_in *w)
     it->execution_id = w->execution_id;
     it->activity_id = w->activity_id;
     it->by_token.key = it->token;
+    it->visible_at = INT64_MIN; /* visible at once, whatever the clock reads */
     return it;
 }
 
@@ -728,7 +732,7 @@ static int poll_locked(custom *c, int64_t now_ms, int64_t lock_ms, int64_t poll_
         if (poll_ms <= 0 || elapsed >= poll_ms || c->interrupt_gen != gen)
             break;
         wait = poll_ms - elapsed;
-        if (next != NEVER && next - now < wait)
+        if (next != NEVER && next < add_ms(now, wait)) /* next - now cannot overflow */
             wait = next - now;
         wait_change(c, seen, gen, wait);
     }
@@ -778,8 +782,11 @@ static int64_t orch_next_time(const custom *c, int64_t now)
     for (const omsg *m = c->q_first; m != NULL; m = m->next) {
         if (m->visible_at > now && m->visible_at < next)
             next = m->visible_at;
-        if (key_locked(m->key, now) && m->key->locked_until < next)
+        if (m->key->token[0] != '\0' && m->key->locked_until > now &&
+            m->key->locked_until < next)
             next = m->key->locked_until;
+        if (m->key->held_until > now && m->key->held_until < next)
+            next = m->key->held_until;
     }
     return next;
 }
@@ -859,6 +866,7 @@ static int take_instance(custom *c, okey *k, int64_t now, int64_t lock_ms,
         return no_memory(err, "orchestration item");
     }
     key_unlock(c, k); /* an expired lock's token dies here */
+    k->held_until = INT64_MIN; /* and an abandon's hold ends, as SQLite's lock row is replaced */
     memcpy(k->token, it->lock_token, sizeof(k->token));
     k->locked_until = add_ms(now, lock_ms);
     hmap_put(&c->orch_tokens, &k->by_token);
@@ -1165,8 +1173,9 @@ static int custom_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_to
     return rc;
 }
 
-/* Release the lock; delay_ms > 0 hides the instance's visible messages until now + delay;
- * ignore_attempt takes back this fetch's count. DURO_ELOCK for a dead token. */
+/* Release the lock; delay_ms > 0 hides the instance's visible messages until now + delay
+ * and holds the instance (arrivals and timers due sooner wait too); ignore_attempt takes back
+ * this fetch's count. DURO_ELOCK for a dead token. */
 static int custom_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
                                int64_t delay_ms, int ignore_attempt, duro_error *err)
 {
@@ -1189,6 +1198,8 @@ static int custom_abandon_orch(duro_provider *p, int64_t now_ms, const char *loc
             m->tagged = 0;
         }
         key_unlock(c, k);
+        if (delay_ms > 0)
+            k->held_until = add_ms(now_ms, delay_ms);
         key_drop_if_empty(c, k);
         changed(c);
     }

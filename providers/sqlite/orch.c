@@ -470,6 +470,10 @@ static const char SQL_UNCOUNT[] =
 static const char SQL_DELAY[] =
     "UPDATE orch_queue SET visible_at = ?2 WHERE instance_id = ?1 AND visible_at <= ?3";
 static const char SQL_UNTAG[] = "UPDATE orch_queue SET lock_token = NULL WHERE lock_token = ?1";
+/* An abandon delay keeps the instance's lock row as a hold: a fresh token nobody knows, up to
+ * now + delay, so arrivals and timers due sooner cannot overtake the hidden batch. */
+static const char SQL_HOLD[] =
+    "UPDATE instance_locks SET lock_token = ?2, locked_until = ?3 WHERE lock_token = ?1";
 static const char SQL_RENEW[] =
     "UPDATE instance_locks SET locked_until = ?2 WHERE lock_token = ?1 AND locked_until > ?3";
 
@@ -479,10 +483,13 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     char *instance = NULL;
+    char hold[33];
     int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
+    if (rc == 0 && delay_ms > 0 && duro_random_token(hold) != 0)
+        rc = duro_error_set(err, DURO_EIO, 1, "cannot generate a hold token");
     if (rc == 0)
         rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
@@ -495,7 +502,10 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
                            now_ms);
     if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNTAG, err, "t", lock_token);
-    if (rc >= 0)
+    if (rc >= 0 && delay_ms > 0)
+        rc = duro__sq_exec(c, SQL_HOLD, err, "tti", lock_token, hold,
+                           duro__add_sat(now_ms, delay_ms));
+    else if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
     free(instance);
     return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);
