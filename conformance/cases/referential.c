@@ -178,7 +178,7 @@ static void orphans_wait_for_delayed_start(duro_ct_ctx *ctx)
     ck_assert_ptr_null(ct_try_fetch(ctx));
 }
 
-static void orphans_before_delayed_start_not_counted_delayed(duro_ct_ctx *ctx)
+static void orphan_and_delayed_start_depths(duro_ct_ctx *ctx)
 {
     ct_require_management(ctx);
     ct_enqueue(ctx, "x", DURO_MSG_EVENT, "o1", 0);
@@ -416,7 +416,7 @@ DURO_CASES = {
               "Orphan messages of an instance whose only START is delayed are not fetched and "
               "block no other instance; at exactly the START's visible_at the instance is "
               "fetched with the orphans and the START in one batch, FIFO by id, attempt 1."),
-    DURO_CASE(orphans_before_delayed_start_not_counted_delayed, DURO_CAP_MANAGEMENT, 0,
+    DURO_CASE(orphan_and_delayed_start_depths, DURO_CAP_MANAGEMENT, 0,
               "queue_depths counts a visible orphan as an orchestrator message and its delayed "
               "START as delayed, and both as orchestrator messages once the START is due."),
     DURO_CASE(orphan_child_keeps_parent_link, DURO_CAP_MANAGEMENT, 0,
