@@ -133,6 +133,8 @@ static const struct {
 }, ct_hook_names[] = {
     {DURO_HOOK_CORRUPT, "corrupt_history hook"},
     {DURO_HOOK_ATTEMPTS, "max_attempt_count hook"},
+    {DURO_HOOK_ATTACH, "locate and attach hooks"},
+    {DURO_HOOK_WRITE_LOCK, "hold_write_lock hook"},
 };
 
 /* Append ", name" (or "name" first) to buf. */
@@ -160,7 +162,12 @@ static void ct_describe_needs(unsigned caps, unsigned hooks, char *buf, size_t s
 static unsigned ct_factory_hooks(const duro_provider_factory *f)
 {
     return (f->corrupt_history != NULL ? DURO_HOOK_CORRUPT : 0) |
-           (f->max_attempt_count != NULL ? DURO_HOOK_ATTEMPTS : 0);
+           (f->max_attempt_count != NULL ? DURO_HOOK_ATTEMPTS : 0) |
+           (f->locate != NULL && f->attach != NULL ? DURO_HOOK_ATTACH : 0) |
+           (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V2) &&
+                    f->hold_write_lock != NULL
+                ? DURO_HOOK_WRITE_LOCK
+                : 0);
 }
 
 /* Returns 1 and writes the reason when `c` must be skipped for factory `f`. */

@@ -37,6 +37,33 @@
  *   expired as queued; metrics counts each instance once, by its current execution's state;
  *   a child whose parent row is gone counts as a root; execution_info with execution 0 means
  *   the current execution; wait_commit with a negative timeout waits without limit.
+ * - Commits (checked before anything is written; a rejected commit applies nothing, keeps
+ *   the lock and is not retryable): `execution_id` names a stored execution of the
+ *   instance, its current one or the next one (current + 1; only 1 for an instance without
+ *   a row), else DURO_ENOTFOUND (so a pruned older execution is never written again).
+ *   Event ids increase strictly within a commit and start above the last id stored for
+ *   that execution (gaps are allowed), else
+ *   DURO_ECONSTRAINT: history is appended to, never inserted into. An id (orch_name,
+ *   orch_version, parent_instance, a message's or work item's instance) longer than
+ *   DURO_MAX_ID_BYTES is DURO_ETOOBIG, at enqueue too; payload sizes are not checked here.
+ *   Cancel refs that match nothing are not an error.
+ * - Referential edges: orphan messages of an instance whose only START is delayed wait for
+ *   it and are fetched with it, in id order, at its visible_at; queue_depths counts a
+ *   visible orphan as an orchestrator message. A child whose parent row is gone keeps its
+ *   parent link (instance_info, list_children of the parent id answer by the link) and is a
+ *   root for delete_instance and every delete_bulk path. An instance whose current execution
+ *   continued as new is not terminal for delete_bulk (by id, filter or time) but is not
+ *   Running either: delete_instance deletes it without force. read_history of an execution
+ *   that does not exist (pruned, later than the current, of an unknown or only queued
+ *   instance) is 0 events, success; execution_info of one is DURO_ENOTFOUND (retryable 0).
+ * - Handles: locks, lock tokens, queues and counts are store state. Several handles on one
+ *   store (other processes, or duro_provider_factory.attach) see the same locks and counts,
+ *   a token may be renewed, abandoned or acked through any handle, and a write is visible to
+ *   every handle's reads once its call returned. A long-polling fetch or wait_commit
+ *   notices work committed through another handle within DURO_PROVIDER_RECHECK_MS.
+ * - Contention: a call that cannot get the storage lock it needs within the provider's busy
+ *   wait fails with DURO_EBUSY, retryable 1, and applies nothing; a lost lock (expired,
+ *   released, taken over or deleted) is DURO_ELOCK, retryable 0.
  *
  * Times at their edges (conformance categories time_edges, ordering, wakeups):
  * - Every time is a signed 64-bit count of ms compared as a plain integer. No call rejects a
@@ -93,6 +120,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Longest a long-polling fetch (or wait_commit) on one handle may take to notice a commit made
+ * through another handle or process on the same store (the SQLite provider re-checks every
+ * 50 ms). Within one handle a commit wakes waiters at once. */
+#define DURO_PROVIDER_RECHECK_MS 250
 
 /* ---- Capabilities ------------------------------------------------------------------------ */
 

@@ -47,9 +47,8 @@ extern "C" {
 
 #define DURO_VERSION_STRING "0.2.0"
 
-/* Limits on what duro accepts; larger input is rejected with DURO_ETOOBIG. */
-#define DURO_MAX_ID_BYTES 256          /* instance ids, names, versions, event names */
-#define DURO_MAX_PAYLOAD_BYTES (16u << 20) /* inputs, outputs, event data, statuses */
+/* DURO_MAX_ID_BYTES and DURO_MAX_PAYLOAD_BYTES, the limits on what duro accepts, are in
+ * duro-common.h: providers enforce the first one too. */
 /* Longest duration (24 h in ms) a runtime option accepts (duro_runtime_options). */
 #define DURO_MAX_OPTION_MS INT64_C(86400000)
 

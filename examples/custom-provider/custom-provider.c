@@ -326,22 +326,6 @@ static void row_free(irow *r)
     free(r);
 }
 
-static int event_stored(const execution *e, uint64_t id)
-{
-    size_t lo = 0, hi = e->n_events;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->events[mid].event_id == id)
-            return 1;
-        if (e->events[mid].event_id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
 /* Make room for `extra` more events. Returns 0 or -1. */
 static int exec_reserve(execution *e, size_t extra)
 {
@@ -925,12 +909,20 @@ static int orch_lock_of(custom *c, const char *token, int64_t now, okey **out,
     return 0;
 }
 
-/* Checks against the stored data: the instance-creation rule and the event ids (not 0, not
- * stored yet, not repeated within the commit). */
+/* Checks against the stored data: the execution is stored, the current or the next one (1
+ * for an instance without a row), the instance-creation rule, and the event ids (above the last
+ * stored id; duro_provider_check_commit made them increase within the commit). */
 static int check_ack(const okey *k, const duro_orch_commit *cm, duro_error *err)
 {
     const execution *e = exec_find(k->row, cm->execution_id);
+    uint64_t x = cm->execution_id;
+    int known = e != NULL || (k->row != NULL ? x == k->row->current || x == k->row->current + 1
+                                             : x == 1);
 
+    if (!known)
+        return duro_error_set(err, DURO_ENOTFOUND, 0,
+                              "ack_orch: execution %llu of %s is not stored, current or next",
+                              (unsigned long long)x, k->id);
     if (k->row == NULL && cm->orch_name == NULL) {
         if (cm->n_events || cm->state || cm->set_custom_status)
             return duro_error_set(err, DURO_EINVAL, 0,
@@ -938,18 +930,13 @@ static int check_ack(const okey *k, const duro_orch_commit *cm, duro_error *err)
                                   k->id);
         return 0;
     }
-    for (size_t i = 0; i < cm->n_events; i++) {
-        uint64_t id = cm->events[i].event_id;
-        int bad = id == 0 || (e != NULL && event_stored(e, id));
-
-        for (size_t j = 0; !bad && j < i; j++)
-            bad = cm->events[j].event_id == id;
-        if (bad)
-            return duro_error_set(err, DURO_ECONSTRAINT, 0,
-                                  "event id %llu rejected in execution %llu of %s"
-                                  " (zero or duplicate)", (unsigned long long)id,
-                                  (unsigned long long)cm->execution_id, k->id);
-    }
+    if (cm->n_events > 0 && e != NULL && e->n_events > 0 &&
+        cm->events[0].event_id <= e->events[e->n_events - 1].event_id)
+        return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                              "event id %llu rejected in execution %llu of %s: not above the"
+                              " last stored id (duplicate or out of order)",
+                              (unsigned long long)cm->events[0].event_id,
+                              (unsigned long long)cm->execution_id, k->id);
     return 0;
 }
 
