@@ -12,6 +12,7 @@ packages=(
     check libsqlite3-dev libxml2-dev libxml2-utils libjansson-dev
     valgrind locales
     postgresql libpq-dev
+    clang libclang-rt-dev
 )
 locale_name=de_DE.UTF-8
 

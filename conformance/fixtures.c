@@ -432,3 +432,104 @@ void ct_barrier_free(ct_barrier *b)
     pthread_mutex_destroy(&b->mu);
     free(b);
 }
+
+/* ---- Store dump --------------------------------------------------------------------------- */
+
+/* Append one instance's metadata, executions, histories and children to `f`. */
+static void ct_dump_instance(duro_provider *p, const char *id, FILE *f)
+{
+    duro_instance_info info;
+    duro_error err = {0};
+    uint64_t *execs = NULL;
+    char **kids = NULL;
+    size_t n_execs = 0, n_kids = 0;
+    int rc = p->ops->instance_info(p, id, &info, &err);
+
+    fprintf(f, "instance %s: rc %d", id, rc);
+    if (rc == 0)
+        fprintf(f, " name=%s version=%s parent=%s exec=%llu state=%d output=%s custom=%s/%llu"
+                " created=%lld updated=%lld", info.orch_name ? info.orch_name : "(null)",
+                info.orch_version ? info.orch_version : "(null)",
+                info.parent_instance ? info.parent_instance : "(null)",
+                (unsigned long long)info.execution_id, (int)info.state,
+                info.output ? info.output : "(null)",
+                info.custom_status ? info.custom_status : "(null)",
+                (unsigned long long)info.custom_status_version, (long long)info.created_at_ms,
+                (long long)info.updated_at_ms);
+    fputc('\n', f);
+    if (rc == 0)
+        duro_instance_info_clear(&info);
+    rc = p->ops->list_executions(p, id, &execs, &n_execs, &err);
+    fprintf(f, "  executions: rc %d n %zu\n", rc, n_execs);
+    for (size_t i = 0; rc == 0 && i <= n_execs; i++) {
+        /* every listed execution, then the current one through execution id 0 */
+        uint64_t e = i < n_execs ? execs[i] : 0;
+        duro_execution_info x;
+        duro_event *ev = NULL;
+        size_t n_ev = 0;
+        int xrc = p->ops->execution_info(p, id, e, &x, &err);
+
+        fprintf(f, "  execution %llu: rc %d", (unsigned long long)e, xrc);
+        if (xrc == 0) {
+            fprintf(f, " id=%llu state=%d output=%s started=%lld completed=%lld events=%llu",
+                    (unsigned long long)x.execution_id, (int)x.state,
+                    x.output ? x.output : "(null)", (long long)x.started_at_ms,
+                    (long long)x.completed_at_ms, (unsigned long long)x.event_count);
+            duro_execution_info_clear(&x);
+        }
+        xrc = p->ops->read_history(p, id, e, &ev, &n_ev, &err);
+        fprintf(f, "\n    history: rc %d n %zu", xrc, n_ev);
+        for (size_t k = 0; k < n_ev; k++)
+            fprintf(f, " [%llu %d %s]", (unsigned long long)ev[k].event_id, ev[k].kind,
+                    ev[k].payload ? ev[k].payload : "(null)");
+        fputc('\n', f);
+        duro_events_free(ev, n_ev);
+    }
+    free(execs);
+    rc = p->ops->list_children(p, id, &kids, &n_kids, &err);
+    fprintf(f, "  children: rc %d", rc);
+    for (size_t i = 0; rc == 0 && i < n_kids; i++)
+        fprintf(f, " %s", kids[i]);
+    fputc('\n', f);
+    duro_strv_free(kids, n_kids);
+}
+
+char *ct_dump_store(duro_ct_ctx *ctx, duro_provider *p, const char *const *ids, size_t n_ids)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    duro_error err = {0};
+    char **listed = NULL;
+    size_t n_listed = 0;
+    duro_metrics m;
+    int rc;
+
+    ck_assert_msg(f != NULL, "open_memstream failed");
+    rc = p->ops->list_instances(p, 0, &listed, &n_listed, &err);
+    fprintf(f, "list: rc %d", rc);
+    for (size_t i = 0; rc == 0 && i < n_listed; i++)
+        fprintf(f, " %s", listed[i]);
+    fputc('\n', f);
+    for (size_t i = 0; rc == 0 && i < n_listed; i++)
+        ct_dump_instance(p, listed[i], f);
+    duro_strv_free(listed, n_listed);
+    for (size_t i = 0; i < n_ids; i++)
+        ct_dump_instance(p, ids[i], f);
+    for (int64_t later = 0; later <= DURO_CT_LOCK_MS; later += DURO_CT_LOCK_MS) {
+        duro_queue_depths d;
+
+        rc = p->ops->queue_depths(p, ctx->now + later, &d, &err);
+        fprintf(f, "depths at +%lld: rc %d orch %llu work %llu delayed %llu\n",
+                (long long)later, rc, (unsigned long long)d.orchestrator,
+                (unsigned long long)d.worker, (unsigned long long)d.delayed);
+    }
+    rc = p->ops->metrics(p, &m, &err);
+    fprintf(f, "metrics: rc %d instances %llu executions %llu running %llu completed %llu"
+            " failed %llu can %llu events %llu\n", rc, (unsigned long long)m.instances,
+            (unsigned long long)m.executions, (unsigned long long)m.running,
+            (unsigned long long)m.completed, (unsigned long long)m.failed,
+            (unsigned long long)m.continued_as_new, (unsigned long long)m.events);
+    ck_assert_int_eq(fclose(f), 0);
+    return buf;
+}

@@ -14,11 +14,18 @@ duro_conformance_cases = \
 	conformance/cases/attempt_counts.c \
 	conformance/cases/custom_status.c \
 	conformance/cases/long_polling.c \
+	conformance/cases/time_edges.c \
+	conformance/cases/ordering.c \
+	conformance/cases/wakeups.c \
 	conformance/cases/cancellation.c \
 	conformance/cases/management.c \
 	conformance/cases/deletion.c \
 	conformance/cases/bulk_deletion.c \
-	conformance/cases/prune.c
+	conformance/cases/prune.c \
+	conformance/cases/referential.c \
+	conformance/cases/invalid_commits.c \
+	conformance/cases/handles.c \
+	conformance/cases/contention.c
 
 duro_conformance_lib_sources = conformance/suite.h \
 	conformance/registry.c conformance/runner.c conformance/fixtures.c \

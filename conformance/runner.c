@@ -133,6 +133,8 @@ static const struct {
 }, ct_hook_names[] = {
     {DURO_HOOK_CORRUPT, "corrupt_history hook"},
     {DURO_HOOK_ATTEMPTS, "max_attempt_count hook"},
+    {DURO_HOOK_ATTACH, "locate and attach hooks"},
+    {DURO_HOOK_WRITE_LOCK, "hold_write_lock hook"},
 };
 
 /* Append ", name" (or "name" first) to buf. */
@@ -160,7 +162,12 @@ static void ct_describe_needs(unsigned caps, unsigned hooks, char *buf, size_t s
 static unsigned ct_factory_hooks(const duro_provider_factory *f)
 {
     return (f->corrupt_history != NULL ? DURO_HOOK_CORRUPT : 0) |
-           (f->max_attempt_count != NULL ? DURO_HOOK_ATTEMPTS : 0);
+           (f->max_attempt_count != NULL ? DURO_HOOK_ATTEMPTS : 0) |
+           (f->locate != NULL && f->attach != NULL ? DURO_HOOK_ATTACH : 0) |
+           (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V2) &&
+                    f->hold_write_lock != NULL
+                ? DURO_HOOK_WRITE_LOCK
+                : 0);
 }
 
 /* Returns 1 and writes the reason when `c` must be skipped for factory `f`. */
@@ -644,25 +651,78 @@ static long ct_collect_cases(ct_outcome **out)
     return (long)n;
 }
 
+/* Defaults of `o` and room for argc list entries, and every registered case in *oc (n_oc
+ * of them). Returns 0, or 2 after "out of memory"; ct_opts_free releases both either way. */
+static int ct_opts_init(ct_opts *o, int argc, char **argv, ct_outcome **oc, size_t *n_oc)
+{
+    memset(o, 0, sizeof *o);
+    *oc = NULL;
+    o->prog = argc > 0 && argv[0] != NULL ? argv[0] : "duro-conformance";
+    if (strrchr(o->prog, '/') != NULL)
+        o->prog = strrchr(o->prog, '/') + 1;
+    o->repeat = 1;
+    o->categories = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o->categories);
+    o->cases = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o->cases);
+    long got = ct_collect_cases(oc);
+    if (o->categories == NULL || o->cases == NULL || got < 0) {
+        fprintf(stderr, "%s: out of memory\n", o->prog);
+        return 2;
+    }
+    *n_oc = (size_t)got;
+    return 0;
+}
+
+static void ct_opts_free(ct_opts *o, ct_outcome *oc)
+{
+    free(oc);
+    free(o->categories);
+    free(o->cases);
+}
+
+/* Check the --category / --case names of `o` and mark the selected cases of `oc`. Returns
+ * the number selected, or 0 after a message (an unknown name, or nothing matches). */
+static size_t ct_select(const ct_opts *o, ct_outcome *oc, size_t n)
+{
+    size_t n_selected = 0;
+
+    if (ct_validate_names(o, oc, n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        oc[i].selected =
+            (o->n_categories == 0 || ct_list_has(o->categories, o->n_categories,
+                                                 oc[i].c->category)) &&
+            (o->n_cases == 0 || ct_list_has(o->cases, o->n_cases, oc[i].c->name));
+        n_selected += oc[i].selected ? 1 : 0;
+    }
+    if (n_selected == 0)
+        fprintf(stderr, "%s: no conformance case matches the selection\n", o->prog);
+    return n_selected;
+}
+
+int duro__conformance_check_args(int argc, char **argv)
+{
+    ct_opts o;
+    ct_outcome *oc;
+    size_t n = 0;
+    int status = ct_opts_init(&o, argc, argv, &oc, &n);
+
+    if (status == 0 && ct_parse(argc, argv, &o) != 0)
+        status = 2;
+    if (status == 0 && !o.help && ct_select(&o, oc, n) == 0)
+        status = 2;
+    ct_opts_free(&o, oc);
+    return status;
+}
+
 int duro_conformance_main(const duro_provider_factory *factory, int argc, char **argv)
 {
-    ct_opts o = {0};
-    ct_outcome *oc = NULL;
-    size_t n = 0, n_selected = 0;
+    ct_opts o;
+    ct_outcome *oc;
+    size_t n = 0;
     int status = 2;
 
-    o.prog = argc > 0 && argv[0] != NULL ? argv[0] : "duro-conformance";
-    if (strrchr(o.prog, '/') != NULL)
-        o.prog = strrchr(o.prog, '/') + 1;
-    o.repeat = 1;
-    o.categories = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o.categories);
-    o.cases = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o.cases);
-    long got = ct_collect_cases(&oc);
-    if (o.categories == NULL || o.cases == NULL || got < 0) {
-        fprintf(stderr, "%s: out of memory\n", o.prog);
+    if (ct_opts_init(&o, argc, argv, &oc, &n) != 0)
         goto out;
-    }
-    n = (size_t)got;
     if (ct_parse(argc, argv, &o) != 0)
         goto out;
     if (o.help) {
@@ -676,19 +736,8 @@ int duro_conformance_main(const duro_provider_factory *factory, int argc, char *
         goto out;
     }
     ct_factory = factory;
-    if (ct_validate_names(&o, oc, n) != 0)
+    if (ct_select(&o, oc, n) == 0)
         goto out;
-    for (size_t i = 0; i < n; i++) {
-        oc[i].selected =
-            (o.n_categories == 0 || ct_list_has(o.categories, o.n_categories,
-                                                oc[i].c->category)) &&
-            (o.n_cases == 0 || ct_list_has(o.cases, o.n_cases, oc[i].c->name));
-        n_selected += oc[i].selected ? 1 : 0;
-    }
-    if (n_selected == 0) {
-        fprintf(stderr, "%s: no conformance case matches the selection\n", o.prog);
-        goto out;
-    }
     if (o.list) {
         ct_list(&o, oc, n);
         status = 0;
@@ -720,8 +769,6 @@ int duro_conformance_main(const duro_provider_factory *factory, int argc, char *
     if (o.junit != NULL && ct_write_junit(&o, oc, n) != 0)
         status = 1;
 out:
-    free(oc);
-    free(o.categories);
-    free(o.cases);
+    ct_opts_free(&o, oc);
     return status;
 }

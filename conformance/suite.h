@@ -37,6 +37,8 @@
 /* Optional factory hooks a case may need (besides capability bits). */
 #define DURO_HOOK_CORRUPT (1u << 0)   /* factory->corrupt_history */
 #define DURO_HOOK_ATTEMPTS (1u << 1)  /* factory->max_attempt_count */
+#define DURO_HOOK_ATTACH (1u << 2)    /* factory->locate and factory->attach */
+#define DURO_HOOK_WRITE_LOCK (1u << 3) /* factory->hold_write_lock (version 2) */
 
 /* Start of the virtual clock for every case (2023-11-14T22:13:20Z). */
 #define DURO_CT_EPOCH_MS INT64_C(1700000000000)
@@ -79,11 +81,18 @@ typedef struct duro_case {
     X(attempt_counts)      \
     X(custom_status)       \
     X(long_polling)        \
+    X(time_edges)          \
+    X(ordering)            \
+    X(wakeups)             \
     X(cancellation)        \
     X(management)          \
     X(deletion)            \
     X(bulk_deletion)       \
-    X(prune)
+    X(prune)               \
+    X(referential)         \
+    X(invalid_commits)     \
+    X(handles)             \
+    X(contention)
 
 /* Each category's NULL-terminated table duro__cases_<name>, defined by its file. */
 #define DURO__CT_DECLARE_CASES(name) extern const duro_case duro__cases_##name[];
@@ -183,6 +192,13 @@ const char *ct_list_instances(duro_ct_ctx *ctx, int state_filter, char *buf, siz
 /* list_executions(instance) as "1,2,3"; returns buf. */
 const char *ct_list_executions(duro_ct_ctx *ctx, const char *instance, char *buf, size_t size);
 
+/* A full dump of the store of `p` through its read and management calls (DURO_CAP_MANAGEMENT):
+ * every listed instance and each of `ids` (listed or not) with its metadata, executions
+ * (each, and the current one through id 0), histories and children, the queue depths at
+ * ctx->now and at ctx->now + DURO_CT_LOCK_MS, and the metrics. Two dumps are equal exactly
+ * when nothing these calls can see has changed. Returns a malloc'd string. */
+char *ct_dump_store(duro_ct_ctx *ctx, duro_provider *p, const char *const *ids, size_t n_ids);
+
 /* Assert the counts of a duro_delete_result (a macro, so failures show the case's line). */
 #define DURO_CT_ASSERT_RESULT(r, n_inst, n_exec, n_events, n_msgs)                             \
     do {                                                                                       \
@@ -208,5 +224,13 @@ typedef struct ct_barrier ct_barrier;
 ct_barrier *ct_barrier_new(unsigned n);
 void ct_barrier_wait(ct_barrier *b);
 void ct_barrier_free(ct_barrier *b);
+
+/* ---- The runner's command line (runner.c) ----------------------------------------------- */
+
+/* Parse and check a command line as duro_conformance_main() does (options, then the
+ * --category / --case names against the registry), without a provider and without running,
+ * listing or printing help: 0 when main would go on, 2 after the usage message main would
+ * print on stderr. For the option-parser fuzz target (fuzz/fuzz-conformance-options.c). */
+int duro__conformance_check_args(int argc, char **argv);
 
 #endif /* DURO_CONFORMANCE_SUITE_H */

@@ -3,6 +3,7 @@
  * for the format). Decoded records borrow their strings from the owned JSON object, so a
  * decode costs one parse and no copies.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,12 +58,14 @@ static const char *get_str(json_t *o, const char *key, int *bad)
     return json_string_value(v);
 }
 
-static int64_t get_int(json_t *o, const char *key, int *bad)
+/* A non-negative integer field of at most `max` (the range of the field it is stored in:
+ * a larger number would be silently wrapped). */
+static int64_t get_int(json_t *o, const char *key, int64_t max, int *bad)
 {
     json_t *v = json_object_get(o, key);
     if (!v)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
         *bad = 1;
         return 0;
     }
@@ -88,24 +91,24 @@ int duro__rec_from_json(json_t *json, int kind, uint64_t id, duro__rec *r)
     r->instance = get_str(json, "instance", &bad);
     r->parent = get_str(json, "parent", &bad);
     r->what = get_str(json, "what", &bad);
-    r->src = (uint64_t)get_int(json, "src", &bad);
-    r->pexec = (uint64_t)get_int(json, "pexec", &bad);
-    r->pid = (uint64_t)get_int(json, "pid", &bad);
-    r->attempt = (uint32_t)get_int(json, "attempt", &bad);
-    r->at = get_int(json, "at", &bad);
-    r->category = (int)get_int(json, "category", &bad);
-    r->ok = (int)get_int(json, "ok", &bad);
+    r->src = (uint64_t)get_int(json, "src", INT64_MAX, &bad);
+    r->pexec = (uint64_t)get_int(json, "pexec", INT64_MAX, &bad);
+    r->pid = (uint64_t)get_int(json, "pid", INT64_MAX, &bad);
+    r->attempt = (uint32_t)get_int(json, "attempt", UINT32_MAX, &bad);
+    r->at = get_int(json, "at", INT64_MAX, &bad);
+    r->category = (int)get_int(json, "category", INT_MAX, &bad);
+    r->ok = (int)get_int(json, "ok", INT_MAX, &bad);
     v = json_object_get(json, "retry");
     if (v) {
         if (!json_is_object(v))
             bad = 1;
         else {
             r->has_retry = 1;
-            r->retry.max_attempts = (uint32_t)get_int(v, "max", &bad);
-            r->retry.backoff = (duro_backoff)get_int(v, "backoff", &bad);
-            r->retry.base_ms = get_int(v, "base", &bad);
-            r->retry.max_ms = get_int(v, "cap", &bad);
-            r->retry.timeout_ms = get_int(v, "timeout", &bad);
+            r->retry.max_attempts = (uint32_t)get_int(v, "max", UINT32_MAX, &bad);
+            r->retry.backoff = (duro_backoff)get_int(v, "backoff", INT_MAX, &bad);
+            r->retry.base_ms = get_int(v, "base", INT64_MAX, &bad);
+            r->retry.max_ms = get_int(v, "cap", INT64_MAX, &bad);
+            r->retry.timeout_ms = get_int(v, "timeout", INT64_MAX, &bad);
             if (r->retry.max_attempts < 1)
                 bad = 1;
         }

@@ -32,6 +32,15 @@ extern "C" {
 #define DURO_PRINTF(f, a)
 #endif
 
+/* ---- Limits ------------------------------------------------------------------------------ */
+
+/* Limits on what duro accepts; larger input is rejected with DURO_ETOOBIG (retryable 0). The
+ * runtime and the client check both; a provider checks the id limit on every id a commit or
+ * an enqueue stores (duro_provider_check_commit, _msg, _work), but not the payload limit:
+ * an encoded history event wraps a payload and may be larger than it. */
+#define DURO_MAX_ID_BYTES 256              /* instance ids, names, versions, event names */
+#define DURO_MAX_PAYLOAD_BYTES (16u << 20) /* inputs, outputs, event data, statuses */
+
 /* ---- Error codes -------------------------------------------------------------------------- */
 
 #define DURO_OK 0

@@ -37,6 +37,77 @@
  *   expired as queued; metrics counts each instance once, by its current execution's state;
  *   a child whose parent row is gone counts as a root; execution_info with execution 0 means
  *   the current execution; wait_commit with a negative timeout waits without limit.
+ * - Commits (checked before anything is written; a rejected commit applies nothing, keeps
+ *   the lock and is not retryable): `execution_id` names a stored execution of the
+ *   instance, its current one or the next one (current + 1; only 1 for an instance without
+ *   a row), else DURO_ENOTFOUND (so a pruned older execution is never written again).
+ *   Event ids increase strictly within a commit and start above the last id stored for
+ *   that execution (gaps are allowed), else
+ *   DURO_ECONSTRAINT: history is appended to, never inserted into. An id (orch_name,
+ *   orch_version, parent_instance, a message's or work item's instance) longer than
+ *   DURO_MAX_ID_BYTES is DURO_ETOOBIG, at enqueue too; payload sizes are not checked here.
+ *   Cancel refs that match nothing are not an error.
+ * - Referential edges: orphan messages of an instance whose only START is delayed wait for
+ *   it and are fetched with it, in id order, at its visible_at; queue_depths counts a
+ *   visible orphan as an orchestrator message. A child whose parent row is gone keeps its
+ *   parent link (instance_info, list_children of the parent id answer by the link) and is a
+ *   root for delete_instance and every delete_bulk path. An instance whose current execution
+ *   continued as new is not terminal for delete_bulk (by id, filter or time) but is not
+ *   Running either: delete_instance deletes it without force. read_history of an execution
+ *   that does not exist (pruned, later than the current, of an unknown or only queued
+ *   instance) is 0 events, success; execution_info of one is DURO_ENOTFOUND (retryable 0).
+ * - Handles: locks, lock tokens, queues and counts are store state. Several handles on one
+ *   store (other processes, or duro_provider_factory.attach) see the same locks and counts,
+ *   a token may be renewed, abandoned or acked through any handle, and a write is visible to
+ *   every handle's reads once its call returned. A long-polling fetch or wait_commit
+ *   notices work committed through another handle within DURO_PROVIDER_RECHECK_MS.
+ * - Contention: a call that cannot get the storage lock it needs within the provider's busy
+ *   wait fails with DURO_EBUSY, retryable 1, and applies nothing; a lost lock (expired,
+ *   released, taken over or deleted) is DURO_ELOCK, retryable 0.
+ *
+ * Times at their edges (conformance categories time_edges, ordering, wakeups):
+ * - Every time is a signed 64-bit count of ms compared as a plain integer. No call rejects a
+ *   now_ms or a visible_at_ms, negative or not: a message is visible when visible_at <= now.
+ * - A deadline now + d saturates at INT64_MAX, which no clock before the end of int64 reaches:
+ *   a lock_ms or extend_ms of INT64_MAX holds the lock at every now_ms < INT64_MAX, and an
+ *   abandon delay or a visible_at of INT64_MAX hides the message at every now_ms < INT64_MAX.
+ *   now_ms = INT64_MAX is past every deadline (plain comparison, nothing special).
+ * - lock_ms and extend_ms must be > 0: 0 or negative is DURO_EINVAL (retryable 0) and locks
+ *   or extends nothing. 1 holds the lock at now only; it is free at now + 1.
+ * - delay_ms < 0 is DURO_EINVAL (retryable 0): the lock stays held and nothing changes.
+ *   delay_ms 0 releases at once; delay_ms 1 hides the batch at now, shows it at now + 1.
+ * - poll_ms <= 0 means do not wait (never an error). A long poll tries again at now_ms plus
+ *   the WHOLE milliseconds it has waited, never rounded up, so nothing is delivered before its
+ *   visible_at (or a lock handed on before its expiry) on the caller's clock, which read
+ *   now_ms at the call; its last try is at now_ms + poll_ms or later, so a message visible at
+ *   exactly now_ms + poll_ms is returned. poll_ms INT64_MAX waits without overflow.
+ * - wait_commit: timeout 0 returns at once (0 if seq was passed, else DURO_ETIMEDOUT);
+ *   a negative timeout or INT64_MAX waits without limit; DURO_ETIMEDOUT never comes before
+ *   timeout_ms ms have passed.
+ * - A message's execution_id is stored and returned verbatim (0 stays 0: the runtime, not
+ *   the provider, resolves "current").
+ *
+ * Order:
+ * - A batch holds every message of the instance visible at the fetch's now, in id (enqueue)
+ *   order whatever their visible_at or kind: messages due at once and timers that fired are
+ *   interleaved by id. So a visible message is never left for a later batch behind a
+ *   younger one.
+ * - abandon_orch with delay_ms > 0 HOLDS the instance until now + delay, as if locked by a
+ *   token nobody has: the abandoned batch (its visible_at moved to now + delay), messages
+ *   arriving meanwhile and timers due before now + delay all wait and come together at
+ *   now + delay, in id order. A message due after now + delay keeps its visible_at (an
+ *   abandon never pulls a timer forward). queue_depths counts the abandoned batch as
+ *   delayed and the arrivals of a held instance as neither queued nor delayed (locked).
+ * - fetch_work takes the visible, unlocked item with the lowest id. abandon_work with a delay
+ *   hides that item alone (work items are independent); once visible again it comes before
+ *   every younger item.
+ *
+ * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
+ * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
+ * ack_work, abandon), and within 25 ms of the time, on its advancing clock, at which a
+ * visible_at or a lock expiry makes one fetchable. Writes of other processes are seen within
+ * the provider's documented re-check interval (SQLite: 50 ms). A renew never releases a
+ * lock: a lock ends by ack, abandon or expiry.
  */
 #ifndef DURO_PROVIDER_H
 #define DURO_PROVIDER_H
@@ -49,6 +120,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Longest a long-polling fetch (or wait_commit) on one handle may take to notice a commit made
+ * through another handle or process on the same store (the SQLite provider re-checks every
+ * 50 ms). Within one handle a commit wakes waiters at once. */
+#define DURO_PROVIDER_RECHECK_MS 250
 
 /* ---- Capabilities ------------------------------------------------------------------------ */
 
@@ -94,7 +170,7 @@ typedef struct duro_event_in {
     const char *payload;  /* opaque encoded event */
 } duro_event_in;
 
-/* One activity work item to enqueue (always visible immediately). (execution_id,
+/* One activity work item to enqueue (visible at once, at every now_ms). (execution_id,
  * activity_id) identifies it within its instance for cancellation. */
 typedef struct duro_work_in {
     const char *instance;
@@ -276,7 +352,8 @@ typedef struct duro_provider_ops {
                       duro_orch_item **out, duro_error *err);
     int (*ack_orch)(duro_provider *p, int64_t now_ms, const char *lock_token,
                     const duro_orch_commit *commit, duro_error *err);
-    /* Release the lock. delay_ms > 0 hides the instance's messages until now+delay;
+    /* Release the lock. delay_ms > 0 hides the instance's messages until now+delay and holds
+     * the instance until then (see "Order" above); delay_ms < 0 is DURO_EINVAL;
      * ignore_attempt undoes this fetch's count increment (never below 0). */
     int (*abandon_orch)(duro_provider *p, int64_t now_ms, const char *lock_token,
                         int64_t delay_ms, int ignore_attempt, duro_error *err);
@@ -286,7 +363,7 @@ typedef struct duro_provider_ops {
 
     /* Worker queue ------------------------------------------------------------------------ */
     int (*enqueue_work)(duro_provider *p, const duro_work_in *work, duro_error *err);
-    /* Lock the oldest visible, unlocked work item. DURO_ENOTFOUND when none. */
+    /* Lock the visible, unlocked work item with the lowest id. DURO_ENOTFOUND when none. */
     int (*fetch_work)(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                       duro_work_item **out, duro_error *err);
     /* Delete the item and enqueue `completion` (may be NULL) atomically. DURO_ELOCK
@@ -315,7 +392,8 @@ typedef struct duro_provider_ops {
     /* Change notification (DURO_CAP_NOTIFY, else NULL) ------------------------------------- */
     /* A counter that increases on every committed write visible to this process. */
     uint64_t (*commit_seq)(duro_provider *p);
-    /* Block until commit_seq() > seq or timeout_ms passes. Returns 0 or DURO_ETIMEDOUT. */
+    /* Block until commit_seq() > seq or timeout_ms passes (0: do not block; < 0: no limit).
+     * Returns 0 or DURO_ETIMEDOUT. */
     int (*wait_commit)(duro_provider *p, uint64_t seq, int64_t timeout_ms);
 
     /* Management (DURO_CAP_MANAGEMENT, else NULL) --------------------------------------- */

@@ -47,9 +47,8 @@ extern "C" {
 
 #define DURO_VERSION_STRING "0.2.0"
 
-/* Limits on what duro accepts; larger input is rejected with DURO_ETOOBIG. */
-#define DURO_MAX_ID_BYTES 256          /* instance ids, names, versions, event names */
-#define DURO_MAX_PAYLOAD_BYTES (16u << 20) /* inputs, outputs, event data, statuses */
+/* DURO_MAX_ID_BYTES and DURO_MAX_PAYLOAD_BYTES, the limits on what duro accepts, are in
+ * duro-common.h: providers enforce the first one too. */
 /* Longest duration (24 h in ms) a runtime option accepts (duro_runtime_options). */
 #define DURO_MAX_OPTION_MS INT64_C(86400000)
 
@@ -290,7 +289,9 @@ typedef struct duro_runtime_options {
     int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
     int64_t worker_lock_ms;        /* activity lock, renewed while it runs (default 30000) */
     int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2) */
-    uint32_t max_attempts;         /* fetches before a message is poison (default 10) */
+    uint32_t max_attempts;         /* fetches before a message is poison (default 10); a
+                                    * fetch whose commit the store failed (I/O, busy, a
+                                    * damaged store) is given back, not counted */
     int64_t unregistered_backoff_ms;     /* first backoff for unknown names (default 1000) */
     int64_t unregistered_backoff_max_ms; /* cap (default 60000) */
     int64_t poll_ms;               /* long-poll timeout of idle dispatchers (default 1000) */

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "duro-provider.h"
 
@@ -168,22 +169,41 @@ int duro_provider_check_id(const char *s, const char *what, duro_error *err)
     return 0;
 }
 
+/* An id a commit or an enqueue stores (NULL allowed where optional): at most
+ * DURO_MAX_ID_BYTES, else DURO_ETOOBIG. */
+static int check_id_size(const char *s, const char *what, duro_error *err)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n > DURO_MAX_ID_BYTES)
+        return duro_error_set(err, DURO_ETOOBIG, 0, "%s is %zu bytes (limit %d)", what, n,
+                              DURO_MAX_ID_BYTES);
+    return 0;
+}
+
 int duro_provider_check_msg(const duro_msg *msg, duro_error *err)
 {
+    int rc;
+
     if (msg == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "message is required");
     if ((int)msg->kind <= 0)
         return duro_error_set(err, DURO_EINVAL, 0, "invalid message kind %d", (int)msg->kind);
-    return duro_provider_check_id(msg->instance, "message instance id", err);
+    rc = duro_provider_check_id(msg->instance, "message instance id", err);
+    return rc != 0 ? rc : check_id_size(msg->instance, "message instance id", err);
 }
 
 int duro_provider_check_work(const duro_work_in *work, duro_error *err)
 {
+    int rc;
+
     if (work == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "work item is required");
-    return duro_provider_check_id(work->instance, "work item instance id", err);
+    rc = duro_provider_check_id(work->instance, "work item instance id", err);
+    return rc != 0 ? rc : check_id_size(work->instance, "work item instance id", err);
 }
 
+/* Event ids: not 0, a payload each, strictly increasing within the commit. */
 static int check_events(const duro_orch_commit *cm, duro_error *err)
 {
     for (size_t i = 0; i < cm->n_events; i++) {
@@ -193,12 +213,11 @@ static int check_events(const duro_orch_commit *cm, duro_error *err)
         if (cm->events[i].payload == NULL)
             return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: event %llu has no payload",
                                   (unsigned long long)id);
-        /* ids normally increase: only an id not above its predecessor can repeat one */
-        for (size_t j = 0; i > 0 && id <= cm->events[i - 1].event_id && j < i; j++)
-            if (cm->events[j].event_id == id)
-                return duro_error_set(err, DURO_ECONSTRAINT, 0,
-                                      "ack_orch: event id %llu appears twice",
-                                      (unsigned long long)id);
+        if (i > 0 && id <= cm->events[i - 1].event_id)
+            return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                                  "ack_orch: event id %llu follows %llu (ids must increase:"
+                                  " duplicate or out of order)", (unsigned long long)id,
+                                  (unsigned long long)cm->events[i - 1].event_id);
     }
     return 0;
 }
@@ -217,7 +236,13 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
     if ((int)cm->state < 0 || (int)cm->state > DURO_STATE_CONTINUED_AS_NEW)
         return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: invalid state %d",
                               (int)cm->state);
-    rc = check_events(cm, err);
+    rc = check_id_size(cm->orch_name, "ack_orch: orch_name", err);
+    if (rc == 0)
+        rc = check_id_size(cm->orch_version, "ack_orch: orch_version", err);
+    if (rc == 0)
+        rc = check_id_size(cm->parent_instance, "ack_orch: parent_instance", err);
+    if (rc == 0)
+        rc = check_events(cm, err);
     for (size_t i = 0; rc == 0 && i < cm->n_work; i++)
         rc = duro_provider_check_work(&cm->work[i], err);
     for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)

@@ -32,6 +32,17 @@ duro__slot *duro__slot_at(duro_orch *o, uint64_t id)
     return (duro__slot *)o->slots.data + (id - 1);
 }
 
+/* Replace, in place, every byte of `s` that does not begin a valid UTF-8 sequence by '?':
+ * a failure text quotes stored names and provider messages, may cut a quoted name inside
+ * a character, and must still be stored (as JSON, which only holds UTF-8). Returns s. */
+static char *utf8_repair(char *s)
+{
+    size_t at;
+    for (char *p = s; p && (at = duro__utf8_invalid_at(p)) != SIZE_MAX; p += at + 1)
+        p[at] = '?';
+    return s;
+}
+
 int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
 {
     va_list ap;
@@ -40,7 +51,7 @@ int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
     o->err_code = code;
     o->err_category = category;
     va_start(ap, fmt);
-    o->err_msg = duro__vasprintf(fmt, ap);
+    o->err_msg = utf8_repair(duro__vasprintf(fmt, ap));
     va_end(ap);
     return 0;
 }
@@ -409,26 +420,29 @@ static json_t *result_json(const duro__rec *m)
 static int on_activity_done(duro_orch *o, const duro__rec *m)
 {
     duro__slot *d = duro__slot_at(o, m->src), *t;
-    uint64_t id;
+    uint64_t id, task;
     if (!d || !kind_is_dispatch(d->rec.kind))
         return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
                                "nondeterministic: activity result for event %llu, which is not an "
                                "activity in this execution",
                                (unsigned long long)m->src);
-    t = duro__slot_at(o, d->task);
+    task = d->task;
+    t = duro__slot_at(o, task);
     if (d->result || t->cancelled || t->final || t->dispatch != m->src)
         return 0; /* duplicate, cancelled, or a stale attempt */
     id = duro__append(o, m->ok ? DURO_EVENT_ACTIVITY_COMPLETED : DURO_EVENT_ACTIVITY_FAILED, result_json(m));
     if (!id)
         return DURO_ENOMEM;
-    if (!m->ok && !t->final)
-        return schedule_retry(o, d->task);
+    /* the append may have moved every slot: look the task up again */
+    if (!m->ok && !duro__slot_at(o, task)->final)
+        return schedule_retry(o, task);
     return 0;
 }
 
 static int on_timer(duro_orch *o, const duro__rec *m)
 {
     duro__slot *s = duro__slot_at(o, m->src), *t;
+    uint64_t task;
     json_t *j;
     const char *what = m->what ? m->what : "";
     if (strcmp(what, "timer") == 0) {
@@ -463,7 +477,8 @@ static int on_timer(duro_orch *o, const duro__rec *m)
                                    "nondeterministic: timeout for event %llu, which is not an "
                                    "activity in this execution",
                                    (unsigned long long)m->src);
-        t = duro__slot_at(o, s->task);
+        task = s->task;
+        t = duro__slot_at(o, task);
         if (s->result || t->cancelled || t->final)
             return 0;
         j = duro__rec_new();
@@ -473,8 +488,9 @@ static int on_timer(duro_orch *o, const duro__rec *m)
         }
         if (!duro__append(o, DURO_EVENT_ACTIVITY_TIMEOUT, j) || cancel_dispatch(o, m->src))
             return DURO_ENOMEM;
-        if (!t->final)
-            return schedule_retry(o, s->task);
+        /* the append may have moved every slot: look the task up again */
+        if (!duro__slot_at(o, task)->final)
+            return schedule_retry(o, task);
         return 0;
     }
     return duro__fail_turn(o, DURO_ECORRUPT, DURO_CAT_INFRASTRUCTURE,
@@ -561,6 +577,8 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
         return duro__append(o, DURO_EVENT_ACTIVITY_CANCELLED, j) ? 0 : DURO_ENOMEM;
     }
     if (t->rec.kind == DURO_EVENT_SUB_SCHEDULED) {
+        /* read before the append, which may move every slot (the string stays put) */
+        const char *child = t->rec.instance;
         json_t *m = duro__rec_new();
         j = duro__rec_new();
         if (!j || !m || duro__rec_int(j, "src", (int64_t)id) ||
@@ -573,7 +591,7 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
             json_decref(m);
             return DURO_ENOMEM;
         }
-        return duro__out_msg(o, t->rec.instance, DURO_MSG_CANCEL, 0, 0, m);
+        return duro__out_msg(o, child, DURO_MSG_CANCEL, 0, 0, m);
     }
     return 0;
 }
@@ -757,6 +775,17 @@ void duro__turn_free(duro__turn *t)
     memset(t, 0, sizeof *t);
 }
 
+/* Does stored event `r` name the instances the engine may send messages to (the parent of
+ * a Started event, the child of a sub-orchestration) by ids a store accepts? */
+static int stored_ids_valid(const duro__rec *r)
+{
+    if (r->kind == DURO_EVENT_ORCH_STARTED && r->parent)
+        return duro__check_id(r->parent, "parent instance id", NULL) == 0;
+    if (r->kind == DURO_EVENT_SUB_SCHEDULED)
+        return duro__check_id(r->instance, "child instance id", NULL) == 0;
+    return 1;
+}
+
 /* Load the stored history; DURO_ECORRUPT with out->reason on undecodable data. */
 static int load_history(duro_orch *o, duro__turn *out)
 {
@@ -772,6 +801,10 @@ static int load_history(duro_orch *o, duro__turn *out)
             return DURO_ECORRUPT;
         }
         rc = duro__rec_decode(it->history[i].payload, it->history[i].kind, i + 1, &rec, &err);
+        if (rc == 0 && !stored_ids_valid(&rec)) {
+            duro__rec_clear(&rec);
+            rc = DURO_ECORRUPT;
+        }
         if (rc == 0)
             rc = push_slot(o, &rec);
         else
@@ -927,8 +960,10 @@ static int decode_messages(const duro_orch_item *item, duro__rec *msgs, duro__tu
     for (i = 0; i < item->n_msgs; i++) {
         duro_error err;
         if (duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind, (uint64_t)item->msgs[i].id,
-                             &msgs[i], &err) != 0) {
-            /* unknown stored data goes to the poison path: retried, then failed as poison */
+                             &msgs[i], &err) != 0 ||
+            (msgs[i].parent && duro__check_id(msgs[i].parent, "parent instance id", &err))) {
+            /* unknown stored data goes to the poison path: retried, then failed as poison (a
+             * parent id no message can go to is as unreadable as a broken payload) */
             out->action = DURO__TURN_ABANDON_CORRUPT;
             out->reason = duro__asprintf("message %lld of %s: %s", (long long)item->msgs[i].id,
                                          item->instance, err.message);
@@ -962,7 +997,7 @@ static void begin_next_execution(duro_orch *o)
     o->slots.len = o->decisions.len = o->arrivals.len = 0;
     o->n_persisted = 0;
     o->cancel_req = 0;
-    o->exec = o->item->execution_id + 1;
+    o->exec++; /* after the current one, whose id 0 reads as 1 */
 }
 
 /* Phase 3: pick the execution to run and its start message (*start NULL: it has history). */
@@ -1225,9 +1260,10 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
             why = duro__keep(o, duro__asprintf("orchestration \"%s\" version %s is not registered",
                                                o->name, v ? v : "(latest)"));
     }
-    text = duro__keep(o, duro__asprintf("poison: orchestration %s exceeded %u attempts (max %u)%s%s",
-                                        item->instance, item->attempt, max_attempts,
-                                        why ? ": " : "", why ? why : ""));
+    text = duro__keep(o, utf8_repair(duro__asprintf(
+                             "poison: orchestration %s exceeded %u attempts (max %u)%s%s",
+                             item->instance, item->attempt, max_attempts, why ? ": " : "",
+                             why ? why : "")));
     if (!text)
         return DURO_ENOMEM;
     if (corrupt) {
@@ -1272,14 +1308,17 @@ int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__t
         return DURO_ENOMEM;
     out->action = DURO__TURN_COMMIT;
     o->exec = item->execution_id ? item->execution_id : 1;
-    out->terminal_text = duro__keep(o, duro__strdup(text));
+    out->terminal_text = text = duro__keep(o, utf8_repair(duro__strdup(text)));
+    if (!text)
+        return DURO_ENOMEM;
     out->commit.output = keep_json(o, failure_json(DURO_CAT_POISON, text));
     if (!out->terminal_text || !out->commit.output)
         return DURO_ENOMEM;
     if (item->n_history && item->history[0].kind == DURO_EVENT_ORCH_STARTED &&
         duro__rec_decode(item->history[0].payload, DURO_EVENT_ORCH_STARTED, 1, &started,
                          NULL) == 0) {
-        if (started.parent) {
+        /* a parent id no message can go to would make the store refuse even this */
+        if (started.parent && duro__check_id(started.parent, "parent instance id", NULL) == 0) {
             json_t *m = duro__rec_new();
             if (!m || duro__rec_int(m, "src", (int64_t)started.pid) ||
                 duro__rec_int(m, "ok", 0) || duro__rec_int(m, "category", DURO_CAT_POISON) ||

@@ -142,15 +142,17 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
 /* The last resort when the poison commit cannot be built or the store refuses it (what is
  * stored defeats it: an event id at its limit, a start message that names no orchestration,
  * text that cannot be encoded): a commit that ends the current execution FAILED{poison} with
- * `text` and no history event, tells the parent when the stored Started event names one, and
- * consumes the messages; an instance without a row gets one named "(unreadable start)".
+ * `text` (invalid UTF-8 bytes shown as '?') and no history event, tells the parent when the
+ * stored Started event names a valid parent id, and consumes the messages; an instance
+ * without a row gets one named "(unreadable start)".
  * Returns 0 with *out filled (free with duro__turn_free), or DURO_ENOMEM. */
 int duro__turn_poison_bare(const duro_orch_item *item, const char *text, duro__turn *out);
 
 /* Engine internals used by context.c. */
 duro__slot *duro__slot_at(duro_orch *o, uint64_t id);
 /* Append a new event of `kind` built from `json` (ownership taken). Returns its id or 0
- * after recording an error on `o`. */
+ * after recording an error on `o`. The append may move every slot: a duro__slot pointer
+ * taken before it is invalid after it (the strings of its record stay valid). */
 uint64_t duro__append(duro_orch *o, int kind, json_t *json);
 /* Record a failure of the turn (first one wins). Returns 0. */
 int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)

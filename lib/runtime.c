@@ -143,9 +143,7 @@ static int retry_locked_call(unsigned attempt, const duro_error *err)
 {
     if (!err->retryable || attempt >= 5)
         return 0;
-    struct timespec ts = {0, (10L << attempt) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    duro__sleep_ms(10 << attempt);
     return 1;
 }
 
@@ -224,13 +222,22 @@ static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const 
     rt->opt.on_terminal(&ev, rt->opt.on_terminal_ud);
 }
 
-static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t delay)
+/* A commit the store could not make (I/O, busy, a damaged store, no memory) says nothing
+ * about the instance or activity: its attempt is given back, so that an infrastructure fault
+ * never ends as poison. A commit refused for what it holds (a constraint, a size) counts. */
+static int storage_fault(int rc)
+{
+    return rc == DURO_EIO || rc == DURO_EBUSY || rc == DURO_ECORRUPT || rc == DURO_ENOMEM;
+}
+
+static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t delay,
+                         int ignore_attempt)
 {
     unsigned attempt;
     for (attempt = 0;; attempt++) {
         duro_error err = {0};
-        if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay, 0,
-                                     &err) == 0)
+        if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay,
+                                     ignore_attempt, &err) == 0)
             return;
         if (!retry_locked_call(attempt, &err)) {
             rt_log(rt, 1, item->instance, "abandon failed (the lock will expire): %s",
@@ -307,7 +314,7 @@ static void commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn
     }
     rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
            duro_strerror(rc), err.message);
-    abandon_orch(rt, item, retry_delay(rt, item->attempt));
+    abandon_orch(rt, item, retry_delay(rt, item->attempt), storage_fault(rc));
 }
 
 /* How long an instance that cannot even be ended waits before it is tried again. */
@@ -322,19 +329,23 @@ static void poison_orch(duro_runtime *rt, const duro_orch_item *item)
 {
     duro__turn t;
     duro_error err = {0};
-    int rc = duro__turn_poison(rt->reg, item, duro_clock_now_ms(), rt->opt.max_attempts,
-                               item->history_error, &t);
-    if (rc == 0)
+    int built = duro__turn_poison(rt->reg, item, duro_clock_now_ms(), rt->opt.max_attempts,
+                                  item->history_error, &t);
+    int rc = built;
+    if (built == 0)
         rc = try_commit(rt, item, &t, &err);
     else
         duro_error_set(&err, rc, 0, "the verdict could not be built (%s)", duro_strerror(rc));
     duro__turn_free(&t);
-    if (rc == 0 || rc == DURO_ELOCK || (err.retryable && !stopping(rt))) {
-        if (rc == DURO_ELOCK)
-            rt_log(rt, 1, item->instance, "poison verdict discarded, lock lost: %s",
-                   err.message);
-        else if (rc != 0)
-            abandon_orch(rt, item, retry_delay(rt, item->attempt));
+    if (rc == 0)
+        return;
+    if (rc == DURO_ELOCK) {
+        rt_log(rt, 1, item->instance, "poison verdict discarded, lock lost: %s", err.message);
+        return;
+    }
+    if (built == 0 && (err.retryable || storage_fault(rc) || stopping(rt))) {
+        /* the store failed, not the verdict: try the same verdict again later */
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 1);
         return;
     }
     char *text = duro__asprintf("poison: orchestration %s exceeded %u attempts (max %u); its "
@@ -352,9 +363,13 @@ static void poison_orch(duro_runtime *rt, const duro_orch_item *item)
     duro__turn_free(&t);
     if (rc == 0 || rc == DURO_ELOCK)
         return;
+    if (err.retryable || storage_fault(rc) || stopping(rt)) {
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 1);
+        return;
+    }
     rt_log(rt, 2, item->instance, "instance %s cannot be ended (%s); it is set aside for %d "
            "minutes", item->instance, err.message, UNENDABLE_DELAY_MS / 60000);
-    abandon_orch(rt, item, UNENDABLE_DELAY_MS);
+    abandon_orch(rt, item, UNENDABLE_DELAY_MS, 0);
 }
 
 static void process_orch(duro_runtime *rt, const duro_orch_item *item)
@@ -370,14 +385,14 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
         item->state != DURO_STATE_FAILED) {
         rt_log(rt, 1, item->instance, "history unreadable (attempt %u): %s", item->attempt,
                item->history_error);
-        abandon_orch(rt, item, retry_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
         return;
     }
     rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
     if (rc) {
         rt_log(rt, 2, item->instance, "turn failed: %s", duro_strerror(rc));
         duro__turn_free(&t);
-        abandon_orch(rt, item, 100);
+        abandon_orch(rt, item, 100, 0);
         return;
     }
     switch (t.action) {
@@ -385,7 +400,7 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
     case DURO__TURN_ABANDON_CORRUPT:
         rt_log(rt, 1, item->instance, "%s (attempt %u of %u)", t.reason ? t.reason : "",
                item->attempt, rt->opt.max_attempts);
-        abandon_orch(rt, item, retry_delay(rt, item->attempt));
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
         break;
     default:
         commit_turn(rt, item, &t);
@@ -462,7 +477,7 @@ static void commit_ack(duro_runtime *rt, const pending_ack *pa)
                    err.message);
         else {
             rt_log(rt, 2, pa->instance, "activity ack failed: %s", err.message);
-            abandon_work_retried(rt, pa->token, 100, 0, &err);
+            abandon_work_retried(rt, pa->token, 100, storage_fault(rc), &err);
         }
         return;
     }

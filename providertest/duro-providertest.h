@@ -28,9 +28,11 @@ extern "C" {
 #endif
 
 /* Versions of duro_provider_factory. Members are only ever appended.
- *   1: name .. attach, ud (duro 0.2). */
+ *   1: name .. attach, ud (duro 0.2).
+ *   2: hold_write_lock, release_write_lock (duro 0.2). */
 #define DURO_PROVIDER_FACTORY_V1 1
-#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V1
+#define DURO_PROVIDER_FACTORY_V2 2
+#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V2
 
 typedef struct duro_provider_factory {
     /* DURO_PROVIDER_FACTORY_VERSION of the header the factory was compiled against (>= 1). */
@@ -61,7 +63,24 @@ typedef struct duro_provider_factory {
     int (*attach)(void *ud, const char *locator, duro_provider **out, duro_error *err);
 
     void *ud;
+
+    /* ---- Version 2 (read only when version >= DURO_PROVIDER_FACTORY_V2) ------------------ */
+
+    /* Real contention (optional; NULL when the store cannot be locked from outside a handle,
+     * e.g. a private in-memory database). Open *busy, another handle on the store of `p` (as
+     * attach) whose calls wait at most `busy_ms` for a storage lock, then take the store's
+     * write lock from outside both handles, as another process would, and return 0 once it
+     * is held (*hold names it). While it is held a write through *busy fails with a retryable
+     * DURO_EBUSY within about busy_ms and applies nothing; reads may go on. */
+    int (*hold_write_lock)(void *ud, duro_provider *p, int64_t busy_ms, duro_provider **busy,
+                           void **hold, duro_error *err);
+    /* Drop the write lock of hold_write_lock. The caller destroys *busy itself
+     * (duro_provider_destroy); both hooks are set or both are NULL. */
+    void (*release_write_lock)(void *ud, void *hold);
 } duro_provider_factory;
+
+/* 1 when `f` has the members of factory version `v` (they may still be NULL). */
+#define DURO_PROVIDER_FACTORY_HAS(f, v) ((f)->version >= (v))
 
 /* Run the conformance suite against `factory` with the command line of duro-conformance
  * (--junit FILE, --category C, --case NAME, --list, --repeat N, --verbose, --help).

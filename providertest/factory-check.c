@@ -21,5 +21,10 @@ int duro__factory_check(const duro_provider_factory *f, duro_error *err)
     if (f->attach != NULL && f->locate == NULL)
         return duro_error_set(err, DURO_EINVAL, 0,
                               "provider factory '%s' has attach but no locate", f->name);
+    if (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V2) &&
+        (f->hold_write_lock == NULL) != (f->release_write_lock == NULL))
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "provider factory '%s' has only one of hold_write_lock and "
+                              "release_write_lock", f->name);
     return 0;
 }

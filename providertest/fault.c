@@ -7,15 +7,14 @@
  * returns at once; an AFTER fault lets the call through and, when the store applied it,
  * replaces its success with the injected error (settle()).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "duro-fault.h"
+#include "duro-util.h"
 
 typedef struct fault_op_state {
     uint64_t before_threshold; /* fail BEFORE when hash % 1000000 < this */
@@ -105,11 +104,7 @@ static int fault_for(duro_provider *p, duro_fault_op op, duro_error *err)
 {
     fault_wrapper *w = FW(p);
     fault_op_state *s = &w->op[op];
-    if (w->latency_ms > 0) {
-        struct timespec ts = {w->latency_ms / 1000, (long)(w->latency_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
+    duro__sleep_ms(w->latency_ms);
     int kind = 0, crash = 0;
     uint64_t nth = atomic_fetch_add_explicit(&w->all_calls, 1, memory_order_relaxed) + 1;
     if (w->crash_after_call != 0 && nth == w->crash_after_call)

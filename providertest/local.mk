@@ -24,6 +24,9 @@ providertest_libduro_providertest_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DUR
 noinst_LTLIBRARIES += providertest/libduro-sqlite-factory.la
 providertest_libduro_sqlite_factory_la_SOURCES = providertest/sqlite-factory.h \
 	providertest/sqlite-factory.c
+# The hold_write_lock hook of "sqlite-file" holds BEGIN IMMEDIATE on a raw connection.
+providertest_libduro_sqlite_factory_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+providertest_libduro_sqlite_factory_la_LIBADD = $(SQLITE_LIBS)
 
 # The PostgreSQL provider's factory for the suites (not installed), when libpq was found.
 if HAVE_LIBPQ

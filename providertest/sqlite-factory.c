@@ -3,7 +3,10 @@
  * suites, built on the provider's public API only: "sqlite" (a fresh private in-memory
  * database per store) and "sqlite-file" (a fresh WAL file under $TMPDIR or /tmp per store,
  * removed with its -wal and -shm files when the store is destroyed; more handles on the same
- * file through the locate and attach hooks). Linked into duro-conformance, duro-stress and
+ * file through the locate and attach hooks, and real contention through hold_write_lock: a
+ * raw SQLite connection on the file holding BEGIN IMMEDIATE). The in-memory factory has no
+ * attach and no hold_write_lock: a private in-memory database has one connection, and no
+ * other connection can open it. Linked into duro-conformance, duro-stress and
  * the tests; not part of libduro-sqlite, which stays free of the suites.
  */
 #include "sqlite-factory.h"
@@ -13,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "duro-sqlite.h"
 
@@ -77,6 +82,7 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
         return duro_error_set(err, DURO_EIO, 1, "cannot create a database file in %s", dir);
     close(fd);
     file_options(&opt);
+    opt.initialize_existing = 1; /* the empty file mkstemp just made */
     rc = duro_sqlite_open(path, &opt, out, err);
     if (rc != 0)
         remove_files(path);
@@ -103,6 +109,53 @@ static int file_attach(void *ud, const char *locator, duro_provider **out, duro_
 
     file_options(&opt);
     return duro_sqlite_open(locator, &opt, out, err);
+}
+
+/* hold_write_lock of "sqlite-file": a handle with busy_timeout_ms = busy_ms, opened first
+ * (its schema check writes), then a raw connection on the same file that holds BEGIN
+ * IMMEDIATE, so every writer of the store waits for it and the busy handle gives up. */
+static int file_hold_write_lock(void *ud, duro_provider *p, int64_t busy_ms,
+                                duro_provider **busy, void **hold, duro_error *err)
+{
+    const char *path = duro_sqlite_path(p);
+    duro_sqlite_options opt;
+    sqlite3 *db = NULL;
+    int rc;
+
+    *busy = NULL;
+    *hold = NULL;
+    if (path == NULL || busy_ms <= 0 || busy_ms > 60000)
+        return duro_error_set(err, DURO_EINVAL, 0, "hold_write_lock: bad store or busy_ms");
+    file_options(&opt);
+    opt.busy_timeout_ms = (int)busy_ms;
+    rc = duro_sqlite_open(path, &opt, busy, err);
+    if (rc != 0)
+        return rc;
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000);
+        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        duro_error_set(err, DURO_EIO, 1, "hold_write_lock: %s",
+                       db != NULL ? sqlite3_errmsg(db) : "cannot open the database");
+        sqlite3_close(db);
+        duro_provider_destroy(*busy);
+        *busy = NULL;
+        return DURO_EIO;
+    }
+    *hold = db;
+    return 0;
+}
+
+static void file_release_write_lock(void *ud, void *hold)
+{
+    sqlite3 *db = hold;
+
+    if (db == NULL)
+        return;
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
 }
 
 static void file_destroy(void *ud, duro_provider *p)
@@ -141,6 +194,8 @@ static const duro_provider_factory file_factory = {
     .locate = file_locate,
     .attach = file_attach,
     .ud = NULL,
+    .hold_write_lock = file_hold_write_lock,
+    .release_write_lock = file_release_write_lock,
 };
 
 const duro_provider_factory *duro__sqlite_factory_memory(void)

@@ -40,7 +40,7 @@ typedef struct child {
     pid_t pid;
     int control;          /* parent: write end; closing it stops the child */
     int result;           /* parent: read end of the terminal frames */
-    int state;            /* 0 spare, 1 running, 2 killed or stopped */
+    int state;            /* 0 spare, 1 running, 2 killed (and reaped at once) */
     char *buf;            /* unparsed bytes read from `result` */
     size_t len, cap;
 } child;
@@ -393,6 +393,9 @@ int duro__procs_kill_one(duro__procs *ps)
         if (ps->next_spare >= ps->n_kids)
             return -1; /* nothing would replace it */
         kill(k->pid, SIGKILL);
+        int st;
+        while (waitpid(k->pid, &st, 0) < 0 && errno == EINTR)
+            ; /* reaped now: a long run with many kills leaves no zombies */
         k->state = 2;
         ps->killed++;
         return start_child(ps, &ps->kids[ps->next_spare++]);
@@ -415,7 +418,7 @@ void duro__procs_stop(duro__procs *ps)
     }
     for (int i = 0; i < ps->n_kids; i++) {
         int st;
-        while (waitpid(ps->kids[i].pid, &st, 0) < 0 && errno == EINTR)
+        while (ps->kids[i].state != 2 && waitpid(ps->kids[i].pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
     if (ps->reader_running) {

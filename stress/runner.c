@@ -28,7 +28,7 @@
 #define START_RETRIES 20
 #define MAX_RUNTIMES 64
 #define MAX_PROCESSES 64
-#define MAX_SPARES 64 /* fresh children held ready to replace killed ones */
+#define MAX_SPARES 256 /* fresh children held ready to replace killed ones */
 #define MAX_PRINTED_WARNINGS 5
 #define MIN_SLOPE_SAMPLES 8 /* 2 s of samples */
 
@@ -452,9 +452,7 @@ static void launch(run *r, duro_client *c, uint64_t idx)
             if (!err.retryable || attempt + 1 >= START_RETRIES)
                 break;
             atomic_fetch_add(&r->start_retries, 1);
-            struct timespec ts = {0, (10L << (attempt < 6 ? attempt : 6)) * 1000000L};
-            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
+            duro__sleep_ms(10 << (attempt < 6 ? attempt : 6));
         }
     }
     pthread_mutex_lock(&r->mu);

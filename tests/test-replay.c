@@ -317,6 +317,28 @@ static const row rows[] = {
      {STARTED("TwoActs"), {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":9,\"text\":\"x\"}"}},
      {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0},
      0, {0}, 0, 0, 0, NULL, 0},
+    /* found by fuzz/fuzz-replay.c: execution 0 (read as 1) continued as new into execution
+     * 1 again, over its stored events; a start message, a child without an id and a Started
+     * event with an empty parent id made commits every store refuses (the parent's answer,
+     * the child's cancellation) */
+    {"continue-as-new of an item without an execution id begins execution 2", "Wait", wait_go,
+     0, 4, {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\"}"}},
+     {{DURO_MSG_CONTINUE_AS_NEW, 1, "{\"name\":\"Wait\",\"input\":\"next\",\"carried\":[]}"}},
+     DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_WAIT}, 0, {0}, 0,
+     DURO_STATE_RUNNING, 0, NULL, 2},
+    {"start message with an empty parent id is corrupt", "TwoActs", two_acts, 1, 0, {{0}},
+     {{DURO_MSG_START, 0, "{\"name\":\"TwoActs\",\"input\":\"in\",\"parent\":\"\",\"pexec\":1,"
+                         "\"pid\":2}"}},
+     DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"sub-orchestration event without a child id is corrupt history", "Sub", sub, 1, 1,
+     {STARTED("Sub"), {DURO_EVENT_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\"}"}},
+     {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
+     0, 0, 0, NULL, 0},
+    {"Started event with an empty parent id is corrupt history", "TwoActs", two_acts, 1, 1,
+     {{DURO_EVENT_ORCH_STARTED, "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\","
+                         "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
+     {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
+     0, 0, 0, NULL, 0},
 };
 
 static duro_registry *registry(void)
@@ -524,6 +546,241 @@ START_TEST(poison_names_unregistered_orchestration)
 }
 END_TEST
 
+/* A stored integer larger than its field is corrupt, never silently wrapped (found by
+ * fuzz/fuzz-codec.c: an attempt of 2^32 + 2 read as attempt 2, an "ok" of 2^32 as a failure,
+ * a category of 2^32 + 3 as an application error). */
+START_TEST(codec_rejects_integers_beyond_their_field)
+{
+    static const char *const bad[] = {
+        "{\"src\":2,\"attempt\":4294967298}", "{\"src\":2,\"ok\":4294967296}",
+        "{\"category\":4294967299,\"text\":\"x\"}",
+        "{\"name\":\"A\",\"retry\":{\"max\":4294967297,\"backoff\":0}}",
+        "{\"name\":\"A\",\"retry\":{\"max\":2,\"backoff\":4294967297}}"};
+    duro__rec r;
+    duro_error err;
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(duro__rec_decode(bad[i], DURO_EVENT_ACTIVITY_DISPATCHED, 3, &r, &err) ==
+                          DURO_ECORRUPT,
+                      "%s decodes", bad[i]);
+    ck_assert_int_eq(duro__rec_decode("{\"src\":2,\"attempt\":4294967295}",
+                                      DURO_EVENT_ACTIVITY_DISPATCHED, 3, &r, &err),
+                     0);
+    ck_assert_uint_eq(r.attempt, UINT32_MAX);
+    duro__rec_clear(&r);
+}
+END_TEST
+
+/* Failure texts are valid UTF-8 whatever they quote (found by fuzz/fuzz-replay.c): a
+ * nondeterminism message cut inside a long multi-byte activity name, and a poison reason
+ * from the provider that is not UTF-8, could not be encoded, and the turn and the poison
+ * verdicts reported "out of memory" instead of failing the instance. */
+START_TEST(failure_texts_are_valid_utf8)
+{
+    static char act[1024];
+    static row w = {"cut name", "Changed", changed, 1, 1, {STARTED("Changed"), {0, NULL}},
+                    {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}},
+                    0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    char name[512] = "";
+    int i;
+    for (i = 0; i < 100; i++)
+        strcat(name, "\xc3\xa9"); /* U+00E9, 200 bytes */
+    snprintf(act, sizeof act, "{\"name\":\"%s\",\"input\":\"x\"}", name);
+    w.history[1].kind = DURO_EVENT_ACTIVITY_SCHEDULED;
+    w.history[1].json = act;
+    it = make_item(&w);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_int_eq(t.category, DURO_CAT_CONFIGURATION);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "nondeterministic"));
+    duro__turn_free(&t);
+    it->attempt = 11;
+    free(it->history_error);
+    it->history_error = strdup("row 2: \xf3\x28 is not text");
+    ck_assert_int_eq(duro__turn_poison(reg, it, NOW, 10, it->history_error, &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "row 2: ?( is not text"));
+    duro__turn_free(&t);
+    ck_assert_int_eq(duro__turn_poison_bare(it, "poison: \xff store says no", &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_ptr_nonnull(strstr(t.commit.output, "poison: ? store says no"));
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
+/* The last resort is always accepted (found by fuzz/fuzz-replay.c): a bare verdict for a
+ * history whose Started event names an empty parent tells no parent, instead of sending a
+ * message to an empty id that the store refuses. */
+START_TEST(bare_verdict_skips_an_invalid_parent)
+{
+    static const row w = {"bare", "TwoActs", two_acts, 1, 1,
+                          {{DURO_EVENT_ORCH_STARTED,
+                            "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\","
+                            "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
+                          {{DURO_MSG_EVENT, 0, "{\"name\":\"x\",\"text\":\"\"}"}},
+                          0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    duro_orch_item *it = make_item(&w);
+    duro__turn t;
+    duro_error err = {0};
+    ck_assert_int_eq(duro__turn_poison_bare(it, "poison: stuck", &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_uint_eq(t.commit.n_msgs, 0);
+    ck_assert_msg(duro_provider_check_commit(&t.commit, &err) == 0, "%s", err.message);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+}
+END_TEST
+
+/* Slot pointers do not survive an append (found by fuzz/fuzz-replay.c, a heap use after
+ * free): the history array holds 16 slots, so the 17th event, appended by the path under
+ * test, moves it. Each case then uses what it read before the append. Without the fix
+ * these read freed memory: caught by --enable-sanitizers and make check-valgrind. */
+static duro_orch_item *grown_item(int task_kind, const char *task_json, int msg_kind,
+                                  const char *msg)
+{
+    duro_orch_item *it = calloc(1, sizeof *it);
+    size_t i;
+    ck_assert_ptr_nonnull(it);
+    it->instance = strdup("i");
+    it->attempt = 1;
+    it->execution_id = 1;
+    it->state = DURO_STATE_RUNNING;
+    it->n_history = 16;
+    it->history = calloc(16, sizeof *it->history);
+    for (i = 0; i < 16; i++) {
+        it->history[i].event_id = i + 1;
+        it->history[i].kind = i == 0   ? DURO_EVENT_ORCH_STARTED
+                              : i == 1 ? task_kind
+                                       : DURO_EVENT_EXTERNAL_RAISED;
+        it->history[i].payload =
+            strdup(i == 0   ? "{\"name\":\"Grown\",\"version\":\"1.0.0\",\"input\":\"in\"}"
+                   : i == 1 ? task_json
+                            : "{\"name\":\"filler\",\"text\":\"\"}");
+    }
+    if (msg) {
+        it->n_msgs = 1;
+        it->msgs = calloc(1, sizeof *it->msgs);
+        it->msgs[0].id = 1;
+        it->msgs[0].kind = msg_kind;
+        it->msgs[0].execution_id = 1;
+        it->msgs[0].payload = strdup(msg);
+    }
+    return it;
+}
+
+START_TEST(slot_pointers_survive_a_growing_history)
+{
+    duro_registry *reg = duro_registry_new();
+    duro_orch_item *it;
+    duro__turn t;
+    /* the code now calls activity B: nondeterminism, the recorded child is cancelled */
+    ck_assert_int_eq(duro_register_orchestration(reg, "Grown", "1.0.0", changed, NULL), 0);
+    it = grown_item(DURO_EVENT_SUB_SCHEDULED,
+                    "{\"name\":\"Child\",\"input\":\"cin\",\"instance\":\"i::2\"}", 0, NULL);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_int_eq(t.commit.state, DURO_STATE_FAILED);
+    ck_assert_int_eq(t.commit.events[0].kind, DURO_EVENT_SUB_CANCELLED);
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_str_eq(t.commit.msgs[0].instance, "i::2");
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+
+    /* a failed attempt of a task with retries left: the retry is scheduled */
+    reg = duro_registry_new();
+    ck_assert_int_eq(duro_register_orchestration(reg, "Grown", "1.0.0", retry3, NULL), 0);
+    it = grown_item(DURO_EVENT_ACTIVITY_SCHEDULED,
+                    "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                    "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":0}}",
+                    DURO_MSG_ACTIVITY_DONE,
+                    "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}");
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_events, 2);
+    ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ACTIVITY_DISPATCHED);
+    ck_assert_uint_eq(t.commit.n_work, 1);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+
+    /* a timed-out attempt with retries left: cancelled and dispatched again */
+    it = grown_item(DURO_EVENT_ACTIVITY_SCHEDULED,
+                    "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"
+                    "\"backoff\":0,\"base\":0,\"cap\":0,\"timeout\":50}}",
+                    DURO_MSG_TIMER_FIRED, "{\"src\":2,\"what\":\"timeout\"}");
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_events, 2);
+    ck_assert_int_eq(t.commit.events[0].kind, DURO_EVENT_ACTIVITY_TIMEOUT);
+    ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ACTIVITY_DISPATCHED);
+    ck_assert_uint_eq(t.commit.n_cancel, 1);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
+/* Fire times saturate (found with fuzz/fuzz-replay.c inputs, UBSan signed overflow): a
+ * stored retry policy's backoff or per-attempt timeout near INT64_MAX made now + delay (and
+ * a linear backoff, base * attempt) overflow; the timer is now due at INT64_MAX, never. */
+#define HUGE_RETRY(b, base, timeout)                                                          \
+    {DURO_EVENT_ACTIVITY_SCHEDULED, "{\"name\":\"Flaky\",\"input\":\"in\",\"retry\":{\"max\":3,"     \
+                                    "\"backoff\":" #b ",\"base\":" #base ",\"cap\":0,"           \
+                                    "\"timeout\":" #timeout "}}"}
+START_TEST(fire_times_saturate)
+{
+    static const row fixed = {"fixed", "Retry", retry3, 1, 1,
+                              {STARTED("Retry"), HUGE_RETRY(1, 9223372036854775807, 0)},
+                              {{DURO_MSG_ACTIVITY_DONE, 1,
+                                "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}"}},
+                              0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    static const row timeout = {"timeout", "Retry", retry3, 1, 1,
+                                {STARTED("Retry"), HUGE_RETRY(0, 0, 9223372036854775807)},
+                                {{DURO_MSG_ACTIVITY_DONE, 1,
+                                  "{\"src\":2,\"ok\":0,\"category\":3,\"text\":\"boom\"}"}},
+                                0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    static const row linear = {"linear", "Retry", retry3, 1, 1,
+                               {STARTED("Retry"), HUGE_RETRY(2, 4611686018427387904, 0),
+                                {DURO_EVENT_ACTIVITY_FAILED, "{\"src\":2,\"category\":3,\"text\":\"one\"}"},
+                                {DURO_EVENT_ACTIVITY_RETRY, "{\"src\":2,\"attempt\":2,\"at\":5}"},
+                                {DURO_EVENT_ACTIVITY_DISPATCHED, "{\"src\":2,\"attempt\":2}"}},
+                               {{DURO_MSG_ACTIVITY_DONE, 1,
+                                 "{\"src\":5,\"ok\":0,\"category\":3,\"text\":\"two\"}"}},
+                               0, {0}, 0, {0}, 0, 0, 0, NULL, 0};
+    const row *const backoffs[] = {&fixed, &linear};
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    duro__rec r;
+    size_t i;
+    for (i = 0; i < 2; i++) {
+        it = make_item(backoffs[i]);
+        ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+        ck_assert_uint_eq(t.commit.n_events, 2);
+        ck_assert_int_eq(t.commit.events[1].kind, DURO_EVENT_ACTIVITY_RETRY);
+        ck_assert_int_eq(duro__rec_decode(t.commit.events[1].payload, DURO_EVENT_ACTIVITY_RETRY,
+                                          0, &r, NULL),
+                         0);
+        ck_assert_int_eq(r.at, INT64_MAX);
+        duro__rec_clear(&r);
+        ck_assert_uint_eq(t.commit.n_msgs, 1);
+        ck_assert_int_eq(t.commit.msgs[0].visible_at_ms, INT64_MAX);
+        duro__turn_free(&t);
+        duro_orch_item_free(it);
+    }
+    it = make_item(&timeout);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_work, 1); /* attempt 2 at once, its timeout never */
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_int_eq(t.commit.msgs[0].visible_at_ms, INT64_MAX);
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
 /* duro_log is silent while replaying recorded decisions and speaks for new work. */
 static int logger(duro_orch *o, const char *in, void *ud)
 {
@@ -590,6 +847,11 @@ int main(void)
     tcase_add_test(tc, poison_unreadable_history_uses_sentinel_id);
     tcase_add_test(tc, poison_names_unregistered_orchestration);
     tcase_add_test(tc, log_is_replay_guarded);
+    tcase_add_test(tc, codec_rejects_integers_beyond_their_field);
+    tcase_add_test(tc, failure_texts_are_valid_utf8);
+    tcase_add_test(tc, bare_verdict_skips_an_invalid_parent);
+    tcase_add_test(tc, slot_pointers_survive_a_growing_history);
+    tcase_add_test(tc, fire_times_saturate);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-replay", CK_NORMAL);

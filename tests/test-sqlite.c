@@ -3,11 +3,14 @@
  * conformance suite cannot see: durability of a file database across close and reopen, the
  * pragmas of every pooled connection (WAL, synchronous FULL or NORMAL), idempotent and
  * version-checked migrations, long polling woken by a commit or by a delayed message, commit
- * notification, two providers on one file seeing each other's commits, and SQLITE_BUSY
- * surfacing as a retryable DURO_EBUSY. The test links the provider's convenience library, so
- * it may use the internals declared in sqlite-internal.h.
+ * notification, two providers on one file seeing each other's commits, SQLITE_BUSY
+ * surfacing as a retryable DURO_EBUSY, the checks of open (a file with no duro store, a
+ * damaged store, a read-only one) and a table lost while running failing as a storage fault,
+ * never as poison. The test links the provider's convenience library, so it may use the
+ * internals declared in sqlite-internal.h.
  */
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "duro-provider.h"
@@ -24,6 +28,7 @@
 #include "junit-check.h"
 #include "sqlite-internal.h"
 #include "duro-util.h"
+#include "duro.h"
 
 #define T0 INT64_C(1700000000000)
 #define LOCK_MS INT64_C(30000)
@@ -32,7 +37,8 @@
 
 static char db_path[512];
 
-/* A fresh file name in $TMPDIR (or /tmp) for each test; the files are removed afterwards. */
+/* A fresh file name in $TMPDIR (or /tmp) for each test, where no file exists (as on a first
+ * start); the files are removed afterwards. */
 static void setup_path(void)
 {
     const char *dir = getenv("TMPDIR");
@@ -43,6 +49,7 @@ static void setup_path(void)
     fd = mkstemp(db_path);
     ck_assert_int_ge(fd, 0);
     close(fd);
+    unlink(db_path);
 }
 
 static void teardown_path(void)
@@ -228,6 +235,124 @@ START_TEST(new_files_are_private)
 }
 END_TEST
 
+/* Write `len` bytes of `data` as the whole file db_path (len 0: an empty file). */
+static void write_file(const char *data, size_t len)
+{
+    FILE *f = fopen(db_path, "wb");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Size of db_path in bytes (-1 when it does not exist). */
+static long long file_size(void)
+{
+    struct stat st;
+
+    return stat(db_path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Run one SQL script on db_path through a raw connection. */
+static void raw_exec(const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* Files "<db_path>.duro-new-*" (a store being created) in the directory of db_path. */
+static int new_store_leftovers(void)
+{
+    char dir[512], prefix[600];
+    const char *slash = strrchr(db_path, '/');
+    struct dirent *de;
+    DIR *d;
+    int n = 0;
+
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - db_path), db_path);
+    snprintf(prefix, sizeof(prefix), "%s.duro-new-", slash + 1);
+    d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* Open db_path expecting `code` with `want` (and the path) in the message; no provider. */
+static void open_fails(const duro_sqlite_options *opt, int code, const char *want)
+{
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_int_eq(duro_sqlite_open(db_path, opt, &p, &err), code);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(err.code, code);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_msg(strstr(err.message, want) != NULL, "\"%s\" not in \"%s\"", want,
+                  err.message);
+    ck_assert_msg(strstr(err.message, db_path) != NULL, "path not in \"%s\"", err.message);
+}
+
+/* An existing file that holds no duro store is refused, never initialised over (issue 11,
+ * finding 5): an empty file (left as it was), an empty SQLite database, a file that is not a
+ * database, another program's database (even with initialize_existing). initialize_existing
+ * initialises the first two. A store open creates leaves no temporary file behind. */
+START_TEST(existing_file_without_store_refused)
+{
+    static const char text[] = "not a database, just text that someone wrote here\n";
+    duro_sqlite_options opt;
+    duro_provider *p;
+    char mode[32];
+    sqlite3 *db = NULL;
+
+    duro_sqlite_options_init(&opt);
+    ck_assert_int_eq(opt.initialize_existing, 0);
+    write_file("", 0);
+    open_fails(NULL, DURO_ECORRUPT, "exists but holds no duro store (0 bytes); refusing to "
+               "initialise it");
+    open_fails(NULL, DURO_ECORRUPT, "duro_sqlite_options.initialize_existing");
+    ck_assert_int_eq(file_size(), 0);
+    opt.initialize_existing = 1;
+    p = open_file(&opt);
+    run_instance(p, "adopted");
+    duro_provider_destroy(p);
+    p = open_file(NULL); /* now a store: no option needed */
+    duro_provider_destroy(p);
+    teardown_path();
+
+    raw_exec("CREATE TABLE t (x); DROP TABLE t");
+    open_fails(NULL, DURO_ECORRUPT,
+               "exists but holds no duro store (an empty SQLite database)");
+    p = open_file(&opt);
+    duro_provider_destroy(p);
+    teardown_path();
+
+    write_file(text, sizeof(text) - 1);
+    open_fails(NULL, DURO_ECORRUPT, "exists but is not a database (not SQLite)");
+    open_fails(&opt, DURO_ECORRUPT, "exists but is not a database (not SQLite)");
+    ck_assert_int_eq(file_size(), (long long)sizeof(text) - 1);
+    teardown_path();
+
+    raw_exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')");
+    open_fails(&opt, DURO_ECORRUPT, "is not a duro store");
+    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    pragma_text(db, "PRAGMA journal_mode", mode, sizeof(mode));
+    ck_assert_str_eq(mode, "delete"); /* not switched to WAL */
+    sqlite3_close(db);
+    teardown_path();
+
+    p = open_file(NULL);
+    ck_assert_int_eq(file_mode_of(db_path), 0600);
+    ck_assert_int_eq(new_store_leftovers(), 0);
+    duro_provider_destroy(p);
+}
+END_TEST
+
 START_TEST(pragmas_default_full)
 {
     check_pool_pragmas(0, "2"); /* FULL */
@@ -319,6 +444,111 @@ START_TEST(newer_schema_refused)
     ck_assert_ptr_null(p);
     ck_assert_int_eq(err.code, DURO_ENOTSUP);
     ck_assert_int_eq(err.retryable, 0);
+    open_fails(NULL, DURO_ENOTSUP, "is newer than this library");
+}
+END_TEST
+
+/* A store missing a table or an index of its schema version is refused at open, naming
+ * what is missing, instead of opening and failing (or poisoning instances) later (issue 11,
+ * finding 5). */
+START_TEST(damaged_store_refused)
+{
+    duro_provider *p = open_file(NULL);
+
+    run_instance(p, "before-damage");
+    duro_provider_destroy(p);
+    raw_exec("DROP TABLE history");
+    open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
+               "version 1)");
+    teardown_path();
+
+    p = open_file(NULL);
+    duro_provider_destroy(p);
+    raw_exec("DROP INDEX work_queue_token");
+    open_fails(NULL, DURO_ECORRUPT, "damaged duro store: index work_queue_token is missing");
+    raw_exec("DROP TABLE instance_locks");
+    open_fails(NULL, DURO_ECORRUPT, "table instance_locks is missing");
+}
+END_TEST
+
+/* What duro_sqlite_open returned in a child process. */
+typedef struct open_outcome {
+    int rc;
+    char message[256];
+} open_outcome;
+
+/* Open db_path (default options) in a child process that runs as "nobody" (uid 65534) when
+ * this one is root, since root writes files whatever their mode; the child reports the
+ * outcome through a pipe. */
+static open_outcome open_unprivileged(void)
+{
+    open_outcome out = { 1, "" };
+    int fds[2], status;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        duro_provider *p = NULL;
+        duro_error err = { 0, 0, "" };
+
+        close(fds[0]);
+        if (geteuid() == 0 && setuid(65534) != 0)
+            _exit(2);
+        out.rc = duro_sqlite_open(db_path, NULL, &p, &err);
+        snprintf(out.message, sizeof(out.message), "%s", err.message);
+        duro_provider_destroy(p);
+        _exit(write(fds[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 3);
+    }
+    close(fds[1]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status %#x (exit 2: setuid(65534) failed)", status);
+    ck_assert_int_eq(read(fds[0], &out, sizeof(out)), (ssize_t)sizeof(out));
+    close(fds[0]);
+    return out;
+}
+
+/* A store that cannot be written (a read-only file, or a directory where the -wal and -shm
+ * files cannot be created) is refused at open with "read-only", instead of opening and then
+ * failing every write (issue 11, finding 5). The first open shows the child can use the
+ * store when it is writable. */
+START_TEST(read_only_store_refused)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[400];
+    open_outcome o;
+    duro_provider *p;
+
+    snprintf(dir, sizeof(dir), "%.300s/duro-test-ro-XXXXXX",
+             tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db_path, sizeof(db_path), "%s/store.db", dir);
+    p = open_file(NULL);
+    run_instance(p, "read-only");
+    duro_provider_destroy(p);
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    ck_assert_int_eq(chmod(db_path, 0666), 0);
+    o = open_unprivileged();
+    ck_assert_msg(o.rc == 0, "writable store: %d %s", o.rc, o.message);
+
+    ck_assert_int_eq(chmod(db_path, 0444), 0);
+    o = open_unprivileged();
+    ck_assert_int_eq(o.rc, DURO_EIO);
+    ck_assert_msg(strstr(o.message, "is read-only") != NULL, "%s", o.message);
+    ck_assert_msg(strstr(o.message, db_path) != NULL, "%s", o.message);
+
+    ck_assert_int_eq(chmod(db_path, 0666), 0);
+    ck_assert_int_eq(chmod(dir, 0555), 0);
+    o = open_unprivileged();
+    ck_assert_int_eq(o.rc, DURO_EIO);
+    ck_assert_msg(strstr(o.message, "read-only store") != NULL, "%s", o.message);
+    ck_assert_msg(strstr(o.message, db_path) != NULL, "%s", o.message);
+
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    teardown_path();
+    ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -569,6 +799,136 @@ START_TEST(busy_is_retryable)
 }
 END_TEST
 
+/* ---- Storage faults while running ------------------------------------------------------- */
+
+/* The provider of storage_fault_is_not_poison: its ack_orch is the SQLite one, counting
+ * failures; the FAULTY_ACKS-th failure puts the renamed work_queue table back. */
+#define FAULTY_ACKS 4
+static const duro_provider_ops *real_ops;
+static duro_provider_ops faulty_ops;
+static int ack_failures, first_fault_code, first_fault_retryable, repair_rc = -1;
+static char first_fault[256];
+
+/* ALTER or other SQL on db_path from a runtime thread: no Check assertions, rc kept. */
+static int raw_exec_quiet(const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(db_path, &db);
+
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+static int faulty_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
+                           const duro_orch_commit *commit, duro_error *err)
+{
+    int rc = real_ops->ack_orch(p, now_ms, lock_token, commit, err);
+    int n;
+
+    if (rc == 0)
+        return 0;
+    n = __atomic_add_fetch(&ack_failures, 1, __ATOMIC_SEQ_CST);
+    if (n == 1) {
+        first_fault_code = rc;
+        first_fault_retryable = err->retryable;
+        snprintf(first_fault, sizeof(first_fault), "%s", err->message);
+    }
+    if (n == FAULTY_ACKS)
+        repair_rc = raw_exec_quiet("ALTER TABLE work_queue_away RENAME TO work_queue");
+    return rc;
+}
+
+static int greet(duro_activity *a, const char *name, void *ud)
+{
+    (void)ud;
+    return duro_activity_okf(a, "Hello, %s!", name);
+}
+
+static int hello(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t = duro_call_activity(o, "Greet", input);
+
+    (void)ud;
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_value(t));
+}
+
+static void quiet_log(int level, const char *instance, const char *message, void *ud)
+{
+    (void)level, (void)instance, (void)message, (void)ud;
+}
+
+/* A table lost after open is a storage fault, never poison (issue 11, finding 5): fetch and
+ * ack fail with DURO_ECORRUPT "damaged duro store: no such table ..." (not a history error,
+ * not a plain I/O error), and the runtime gives back the attempt of a turn whose commit the
+ * store could not make. With max_attempts 2, the turn fails FAULTY_ACKS (4) times before the
+ * table comes back, and the instance then completes instead of ending as poison. */
+START_TEST(storage_fault_is_not_poison)
+{
+    duro_provider *p = open_file(NULL);
+    duro_orch_item *item = NULL;
+    duro_orch_commit cm = { 0 };
+    duro_runtime_options opt;
+    duro_registry *reg = duro_registry_new();
+    duro_runtime *rt = NULL;
+    duro_client *c = NULL;
+    duro_status st = { 0 };
+    duro_error err = { 0, 0, "" };
+
+    ck_assert_int_eq(raw_exec_quiet("ALTER TABLE history RENAME TO history_away"), SQLITE_OK);
+    enqueue(p, "lost-history", DURO_MSG_START, "start", T0);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), DURO_ECORRUPT);
+    ck_assert_ptr_null(item);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_msg(strstr(err.message, "damaged duro store: no such table: history") != NULL,
+                  "%s", err.message);
+    ck_assert_int_eq(raw_exec_quiet("ALTER TABLE history_away RENAME TO history"), SQLITE_OK);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), 0);
+    ck_assert_ptr_null(item->history_error);
+    cm.execution_id = 1; /* nothing to write: drops the message */
+    ck_assert_msg(p->ops->ack_orch(p, T0, item->lock_token, &cm, &err) == 0, "%s",
+                  err.message);
+    duro_orch_item_free(item);
+
+    ck_assert_int_eq(raw_exec_quiet("ALTER TABLE work_queue RENAME TO work_queue_away"),
+                     SQLITE_OK);
+    real_ops = p->ops;
+    faulty_ops = *p->ops;
+    faulty_ops.ack_orch = faulty_ack_orch;
+    p->ops = &faulty_ops;
+    ck_assert_int_eq(duro_register_activity(reg, "Greet", greet, NULL), 0);
+    ck_assert_int_eq(duro_register_orchestration(reg, "Hello", NULL, hello, NULL), 0);
+    duro_runtime_options_init(&opt);
+    opt.max_attempts = 2;
+    opt.unregistered_backoff_ms = 1;
+    opt.unregistered_backoff_max_ms = 1;
+    opt.log = quiet_log;
+    ck_assert_int_eq(duro_runtime_start(p, reg, &opt, &rt, &err), 0);
+    ck_assert_int_eq(duro_client_new(p, &c, &err), 0);
+    ck_assert_int_eq(duro_client_start(c, "lost-table", "Hello", "you", &err), 0);
+    ck_assert_msg(duro_client_wait(c, "lost-table", 20000, &st, &err) == 0, "%s", err.message);
+    ck_assert_msg(st.state == DURO_STATE_COMPLETED, "%s: %s", duro_state_name(st.state),
+                  st.error != NULL ? st.error : "");
+    ck_assert_str_eq(st.output, "Hello, you!");
+    ck_assert_int_ge(ack_failures, FAULTY_ACKS);
+    ck_assert_int_eq(repair_rc, SQLITE_OK);
+    ck_assert_int_eq(first_fault_code, DURO_ECORRUPT);
+    ck_assert_int_eq(first_fault_retryable, 0);
+    ck_assert_msg(strstr(first_fault, "damaged duro store: no such table: work_queue") != NULL,
+                  "%s", first_fault);
+    duro_status_clear(&st);
+    duro_client_free(c);
+    duro_runtime_shutdown(rt);
+    duro_registry_free(reg);
+    p->ops = real_ops;
+    duro_provider_destroy(p);
+}
+END_TEST
+
 /* ---- Hooks ------------------------------------------------------------------------------- */
 
 START_TEST(hooks_corrupt_and_integrity)
@@ -642,10 +1002,13 @@ static Suite *sqlite_suite(void)
     tcase_add_checked_fixture(tc, setup_path, teardown_path);
     tcase_add_test(tc, file_survives_reopen);
     tcase_add_test(tc, new_files_are_private);
+    tcase_add_test(tc, existing_file_without_store_refused);
     tcase_add_test(tc, pragmas_default_full);
     tcase_add_test(tc, pragmas_normal_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);
     tcase_add_test(tc, newer_schema_refused);
+    tcase_add_test(tc, damaged_store_refused);
+    tcase_add_test(tc, read_only_store_refused);
     tcase_add_test(tc, open_rejects_bad_arguments);
     tcase_add_test(tc, memory_is_private_and_single);
     suite_add_tcase(s, tc);
@@ -663,6 +1026,7 @@ static Suite *sqlite_suite(void)
     tcase_add_checked_fixture(tc, setup_path, teardown_path);
     tcase_add_test(tc, two_providers_see_each_other);
     tcase_add_test(tc, busy_is_retryable);
+    tcase_add_test(tc, storage_fault_is_not_poison);
     tcase_add_test(tc, hooks_corrupt_and_integrity);
     tcase_add_test(tc, hooks_reject_other_providers);
     tcase_add_test(tc, file_factory_removes_files);

@@ -28,6 +28,8 @@ double duro__monotonic_seconds(void);
 /* The CLOCK_MONOTONIC time `us` microseconds from now (now when us <= 0), for a condition
  * variable that waits on that clock. */
 struct timespec duro__monotonic_after_us(int64_t us);
+/* Sleep `ms` milliseconds (nothing when ms <= 0), resuming after a signal interrupts it. */
+void duro__sleep_ms(int64_t ms);
 
 /* a + b, saturated at INT64_MIN and INT64_MAX instead of overflowing (deadlines from huge
  * durations). */

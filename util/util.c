@@ -1,8 +1,9 @@
 /*
  * util.c — the small helpers every duro library needs (duro-util.h): malloc'ed strings,
- * monotonic clocks and a growable array. Built once as the non-installed convenience library
+ * monotonic clocks and sleeps, saturating time arithmetic and a growable array. Built once as the non-installed convenience library
  * libduro-util, linked into each library that uses it; its names are duro__ and hidden.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,15 @@ int64_t duro__monotonic_us(void)
 double duro__monotonic_seconds(void)
 {
     return (double)duro__monotonic_ns() / 1e9;
+}
+
+void duro__sleep_ms(int64_t ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 struct timespec duro__monotonic_after_us(int64_t us)

@@ -213,6 +213,7 @@ typedef struct okey {
     irow *row;                   /* NULL until an ack creates the instance */
     char token[33];              /* "" when not locked */
     int64_t locked_until;
+    int64_t held_until;          /* an abandon delay holds the whole instance until then */
     omsg *first, *last;
 } okey;
 
@@ -325,22 +326,6 @@ static void row_free(irow *r)
     free(r);
 }
 
-static int event_stored(const execution *e, uint64_t id)
-{
-    size_t lo = 0, hi = e->n_events;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->events[mid].event_id == id)
-            return 1;
-        if (e->events[mid].event_id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
 /* Make room for `extra` more events. Returns 0 or -1. */
 static int exec_reserve(execution *e, size_t extra)
 {
@@ -427,6 +412,7 @@ static okey *key_new(const char *id)
     }
     k->by_id.key = k->id;
     k->by_token.key = k->token;
+    k->held_until = INT64_MIN; /* not held, whatever the clock reads */
     return k;
 }
 
@@ -436,9 +422,10 @@ static void key_free(okey *k)
     free(k);
 }
 
+/* Locked by a live token, or held by an abandon delay (a lock no token can use). */
 static int key_locked(const okey *k, int64_t now)
 {
-    return k->token[0] != '\0' && k->locked_until > now;
+    return (k->token[0] != '\0' && k->locked_until > now) || k->held_until > now;
 }
 
 /* Forget the key's lock; its token is dead from now on. */
@@ -578,6 +565,7 @@ static witem *work_new(const duro_work_in *w)
     it->execution_id = w->execution_id;
     it->activity_id = w->activity_id;
     it->by_token.key = it->token;
+    it->visible_at = INT64_MIN; /* visible at once, whatever the clock reads */
     return it;
 }
 
@@ -728,7 +716,7 @@ static int poll_locked(custom *c, int64_t now_ms, int64_t lock_ms, int64_t poll_
         if (poll_ms <= 0 || elapsed >= poll_ms || c->interrupt_gen != gen)
             break;
         wait = poll_ms - elapsed;
-        if (next != NEVER && next - now < wait)
+        if (next != NEVER && next < add_ms(now, wait)) /* next - now cannot overflow */
             wait = next - now;
         wait_change(c, seen, gen, wait);
     }
@@ -778,8 +766,11 @@ static int64_t orch_next_time(const custom *c, int64_t now)
     for (const omsg *m = c->q_first; m != NULL; m = m->next) {
         if (m->visible_at > now && m->visible_at < next)
             next = m->visible_at;
-        if (key_locked(m->key, now) && m->key->locked_until < next)
+        if (m->key->token[0] != '\0' && m->key->locked_until > now &&
+            m->key->locked_until < next)
             next = m->key->locked_until;
+        if (m->key->held_until > now && m->key->held_until < next)
+            next = m->key->held_until;
     }
     return next;
 }
@@ -859,6 +850,7 @@ static int take_instance(custom *c, okey *k, int64_t now, int64_t lock_ms,
         return no_memory(err, "orchestration item");
     }
     key_unlock(c, k); /* an expired lock's token dies here */
+    k->held_until = INT64_MIN; /* and an abandon's hold ends, as SQLite's lock row is replaced */
     memcpy(k->token, it->lock_token, sizeof(k->token));
     k->locked_until = add_ms(now, lock_ms);
     hmap_put(&c->orch_tokens, &k->by_token);
@@ -917,12 +909,20 @@ static int orch_lock_of(custom *c, const char *token, int64_t now, okey **out,
     return 0;
 }
 
-/* Checks against the stored data: the instance-creation rule and the event ids (not 0, not
- * stored yet, not repeated within the commit). */
+/* Checks against the stored data: the execution is stored, the current or the next one (1
+ * for an instance without a row), the instance-creation rule, and the event ids (above the last
+ * stored id; duro_provider_check_commit made them increase within the commit). */
 static int check_ack(const okey *k, const duro_orch_commit *cm, duro_error *err)
 {
     const execution *e = exec_find(k->row, cm->execution_id);
+    uint64_t x = cm->execution_id;
+    int known = e != NULL || (k->row != NULL ? x == k->row->current || x == k->row->current + 1
+                                             : x == 1);
 
+    if (!known)
+        return duro_error_set(err, DURO_ENOTFOUND, 0,
+                              "ack_orch: execution %llu of %s is not stored, current or next",
+                              (unsigned long long)x, k->id);
     if (k->row == NULL && cm->orch_name == NULL) {
         if (cm->n_events || cm->state || cm->set_custom_status)
             return duro_error_set(err, DURO_EINVAL, 0,
@@ -930,18 +930,13 @@ static int check_ack(const okey *k, const duro_orch_commit *cm, duro_error *err)
                                   k->id);
         return 0;
     }
-    for (size_t i = 0; i < cm->n_events; i++) {
-        uint64_t id = cm->events[i].event_id;
-        int bad = id == 0 || (e != NULL && event_stored(e, id));
-
-        for (size_t j = 0; !bad && j < i; j++)
-            bad = cm->events[j].event_id == id;
-        if (bad)
-            return duro_error_set(err, DURO_ECONSTRAINT, 0,
-                                  "event id %llu rejected in execution %llu of %s"
-                                  " (zero or duplicate)", (unsigned long long)id,
-                                  (unsigned long long)cm->execution_id, k->id);
-    }
+    if (cm->n_events > 0 && e != NULL && e->n_events > 0 &&
+        cm->events[0].event_id <= e->events[e->n_events - 1].event_id)
+        return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                              "event id %llu rejected in execution %llu of %s: not above the"
+                              " last stored id (duplicate or out of order)",
+                              (unsigned long long)cm->events[0].event_id,
+                              (unsigned long long)cm->execution_id, k->id);
     return 0;
 }
 
@@ -1165,8 +1160,9 @@ static int custom_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_to
     return rc;
 }
 
-/* Release the lock; delay_ms > 0 hides the instance's visible messages until now + delay;
- * ignore_attempt takes back this fetch's count. DURO_ELOCK for a dead token. */
+/* Release the lock; delay_ms > 0 hides the instance's visible messages until now + delay
+ * and holds the instance (arrivals and timers due sooner wait too); ignore_attempt takes back
+ * this fetch's count. DURO_ELOCK for a dead token. */
 static int custom_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
                                int64_t delay_ms, int ignore_attempt, duro_error *err)
 {
@@ -1189,6 +1185,8 @@ static int custom_abandon_orch(duro_provider *p, int64_t now_ms, const char *loc
             m->tagged = 0;
         }
         key_unlock(c, k);
+        if (delay_ms > 0)
+            k->held_until = add_ms(now_ms, delay_ms);
         key_drop_if_empty(c, k);
         changed(c);
     }

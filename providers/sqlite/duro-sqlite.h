@@ -32,18 +32,27 @@ typedef struct duro_sqlite_options {
                                * the umask (SQLite gives its -wal and -shm files the same);
                                * default (and 0) 0600: the store holds every input and
                                * output. An existing file keeps its mode. At most 0777. */
+    int initialize_existing;  /* 0 (default): an existing file that holds no duro store (0
+                               * bytes, or an empty SQLite database) is refused with
+                               * DURO_ECORRUPT; 1: it is initialised as a new store (for a file
+                               * prepared beforehand, e.g. with mkstemp). A file that holds
+                               * anything else is refused either way. */
 } duro_sqlite_options;
 
 /* Fill `opt` with the defaults above and set opt->size. */
 DURO_EXTERN void duro_sqlite_options_init(duro_sqlite_options *opt);
 
-/* Open ":memory:" (a private in-memory database) or a file path (created if missing, WAL).
- * Runs schema migrations. `opt` may be NULL for defaults. On success *out is a provider
- * owned by the caller (free it with duro_provider_destroy()). Errors: DURO_EINVAL (NULL
- * path/out, bad option), DURO_ENOMEM, DURO_EIO (cannot open, I/O), DURO_EBUSY (database
- * locked by another process past the busy timeout), DURO_ECORRUPT (not a database),
- * DURO_ENOTSUP (schema newer than this library). An `opt` whose size is 0 (not filled by
- * duro_sqlite_options_init) is DURO_EINVAL. */
+/* Open ":memory:" (a private in-memory database) or a file path (WAL). A path where no file
+ * exists gets a new store, which appears there only once complete (it is initialised as
+ * "<path>.duro-new-XXXXXX" beside it and linked into place). An existing file must be a duro
+ * store: it is verified before anything is written to it and migrated to the current schema;
+ * a file that holds no duro store is never initialised unless opt->initialize_existing asks.
+ * `opt` may be NULL for defaults. On success *out is a provider owned by the caller (free it
+ * with duro_provider_destroy()). Errors: DURO_EINVAL (NULL path/out, bad option),
+ * DURO_ENOMEM, DURO_EIO (cannot open or create, I/O), DURO_EBUSY (database locked by another
+ * process past the busy timeout), DURO_ECORRUPT (not a database, or no duro store in it),
+ * DURO_ENOTSUP (schema newer than this library); err->message names the path. An `opt` whose
+ * size is 0 (not filled by duro_sqlite_options_init) is DURO_EINVAL. */
 DURO_EXTERN int duro_sqlite_open(const char *path, const duro_sqlite_options *opt,
                                  duro_provider **out, duro_error *err);
 

@@ -240,7 +240,7 @@ int duro__sq_poll(duro__sq_notifier *n, unsigned note, int64_t now_ms, int64_t p
         wait = poll_ms - elapsed;
         if (wait > RECHECK_MS)
             wait = RECHECK_MS;
-        if (next != DURO__SQ_NEVER && next - now < wait)
+        if (next != DURO__SQ_NEVER && next < duro__add_sat(now, wait)) /* no overflow */
             wait = next - now > 0 ? next - now : 0;
         if (note_wait(n, note, seen, gen, wait) == DURO_ESHUTDOWN)
             return duro_error_set(err, DURO_ENOTFOUND, 1, "no work available (interrupted)");

@@ -297,7 +297,14 @@ int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
 
 static const char SQL_LOCK_BY_TOKEN[] =
     "SELECT instance_id, locked_until FROM instance_locks WHERE lock_token = ?1";
-static const char SQL_INSTANCE_EXISTS[] = "SELECT 1 FROM instances WHERE instance_id = ?1";
+/* A row when the instance exists; its value is 1 when the commit's execution ?2 is stored,
+ * the current one or the next one (current + 1), else 0. */
+static const char SQL_INSTANCE_EXISTS[] =
+    "SELECT ?2 IN (i.current_execution, i.current_execution + 1) OR EXISTS (SELECT 1 FROM"
+    " executions e"
+    " WHERE e.instance_id = ?1 AND e.execution_id = ?2) FROM instances i WHERE i.instance_id = ?1";
+static const char SQL_LAST_EVENT[] =
+    "SELECT COALESCE(MAX(event_id), 0) FROM history WHERE instance_id = ?1 AND execution_id = ?2";
 static const char SQL_CREATE_INSTANCE[] =
     "INSERT INTO instances (instance_id, orch_name, orch_version, parent_instance,"
     " current_execution, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
@@ -350,11 +357,16 @@ static int upsert_instance(duro__sq_conn *c, const char *instance, int64_t now,
                            const duro_orch_commit *cm, int *exists, duro_error *err)
 {
     int64_t found;
-    int rc = duro__sq_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "t", instance);
+    int rc = duro__sq_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "tu", instance,
+                          cm->execution_id);
 
     if (rc < 0)
         return rc;
     *exists = rc == 1;
+    if (*exists ? found != 1 : cm->execution_id != 1)
+        return duro_error_set(err, DURO_ENOTFOUND, 0,
+                              "ack_orch: execution %llu of %s is not stored, current or next",
+                              (unsigned long long)cm->execution_id, instance);
     if (!*exists && cm->orch_name == NULL) {
         if (cm->n_events || cm->state || cm->set_custom_status)
             return duro_error_set(err, DURO_EINVAL, 0,
@@ -375,13 +387,26 @@ static int upsert_instance(duro__sq_conn *c, const char *instance, int64_t now,
     return rc < 0 ? rc : 0;
 }
 
-/* Step 3: append the events, insert-only. */
+/* Step 3: append the events, insert-only, above the last stored id (the commit's own ids
+ * increase: duro_provider_check_commit). */
 static int append_events(duro__sq_conn *c, const char *instance, const duro_orch_commit *cm,
                          duro_error *err)
 {
+    int64_t last = 0;
+    int rc = cm->n_events == 0 ? 0
+                               : duro__sq_int(c, SQL_LAST_EVENT, 0, &last, err, "tu", instance,
+                                              cm->execution_id);
+
+    if (rc < 0)
+        return rc;
+    if (cm->n_events > 0 && cm->events[0].event_id <= (uint64_t)last)
+        return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                              "event id %llu rejected in execution %llu of %s: not above the"
+                              " last stored id %lld (duplicate or out of order)",
+                              (unsigned long long)cm->events[0].event_id,
+                              (unsigned long long)cm->execution_id, instance, (long long)last);
     for (size_t i = 0; i < cm->n_events; i++) {
         const duro_event_in *e = &cm->events[i];
-        int rc;
 
         if (e->event_id == 0)
             return duro_error_set(err, DURO_ECONSTRAINT, 0, "event id 0 is invalid");
@@ -470,6 +495,10 @@ static const char SQL_UNCOUNT[] =
 static const char SQL_DELAY[] =
     "UPDATE orch_queue SET visible_at = ?2 WHERE instance_id = ?1 AND visible_at <= ?3";
 static const char SQL_UNTAG[] = "UPDATE orch_queue SET lock_token = NULL WHERE lock_token = ?1";
+/* An abandon delay keeps the instance's lock row as a hold: a fresh token nobody knows, up to
+ * now + delay, so arrivals and timers due sooner cannot overtake the hidden batch. */
+static const char SQL_HOLD[] =
+    "UPDATE instance_locks SET lock_token = ?2, locked_until = ?3 WHERE lock_token = ?1";
 static const char SQL_RENEW[] =
     "UPDATE instance_locks SET locked_until = ?2 WHERE lock_token = ?1 AND locked_until > ?3";
 
@@ -479,10 +508,13 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     char *instance = NULL;
+    char hold[33];
     int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
+    if (rc == 0 && delay_ms > 0 && duro_random_token(hold) != 0)
+        rc = duro_error_set(err, DURO_EIO, 1, "cannot generate a hold token");
     if (rc == 0)
         rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
@@ -495,7 +527,10 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
                            now_ms);
     if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNTAG, err, "t", lock_token);
-    if (rc >= 0)
+    if (rc >= 0 && delay_ms > 0)
+        rc = duro__sq_exec(c, SQL_HOLD, err, "tti", lock_token, hold,
+                           duro__add_sat(now_ms, delay_ms));
+    else if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
     free(instance);
     return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);

@@ -7,7 +7,8 @@
 
 int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settings *set,
                        int relax_lock_writes, duro__sq_notifier *notes,
-                       int (*first_open)(duro__sq_conn *c, duro_error *err), duro_error *err)
+                       int (*first_open)(duro__sq_conn *c, void *arg, duro_error *err),
+                       void *arg, duro_error *err)
 {
     int rc = 0;
 
@@ -39,7 +40,9 @@ int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settin
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = duro__sq_conn_open(&pool->conns[i], set, err);
         if (rc == 0 && i == 0 && first_open != NULL)
-            rc = first_open(&pool->conns[0], err);
+            rc = first_open(&pool->conns[0], arg, err);
+        if (rc == 0)
+            rc = duro__sq_conn_setup(&pool->conns[i], set, err);
         if (rc == 0)
             pool->idle[pool->n_idle++] = &pool->conns[i];
     }

@@ -26,13 +26,15 @@ typedef struct duro__sq_pool {
     duro__sq_notifier *notes;      /* told about every commit (borrowed) */
 } duro__sq_pool;
 
-/* Initialise `pool` (zeroed) for `n` connections, each opened as `set` says; the first one
- * is handed to `first_open` (when non-NULL) before the others open (the schema migration).
+/* Initialise `pool` (zeroed) for `n` connections, each opened and set up as `set` says. The
+ * first one is handed to `first_open(c, arg, err)` (when non-NULL) after it opens and before
+ * its setup writes anything (WAL) and before the others open: the store check and migration.
  * `relax_lock_writes` is set when lock bookkeeping may skip the fsync (a file opened with
  * synchronous FULL). Returns 0 or a DURO_E* code (err filled, nothing left to destroy). */
 int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settings *set,
                        int relax_lock_writes, duro__sq_notifier *notes,
-                       int (*first_open)(duro__sq_conn *c, duro_error *err), duro_error *err);
+                       int (*first_open)(duro__sq_conn *c, void *arg, duro_error *err),
+                       void *arg, duro_error *err);
 /* Close every connection and release the pool; no connection may be taken. */
 void duro__sq_pool_destroy(duro__sq_pool *pool);
 

@@ -1,7 +1,8 @@
 /*
  * provider.c — the SQLite provider object, the top of the provider's layers (see
- * sqlite-internal.h): options, opening (the first connection migrates the schema before the
- * others open), closing, the public entry points of duro-sqlite.h and the ops table.
+ * sqlite-internal.h): options, opening (a missing store is created beside its path and linked
+ * into place; the first connection checks and migrates the store before the others open),
+ * closing, the public entry points of duro-sqlite.h and the ops table.
  *
  * An in-memory database is one private connection (a pool of one), so every call is
  * serialised by the pool. A file database runs in WAL mode with a small pool; readers run in
@@ -15,7 +16,6 @@
 #include "sqlite-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,31 +50,76 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
     opt->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
     opt->pool_size = DEFAULT_POOL_SIZE;
     opt->file_mode = DEFAULT_FILE_MODE;
+    opt->initialize_existing = 0;
 }
 
-/* Create the database file `path` with exactly `mode` when it does not exist yet (SQLite
- * would create it with 0644 under the usual umask); an existing file is left as it is. */
-static int create_private(const char *path, unsigned mode, duro_error *err)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+#define NEW_SUFFIX ".duro-new-XXXXXX"
 
-    if (fd < 0)
-        return errno == EEXIST ? 0
-                               : duro_error_set(err, DURO_EIO, 0, "cannot create %s: %s", path,
-                                                strerror(errno));
-    if (fchmod(fd, (mode_t)mode) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(path);
-        return duro_error_set(err, DURO_EIO, 0, "cannot set the mode of %s: %s", path,
-                              strerror(e));
+/* Initialise the empty private file `tmp` as a store of the current schema. */
+static int init_new(const char *tmp, const duro_sqlite_options *opt, duro_error *err)
+{
+    duro__sq_conn c = { 0 };
+    duro__sq_conn_settings set = { tmp, 0, opt->busy_timeout_ms, 0 };
+    int rc = duro__sq_conn_open(&c, &set, err);
+
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_prepare_store(&c, tmp, 1, err);
+    duro__sq_conn_close(&c);
+    return rc;
+}
+
+/* Create the store `path` when nothing is there: initialise a temporary file beside it, with
+ * exactly opt->file_mode whatever the umask (SQLite's -wal and -shm follow the file's mode),
+ * and link it into place. The path so never holds a half-made store: an open killed midway
+ * leaves at most a "<path>.duro-new-XXXXXX" file, and a concurrent open sees either no file
+ * or a complete store. A path that exists (or appears meanwhile) is left for
+ * duro__sq_prepare_store to verify. */
+static int create_store(const char *path, const duro_sqlite_options *opt, duro_error *err)
+{
+    struct stat st;
+    char *tmp;
+    int fd, rc = 0;
+
+    if (stat(path, &st) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return duro_error_set(err, DURO_EIO, 0, "cannot open %s: %s", path, strerror(errno));
+    tmp = malloc(strlen(path) + sizeof(NEW_SUFFIX));
+    if (tmp == NULL)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory opening %s", path);
+    strcpy(tmp, path);
+    strcat(tmp, NEW_SUFFIX);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = duro_error_set(err, DURO_EIO, 0, "cannot create %s: %s", path, strerror(errno));
+        free(tmp);
+        return rc;
     }
+    if (fchmod(fd, (mode_t)opt->file_mode) != 0)
+        rc = duro_error_set(err, DURO_EIO, 0, "cannot set the mode of %s: %s", tmp,
+                            strerror(errno));
     close(fd);
-    return 0;
+    if (rc == 0)
+        rc = init_new(tmp, opt, err);
+    if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
+        rc = duro_error_set(err, DURO_EIO, 0, "cannot create %s: link: %s", path,
+                            strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* The pool's first connection: check (or initialise) and migrate the store. */
+static int prepare_first(duro__sq_conn *c, void *arg, duro_error *err)
+{
+    const duro_sqlite *s = arg;
+
+    return duro__sq_prepare_store(c, s->path, s->memory || s->opt.initialize_existing, err);
 }
 
 /* Open the provider object for `path` with validated options: the notifier, then the pool
- * (whose first connection migrates the schema). */
+ * (whose first connection checks and migrates the store). */
 static int provider_open(const char *path, const duro_sqlite_options *opt, duro_sqlite **out,
                          duro_error *err)
 {
@@ -99,8 +144,8 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
     set.busy_timeout_ms = opt->busy_timeout_ms;
     set.synchronous_normal = opt->synchronous_normal;
     rc = duro__sq_pool_init(&s->pool, s->memory ? 1 : (size_t)opt->pool_size, &set,
-                            !s->memory && !opt->synchronous_normal, &s->notes, duro__sq_migrate,
-                            err);
+                            !s->memory && !opt->synchronous_normal, &s->notes, prepare_first,
+                            s, err);
     if (rc != 0) {
         duro__sq_notifier_destroy(&s->notes);
         free(s->path);
@@ -144,7 +189,7 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_sqlite_open: file_mode %#o has bits beyond 0777",
                               o.file_mode);
-    if (strcmp(path, ":memory:") != 0 && (rc = create_private(path, o.file_mode, err)) != 0)
+    if (strcmp(path, ":memory:") != 0 && (rc = create_store(path, &o, err)) != 0)
         return rc;
     rc = provider_open(path, &o, &s, err);
     if (rc != 0)

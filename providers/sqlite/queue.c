@@ -7,9 +7,10 @@
 static const char SQL_INSERT_MSG[] =
     "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
+/* A new work item is visible at once, whatever the clock reads (negative times included). */
 static const char SQL_INSERT_WORK[] =
     "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
-    " VALUES (?1, ?2, ?3, ?4, 0)";
+    " VALUES (?1, ?2, ?3, ?4, -9223372036854775808)";
 static const char SQL_LOCKED[] =
     "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
 

@@ -7,9 +7,15 @@
 
 #include "stmt.h"
 
-/* Bring the database of `c` to the newest schema version inside one transaction. Idempotent.
- * DURO_ENOTSUP when the database is newer than this library. */
-int duro__sq_migrate(duro__sq_conn *c, duro_error *err);
+/* Make the database of `c`, just opened on `path` (named in every message), a duro store of
+ * the newest schema version, inside one IMMEDIATE transaction and before anything else writes
+ * to it: a store of an older version is migrated (idempotent: a current store is left as it
+ * is). A database without duro's schema is initialised only when it is empty (0 bytes or no
+ * schema objects) and `may_initialise` is set. Errors: DURO_ECORRUPT (not a database, an
+ * empty one not to be initialised, another program's database, a damaged store),
+ * DURO_ENOTSUP (schema newer than this library), or the error of the SQL itself. */
+int duro__sq_prepare_store(duro__sq_conn *c, const char *path, int may_initialise,
+                           duro_error *err);
 /* Schema version this library writes. */
 int duro__sq_schema_version(void);
 

@@ -32,6 +32,10 @@ int duro__sq_error(sqlite3 *db, int rc, const char *what, duro_error *err)
         code = DURO_EIO;
         retryable = 1;
         break;
+    case SQLITE_READONLY:
+        return duro_error_set(err, DURO_EIO, 0, "%s: %s (read-only store: duro needs write "
+                              "access to the file and to its directory)", what,
+                              db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     case SQLITE_CONSTRAINT:
         code = DURO_ECONSTRAINT;
         break;
@@ -92,6 +96,9 @@ static int stmt_get(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_
     if ((c->cache_len + 1) * 2 > c->cache_cap && (rc = cache_grow(c, err)) != 0)
         return rc;
     rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if ((rc & 0xff) == SQLITE_ERROR) /* the provider's own SQL: the schema does not fit it */
+        return duro_error_set(err, DURO_ECORRUPT, 0, "damaged duro store: %s",
+                              sqlite3_errmsg(c->db));
     if (rc != SQLITE_OK)
         return duro__sq_error(c->db, rc, "prepare", err);
     i = cache_slot(c->cache, c->cache_cap, sql);
@@ -271,9 +278,7 @@ static int pragma(duro__sq_conn *c, const char *sql, char *buf, size_t size, dur
 
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err)
 {
-    char mode[32];
-    int rc = sqlite3_open_v2(set->path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    int rc = sqlite3_open_v2(set->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              NULL);
 
     if (rc != SQLITE_OK) {
@@ -285,6 +290,19 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, set->busy_timeout_ms);
+    if (sqlite3_db_readonly(c->db, "main") == 1) { /* SQLite fell back to reading only */
+        duro__sq_conn_close(c);
+        return duro_error_set(err, DURO_EIO, 0, "%s is read-only: duro needs write access to "
+                              "the file and to its directory", set->path);
+    }
+    return 0;
+}
+
+int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err)
+{
+    char mode[32];
+    int rc;
+
     if (set->memory)
         return 0;
     rc = pragma(c, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err);
@@ -295,7 +313,5 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
         rc = pragma(c, set->synchronous_normal ? "PRAGMA synchronous=NORMAL"
                                                : "PRAGMA synchronous=FULL",
                     NULL, 0, err);
-    if (rc != 0)
-        duro__sq_conn_close(c);
     return rc;
 }

@@ -41,13 +41,19 @@ typedef struct duro__sq_conn_settings {
 
 /* Map a SQLite result code of `db` (may be NULL) to a DURO_E* code, fill `err` with
  * "<what>: <sqlite message>" and return the code. BUSY/LOCKED → DURO_EBUSY retryable;
- * IOERR/FULL/CANTOPEN/PROTOCOL → DURO_EIO retryable; CONSTRAINT → DURO_ECONSTRAINT;
+ * IOERR/FULL/CANTOPEN/PROTOCOL → DURO_EIO retryable; READONLY → DURO_EIO permanent, the
+ * message saying the store is read-only; CONSTRAINT → DURO_ECONSTRAINT;
  * CORRUPT/NOTADB → DURO_ECORRUPT; NOMEM → DURO_ENOMEM; anything else DURO_EIO permanent. */
 int duro__sq_error(sqlite3 *db, int rc, const char *what, duro_error *err);
 
-/* Open `c` (zeroed) as `set` says: extended result codes, the busy timeout and, for a file,
- * WAL journaling and the synchronous level. Returns 0, or a DURO_E* code with `c` closed. */
+/* Open `c` (zeroed) on set->path, which must exist (or be ":memory:"), with extended result
+ * codes and the busy timeout, writing nothing to the file yet. A file SQLite can only read
+ * is DURO_EIO ("read-only"). Returns 0, or a DURO_E* code with `c` closed. */
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err);
+/* Set up an open `c` for a file: WAL journaling (which writes the file's header) and the
+ * synchronous level; nothing for ":memory:". Returns 0 or a DURO_E* code; the caller closes
+ * `c` on failure. */
+int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err);
 /* Finalize every cached statement and close the connection; `c` may be half open. */
 void duro__sq_conn_close(duro__sq_conn *c);
 
@@ -58,7 +64,8 @@ void duro__sq_conn_close(duro__sq_conn *c);
 /* Prepare `sql` on `c` (cached across calls; `sql` must be a static string), bind the
  * arguments and hand the statement back in *out, ready to step. The caller steps it with
  * duro__sq_step() and must call duro__sq_reset() before giving the connection back.
- * Returns 0 or a DURO_E* code (err filled). */
+ * Returns 0 or a DURO_E* code (err filled): SQL that does not fit the database (no such
+ * table, column or index) is DURO_ECORRUPT "damaged duro store: ...". */
 int duro__sq_query(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_error *err,
                    const char *fmt, ...);
 /* Step: 1 when a row is available, 0 when done, or a negative DURO_E* code (err filled). */
