@@ -243,7 +243,7 @@ int duro__pg_poll(duro__pg_notifier *n, unsigned note, int64_t now_ms, int64_t p
         if (wait > n->recheck_ms)
             wait = n->recheck_ms;
         pthread_mutex_unlock(&n->mu);
-        if (next != DURO__PG_NEVER && next - now < wait)
+        if (next != DURO__PG_NEVER && next < duro__add_sat(now, wait)) /* no overflow */
             wait = next - now > 0 ? next - now : 0;
         if (note_wait(n, note, seen, gen, wait) == DURO_ESHUTDOWN)
             return duro_error_set(err, DURO_ENOTFOUND, 1, "no work available (interrupted)");

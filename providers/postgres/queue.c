@@ -10,9 +10,11 @@
 static const char SQL_INSERT_MSG[] =
     "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
     " VALUES ($1::text, $2::int, $3::bigint, $4::bytea, $5::bigint)";
+/* A new work item is visible at once, whatever the clock reads (negative times and INT64_MIN
+ * included): its visible_at is the smallest BIGINT, bound as $5. */
 static const char SQL_INSERT_WORK[] =
     "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
-    " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, 0)";
+    " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, $5::bigint)";
 static const char SQL_LOCKED[] =
     "SELECT 1 FROM instance_locks WHERE instance_id = $1::text AND locked_until > $2::bigint";
 /* the first key is the schema's (search_path), the second the instance's */
@@ -37,8 +39,8 @@ int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error 
     int rc = duro_provider_check_work(work, err);
 
     if (rc == 0)
-        rc = duro__pg_exec(c, SQL_INSERT_WORK, err, "tuub", work->instance, work->execution_id,
-                           work->activity_id, work->payload);
+        rc = duro__pg_exec(c, SQL_INSERT_WORK, err, "tuubi", work->instance, work->execution_id,
+                           work->activity_id, work->payload, INT64_MIN);
     return rc < 0 ? rc : 0;
 }
 
