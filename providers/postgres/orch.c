@@ -7,7 +7,9 @@
  * the current batch carry the same token in orch_queue.lock_token, so ack deletes exactly what
  * was fetched and nothing that arrived during the turn. An instance is eligible for fetch when
  * it has a visible message, no live lock, and either an instance row or a visible START
- * message: messages for never-started instances are skipped, never spun on.
+ * message: messages for never-started instances are skipped, never spun on. An abandon with
+ * a delay leaves the lock row in place as a hold (a fresh token nobody has, until now +
+ * delay), so nothing of the instance is fetched before its hidden batch comes back.
  *
  * Many processes fetch at once. A fetch picks the oldest eligible message with FOR UPDATE
  * SKIP LOCKED (concurrent fetchers spread over different instances instead of queueing on
@@ -567,6 +569,11 @@ static const char SQL_DELAY[] =
     " WHERE instance_id = $1::text AND visible_at <= $3::bigint";
 static const char SQL_UNTAG[] =
     "UPDATE orch_queue SET lock_token = NULL WHERE lock_token = $1::text";
+/* An abandon delay keeps the instance's lock row as a hold: a fresh token nobody knows, up to
+ * now + delay, so arrivals and timers due sooner cannot overtake the hidden batch. */
+static const char SQL_HOLD[] =
+    "UPDATE instance_locks SET lock_token = $2::text, locked_until = $3::bigint"
+    " WHERE lock_token = $1::text";
 static const char SQL_RENEW[] =
     "UPDATE instance_locks SET locked_until = $2::bigint"
     " WHERE lock_token = $1::text AND locked_until > $3::bigint";
@@ -576,11 +583,13 @@ typedef struct abandon_arg {
     const char *token;
     int64_t delay_ms;
     int ignore_attempt;
+    char hold[33];                 /* the hold's token, when delay_ms > 0 */
 } abandon_arg;
 
 static int abandon_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
     abandon_arg *a = arg;
+    int64_t until = duro__add_sat(a->now, a->delay_ms);
     char *instance = NULL;
     int rc = verify_lock(c, a->token, a->now, &instance, err);
 
@@ -588,11 +597,12 @@ static int abandon_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error 
     if (rc == 0 && a->ignore_attempt)
         rc = duro__pg_exec(c, SQL_UNCOUNT, err, "t", a->token);
     if (rc >= 0 && a->delay_ms > 0)
-        rc = duro__pg_exec(c, SQL_DELAY, err, "tii", instance, duro__add_sat(a->now, a->delay_ms),
-                           a->now);
+        rc = duro__pg_exec(c, SQL_DELAY, err, "tii", instance, until, a->now);
     if (rc >= 0)
         rc = duro__pg_exec(c, SQL_UNTAG, err, "t", a->token);
-    if (rc >= 0)
+    if (rc >= 0 && a->delay_ms > 0)
+        rc = duro__pg_exec(c, SQL_HOLD, err, "tti", a->token, a->hold, until);
+    else if (rc >= 0)
         rc = duro__pg_exec(c, SQL_UNLOCK, err, "t", a->token);
     free(instance);
     return rc < 0 ? rc : 0;
@@ -602,11 +612,13 @@ int duro__pg_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
                           int64_t delay_ms, int ignore_attempt, duro_error *err)
 {
     duro_pg *s = (duro_pg *)p;
-    abandon_arg a = { now_ms, lock_token, delay_ms, ignore_attempt };
+    abandon_arg a = { now_ms, lock_token, delay_ms, ignore_attempt, "" };
     int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && delay_ms < 0)
         rc = duro_error_set(err, DURO_EINVAL, 0, "abandon_orch: negative delay");
+    if (rc == 0 && delay_ms > 0 && duro_random_token(a.hold) != 0)
+        rc = duro_error_set(err, DURO_EIO, 1, "cannot generate a hold token");
     return rc != 0 ? rc : duro__pg_run(&s->pool, DURO__PG_LOCK, abandon_txn, &a, err);
 }
 
