@@ -362,7 +362,16 @@ static const char SQL_LOCK_INSTANCE[] =
 static const char SQL_LOCK_ROW[] =
     "SELECT instance_id, locked_until FROM instance_locks WHERE lock_token = $1::text"
     " FOR UPDATE";
-static const char SQL_INSTANCE_EXISTS[] = "SELECT 1 FROM instances WHERE instance_id = $1::text";
+/* A row when the instance exists; its value is 1 when the commit's execution $2 (1 or more)
+ * is stored, the current one or the next one (current + 1), else 0. */
+static const char SQL_INSTANCE_EXISTS[] =
+    "SELECT ($2::bigint = i.current_execution OR $2::bigint - 1 = i.current_execution"
+    " OR EXISTS (SELECT 1 FROM executions e"
+    "  WHERE e.instance_id = $1::text AND e.execution_id = $2::bigint))::int"
+    " FROM instances i WHERE i.instance_id = $1::text";
+static const char SQL_LAST_EVENT[] =
+    "SELECT COALESCE(MAX(event_id), 0) FROM history"
+    " WHERE instance_id = $1::text AND execution_id = $2::bigint";
 static const char SQL_CREATE_INSTANCE[] =
     "INSERT INTO instances (instance_id, orch_name, orch_version, parent_instance,"
     " current_execution, created_at, updated_at)"
@@ -378,8 +387,7 @@ static const char SQL_CREATE_EXECUTION[] =
     " ON CONFLICT (instance_id, execution_id) DO NOTHING";
 static const char SQL_INSERT_EVENT[] =
     "INSERT INTO history (instance_id, execution_id, event_id, kind, payload)"
-    " VALUES ($1::text, $2::bigint, $3::bigint, $4::int, $5::bytea)"
-    " ON CONFLICT DO NOTHING";
+    " VALUES ($1::text, $2::bigint, $3::bigint, $4::int, $5::bytea)";
 static const char SQL_SET_STATE[] =
     "UPDATE executions SET state = $3::int, output = $4::bytea,"
     " completed_at = CASE WHEN $3::int = 1 THEN NULL ELSE $5::bigint END" /* 1 = RUNNING */
@@ -434,12 +442,20 @@ static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **
 static int upsert_instance(duro__pg_conn *c, const char *instance, int64_t now,
                            const duro_orch_commit *cm, int *exists, duro_error *err)
 {
-    int64_t found;
-    int rc = duro__pg_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "t", instance);
+    int64_t found = 0;
+    int rc = 0;
 
+    /* a BIGINT holds no execution above INT64_MAX, so none is stored, current or next */
+    if (cm->execution_id <= INT64_MAX)
+        rc = duro__pg_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "tu", instance,
+                          cm->execution_id);
     if (rc < 0)
         return rc;
     *exists = rc == 1;
+    if (cm->execution_id > INT64_MAX || (*exists ? found != 1 : cm->execution_id != 1))
+        return duro_error_set(err, DURO_ENOTFOUND, 0,
+                              "ack_orch: execution %llu of %s is not stored, current or next",
+                              (unsigned long long)cm->execution_id, instance);
     if (!*exists && cm->orch_name == NULL) {
         if (cm->n_events || cm->state || cm->set_custom_status)
             return duro_error_set(err, DURO_EINVAL, 0,
@@ -460,14 +476,26 @@ static int upsert_instance(duro__pg_conn *c, const char *instance, int64_t now,
     return rc < 0 ? rc : 0;
 }
 
-/* Step 3: append the events, insert-only (a duplicate inserts nothing and is reported, so
- * the transaction is never left aborted by a unique violation). */
+/* Step 3: append the events, insert-only, above the last stored id (the commit's own ids
+ * increase: duro_provider_check_commit). A rejected commit rolls back, writing nothing. */
 static int append_events(duro__pg_conn *c, const char *instance, const duro_orch_commit *cm,
                          duro_error *err)
 {
+    int64_t last = 0;
+    int rc = cm->n_events == 0 ? 0
+                               : duro__pg_int(c, SQL_LAST_EVENT, 0, &last, err, "tu", instance,
+                                              cm->execution_id);
+
+    if (rc < 0)
+        return rc;
+    if (cm->n_events > 0 && cm->events[0].event_id <= (uint64_t)last)
+        return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                              "event id %llu rejected in execution %llu of %s: not above the"
+                              " last stored id %lld (duplicate or out of order)",
+                              (unsigned long long)cm->events[0].event_id,
+                              (unsigned long long)cm->execution_id, instance, (long long)last);
     for (size_t i = 0; i < cm->n_events; i++) {
         const duro_event_in *e = &cm->events[i];
-        int rc;
 
         if (e->event_id == 0 || e->event_id > INT64_MAX)
             return duro_error_set(err, DURO_ECONSTRAINT, 0,
@@ -476,11 +504,6 @@ static int append_events(duro__pg_conn *c, const char *instance, const duro_orch
                                   (unsigned long long)cm->execution_id, instance);
         rc = duro__pg_exec(c, SQL_INSERT_EVENT, err, "tuudb", instance, cm->execution_id,
                            e->event_id, e->kind, e->payload);
-        if (rc == 0)
-            return duro_error_set(err, DURO_ECONSTRAINT, 0,
-                                  "event id %llu rejected in execution %llu of %s (duplicate)",
-                                  (unsigned long long)e->event_id,
-                                  (unsigned long long)cm->execution_id, instance);
         if (rc < 0)
             return rc;
     }
