@@ -33,5 +33,8 @@ if HAVE_LIBPQ
 noinst_LTLIBRARIES += providertest/libduro-postgres-factory.la
 providertest_libduro_postgres_factory_la_SOURCES = providertest/postgres-factory.h \
 	providertest/postgres-factory.c
+# The hold_write_lock hook of "postgres" holds LOCK TABLE on a raw libpq connection.
+providertest_libduro_postgres_factory_la_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
+providertest_libduro_postgres_factory_la_LIBADD = $(LIBPQ_LIBS)
 endif
 EXTRA_DIST += providertest/postgres-factory.h providertest/postgres-factory.c

@@ -3,8 +3,11 @@
  * suites, built on the provider's public API only: each store is a fresh schema with a
  * unique name on one server, dropped with everything in it when the store is destroyed; more
  * handles on the same schema (another process's, with their own connections and listener)
- * through the locate and attach hooks. Linked into duro-conformance, duro-stress and the
- * tests; not part of libduro-postgres.
+ * through the locate and attach hooks, and real contention through hold_write_lock: a raw
+ * libpq connection whose open transaction holds LOCK TABLE ... IN EXCLUSIVE MODE on every
+ * table of the store, so the writes of every handle wait for it (reads go on) and a handle
+ * whose lock_timeout_ms is the busy wait gives up with DURO_EBUSY. Linked into
+ * duro-conformance, duro-stress and the tests; not part of libduro-postgres.
  */
 #include "postgres-factory.h"
 
@@ -15,9 +18,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "duro-postgres.h"
 
 #define LOCATOR_MAX 4096
+/* The longest hold_write_lock waits for the tables (another transaction may be writing). */
+#define HOLD_WAIT_MS "10000"
 
 static char *factory_conninfo;
 
@@ -112,6 +119,69 @@ static int pg_attach(void *ud, const char *locator, duro_provider **out, duro_er
     return duro_postgres_open(sp + 1, &opt, out, err);
 }
 
+/* The statements of a hold on `schema` (validated by the provider: [A-Za-z0-9_]). */
+static void hold_sql(const char *schema, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "BEGIN; SET LOCAL lock_timeout = " HOLD_WAIT_MS "; LOCK TABLE \"%s\".instances,"
+             " \"%s\".executions, \"%s\".history, \"%s\".orch_queue, \"%s\".instance_locks,"
+             " \"%s\".work_queue IN EXCLUSIVE MODE", schema, schema, schema, schema, schema,
+             schema);
+}
+
+/* hold_write_lock of "postgres": a handle on the schema of `p` with lock_timeout_ms =
+ * busy_ms, opened first (its migration check takes the schema's advisory lock), then a raw
+ * connection that holds every table of the schema in EXCLUSIVE mode in an open transaction:
+ * it conflicts with every INSERT, UPDATE, DELETE and SELECT ... FOR UPDATE, never with a
+ * plain SELECT, so writes wait and reads go on. */
+static int pg_hold_write_lock(void *ud, duro_provider *p, int64_t busy_ms,
+                              duro_provider **busy, void **hold, duro_error *err)
+{
+    const char *schema = duro_postgres_schema(p);
+    const char *conninfo = duro_postgres_conninfo(p);
+    duro_postgres_options opt;
+    char sql[768];
+    PGconn *pg;
+    PGresult *res;
+    int rc;
+
+    *busy = NULL;
+    *hold = NULL;
+    if (schema == NULL || conninfo == NULL || busy_ms <= 0 || busy_ms > 60000)
+        return duro_error_set(err, DURO_EINVAL, 0, "hold_write_lock: bad store or busy_ms");
+    options(&opt, schema);
+    opt.lock_timeout_ms = (int)busy_ms;
+    rc = duro_postgres_open(conninfo, &opt, busy, err);
+    if (rc != 0)
+        return rc;
+    hold_sql(schema, sql, sizeof sql);
+    pg = PQconnectdb(conninfo);
+    res = pg != NULL && PQstatus(pg) == CONNECTION_OK ? PQexec(pg, sql) : NULL;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        duro_error_set(err, DURO_EIO, 1, "hold_write_lock: %s",
+                       pg != NULL ? PQerrorMessage(pg) : "out of memory");
+        PQclear(res);
+        PQfinish(pg);
+        duro_provider_destroy(*busy);
+        *busy = NULL;
+        return DURO_EIO;
+    }
+    PQclear(res);
+    *hold = pg;
+    return 0;
+}
+
+/* Roll the hold's transaction back (dropping its locks) and close its connection. */
+static void pg_release_write_lock(void *ud, void *hold)
+{
+    PGconn *pg = hold;
+
+    if (pg == NULL)
+        return;
+    PQclear(PQexec(pg, "ROLLBACK"));
+    PQfinish(pg);
+}
+
 static duro_provider_factory factory = {
     .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "postgres",
@@ -123,6 +193,8 @@ static duro_provider_factory factory = {
     .locate = pg_locate,
     .attach = pg_attach,
     .ud = NULL,
+    .hold_write_lock = pg_hold_write_lock,
+    .release_write_lock = pg_release_write_lock,
 };
 
 const duro_provider_factory *duro__postgres_factory(const char *conninfo)

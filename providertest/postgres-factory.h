@@ -10,8 +10,10 @@
 
 /* "postgres": a fresh schema with a unique name per create (duro_t_<pid>_<n>_<random>) on the
  * server of `conninfo`, dropped (CASCADE) on destroy; locate gives "<schema> <conninfo>" and
- * attach opens another handle on that schema. `conninfo` is copied. Honours
- * DURO_PG_SYNC=off (synchronous_commit off). NULL when out of memory. */
+ * attach opens another handle on that schema; hold_write_lock holds every table of the schema
+ * in EXCLUSIVE mode from a raw connection, and its busy handle waits lock_timeout_ms =
+ * busy_ms. `conninfo` is copied. Honours DURO_PG_SYNC=off (synchronous_commit off). NULL when
+ * out of memory. */
 const duro_provider_factory *duro__postgres_factory(const char *conninfo);
 
 /* The conninfo a program should use: `arg` (from --pg) when non-NULL, else the environment's

@@ -9,6 +9,16 @@
  * with lock tokens in the database, so any number of processes can share one schema; idle
  * fetchers wait on LISTEN/NOTIFY, not on a poll interval.
  *
+ * Contention: the busy wait of the contract (duro-provider.h, "Contention") is the
+ * server-side lock_timeout, `lock_timeout_ms` below. A call that waits longer than that for
+ * a lock it needs (a table lock another session holds, e.g. LOCK TABLE from a migration or an
+ * operator, a row or advisory lock of a long transaction) fails when the server reports
+ * SQLSTATE 55P03 lock_not_available; the provider maps it to DURO_EBUSY with retryable 1, and
+ * its transaction rolls back, so nothing is applied. A call that finds nothing to write (a
+ * delete_bulk that selects nothing) takes no write lock and succeeds. Reads take only ACCESS
+ * SHARE table locks, which nothing but DDL (ACCESS EXCLUSIVE) blocks, so they go on while
+ * writes wait.
+ *
  * Thread safety: a provider handle may be used from any number of threads at once; the
  * helpers below are safe to call concurrently with every callback.
  */
@@ -36,7 +46,9 @@ typedef struct duro_postgres_options {
                                 * one listener connection for LISTEN/NOTIFY) */
     int statement_timeout_ms;  /* server-side statement_timeout, default 30000; 0 = none. A
                                 * statement that runs out is a retryable DURO_EBUSY */
-    int lock_timeout_ms;       /* server-side lock_timeout, default 10000; 0 = none */
+    int lock_timeout_ms;       /* server-side lock_timeout, default 10000; 0 = none: the
+                                * busy wait. A call whose lock wait runs out is DURO_EBUSY,
+                                * retryable, with nothing applied */
     int recheck_ms;            /* longest sleep of an idle long poll between two re-checks
                                 * while LISTEN/NOTIFY is connected, default 1000 (a safety
                                 * net: commits and due times wake fetchers directly) */

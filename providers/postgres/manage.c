@@ -401,8 +401,11 @@ int duro__pg_delete_bulk(duro_provider *p, int64_t now_ms, const duro_bulk_filte
 
 /* ---- Prune ------------------------------------------------------------------------------- */
 
+/* Prune writes: it locks the instance row (after the advisory lock, in the order of queue.h)
+ * before it reads what to delete, so it meets a lock held on the store whether or not
+ * anything is prunable. */
 static const char SQL_CURRENT[] =
-    "SELECT current_execution FROM instances WHERE instance_id = $1::text";
+    "SELECT current_execution FROM instances WHERE instance_id = $1::text FOR UPDATE";
 static const char SQL_PRUNABLE[] =
     "SELECT execution_id FROM executions WHERE instance_id = $1::text"
     " AND execution_id <> $2::bigint"
