@@ -15,9 +15,10 @@
  * with a long poll while the case thread makes an item fetchable (abandon, ack_orch sending
  * a message, ack_orch scheduling work, ack_orch releasing an instance that has arrivals,
  * ack_work completing, enqueue). Nothing sleeps to synchronise: whichever comes first, the
- * fetch must return the item within WK_BOUND_US of the waking call's return. Each case runs
- * WK_ROUNDS rounds so that in most of them the fetcher is already asleep in its poll when the
- * call comes (that sleep is what is measured). Under valgrind (DURO_UNDER_VALGRIND) the
+ * fetch must return the item within WK_BOUND_US of the waking call's return (plus the
+ * fetch's own time). Each case runs WK_ROUNDS rounds so that in most of them the fetcher is
+ * already asleep in its poll when the call comes (that sleep is what is measured); at most
+ * WK_LATE_ALLOWED of them may be late. Under valgrind (DURO_UNDER_VALGRIND) the
  * upper bounds are relaxed, the lower bounds are not.
  */
 #include <pthread.h>
@@ -34,8 +35,10 @@
 #define WK_BOUND_US (INT64_C(25000) * wk_slow())
 /* Poll time of a fetcher that must be woken long before it runs out. */
 #define WK_POLL_MS 2000
-/* Rounds of each wake-up case. */
+/* Rounds of each wake-up case, and how many may miss the bound: a loaded machine can stall
+ * a thread for longer than the bound once, while a missing wake-up misses it every round. */
 #define WK_ROUNDS 6
+#define WK_LATE_ALLOWED 1
 /* Lock time of the items the case thread holds. */
 #define WK_LOCK_MS INT64_C(30000)
 
@@ -127,18 +130,20 @@ static int64_t fetch_cost_us(duro_ct_ctx *ctx, int work)
     return cost;
 }
 
-/* Join `f` and assert it returned an item within the bound of `woke_us`, when the waking
- * call returned (plus the provider's fetch cost, measured right after). */
-static void wk_join(wk_fetcher *f, int64_t woke_us)
+/* Join `f`, assert it returned an item, and return 1 when that was later than the bound
+ * after `woke_us`, when the waking call returned (25 ms plus the provider's fetch cost,
+ * measured right after); the latency is printed into `late` then. */
+static int wk_join(wk_fetcher *f, int64_t woke_us, char *late, size_t size)
 {
     ck_assert_int_eq(pthread_join(f->thread, NULL), 0);
     ck_assert_int_eq(f->rc, 0);
     ck_assert(f->work ? f->witem != NULL : f->item != NULL);
     int64_t bound = WK_BOUND_US + fetch_cost_us(f->ctx, f->work);
-    ck_assert_msg(f->returned_us - woke_us < bound,
-                  "fetch returned %lld us after the waking call (bound %lld us: 25 ms and "
-                  "the fetch's own time)", (long long)(f->returned_us - woke_us),
-                  (long long)bound);
+    if (f->returned_us - woke_us < bound)
+        return 0;
+    snprintf(late, size, "%lld us after the waking call (bound %lld us)",
+             (long long)(f->returned_us - woke_us), (long long)bound);
+    return 1;
 }
 
 /* A fetch at ctx->now with a long poll in the case thread: returns the orchestration item
@@ -422,6 +427,9 @@ static void woken_by(duro_ct_ctx *ctx, wk_path path)
 {
     int work = path == WK_ABANDON_WORK || path == WK_ACK_SENDS_WORK || path == WK_ENQUEUE_WORK;
 
+    char late[WK_ROUNDS][96];
+    unsigned n_late = 0;
+
     for (unsigned r = 0; r < WK_ROUNDS; r++) {
         ct_barrier *start = ct_barrier_new(2);
         wk_fetcher f;
@@ -433,10 +441,12 @@ static void woken_by(duro_ct_ctx *ctx, wk_path path)
         ct_barrier_wait(start);
         wake_call(ctx, path, &s);
         int64_t woke = mono_us();
-        wk_join(&f, woke);
+        n_late += (unsigned)wk_join(&f, woke, late[n_late], sizeof late[0]);
         ct_barrier_free(start);
         check_got(ctx, path, &s, &f);
     }
+    ck_assert_msg(n_late <= WK_LATE_ALLOWED, "%u of %d rounds were woken late; first: fetch "
+                  "returned %s", n_late, WK_ROUNDS, late[0]);
 }
 
 static void abandon_wakes_sleeping_fetch_orch(duro_ct_ctx *ctx)
