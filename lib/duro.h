@@ -294,7 +294,8 @@ typedef struct duro_runtime_options {
                                     * damaged store) is given back, not counted */
     int64_t unregistered_backoff_ms;     /* first backoff for unknown names (default 1000) */
     int64_t unregistered_backoff_max_ms; /* cap (default 60000) */
-    int64_t poll_ms;               /* long-poll timeout of idle dispatchers (default 1000) */
+    int64_t poll_ms;               /* long-poll timeout of idle dispatchers (default 30000; a
+                                    * commit, a due time or shutdown ends it sooner) */
     /* Fetch ahead: while every activity thread is busy and activities have lately taken at
      * most this long on average, the runtime locks up to one more work item per activity
      * thread, so a thread that finishes starts the next item without a storage round trip.

@@ -88,7 +88,7 @@ void duro_runtime_options_init(duro_runtime_options *opt)
     opt->max_attempts = 10;
     opt->unregistered_backoff_ms = 1000;
     opt->unregistered_backoff_max_ms = 60000;
-    opt->poll_ms = 1000;
+    opt->poll_ms = 30000;
     opt->prefetch_ms = 50;
 }
 
