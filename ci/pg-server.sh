@@ -1,6 +1,7 @@
 #!/bin/sh
 # ci/pg-server.sh — a throwaway PostgreSQL server for the tests of the PostgreSQL provider:
-# a private cluster in a folder, reachable only on a private unix socket (no TCP listener).
+# a private cluster in a folder, reachable on a private unix socket (and, on request, on one
+# TCP address: DURO_PG_LISTEN below).
 #
 # Usage:
 #   ci/pg-server.sh start DIR [DBNAME]   initdb DIR/data (once), start the server on the socket
@@ -10,11 +11,19 @@
 #   ci/pg-server.sh stop DIR             stop it (fast shutdown); a no-op when not running
 #   ci/pg-server.sh restart DIR          pg_ctl restart -m fast (the fault tests use it)
 #   ci/pg-server.sh conninfo DIR [DBNAME] print the conninfo of a running server
+#   ci/pg-server.sh sql DIR QUERY        run QUERY in database duro over the unix socket, as
+#                                        the server's user; print the rows (psql -At)
 #
+# DURO_PG_LISTEN=ADDR at the first start (initdb) makes the server also listen on TCP at the
+# IP address ADDR and accept clients from the subnets it is directly connected to (pg_hba
+# `samenet`, trust: a throwaway cluster); the conninfo printed is then host=ADDR port=N ...
+# Meant for a private network namespace (tests/netns-scaleout.sh runs the script under
+# `ip netns exec`, so the server binds inside the namespace); never use it on a shared network.
 # PostgreSQL refuses to run as root, so as root the server runs as a dedicated system user
 # (DURO_PG_USER, default duro-pg; created with useradd -r when missing) that owns DIR/data
 # and DIR/sock; otherwise it runs as the current user. The port number (DURO_PG_PORT, or one
-# derived from DIR) only names the socket file DIR/sock/.s.PGSQL.N; listen_addresses is empty.
+# derived from DIR) names the socket file DIR/sock/.s.PGSQL.N (and is the TCP port with
+# DURO_PG_LISTEN); listen_addresses is empty unless DURO_PG_LISTEN is set.
 # Both commands are idempotent. Binaries: DURO_PG_BINDIR, else pg_config --bindir, else the
 # newest /usr/lib/postgresql/*/bin. Exit status 0, or 1 with a message on stderr.
 set -eu
@@ -25,7 +34,7 @@ die() {
 }
 
 usage() {
-    echo "usage: pg-server.sh start DIR [DBNAME] | stop DIR | restart DIR | conninfo DIR [DBNAME]" >&2
+    echo "usage: pg-server.sh start DIR [DBNAME] | stop DIR | restart DIR | conninfo DIR [DBNAME] | sql DIR QUERY" >&2
     exit 2
 }
 
@@ -33,9 +42,11 @@ usage() {
 cmd=$1
 dir=$2
 db=${3:-duro}
-case $cmd in start | stop | restart | conninfo) ;; *) usage ;; esac
+case $cmd in start | stop | restart | conninfo) ;; sql) [ $# -eq 3 ] || usage; query=$3; db=duro ;; *) usage ;; esac
 case $dir in /*) ;; *) dir="$(pwd)/$dir" ;; esac
 case $db in *[!A-Za-z0-9_]* | '') die "database name '$db' must be letters, digits and _" ;; esac
+listen=${DURO_PG_LISTEN:-}
+case $listen in *[!0-9a-fA-F.:]*) die "DURO_PG_LISTEN '$listen' must be an IP address" ;; esac
 
 # ---- binaries ------------------------------------------------------------------------------
 find_bindir() {
@@ -98,8 +109,14 @@ data="$dir/data"
 sock="$dir/sock"
 log="$dir/server.log"
 
+# The address the cluster listens on, recorded at initdb (DIR/listen); empty: socket only.
+listened() {
+    cat "$dir/listen" 2>/dev/null || true
+}
+
 conninfo() {
-    echo "host=$sock port=$port dbname=$db user=$user"
+    tcp=$(listened)
+    echo "host=${tcp:-$sock} port=$port dbname=$db user=$user"
 }
 
 running() {
@@ -125,6 +142,12 @@ conninfo)
     conninfo
     exit 0
     ;;
+sql)
+    running || die "no server running in $dir"
+    as_user "$bindir/psql" -h "$sock" -p "$port" -d "$db" -U "$user" -At -v ON_ERROR_STOP=1 \
+        -c "$query" || die "query failed: $query"
+    exit 0
+    ;;
 esac
 
 # ---- start -------------------------------------------------------------------------------
@@ -143,8 +166,9 @@ if [ ! -f "$data/PG_VERSION" ]; then
             >"$dir/initdb.log" 2>&1 ||
         die "initdb failed (see $dir/initdb.log)"
     cat >>"$data/postgresql.conf" <<EOF
-# ci/pg-server.sh: private unix socket only, small and fast (a throwaway test cluster)
-listen_addresses = ''
+# ci/pg-server.sh: a private unix socket (and DURO_PG_LISTEN), small and fast (a throwaway
+# test cluster)
+listen_addresses = '$listen'
 unix_socket_directories = '$sock'
 port = $port
 max_connections = 300
@@ -155,10 +179,14 @@ max_locks_per_transaction = 256
 log_min_messages = warning
 log_min_error_statement = panic
 EOF
+    if [ -n "$listen" ]; then
+        echo "host all all samenet trust" >>"$data/pg_hba.conf"
+    fi
+    echo "$listen" >"$dir/listen"
     echo "$port" >"$dir/port"
 fi
 mkdir -p "$sock"
-[ "$(id -u)" -ne 0 ] || chown "$user" "$sock" "$dir/port" 2>/dev/null || true
+[ "$(id -u)" -ne 0 ] || chown "$user" "$sock" "$dir/port" "$dir/listen" 2>/dev/null || true
 if ! running; then
     : >"$log"
     [ "$(id -u)" -ne 0 ] || chown "$user" "$log"

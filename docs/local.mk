@@ -7,5 +7,6 @@ dist_doc_DATA += \
 	docs/postgres.md \
 	docs/fuzzing.md \
 	docs/provider-guide.md \
+	docs/scale-out.md \
 	docs/stress.md \
 	docs/user-guide.md

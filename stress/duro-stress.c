@@ -2,8 +2,9 @@
  * duro-stress.c — the stress suite runner for duro's built-in providers.
  *
  * Takes --provider (sqlite, sqlite-file, postgres when built with libpq, all, or a comma list;
- * default all) and --pg CONNINFO (or $DURO_PG_CONNINFO) for postgres, removes them from
- * the command line and hands the rest to duro_stress_main_factories(), which runs the matrix,
+ * default all) and --pg CONNINFO (or $DURO_PG_CONNINFO) for postgres (not needed with
+ * --store, whose locator carries its own), removes them from the command line and hands the
+ * rest to duro_stress_main_factories(), which runs the matrix,
  * prints the tables and writes the reports. A custom provider has its own main() that calls
  * duro_stress_main() (or duro_stress_main_factories()) with its factory.
  */
@@ -19,12 +20,15 @@
 #endif
 
 static const char *pg_arg; /* --pg CONNINFO */
+static int has_store;      /* --store given: the factory only attaches, by the locator */
 
 #ifdef DURO_WITH_POSTGRES
 static const duro_provider_factory *postgres_factory(void)
 {
     const char *conninfo = duro__postgres_conninfo(pg_arg);
 
+    if (conninfo == NULL && has_store)
+        conninfo = ""; /* never used: attach takes the conninfo from the locator */
     return conninfo != NULL ? duro__postgres_factory(conninfo) : NULL;
 }
 #endif
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
             pg_arg = argv[i] + 5;
         } else {
             help |= strcmp(argv[i], "--help") == 0;
+            has_store |= strcmp(argv[i], "--store") == 0 || strncmp(argv[i], "--store=", 8) == 0;
             rest[n_rest++] = argv[i];
         }
     }

@@ -65,6 +65,16 @@ typedef struct duro_stress_config {
     double lost_reply_pct;       /* % of the calls that change the store (enqueues, acks,
                                   * abandons, renews) it applies while the caller is told
                                   * they failed, retryable: a connection lost at COMMIT (0) */
+    const char *store;           /* non-NULL: only the driver half of the run, on this
+                                  * existing store, named as the factory's attach hook takes
+                                  * it (postgres: "<schema> <conninfo>"), instead of a fresh
+                                  * one. No runtime starts here: other processes, on this
+                                  * machine or others, serve the store (duro-stress --role
+                                  * runtime), and the end of every root is read from the
+                                  * store. The store must hold no stress instances yet; it is
+                                  * kept afterwards (NULL) */
+    const char *ledger;          /* with store: append a line to this file for every root
+                                  * started and every end read (docs/stress.md) (NULL) */
 } duro_stress_config;
 
 /* Fill `cfg` with the defaults shown above and set cfg->size. NULL is a no-op. */

@@ -5,7 +5,8 @@
  * optional discarded warm-up run) on fresh stores, its medians are gated, and each scenario's
  * tables are printed as soon as its cells are done. Then the JUnit, JSON and history files,
  * and the baseline — written only when every gate passed, so a failing run never becomes the
- * reference for the next one.
+ * reference for the next one. --role runtime serves a store instead (role.c); --role driver
+ * is the matrix of one cell on an existing store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -161,13 +162,21 @@ int duro_stress_main_factories(const duro_provider_factory *const *factories,
             return 2;
         }
     }
-    for (size_t f = 0; (o.cfg.attach || o.cfg.processes > 0) && f < n_factories; f++)
+    for (size_t f = 0; (o.cfg.attach || o.cfg.processes > 0 || o.role) && f < n_factories; f++)
         if (factories[f]->attach == NULL || factories[f]->locate == NULL) {
             fprintf(stderr, "%s: %s: provider '%s' cannot open a second handle on a store "
                     "(its factory has no locate and attach hooks)\n", prog,
-                    o.cfg.attach ? "--attach" : "--processes", factories[f]->name);
+                    o.role ? "--role" : o.cfg.attach ? "--attach" : "--processes",
+                    factories[f]->name);
             return 2;
         }
+    if (o.role != DURO__ROLE_ALL && n_factories != 1) {
+        fprintf(stderr, "%s: --role runs on one provider's store, not %zu\n", prog,
+                n_factories);
+        return 2;
+    }
+    if (o.role == DURO__ROLE_RUNTIME)
+        return duro__stress_serve(factories[0], &o, stdout);
     if (o.cfg.progress < 0)
         o.cfg.progress = isatty(STDERR_FILENO);
     void *baseline;

@@ -15,7 +15,8 @@
 enum opt_id {
     O_SCENARIO, O_CONFIG, O_MAX_CONCURRENT, O_DURATION, O_COUNT, O_TASKS, O_DELAY, O_ORCH, O_WORKER,
     O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS, O_LOST_REPLIES,
-    O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_PROCESSES, O_KILL_EVERY, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
+    O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_PROCESSES, O_KILL_EVERY, O_ROLE, O_STORE,
+    O_LEDGER, O_NAME, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
     O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_HELP
 };
 
@@ -65,6 +66,22 @@ static const struct {
     {"--kill-every", O_KILL_EVERY, "SECS",
      "with --processes: SIGKILL one child every SECS of the window and start a fresh one; "
      "every instance must still finish (0: never)"},
+    {"--role", O_ROLE, "ROLE",
+     "one half of a run split across processes or machines that share the --store: "
+     "'driver' starts the roots, reads their ends from the store, verifies and checks "
+     "integrity, with no runtime of its own; 'runtime' serves the store (every scenario) "
+     "until SIGTERM or SIGINT, or for --duration seconds (default: both halves in this "
+     "process)"},
+    {"--store", O_STORE, "LOCATOR",
+     "with --role: the existing store, as the factory's attach hook names it (postgres: "
+     "'<schema> <conninfo>', the schema created when missing); it must hold no stress "
+     "instances yet and is kept"},
+    {"--ledger", O_LEDGER, "FILE",
+     "with --role: append a line per root started and end read (driver), or per activity "
+     "executed and end committed (runtime), to FILE"},
+    {"--name", O_NAME, "NAME",
+     "--role runtime: this runtime's name in the ledgers and in the custom status of the "
+     "roots whose turns it runs (default: <hostname>-<pid>)"},
     {"--prefetch-ms", O_PREFETCH, "MS",
      "runtime fetch-ahead window; 0 turns fetching ahead off (the runtime default, 50)"},
     {"--junit", O_JUNIT, "FILE", "write JUnit XML: a testsuite per scenario, a testcase per "
@@ -86,6 +103,9 @@ static const struct {
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
+
+/* What --name may contain: it is one word of the ledger lines. */
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 static int usage_error(FILE *errf, const char *fmt, const char *a, const char *b)
 {
@@ -238,6 +258,18 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
     case O_ATTACH: c->attach = 1; break;
     case O_PROCESSES: bad = parse_int(v, 0, 64, &c->processes); break;
     case O_KILL_EVERY: bad = parse_double(v, 0, 86400, &c->kill_every_secs); break;
+    case O_ROLE:
+        o->role = strcmp(v, "driver") == 0    ? DURO__ROLE_DRIVER
+                  : strcmp(v, "runtime") == 0 ? DURO__ROLE_RUNTIME
+                                              : -1;
+        bad = o->role < 0;
+        break;
+    case O_STORE: c->store = v; break;
+    case O_LEDGER: c->ledger = v; break;
+    case O_NAME:
+        o->runner_name = v;
+        bad = *v == '\0' || strlen(v) > 64 || strspn(v, NAME_CHARS) != strlen(v);
+        break;
     case O_JUNIT: o->junit_path = v; break;
     case O_JSON: o->json_path = v; break;
     case O_HISTORY: o->history_path = v; break;
@@ -254,8 +286,35 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
     if (bad)
         return usage_error(errf, "%s: invalid value '%s'", name, v);
     if ((id == O_JUNIT || id == O_JSON || id == O_HISTORY || id == O_BASELINE ||
-         id == O_SAVE_BASELINE) && *v == '\0')
+         id == O_SAVE_BASELINE || id == O_STORE || id == O_LEDGER) && *v == '\0')
         return usage_error(errf, "%s: empty file name%s", name, "");
+    return 0;
+}
+
+/* The rules of --role, --store, --ledger and --name. 0 or 2. */
+static int check_role(const duro__stress_opts *o, int set_config, FILE *errf)
+{
+    const duro_stress_config *c = &o->cfg;
+    if (o->role == DURO__ROLE_ALL) {
+        if (c->store != NULL || c->ledger != NULL || o->runner_name != NULL)
+            return usage_error(errf, "%s needs --role%s",
+                               c->store != NULL    ? "--store"
+                               : c->ledger != NULL ? "--ledger"
+                                                   : "--name",
+                               "");
+        return 0;
+    }
+    if (c->store == NULL)
+        return usage_error(errf, "--role needs --store LOCATOR%s%s", "", "");
+    if (o->runner_name != NULL && o->role != DURO__ROLE_RUNTIME)
+        return usage_error(errf, "--name is for --role runtime%s%s", "", "");
+    if (c->processes > 0 || c->runtimes > 1 || c->attach || c->kill_every_secs > 0)
+        return usage_error(errf, "--role replaces %s%s",
+                           "--processes, --runtimes, --attach and --kill-every", "");
+    if (o->n_scenarios > 1 || (set_config && o->n_configs > 1) || o->repeat > 1 ||
+        o->warmup_secs > 0)
+        return usage_error(errf, "--role runs one scenario with one config once (%s)%s",
+                           "no lists, --repeat or --warmup", "");
     return 0;
 }
 
@@ -299,10 +358,17 @@ int duro__stress_parse(int argc, char **argv, duro__stress_opts *o, FILE *errf)
     if (c->provider_error_pct + c->lost_reply_pct > 100)
         return usage_error(errf, "--inject-provider-errors and --inject-lost-replies add up to "
                            "more than 100 %%%s%s", "", "");
-    if (set_orch || set_worker) {
+    if (check_role(o, set_config, errf) != 0)
+        return 2;
+    if (set_orch || set_worker || (o->role != DURO__ROLE_ALL && !set_config)) {
+        /* with --role and no config given: the one default config, 2/2 */
         o->orch[0] = o->cfg.orch_concurrency;
         o->worker[0] = o->cfg.worker_concurrency;
         o->n_configs = 1;
+    }
+    if (o->role == DURO__ROLE_RUNTIME) { /* what it serves with */
+        o->cfg.orch_concurrency = o->orch[0];
+        o->cfg.worker_concurrency = o->worker[0];
     }
     return 0;
 }

@@ -9,6 +9,11 @@
  * observer verifies the output, stamps the end time and signals the driver's condition
  * variable. Then the drain (until every root ended or wait_timeout), the metrics, and the
  * integrity checks. The only sleeps are the activities' own work and the sampler's period.
+ *
+ * The driver role (cfg->store) is the same run without runtimes, on an existing store that
+ * runtimes in other processes or on other machines serve: a watcher thread reads the status
+ * of every root in flight every WATCH_PERIOD_NS instead of the observer, and each start and
+ * end read is a ledger line (cfg->ledger), with the runtime that committed the end.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "stress.h"
 
@@ -31,6 +37,7 @@
 #define MAX_SPARES 256 /* fresh children held ready to replace killed ones */
 #define MAX_PRINTED_WARNINGS 5
 #define MIN_SLOPE_SAMPLES 8 /* 2 s of samples */
+#define WATCH_PERIOD_NS INT64_C(50000000) /* driver role: how often ends are read */
 
 void duro_stress_config_init(duro_stress_config *cfg)
 {
@@ -77,8 +84,10 @@ typedef struct run {
 
     duro__stress_ctx *ctx;     /* counters of the handlers; shared with child processes */
     duro__procs *procs;        /* child processes (cfg->processes), NULL otherwise */
-    duro_client *sweep_client; /* the reader thread's own client (processes only) */
+    duro_client *sweep_client; /* the reader's or watcher's own client (processes, store) */
     size_t sweep_from;         /* every root before this index has ended */
+    int64_t sweep_age_ns;      /* a root is looked up once it has run this long */
+    int ledger_fd;             /* cfg->ledger, else -1 */
     int64_t next_kill;         /* sampler: when to kill the next child */
     long child_max_rss;        /* largest child's peak RSS (KB), -1 without children */
     double child_cpu0;         /* CPU of reaped children before this run's were forked */
@@ -88,9 +97,9 @@ typedef struct run {
     atomic_uint_fast64_t start_retries;
     long fds_start, fds_end;        /* open descriptors at t0 and after the drain */
 
-    /* sampler thread */
-    pthread_t sampler;
-    int sampler_running;
+    /* sampler thread, and the watcher thread of the driver role; both stop on `stop` */
+    pthread_t sampler, watcher;
+    int sampler_running, watcher_running;
     pthread_mutex_t smu;
     pthread_cond_t scv;
     int stop;
@@ -166,14 +175,15 @@ static void count_failure_class(run *r, const duro_terminal_event *ev)
 }
 
 /* Record the end of an instance. `swept`: read from the store by sweep(), which yields to
- * a report that arrived first; a report arriving after it is ignored. */
-static void observe(run *r, const duro_terminal_event *ev, int swept)
+ * a report that arrived first; a report arriving after it is ignored. Returns 1 when the
+ * event ended a root in flight, else 0. */
+static int observe(run *r, const duro_terminal_event *ev, int swept)
 {
     int64_t now = duro__monotonic_ns();
     uint64_t idx = 0;
     int kind = classify_instance(ev->instance, &idx);
     if (kind < 0)
-        return;
+        return 0;
     if (ev->state == DURO_STATE_CONTINUED_AS_NEW || kind == 1) {
         /* Counted until the runtimes stop: a child's callback may come after its parent's. */
         pthread_mutex_lock(&r->mu);
@@ -182,10 +192,10 @@ static void observe(run *r, const duro_terminal_event *ev, int swept)
         else
             r->res->children++;
         pthread_mutex_unlock(&r->mu);
-        return;
+        return 0;
     }
     if (ev->state != DURO_STATE_COMPLETED && ev->state != DURO_STATE_FAILED)
-        return;
+        return 0;
     char why[256] = "";
     int wrong = ev->state == DURO_STATE_COMPLETED &&
                 duro__scenario_verify(r->scenario, idx, r->cfg, ev->output, why, sizeof why) != 0;
@@ -193,11 +203,11 @@ static void observe(run *r, const duro_terminal_event *ev, int swept)
     pthread_mutex_lock(&r->mu);
     if (r->closed) {
         pthread_mutex_unlock(&r->mu);
-        return;
+        return 0;
     }
     if (idx < r->n_recs && (r->recs[idx].swept || (swept && r->recs[idx].done != 0))) {
         pthread_mutex_unlock(&r->mu); /* sweep and report raced: the first one counts */
-        return;
+        return 0;
     }
     if (idx >= r->n_recs || r->recs[idx].done != 0) {
         r->res->duplicate_terminal++;
@@ -205,7 +215,7 @@ static void observe(run *r, const duro_terminal_event *ev, int swept)
                      duro_state_name(ev->state),
                      idx >= r->n_recs ? "never launched" : "already ended");
         pthread_mutex_unlock(&r->mu);
-        return;
+        return 0;
     }
     rec *x = &r->recs[idx];
     x->end_ns = now;
@@ -234,6 +244,7 @@ static void observe(run *r, const duro_terminal_event *ev, int swept)
     r->inflight--;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    return 1;
 }
 
 /* The runtime's terminal observer: runs on a runtime thread, never blocks for long. */
@@ -242,14 +253,17 @@ static void on_terminal(const duro_terminal_event *ev, void *ud)
     observe(ud, ev, 0);
 }
 
-/* A root is looked up in the store only when it has run this long without a report; at
- * most SWEEP_BATCH roots per sweep. */
+/* With child processes, a root is looked up in the store only when it has run this long
+ * without a report (the driver role looks up every root in flight); at most SWEEP_BATCH
+ * roots per sweep. */
 #define SWEEP_AGE_NS INT64_C(1000000000)
 #define SWEEP_BATCH 256
 
 /* With child processes (reader thread, every 200 ms): a child killed between committing an
  * instance's end and reporting it leaves no report; read the state of every root in flight
- * for longer than SWEEP_AGE_NS from the store, and record the ended ones. */
+ * for longer than sweep_age_ns from the store, and record the ended ones. In the driver role
+ * (watcher thread) this is how every end is learned, and each is a ledger line naming the
+ * runtime that committed it (the root's custom status, "-" when none). */
 static void sweep(void *ud)
 {
     run *r = ud;
@@ -260,7 +274,7 @@ static void sweep(void *ud)
     while (r->sweep_from < r->n_recs && r->recs[r->sweep_from].done != 0)
         r->sweep_from++;
     for (size_t i = r->sweep_from; c != NULL && !r->closed && i < r->n_recs; i++) {
-        if (now - r->recs[i].start_ns <= SWEEP_AGE_NS || n_due == SWEEP_BATCH)
+        if (now - r->recs[i].start_ns < r->sweep_age_ns || n_due == SWEEP_BATCH)
             break; /* roots are recorded in start order: the rest are younger */
         if (r->recs[i].done == 0)
             due[n_due++] = i;
@@ -279,7 +293,10 @@ static void sweep(void *ud)
                                       .state = st.state,
                                       .output = done ? st.output : st.error,
                                       .category = st.error_category};
-            observe(r, &ev, 1);
+            if (observe(r, &ev, 1))
+                duro__ledger(r->ledger_fd, "done driver %s %s %s", id,
+                             duro_state_name(st.state),
+                             st.custom_status != NULL ? st.custom_status : "-");
         }
         duro_status_clear(&st);
     }
@@ -380,25 +397,50 @@ static void *sampler_main(void *arg)
     return NULL;
 }
 
+/* The driver role's watcher: sweep every WATCH_PERIOD_NS until stopped. */
+static void *watcher_main(void *arg)
+{
+    run *r = arg;
+    pthread_mutex_lock(&r->smu);
+    while (!r->stop) {
+        pthread_mutex_unlock(&r->smu);
+        sweep(r);
+        pthread_mutex_lock(&r->smu);
+        if (!r->stop)
+            timed_wait(&r->scv, &r->smu, duro__monotonic_ns() + WATCH_PERIOD_NS);
+    }
+    pthread_mutex_unlock(&r->smu);
+    return NULL;
+}
+
+/* Start the sampler, and in the driver role the watcher. */
 static int start_sampler(run *r)
 {
     if (pthread_create(&r->sampler, NULL, sampler_main, r) != 0)
         return -1;
     r->sampler_running = 1;
+    if (r->cfg->store != NULL) {
+        if (pthread_create(&r->watcher, NULL, watcher_main, r) != 0)
+            return -1;
+        r->watcher_running = 1;
+    }
     return 0;
 }
 
-/* Stop and join the sampler if it runs. */
+/* Stop and join the sampler and the watcher where they run. */
 static void stop_sampler(run *r)
 {
-    if (!r->sampler_running)
+    if (!r->sampler_running && !r->watcher_running)
         return;
     pthread_mutex_lock(&r->smu);
     r->stop = 1;
-    pthread_cond_signal(&r->scv);
+    pthread_cond_broadcast(&r->scv);
     pthread_mutex_unlock(&r->smu);
-    pthread_join(r->sampler, NULL);
-    r->sampler_running = 0;
+    if (r->sampler_running)
+        pthread_join(r->sampler, NULL);
+    if (r->watcher_running)
+        pthread_join(r->watcher, NULL);
+    r->sampler_running = r->watcher_running = 0;
 }
 
 /* ---- Driver ------------------------------------------------------------------------------- */
@@ -447,8 +489,10 @@ static void launch(run *r, duro_client *c, uint64_t idx)
          * whose reply was lost and is sent again is one start (the runtime ignores the copy) */
         for (int attempt = 0;; attempt++) {
             rc = duro_client_start(c, id, orch, input, &err);
-            if (rc == 0)
+            if (rc == 0) {
+                duro__ledger(r->ledger_fd, "start driver %s", id);
                 return;
+            }
             if (!err.retryable || attempt + 1 >= START_RETRIES)
                 break;
             atomic_fetch_add(&r->start_retries, 1);
@@ -664,7 +708,9 @@ static int validate(const duro_stress_config *c, duro_error *err)
         c->activity_failure_pct > 100 || c->prefetch_ms < -1 || c->processes < 0 ||
         c->processes > MAX_PROCESSES || !(c->kill_every_secs >= 0) ||
         (c->kill_every_secs > 0 && c->processes < 1) ||
-        (c->processes > 0 && (c->runtimes > 1 || c->attach)))
+        (c->processes > 0 && (c->runtimes > 1 || c->attach)) ||
+        (c->store != NULL && (c->processes > 0 || c->runtimes > 1 || c->attach)) ||
+        (c->ledger != NULL && c->store == NULL))
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -683,6 +729,9 @@ static int run_init(run *r, const duro_stress_config *cfg, int scenario, duro_st
         return -1;
     }
     r->ctx->cfg = cfg;
+    r->ctx->ledger_fd = -1;
+    r->ledger_fd = -1;
+    r->sweep_age_ns = cfg->store != NULL ? 0 : SWEEP_AGE_NS;
     atomic_init(&r->ctx->activities, 0);
     atomic_init(&r->ctx->injected, 0);
     atomic_init(&r->warnings, 0);
@@ -767,7 +816,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     int rc = 0, nrt = 0;
     duro_runtime_options opt;
     runtime_options(r, &opt);
-    for (; r->procs == NULL && nrt < cfg->runtimes; nrt++) {
+    for (; r->procs == NULL && cfg->store == NULL && nrt < cfg->runtimes; nrt++) {
         duro_error why = {0};
         rc = duro_runtime_start(rt_p[nrt], reg, &opt, &rts[nrt], &why);
         if (rc != 0) {
@@ -776,7 +825,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
         }
     }
     rc = duro_client_new(p, &client, err);
-    if (rc == 0 && r->procs != NULL)
+    if (rc == 0 && (r->procs != NULL || cfg->store != NULL))
         rc = duro_client_new(p, &sweeper, err);
     if (rc != 0)
         goto out;
@@ -824,9 +873,7 @@ out:
     return rc;
 }
 
-/* The fault wrapper options for the configured latency, error rate (every data-path call)
- * and lost replies (every call that changes the store); 0 when none is configured. */
-static int fault_options(const duro_stress_config *cfg, duro_fault_options *fo)
+int duro__fault_options(const duro_stress_config *cfg, duro_fault_options *fo)
 {
     static const duro_fault_op changing[] = {
         DURO_FAULT_ENQUEUE_ORCH, DURO_FAULT_ACK_ORCH,  DURO_FAULT_ABANDON_ORCH,
@@ -843,14 +890,14 @@ static int fault_options(const duro_stress_config *cfg, duro_fault_options *fo)
     return 1;
 }
 
-/* Fault wrapper around `inner` as fault_options() says, or 0 with *out NULL when none is
+/* Fault wrapper around `inner` as duro__fault_options() says, or 0 with *out NULL when none is
  * configured. */
 static int wrap_faults(duro_provider *inner, const duro_stress_config *cfg, duro_provider **out,
                        duro_error *err)
 {
     duro_fault_options fo;
     *out = NULL;
-    return fault_options(cfg, &fo) ? duro_fault_wrap(inner, &fo, out, err) : 0;
+    return duro__fault_options(cfg, &fo) ? duro_fault_wrap(inner, &fo, out, err) : 0;
 }
 
 /* Add the faults `fault` (a wrapper or NULL) injected to `out`. */
@@ -886,6 +933,19 @@ static int attach_handles(const duro_provider_factory *factory, duro_provider *s
         rt_p[i] = proxies[i] != NULL ? proxies[i] : handles[i];
     }
     return 0;
+}
+
+/* The run's store: a fresh one from the factory, or in the driver role a handle on the
+ * existing cfg->store (factory attach hook). */
+static int open_store(const duro_provider_factory *factory, const duro_stress_config *cfg,
+                      duro_provider **store, duro_error *err)
+{
+    if (cfg->store == NULL)
+        return factory->create(factory->ud, store, err);
+    if (factory->attach == NULL)
+        return duro_error_set(err, DURO_ENOTSUP, 0, "provider %s has no attach hook",
+                              factory->name);
+    return factory->attach(factory->ud, cfg->store, store, err);
 }
 
 int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
@@ -946,13 +1006,17 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
             spares = (int)fmin(MAX_SPARES, ceil(cfg->duration_secs / cfg->kill_every_secs));
         r.child_cpu0 = duro__cpu_secs(RUSAGE_CHILDREN);
         duro_fault_options fo;
-        int faulty = fault_options(cfg, &fo);
+        int faulty = duro__fault_options(cfg, &fo);
         rc = duro__procs_fork(factory, reg, &opt, faulty ? &fo : NULL, cfg->processes, spares,
                               on_terminal, sweep, &r, &r.procs, err);
         if (rc != 0)
             goto out;
     }
-    rc = factory->create(factory->ud, &store, err);
+    if (cfg->ledger != NULL && (r.ledger_fd = duro__ledger_open(cfg->ledger, err)) < 0) {
+        rc = DURO_EIO;
+        goto out;
+    }
+    rc = open_store(factory, cfg, &store, err);
     if (rc != 0)
         goto out;
     if (r.procs != NULL && (rc = duro__procs_go(r.procs, store, err)) != 0)
@@ -979,8 +1043,12 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
 out:
     stop_children(&r);
     duro_provider_destroy(proxy);
-    if (store != NULL)
+    if (store != NULL && cfg->store != NULL)
+        duro_provider_destroy(store); /* an existing store is kept */
+    else if (store != NULL)
         factory->destroy(factory->ud, store);
+    if (r.ledger_fd >= 0)
+        close(r.ledger_fd);
     duro_registry_free(reg);
     run_destroy(&r);
     return rc;

@@ -225,6 +225,10 @@ static void activity_work(const duro__stress_ctx *ctx)
 static int activity_begin(duro_activity *a, duro__stress_ctx *ctx, const char *input)
 {
     atomic_fetch_add_explicit(&ctx->activities, 1, memory_order_relaxed);
+    if (ctx->ledger_fd >= 0)
+        duro__ledger(ctx->ledger_fd, "act %s %s %s %016" PRIx64, ctx->runner,
+                     duro_activity_instance(a), duro_activity_name(a),
+                     duro__fnv1a(input, strlen(input)));
     activity_work(ctx);
     double pct = ctx->cfg->activity_failure_pct;
     if (pct <= 0 || duro_activity_attempt(a) != 1)
@@ -245,6 +249,15 @@ static duro_task *call_activity(duro_orch *o, const duro__stress_ctx *ctx, const
         return duro_call_activity(o, name, input);
     duro_retry_policy rp = {.max_attempts = 3, .backoff = DURO_BACKOFF_NONE};
     return duro_call_activity_retry(o, name, input, &rp);
+}
+
+/* In the runtime role (ctx->runner set), record who runs this turn of a root as its custom
+ * status: it is committed with the turn, so a finished root's custom status names the
+ * runtime that committed its end. Not a durable call; replay is unaffected. */
+static void mark_runner(duro_orch *o, const duro__stress_ctx *ctx)
+{
+    if (ctx->runner != NULL)
+        duro_set_custom_status(o, ctx->runner);
 }
 
 /* Fail the orchestration because task `what` failed. */
@@ -322,6 +335,7 @@ static void task_input(char *buf, size_t size, uint64_t idx, uint64_t j)
 static int orch_fanout(duro_orch *o, const char *input, void *ud)
 {
     const duro__stress_ctx *ctx = ud;
+    mark_runner(o, ctx);
     uint64_t v[2];
     if (parse_u64s(input, v, 2, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
         return duro_failf(o, "bad input '%.40s'", input);
@@ -399,6 +413,7 @@ static int digest_is(const char *digest, const char *data, size_t n)
 static int orch_large(duro_orch *o, const char *input, void *ud)
 {
     const duro__stress_ctx *ctx = ud;
+    mark_runner(o, ctx);
     uint64_t idx;
     if (parse_u64s(input, &idx, 1, NULL) != 0)
         return duro_failf(o, "bad input '%.40s'", input);
@@ -499,6 +514,7 @@ static int64_t timer_unit(const duro_stress_config *cfg)
  * fire in that order, and not before its delay. */
 static int orch_timers(duro_orch *o, const char *input, void *ud)
 {
+    mark_runner(o, ud);
     uint64_t v[3];
     if (parse_u64s(input, v, 3, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
         return duro_failf(o, "bad input '%.40s'", input);
@@ -554,6 +570,7 @@ static int verify_timers(uint64_t idx, const duro_stress_config *cfg, const char
 static int orch_long(duro_orch *o, const char *input, void *ud)
 {
     const duro__stress_ctx *ctx = ud;
+    mark_runner(o, ctx);
     uint64_t v[4];
     if (parse_u64s(input, v, 4, NULL) != 0 || v[1] >= v[2])
         return duro_failf(o, "bad input '%.40s'", input);
@@ -599,6 +616,7 @@ static uint64_t sub_value(uint64_t idx, uint64_t j)
 /* Input "<idx> <n>": n children squaring sub_value(idx, j); complete with the sum. */
 static int orch_sub(duro_orch *o, const char *input, void *ud)
 {
+    mark_runner(o, ud);
     uint64_t v[2];
     if (parse_u64s(input, v, 2, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
         return duro_failf(o, "bad input '%.40s'", input);

@@ -9,6 +9,9 @@
  * report.c     console tables, JUnit, JSON, baseline and history files
  * gate.c       CI gates over the medians of repeated runs
  * main.c       duro_stress_main(_factories): the matrix scenario x provider x config
+ * processes.c  --processes and --kill-every: runtimes in child processes
+ * role.c       --role runtime: serve an existing store
+ * ledger.c     the ledgers of --role driver and --role runtime
  */
 #ifndef DURO_STRESS_INTERNAL_H
 #define DURO_STRESS_INTERNAL_H
@@ -51,6 +54,9 @@ typedef struct duro__stress_ctx {
     const duro_stress_config *cfg;
     atomic_uint_fast64_t activities; /* activity executions, counted as they run */
     atomic_uint_fast64_t injected;   /* activity attempts failed on purpose */
+    const char *runner;              /* runtime role: this runtime's name, NULL otherwise */
+    int ledger_fd;                   /* runtime role with --ledger: where activities are
+                                      * recorded (duro__ledger), else -1 */
 } duro__stress_ctx;
 
 /* Scenario index for `name`, or -1. */
@@ -169,12 +175,46 @@ int duro__integrity_check(const duro_provider_factory *factory, duro_provider *s
                           const duro__root_view *roots, size_t n_roots,
                           duro_stress_result *res);
 
+/* ---- Runs (runner.c) -------------------------------------------------------------------- */
+
+/* Fill `fo` with the fault wrapper options for cfg's latency, error rate (every data-path
+ * call) and lost replies (every call that changes the store). 1 when any is configured, else
+ * 0 (fo then injects nothing). */
+int duro__fault_options(const duro_stress_config *cfg, duro_fault_options *fo);
+
+/* ---- Ledgers (ledger.c) ----------------------------------------------------------------- */
+
+/* Open `path` for appending ledger lines (created when missing). The descriptor, or -1 with
+ * err filled (DURO_EIO). */
+int duro__ledger_open(const char *path, duro_error *err);
+/* Append one line "<unix time in ms, 3 decimals> <text>" to the ledger `fd` with a single
+ * write(2) to a file opened with O_APPEND, so that the lines of concurrent threads and
+ * processes never interleave and a SIGKILL loses no line already written. fd < 0: no-op. */
+void duro__ledger(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- The runtime role (role.c) ---------------------------------------------------------- */
+
+struct duro__stress_opts;
+/* duro-stress --role runtime: open the store o->cfg.store through the factory's attach hook,
+ * run one runtime with the stress handlers on it until SIGINT or SIGTERM (graceful shutdown)
+ * or o->cfg.duration_secs, then print a summary line to `out`. Every root turn it runs
+ * records o->runner_name as the root's custom status; with o->cfg.ledger, every activity it
+ * executes and every end it commits is a ledger line. Returns the exit status: 0 served and
+ * stopped, 1 the store or the runtime could not be opened or started. */
+int duro__stress_serve(const duro_provider_factory *f, const struct duro__stress_opts *o,
+                       FILE *out);
+
 /* ---- Command line (options.c) ----------------------------------------------------------- */
 
 #define DURO__MAX_CONFIGS 16
 
+/* --role: what this process does in a run. */
+enum { DURO__ROLE_ALL = 0, DURO__ROLE_DRIVER, DURO__ROLE_RUNTIME };
+
 typedef struct duro__stress_opts {
     duro_stress_config cfg;
+    int role;                      /* DURO__ROLE_* (ALL) */
+    const char *runner_name;       /* --name (runtime role), NULL: <hostname>-<pid> */
     int scenarios[DURO__SC_COUNT];
     size_t n_scenarios;
     int orch[DURO__MAX_CONFIGS];

@@ -12,7 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "duro-report.h"
@@ -418,6 +420,23 @@ START_TEST(options_parse_every_form)
     ck_assert_int_eq(o.cfg.processes, 3);
     ck_assert_double_eq(o.cfg.kill_every_secs, 0.5);
     ck_assert_uint_eq(o.cfg.max_roots, 1000);
+    const char *runtime[] = {"--role", "runtime", "--store", "/db", "--name", "rt1.2",
+                             "--ledger", "l.txt", "--config", "3/1", NULL};
+    ck_assert_int_eq(parse(&o, &msg, runtime), 0);
+    free(msg);
+    ck_assert_int_eq(o.role, DURO__ROLE_RUNTIME);
+    ck_assert_str_eq(o.cfg.store, "/db");
+    ck_assert_str_eq(o.runner_name, "rt1.2");
+    ck_assert_str_eq(o.cfg.ledger, "l.txt");
+    ck_assert_int_eq(o.cfg.orch_concurrency, 3); /* what the runtime serves with */
+    ck_assert_int_eq(o.cfg.worker_concurrency, 1);
+    const char *driver[] = {"--role", "driver", "--store", "/db", NULL};
+    ck_assert_int_eq(parse(&o, &msg, driver), 0);
+    free(msg);
+    ck_assert_int_eq(o.role, DURO__ROLE_DRIVER);
+    ck_assert_uint_eq(o.n_configs, 1); /* one cell: the default 2/2 */
+    ck_assert_int_eq(o.orch[0], 2);
+    ck_assert_int_eq(o.worker[0], 2);
 }
 END_TEST
 
@@ -446,6 +465,13 @@ START_TEST(options_reject_mistakes)
         {{"--kill-every", "1", NULL}, "--kill-every needs --processes"},
         {{"--processes", "2", "--attach", NULL}, "--processes replaces --runtimes and --attach"},
         {{"--inject-provider-errors", "60", "--inject-lost-replies", "50"}, "add up to more"},
+        {{"--role", "boss", "--store", "x"}, "--role: invalid value 'boss'"},
+        {{"--role", "runtime", NULL}, "--role needs --store"},
+        {{"--store", "x", NULL}, "--store needs --role"},
+        {{"--ledger", "l", NULL}, "--ledger needs --role"},
+        {{"--role", "driver", "--store", ""}, "--store: empty file name"},
+        {{"--role", "driver", "--name", "n"}, "--role needs --store"},
+        {{"--role", "runtime", "--name", "a b"}, "--name: invalid value 'a b'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         duro__stress_opts o;
@@ -453,6 +479,29 @@ START_TEST(options_reject_mistakes)
         ck_assert_int_eq(parse(&o, &msg, bad[i].args), 2);
         ck_assert_msg(strstr(msg, bad[i].needle) != NULL, "case %zu: '%s' lacks '%s'", i, msg,
                       bad[i].needle);
+        free(msg);
+    }
+    /* what --role does not combine with */
+    static const struct {
+        const char *args[3];
+        const char *needle;
+    } with_role[] = {
+        {{"--processes", "2", NULL}, "--role replaces --processes"},
+        {{"--kill-every", "1", NULL}, "--kill-every needs --processes"},
+        {{"--attach", NULL}, "--role replaces"},
+        {{"--repeat", "2", NULL}, "--role runs one scenario with one config once"},
+        {{"--config", "1/1,2/2", NULL}, "--role runs one scenario"},
+        {{"--scenario", "parallel,timers", NULL}, "--role runs one scenario"},
+        {{"--name", "n", NULL}, "--name is for --role runtime"},
+    };
+    for (size_t i = 0; i < sizeof with_role / sizeof with_role[0]; i++) {
+        const char *args[8] = {"--role", "driver", "--store", "x"};
+        duro__stress_opts o;
+        char *msg;
+        memcpy(args + 4, with_role[i].args, sizeof with_role[i].args);
+        ck_assert_int_eq(parse(&o, &msg, args), 2);
+        ck_assert_msg(strstr(msg, with_role[i].needle) != NULL, "role case %zu: '%s' lacks '%s'",
+                      i, msg, with_role[i].needle);
         free(msg);
     }
 }
@@ -897,6 +946,80 @@ START_TEST(run_child_processes_survive_kills)
 }
 END_TEST
 
+/* Lines of the file at `path` that contain `needle`. */
+static int count_lines(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    int n = 0;
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* The two halves of a run in two processes on one database file: --role runtime in a child
+ * (forked before the store exists, told its locator on a pipe), --role driver here. Every
+ * root completes through the child, the driver read every end from the store and its ledger
+ * names the child as every root's finisher, the child's ledger has every activity once and
+ * every end, and SIGTERM stops the child with status 0. */
+START_TEST(run_roles_split_across_processes)
+{
+    const duro_provider_factory *f = duro__sqlite_factory_file();
+    char *drv_ledger = temp_path("driver.ledger"), *rt_ledger = temp_path("runtime.ledger");
+    char loc[4096] = "";
+    int gate[2], st;
+    remove(drv_ledger);
+    remove(rt_ledger);
+    ck_assert_int_eq(pipe(gate), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        duro__stress_opts o;
+        char *msg;
+        close(gate[1]);
+        if (read(gate[0], loc, sizeof loc - 1) <= 0)
+            _exit(3);
+        const char *args[] = {"--role", "runtime", "--store", loc, "--name", "rt.t",
+                              "--ledger", rt_ledger, "--activity-delay", "1", "--duration",
+                              "30", NULL};
+        if (parse(&o, &msg, args) != 0)
+            _exit(2);
+        _exit(duro__stress_serve(f, &o, stdout));
+    }
+    close(gate[0]);
+    duro_provider *store = NULL;
+    duro_error err = {0};
+    ck_assert_int_eq(f->create(f->ud, &store, &err), 0);
+    ck_assert_int_eq(f->locate(f->ud, store, loc, sizeof loc), 0);
+    ck_assert_int_eq(write(gate[1], loc, strlen(loc)), (ssize_t)strlen(loc));
+    close(gate[1]);
+    duro_stress_config c = quick();
+    c.store = loc;
+    c.ledger = drv_ledger;
+    duro_stress_result r;
+    int rc = duro_stress_run(f, "parallel", &c, &r, &err);
+    kill(child, SIGTERM);
+    ck_assert_int_eq(waitpid(child, &st, 0), child);
+    ck_assert_msg(rc == 0, "%s", err.message);
+    assert_clean(&r);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_uint_eq(r.swept_terminals, r.launched); /* every end read from the store */
+    ck_assert_uint_eq(r.activities_total, 0);         /* they ran in the child */
+    ck_assert_int_eq(count_lines(drv_ledger, " start driver stress-"), (int)r.launched);
+    ck_assert_int_eq(count_lines(drv_ledger, " Completed rt.t"), (int)r.launched);
+    ck_assert_int_eq(count_lines(rt_ledger, " act rt.t stress-"), 3 * (int)r.launched);
+    ck_assert_int_eq(count_lines(rt_ledger, " end rt.t stress-"), (int)r.launched);
+    f->destroy(f->ud, store);
+    remove(drv_ledger);
+    remove(rt_ledger);
+    free(drv_ledger);
+    free(rt_ledger);
+}
+END_TEST
+
 START_TEST(run_rejects_bad_arguments)
 {
     duro_stress_config c = quick();
@@ -965,6 +1088,7 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_integrity_reports_store_check_and_corrupt_history);
     tcase_add_test(runs, run_attached_handles_share_one_file);
     tcase_add_test(runs, run_child_processes_survive_kills);
+    tcase_add_test(runs, run_roles_split_across_processes);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
     suite_add_tcase(s, runs);

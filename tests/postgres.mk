@@ -2,9 +2,12 @@
 # built and registered only when configure found libpq. It links the provider's convenience
 # library to reach its internals (migrations to older versions). tests/run-test-postgres.sh
 # starts a private server (ci/pg-server.sh) for it, since its fault cases kill backends and
-# restart the server.
-EXTRA_DIST += tests/run-test-postgres.sh tests/test-postgres.c
+# restart the server. tests/netns-scaleout.sh is the many-machines run (docs/scale-out.md):
+# the server, two runtime hosts and the driver in network namespaces, one runtime host
+# killed mid-run; it needs root and skips (77) without it.
+EXTRA_DIST += tests/run-test-postgres.sh tests/test-postgres.c tests/netns-scaleout.sh
 if HAVE_LIBPQ
+TESTS += tests/netns-scaleout.sh
 if HAVE_CHECK
 check_PROGRAMS += tests/test-postgres
 TESTS += tests/run-test-postgres.sh

@@ -5,7 +5,8 @@
  * one empty schema at once, LISTEN/NOTIFY waking another provider's long poll, and faults:
  * backends killed with pg_terminate_backend, the server restarted with pg_ctl restart -m
  * fast, a statement timeout. Each fault must surface as a retryable error (or not at all)
- * and the pool must reconnect by itself.
+ * and the pool must reconnect by itself. A client stopped in the middle of a transaction (as
+ * a host that dies) has its session ended after dead_client_timeout_ms.
  *
  * Needs a server: $DURO_PG_CONNINFO, and for the restart test $DURO_PG_DIR (the folder of
  * ci/pg-server.sh) and $DURO_SRCDIR; tests/run-test-postgres.sh starts a private one. The
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,7 +124,7 @@ static void smoke(duro_provider *p, const char *id)
  * would have left it. */
 static void migrate_to(int v)
 {
-    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1 };
+    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0 };
     duro__pg_conn c;
     duro_error err = { 0, 0, "" };
 
@@ -205,6 +207,10 @@ START_TEST(bad_options_rejected)
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
     duro_postgres_options_init(&opt);
     opt.pool_size = 0;
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
+    duro_postgres_options_init(&opt);
+    ck_assert_int_eq(opt.dead_client_timeout_ms, 10000);
+    opt.dead_client_timeout_ms = -1;
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
     opt.size = 0;
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
@@ -411,6 +417,96 @@ START_TEST(statement_timeout_is_retryable)
 }
 END_TEST
 
+/* Fork a process that enqueues in a loop on a provider with dead_client_timeout_ms =
+ * timeout_ms and one pooled connection, and stop it (SIGSTOP) while its transaction is open,
+ * as a host that dies in the middle of one. Returns its pid (stopped); `backend` gets the pid
+ * of its server session, idle in transaction. */
+static pid_t stall_in_transaction(int timeout_ms, char *backend, size_t size)
+{
+    char sql[256];
+    pid_t child = fork();
+    int st;
+
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        duro_postgres_options opt;
+        duro_provider *p = NULL;
+        duro_error err = { 0, 0, "" };
+        duro_work_in w = { "stall", 1, 1, "work" };
+
+        duro_postgres_options_init(&opt);
+        opt.schema = schema;
+        opt.pool_size = 1;
+        opt.dead_client_timeout_ms = timeout_ms;
+        if (duro_postgres_open(conninfo, &opt, &p, &err) != 0)
+            _exit(3);
+        for (;;)
+            p->ops->enqueue_work(p, &w, &err);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT pid FROM pg_stat_activity WHERE application_name = 'duro:%s'"
+             " AND state = 'idle in transaction'", schema);
+    for (int i = 0; i < 300; i++) {
+        usleep(2000);
+        kill(child, SIGSTOP);
+        ck_assert_int_eq(waitpid(child, &st, WUNTRACED), child);
+        ck_assert(WIFSTOPPED(st));
+        usleep(20000); /* the session answers what was sent before the stop */
+        admin(sql, backend, size);
+        if (*backend != '\0')
+            return child;
+        kill(child, SIGCONT);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, &st, 0);
+    ck_abort_msg("the client was never caught in the middle of a transaction");
+    return -1;
+}
+
+/* Is the server session `backend` still there? */
+static int session_alive(const char *backend)
+{
+    char sql[128], n[32];
+
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", backend);
+    admin(sql, n, sizeof n);
+    return atoi(n) > 0;
+}
+
+/* A stalled client's open transaction is ended by the server after dead_client_timeout_ms,
+ * rolling back and freeing its locks... */
+START_TEST(dead_client_timeout_ends_stalled_session)
+{
+    char backend[32];
+    pid_t child = stall_in_transaction(300, backend, sizeof backend);
+    int alive = 1;
+
+    for (int i = 0; i < 50 && alive; i++) {
+        usleep(100000);
+        alive = session_alive(backend);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    ck_assert_msg(!alive, "session %s still open 5 s after its client stalled (300 ms timeout)",
+                  backend);
+}
+END_TEST
+
+/* ... and with 0 the server's setting (here none) applies: the session waits for its client. */
+START_TEST(dead_client_timeout_zero_keeps_server_setting)
+{
+    char backend[32];
+    pid_t child = stall_in_transaction(0, backend, sizeof backend);
+    int alive;
+
+    usleep(1500000);
+    alive = session_alive(backend);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    ck_assert_msg(alive, "session %s ended although dead_client_timeout_ms was 0", backend);
+}
+END_TEST
+
 static Suite *postgres_suite(void)
 {
     Suite *s = suite_create("postgres");
@@ -426,6 +522,8 @@ static Suite *postgres_suite(void)
     tcase_add_test(tc, notify_wakes_other_provider);
     tcase_add_test(tc, terminated_backends_reconnect);
     tcase_add_test(tc, statement_timeout_is_retryable);
+    tcase_add_test(tc, dead_client_timeout_ends_stalled_session);
+    tcase_add_test(tc, dead_client_timeout_zero_keeps_server_setting);
     tcase_add_test(tc, server_restart_reconnects);
     suite_add_tcase(s, tc);
     return s;

@@ -20,6 +20,13 @@ static const char SQL_SETUP[] =
     " set_config('bytea_output', 'hex', false),"
     " set_config('client_min_messages', 'warning', false),"
     " set_config('application_name', 'duro:' || $1::text, false)";
+/* The dead-client timeouts (dead_client_timeout_ms); tcp_user_timeout exists from
+ * PostgreSQL 12 and is ignored on unix sockets. */
+static const char SQL_DEAD_CLIENT[] =
+    "SELECT set_config('idle_in_transaction_session_timeout', $1::text, false)";
+static const char SQL_DEAD_CLIENT_TCP[] =
+    "SELECT set_config('idle_in_transaction_session_timeout', $1::text, false),"
+    " set_config('tcp_user_timeout', $1::text, false)";
 
 /* A message from the server or libpq, without its trailing newline. */
 static void message_of(duro__pg_conn *c, PGresult *res, char *buf, size_t size)
@@ -110,6 +117,14 @@ int duro__pg_conn_open(duro__pg_conn *c, const duro__pg_conn_settings *set, duro
     vals[2] = lt;
     vals[3] = set->synchronous_commit ? "on" : "off";
     res = PQexecParams(c->pg, SQL_SETUP, 4, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && set->dead_client_timeout_ms > 0) {
+        PQclear(res);
+        snprintf(st, sizeof st, "%d", set->dead_client_timeout_ms);
+        vals[0] = st;
+        res = PQexecParams(c->pg,
+                           PQserverVersion(c->pg) >= 120000 ? SQL_DEAD_CLIENT_TCP : SQL_DEAD_CLIENT,
+                           1, NULL, vals, NULL, NULL, 0);
+    }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = duro__pg_error(c, res, "session setup", err);
         PQclear(res);

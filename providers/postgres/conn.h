@@ -26,6 +26,8 @@ typedef struct duro__pg_conn_settings {
     int statement_timeout_ms;
     int lock_timeout_ms;
     int synchronous_commit;
+    int dead_client_timeout_ms;    /* idle_in_transaction_session_timeout, tcp_user_timeout;
+                                    * 0: not set */
 } duro__pg_conn_settings;
 
 /* One connection; used by one thread at a time (taken from the pool). */

@@ -57,6 +57,17 @@ typedef struct duro_postgres_options {
                                 * few hundred milliseconds of commits, never consistency) */
     int max_retries;           /* retries of a transaction after a serialization failure or a
                                 * deadlock, default 20; they are never surfaced before that */
+    int dead_client_timeout_ms; /* how long the server waits for this client in the middle
+                                * of a transaction (idle_in_transaction_session_timeout) or
+                                * for it to acknowledge what was sent (tcp_user_timeout, on
+                                * TCP with PostgreSQL 12 and later) before it ends the
+                                * session, rolling back and releasing its locks; default
+                                * 10000; 0 = leave the server's settings. A host that dies or
+                                * loses its network in the middle of a transaction sends no
+                                * FIN: without this its sessions would hold their row and
+                                * advisory locks, and the instances behind them, until TCP
+                                * gives up (hours). A session ended this way reconnects on
+                                * next use (DURO_EIO, retryable) */
 } duro_postgres_options;
 
 /* Fill `opt` with the defaults above and set opt->size. */

@@ -22,6 +22,7 @@
 #define DEFAULT_LOCK_TIMEOUT_MS 10000
 #define DEFAULT_RECHECK_MS 1000
 #define DEFAULT_MAX_RETRIES 20
+#define DEFAULT_DEAD_CLIENT_TIMEOUT_MS 10000
 #define MAX_SCHEMA_LEN 58 /* "duro_" + schema fits a channel name (63 bytes) */
 
 static const duro_provider_ops postgres_ops;
@@ -54,6 +55,7 @@ void duro_postgres_options_init(duro_postgres_options *opt)
     opt->recheck_ms = DEFAULT_RECHECK_MS;
     opt->synchronous_commit = 1;
     opt->max_retries = DEFAULT_MAX_RETRIES;
+    opt->dead_client_timeout_ms = DEFAULT_DEAD_CLIENT_TIMEOUT_MS;
 }
 
 /* A schema name this provider accepts: 1..58 of [A-Za-z0-9_], not starting with pg_. */
@@ -91,7 +93,8 @@ static int read_options(const duro_postgres_options *opt, duro_postgres_options 
                               "duro_postgres_open: schema '%s' must be 1..%d of [A-Za-z0-9_]"
                               " and not start with pg_", o->schema, MAX_SCHEMA_LEN);
     if (o->pool_size < 1 || o->pool_size > MAX_POOL_SIZE || o->statement_timeout_ms < 0 ||
-        o->lock_timeout_ms < 0 || o->recheck_ms < 0 || o->max_retries < 0)
+        o->lock_timeout_ms < 0 || o->recheck_ms < 0 || o->max_retries < 0 ||
+        o->dead_client_timeout_ms < 0)
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_postgres_open: pool_size must be within 1..%d and the "
                               "timeouts, recheck_ms and max_retries >= 0", MAX_POOL_SIZE);
@@ -141,6 +144,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     s->set.statement_timeout_ms = o->statement_timeout_ms;
     s->set.lock_timeout_ms = o->lock_timeout_ms;
     s->set.synchronous_commit = o->synchronous_commit;
+    s->set.dead_client_timeout_ms = o->dead_client_timeout_ms;
     rc = duro__pg_notifier_init(&s->notes, err);
     if (rc != 0) {
         free(s->conninfo);
@@ -201,7 +205,7 @@ int duro_postgres_open(const char *conninfo, const duro_postgres_options *opt,
 
 int duro_postgres_drop_schema(const char *conninfo, const char *schema, duro_error *err)
 {
-    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1 };
+    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0 };
     duro__pg_conn c;
     char sql[128];
     int rc;
