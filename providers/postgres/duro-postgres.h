@@ -50,7 +50,7 @@ typedef struct duro_postgres_options {
                                 * busy wait. A call whose lock wait runs out is DURO_EBUSY,
                                 * retryable, with nothing applied */
     int recheck_ms;            /* longest sleep of an idle long poll between two re-checks
-                                * while LISTEN/NOTIFY is connected, default 1000 (a safety
+                                * while LISTEN/NOTIFY is connected, default 30000 (a safety
                                 * net: commits and due times wake fetchers directly) */
     int synchronous_commit;    /* 1 (default): synchronous_commit=on, a commit is durable when
                                 * acknowledged; 0: off (a crash of the server may lose the last
