@@ -39,6 +39,7 @@
 #define DURO_HOOK_ATTEMPTS (1u << 1)  /* factory->max_attempt_count */
 #define DURO_HOOK_ATTACH (1u << 2)    /* factory->locate and factory->attach */
 #define DURO_HOOK_WRITE_LOCK (1u << 3) /* factory->hold_write_lock (version 2) */
+#define DURO_HOOK_STORAGE_FAULT (1u << 4) /* factory->fail_storage (version 3) */
 
 /* Start of the virtual clock for every case (2023-11-14T22:13:20Z). */
 #define DURO_CT_EPOCH_MS INT64_C(1700000000000)

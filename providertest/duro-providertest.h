@@ -29,10 +29,17 @@ extern "C" {
 
 /* Versions of duro_provider_factory. Members are only ever appended.
  *   1: name .. attach, ud (duro 0.2).
- *   2: hold_write_lock, release_write_lock (duro 0.2). */
+ *   2: hold_write_lock, release_write_lock (duro 0.2).
+ *   3: fail_storage (duro 0.2). */
 #define DURO_PROVIDER_FACTORY_V1 1
 #define DURO_PROVIDER_FACTORY_V2 2
-#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V2
+#define DURO_PROVIDER_FACTORY_V3 3
+#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V3
+
+/* Kinds of storage fault for duro_provider_factory.fail_storage. */
+#define DURO_STORAGE_FAULT_NONE 0 /* writes reach the storage again */
+#define DURO_STORAGE_FAULT_IO 1   /* every write fails as on an I/O error */
+#define DURO_STORAGE_FAULT_FULL 2 /* every write fails as on a full disk */
 
 typedef struct duro_provider_factory {
     /* DURO_PROVIDER_FACTORY_VERSION of the header the factory was compiled against (>= 1). */
@@ -77,6 +84,16 @@ typedef struct duro_provider_factory {
     /* Drop the write lock of hold_write_lock. The caller destroys *busy itself
      * (duro_provider_destroy); both hooks are set or both are NULL. */
     void (*release_write_lock)(void *ud, void *hold);
+
+    /* ---- Version 3 (read only when version >= DURO_PROVIDER_FACTORY_V3) ------------------ */
+
+    /* Real storage faults (optional; NULL when the factory cannot make its storage fail, e.g.
+     * an in-memory database). From its return on, every write the store of `p` makes to its
+     * storage (data, log and sync, through every handle on the store) fails as a failing
+     * device would: DURO_STORAGE_FAULT_IO as an I/O error, DURO_STORAGE_FAULT_FULL as a full
+     * disk, until DURO_STORAGE_FAULT_NONE; reads keep working. The suites always stop a fault
+     * before they destroy the store. 0, or DURO_EINVAL for an unknown kind or store. */
+    int (*fail_storage)(void *ud, duro_provider *p, int kind, duro_error *err);
 } duro_provider_factory;
 
 /* 1 when `f` has the members of factory version `v` (they may still be NULL). */

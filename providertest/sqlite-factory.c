@@ -4,9 +4,11 @@
  * database per store) and "sqlite-file" (a fresh WAL file under $TMPDIR or /tmp per store,
  * removed with its -wal and -shm files when the store is destroyed; more handles on the same
  * file through the locate and attach hooks, and real contention through hold_write_lock: a
- * raw SQLite connection on the file holding BEGIN IMMEDIATE). The in-memory factory has no
- * attach and no hold_write_lock: a private in-memory database has one connection, and no
- * other connection can open it. Linked into duro-conformance, duro-stress and
+ * raw SQLite connection on the file holding BEGIN IMMEDIATE; real storage faults through
+ * fail_storage: sqlite-fault-vfs.c, a pass-through VFS that fails the file's writes, made
+ * the process's default VFS before the first file store opens). The in-memory factory has
+ * no attach, no hold_write_lock and no fail_storage: a private in-memory database has one
+ * connection, no other connection can open it, and it never writes to a device. Linked into duro-conformance, duro-stress and
  * the tests; not part of libduro-sqlite, which stays free of the suites.
  */
 #include "sqlite-factory.h"
@@ -20,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "duro-sqlite.h"
+#include "sqlite-fault-vfs.h"
 
 #define PATH_BUF 4096
 
@@ -72,6 +75,8 @@ static int file_create(void *ud, duro_provider **out, duro_error *err)
     char path[PATH_BUF];
     int fd, n, rc;
 
+    if (duro__fault_vfs_install() != 0)
+        return duro_error_set(err, DURO_EIO, 0, "cannot register the fault VFS");
     if (dir == NULL || *dir == '\0')
         dir = "/tmp";
     n = snprintf(path, sizeof(path), "%s/duro-sqlite-XXXXXX", dir);
@@ -158,6 +163,18 @@ static void file_release_write_lock(void *ud, void *hold)
     sqlite3_close(db);
 }
 
+/* fail_storage of "sqlite-file": the fault VFS fails the writes of the file (and its -wal
+ * and -journal) for every connection on it. */
+static int file_fail_storage(void *ud, duro_provider *p, int kind, duro_error *err)
+{
+    const char *path = duro_sqlite_path(p);
+
+    if (path == NULL || duro__fault_vfs_set(path, kind) != 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "fail_storage: bad store or fault kind %d",
+                              kind);
+    return 0;
+}
+
 static void file_destroy(void *ud, duro_provider *p)
 {
     const char *path = duro_sqlite_path(p);
@@ -168,6 +185,7 @@ static void file_destroy(void *ud, duro_provider *p)
         return;
     }
     snprintf(buf, sizeof(buf), "%s", path);
+    duro__fault_vfs_set(buf, DURO_STORAGE_FAULT_NONE);
     duro_provider_destroy(p);
     remove_files(buf);
 }
@@ -196,6 +214,7 @@ static const duro_provider_factory file_factory = {
     .ud = NULL,
     .hold_write_lock = file_hold_write_lock,
     .release_write_lock = file_release_write_lock,
+    .fail_storage = file_fail_storage,
 };
 
 const duro_provider_factory *duro__sqlite_factory_memory(void)

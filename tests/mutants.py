@@ -23,6 +23,9 @@ path, then position in the file, then operator). A mutant's id is file:line:oper
   retry-flip      the retryable argument of duro_error_set (0 <-> 1, true <-> false), or a
                   "retryable = 0/1" assignment, flipped
 
+A survivor whose fingerprint (see fingerprint()) is listed in tests/mutants-equivalent.txt
+is reported as "equivalent" and left out of the kill rate.
+
 Commands (all take --root DIR, the source tree, default: the parent of this file's folder):
   list [--only ID]... [--sample N --seed S] [--verbose]   print the selected ids
   count                                                  print how many mutants exist
@@ -151,6 +154,7 @@ class Mutant:
     def __init__(self, path, op, start, end, repl):
         self.path, self.op, self.start, self.end, self.repl = path, op, start, end, repl
         self.id = None
+        self.fingerprint = None
 
 
 def functions(toks):
@@ -418,14 +422,56 @@ def generate(root):
         ms += txn_drops(rel, toks, funcs, txn)
         ms += errcode_and_retry(rel, toks, codes)
         ms.sort(key=lambda m: (m.start, OPERATORS.index(m.op), m.end, m.repl))
-        seen = {}
+        seen, seen_print = {}, {}
         for m in ms:
             line = sources[rel].count("\n", 0, m.start) + 1
             key = (line, m.op)
             seen[key] = seen.get(key, 0) + 1
             m.id = f"{rel}:{line}:{m.op}" + (f"#{seen[key]}" if seen[key] > 1 else "")
+            base = fingerprint(m, sources[rel], toks, funcs)
+            seen_print[base] = seen_print.get(base, 0) + 1
+            m.fingerprint = f"{base}.{seen_print[base]}"
         mutants += ms
     return mutants, sources
+
+
+def fingerprint(m, src, toks, funcs):
+    """A name for a mutant that survives edits elsewhere in its file: the enclosing function
+    (or "-" outside one), the operator and a hash of the changed lines before and after the
+    change, whitespace collapsed. Line numbers are left out, so the entries of
+    tests/mutants-equivalent.txt keep matching while unrelated code moves."""
+    func = "-"
+    for name, lo, hi in funcs:
+        if toks[lo].start <= m.start < toks[hi].end:
+            func = name
+            break
+    lo = src.rfind("\n", 0, m.start) + 1
+    hi = src.find("\n", m.end)
+    hi = len(src) if hi < 0 else hi
+    before = " ".join(src[lo:hi].split())
+    after = " ".join((src[lo:m.start] + m.repl + src[m.end:hi]).split())
+    digest = hashlib.sha256(f"{before}\0{after}".encode()).hexdigest()[:12]
+    return f"{m.path}:{func}:{m.op}:{digest}"
+
+
+def read_equivalent(root):
+    """tests/mutants-equivalent.txt: fingerprint -> reason. Each entry is one line
+    "fingerprint<TAB>reason"; '#' starts a comment line. The file records the survivors that
+    were shown to be equivalent (no caller of the provider API can observe the change)."""
+    path = os.path.join(root, "tests", "mutants-equivalent.txt")
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = line.split("\t", 1)
+            if len(parts) != 2 or not parts[1].strip():
+                sys.exit(f"mutants.py: {path}:{n}: expected \"fingerprint<TAB>reason\"")
+            out[parts[0].strip()] = parts[1].strip()
+    return out
 
 
 def mutated(m, sources):
@@ -486,24 +532,34 @@ def read_results(path):
 
 
 def report(args, mutants, sources):
-    rows = read_results(args.results)
     by_id = {m.id: m for m in mutants}
+    equivalent = read_equivalent(args.root)
+    rows = [(i, "equivalent" if st == "survived" and by_id[i].fingerprint in equivalent
+             else st, sec, detail) for i, st, sec, detail in read_results(args.results)]
     count = lambda st, op=None: sum(1 for r in rows if r[1] == st and
                                     (op is None or by_id[r[0]].op == op))
     killed, survived, stillborn = count("killed"), count("survived"), count("stillborn")
+    equiv = count("equivalent")
     rate = 100.0 * killed / (killed + survived) if killed + survived else 0.0
     secs = [r[2] for r in rows]
     summary = [("mutants generated", str(len(mutants))),
                ("mutants selected", str(args.selected if args.selected is not None
                                          else len(rows))),
                ("run", str(len(rows))), ("stillborn", str(stillborn)),
+               ("equivalent (survived, listed in tests/mutants-equivalent.txt)", str(equiv)),
                ("killed", str(killed)), ("survived", str(survived)),
-               ("kill rate", f"{rate:.1f} %"),
+               ("kill rate = killed / (killed + survived)", f"{rate:.1f} %"),
+               ("kill rate with the equivalent ones counted as survivors",
+                f"{100.0 * killed / (killed + survived + equiv):.1f} %"
+                if killed + survived + equiv else "-"),
                ("seconds per mutant", f"{sum(secs) / len(secs):.1f}" if secs else "-")]
     summary += [tuple(n.split("=", 1)) for n in args.note]
-    per_op = [(op, count("killed", op), count("survived", op), count("stillborn", op))
-              for op in OPERATORS]
+    per_op = [(op, count("killed", op), count("survived", op), count("equivalent", op),
+               count("stillborn", op)) for op in OPERATORS]
     survivors = [by_id[r[0]] for r in rows if r[1] == "survived"]
+    equivalents = [by_id[r[0]] for r in rows if r[1] == "equivalent"]
+    stale = [by_id[r[0]] for r in rows
+             if r[1] == "killed" and by_id[r[0]].fingerprint in equivalent]
 
     def table(head, body):
         w = [max(len(str(x)) for x in col) for col in zip(head, *body)]
@@ -512,11 +568,19 @@ def report(args, mutants, sources):
                          + [line(b) for b in body])
 
     out = ["### Result", "", table(("Measure", "Value"), summary), "",
-           table(("Operator", "Killed", "Survived", "Stillborn"),
+           table(("Operator", "Killed", "Survived", "Equivalent", "Stillborn"),
                  [p for p in per_op if any(p[1:])]), ""]
     out += [f"### Survivors ({len(survivors)})", ""]
     for m in survivors:
-        out += [f"#### `{m.id}`", "", "```diff", unified(m, sources).rstrip("\n"), "```", ""]
+        out += [f"#### `{m.id}`", "", f"fingerprint `{m.fingerprint}`", "",
+                "```diff", unified(m, sources).rstrip("\n"), "```", ""]
+    if equivalents:
+        out += [f"### Equivalent ({len(equivalents)})", "",
+                table(("Mutant", "Why no caller can observe it"),
+                      [(f"`{m.id}`", equivalent[m.fingerprint]) for m in equivalents]), ""]
+    if stale:
+        out += ["### Listed as equivalent but killed: remove from tests/mutants-equivalent.txt",
+                ""] + [f"- `{m.id}` (`{m.fingerprint}`)" for m in stale] + [""]
     text = "\n".join(out)
     print(text)
     if args.markdown:
@@ -557,7 +621,7 @@ def main():
     mutants, sources = generate(args.root)
     if args.cmd == "list":
         for m in select(mutants, args.only, args.sample, args.seed):
-            print(f"{m.id}\t{sources[m.path][m.start:m.end]!r} -> {m.repl!r}"
+            print(f"{m.id}\t{m.fingerprint}\t{sources[m.path][m.start:m.end]!r} -> {m.repl!r}"
                   if args.verbose else m.id)
     elif args.cmd == "count":
         print(len(mutants))

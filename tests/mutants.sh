@@ -21,7 +21,12 @@ provider sqlite, then (if everything passed) on provider sqlite-file. A mutant i
   STILLBORN  when the compiler rejects it; excluded from the kill rate (warnings are
              allowed: the scratch tree is configured --disable-werror, so that e.g. an
              SQL constant left unused by txn-drop still builds)
-Kill rate = killed / (killed + survived).
+  EQUIVALENT a survivor listed in tests/mutants-equivalent.txt: shown to be a change no
+             caller of the provider API can observe; excluded from the kill rate and
+             reported with the reason recorded for it
+Kill rate = killed / (killed + survived). The list names mutants by fingerprint (file,
+enclosing function, operator, hash of the changed line before and after; see --list),
+not by line number, so it keeps matching while other code moves.
 
 Operators (ids are file:line:operator, with #k for the k-th on one line):
   cmp-negate cmp-bound       C comparison negated (== !=, < >=, > <=) / bound moved (< <=, > >=)
@@ -35,7 +40,8 @@ Operators (ids are file:line:operator, with #k for the k-th on one line):
   retry-flip                 the retryable argument of duro_error_set flipped (0 <-> 1)
 
 Selection (default: every mutant):
-  --list             print the selected mutant ids with their change, and exit (no build)
+  --list             print the selected mutant ids with their fingerprint and change,
+                     and exit (no build)
   --only ID          run only mutant ID (repeatable)
   --sample N         a deterministic subset of N mutants: the N smallest
                      sha256("SEED:ID"); the same N and SEED always pick the same ids
@@ -53,8 +59,10 @@ Running:
   -h, --help         print this help and exit
 
 Output: one line per mutant as it finishes, then a summary table (mutants generated,
-selected, stillborn, killed, survived, kill rate, seconds per mutant), a table per
-operator, and every survivor with its id and unified diff (3 lines of context).
+selected, stillborn, equivalent, killed, survived, kill rate, seconds per mutant), a
+table per operator, every survivor with its id, fingerprint and unified diff (3 lines of
+context), the equivalent ones with their reasons, and any listed mutant that was killed
+(its entry is stale: remove it).
 
 Time: the scratch build (autogen, configure, make) happens once per job; each mutant
 then costs one compile of its file, a relink, and one or two suite runs (13 s on average on
