@@ -11,6 +11,7 @@ packages=(
     build-essential autoconf automake libtool pkg-config
     check libsqlite3-dev libxml2-dev libxml2-utils libjansson-dev
     valgrind locales
+    postgresql libpq-dev
     clang libclang-rt-dev
 )
 locale_name=de_DE.UTF-8

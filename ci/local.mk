@@ -7,4 +7,5 @@ EXTRA_DIST += \
 	ci/main-job.sh \
 	ci/test.sh \
 	ci/junit-summary.sh \
-	ci/valgrind-test.sh
+	ci/valgrind-test.sh \
+	ci/pg-server.sh

@@ -2,8 +2,9 @@
  * duro-conformance.c — the conformance suite runner for duro's built-in providers.
  *
  * Picks a provider factory with --provider (sqlite: a fresh in-memory database per case;
- * sqlite-file: a fresh WAL database file per case), removes that option from the command
- * line and hands the rest to duro_conformance_main(), which selects, runs and reports the
+ * sqlite-file: a fresh WAL database file per case; postgres, when built with libpq: a fresh
+ * schema per case on the server of --pg CONNINFO or $DURO_PG_CONNINFO, dropped afterwards),
+ * removes those options from the command line and hands the rest to duro_conformance_main(), which selects, runs and reports the
  * cases. A custom provider has its own main() that calls duro_conformance_main() directly.
  */
 #include <stdio.h>
@@ -13,6 +14,26 @@
 #include "duro-providertest.h"
 #include "duro-sqlite.h"
 #include "sqlite-factory.h"
+#ifdef DURO_WITH_POSTGRES
+#include "postgres-factory.h"
+#endif
+
+static const char *pg_arg; /* --pg CONNINFO */
+
+#ifdef DURO_WITH_POSTGRES
+static const duro_provider_factory *postgres_factory(void)
+{
+    const char *conninfo = duro__postgres_conninfo(pg_arg);
+
+    if (conninfo == NULL) {
+        fprintf(stderr, "duro-conformance: --provider postgres needs a server: pass --pg "
+                        "CONNINFO or set DURO_PG_CONNINFO (ci/pg-server.sh start DIR prints "
+                        "one)\n");
+        return NULL;
+    }
+    return duro__postgres_factory(conninfo);
+}
+#endif
 
 static const struct {
     const char *name;
@@ -21,6 +42,10 @@ static const struct {
 } providers[] = {
     {"sqlite", duro__sqlite_factory_memory, "SQLite, a fresh in-memory database per case"},
     {"sqlite-file", duro__sqlite_factory_file, "SQLite, a fresh WAL database file per case"},
+#ifdef DURO_WITH_POSTGRES
+    {"postgres", postgres_factory,
+     "PostgreSQL, a fresh schema per case (--pg CONNINFO or DURO_PG_CONNINFO)"},
+#endif
 };
 
 #define N_PROVIDERS (sizeof providers / sizeof providers[0])
@@ -56,6 +81,15 @@ int main(int argc, char **argv)
             provider = argv[++i];
         } else if (strncmp(argv[i], "--provider=", 11) == 0) {
             provider = argv[i] + 11;
+        } else if (strcmp(argv[i], "--pg") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "%s: option '--pg' needs a value (a libpq conninfo)\n", prog);
+                free(rest);
+                return 2;
+            }
+            pg_arg = argv[++i];
+        } else if (strncmp(argv[i], "--pg=", 5) == 0) {
+            pg_arg = argv[i] + 5;
         } else {
             help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
             rest[n_rest++] = argv[i];
@@ -63,9 +97,16 @@ int main(int argc, char **argv)
     }
 
     const duro_provider_factory *factory = NULL;
+    int known = 0;
     for (size_t i = 0; i < N_PROVIDERS; i++)
-        if (strcmp(provider, providers[i].name) == 0)
+        if (strcmp(provider, providers[i].name) == 0) {
+            known = 1;
             factory = providers[i].factory();
+        }
+    if (known && factory == NULL) {
+        free(rest);
+        return 2;
+    }
     if (factory == NULL) {
         fprintf(stderr, "%s: unknown provider '%s'; valid providers:\n", prog, provider);
         for (size_t i = 0; i < N_PROVIDERS; i++)
@@ -78,6 +119,10 @@ int main(int argc, char **argv)
         printf("\nProvider selection (duro-conformance only):\n"
                "  --provider NAME    the built-in provider to test:\n");
         print_providers(stdout);
+#ifdef DURO_WITH_POSTGRES
+        printf("  --pg CONNINFO      the PostgreSQL server of --provider postgres (default: "
+               "$DURO_PG_CONNINFO)\n");
+#endif
     }
     free(rest);
     return status;

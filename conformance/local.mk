@@ -35,8 +35,18 @@ bin_PROGRAMS += conformance/duro-conformance
 conformance_duro_conformance_SOURCES = conformance/duro-conformance.c
 conformance_duro_conformance_LDADD = providertest/libduro-providertest.la \
 	providertest/libduro-sqlite-factory.la providers/sqlite/libduro-sqlite.la lib/libduro.la
+if HAVE_LIBPQ
+conformance_duro_conformance_CPPFLAGS = $(AM_CPPFLAGS) -DDURO_WITH_POSTGRES
+conformance_duro_conformance_LDADD += providertest/libduro-postgres-factory.la \
+	providers/postgres/libduro-postgres.la
+endif
 
 # make check: the whole suite on both embedded providers; the runner's exit status is the
 # test result and each run leaves its JUnit file in $DURO_JUNIT_DIR.
 TESTS += conformance/run-sqlite.sh conformance/run-sqlite-file.sh
-EXTRA_DIST += conformance/run-sqlite.sh conformance/run-sqlite-file.sh
+EXTRA_DIST += conformance/run-sqlite.sh conformance/run-sqlite-file.sh conformance/run-postgres.sh
+# ... and on PostgreSQL when configure found libpq (a throwaway server, ci/pg-server.sh). Not
+# registered at all without libpq, so it can never pass silently.
+if HAVE_LIBPQ
+TESTS += conformance/run-postgres.sh
+endif

@@ -4,6 +4,7 @@ dist_doc_DATA += \
 	docs/building.md \
 	docs/conformance.md \
 	docs/decisions.md \
+	docs/postgres.md \
 	docs/fuzzing.md \
 	docs/provider-guide.md \
 	docs/stress.md \

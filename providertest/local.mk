@@ -27,3 +27,14 @@ providertest_libduro_sqlite_factory_la_SOURCES = providertest/sqlite-factory.h \
 # The hold_write_lock hook of "sqlite-file" holds BEGIN IMMEDIATE on a raw connection.
 providertest_libduro_sqlite_factory_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 providertest_libduro_sqlite_factory_la_LIBADD = $(SQLITE_LIBS)
+
+# The PostgreSQL provider's factory for the suites (not installed), when libpq was found.
+if HAVE_LIBPQ
+noinst_LTLIBRARIES += providertest/libduro-postgres-factory.la
+providertest_libduro_postgres_factory_la_SOURCES = providertest/postgres-factory.h \
+	providertest/postgres-factory.c
+# The hold_write_lock hook of "postgres" holds LOCK TABLE on a raw libpq connection.
+providertest_libduro_postgres_factory_la_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
+providertest_libduro_postgres_factory_la_LIBADD = $(LIBPQ_LIBS)
+endif
+EXTRA_DIST += providertest/postgres-factory.h providertest/postgres-factory.c

@@ -1,7 +1,8 @@
 /*
  * duro-stress.c — the stress suite runner for duro's built-in providers.
  *
- * Takes --provider (sqlite, sqlite-file, all, or a comma list; default all), removes it from
+ * Takes --provider (sqlite, sqlite-file, postgres when built with libpq, all, or a comma list;
+ * default all) and --pg CONNINFO (or $DURO_PG_CONNINFO) for postgres, removes them from
  * the command line and hands the rest to duro_stress_main_factories(), which runs the matrix,
  * prints the tables and writes the reports. A custom provider has its own main() that calls
  * duro_stress_main() (or duro_stress_main_factories()) with its factory.
@@ -13,6 +14,20 @@
 #include "duro-sqlite.h"
 #include "sqlite-factory.h"
 #include "duro-stress.h"
+#ifdef DURO_WITH_POSTGRES
+#include "postgres-factory.h"
+#endif
+
+static const char *pg_arg; /* --pg CONNINFO */
+
+#ifdef DURO_WITH_POSTGRES
+static const duro_provider_factory *postgres_factory(void)
+{
+    const char *conninfo = duro__postgres_conninfo(pg_arg);
+
+    return conninfo != NULL ? duro__postgres_factory(conninfo) : NULL;
+}
+#endif
 
 static const struct {
     const char *name;
@@ -22,6 +37,10 @@ static const struct {
     {"sqlite", duro__sqlite_factory_memory, "SQLite, a fresh in-memory database per run"},
     {"sqlite-file", duro__sqlite_factory_file,
      "SQLite, a fresh WAL database file under $TMPDIR per run, removed afterwards"},
+#ifdef DURO_WITH_POSTGRES
+    {"postgres", postgres_factory,
+     "PostgreSQL, a fresh schema per run (--pg CONNINFO or DURO_PG_CONNINFO), dropped afterwards"},
+#endif
 };
 
 #define N_PROVIDERS (sizeof providers / sizeof providers[0])
@@ -30,7 +49,7 @@ static void list_providers(FILE *out)
 {
     for (size_t i = 0; i < N_PROVIDERS; i++)
         fprintf(out, "    %-12s %s\n", providers[i].name, providers[i].description);
-    fprintf(out, "    %-12s both of the above (default)\n", "all");
+    fprintf(out, "    %-12s all of the above (default; postgres only with a conninfo)\n", "all");
 }
 
 /* Parse the --provider list into sel[]. 0, or -1 with a message. */
@@ -48,7 +67,10 @@ static int select_providers(const char *prog, const char *list, int sel[N_PROVID
         size_t i = 0;
         if (strcmp(t, "all") == 0) {
             for (i = 0; i < N_PROVIDERS; i++)
-                sel[i] = 1;
+                sel[i] = strcmp(providers[i].name, "postgres") != 0 ||
+                                 getenv("DURO_PG_CONNINFO") != NULL || pg_arg != NULL
+                             ? 1
+                             : sel[i];
             continue;
         }
         while (i < N_PROVIDERS && strcmp(t, providers[i].name) != 0)
@@ -84,6 +106,10 @@ int main(int argc, char **argv)
             list = argv[++i];
         } else if (strncmp(argv[i], "--provider=", 11) == 0) {
             list = argv[i] + 11;
+        } else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc) {
+            pg_arg = argv[++i];
+        } else if (strncmp(argv[i], "--pg=", 5) == 0) {
+            pg_arg = argv[i] + 5;
         } else {
             help |= strcmp(argv[i], "--help") == 0;
             rest[n_rest++] = argv[i];
@@ -97,8 +123,17 @@ int main(int argc, char **argv)
     const duro_provider_factory *f[N_PROVIDERS];
     size_t n = 0;
     for (size_t i = 0; i < N_PROVIDERS; i++)
-        if (sel[i])
-            f[n++] = providers[i].factory();
+        if (sel[i]) {
+            f[n] = providers[i].factory();
+            if (f[n] == NULL) {
+                fprintf(stderr, "%s: --provider %s needs a server: pass --pg CONNINFO or set "
+                                "DURO_PG_CONNINFO (ci/pg-server.sh start DIR prints one)\n",
+                        prog, providers[i].name);
+                free(rest);
+                return 2;
+            }
+            n++;
+        }
     int status = duro_stress_main_factories(f, n, n_rest, rest);
     if (help && status == 0) {
         printf("\nProvider selection (duro-stress only):\n"

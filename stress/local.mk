@@ -13,6 +13,11 @@ bin_PROGRAMS += stress/duro-stress
 stress_duro_stress_SOURCES = stress/duro-stress.c
 stress_duro_stress_LDADD = providertest/libduro-providertest.la \
 	providertest/libduro-sqlite-factory.la providers/sqlite/libduro-sqlite.la lib/libduro.la
+if HAVE_LIBPQ
+stress_duro_stress_CPPFLAGS = $(AM_CPPFLAGS) -DDURO_WITH_POSTGRES
+stress_duro_stress_LDADD += providertest/libduro-postgres-factory.la \
+	providers/postgres/libduro-postgres.la
+endif
 
 # make stress: the seed spec's default matrix (parallel fan-out, 20 in flight, 5 tasks of
 # 10 ms, a 10 s window, configs 1/1 and 2/2) on both embedded SQLite providers, printing the

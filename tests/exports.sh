@@ -59,6 +59,10 @@ installed() {
 
 installed libduro lib "$src/lib/duro.h" "$src/lib/duro-common.h" "$src/lib/duro-provider.h"
 installed libduro-sqlite providers/sqlite "$src/providers/sqlite/duro-sqlite.h"
+# libduro-postgres only when configure found libpq (it is not built otherwise)
+if [ -f providers/postgres/libduro-postgres.la ]; then
+    installed libduro-postgres providers/postgres "$src/providers/postgres/duro-postgres.h"
+fi
 installed libduro-providertest providertest "$src/providertest/duro-providertest.h" \
     "$src/providertest/duro-fault.h" "$src/stress/duro-stress.h"
 
@@ -97,6 +101,12 @@ layers="$src/ci/check-layers.sh"
 out="$tmp/layers.out"
 "$layers" providers/sqlite/.libs/libduro-sqlite-core.a "$src/providers/sqlite" >"$out" 2>&1
 record sqlite_provider_layers_have_no_cycle $? "$out"
+if [ -f providers/postgres/.libs/libduro-postgres-core.a ]; then
+    out="$tmp/pg-layers.out"
+    "$layers" providers/postgres/.libs/libduro-postgres-core.a "$src/providers/postgres" \
+        >"$out" 2>&1
+    record postgres_provider_layers_have_no_cycle $? "$out"
+fi
 
 mkdir -p "$tmp/cycle"
 printf 'int duro__up(int);\nint duro__down(int n) { return n > 0 ? duro__up(n - 1) : 0; }\n' \

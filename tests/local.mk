@@ -10,6 +10,7 @@ include tests/exports.mk
 include tests/replay.mk
 include tests/report.mk
 include tests/sqlite.mk
+include tests/postgres.mk
 include tests/stress.mk
 include tests/teeth.mk
 include tests/mutants.mk

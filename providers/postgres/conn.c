@@ -1,0 +1,338 @@
+/*
+ * conn.c — one libpq connection of the PostgreSQL provider (see conn.h): connect and set
+ * up the session, prepare statements lazily, bind parameters, read results, map errors.
+ */
+#include "conn.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PARAMS 16
+
+static const char SQL_SETUP[] =
+    "SELECT set_config('search_path', quote_ident($1::text), false),"
+    " set_config('statement_timeout', $2::text, false),"
+    " set_config('lock_timeout', $3::text, false),"
+    " set_config('synchronous_commit', $4::text, false),"
+    " set_config('bytea_output', 'hex', false),"
+    " set_config('client_min_messages', 'warning', false),"
+    " set_config('application_name', 'duro:' || $1::text, false)";
+
+/* A message from the server or libpq, without its trailing newline. */
+static void message_of(duro__pg_conn *c, PGresult *res, char *buf, size_t size)
+{
+    const char *m = res != NULL ? PQresultErrorMessage(res) : NULL;
+    size_t n;
+
+    if (m == NULL || *m == '\0')
+        m = c->pg != NULL ? PQerrorMessage(c->pg) : "no connection";
+    snprintf(buf, size, "%s", m);
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+}
+
+int duro__pg_error(duro__pg_conn *c, PGresult *res, const char *what, duro_error *err)
+{
+    const char *st = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    char msg[200];
+    int code = DURO_EIO, retryable = 0;
+
+    message_of(c, res, msg, sizeof msg);
+    c->retry = 0;
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK || st == NULL) {
+        /* no SQLSTATE: libpq lost the server (or never had it) */
+        c->broken = 1;
+        code = DURO_EIO;
+        retryable = 1;
+    } else if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0) {
+        c->retry = 1;
+        code = DURO_EBUSY;
+        retryable = 1;
+    } else if (strcmp(st, "57014") == 0 || strcmp(st, "55P03") == 0 ||
+               strncmp(st, "53", 2) == 0) {
+        code = DURO_EBUSY;
+        retryable = 1;
+    } else if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0) {
+        c->broken = 1;
+        code = DURO_EIO;
+        retryable = 1;
+    } else if (strncmp(st, "23", 2) == 0) {
+        code = DURO_ECONSTRAINT;
+    } else if (strncmp(st, "22", 2) == 0) {
+        code = DURO_EINVAL;
+    } else if (strcmp(st, "XX001") == 0 || strcmp(st, "XX002") == 0) {
+        code = DURO_ECORRUPT;
+    } else if (strcmp(st, "25P02") == 0) {
+        /* statements after a failed one in the same transaction */
+        code = DURO_EIO;
+    }
+    return duro_error_set(err, code, retryable, "%s: %s%s%s", what, msg, st ? " SQLSTATE " : "",
+                          st ? st : "");
+}
+
+void duro__pg_conn_close(duro__pg_conn *c)
+{
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    c->n_keys = 0;
+    c->broken = 0;
+    c->retry = 0;
+    c->in_commit = 0;
+}
+
+int duro__pg_conn_open(duro__pg_conn *c, const duro__pg_conn_settings *set, duro_error *err)
+{
+    char st[24], lt[24];
+    const char *vals[4];
+    PGresult *res;
+    int rc;
+
+    duro__pg_conn_close(c);
+    c->set = set;
+    c->pg = PQconnectdb(set->conninfo);
+    if (c->pg == NULL)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (connection)");
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        char msg[200];
+        message_of(c, NULL, msg, sizeof msg);
+        duro__pg_conn_close(c);
+        return duro_error_set(err, DURO_EIO, 1, "cannot connect to PostgreSQL: %s", msg);
+    }
+    snprintf(st, sizeof st, "%d", set->statement_timeout_ms);
+    snprintf(lt, sizeof lt, "%d", set->lock_timeout_ms);
+    vals[0] = set->schema;
+    vals[1] = st;
+    vals[2] = lt;
+    vals[3] = set->synchronous_commit ? "on" : "off";
+    res = PQexecParams(c->pg, SQL_SETUP, 4, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = duro__pg_error(c, res, "session setup", err);
+        PQclear(res);
+        duro__pg_conn_close(c);
+        return rc;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int duro__pg_simple(duro__pg_conn *c, const char *sql, duro_error *err)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = duro__pg_error(c, res, sql, err);
+    PQclear(res);
+    return rc;
+}
+
+/* The statement name of `sql` on `c`, preparing it first when needed. */
+static int prepared_name(duro__pg_conn *c, const char *sql, char name[16], duro_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_keys; i++)
+        if (c->keys[i] == sql)
+            break;
+    snprintf(name, 16, "d%zu", i);
+    if (i < c->n_keys)
+        return 0;
+    if (i >= DURO__PG_MAX_STMTS)
+        return duro_error_set(err, DURO_EINTERNAL, 0, "too many prepared statements");
+    PGresult *res = PQprepare(c->pg, name, sql, 0, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        int rc = duro__pg_error(c, res, "prepare", err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    c->keys[c->n_keys++] = sql;
+    return 0;
+}
+
+static int vquery(duro__pg_conn *c, const char *sql, PGresult **out, duro_error *err,
+                  const char *fmt, va_list ap)
+{
+    char num[MAX_PARAMS][24];
+    const char *vals[MAX_PARAMS];
+    int lens[MAX_PARAMS], fmts[MAX_PARAMS];
+    char name[16];
+    int n = 0, rc;
+    PGresult *res;
+    ExecStatusType est;
+
+    *out = NULL;
+    for (const char *f = fmt; *f != '\0'; f++, n++) {
+        if (n >= MAX_PARAMS)
+            return duro_error_set(err, DURO_EINTERNAL, 0, "too many parameters");
+        lens[n] = 0;
+        fmts[n] = 0;
+        switch (*f) {
+        case 't':
+            vals[n] = va_arg(ap, const char *);
+            break;
+        case 'b':
+            vals[n] = va_arg(ap, const char *);
+            fmts[n] = 1;
+            lens[n] = vals[n] != NULL ? (int)strlen(vals[n]) : 0;
+            break;
+        case 'i':
+            snprintf(num[n], sizeof num[n], "%" PRId64, va_arg(ap, int64_t));
+            vals[n] = num[n];
+            break;
+        case 'u': {
+            uint64_t u = va_arg(ap, uint64_t);
+            /* stored as BIGINT: values beyond INT64_MAX keep their bits */
+            snprintf(num[n], sizeof num[n], "%" PRId64, (int64_t)u);
+            vals[n] = num[n];
+            break;
+        }
+        case 'd':
+            snprintf(num[n], sizeof num[n], "%d", va_arg(ap, int));
+            vals[n] = num[n];
+            break;
+        default:
+            return duro_error_set(err, DURO_EINTERNAL, 0, "bad parameter format '%c'", *f);
+        }
+    }
+    if (c->pg == NULL || c->broken)
+        return duro_error_set(err, DURO_EIO, 1, "connection lost");
+    rc = prepared_name(c, sql, name, err);
+    if (rc != 0)
+        return rc;
+    res = PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
+    est = PQresultStatus(res);
+    if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK) {
+        rc = duro__pg_error(c, res, "query", err);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return 0;
+}
+
+int duro__pg_query(duro__pg_conn *c, const char *sql, PGresult **out, duro_error *err,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vquery(c, sql, out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int duro__pg_exec(duro__pg_conn *c, const char *sql, duro_error *err, const char *fmt, ...)
+{
+    PGresult *res;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vquery(c, sql, &res, err, fmt, ap);
+    va_end(ap);
+    if (rc != 0)
+        return rc;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        rc = PQntuples(res);
+    else
+        rc = atoi(PQcmdTuples(res));
+    PQclear(res);
+    return rc;
+}
+
+int duro__pg_int(duro__pg_conn *c, const char *sql, int64_t dflt, int64_t *out,
+                 duro_error *err, const char *fmt, ...)
+{
+    PGresult *res;
+    va_list ap;
+    int rc;
+
+    *out = dflt;
+    va_start(ap, fmt);
+    rc = vquery(c, sql, &res, err, fmt, ap);
+    va_end(ap);
+    if (rc != 0)
+        return rc;
+    rc = PQntuples(res) > 0;
+    if (rc && !PQgetisnull(res, 0, 0))
+        *out = duro__pg_get_i64(res, 0, 0);
+    PQclear(res);
+    return rc;
+}
+
+int64_t duro__pg_get_i64(const PGresult *r, int row, int col)
+{
+    const char *v = PQgetvalue(r, row, col);
+
+    if (v == NULL || *v == '\0')
+        return 0;
+    if (*v == 't')
+        return 1;
+    if (*v == 'f')
+        return 0;
+    return strtoll(v, NULL, 10);
+}
+
+int duro__pg_is_null(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col);
+}
+
+int duro__pg_get_str(const PGresult *r, int row, int col, char **out, duro_error *err)
+{
+    *out = NULL;
+    if (PQgetisnull(r, row, col))
+        return 0;
+    *out = strdup(PQgetvalue(r, row, col));
+    return *out != NULL ? 0 : duro_error_set(err, DURO_ENOMEM, 0, "out of memory (column)");
+}
+
+static int hexval(char h)
+{
+    if (h >= '0' && h <= '9')
+        return h - '0';
+    if (h >= 'a' && h <= 'f')
+        return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F')
+        return h - 'A' + 10;
+    return -1;
+}
+
+int duro__pg_get_bytes(const PGresult *r, int row, int col, char **out, duro_error *err)
+{
+    const char *v;
+    size_t len, n;
+    char *s;
+
+    *out = NULL;
+    if (PQgetisnull(r, row, col))
+        return 0;
+    v = PQgetvalue(r, row, col);
+    len = (size_t)PQgetlength(r, row, col);
+    if (len < 2 || v[0] != '\\' || v[1] != 'x' || (len & 1) != 0)
+        return duro_error_set(err, DURO_ECORRUPT, 0, "bytea column is not in hex format");
+    n = (len - 2) / 2;
+    s = malloc(n + 1);
+    if (s == NULL)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (payload)");
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(v[2 + 2 * i]), lo = hexval(v[3 + 2 * i]);
+        if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+            free(s);
+            return duro_error_set(err, DURO_ECORRUPT, 0,
+                                  hi < 0 || lo < 0 ? "bytea column is not hex"
+                                                   : "stored bytes are not text (NUL byte)");
+        }
+        s[i] = (char)(hi << 4 | lo);
+    }
+    s[n] = '\0';
+    *out = s;
+    return 0;
+}

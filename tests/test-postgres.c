@@ -1,0 +1,441 @@
+/*
+ * test-postgres.c — Check tests of the PostgreSQL-specific parts of the PostgreSQL provider
+ * that the conformance suite cannot see: migrations (empty → current, current → current,
+ * an upgrade from EVERY older schema version, a newer schema refused), ten processes opening
+ * one empty schema at once, LISTEN/NOTIFY waking another provider's long poll, and faults:
+ * backends killed with pg_terminate_backend, the server restarted with pg_ctl restart -m
+ * fast, a statement timeout. Each fault must surface as a retryable error (or not at all)
+ * and the pool must reconnect by itself.
+ *
+ * Needs a server: $DURO_PG_CONNINFO, and for the restart test $DURO_PG_DIR (the folder of
+ * ci/pg-server.sh) and $DURO_SRCDIR; tests/run-test-postgres.sh starts a private one. The
+ * test links the provider's convenience library, so it may use the internals of
+ * pg-internal.h (migrating to an older version).
+ */
+#include <check.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "duro-postgres.h"
+#include "duro-provider.h"
+#include "duro-util.h"
+#include "junit-check.h"
+#include "pg-internal.h"
+
+#define T0 INT64_C(1700000000000)
+#define LOCK_MS INT64_C(30000)
+
+static const char *conninfo;
+static char schema[64];
+
+static void setup(void)
+{
+    static unsigned n;
+
+    conninfo = getenv("DURO_PG_CONNINFO");
+    ck_assert_msg(conninfo != NULL, "DURO_PG_CONNINFO is not set");
+    snprintf(schema, sizeof schema, "duro_u_%ld_%u", (long)getpid(), ++n);
+    duro_postgres_drop_schema(conninfo, schema, NULL);
+}
+
+static void teardown(void)
+{
+    duro_postgres_drop_schema(conninfo, schema, NULL);
+}
+
+static duro_provider *open_schema(const char *name, int statement_timeout_ms, int lock_timeout_ms)
+{
+    duro_postgres_options opt;
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+
+    duro_postgres_options_init(&opt);
+    opt.schema = name;
+    opt.statement_timeout_ms = statement_timeout_ms;
+    opt.lock_timeout_ms = lock_timeout_ms;
+    ck_assert_msg(duro_postgres_open(conninfo, &opt, &p, &err) == 0, "open: %s", err.message);
+    return p;
+}
+
+/* Run one SQL statement on a connection of its own; returns the first value or "". */
+static void admin(const char *sql, char *out, size_t size)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    PGresult *r;
+
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "admin connect: %s", PQerrorMessage(c));
+    r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK,
+                  "%s: %s", sql, PQerrorMessage(c));
+    if (out != NULL)
+        snprintf(out, size, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int version_rows(const char *name)
+{
+    char sql[160], v[32];
+
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM \"%s\".schema_version", name);
+    admin(sql, v, sizeof v);
+    return atoi(v);
+}
+
+/* One instance through its first turn: start, fetch, ack completed, read it back. */
+static void smoke(duro_provider *p, const char *id)
+{
+    duro_msg m = { id, DURO_MSG_START, 0, 0, "input" };
+    duro_event_in ev = { 1, 1, "started" };
+    duro_orch_commit cm;
+    duro_orch_item *it = NULL;
+    duro_instance_info info;
+    duro_error err = { 0, 0, "" };
+
+    memset(&cm, 0, sizeof cm);
+    ck_assert_int_eq(p->ops->enqueue_orch(p, &m, &err), 0);
+    ck_assert_msg(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &it, &err) == 0, "fetch: %s",
+                  err.message);
+    ck_assert_str_eq(it->instance, id);
+    cm.execution_id = 1;
+    cm.orch_name = "Smoke";
+    cm.events = &ev;
+    cm.n_events = 1;
+    cm.state = DURO_STATE_COMPLETED;
+    cm.output = "done";
+    ck_assert_msg(p->ops->ack_orch(p, T0 + 1, it->lock_token, &cm, &err) == 0, "ack: %s",
+                  err.message);
+    duro_orch_item_free(it);
+    ck_assert_int_eq(p->ops->instance_info(p, id, &info, &err), 0);
+    ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
+    ck_assert_str_eq(info.output, "done");
+    duro_instance_info_clear(&info);
+}
+
+/* ---- Migrations -------------------------------------------------------------------------- */
+
+/* Bring `schema` to version `v` with this library's migrations 1..v, as an older library
+ * would have left it. */
+static void migrate_to(int v)
+{
+    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1 };
+    duro__pg_conn c;
+    duro_error err = { 0, 0, "" };
+
+    memset(&c, 0, sizeof c);
+    ck_assert_int_eq(duro__pg_conn_open(&c, &set, &err), 0);
+    ck_assert_msg(duro__pg_migrate(&c, v, &err) == 0, "migrate to %d: %s", v, err.message);
+    ck_assert_int_eq(duro__pg_stored_version(&c, &err), v);
+    duro__pg_conn_close(&c);
+}
+
+START_TEST(upgrade_from_every_older_version)
+{
+    int current = duro_postgres_schema_version();
+
+    ck_assert_int_ge(current, 1);
+    /* version 0 is an empty schema: the test of "empty → current" */
+    for (int v = 0; v < current; v++) {
+        duro_provider *p;
+        char id[32];
+
+        duro_postgres_drop_schema(conninfo, schema, NULL);
+        migrate_to(v);
+        ck_assert_int_eq(version_rows(schema), v);
+        p = open_schema(schema, 30000, 10000);
+        ck_assert_int_eq(version_rows(schema), current);
+        snprintf(id, sizeof id, "from-v%d", v);
+        smoke(p, id);
+        duro_provider_destroy(p);
+    }
+}
+END_TEST
+
+START_TEST(reopen_current_is_noop)
+{
+    duro_provider *p = open_schema(schema, 30000, 10000);
+    duro_provider *q;
+
+    smoke(p, "kept");
+    duro_provider_destroy(p);
+    q = open_schema(schema, 30000, 10000);
+    ck_assert_int_eq(version_rows(schema), duro_postgres_schema_version());
+    {
+        duro_instance_info info;
+        ck_assert_int_eq(q->ops->instance_info(q, "kept", &info, NULL), 0);
+        duro_instance_info_clear(&info);
+    }
+    duro_provider_destroy(q);
+}
+END_TEST
+
+START_TEST(newer_schema_refused)
+{
+    duro_postgres_options opt;
+    duro_provider *p = open_schema(schema, 30000, 10000);
+    duro_error err = { 0, 0, "" };
+    char sql[160];
+
+    duro_provider_destroy(p);
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s\".schema_version (version) VALUES (%d)", schema,
+             duro_postgres_schema_version() + 1);
+    admin(sql, NULL, 0);
+    duro_postgres_options_init(&opt);
+    opt.schema = schema;
+    p = NULL;
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_ENOTSUP);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(bad_options_rejected)
+{
+    duro_postgres_options opt;
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+
+    duro_postgres_options_init(&opt);
+    opt.schema = "bad-name";
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
+    opt.schema = "pg_catalog";
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
+    duro_postgres_options_init(&opt);
+    opt.pool_size = 0;
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
+    opt.size = 0;
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_int_eq(duro_postgres_open("host=/nonexistent-duro-dir port=1", NULL, &p, &err),
+                     DURO_EIO);
+    ck_assert_int_eq(err.retryable, 1);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+#define N_PROCS 10
+
+/* Ten processes start at a barrier and open the same empty schema at once. */
+START_TEST(ten_processes_open_empty_schema_at_once)
+{
+    int gate[2];
+    pid_t pids[N_PROCS];
+
+    ck_assert_int_eq(pipe(gate), 0);
+    for (int i = 0; i < N_PROCS; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            duro_postgres_options opt;
+            duro_provider *p = NULL;
+            char b, id[32];
+            int rc;
+
+            close(gate[1]);
+            if (read(gate[0], &b, 1) < 0) /* EOF: the gate opened */
+                _exit(3);
+            duro_postgres_options_init(&opt);
+            opt.schema = schema;
+            rc = duro_postgres_open(conninfo, &opt, &p, NULL);
+            if (rc != 0)
+                _exit(1);
+            snprintf(id, sizeof id, "proc-%d", i);
+            {
+                duro_msg m = { id, DURO_MSG_START, 0, 0, "x" };
+                rc = p->ops->enqueue_orch(p, &m, NULL);
+            }
+            duro_provider_destroy(p);
+            _exit(rc == 0 ? 0 : 2);
+        }
+    }
+    close(gate[0]);
+    usleep(100000);
+    close(gate[1]); /* every child reads EOF at once */
+    for (int i = 0; i < N_PROCS; i++) {
+        int st = 0;
+        ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed (%d)", i, st);
+    }
+    ck_assert_int_eq(version_rows(schema), duro_postgres_schema_version());
+    {
+        duro_provider *p = open_schema(schema, 30000, 10000);
+        duro_queue_depths d;
+        ck_assert_int_eq(p->ops->queue_depths(p, T0, &d, NULL), 0);
+        ck_assert_int_eq(d.orchestrator, N_PROCS);
+        duro_provider_destroy(p);
+    }
+}
+END_TEST
+
+/* ---- LISTEN/NOTIFY ----------------------------------------------------------------------- */
+
+typedef struct waiter {
+    duro_provider *p;
+    int rc;
+    int64_t waited_ms;
+} waiter;
+
+static void *wait_work(void *arg)
+{
+    waiter *w = arg;
+    duro_work_item *item = NULL;
+    int64_t t = duro__monotonic_ms();
+
+    w->rc = w->p->ops->fetch_work(w->p, T0, LOCK_MS, 10000, &item, NULL);
+    w->waited_ms = duro__monotonic_ms() - t;
+    duro_work_item_free(item);
+    return NULL;
+}
+
+/* Another provider object (as another process would be) wakes this one's long poll through
+ * NOTIFY, long before the 10 s re-check bound. */
+START_TEST(notify_wakes_other_provider)
+{
+    duro_postgres_options opt;
+    duro_provider *a, *b = NULL;
+    duro_work_in w = { "inst", 1, 1, "work" };
+    waiter wt;
+    pthread_t th;
+
+    duro_postgres_options_init(&opt);
+    opt.schema = schema;
+    opt.recheck_ms = 10000;
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &a, NULL), 0);
+    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &b, NULL), 0);
+    wt.p = a;
+    ck_assert_int_eq(pthread_create(&th, NULL, wait_work, &wt), 0);
+    usleep(200000);
+    ck_assert_int_eq(b->ops->enqueue_work(b, &w, NULL), 0);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(wt.rc, 0);
+    ck_assert_msg(wt.waited_ms < 1500, "woken after %lld ms", (long long)wt.waited_ms);
+    duro_provider_destroy(a);
+    duro_provider_destroy(b);
+}
+END_TEST
+
+/* ---- Faults ------------------------------------------------------------------------------ */
+
+/* Call enqueue_work until it succeeds; every failure must be retryable. Returns the number
+ * of failures. */
+static int enqueue_until_ok(duro_provider *p, const char *id, int max_tries)
+{
+    duro_work_in w = { id, 1, 1, "work" };
+    int failures = 0;
+
+    for (int i = 0; i < max_tries; i++) {
+        duro_error err = { 0, 0, "" };
+        int rc = p->ops->enqueue_work(p, &w, &err);
+        if (rc == 0)
+            return failures;
+        ck_assert_msg(err.retryable, "not retryable: %s (%d)", err.message, rc);
+        failures++;
+        usleep(100000);
+    }
+    ck_abort_msg("no success after %d tries", max_tries);
+    return failures;
+}
+
+START_TEST(terminated_backends_reconnect)
+{
+    duro_provider *p = open_schema(schema, 30000, 10000);
+    duro_queue_depths d;
+    char sql[256], n[32];
+
+    enqueue_until_ok(p, "before", 1);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+             " WHERE application_name = 'duro:%s' AND pid <> pg_backend_pid()", schema);
+    admin(sql, n, sizeof n);
+    ck_assert_int_ge(atoi(n), 2); /* the pool's connection(s) and the listener */
+    usleep(100000);
+    /* the dead connection is replaced: at most one retryable failure, usually none */
+    ck_assert_int_le(enqueue_until_ok(p, "after", 20), 1);
+    ck_assert_int_eq(p->ops->queue_depths(p, T0, &d, NULL), 0);
+    ck_assert_int_eq(d.worker, 2);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+START_TEST(server_restart_reconnects)
+{
+    const char *dir = getenv("DURO_PG_DIR"), *src = getenv("DURO_SRCDIR");
+    duro_provider *p = open_schema(schema, 30000, 10000);
+    char cmd[1024];
+    duro_queue_depths d;
+
+    if (dir == NULL || src == NULL) {
+        duro_provider_destroy(p);
+        ck_abort_msg("DURO_PG_DIR and DURO_SRCDIR are needed to restart the server");
+    }
+    enqueue_until_ok(p, "before", 1);
+    snprintf(cmd, sizeof cmd, "'%s/ci/pg-server.sh' restart '%s'", src, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    enqueue_until_ok(p, "after", 100);
+    ck_assert_int_eq(p->ops->queue_depths(p, T0, &d, NULL), 0);
+    ck_assert_int_eq(d.worker, 2);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+/* A statement that runs into statement_timeout (here: blocked by a table lock another session
+ * holds) is a retryable DURO_EBUSY, and the connection stays usable. */
+START_TEST(statement_timeout_is_retryable)
+{
+    duro_provider *p = open_schema(schema, 300, 0);
+    PGconn *locker = PQconnectdb(conninfo);
+    duro_work_item *item = NULL;
+    duro_error err = { 0, 0, "" };
+    char sql[160];
+    PGresult *r;
+    int rc;
+
+    ck_assert(PQstatus(locker) == CONNECTION_OK);
+    snprintf(sql, sizeof sql, "BEGIN; LOCK TABLE \"%s\".work_queue IN ACCESS EXCLUSIVE MODE",
+             schema);
+    r = PQexec(locker, sql);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    rc = p->ops->fetch_work(p, T0, LOCK_MS, 0, &item, &err);
+    ck_assert_int_eq(rc, DURO_EBUSY);
+    ck_assert_int_eq(err.retryable, 1);
+    ck_assert_msg(strstr(err.message, "57014") != NULL, "%s", err.message);
+    r = PQexec(locker, "ROLLBACK");
+    PQclear(r);
+    PQfinish(locker);
+    ck_assert_int_eq(p->ops->fetch_work(p, T0, LOCK_MS, 0, &item, &err), DURO_ENOTFOUND);
+    enqueue_until_ok(p, "x", 1);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+static Suite *postgres_suite(void)
+{
+    Suite *s = suite_create("postgres");
+    TCase *tc = tcase_create("postgres");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, upgrade_from_every_older_version);
+    tcase_add_test(tc, reopen_current_is_noop);
+    tcase_add_test(tc, newer_schema_refused);
+    tcase_add_test(tc, bad_options_rejected);
+    tcase_add_test(tc, ten_processes_open_empty_schema_at_once);
+    tcase_add_test(tc, notify_wakes_other_provider);
+    tcase_add_test(tc, terminated_backends_reconnect);
+    tcase_add_test(tc, statement_timeout_is_retryable);
+    tcase_add_test(tc, server_restart_reconnects);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(postgres_suite());
+    int failed = junit_check_run(sr, "test-postgres", CK_NORMAL);
+
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
