@@ -136,6 +136,7 @@ static const struct {
     {DURO_HOOK_ATTACH, "locate and attach hooks"},
     {DURO_HOOK_WRITE_LOCK, "hold_write_lock hook"},
     {DURO_HOOK_STORAGE_FAULT, "fail_storage hook"},
+    {DURO_HOOK_ALLOC_FAULT, "fail_allocation hook"},
 };
 
 /* Append ", name" (or "name" first) to buf. */
@@ -171,6 +172,10 @@ static unsigned ct_factory_hooks(const duro_provider_factory *f)
                 : 0) |
            (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V3) && f->fail_storage != NULL
                 ? DURO_HOOK_STORAGE_FAULT
+                : 0) |
+           (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V3) &&
+                    f->fail_allocation != NULL
+                ? DURO_HOOK_ALLOC_FAULT
                 : 0);
 }
 

@@ -30,7 +30,7 @@ extern "C" {
 /* Versions of duro_provider_factory. Members are only ever appended.
  *   1: name .. attach, ud (duro 0.2).
  *   2: hold_write_lock, release_write_lock (duro 0.2).
- *   3: fail_storage (duro 0.2). */
+ *   3: fail_storage, fail_allocation (duro 0.2). */
 #define DURO_PROVIDER_FACTORY_V1 1
 #define DURO_PROVIDER_FACTORY_V2 2
 #define DURO_PROVIDER_FACTORY_V3 3
@@ -94,6 +94,13 @@ typedef struct duro_provider_factory {
      * disk, until DURO_STORAGE_FAULT_NONE; reads keep working. The suites always stop a fault
      * before they destroy the store. 0, or DURO_EINVAL for an unknown kind or store. */
     int (*fail_storage)(void *ud, duro_provider *p, int kind, duro_error *err);
+    /* Allocation failures (optional; NULL when the program cannot make an allocation fail
+     * on demand). From its return on, the nth allocation (nth >= 1) the calling thread makes
+     * through malloc, calloc or realloc (and so strdup and the storage engine's own) fails,
+     * and only that one; nth 0 disarms. Returns the number of allocations the calling thread
+     * made since the previous call, the failed one included, so a result below the nth armed
+     * means none failed. The suites arm it around one provider call at a time. */
+    long (*fail_allocation)(void *ud, long nth);
 } duro_provider_factory;
 
 /* 1 when `f` has the members of factory version `v` (they may still be NULL). */

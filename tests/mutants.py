@@ -7,8 +7,9 @@ path, then position in the file, then operator). A mutant's id is file:line:oper
 "#k" appended for the k-th (k >= 2) mutant of the same operator on the same line.
 
   cmp-negate      a C comparison negated (== <-> !=, < <-> >=, > <-> <=)
-  cmp-bound       a C bound moved by one (< <-> <=, > <-> >=)
-  lit-plus1       an integer literal compared in C, plus one
+  cmp-bound       a C bound moved by one (< <-> <=, > <-> >=); not for the "<" of
+                  "x < 0 ? x : 0" (see zero_clamp: equivalent by construction)
+  lit-plus1       an integer literal compared in C, plus one (not the 0 of that clamp)
   lit-minus1      the same, minus one
   sql-cmp-negate  a comparison in an SQL string literal negated (= <-> !=, < <-> >=, ...)
   sql-cmp-bound   an SQL bound moved by one (< <-> <=, > <-> >=)
@@ -26,7 +27,11 @@ path, then position in the file, then operator). A mutant's id is file:line:oper
 A survivor whose fingerprint (see fingerprint()) is listed in tests/mutants-equivalent.txt
 is reported as "equivalent" and left out of the kill rate.
 
-Commands (all take --root DIR, the source tree, default: the parent of this file's folder):
+Scope: by default the mutants of open-time code (OPEN_TIME below: the constructor, the
+schema, connection setup, the suites' test hooks) are left out; --scope all keeps them.
+
+Commands (all take --root DIR, the source tree, default: the parent of this file's folder,
+and --scope contract|all):
   list [--only ID]... [--sample N --seed S] [--verbose]   print the selected ids
   count                                                  print how many mutants exist
   apply ID --into DIR    write the mutated file of ID into tree DIR (same relative path)
@@ -62,6 +67,23 @@ CONTROL = {"if", "while", "for", "switch"}
 CLAUSE_END = {"ORDER", "GROUP", "LIMIT", "UNION", "HAVING", "RETURNING", "ON", "DO",
               "WINDOW", "LEFT", "RIGHT", "INNER", "CROSS", "JOIN", "WHERE", "EXCEPT",
               "INTERSECT", "SET", "FROM"}
+
+
+# Code outside the provider contract: it runs when a store is opened (the constructor, its
+# options, the schema's migrations and verification, the pool's and connections' setup),
+# or it is a factory hook that only the suites call, never a duro_provider_ops call. No
+# conformance case can reach a store that failed to open, and these paths have their own
+# tests (tests/test-sqlite.c); so by default ("--scope contract") their mutants are not
+# generated. "--scope all" generates them too. None: the whole file.
+OPEN_TIME = {
+    "providers/sqlite/schema.c": None,
+    "providers/sqlite/provider.c": {"duro_sqlite_options_init", "init_new", "create_store",
+                                    "prepare_first", "provider_open", "duro_sqlite_open"},
+    "providers/sqlite/pool.c": {"duro__sq_pool_init"},
+    "providers/sqlite/stmt.c": {"duro__sq_conn_open", "duro__sq_conn_setup", "pragma"},
+    "providers/sqlite/notify.c": {"duro__sq_notifier_init"},
+    "providers/sqlite/hooks.c": {"duro__sq_corrupt_history", "duro__sq_max_attempt_count"},
+}
 
 
 class Tok:
@@ -155,6 +177,7 @@ class Mutant:
         self.path, self.op, self.start, self.end, self.repl = path, op, start, end, repl
         self.id = None
         self.fingerprint = None
+        self.func = "-"
 
 
 def functions(toks):
@@ -176,15 +199,29 @@ def functions(toks):
     return out
 
 
+def zero_clamp(toks, k):
+    """Whether toks[k] is the "<" of "x < 0 ? x : 0", which maps every x >= 0 to 0. Moving
+    its bound ("x <= 0 ? x : 0") or its literal ("x < 1 ? x : 0") changes the result only at
+    x == 0, where both branches give 0: equivalent by construction, so not generated."""
+    want = [None, "<", "0", "?", None, ":", "0"]
+    if k < 1 or k + 5 >= len(toks):
+        return False
+    got = toks[k - 1:k + 6]
+    return (all(w is None or g.text == w for g, w in zip(got, want)) and
+            got[0].kind == "ident" and got[4].text == got[0].text)
+
+
 def c_comparisons(path, toks):
     out = []
     for k, t in enumerate(toks):
         if t.kind != "punct" or t.text not in NEGATE:
             continue
         out.append(Mutant(path, "cmp-negate", t.start, t.end, NEGATE[t.text]))
-        if t.text in BOUND:
+        clamp = zero_clamp(toks, k)
+        if t.text in BOUND and not clamp:
             out.append(Mutant(path, "cmp-bound", t.start, t.end, BOUND[t.text]))
-        out += literal_mutants(path, "", toks, k)
+        out += [m for m in literal_mutants(path, "", toks, k)
+                if not (clamp and m.op == "lit-plus1")]
     return out
 
 
@@ -445,6 +482,7 @@ def fingerprint(m, src, toks, funcs):
         if toks[lo].start <= m.start < toks[hi].end:
             func = name
             break
+    m.func = func
     lo = src.rfind("\n", 0, m.start) + 1
     hi = src.find("\n", m.end)
     hi = len(src) if hi < 0 else hi
@@ -498,6 +536,14 @@ def unified(m, sources):
     return "".join(out)
 
 
+def in_scope(m, scope):
+    """Whether mutant m belongs to `scope`: "all", or "contract" (not in OPEN_TIME)."""
+    if scope == "all" or m.path not in OPEN_TIME:
+        return True
+    funcs = OPEN_TIME[m.path]
+    return funcs is not None and m.func not in funcs
+
+
 def select(mutants, only, sample, seed):
     if only:
         by_id = {m.id: m for m in mutants}
@@ -542,7 +588,7 @@ def report(args, mutants, sources):
     equiv = count("equivalent")
     rate = 100.0 * killed / (killed + survived) if killed + survived else 0.0
     secs = [r[2] for r in rows]
-    summary = [("mutants generated", str(len(mutants))),
+    summary = [(f"mutants generated (scope {args.scope})", str(len(mutants))),
                ("mutants selected", str(args.selected if args.selected is not None
                                          else len(rows))),
                ("run", str(len(rows))), ("stillborn", str(stillborn)),
@@ -598,6 +644,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", default=os.path.dirname(here))
+    ap.add_argument("--scope", choices=["contract", "all"], default="contract",
+                    help="contract: leave out the open-time code of OPEN_TIME (default)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("list")
     p.add_argument("--only", action="append", default=[])
@@ -619,6 +667,7 @@ def main():
     args = ap.parse_args()
 
     mutants, sources = generate(args.root)
+    mutants = [m for m in mutants if in_scope(m, args.scope)]
     if args.cmd == "list":
         for m in select(mutants, args.only, args.sample, args.seed):
             print(f"{m.id}\t{m.fingerprint}\t{sources[m.path][m.start:m.end]!r} -> {m.repl!r}"

@@ -47,6 +47,12 @@ Selection (default: every mutant):
                      sha256("SEED:ID"); the same N and SEED always pick the same ids
                      (while the sources do not change)
   --seed S           seed of --sample (default 1)
+  --scope contract|all
+                     contract (default): leave out the open-time code, which no
+                     provider call runs (the constructor and its options, the schema's
+                     migrations and checks, connection and pool setup, the suites' test
+                     hooks; the list is OPEN_TIME in tests/mutants.py) and which
+                     tests/test-sqlite.c covers; all: every mutant
 
 Running:
   --jobs N           N scratch trees built and run in parallel (default 1)
@@ -78,7 +84,7 @@ EOF
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 gen=(python3 "$top/tests/mutants.py")
-list_only=0 sample= seed=1 jobs=1 timeout= cflags="-O2" report= min_rate=
+list_only=0 sample= seed=1 scope=contract jobs=1 timeout= cflags="-O2" report= min_rate=
 only=()
 die() { echo "mutants.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "option $1 needs a value (see --help)"; }
@@ -88,6 +94,7 @@ while [ $# -gt 0 ]; do
     --only) need "$@"; only+=(--only "$2"); shift ;;
     --sample) need "$@"; sample=$2; shift ;;
     --seed) need "$@"; seed=$2; shift ;;
+    --scope) need "$@"; scope=$2; shift ;;
     --jobs) need "$@"; jobs=$2; shift ;;
     --timeout) need "$@"; timeout=$2; shift ;;
     --cflags) need "$@"; cflags=$2; shift ;;
@@ -103,6 +110,8 @@ for v in "$jobs" ${sample:+"$sample"} ${timeout:+"$timeout"}; do
 done
 [ -z "$min_rate" ] || [[ $min_rate =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bad --min-rate '$min_rate'"
 case $report in ''|/*) ;; *) report=$PWD/$report ;; esac
+case $scope in contract|all) ;; *) die "--scope must be contract or all (see --help)" ;; esac
+gen+=(--scope "$scope")
 select_args=("${only[@]}" ${sample:+--sample "$sample" --seed "$seed"})
 
 if [ "$list_only" = 1 ]; then
