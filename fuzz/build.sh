@@ -48,11 +48,12 @@ if [ -f "$stamp" ] && [ -n "$(find "$src" -path "$src/fuzz/out" -prune -o \( -na
         -name build.sh \) -newer "$stamp" -print | head -n 1)" ]; then
     rm -f "$out"/obj/*.o
 fi
-# The sources: everything but the suites' main programs and unit tests.
+# The sources: everything but the suites' main programs, unit tests and the PostgreSQL
+# factory (the fuzz targets need no libpq).
 srcs=$(cd "$src" && ls lib/*.c util/*.c providers/sqlite/*.c report/*.c providertest/*.c \
     conformance/*.c conformance/cases/*.c stress/*.c fuzz/common.c |
     grep -v -e '^conformance/duro-conformance\.c$' -e '^stress/duro-stress\.c$' \
-        -e '^stress/test-stress\.c$')
+        -e '^stress/test-stress\.c$' -e '^providertest/postgres-factory\.c$')
 
 touch "$stamp"
 # Compile each source to OUT/obj/<path with / as _>.o, in parallel.

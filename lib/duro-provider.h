@@ -109,9 +109,11 @@
  * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
  * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
  * ack_work, abandon), and within 25 ms of the time, on its advancing clock, at which a
- * visible_at or a lock expiry makes one fetchable. Writes of other processes are seen within
- * the provider's documented re-check interval (SQLite: 50 ms). A renew never releases a
- * lock: a lock ends by ack, abandon or expiry.
+ * visible_at or a lock expiry makes one fetchable; both bounds on top of the time the
+ * provider's own fetch of an available item takes at that moment (near zero for an embedded
+ * store, round trips to a loaded server for a networked one). Writes of other processes are
+ * seen within the provider's documented re-check interval (SQLite: 50 ms). A renew never
+ * releases a lock: a lock ends by ack, abandon or expiry.
  */
 #ifndef DURO_PROVIDER_H
 #define DURO_PROVIDER_H

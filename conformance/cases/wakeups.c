@@ -8,15 +8,17 @@
  * a message visible at now_ms + D, an item abandoned with delay D, or an instance whose lock
  * expires at now_ms + D before D ms of real time have passed since the call, to the
  * microsecond (a provider may round the time it waited down, never up), and must return it
- * within WK_BOUND_US after that.
+ * within WK_BOUND_US after that, plus the time a fetch of an available item takes the provider
+ * at that moment (measured right after, with a probe instance; near zero for SQLite).
  *
  * Wake-ups: a fetcher thread and the case thread pass a barrier; the fetcher calls fetch
  * with a long poll while the case thread makes an item fetchable (abandon, ack_orch sending
  * a message, ack_orch scheduling work, ack_orch releasing an instance that has arrivals,
  * ack_work completing, enqueue). Nothing sleeps to synchronise: whichever comes first, the
- * fetch must return the item within WK_BOUND_US of the waking call's return. Each case runs
- * WK_ROUNDS rounds so that in most of them the fetcher is already asleep in its poll when the
- * call comes (that sleep is what is measured). Under valgrind (DURO_UNDER_VALGRIND) the
+ * fetch must return the item within WK_BOUND_US of the waking call's return (plus the
+ * fetch's own time). Each case runs WK_ROUNDS rounds so that in most of them the fetcher is
+ * already asleep in its poll when the call comes (that sleep is what is measured); at most
+ * WK_LATE_ALLOWED of them may be late. Under valgrind (DURO_UNDER_VALGRIND) the
  * upper bounds are relaxed, the lower bounds are not.
  */
 #include <pthread.h>
@@ -33,8 +35,10 @@
 #define WK_BOUND_US (INT64_C(25000) * wk_slow())
 /* Poll time of a fetcher that must be woken long before it runs out. */
 #define WK_POLL_MS 2000
-/* Rounds of each wake-up case. */
+/* Rounds of each wake-up case, and how many may miss the bound: a loaded machine can stall
+ * a thread for longer than the bound once, while a missing wake-up misses it every round. */
 #define WK_ROUNDS 6
+#define WK_LATE_ALLOWED 1
 /* Lock time of the items the case thread holds. */
 #define WK_LOCK_MS INT64_C(30000)
 
@@ -93,16 +97,53 @@ static void wk_start(wk_fetcher *f, duro_ct_ctx *ctx, ct_barrier *start, int wor
     ck_assert_int_eq(pthread_create(&f->thread, NULL, wk_fetch, f), 0);
 }
 
-/* Join `f` and assert it returned an item within the bound of `woke_us`, when the waking
- * call returned. */
-static void wk_join(wk_fetcher *f, int64_t woke_us)
+static void ack_drain(duro_ct_ctx *ctx, duro_orch_item *item);
+
+/* The real time in us a poll-0 fetch of an available item (work = 0: an orchestration
+ * item, 1: a work item) takes now: the provider's own cost of a fetch, which the contract
+ * allows on top of the wake-up bound. Uses, and drains, a probe instance of its own. */
+static int64_t fetch_cost_us(duro_ct_ctx *ctx, int work)
+{
+    static unsigned probes;
+    char id[32];
+    int64_t t0, cost;
+
+    snprintf(id, sizeof id, "wk-probe-%u", probes++);
+    if (work) {
+        duro_error err = {0};
+        ct_enqueue_work(ctx, id, 1, "probe");
+        t0 = mono_us();
+        duro_work_item *w = ct_try_fetch_work(ctx);
+        cost = mono_us() - t0;
+        ck_assert_ptr_nonnull(w);
+        ck_assert_str_eq(w->instance, id);
+        ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, NULL, &err), 0);
+        duro_work_item_free(w);
+    } else {
+        ct_enqueue_start(ctx, id);
+        t0 = mono_us();
+        duro_orch_item *item = ct_fetch(ctx);
+        cost = mono_us() - t0;
+        ck_assert_str_eq(item->instance, id);
+        ack_drain(ctx, item);
+    }
+    return cost;
+}
+
+/* Join `f`, assert it returned an item, and return 1 when that was later than the bound
+ * after `woke_us`, when the waking call returned (25 ms plus the provider's fetch cost,
+ * measured right after); the latency is printed into `late` then. */
+static int wk_join(wk_fetcher *f, int64_t woke_us, char *late, size_t size)
 {
     ck_assert_int_eq(pthread_join(f->thread, NULL), 0);
     ck_assert_int_eq(f->rc, 0);
     ck_assert(f->work ? f->witem != NULL : f->item != NULL);
-    ck_assert_msg(f->returned_us - woke_us < WK_BOUND_US,
-                  "fetch returned %lld us after the waking call (bound %lld us)",
-                  (long long)(f->returned_us - woke_us), (long long)WK_BOUND_US);
+    int64_t bound = WK_BOUND_US + fetch_cost_us(f->ctx, f->work);
+    if (f->returned_us - woke_us < bound)
+        return 0;
+    snprintf(late, size, "%lld us after the waking call (bound %lld us)",
+             (long long)(f->returned_us - woke_us), (long long)bound);
+    return 1;
 }
 
 /* A fetch at ctx->now with a long poll in the case thread: returns the orchestration item
@@ -121,15 +162,17 @@ static int64_t timed_fetch(duro_ct_ctx *ctx, int work, duro_orch_item **item,
     return elapsed;
 }
 
-/* The item under test came after `delay_ms`, not one microsecond sooner, within the bound. */
-static void assert_on_time(int64_t elapsed_us, int64_t delay_ms)
+/* The item under test came after `delay_ms`, not one microsecond sooner, within the bound
+ * (plus the provider's fetch cost of `work`'s queue, measured right after). */
+static void assert_on_time(duro_ct_ctx *ctx, int work, int64_t elapsed_us, int64_t delay_ms)
 {
     ck_assert_msg(elapsed_us >= delay_ms * 1000,
                   "delivered %lld us after the call, before its time (%lld ms)",
                   (long long)elapsed_us, (long long)delay_ms);
-    ck_assert_msg(elapsed_us < delay_ms * 1000 + WK_BOUND_US,
-                  "delivered %lld us after the call, its time was %lld ms",
-                  (long long)elapsed_us, (long long)delay_ms);
+    int64_t bound = delay_ms * 1000 + WK_BOUND_US + fetch_cost_us(ctx, work);
+    ck_assert_msg(elapsed_us < bound,
+                  "delivered %lld us after the call, its time was %lld ms (bound %lld us)",
+                  (long long)elapsed_us, (long long)delay_ms, (long long)bound);
 }
 
 /* The case thread's own fetch of `instance`'s visible messages (poll 0). */
@@ -167,7 +210,7 @@ static void delayed_message_never_delivered_early(duro_ct_ctx *ctx)
         int64_t elapsed = timed_fetch(ctx, 0, &item, NULL);
         ck_assert_str_eq(item->instance, id);
         duro_orch_item_free(item);
-        assert_on_time(elapsed, delays_ms[i]);
+        assert_on_time(ctx, 0, elapsed, delays_ms[i]);
     }
 }
 
@@ -182,7 +225,7 @@ static void orch_abandon_delay_never_ends_early(duro_ct_ctx *ctx)
         int64_t elapsed = timed_fetch(ctx, 0, &item, NULL);
         ck_assert_str_eq(item->instance, "wk");
         ck_assert_uint_eq(item->attempt, 2);
-        assert_on_time(elapsed, delays_ms[i]);
+        assert_on_time(ctx, 0, elapsed, delays_ms[i]);
         ack_drain(ctx, item); /* its lock, taken later than ctx->now, is live at ctx->now */
     }
 }
@@ -200,7 +243,7 @@ static void work_abandon_delay_never_ends_early(duro_ct_ctx *ctx)
         int64_t elapsed = timed_fetch(ctx, 1, NULL, &w);
         ck_assert_uint_eq(w->activity_id, i + 1);
         ck_assert_uint_eq(w->attempt, 2);
-        assert_on_time(elapsed, delays_ms[i]);
+        assert_on_time(ctx, 1, elapsed, delays_ms[i]);
         ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, NULL, &err), 0);
         duro_work_item_free(w);
     }
@@ -222,7 +265,7 @@ static void orch_lock_expiry_never_early(duro_ct_ctx *ctx)
         ck_assert_str_eq(item->instance, "wk");
         ck_assert_uint_eq(item->attempt, 2);
         ck_assert_str_ne(item->lock_token, held->lock_token);
-        assert_on_time(elapsed, delays_ms[i]);
+        assert_on_time(ctx, 0, elapsed, delays_ms[i]);
         duro_orch_item_free(held);
         ack_drain(ctx, item);
     }
@@ -241,7 +284,7 @@ static void work_lock_expiry_never_early(duro_ct_ctx *ctx)
         int64_t elapsed = timed_fetch(ctx, 1, NULL, &w);
         ck_assert_int_eq(w->id, held->id);
         ck_assert_uint_eq(w->attempt, 2);
-        assert_on_time(elapsed, delays_ms[i]);
+        assert_on_time(ctx, 1, elapsed, delays_ms[i]);
         ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, NULL, &err), 0);
         duro_work_item_free(w);
         duro_work_item_free(held);
@@ -384,6 +427,9 @@ static void woken_by(duro_ct_ctx *ctx, wk_path path)
 {
     int work = path == WK_ABANDON_WORK || path == WK_ACK_SENDS_WORK || path == WK_ENQUEUE_WORK;
 
+    char late[WK_ROUNDS][96];
+    unsigned n_late = 0;
+
     for (unsigned r = 0; r < WK_ROUNDS; r++) {
         ct_barrier *start = ct_barrier_new(2);
         wk_fetcher f;
@@ -395,10 +441,12 @@ static void woken_by(duro_ct_ctx *ctx, wk_path path)
         ct_barrier_wait(start);
         wake_call(ctx, path, &s);
         int64_t woke = mono_us();
-        wk_join(&f, woke);
+        n_late += (unsigned)wk_join(&f, woke, late[n_late], sizeof late[0]);
         ct_barrier_free(start);
         check_got(ctx, path, &s, &f);
     }
+    ck_assert_msg(n_late <= WK_LATE_ALLOWED, "%u of %d rounds were woken late; first: fetch "
+                  "returned %s", n_late, WK_ROUNDS, late[0]);
 }
 
 static void abandon_wakes_sleeping_fetch_orch(duro_ct_ctx *ctx)
