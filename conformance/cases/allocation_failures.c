@@ -469,6 +469,32 @@ static void check_queue_depths(duro_ct_ctx *ctx, void *st)
     expect_answer(r, text);
 }
 
+/* integrity_check through libduro, its outcome as a duro_error: a failure must describe
+ * itself in the message. */
+static int call_integrity_check(duro_ct_ctx *ctx, void *st, duro_error *err)
+{
+    char msg[sizeof err->message];
+    int rc;
+
+    (void)st;
+    msg[0] = 'x';
+    msg[1] = '\0';
+    rc = duro_provider_integrity_check(ctx->p, msg, sizeof msg);
+    if (rc != 0) {
+        ck_assert_msg(msg[0] != '\0' && strcmp(msg, "x") != 0,
+                      "integrity_check failed (%s) without a description", duro_err_name(rc));
+        duro_error_set(err, rc, 0, "%s", msg);
+    }
+    return rc;
+}
+
+/* A healthy store: nothing to check beyond the 0 the call returned. */
+static void check_integrity(duro_ct_ctx *ctx, void *st)
+{
+    (void)ctx;
+    (void)st;
+}
+
 /* ---- Cases ---------------------------------------------------------------------------- */
 
 #define SWEEP_CASE(fn, prep, chk)                                                              \
@@ -491,6 +517,17 @@ SWEEP_CASE(list_children, prepare_read, check_ids)
 SWEEP_CASE(list_instances, prepare_read, check_ids)
 SWEEP_CASE(queue_depths, prepare_read, check_queue_depths)
 
+static void integrity_check(duro_ct_ctx *ctx)
+{
+    static const sweep s = {"integrity_check", prepare_read, call_integrity_check,
+                            check_integrity};
+    char msg[64];
+
+    if (duro_provider_integrity_check(ctx->p, msg, sizeof msg) == DURO_ENOTSUP)
+        return; /* optional (ops version 2): nothing to sweep */
+    sweep_call(ctx, &s);
+}
+
 #define ALLOC_CASE(fn, what)                                                                   \
     DURO_CASE(fn, DURO_CAP_MANAGEMENT, DURO_HOOK_ALLOC_FAULT,                                  \
               "Each allocation of " what " may fail: the call then fails with DURO_ENOMEM, "   \
@@ -510,5 +547,9 @@ DURO_CASES = {
     ALLOC_CASE(list_children, "list_children"),
     ALLOC_CASE(list_instances, "list_instances"),
     ALLOC_CASE(queue_depths, "queue_depths"),
+    DURO_CASE(integrity_check, DURO_CAP_MANAGEMENT, DURO_HOOK_ALLOC_FAULT,
+              "integrity_check of a healthy store returns 0; each of its allocations may "
+              "fail, and then it fails with DURO_ENOMEM and a description, and succeeds when "
+              "run again. (A provider without integrity_check has nothing to sweep.)"),
     DURO_CASES_END,
 };

@@ -134,6 +134,14 @@ static void list_instances_state_filter(duro_ct_ctx *ctx)
     ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_CONTINUED_AS_NEW, buf, sizeof buf),
                      "cont");
     ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "run2,cont,bad,done,run");
+    /* a state that does not exist is a bad argument, not a passing fault */
+    char **ids = NULL;
+    size_t n = 0;
+    duro_error err = {0};
+    ck_assert_int_eq(ctx->p->ops->list_instances(ctx->p, 77, &ids, &n, &err), DURO_EINVAL);
+    ck_assert_int_eq(err.code, DURO_EINVAL);
+    ck_assert_int_eq(err.retryable, 0);
+    duro_strv_free(ids, n);
 }
 
 static void list_instances_filter_uses_current_execution(duro_ct_ctx *ctx)
@@ -463,7 +471,7 @@ DURO_CASES = {
               "orphan messages do not make it listed."),
     DURO_CASE(list_instances_state_filter, DURO_CAP_MANAGEMENT, 0,
               "list_instances with a state filter returns exactly the instances in that state, "
-              "newest first."),
+              "newest first; a state that does not exist is DURO_EINVAL, not retryable."),
     DURO_CASE(list_instances_filter_uses_current_execution, DURO_CAP_MANAGEMENT, 0,
               "The state an instance is listed under is its current execution's state, not an "
               "older execution's."),

@@ -287,6 +287,24 @@ static void prune_leaves_other_instances(duro_ct_ctx *ctx)
     ck_assert_uint_eq(ct_history_len(ctx, "b", 1), 2);
 }
 
+static void prune_judges_only_its_own_executions(duro_ct_ctx *ctx)
+{
+    duro_delete_result r;
+    duro_error err;
+    char buf[64];
+
+    ct_require_management(ctx);
+    chain(ctx, "old", 3, DURO_STATE_COMPLETED);
+    int64_t t1 = ctx->now;
+    chain(ctx, "new", 3, DURO_STATE_COMPLETED);
+    /* "old" has executions 1 and 2 completed before t1, "new" none: nothing to prune */
+    ck_assert_int_eq(prune(ctx, "new", 0, t1, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "new", buf, sizeof buf), "1,2,3");
+    ck_assert_uint_eq(ct_history_len(ctx, "new", 1), 2);
+    ck_assert_str_eq(ct_list_executions(ctx, "old", buf, sizeof buf), "1,2,3");
+}
+
 static void prune_keeps_queued_messages(duro_ct_ctx *ctx)
 {
     duro_delete_result r;
@@ -339,6 +357,10 @@ DURO_CASES = {
     DURO_CASE(prune_leaves_other_instances, DURO_CAP_MANAGEMENT, 0,
               "Pruning one instance leaves another instance's executions and history "
               "untouched."),
+    DURO_CASE(prune_judges_only_its_own_executions, DURO_CAP_MANAGEMENT, 0,
+              "prune judges the completion times of the instance's own executions: another "
+              "instance's executions with the same ids, completed before the cutoff, make "
+              "none of this instance's prunable."),
     DURO_CASE(prune_keeps_queued_messages, DURO_CAP_MANAGEMENT, 0,
               "Pruning removes no queued messages: the instance's pending message is still "
               "fetched, with the current execution's history."),
