@@ -40,6 +40,7 @@ extern "C" {
 #define DURO_STORAGE_FAULT_NONE 0 /* writes reach the storage again */
 #define DURO_STORAGE_FAULT_IO 1   /* every write fails as on an I/O error */
 #define DURO_STORAGE_FAULT_FULL 2 /* every write fails as on a full disk */
+#define DURO_STORAGE_FAULT_READONLY 3 /* every write fails: the storage became read-only */
 
 typedef struct duro_provider_factory {
     /* DURO_PROVIDER_FACTORY_VERSION of the header the factory was compiled against (>= 1). */
@@ -91,7 +92,8 @@ typedef struct duro_provider_factory {
      * an in-memory database). From its return on, every write the store of `p` makes to its
      * storage (data, log and sync, through every handle on the store) fails as a failing
      * device would: DURO_STORAGE_FAULT_IO as an I/O error, DURO_STORAGE_FAULT_FULL as a full
-     * disk, until DURO_STORAGE_FAULT_NONE; reads keep working. The suites always stop a fault
+     * disk, DURO_STORAGE_FAULT_READONLY as storage that became read-only (a file system
+     * remounted read-only), until DURO_STORAGE_FAULT_NONE; reads keep working. The suites always stop a fault
      * before they destroy the store. 0, or DURO_EINVAL for an unknown kind or store. */
     int (*fail_storage)(void *ud, duro_provider *p, int kind, duro_error *err);
     /* Allocation failures (optional; NULL when the program cannot make an allocation fail

@@ -4,7 +4,8 @@
  * A SQLite VFS that passes every call to the VFS that was the default before it and, while a
  * fault is set for a database, fails every write, truncate and sync of that database's files
  * (the database, its -wal and its -journal) the way the device would: SQLITE_IOERR_WRITE for
- * an I/O error, SQLITE_FULL for a full disk. Reads, locks and the WAL index go through
+ * an I/O error, SQLITE_FULL for a full disk, SQLITE_READONLY for storage that became
+ * read-only. Reads, locks and the WAL index go through
  * untouched, so SQLite itself meets the failure in the middle of its own write path and
  * reports it to the provider exactly as it would on a failing disk.
  *
@@ -58,7 +59,9 @@ static int fault_for(const fault_file *f)
     pthread_mutex_lock(&faults_mutex);
     for (int i = 0; i < MAX_FAULTS; i++)
         if (faults[i].path != NULL && strcmp(faults[i].path, f->db_path) == 0)
-            rc = faults[i].kind == DURO_STORAGE_FAULT_FULL ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+            rc = faults[i].kind == DURO_STORAGE_FAULT_FULL       ? SQLITE_FULL
+                 : faults[i].kind == DURO_STORAGE_FAULT_READONLY ? SQLITE_READONLY
+                                                                 : SQLITE_IOERR_WRITE;
     pthread_mutex_unlock(&faults_mutex);
     return rc;
 }
@@ -335,7 +338,8 @@ int duro__fault_vfs_set(const char *path, int kind)
     int rc = 0, slot = -1;
 
     if (duro__fault_vfs_install() != 0 ||
-        (kind != DURO_STORAGE_FAULT_NONE && kind != DURO_STORAGE_FAULT_IO && kind != DURO_STORAGE_FAULT_FULL) ||
+        (kind != DURO_STORAGE_FAULT_NONE && kind != DURO_STORAGE_FAULT_IO &&
+         kind != DURO_STORAGE_FAULT_FULL && kind != DURO_STORAGE_FAULT_READONLY) ||
         real_vfs->mxPathname >= (int)sizeof full ||
         real_vfs->xFullPathname(real_vfs, path, real_vfs->mxPathname + 1, full) != SQLITE_OK)
         return -1;

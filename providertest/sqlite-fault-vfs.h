@@ -12,7 +12,7 @@
  * that connections opened from now on go through it. 0, or -1 when SQLite refused. */
 int duro__fault_vfs_install(void);
 
-/* Set fault `kind` (DURO_STORAGE_FAULT_IO or _FULL) on the database file `path` and its -wal and
+/* Set fault `kind` (DURO_STORAGE_FAULT_IO, _FULL or _READONLY) on the database file `path` and its -wal and
  * -journal, or clear it with DURO_STORAGE_FAULT_NONE. Takes effect at once for every connection opened
  * after duro__fault_vfs_install(). 0, or -1 on a bad kind, an unresolvable path, no free
  * slot (16 databases at once) or no memory. */

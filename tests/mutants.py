@@ -71,14 +71,18 @@ CLAUSE_END = {"ORDER", "GROUP", "LIMIT", "UNION", "HAVING", "RETURNING", "ON", "
 
 # Code outside the provider contract: it runs when a store is opened (the constructor, its
 # options, the schema's migrations and verification, the pool's and connections' setup),
-# or it is a factory hook that only the suites call, never a duro_provider_ops call. No
-# conformance case can reach a store that failed to open, and these paths have their own
-# tests (tests/test-sqlite.c); so by default ("--scope contract") their mutants are not
-# generated. "--scope all" generates them too. None: the whole file.
+# or it is SQLite-only public API or a factory hook that only the suites call, never a
+# duro_provider_ops call. No conformance case can reach a store that failed to open, and
+# these paths have their own tests (tests/test-sqlite.c); so by default ("--scope
+# contract") their mutants are not generated. "--scope all" generates them too. None: the
+# whole file.
 OPEN_TIME = {
     "providers/sqlite/schema.c": None,
     "providers/sqlite/provider.c": {"duro_sqlite_options_init", "init_new", "create_store",
-                                    "prepare_first", "provider_open", "duro_sqlite_open"},
+                                    "prepare_first", "provider_open", "duro_sqlite_open",
+                                    "duro_sqlite_path", "duro_sqlite_corrupt_history",
+                                    "duro_sqlite_max_attempt_count",
+                                    "duro_sqlite_integrity_check"},
     "providers/sqlite/pool.c": {"duro__sq_pool_init"},
     "providers/sqlite/stmt.c": {"duro__sq_conn_open", "duro__sq_conn_setup", "pragma"},
     "providers/sqlite/notify.c": {"duro__sq_notifier_init"},

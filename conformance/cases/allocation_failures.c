@@ -21,6 +21,8 @@
 /* No call of the contract needs more allocations than this in its steady state; a sweep
  * that reaches it has found a call that fails without end. */
 #define CT_MAX_ALLOCATIONS 5000
+/* The delay of the swept abandon. */
+#define CT_HOLD_MS 100
 
 /* One swept call. `prepare` builds the fixture of round n (fault-free, ids unique to n);
  * `call` is the call under test; `check` asserts its complete effect after a success and
@@ -217,6 +219,34 @@ static void check_ack_orch(duro_ct_ctx *ctx, void *st)
     ck_assert_str_eq(o->msgs[0].payload, "to-other");
     ct_ack(ctx, o, &drain);
     ck_assert_ptr_null(ct_try_fetch(ctx));
+}
+
+/* Abandon the locked "r<n>" with a delay: its batch hidden, the instance held until then. */
+static int call_abandon_orch(duro_ct_ctx *ctx, void *st, duro_error *err)
+{
+    ct_round *r = st;
+    return ctx->p->ops->abandon_orch(ctx->p, ctx->now, r->item->lock_token, CT_HOLD_MS, 0, err);
+}
+
+/* Nothing of "r<n>" is fetchable before the delay ends; at its end the poke comes back
+ * (second attempt) and is drained. */
+static void check_abandon_orch(duro_ct_ctx *ctx, void *st)
+{
+    ct_round *r = st;
+    const duro_orch_commit drain = ct_commit(1, NULL, 0);
+    duro_error err = {0};
+    duro_orch_item *o = NULL;
+
+    duro_orch_item_free(r->item);
+    r->item = NULL;
+    ck_assert_ptr_null(ct_try_fetch(ctx));
+    ck_assert_int_eq(ctx->p->ops->fetch_orch(ctx->p, ctx->now + CT_HOLD_MS, DURO_CT_LOCK_MS, 0,
+                                             &o, &err), 0);
+    ck_assert_str_eq(o->instance, r->id);
+    ck_assert_uint_eq(o->attempt, 2);
+    ck_assert_uint_eq(o->n_msgs, 1);
+    ck_assert_str_eq(o->msgs[0].payload, "poke");
+    ct_ack(ctx, o, &drain); /* its lock, taken later than ctx->now, is live at ctx->now */
 }
 
 /* "w<n>": Running, with one work item (activity 1, payload "work"). */
@@ -507,6 +537,7 @@ static void check_integrity(duro_ct_ctx *ctx, void *st)
 SWEEP_CASE(enqueue_orch, prepare_id, check_enqueue_orch)
 SWEEP_CASE(fetch_orch, prepare_poked, check_fetch_orch)
 SWEEP_CASE(ack_orch, prepare_locked, check_ack_orch)
+SWEEP_CASE(abandon_orch, prepare_locked, check_abandon_orch)
 SWEEP_CASE(fetch_work, prepare_work, check_fetch_work)
 SWEEP_CASE(ack_work, prepare_work_locked, check_ack_work)
 SWEEP_CASE(delete_instance, prepare_tree, check_deleted)
@@ -538,6 +569,7 @@ DURO_CASES = {
     ALLOC_CASE(enqueue_orch, "enqueue_orch"),
     ALLOC_CASE(fetch_orch, "fetch_orch (an instance with history and a message)"),
     ALLOC_CASE(ack_orch, "a full ack_orch (event, completion, status, work, message)"),
+    ALLOC_CASE(abandon_orch, "abandon_orch with a delay"),
     ALLOC_CASE(fetch_work, "fetch_work"),
     ALLOC_CASE(ack_work, "ack_work with a completion"),
     ALLOC_CASE(delete_instance, "delete_instance of a tree"),

@@ -10,8 +10,9 @@
  * database) leaves the hook NULL and these cases are skipped.
  *
  * Storage faults, through the factory's fail_storage hook: the store's device fails every
- * write (an I/O error, a full disk). A write call then fails with DURO_EIO, retryable,
- * applies nothing, leaves reads working, and succeeds unchanged once the device works again.
+ * write (an I/O error, a full disk: DURO_EIO, retryable; storage that became read-only:
+ * DURO_EIO, permanent). A write call then fails so, applies nothing, leaves reads working,
+ * and succeeds unchanged once the device works again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,17 +59,17 @@ static void fail_storage(duro_ct_ctx *ctx, int kind)
                   err.message);
 }
 
-/* Assert a call's outcome was `want` with retryable 1; `why` names the condition. */
-#define EXPECT_RETRYABLE(want, why, what, call)                                                \
+/* Assert a call's outcome was `want` with retryable `retry`; `why` names the condition. */
+#define EXPECT_ERROR(want, retry, why, what, call)                                             \
     do {                                                                                       \
         memset(&err, 0, sizeof err);                                                           \
         int rc_ = (call);                                                                      \
-        ck_assert_msg(rc_ == (want) && err.code == (want) && err.retryable == 1,               \
-                      "%s %s: %s (err %s, retryable %d, %s), expected %s retryable", what,     \
+        ck_assert_msg(rc_ == (want) && err.code == (want) && err.retryable == (retry),         \
+                      "%s %s: %s (err %s, retryable %d, %s), expected %s retryable %d", what,  \
                       why, duro_err_name(rc_), duro_err_name(err.code), err.retryable,         \
-                      err.message, duro_err_name(want));                                       \
+                      err.message, duro_err_name(want), (retry));                              \
     } while (0)
-#define EXPECT_BUSY(what, call) EXPECT_RETRYABLE(DURO_EBUSY, "under contention", what, call)
+#define EXPECT_BUSY(what, call) EXPECT_ERROR(DURO_EBUSY, 1, "under contention", what, call)
 
 /* "a" Running with one event and work item (1, 1) "work"; "b" Completed. "a" locked with
  * an EVENT "poke"; its work item locked by a worker. */
@@ -116,14 +117,19 @@ static void finish(condition *c)
         duro_provider_destroy(c->h);
 }
 
+/* What every write call meets under condition `c`: a busy store is DURO_EBUSY and a failing
+ * device DURO_EIO, both retryable (they pass); storage that became read-only is DURO_EIO
+ * and permanent (it does not pass by itself). */
 #define EXPECT_FAILS(c, what, call)                                                            \
     do {                                                                                       \
         if ((c)->fault == 0)                                                                   \
             EXPECT_BUSY(what, call);                                                           \
+        else if ((c)->fault == DURO_STORAGE_FAULT_READONLY)                                    \
+            EXPECT_ERROR(DURO_EIO, 0, "on read-only storage", what, call);                     \
         else                                                                                   \
-            EXPECT_RETRYABLE(DURO_EIO, (c)->fault == DURO_STORAGE_FAULT_IO                     \
-                                           ? "on an I/O error" : "on a full disk",             \
-                             what, call);                                                      \
+            EXPECT_ERROR(DURO_EIO, 1, (c)->fault == DURO_STORAGE_FAULT_IO ? "on an I/O error"  \
+                                                                          : "on a full disk",  \
+                         what, call);                                                          \
     } while (0)
 
 /* While a storage fault holds, reads of "a" still see its state before the failed ack. */
@@ -266,6 +272,12 @@ static void io_error_write_calls_retryable_nothing_applied(duro_ct_ctx *ctx)
     write_calls_fail_then_succeed(ctx, &c);
 }
 
+static void read_only_storage_write_calls_permanent_nothing_applied(duro_ct_ctx *ctx)
+{
+    condition c = {.fault = DURO_STORAGE_FAULT_READONLY};
+    write_calls_fail_then_succeed(ctx, &c);
+}
+
 static void full_disk_ack_orch_retryable_nothing_applied(duro_ct_ctx *ctx)
 {
     condition c = {.fault = DURO_STORAGE_FAULT_FULL};
@@ -342,6 +354,11 @@ DURO_CASES = {
               DURO_HOOK_STORAGE_FAULT,
               "Every write call on a full disk fails with DURO_EIO, retryable, and applies "
               "nothing; the calls succeed once there is room."),
+    DURO_CASE(read_only_storage_write_calls_permanent_nothing_applied, DURO_CAP_MANAGEMENT,
+              DURO_HOOK_STORAGE_FAULT,
+              "Every write call on storage that became read-only fails with DURO_EIO, not "
+              "retryable (it does not pass by itself), and applies nothing; reads keep "
+              "working and the calls succeed once the storage is writable again."),
     DURO_CASE(lost_lock_is_permanent_nothing_applied, DURO_CAP_MANAGEMENT,
               DURO_HOOK_WRITE_LOCK,
               "Through a handle that has met contention, an ack_orch and an ack_work whose "
