@@ -48,6 +48,7 @@ import glob
 import hashlib
 import os
 import re
+import signal
 import sys
 
 OPERATORS = ["cmp-negate", "cmp-bound", "lit-plus1", "lit-minus1",
@@ -86,8 +87,12 @@ OPEN_TIME = {
     "providers/sqlite/pool.c": {"duro__sq_pool_init"},
     "providers/sqlite/stmt.c": {"duro__sq_conn_open", "duro__sq_conn_setup", "pragma"},
     "providers/sqlite/notify.c": {"duro__sq_notifier_init"},
-    "providers/sqlite/hooks.c": {"duro__sq_corrupt_history", "duro__sq_max_attempt_count"},
+    "providers/sqlite/hooks.c": {"duro__sq_corrupt_history", "duro__sq_max_attempt_count",
+                                 "SQL_CORRUPT", "SQL_CORRUPT_INSERT", "SQL_MAX_ATTEMPTS"},
 }
+
+
+CONST_DECL_RE = re.compile(r"static const char (\w+)\[\]\s*=")
 
 
 class Tok:
@@ -478,7 +483,7 @@ def generate(root):
 
 def fingerprint(m, src, toks, funcs):
     """A name for a mutant that survives edits elsewhere in its file: the enclosing function
-    (or "-" outside one), the operator and a hash of the changed lines before and after the
+    (or the file-level constant, e.g. an SQL string, or "-"), the operator and a hash of the changed lines before and after the
     change, whitespace collapsed. Line numbers are left out, so the entries of
     tests/mutants-equivalent.txt keep matching while unrelated code moves."""
     func = "-"
@@ -486,6 +491,12 @@ def fingerprint(m, src, toks, funcs):
         if toks[lo].start <= m.start < toks[hi].end:
             func = name
             break
+    if func == "-":  # in a file-level constant, e.g. an SQL string: name it after that
+        decl = None
+        for d in CONST_DECL_RE.finditer(src, 0, m.start):
+            decl = d
+        if decl is not None and ";" not in src[decl.end():m.start]:
+            func = decl.group(1)
     m.func = func
     lo = src.rfind("\n", 0, m.start) + 1
     hi = src.find("\n", m.end)
@@ -644,6 +655,7 @@ def report(args, mutants, sources):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `--list | head` ends quietly
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

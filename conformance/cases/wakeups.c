@@ -510,8 +510,9 @@ static void enqueue_wakes_sleeping_fetch_work(duro_ct_ctx *ctx)
 
 /* Two fetchers sleep; one ack makes two items fetchable at once (work = 0: STARTs of two new
  * instances; 1: two work items). Both fetchers must return one of them each, within the
- * bound: a provider that wakes one fetcher per commit must have it wake the next when it
- * sees more to fetch. The ack comes WK_ARRIVAL_MS after the barrier: that delay is the
+ * bound (the second to return within the bound plus two fetch times: it may be handed on by
+ * the first after the first's fetch): a provider that wakes one fetcher per commit must have
+ * it wake the next when it sees more to fetch. The ack comes WK_ARRIVAL_MS after the barrier: that delay is the
  * workload (both fetchers asleep in their polls when two items arrive), not a
  * synchronisation device; a fetcher still between its first try and its sleep would see
  * the commit without being woken and hide a missing hand-on. */
@@ -553,9 +554,12 @@ static void two_fetchable_wake_two(duro_ct_ctx *ctx, int work)
         int64_t woke = mono_us();
         wk_wait(&f[0]);
         wk_wait(&f[1]);
+        /* the second to return was handed on by the first, after the first's fetch */
+        int second = f[1].returned_us >= f[0].returned_us;
         int64_t cost = fetch_cost_us(ctx, work);
         for (int i = 0; i < 2; i++)
-            n_late += (unsigned)wk_late(&f[i], woke, cost, late[n_late], sizeof late[0]);
+            n_late += (unsigned)wk_late(&f[i], woke, i == second ? 2 * cost : cost,
+                                        late[n_late], sizeof late[0]);
         ct_barrier_free(start);
         duro_orch_item_free(held);
         if (work) {
