@@ -197,8 +197,10 @@ static void prune_unknown_instance_not_found(duro_ct_ctx *ctx)
     ck_assert_int_eq(prune(ctx, "nobody", 1, 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.code, DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0); /* prune() filled it with 0xff first */
     ck_assert_int_eq(prune(ctx, "queued", 1, 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
 }
 
 static void prune_single_execution_noop(duro_ct_ctx *ctx)
@@ -344,7 +346,7 @@ DURO_CASES = {
               "outside the newest keep_last and completed before the bound."),
     DURO_CASE(prune_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
               "Pruning an unknown instance (or one with only a queued start) fails with "
-              "DURO_ENOTFOUND (not retryable)."),
+              "DURO_ENOTFOUND (not retryable) and reports a result of zeros."),
     DURO_CASE(prune_single_execution_noop, DURO_CAP_MANAGEMENT, 0,
               "Pruning an instance with one execution deletes nothing and counts 0."),
     DURO_CASE(prune_is_idempotent, DURO_CAP_MANAGEMENT, 0,
