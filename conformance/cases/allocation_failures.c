@@ -249,6 +249,29 @@ static void check_abandon_orch(duro_ct_ctx *ctx, void *st)
     ct_ack(ctx, o, &drain); /* its lock, taken later than ctx->now, is live at ctx->now */
 }
 
+/* "r<n>" poked, with its stored history made undecodable (the corrupt_history hook). */
+static void prepare_corrupt(duro_ct_ctx *ctx, long n, void *st)
+{
+    ct_round *r = st;
+
+    prepare_poked(ctx, n, st);
+    ck_assert_int_eq(ctx->factory->corrupt_history(ctx->factory->ud, ctx->p, r->id), 0);
+}
+
+/* The batch came with history_error set instead of events, the lock held; it is drained. */
+static void check_fetch_corrupt(duro_ct_ctx *ctx, void *st)
+{
+    ct_round *r = st;
+    const duro_orch_commit drain = ct_commit(1, NULL, 0);
+
+    ck_assert_ptr_nonnull(r->item);
+    ck_assert_str_eq(r->item->instance, r->id);
+    ck_assert_ptr_nonnull(r->item->history_error);
+    ck_assert_uint_eq(r->item->n_history, 0);
+    ct_ack(ctx, r->item, &drain);
+    r->item = NULL;
+}
+
 /* "w<n>": Running, with one work item (activity 1, payload "work"). */
 static void prepare_work(duro_ct_ctx *ctx, long n, void *st)
 {
@@ -537,6 +560,13 @@ static void check_integrity(duro_ct_ctx *ctx, void *st)
 SWEEP_CASE(enqueue_orch, prepare_id, check_enqueue_orch)
 SWEEP_CASE(fetch_orch, prepare_poked, check_fetch_orch)
 SWEEP_CASE(ack_orch, prepare_locked, check_ack_orch)
+
+static void fetch_orch_corrupt_history(duro_ct_ctx *ctx)
+{
+    static const sweep s = {"fetch_orch_corrupt_history", prepare_corrupt, call_fetch_orch,
+                            check_fetch_corrupt};
+    sweep_call(ctx, &s);
+}
 SWEEP_CASE(abandon_orch, prepare_locked, check_abandon_orch)
 SWEEP_CASE(fetch_work, prepare_work, check_fetch_work)
 SWEEP_CASE(ack_work, prepare_work_locked, check_ack_work)
@@ -569,6 +599,11 @@ DURO_CASES = {
     ALLOC_CASE(enqueue_orch, "enqueue_orch"),
     ALLOC_CASE(fetch_orch, "fetch_orch (an instance with history and a message)"),
     ALLOC_CASE(ack_orch, "a full ack_orch (event, completion, status, work, message)"),
+    DURO_CASE(fetch_orch_corrupt_history, DURO_CAP_MANAGEMENT,
+              DURO_HOOK_ALLOC_FAULT | DURO_HOOK_CORRUPT,
+              "Each allocation of a fetch_orch whose stored history cannot be decoded may "
+              "fail: it then fails with DURO_ENOMEM, not retryable, and changes nothing; "
+              "otherwise it returns the batch with history_error set."),
     ALLOC_CASE(abandon_orch, "abandon_orch with a delay"),
     ALLOC_CASE(fetch_work, "fetch_work"),
     ALLOC_CASE(ack_work, "ack_work with a completion"),
