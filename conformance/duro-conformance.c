@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-fault.h"
 #include "duro-providertest.h"
 #include "duro-sqlite.h"
 #include "sqlite-factory.h"
@@ -35,12 +36,26 @@ static const duro_provider_factory *postgres_factory(void)
 }
 #endif
 
+/* The in-memory SQLite factory, with this program's allocation failures (alloc-fault.c)
+ * as its fail_allocation hook where the allocator can be replaced: the same provider code
+ * as the file store, without device I/O, so the allocation sweeps stay fast. */
+static const duro_provider_factory *memory_factory(void)
+{
+    static duro_provider_factory f;
+
+    f = *duro__sqlite_factory_memory();
+#if DURO_ALLOC_FAULT_AVAILABLE
+    f.fail_allocation = duro__alloc_fault;
+#endif
+    return &f;
+}
+
 static const struct {
     const char *name;
     const duro_provider_factory *(*factory)(void);
     const char *description;
 } providers[] = {
-    {"sqlite", duro__sqlite_factory_memory, "SQLite, a fresh in-memory database per case"},
+    {"sqlite", memory_factory, "SQLite, a fresh in-memory database per case"},
     {"sqlite-file", duro__sqlite_factory_file, "SQLite, a fresh WAL database file per case"},
 #ifdef DURO_WITH_POSTGRES
     {"postgres", postgres_factory,

@@ -25,14 +25,16 @@ duro_conformance_cases = \
 	conformance/cases/referential.c \
 	conformance/cases/invalid_commits.c \
 	conformance/cases/handles.c \
-	conformance/cases/contention.c
+	conformance/cases/contention.c \
+	conformance/cases/allocation_failures.c
 
 duro_conformance_lib_sources = conformance/suite.h \
 	conformance/registry.c conformance/runner.c conformance/fixtures.c \
 	$(duro_conformance_cases)
 
 bin_PROGRAMS += conformance/duro-conformance
-conformance_duro_conformance_SOURCES = conformance/duro-conformance.c
+conformance_duro_conformance_SOURCES = conformance/duro-conformance.c \
+	conformance/alloc-fault.h conformance/alloc-fault.c
 conformance_duro_conformance_LDADD = providertest/libduro-providertest.la \
 	providertest/libduro-sqlite-factory.la providers/sqlite/libduro-sqlite.la lib/libduro.la
 if HAVE_LIBPQ

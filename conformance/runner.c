@@ -135,6 +135,8 @@ static const struct {
     {DURO_HOOK_ATTEMPTS, "max_attempt_count hook"},
     {DURO_HOOK_ATTACH, "locate and attach hooks"},
     {DURO_HOOK_WRITE_LOCK, "hold_write_lock hook"},
+    {DURO_HOOK_STORAGE_FAULT, "fail_storage hook"},
+    {DURO_HOOK_ALLOC_FAULT, "fail_allocation hook"},
 };
 
 /* Append ", name" (or "name" first) to buf. */
@@ -167,6 +169,13 @@ static unsigned ct_factory_hooks(const duro_provider_factory *f)
            (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V2) &&
                     f->hold_write_lock != NULL
                 ? DURO_HOOK_WRITE_LOCK
+                : 0) |
+           (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V3) && f->fail_storage != NULL
+                ? DURO_HOOK_STORAGE_FAULT
+                : 0) |
+           (DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V3) &&
+                    f->fail_allocation != NULL
+                ? DURO_HOOK_ALLOC_FAULT
                 : 0);
 }
 

@@ -39,6 +39,8 @@
 #define DURO_HOOK_ATTEMPTS (1u << 1)  /* factory->max_attempt_count */
 #define DURO_HOOK_ATTACH (1u << 2)    /* factory->locate and factory->attach */
 #define DURO_HOOK_WRITE_LOCK (1u << 3) /* factory->hold_write_lock (version 2) */
+#define DURO_HOOK_STORAGE_FAULT (1u << 4) /* factory->fail_storage (version 3) */
+#define DURO_HOOK_ALLOC_FAULT (1u << 5) /* factory->fail_allocation (version 3) */
 
 /* Start of the virtual clock for every case (2023-11-14T22:13:20Z). */
 #define DURO_CT_EPOCH_MS INT64_C(1700000000000)
@@ -92,7 +94,8 @@ typedef struct duro_case {
     X(referential)         \
     X(invalid_commits)     \
     X(handles)             \
-    X(contention)
+    X(contention)          \
+    X(allocation_failures)
 
 /* Each category's NULL-terminated table duro__cases_<name>, defined by its file. */
 #define DURO__CT_DECLARE_CASES(name) extern const duro_case duro__cases_##name[];

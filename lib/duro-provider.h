@@ -64,6 +64,11 @@
  * - Contention: a call that cannot get the storage lock it needs within the provider's busy
  *   wait fails with DURO_EBUSY, retryable 1, and applies nothing; a lost lock (expired,
  *   released, taken over or deleted) is DURO_ELOCK, retryable 0.
+ * - Storage faults: a call whose writes the storage refuses (an I/O error, a full disk) fails
+ *   with DURO_EIO, retryable 1, and applies nothing; storage that became read-only gives
+ *   DURO_EIO, retryable 0 (it does not pass by itself), nothing applied. Reads keep working
+ *   meanwhile, and the handle works normally again once the storage does. A call that has nothing to write (a
+ *   prune with nothing to delete) is not affected.
  *
  * Times at their edges (conformance categories time_edges, ordering, wakeups):
  * - Every time is a signed 64-bit count of ms compared as a plain integer. No call rejects a

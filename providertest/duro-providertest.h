@@ -29,10 +29,18 @@ extern "C" {
 
 /* Versions of duro_provider_factory. Members are only ever appended.
  *   1: name .. attach, ud (duro 0.2).
- *   2: hold_write_lock, release_write_lock (duro 0.2). */
+ *   2: hold_write_lock, release_write_lock (duro 0.2).
+ *   3: fail_storage, fail_allocation (duro 0.2). */
 #define DURO_PROVIDER_FACTORY_V1 1
 #define DURO_PROVIDER_FACTORY_V2 2
-#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V2
+#define DURO_PROVIDER_FACTORY_V3 3
+#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V3
+
+/* Kinds of storage fault for duro_provider_factory.fail_storage. */
+#define DURO_STORAGE_FAULT_NONE 0 /* writes reach the storage again */
+#define DURO_STORAGE_FAULT_IO 1   /* every write fails as on an I/O error */
+#define DURO_STORAGE_FAULT_FULL 2 /* every write fails as on a full disk */
+#define DURO_STORAGE_FAULT_READONLY 3 /* every write fails: the storage became read-only */
 
 typedef struct duro_provider_factory {
     /* DURO_PROVIDER_FACTORY_VERSION of the header the factory was compiled against (>= 1). */
@@ -77,6 +85,24 @@ typedef struct duro_provider_factory {
     /* Drop the write lock of hold_write_lock. The caller destroys *busy itself
      * (duro_provider_destroy); both hooks are set or both are NULL. */
     void (*release_write_lock)(void *ud, void *hold);
+
+    /* ---- Version 3 (read only when version >= DURO_PROVIDER_FACTORY_V3) ------------------ */
+
+    /* Real storage faults (optional; NULL when the factory cannot make its storage fail, e.g.
+     * an in-memory database). From its return on, every write the store of `p` makes to its
+     * storage (data, log and sync, through every handle on the store) fails as a failing
+     * device would: DURO_STORAGE_FAULT_IO as an I/O error, DURO_STORAGE_FAULT_FULL as a full
+     * disk, DURO_STORAGE_FAULT_READONLY as storage that became read-only (a file system
+     * remounted read-only), until DURO_STORAGE_FAULT_NONE; reads keep working. The suites always stop a fault
+     * before they destroy the store. 0, or DURO_EINVAL for an unknown kind or store. */
+    int (*fail_storage)(void *ud, duro_provider *p, int kind, duro_error *err);
+    /* Allocation failures (optional; NULL when the program cannot make an allocation fail
+     * on demand). From its return on, the nth allocation (nth >= 1) the calling thread makes
+     * through malloc, calloc or realloc (and so strdup and the storage engine's own) fails,
+     * and only that one; nth 0 disarms. Returns the number of allocations the calling thread
+     * made since the previous call, the failed one included, so a result below the nth armed
+     * means none failed. The suites arm it around one provider call at a time. */
+    long (*fail_allocation)(void *ud, long nth);
 } duro_provider_factory;
 
 /* 1 when `f` has the members of factory version `v` (they may still be NULL). */

@@ -23,7 +23,7 @@ providertest_libduro_providertest_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DUR
 
 noinst_LTLIBRARIES += providertest/libduro-sqlite-factory.la
 providertest_libduro_sqlite_factory_la_SOURCES = providertest/sqlite-factory.h \
-	providertest/sqlite-factory.c
+	providertest/sqlite-factory.c providertest/sqlite-fault-vfs.h providertest/sqlite-fault-vfs.c
 # The hold_write_lock hook of "sqlite-file" holds BEGIN IMMEDIATE on a raw connection.
 providertest_libduro_sqlite_factory_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 providertest_libduro_sqlite_factory_la_LIBADD = $(SQLITE_LIBS)

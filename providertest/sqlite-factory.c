@@ -1,16 +1,25 @@
 /*
  * sqlite-factory.c — the SQLite provider's two factories for the conformance and stress
- * suites, built on the provider's public API only: "sqlite" (a fresh private in-memory
- * database per store) and "sqlite-file" (a fresh WAL file under $TMPDIR or /tmp per store,
- * removed with its -wal and -shm files when the store is destroyed; more handles on the same
- * file through the locate and attach hooks, and real contention through hold_write_lock: a
- * raw SQLite connection on the file holding BEGIN IMMEDIATE). The in-memory factory has no
- * attach and no hold_write_lock: a private in-memory database has one connection, and no
- * other connection can open it. Linked into duro-conformance, duro-stress and
- * the tests; not part of libduro-sqlite, which stays free of the suites.
+ * suites, built on the provider's public API only.
+ *
+ * "sqlite": a fresh private in-memory database per store. It has no attach, no
+ * hold_write_lock and no fail_storage: a private in-memory database has one connection, no
+ * other connection can open it, and it never writes to a device.
+ *
+ * "sqlite-file": a fresh WAL file per store, created by the provider itself in a new
+ * directory under $TMPDIR or /tmp, and removed with its -wal and -shm files and the
+ * directory when the store is destroyed. More handles on the same file through the locate
+ * and attach hooks; real contention through hold_write_lock (a raw SQLite connection on the
+ * file holding BEGIN IMMEDIATE); real storage faults through fail_storage
+ * (sqlite-fault-vfs.c, a pass-through VFS that fails the file's writes, made the process's
+ * default VFS before the first file store opens).
+ *
+ * Linked into duro-conformance, duro-stress and the tests; not part of libduro-sqlite,
+ * which stays free of the suites.
  */
 #include "sqlite-factory.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +29,10 @@
 #include <sqlite3.h>
 
 #include "duro-sqlite.h"
+#include "sqlite-fault-vfs.h"
 
 #define PATH_BUF 4096
+#define STORE_NAME "store.db"
 
 static int hook_corrupt(void *ud, duro_provider *p, const char *instance)
 {
@@ -43,16 +54,24 @@ static void memory_destroy(void *ud, duro_provider *p)
     duro_provider_destroy(p);
 }
 
-/* Remove a database file and its WAL companions. */
-static void remove_files(const char *path)
+/* Remove a store made by file_create: the database file, its WAL companions and the
+ * directory that holds them (`path` is "<dir>/" STORE_NAME). */
+static void remove_store(const char *path)
 {
     char buf[PATH_BUF + 8];
+    char *slash;
 
     unlink(path);
     snprintf(buf, sizeof(buf), "%s-wal", path);
     unlink(buf);
     snprintf(buf, sizeof(buf), "%s-shm", path);
     unlink(buf);
+    snprintf(buf, sizeof(buf), "%s", path);
+    slash = strrchr(buf, '/');
+    if (slash != NULL && strcmp(slash + 1, STORE_NAME) == 0) {
+        *slash = '\0';
+        rmdir(buf);
+    }
 }
 
 /* Options of every file handle: the defaults, with synchronous NORMAL when the environment
@@ -65,27 +84,31 @@ static void file_options(duro_sqlite_options *opt)
     opt->synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
 }
 
+/* A fresh store: a new private directory under $TMPDIR (or /tmp) and, in it, a database
+ * path that does not exist yet, so the provider creates the store itself (its new-store
+ * path: built beside the path and linked into place), as it does for a user. */
 static int file_create(void *ud, duro_provider **out, duro_error *err)
 {
     const char *dir = getenv("TMPDIR");
     duro_sqlite_options opt;
     char path[PATH_BUF];
-    int fd, n, rc;
+    int n, rc;
 
+    if (duro__fault_vfs_install() != 0)
+        return duro_error_set(err, DURO_EIO, 0, "cannot register the fault VFS");
     if (dir == NULL || *dir == '\0')
         dir = "/tmp";
     n = snprintf(path, sizeof(path), "%s/duro-sqlite-XXXXXX", dir);
-    if (n < 0 || (size_t)n >= sizeof(path))
+    if (n < 0 || (size_t)n + sizeof "/" STORE_NAME >= sizeof(path))
         return duro_error_set(err, DURO_EINVAL, 0, "temporary directory path too long");
-    fd = mkstemp(path);
-    if (fd < 0)
-        return duro_error_set(err, DURO_EIO, 1, "cannot create a database file in %s", dir);
-    close(fd);
+    if (mkdtemp(path) == NULL)
+        return duro_error_set(err, DURO_EIO, 1, "cannot create a directory in %s: %s", dir,
+                              strerror(errno));
+    strcat(path, "/" STORE_NAME);
     file_options(&opt);
-    opt.initialize_existing = 1; /* the empty file mkstemp just made */
     rc = duro_sqlite_open(path, &opt, out, err);
     if (rc != 0)
-        remove_files(path);
+        remove_store(path);
     return rc;
 }
 
@@ -158,6 +181,18 @@ static void file_release_write_lock(void *ud, void *hold)
     sqlite3_close(db);
 }
 
+/* fail_storage of "sqlite-file": the fault VFS fails the writes of the file (and its -wal
+ * and -journal) for every connection on it. */
+static int file_fail_storage(void *ud, duro_provider *p, int kind, duro_error *err)
+{
+    const char *path = duro_sqlite_path(p);
+
+    if (path == NULL || duro__fault_vfs_set(path, kind) != 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "fail_storage: bad store or fault kind %d",
+                              kind);
+    return 0;
+}
+
 static void file_destroy(void *ud, duro_provider *p)
 {
     const char *path = duro_sqlite_path(p);
@@ -168,8 +203,9 @@ static void file_destroy(void *ud, duro_provider *p)
         return;
     }
     snprintf(buf, sizeof(buf), "%s", path);
+    duro__fault_vfs_set(buf, DURO_STORAGE_FAULT_NONE);
     duro_provider_destroy(p);
-    remove_files(buf);
+    remove_store(buf);
 }
 
 static const duro_provider_factory memory_factory = {
@@ -196,6 +232,7 @@ static const duro_provider_factory file_factory = {
     .ud = NULL,
     .hold_write_lock = file_hold_write_lock,
     .release_write_lock = file_release_write_lock,
+    .fail_storage = file_fail_storage,
 };
 
 const duro_provider_factory *duro__sqlite_factory_memory(void)

@@ -8,4 +8,4 @@ MUTANTS_FLAGS =
 check-mutants:
 	$(top_srcdir)/tests/mutants.sh $(MUTANTS_FLAGS)
 .PHONY: check-mutants
-EXTRA_DIST += tests/mutants.sh tests/mutants.py tests/edge-teeth.py tests/teeth-cases.py
+EXTRA_DIST += tests/mutants.sh tests/mutants.py tests/mutants-equivalent.txt tests/edge-teeth.py tests/teeth-cases.py

@@ -7,8 +7,9 @@ path, then position in the file, then operator). A mutant's id is file:line:oper
 "#k" appended for the k-th (k >= 2) mutant of the same operator on the same line.
 
   cmp-negate      a C comparison negated (== <-> !=, < <-> >=, > <-> <=)
-  cmp-bound       a C bound moved by one (< <-> <=, > <-> >=)
-  lit-plus1       an integer literal compared in C, plus one
+  cmp-bound       a C bound moved by one (< <-> <=, > <-> >=); not for the "<" of
+                  "x < 0 ? x : 0" (see zero_clamp: equivalent by construction)
+  lit-plus1       an integer literal compared in C, plus one (not the 0 of that clamp)
   lit-minus1      the same, minus one
   sql-cmp-negate  a comparison in an SQL string literal negated (= <-> !=, < <-> >=, ...)
   sql-cmp-bound   an SQL bound moved by one (< <-> <=, > <-> >=)
@@ -23,7 +24,14 @@ path, then position in the file, then operator). A mutant's id is file:line:oper
   retry-flip      the retryable argument of duro_error_set (0 <-> 1, true <-> false), or a
                   "retryable = 0/1" assignment, flipped
 
-Commands (all take --root DIR, the source tree, default: the parent of this file's folder):
+A survivor whose fingerprint (see fingerprint()) is listed in tests/mutants-equivalent.txt
+is reported as "equivalent" and left out of the kill rate.
+
+Scope: by default the mutants of open-time code (OPEN_TIME below: the constructor, the
+schema, connection setup, the suites' test hooks) are left out; --scope all keeps them.
+
+Commands (all take --root DIR, the source tree, default: the parent of this file's folder,
+and --scope contract|all):
   list [--only ID]... [--sample N --seed S] [--verbose]   print the selected ids
   count                                                  print how many mutants exist
   apply ID --into DIR    write the mutated file of ID into tree DIR (same relative path)
@@ -40,6 +48,7 @@ import glob
 import hashlib
 import os
 import re
+import signal
 import sys
 
 OPERATORS = ["cmp-negate", "cmp-bound", "lit-plus1", "lit-minus1",
@@ -59,6 +68,31 @@ CONTROL = {"if", "while", "for", "switch"}
 CLAUSE_END = {"ORDER", "GROUP", "LIMIT", "UNION", "HAVING", "RETURNING", "ON", "DO",
               "WINDOW", "LEFT", "RIGHT", "INNER", "CROSS", "JOIN", "WHERE", "EXCEPT",
               "INTERSECT", "SET", "FROM"}
+
+
+# Code outside the provider contract: it runs when a store is opened (the constructor, its
+# options, the schema's migrations and verification, the pool's and connections' setup),
+# or it is SQLite-only public API or a factory hook that only the suites call, never a
+# duro_provider_ops call. No conformance case can reach a store that failed to open, and
+# these paths have their own tests (tests/test-sqlite.c); so by default ("--scope
+# contract") their mutants are not generated. "--scope all" generates them too. None: the
+# whole file.
+OPEN_TIME = {
+    "providers/sqlite/schema.c": None,
+    "providers/sqlite/provider.c": {"duro_sqlite_options_init", "init_new", "create_store",
+                                    "prepare_first", "provider_open", "duro_sqlite_open",
+                                    "duro_sqlite_path", "duro_sqlite_corrupt_history",
+                                    "duro_sqlite_max_attempt_count",
+                                    "duro_sqlite_integrity_check"},
+    "providers/sqlite/pool.c": {"duro__sq_pool_init"},
+    "providers/sqlite/stmt.c": {"duro__sq_conn_open", "duro__sq_conn_setup", "pragma"},
+    "providers/sqlite/notify.c": {"duro__sq_notifier_init"},
+    "providers/sqlite/hooks.c": {"duro__sq_corrupt_history", "duro__sq_max_attempt_count",
+                                 "SQL_CORRUPT", "SQL_CORRUPT_INSERT", "SQL_MAX_ATTEMPTS"},
+}
+
+
+CONST_DECL_RE = re.compile(r"static const char (\w+)\[\]\s*=")
 
 
 class Tok:
@@ -151,6 +185,8 @@ class Mutant:
     def __init__(self, path, op, start, end, repl):
         self.path, self.op, self.start, self.end, self.repl = path, op, start, end, repl
         self.id = None
+        self.fingerprint = None
+        self.func = "-"
 
 
 def functions(toks):
@@ -172,15 +208,29 @@ def functions(toks):
     return out
 
 
+def zero_clamp(toks, k):
+    """Whether toks[k] is the "<" of "x < 0 ? x : 0", which maps every x >= 0 to 0. Moving
+    its bound ("x <= 0 ? x : 0") or its literal ("x < 1 ? x : 0") changes the result only at
+    x == 0, where both branches give 0: equivalent by construction, so not generated."""
+    want = [None, "<", "0", "?", None, ":", "0"]
+    if k < 1 or k + 5 >= len(toks):
+        return False
+    got = toks[k - 1:k + 6]
+    return (all(w is None or g.text == w for g, w in zip(got, want)) and
+            got[0].kind == "ident" and got[4].text == got[0].text)
+
+
 def c_comparisons(path, toks):
     out = []
     for k, t in enumerate(toks):
         if t.kind != "punct" or t.text not in NEGATE:
             continue
         out.append(Mutant(path, "cmp-negate", t.start, t.end, NEGATE[t.text]))
-        if t.text in BOUND:
+        clamp = zero_clamp(toks, k)
+        if t.text in BOUND and not clamp:
             out.append(Mutant(path, "cmp-bound", t.start, t.end, BOUND[t.text]))
-        out += literal_mutants(path, "", toks, k)
+        out += [m for m in literal_mutants(path, "", toks, k)
+                if not (clamp and m.op == "lit-plus1")]
     return out
 
 
@@ -418,14 +468,63 @@ def generate(root):
         ms += txn_drops(rel, toks, funcs, txn)
         ms += errcode_and_retry(rel, toks, codes)
         ms.sort(key=lambda m: (m.start, OPERATORS.index(m.op), m.end, m.repl))
-        seen = {}
+        seen, seen_print = {}, {}
         for m in ms:
             line = sources[rel].count("\n", 0, m.start) + 1
             key = (line, m.op)
             seen[key] = seen.get(key, 0) + 1
             m.id = f"{rel}:{line}:{m.op}" + (f"#{seen[key]}" if seen[key] > 1 else "")
+            base = fingerprint(m, sources[rel], toks, funcs)
+            seen_print[base] = seen_print.get(base, 0) + 1
+            m.fingerprint = f"{base}.{seen_print[base]}"
         mutants += ms
     return mutants, sources
+
+
+def fingerprint(m, src, toks, funcs):
+    """A name for a mutant that survives edits elsewhere in its file: the enclosing function
+    (or the file-level constant, e.g. an SQL string, or "-"), the operator and a hash of the changed lines before and after the
+    change, whitespace collapsed. Line numbers are left out, so the entries of
+    tests/mutants-equivalent.txt keep matching while unrelated code moves."""
+    func = "-"
+    for name, lo, hi in funcs:
+        if toks[lo].start <= m.start < toks[hi].end:
+            func = name
+            break
+    if func == "-":  # in a file-level constant, e.g. an SQL string: name it after that
+        decl = None
+        for d in CONST_DECL_RE.finditer(src, 0, m.start):
+            decl = d
+        if decl is not None and ";" not in src[decl.end():m.start]:
+            func = decl.group(1)
+    m.func = func
+    lo = src.rfind("\n", 0, m.start) + 1
+    hi = src.find("\n", m.end)
+    hi = len(src) if hi < 0 else hi
+    before = " ".join(src[lo:hi].split())
+    after = " ".join((src[lo:m.start] + m.repl + src[m.end:hi]).split())
+    digest = hashlib.sha256(f"{before}\0{after}".encode()).hexdigest()[:12]
+    return f"{m.path}:{func}:{m.op}:{digest}"
+
+
+def read_equivalent(root):
+    """tests/mutants-equivalent.txt: fingerprint -> reason. Each entry is one line
+    "fingerprint<TAB>reason"; '#' starts a comment line. The file records the survivors that
+    were shown to be equivalent (no caller of the provider API can observe the change)."""
+    path = os.path.join(root, "tests", "mutants-equivalent.txt")
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = line.split("\t", 1)
+            if len(parts) != 2 or not parts[1].strip():
+                sys.exit(f"mutants.py: {path}:{n}: expected \"fingerprint<TAB>reason\"")
+            out[parts[0].strip()] = parts[1].strip()
+    return out
 
 
 def mutated(m, sources):
@@ -450,6 +549,14 @@ def unified(m, sources):
     out += [" " + x for x in a[lo:pre]] + ["-" + x for x in a[pre:len(a) - suf]]
     out += ["+" + x for x in b[pre:len(b) - suf]] + [" " + x for x in a[len(a) - suf:ahi]]
     return "".join(out)
+
+
+def in_scope(m, scope):
+    """Whether mutant m belongs to `scope`: "all", or "contract" (not in OPEN_TIME)."""
+    if scope == "all" or m.path not in OPEN_TIME:
+        return True
+    funcs = OPEN_TIME[m.path]
+    return funcs is not None and m.func not in funcs
 
 
 def select(mutants, only, sample, seed):
@@ -486,24 +593,34 @@ def read_results(path):
 
 
 def report(args, mutants, sources):
-    rows = read_results(args.results)
     by_id = {m.id: m for m in mutants}
+    equivalent = read_equivalent(args.root)
+    rows = [(i, "equivalent" if st == "survived" and by_id[i].fingerprint in equivalent
+             else st, sec, detail) for i, st, sec, detail in read_results(args.results)]
     count = lambda st, op=None: sum(1 for r in rows if r[1] == st and
                                     (op is None or by_id[r[0]].op == op))
     killed, survived, stillborn = count("killed"), count("survived"), count("stillborn")
+    equiv = count("equivalent")
     rate = 100.0 * killed / (killed + survived) if killed + survived else 0.0
     secs = [r[2] for r in rows]
-    summary = [("mutants generated", str(len(mutants))),
+    summary = [(f"mutants generated (scope {args.scope})", str(len(mutants))),
                ("mutants selected", str(args.selected if args.selected is not None
                                          else len(rows))),
                ("run", str(len(rows))), ("stillborn", str(stillborn)),
+               ("equivalent (survived, listed in tests/mutants-equivalent.txt)", str(equiv)),
                ("killed", str(killed)), ("survived", str(survived)),
-               ("kill rate", f"{rate:.1f} %"),
+               ("kill rate = killed / (killed + survived)", f"{rate:.1f} %"),
+               ("kill rate with the equivalent ones counted as survivors",
+                f"{100.0 * killed / (killed + survived + equiv):.1f} %"
+                if killed + survived + equiv else "-"),
                ("seconds per mutant", f"{sum(secs) / len(secs):.1f}" if secs else "-")]
     summary += [tuple(n.split("=", 1)) for n in args.note]
-    per_op = [(op, count("killed", op), count("survived", op), count("stillborn", op))
-              for op in OPERATORS]
+    per_op = [(op, count("killed", op), count("survived", op), count("equivalent", op),
+               count("stillborn", op)) for op in OPERATORS]
     survivors = [by_id[r[0]] for r in rows if r[1] == "survived"]
+    equivalents = [by_id[r[0]] for r in rows if r[1] == "equivalent"]
+    stale = [by_id[r[0]] for r in rows
+             if r[1] == "killed" and by_id[r[0]].fingerprint in equivalent]
 
     def table(head, body):
         w = [max(len(str(x)) for x in col) for col in zip(head, *body)]
@@ -512,11 +629,19 @@ def report(args, mutants, sources):
                          + [line(b) for b in body])
 
     out = ["### Result", "", table(("Measure", "Value"), summary), "",
-           table(("Operator", "Killed", "Survived", "Stillborn"),
+           table(("Operator", "Killed", "Survived", "Equivalent", "Stillborn"),
                  [p for p in per_op if any(p[1:])]), ""]
     out += [f"### Survivors ({len(survivors)})", ""]
     for m in survivors:
-        out += [f"#### `{m.id}`", "", "```diff", unified(m, sources).rstrip("\n"), "```", ""]
+        out += [f"#### `{m.id}`", "", f"fingerprint `{m.fingerprint}`", "",
+                "```diff", unified(m, sources).rstrip("\n"), "```", ""]
+    if equivalents:
+        out += [f"### Equivalent ({len(equivalents)})", "",
+                table(("Mutant", "Why no caller can observe it"),
+                      [(f"`{m.id}`", equivalent[m.fingerprint]) for m in equivalents]), ""]
+    if stale:
+        out += ["### Listed as equivalent but killed: remove from tests/mutants-equivalent.txt",
+                ""] + [f"- `{m.id}` (`{m.fingerprint}`)" for m in stale] + [""]
     text = "\n".join(out)
     print(text)
     if args.markdown:
@@ -530,10 +655,13 @@ def report(args, mutants, sources):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `--list | head` ends quietly
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", default=os.path.dirname(here))
+    ap.add_argument("--scope", choices=["contract", "all"], default="contract",
+                    help="contract: leave out the open-time code of OPEN_TIME (default)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("list")
     p.add_argument("--only", action="append", default=[])
@@ -555,9 +683,10 @@ def main():
     args = ap.parse_args()
 
     mutants, sources = generate(args.root)
+    mutants = [m for m in mutants if in_scope(m, args.scope)]
     if args.cmd == "list":
         for m in select(mutants, args.only, args.sample, args.seed):
-            print(f"{m.id}\t{sources[m.path][m.start:m.end]!r} -> {m.repl!r}"
+            print(f"{m.id}\t{m.fingerprint}\t{sources[m.path][m.start:m.end]!r} -> {m.repl!r}"
                   if args.verbose else m.id)
     elif args.cmd == "count":
         print(len(mutants))

@@ -21,7 +21,12 @@ provider sqlite, then (if everything passed) on provider sqlite-file. A mutant i
   STILLBORN  when the compiler rejects it; excluded from the kill rate (warnings are
              allowed: the scratch tree is configured --disable-werror, so that e.g. an
              SQL constant left unused by txn-drop still builds)
-Kill rate = killed / (killed + survived).
+  EQUIVALENT a survivor listed in tests/mutants-equivalent.txt: shown to be a change no
+             caller of the provider API can observe; excluded from the kill rate and
+             reported with the reason recorded for it
+Kill rate = killed / (killed + survived). The list names mutants by fingerprint (file,
+enclosing function, operator, hash of the changed line before and after; see --list),
+not by line number, so it keeps matching while other code moves.
 
 Operators (ids are file:line:operator, with #k for the k-th on one line):
   cmp-negate cmp-bound       C comparison negated (== !=, < >=, > <=) / bound moved (< <=, > >=)
@@ -35,12 +40,19 @@ Operators (ids are file:line:operator, with #k for the k-th on one line):
   retry-flip                 the retryable argument of duro_error_set flipped (0 <-> 1)
 
 Selection (default: every mutant):
-  --list             print the selected mutant ids with their change, and exit (no build)
+  --list             print the selected mutant ids with their fingerprint and change,
+                     and exit (no build)
   --only ID          run only mutant ID (repeatable)
   --sample N         a deterministic subset of N mutants: the N smallest
                      sha256("SEED:ID"); the same N and SEED always pick the same ids
                      (while the sources do not change)
   --seed S           seed of --sample (default 1)
+  --scope contract|all
+                     contract (default): leave out the open-time code, which no
+                     provider call runs (the constructor and its options, the schema's
+                     migrations and checks, connection and pool setup, the suites' test
+                     hooks; the list is OPEN_TIME in tests/mutants.py) and which
+                     tests/test-sqlite.c covers; all: every mutant
 
 Running:
   --jobs N           N scratch trees built and run in parallel (default 1)
@@ -53,8 +65,10 @@ Running:
   -h, --help         print this help and exit
 
 Output: one line per mutant as it finishes, then a summary table (mutants generated,
-selected, stillborn, killed, survived, kill rate, seconds per mutant), a table per
-operator, and every survivor with its id and unified diff (3 lines of context).
+selected, stillborn, equivalent, killed, survived, kill rate, seconds per mutant), a
+table per operator, every survivor with its id, fingerprint and unified diff (3 lines of
+context), the equivalent ones with their reasons, and any listed mutant that was killed
+(its entry is stale: remove it).
 
 Time: the scratch build (autogen, configure, make) happens once per job; each mutant
 then costs one compile of its file, a relink, and one or two suite runs (13 s on average on
@@ -70,7 +84,7 @@ EOF
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 gen=(python3 "$top/tests/mutants.py")
-list_only=0 sample= seed=1 jobs=1 timeout= cflags="-O2" report= min_rate=
+list_only=0 sample= seed=1 scope=contract jobs=1 timeout= cflags="-O2" report= min_rate=
 only=()
 die() { echo "mutants.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] || die "option $1 needs a value (see --help)"; }
@@ -80,6 +94,7 @@ while [ $# -gt 0 ]; do
     --only) need "$@"; only+=(--only "$2"); shift ;;
     --sample) need "$@"; sample=$2; shift ;;
     --seed) need "$@"; seed=$2; shift ;;
+    --scope) need "$@"; scope=$2; shift ;;
     --jobs) need "$@"; jobs=$2; shift ;;
     --timeout) need "$@"; timeout=$2; shift ;;
     --cflags) need "$@"; cflags=$2; shift ;;
@@ -95,6 +110,8 @@ for v in "$jobs" ${sample:+"$sample"} ${timeout:+"$timeout"}; do
 done
 [ -z "$min_rate" ] || [[ $min_rate =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bad --min-rate '$min_rate'"
 case $report in ''|/*) ;; *) report=$PWD/$report ;; esac
+case $scope in contract|all) ;; *) die "--scope must be contract or all (see --help)" ;; esac
+gen+=(--scope "$scope")
 select_args=("${only[@]}" ${sample:+--sample "$sample" --seed "$seed"})
 
 if [ "$list_only" = 1 ]; then

@@ -146,8 +146,10 @@ static void delete_unknown_instance_not_found(duro_ct_ctx *ctx)
     ct_require_management(ctx);
     ct_make_instance(ctx, "other", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
     ct_enqueue_start(ctx, "queued-only");
+    memset(&r, 0xab, sizeof r); /* a failed delete reports nothing deleted */
     ck_assert_int_eq(del(ctx, "nobody", 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
     ck_assert_int_eq(del(ctx, "nobody", 1, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
     ck_assert_int_eq(del(ctx, "queued-only", 1, &r, &err), DURO_ENOTFOUND);
@@ -551,7 +553,8 @@ DURO_CASES = {
               "force deletes a running instance with exact counts."),
     DURO_CASE(delete_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
               "Deleting an unknown id, or one that only has a queued start message, fails with "
-              "DURO_ENOTFOUND (not retryable), with or without force."),
+              "DURO_ENOTFOUND (not retryable), with or without force, and reports a result of "
+              "zeros."),
     DURO_CASE(delete_twice_not_found, DURO_CAP_MANAGEMENT, 0,
               "A second delete of the same instance fails with DURO_ENOTFOUND."),
     DURO_CASE(delete_child_directly_rejected, DURO_CAP_MANAGEMENT, 0,

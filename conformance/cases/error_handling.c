@@ -8,6 +8,7 @@
  * factory's corrupt_history hook and accept either way of surfacing the damage the contract
  * allows (an error, or the rows intact), but never fewer rows presented as the whole history.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "suite.h"
@@ -533,7 +534,56 @@ static void commit_rejects_execution_id_zero(duro_ct_ctx *ctx)
 
 /* ---- Registry -------------------------------------------------------------------------- */
 
+/* Assert that `call` failed with DURO_EINVAL, not retryable. */
+#define EXPECT_EINVAL(what, call)                                                              \
+    do {                                                                                       \
+        duro_error e_ = {0};                                                                   \
+        duro_error *err = &e_;                                                                 \
+        int rc_ = (call);                                                                      \
+        ck_assert_msg(rc_ == DURO_EINVAL && e_.code == DURO_EINVAL && e_.retryable == 0,       \
+                      "%s with a NULL result pointer: %s (retryable %d, %s), expected "        \
+                      "DURO_EINVAL not retryable", what, duro_err_name(rc_), e_.retryable,     \
+                      e_.message);                                                             \
+    } while (0)
+
+static void null_result_pointers_rejected(duro_ct_ctx *ctx)
+{
+    duro_provider *p = ctx->p;
+    const duro_provider_ops *o = p->ops;
+    duro_event *events = NULL;
+    char **ids = NULL;
+    uint64_t *execs = NULL;
+    size_t n = 0;
+
+    ct_require_management(ctx);
+    ct_create_instance(ctx, "a");
+    ct_enqueue(ctx, "a", DURO_MSG_EVENT, "ev", 0);
+    ct_enqueue_work(ctx, "a", 1, "w");
+    char *before = ct_dump_store(ctx, p, NULL, 0);
+    EXPECT_EINVAL("fetch_orch", o->fetch_orch(p, ctx->now, DURO_CT_LOCK_MS, 0, NULL, err));
+    EXPECT_EINVAL("fetch_work", o->fetch_work(p, ctx->now, DURO_CT_LOCK_MS, 0, NULL, err));
+    EXPECT_EINVAL("read_history", o->read_history(p, "a", 0, NULL, &n, err));
+    EXPECT_EINVAL("read_history", o->read_history(p, "a", 0, &events, NULL, err));
+    EXPECT_EINVAL("instance_info", o->instance_info(p, "a", NULL, err));
+    EXPECT_EINVAL("list_instances", o->list_instances(p, 0, NULL, &n, err));
+    EXPECT_EINVAL("list_instances", o->list_instances(p, 0, &ids, NULL, err));
+    EXPECT_EINVAL("list_children", o->list_children(p, "a", NULL, &n, err));
+    EXPECT_EINVAL("list_executions", o->list_executions(p, "a", NULL, &n, err));
+    EXPECT_EINVAL("list_executions", o->list_executions(p, "a", &execs, NULL, err));
+    EXPECT_EINVAL("execution_info", o->execution_info(p, "a", 1, NULL, err));
+    EXPECT_EINVAL("queue_depths", o->queue_depths(p, ctx->now, NULL, err));
+    EXPECT_EINVAL("metrics", o->metrics(p, NULL, err));
+    char *after = ct_dump_store(ctx, p, NULL, 0);
+    ck_assert_str_eq(before, after); /* the fetches took nothing */
+    free(before);
+    free(after);
+}
+
 DURO_CASES = {
+    DURO_CASE(null_result_pointers_rejected, DURO_CAP_MANAGEMENT, 0,
+              "Every call that returns a result through a pointer (fetch, read_history, "
+              "instance_info, every listing, execution_info, queue_depths, metrics) fails "
+              "with DURO_EINVAL, not retryable, when that pointer is NULL, and takes nothing."),
     DURO_CASE(ack_orch_unknown_token, 0, 0,
               "ack_orch with a token never issued fails with DURO_ELOCK (permanent), writes "
               "nothing and leaves the real lock usable."),

@@ -34,6 +34,8 @@
 #define LP_PROMPT_MS (1000 * lp_slow())
 /* "At once": a fetch with poll 0 or a wait whose condition already holds. */
 #define LP_AT_ONCE_MS (50 * lp_slow())
+/* Most CPU time an idle LP_SHORT_POLL_MS poll may use: a few tries, no busy waiting. */
+#define LP_IDLE_CPU_MS (60 * lp_slow())
 /* Tolerance below a timeout for a provider's millisecond rounding. */
 #define LP_ROUNDING_MS 10
 
@@ -160,18 +162,37 @@ static void fetch_work_poll_zero_returns_at_once(duro_ct_ctx *ctx)
     ck_assert_int_lt(elapsed, LP_AT_ONCE_MS);
 }
 
-static void fetch_orch_waits_out_poll_time(duro_ct_ctx *ctx)
+/* CPU time of the calling thread, in ms. */
+static int64_t thread_cpu_ms(void)
 {
-    int64_t elapsed = timed_empty_fetch(ctx, 0, LP_SHORT_POLL_MS);
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An empty long poll of LP_SHORT_POLL_MS on `work`'s queue waits it out, and sleeps while it
+ * waits: the calling thread spends less than LP_IDLE_CPU_MS of it on the CPU. */
+static void waits_out_poll_time_asleep(duro_ct_ctx *ctx, int work)
+{
+    int64_t cpu = thread_cpu_ms();
+    int64_t elapsed = timed_empty_fetch(ctx, work, LP_SHORT_POLL_MS);
+
+    cpu = thread_cpu_ms() - cpu;
     ck_assert_int_ge(elapsed, LP_SHORT_POLL_MS - 50);
     ck_assert_int_lt(elapsed, LP_PROMPT_MS);
+    ck_assert_msg(cpu < LP_IDLE_CPU_MS, "an idle %d ms poll used %lld ms of CPU (busy waiting?)",
+                  LP_SHORT_POLL_MS, (long long)cpu);
+}
+
+static void fetch_orch_waits_out_poll_time(duro_ct_ctx *ctx)
+{
+    waits_out_poll_time_asleep(ctx, 0);
 }
 
 static void fetch_work_waits_out_poll_time(duro_ct_ctx *ctx)
 {
-    int64_t elapsed = timed_empty_fetch(ctx, 1, LP_SHORT_POLL_MS);
-    ck_assert_int_ge(elapsed, LP_SHORT_POLL_MS - 50);
-    ck_assert_int_lt(elapsed, LP_PROMPT_MS);
+    waits_out_poll_time_asleep(ctx, 1);
 }
 
 /* ---- Wake-ups -------------------------------------------------------------------------- */
@@ -462,10 +483,10 @@ DURO_CASES = {
               "fetch_work with poll 0 on an empty store returns DURO_ENOTFOUND within 50 ms."),
     DURO_CASE(fetch_orch_waits_out_poll_time, LP, 0,
               "fetch_orch with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
-              "least 250 ms and within 1 s."),
+              "least 250 ms and within 1 s, asleep: under 60 ms of the caller's CPU."),
     DURO_CASE(fetch_work_waits_out_poll_time, LP, 0,
               "fetch_work with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
-              "least 250 ms and within 1 s."),
+              "least 250 ms and within 1 s, asleep: under 60 ms of the caller's CPU."),
     DURO_CASE(fetch_orch_woken_by_enqueue, LP, 0,
               "A fetch_orch waiting with a 5 s poll returns the START enqueued by another "
               "thread within 1 s."),

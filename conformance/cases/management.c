@@ -134,6 +134,14 @@ static void list_instances_state_filter(duro_ct_ctx *ctx)
     ck_assert_str_eq(ct_list_instances(ctx, DURO_STATE_CONTINUED_AS_NEW, buf, sizeof buf),
                      "cont");
     ck_assert_str_eq(ct_list_instances(ctx, 0, buf, sizeof buf), "run2,cont,bad,done,run");
+    /* a state that does not exist is a bad argument, not a passing fault */
+    char **ids = NULL;
+    size_t n = 0;
+    duro_error err = {0};
+    ck_assert_int_eq(ctx->p->ops->list_instances(ctx->p, 77, &ids, &n, &err), DURO_EINVAL);
+    ck_assert_int_eq(err.code, DURO_EINVAL);
+    ck_assert_int_eq(err.retryable, 0);
+    duro_strv_free(ids, n);
 }
 
 static void list_instances_filter_uses_current_execution(duro_ct_ctx *ctx)
@@ -449,7 +457,28 @@ static void metrics_count_every_execution(duro_ct_ctx *ctx)
     ck_assert_uint_eq(m.failed, 0);
 }
 
+static void depths_at_exact_lock_expiry(duro_ct_ctx *ctx)
+{
+    ct_require_management(ctx);
+    ct_create_instance(ctx, "o");
+    ct_enqueue(ctx, "o", DURO_MSG_EVENT, "ev", 0);
+    ct_enqueue_work(ctx, "o", 1, "w");
+    int64_t t = ctx->now;
+    duro_orch_item *item = ct_fetch(ctx);        /* locked until t + DURO_CT_LOCK_MS */
+    duro_work_item *work = ct_try_fetch_work(ctx); /* the same */
+    ck_assert_ptr_nonnull(work);
+    ctx->now = t + DURO_CT_LOCK_MS - 1;
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
+    ctx->now = t + DURO_CT_LOCK_MS; /* both locks end exactly now: both items count again */
+    DURO_CT_ASSERT_DEPTHS(ctx, 1, 1, 0);
+    duro_orch_item_free(item);
+    duro_work_item_free(work);
+}
+
 DURO_CASES = {
+    DURO_CASE(depths_at_exact_lock_expiry, DURO_CAP_MANAGEMENT, 0,
+              "queue_depths counts a locked message or work item as queued again exactly at "
+              "its lock's expiry, not one millisecond before."),
     DURO_CASE(list_instances_empty_store, DURO_CAP_MANAGEMENT, 0,
               "list_instances on an empty store succeeds with no ids."),
     DURO_CASE(list_instances_newest_first, DURO_CAP_MANAGEMENT, 0,
@@ -463,7 +492,7 @@ DURO_CASES = {
               "orphan messages do not make it listed."),
     DURO_CASE(list_instances_state_filter, DURO_CAP_MANAGEMENT, 0,
               "list_instances with a state filter returns exactly the instances in that state, "
-              "newest first."),
+              "newest first; a state that does not exist is DURO_EINVAL, not retryable."),
     DURO_CASE(list_instances_filter_uses_current_execution, DURO_CAP_MANAGEMENT, 0,
               "The state an instance is listed under is its current execution's state, not an "
               "older execution's."),

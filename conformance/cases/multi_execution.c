@@ -69,6 +69,17 @@ static const char *const exec2_payloads[] = {"e2-started", "e2-sched"};
 
 /* ---- Cases ----------------------------------------------------------------------------- */
 
+static void current_execution_is_per_instance(duro_ct_ctx *ctx)
+{
+    static const uint64_t ids_1[] = {1};
+    static const char *const started[] = {"started"};
+
+    ct_create_instance(ctx, "one"); /* execution 1 current */
+    two_executions(ctx, "two");     /* execution 2 current */
+    expect_history(ctx, "one", 0, ids_1, started, 1);
+    expect_history(ctx, "two", 0, ids_123, exec2_payloads, 2);
+}
+
 static void new_execution_becomes_current(duro_ct_ctx *ctx)
 {
     two_executions(ctx, "a");
@@ -359,6 +370,9 @@ static void execution_info_per_execution(duro_ct_ctx *ctx)
 /* ---- Registry -------------------------------------------------------------------------- */
 
 DURO_CASES = {
+    DURO_CASE(current_execution_is_per_instance, 0, 0,
+              "read_history with execution 0 reads the current execution of that instance: "
+              "another instance's later current execution changes nothing."),
     DURO_CASE(new_execution_becomes_current, 0, 0,
               "After an ack with execution 2, fetch reports execution 2 with only its history, "
               "and instance_info reports execution 2."),

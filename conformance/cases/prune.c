@@ -197,8 +197,10 @@ static void prune_unknown_instance_not_found(duro_ct_ctx *ctx)
     ck_assert_int_eq(prune(ctx, "nobody", 1, 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.code, DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0); /* prune() filled it with 0xff first */
     ck_assert_int_eq(prune(ctx, "queued", 1, 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
 }
 
 static void prune_single_execution_noop(duro_ct_ctx *ctx)
@@ -287,6 +289,54 @@ static void prune_leaves_other_instances(duro_ct_ctx *ctx)
     ck_assert_uint_eq(ct_history_len(ctx, "b", 1), 2);
 }
 
+static void prune_judges_only_its_own_executions(duro_ct_ctx *ctx)
+{
+    duro_delete_result r;
+    duro_error err;
+    char buf[64];
+
+    ct_require_management(ctx);
+    chain(ctx, "old", 3, DURO_STATE_COMPLETED);
+    int64_t t1 = ctx->now;
+    chain(ctx, "new", 3, DURO_STATE_COMPLETED);
+    /* "old" has executions 1 and 2 completed before t1, "new" none: nothing to prune */
+    ck_assert_int_eq(prune(ctx, "new", 0, t1, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "new", buf, sizeof buf), "1,2,3");
+    ck_assert_uint_eq(ct_history_len(ctx, "new", 1), 2);
+    ck_assert_str_eq(ct_list_executions(ctx, "old", buf, sizeof buf), "1,2,3");
+}
+
+static void prune_removes_execution_without_events(duro_ct_ctx *ctx)
+{
+    duro_delete_result r;
+    duro_error err;
+    char buf[64];
+
+    ct_require_management(ctx);
+    ct_enqueue_start(ctx, "z");
+    duro_orch_item *it = ct_fetch(ctx);
+    duro_orch_commit c = ct_commit(1, NULL, 0); /* execution 1 ends with no event at all */
+    duro_msg next = {"z", DURO_MSG_CONTINUE_AS_NEW, 2, ctx->now, "next"};
+    c.orch_name = "TestOrch";
+    c.orch_version = "1.0.0";
+    c.state = DURO_STATE_CONTINUED_AS_NEW;
+    c.output = "continued";
+    c.msgs = &next;
+    c.n_msgs = 1;
+    ct_ack(ctx, it, &c);
+    ctx->now += DURO_CT_STEP_MS;
+    it = ct_fetch(ctx);
+    c = ct_commit(2, two_events, 2);
+    c.state = DURO_STATE_COMPLETED;
+    c.output = "final";
+    ct_ack(ctx, it, &c);
+    ck_assert_str_eq(ct_list_executions(ctx, "z", buf, sizeof buf), "1,2");
+    ck_assert_int_eq(prune(ctx, "z", 0, 0, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 1, 0, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, "z", buf, sizeof buf), "2");
+}
+
 static void prune_keeps_queued_messages(duro_ct_ctx *ctx)
 {
     duro_delete_result r;
@@ -326,7 +376,7 @@ DURO_CASES = {
               "outside the newest keep_last and completed before the bound."),
     DURO_CASE(prune_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
               "Pruning an unknown instance (or one with only a queued start) fails with "
-              "DURO_ENOTFOUND (not retryable)."),
+              "DURO_ENOTFOUND (not retryable) and reports a result of zeros."),
     DURO_CASE(prune_single_execution_noop, DURO_CAP_MANAGEMENT, 0,
               "Pruning an instance with one execution deletes nothing and counts 0."),
     DURO_CASE(prune_is_idempotent, DURO_CAP_MANAGEMENT, 0,
@@ -339,6 +389,13 @@ DURO_CASES = {
     DURO_CASE(prune_leaves_other_instances, DURO_CAP_MANAGEMENT, 0,
               "Pruning one instance leaves another instance's executions and history "
               "untouched."),
+    DURO_CASE(prune_judges_only_its_own_executions, DURO_CAP_MANAGEMENT, 0,
+              "prune judges the completion times of the instance's own executions: another "
+              "instance's executions with the same ids, completed before the cutoff, make "
+              "none of this instance's prunable."),
+    DURO_CASE(prune_removes_execution_without_events, DURO_CAP_MANAGEMENT, 0,
+              "prune deletes an old execution that has no history event (its row counted, "
+              "0 events)."),
     DURO_CASE(prune_keeps_queued_messages, DURO_CAP_MANAGEMENT, 0,
               "Pruning removes no queued messages: the instance's pending message is still "
               "fetched, with the current execution's history."),

@@ -39,6 +39,8 @@
  * a thread for longer than the bound once, while a missing wake-up misses it every round. */
 #define WK_ROUNDS 6
 #define WK_LATE_ALLOWED 1
+/* When two items arrive for two sleeping fetchers, counted from their barrier. */
+#define WK_ARRIVAL_MS 20
 /* Lock time of the items the case thread holds. */
 #define WK_LOCK_MS INT64_C(30000)
 
@@ -130,20 +132,35 @@ static int64_t fetch_cost_us(duro_ct_ctx *ctx, int work)
     return cost;
 }
 
-/* Join `f`, assert it returned an item, and return 1 when that was later than the bound
- * after `woke_us`, when the waking call returned (25 ms plus the provider's fetch cost,
- * measured right after); the latency is printed into `late` then. */
-static int wk_join(wk_fetcher *f, int64_t woke_us, char *late, size_t size)
+/* Join `f` and assert it returned an item. */
+static void wk_wait(wk_fetcher *f)
 {
     ck_assert_int_eq(pthread_join(f->thread, NULL), 0);
     ck_assert_int_eq(f->rc, 0);
     ck_assert(f->work ? f->witem != NULL : f->item != NULL);
-    int64_t bound = WK_BOUND_US + fetch_cost_us(f->ctx, f->work);
+}
+
+/* 1 when joined fetcher `f` returned later than the bound after `woke_us`, when the waking
+ * call returned: 25 ms plus `cost_us`, the provider's fetch cost; the latency is printed
+ * into `late` then. */
+static int wk_late(const wk_fetcher *f, int64_t woke_us, int64_t cost_us, char *late,
+                   size_t size)
+{
+    int64_t bound = WK_BOUND_US + cost_us;
+
     if (f->returned_us - woke_us < bound)
         return 0;
     snprintf(late, size, "%lld us after the waking call (bound %lld us)",
              (long long)(f->returned_us - woke_us), (long long)bound);
     return 1;
+}
+
+/* Join `f`, assert it returned an item, and return 1 when that was late (wk_late, with the
+ * fetch cost measured right after). */
+static int wk_join(wk_fetcher *f, int64_t woke_us, char *late, size_t size)
+{
+    wk_wait(f);
+    return wk_late(f, woke_us, fetch_cost_us(f->ctx, f->work), late, size);
 }
 
 /* A fetch at ctx->now with a long poll in the case thread: returns the orchestration item
@@ -489,6 +506,89 @@ static void enqueue_wakes_sleeping_fetch_work(duro_ct_ctx *ctx)
     woken_by(ctx, WK_ENQUEUE_WORK);
 }
 
+/* ---- Several at once ---------------------------------------------------------------------- */
+
+/* Two fetchers sleep; one ack makes two items fetchable at once (work = 0: STARTs of two new
+ * instances; 1: two work items). Both fetchers must return one of them each, within the
+ * bound (the second to return within the bound plus two fetch times: it may be handed on by
+ * the first after the first's fetch): a provider that wakes one fetcher per commit must have
+ * it wake the next when it sees more to fetch. The ack comes WK_ARRIVAL_MS after the barrier: that delay is the
+ * workload (both fetchers asleep in their polls when two items arrive), not a
+ * synchronisation device; a fetcher still between its first try and its sleep would see
+ * the commit without being woken and hide a missing hand-on. */
+static void two_fetchable_wake_two(duro_ct_ctx *ctx, int work)
+{
+    char late[2 * WK_ROUNDS][96];
+    unsigned n_late = 0;
+
+    for (unsigned r = 0; r < WK_ROUNDS; r++) {
+        ct_barrier *start = ct_barrier_new(3);
+        char src[24], a[24], b[24];
+        wk_fetcher f[2];
+        duro_error err = {0};
+
+        ck_assert_ptr_nonnull(start);
+        snprintf(src, sizeof src, "wk-src%u", r);
+        snprintf(a, sizeof a, "wk-a%u", r);
+        snprintf(b, sizeof b, "wk-b%u", r);
+        ct_enqueue_start(ctx, src);
+        duro_orch_item *held = lock_instance(ctx, src);
+        const duro_msg starts[] = {
+            {.instance = a, .kind = DURO_MSG_START, .execution_id = 1, .payload = "start"},
+            {.instance = b, .kind = DURO_MSG_START, .execution_id = 1, .payload = "start"},
+        };
+        const duro_work_in jobs[] = {{src, 1, 1, "w1"}, {src, 1, 2, "w2"}};
+        duro_orch_commit c = ct_commit(1, NULL, 0);
+        if (work) {
+            c.work = jobs;
+            c.n_work = 2;
+        } else {
+            c.msgs = starts;
+            c.n_msgs = 2;
+        }
+        wk_start(&f[0], ctx, start, work);
+        wk_start(&f[1], ctx, start, work);
+        ct_barrier_wait(start);
+        nanosleep(&(struct timespec){0, WK_ARRIVAL_MS * 1000000L}, NULL);
+        ck_assert_int_eq(ctx->p->ops->ack_orch(ctx->p, ctx->now, held->lock_token, &c, &err), 0);
+        int64_t woke = mono_us();
+        wk_wait(&f[0]);
+        wk_wait(&f[1]);
+        /* the second to return was handed on by the first, after the first's fetch */
+        int second = f[1].returned_us >= f[0].returned_us;
+        int64_t cost = fetch_cost_us(ctx, work);
+        for (int i = 0; i < 2; i++)
+            n_late += (unsigned)wk_late(&f[i], woke, i == second ? 2 * cost : cost,
+                                        late[n_late], sizeof late[0]);
+        ct_barrier_free(start);
+        duro_orch_item_free(held);
+        if (work) {
+            ck_assert_uint_ne(f[0].witem->activity_id, f[1].witem->activity_id);
+            for (int i = 0; i < 2; i++) {
+                ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, f[i].witem->lock_token,
+                                                       NULL, &err), 0);
+                duro_work_item_free(f[i].witem);
+            }
+        } else {
+            ck_assert_str_ne(f[0].item->instance, f[1].item->instance);
+            ack_drain(ctx, f[0].item);
+            ack_drain(ctx, f[1].item);
+        }
+    }
+    ck_assert_msg(n_late <= WK_LATE_ALLOWED, "%u of %d returns were late; first: fetch "
+                  "returned %s", n_late, 2 * WK_ROUNDS, late[0]);
+}
+
+static void two_starts_wake_two_sleeping_fetch_orch(duro_ct_ctx *ctx)
+{
+    two_fetchable_wake_two(ctx, 0);
+}
+
+static void two_work_items_wake_two_sleeping_fetch_work(duro_ct_ctx *ctx)
+{
+    two_fetchable_wake_two(ctx, 1);
+}
+
 /* ---- Registry ---------------------------------------------------------------------------- */
 
 #define LP DURO_CAP_LONG_POLL
@@ -533,5 +633,11 @@ DURO_CASES = {
     DURO_CASE(enqueue_wakes_sleeping_fetch_work, LP, 0,
               "enqueue_work wakes a sleeping fetch_work, which returns the item within 25 ms "
               "(6 rounds)."),
+    DURO_CASE(two_starts_wake_two_sleeping_fetch_orch, LP, 0,
+              "One ack_orch that sends STARTs to two new instances while two fetch_orch sleep "
+              "in their polls: each returns one of them within 25 ms (6 rounds)."),
+    DURO_CASE(two_work_items_wake_two_sleeping_fetch_work, LP, 0,
+              "One ack_orch that schedules two work items while two fetch_work sleep in their "
+              "polls: each returns one of them within 25 ms (6 rounds)."),
     DURO_CASES_END,
 };
