@@ -5,6 +5,7 @@ dist_doc_DATA += \
 	docs/conformance.md \
 	docs/decisions.md \
 	docs/fuzzing.md \
+	docs/operating.md \
 	docs/provider-guide.md \
 	docs/stress.md \
 	docs/user-guide.md

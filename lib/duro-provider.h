@@ -341,7 +341,7 @@ typedef struct duro_prune_options {
  * version NULL.
  *   1: destroy .. metrics (duro 0.2).
  *   2: integrity_check (duro 0.2).
- *   3: query_instances (duro 0.3). */
+ *   3: query_instances (duro 0.2, issue 14). */
 #define DURO_PROVIDER_OPS_V1 1
 #define DURO_PROVIDER_OPS_V2 2
 #define DURO_PROVIDER_OPS_V3 3
