@@ -253,23 +253,27 @@ static const char *ids_of(e2e_env *e, duro_list_options *opt, char *buf, size_t 
 
 /* Ids made in a shuffled order, 7 per virtual millisecond, so that ties of created_at are
  * ordered by id and the order is neither the insertion nor the id order. */
-static void make_paged(e2e_env *e, char ids[][16], int64_t *created)
+static void make_paged(e2e_env *e, char ids[][16])
 {
     for (int i = 0; i < N_PAGED; i++) {
         snprintf(ids[i], 16, "p-%04d", (i * 7919) % N_PAGED);
-        created[i] = T0 + i / 7;
-        make(e, ids[i], "Paged", NULL, created[i], 0, NULL, 0);
+        make(e, ids[i], "Paged", NULL, T0 + i / 7, 0, NULL, 0);
     }
+}
+
+/* qsort order of fixed-size id buffers. */
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
 }
 
 START_TEST(test_list_paging_2000)
 {
     static char ids[N_PAGED][16];
-    static int64_t created[N_PAGED];
     static char expect[N_PAGED * 8], got[N_PAGED * 8];
     e2e_env e;
     e2e_open(&e, _i);
-    make_paged(&e, ids, created);
+    make_paged(&e, ids);
 
     /* expected order: created descending (index descending by groups of 7), id descending
      * within a millisecond */
@@ -279,7 +283,7 @@ START_TEST(test_list_paging_2000)
         int n = 0;
         for (int i = g * 7; i < N_PAGED && i < g * 7 + 7; i++)
             snprintf(group[n++], 16, "%s", ids[i]);
-        qsort(group, (size_t)n, sizeof group[0], (int (*)(const void *, const void *))strcmp);
+        qsort(group, (size_t)n, sizeof group[0], cmp_id);
         for (int k = n - 1; k >= 0; k--)
             len += (size_t)snprintf(expect + len, sizeof expect - len, "%s%s", len ? "," : "",
                                     group[k]);
