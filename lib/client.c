@@ -173,26 +173,40 @@ int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
     return send(c, instance, DURO_MSG_CANCEL, j, err);
 }
 
-/* 1 when json_loads failed for lack of memory (always 0 before jansson 2.11, which cannot
- * tell: such a failure then reads as text that is not a stored failure). */
+/* 1 when json_loads failed for lack of memory: jansson says so (2.11 and later), or left the
+ * error text empty, as it does when an allocation fails building a value (an object, an
+ * array, a member), while every error of the input itself has a text. */
 static int parse_out_of_memory(const json_error_t *je)
 {
 #if JANSSON_VERSION_HEX >= 0x020b00
-    return json_error_code(je) == json_error_out_of_memory;
-#else
-    (void)je;
-    return 0;
+    if (json_error_code(je) == json_error_out_of_memory)
+        return 1;
 #endif
+    return je->text[0] == '\0';
+}
+
+/* `text` parsed as a stored record, or NULL with *oom set when memory ran out. jansson
+ * reports a failed allocation while lexing a string as a syntax error, but parsing the same
+ * bytes is deterministic: a syntax error that does not come back on a second parse was not
+ * the input's. */
+static json_t *parse_record(const char *text, int *oom)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!j && !parse_out_of_memory(&je))
+        j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    *oom = !j && parse_out_of_memory(&je);
+    return j;
 }
 
 int duro__split_failure(const char *output, char **error, duro_error_category *category)
 {
-    json_error_t je;
-    json_t *j = output ? json_loads(output, JSON_REJECT_DUPLICATES, &je) : NULL;
+    int oom = 0;
+    json_t *j = output ? parse_record(output, &oom) : NULL;
     duro__rec r;
     *error = NULL;
     *category = DURO_CAT_NONE;
-    if (output && !j && parse_out_of_memory(&je))
+    if (oom)
         return DURO_ENOMEM;
     if (j && duro__rec_from_json(j, 0, 0, &r) == 0) { /* takes j, whatever it returns */
         *error = duro__strdup(r.text ? r.text : "");
