@@ -14,6 +14,7 @@
  * Not reentrant: the fixture reads the factory and the current case from file-scope state.
  */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +208,8 @@ static void ct_usage(const char *prog, FILE *out)
             "\n"
             "Options:\n"
             "  --junit FILE       also write a JUnit XML report to FILE (one testsuite per\n"
-            "                     category, one testcase per case)\n"
+            "                     category, one testcase per case); missing folders of\n"
+            "                     FILE are created\n"
             "  --category NAME    run only this category; repeat the option or give a comma\n"
             "                     list for several\n"
             "  --case NAME        run only this case; repeatable, or a comma list\n"
@@ -223,8 +225,11 @@ static void ct_usage(const char *prog, FILE *out)
             "the run); CK_TIMEOUT_MULTIPLIER scales the per-case timeout of %g s.\n"
             "\n"
             "Exit status: 0 when no case failed, 1 when a case failed or the report could not\n"
-            "be written, 2 on a usage error.\n",
-            prog, CT_TIMEOUT_S);
+            "be written, 2 on a usage error (a --junit folder that cannot be created is one).\n"
+            "\n"
+            "Documentation: %s/conformance.md (the cases and how to run them) and\n"
+            "%s/provider-guide.md (writing a provider).\n",
+            prog, CT_TIMEOUT_S, DURO_DOCDIR, DURO_DOCDIR);
 }
 
 /* Match option `name` at argv[*i] as "--name VALUE" or "--name=VALUE". Returns 1 with
@@ -750,6 +755,11 @@ int duro_conformance_main(const duro_provider_factory *factory, int argc, char *
     if (o.list) {
         ct_list(&o, oc, n);
         status = 0;
+        goto out;
+    }
+    char dir_msg[PATH_MAX + 64];
+    if (o.junit != NULL && duro__make_parent_dirs(o.junit, dir_msg, sizeof dir_msg) != 0) {
+        fprintf(stderr, "%s: --junit %s: %s\n", o.prog, o.junit, dir_msg);
         goto out;
     }
 

@@ -6,6 +6,7 @@ dist_doc_DATA += \
 	docs/decisions.md \
 	docs/postgres.md \
 	docs/fuzzing.md \
+	docs/operating.md \
 	docs/provider-guide.md \
 	docs/scale-out.md \
 	docs/stress.md \

@@ -31,7 +31,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=gnu11 -pthread -g -O1 -fno-omit-frame-pointer $san -Wall -Wextra
  -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers ${FUZZ_CFLAGS:-}"
 incs="-I$src/lib -I$src/util -I$src/report -I$src/providers/sqlite -I$src/providertest
- -I$src/conformance -I$src/stress -I$src/fuzz $deps"
+ -I$src/conformance -I$src/stress -I$src/fuzz $deps -DDURO_DOCDIR=\"docs\""
 
 mkdir -p "$out/obj"
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' \

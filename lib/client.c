@@ -1,7 +1,7 @@
 /*
  * client.c — the client API: start instances, raise events, cancel, read status and
  * history, and wait for completion. A client only enqueues messages and reads metadata; the
- * runtime does the rest. Waiting is event-driven when the provider can notify commits
+ * runtime does the rest. The management calls of the client are in manage.c. Waiting is event-driven when the provider can notify commits
  * (DURO_CAP_NOTIFY), else a short backoff poll.
  */
 #include <stdlib.h>
@@ -10,10 +10,6 @@
 
 #include "codec.h"
 #include "internal.h"
-
-struct duro_client {
-    duro_provider *p;
-};
 
 int duro_client_new(duro_provider *provider, duro_client **out, duro_error *err)
 {
@@ -177,19 +173,49 @@ int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
     return send(c, instance, DURO_MSG_CANCEL, j, err);
 }
 
-/* A failed execution stores {"category":N,"text":"message"} as its output. */
-static int split_failure(const char *output, duro_status *st)
+/* 1 when json_loads failed for lack of memory: jansson says so (2.11 and later), or left the
+ * error text empty, as it does when an allocation fails building a value (an object, an
+ * array, a member), while every error of the input itself has a text. */
+static int parse_out_of_memory(const json_error_t *je)
 {
+#if JANSSON_VERSION_HEX >= 0x020b00
+    if (json_error_code(je) == json_error_out_of_memory)
+        return 1;
+#endif
+    return je->text[0] == '\0';
+}
+
+/* `text` parsed as a stored record, or NULL with *oom set when memory ran out. jansson
+ * reports a failed allocation while lexing a string as a syntax error, but parsing the same
+ * bytes is deterministic: a syntax error that does not come back on a second parse was not
+ * the input's. */
+static json_t *parse_record(const char *text, int *oom)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!j && !parse_out_of_memory(&je))
+        j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    *oom = !j && parse_out_of_memory(&je);
+    return j;
+}
+
+int duro__split_failure(const char *output, char **error, duro_error_category *category)
+{
+    int oom = 0;
+    json_t *j = output ? parse_record(output, &oom) : NULL;
     duro__rec r;
-    if (output && duro__rec_decode(output, 0, 0, &r, NULL) == 0) {
-        st->error = duro__strdup(r.text ? r.text : "");
-        st->error_category = r.category;
+    *error = NULL;
+    *category = DURO_CAT_NONE;
+    if (oom)
+        return DURO_ENOMEM;
+    if (j && duro__rec_from_json(j, 0, 0, &r) == 0) { /* takes j, whatever it returns */
+        *error = duro__strdup(r.text ? r.text : "");
+        *category = r.category;
         duro__rec_clear(&r);
     } else {
-        st->error = duro__strdup(output ? output : "");
-        st->error_category = DURO_CAT_NONE;
+        *error = duro__strdup(output ? output : "");
     }
-    return st->error ? 0 : DURO_ENOMEM;
+    return *error ? 0 : DURO_ENOMEM;
 }
 
 int duro_client_status(duro_client *c, const char *instance, duro_status *out, duro_error *err)
@@ -219,7 +245,7 @@ int duro_client_status(duro_client *c, const char *instance, duro_status *out, d
     out->custom_status_version = info.custom_status_version;
     info.orch_name = info.orch_version = info.custom_status = NULL;
     if (info.state == DURO_STATE_FAILED)
-        rc = split_failure(info.output, out);
+        rc = duro__split_failure(info.output, &out->error, &out->error_category);
     else {
         out->output = info.output;
         info.output = NULL;

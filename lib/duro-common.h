@@ -1,8 +1,8 @@
 /*
  * duro-common.h — what the application API (duro.h) and the provider contract
  * (duro-provider.h) share: the export and printf-format macros, error codes and the error
- * detail struct, instance states, and stored history events. Include duro.h or
- * duro-provider.h rather than this file.
+ * detail struct, instance states, stored history events and the results of management
+ * calls. Include duro.h or duro-provider.h rather than this file.
  *
  * Thread safety: everything declared here is safe to call from any thread.
  */
@@ -107,6 +107,51 @@ typedef struct duro_event {
 
 /* Free `n` events and the array; NULL is a no-op. */
 DURO_EXTERN void duro_events_free(duro_event *events, size_t n);
+
+/* ---- Management results (DURO_CAP_MANAGEMENT) ------------------------------------------- */
+
+/* One instance as a listing shows it (duro_client_list, the provider's query_instances).
+ * Every string is malloc-owned. */
+typedef struct duro_instance_summary {
+    char *instance;
+    char *orch_name;
+    char *orch_version;          /* NULL when none was stored */
+    char *parent_instance;       /* NULL for a root */
+    uint64_t execution_id;       /* current execution */
+    duro_state state;            /* state of the current execution */
+    int64_t created_at_ms;       /* when the instance row was created (never changes) */
+    int64_t completed_at_ms;     /* when the current execution ended (Completed, Failed or
+                                  * ContinuedAsNew); 0 while it runs */
+} duro_instance_summary;
+
+/* Free the strings of `n` summaries and the array; NULL is a no-op. */
+DURO_EXTERN void duro_instance_summaries_free(duro_instance_summary *v, size_t n);
+
+/* Counts returned by deletion and pruning. */
+typedef struct duro_delete_result {
+    uint64_t instances;
+    uint64_t executions;
+    uint64_t events;
+    uint64_t messages;           /* orchestrator + worker rows removed */
+} duro_delete_result;
+
+/* Queue depths at one moment (now_ms). */
+typedef struct duro_queue_depths {
+    uint64_t orchestrator;       /* visible, unlocked orchestrator messages at now_ms */
+    uint64_t worker;             /* visible, unlocked work items at now_ms */
+    uint64_t delayed;            /* orchestrator messages not yet visible (timers, backoff) */
+} duro_queue_depths;
+
+/* Store-wide counts: each instance once, under its current execution's state. */
+typedef struct duro_metrics {
+    uint64_t instances;
+    uint64_t executions;
+    uint64_t running;
+    uint64_t completed;
+    uint64_t failed;
+    uint64_t continued_as_new;
+    uint64_t events;
+} duro_metrics;
 
 /* A storage back end (duro-provider.h says how to implement one; duro-sqlite.h opens the
  * embedded one). Opaque to applications. */

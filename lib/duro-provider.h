@@ -107,6 +107,20 @@
  *   hides that item alone (work items are independent); once visible again it comes before
  *   every younger item.
  *
+ * Queries (query_instances, version 3; conformance category management):
+ * - Rows come newest first: created_at descending, then instance id descending in byte
+ *   order (memcmp, as strcmp and SQLite's BINARY collation compare). Neither key of a stored
+ *   instance ever changes, so the order is total and fixed: a query with after_instance
+ *   returns only rows strictly after (after_created_ms, after_instance), whether or not that
+ *   instance still exists, and a walk page by page, each resuming after the last row of the
+ *   previous one, returns every instance stored throughout the walk exactly once.
+ * - Filters combine with AND and see what instance_info would: the state and the end time
+ *   of the current execution, the instance row's created_at and orch_name. A completed bound
+ *   matches only instances whose current execution has ended (Completed, Failed,
+ *   ContinuedAsNew); completed_at_ms is 0 in a row whose current execution runs. id_prefix
+ *   compares bytes, so a prefix may end inside a multi-byte character. Only instances with a
+ *   row are listed (not queued starts, not orphan messages), children as well as roots.
+ *
  * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
  * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
  * ack_work, abandon), and within 25 ms of the time, on its advancing clock, at which a
@@ -135,7 +149,8 @@ extern "C" {
 
 /* ---- Capabilities ------------------------------------------------------------------------ */
 
-#define DURO_CAP_MANAGEMENT (1u << 0) /* list/info/executions/delete/bulk delete/prune/depths */
+#define DURO_CAP_MANAGEMENT (1u << 0) /* list/query/info/executions/delete/bulk delete/prune/
+                                        * depths/metrics */
 #define DURO_CAP_LONG_POLL (1u << 1)  /* fetch blocks up to poll_ms waiting for work */
 #define DURO_CAP_NOTIFY (1u << 2)     /* commit_seq + wait_commit for event-driven waiting */
 
@@ -286,29 +301,8 @@ typedef struct duro_execution_info {
     uint64_t event_count;
 } duro_execution_info;
 
-/* Counts returned by deletion and pruning. */
-typedef struct duro_delete_result {
-    uint64_t instances;
-    uint64_t executions;
-    uint64_t events;
-    uint64_t messages;           /* orchestrator + worker rows removed */
-} duro_delete_result;
-
-typedef struct duro_queue_depths {
-    uint64_t orchestrator;       /* visible, unlocked orchestrator messages at now_ms */
-    uint64_t worker;             /* visible, unlocked work items at now_ms */
-    uint64_t delayed;            /* orchestrator messages not yet visible (timers, backoff) */
-} duro_queue_depths;
-
-typedef struct duro_metrics {
-    uint64_t instances;
-    uint64_t executions;
-    uint64_t running;
-    uint64_t completed;
-    uint64_t failed;
-    uint64_t continued_as_new;
-    uint64_t events;
-} duro_metrics;
+/* duro_delete_result, duro_queue_depths and duro_metrics, which clients read too, are in
+ * duro-common.h. */
 
 /* Filter for bulk deletion: only ROOT instances whose current state is terminal
  * (completed or failed) are deleted, each with its whole tree. */
@@ -318,6 +312,24 @@ typedef struct duro_bulk_filter {
     int64_t completed_before_ms;  /* 0 = no bound; else completed strictly before */
     size_t limit;                 /* 0 = 1000 */
 } duro_bulk_filter;
+
+/* A query of query_instances (version 3): the instances whose every given filter matches,
+ * newest first, at most `limit` of them, optionally resuming after the last row of a
+ * previous page. Validate it with duro_provider_check_query(). */
+typedef struct duro_instance_query {
+    duro_state state;             /* DURO_STATE_NOT_FOUND (0) = any, else the current
+                                   * execution's state */
+    const char *orch_name;        /* NULL = any, else exactly this name */
+    const char *id_prefix;        /* NULL or "" = any, else ids starting with these bytes */
+    int64_t created_from_ms;      /* 0 = no bound, else created_at >= this */
+    int64_t created_before_ms;    /* 0 = no bound, else created_at < this */
+    int64_t completed_from_ms;    /* 0 = no bound, else the current execution ended at >= */
+    int64_t completed_before_ms;  /* 0 = no bound, else it ended at < this */
+    const char *after_instance;   /* NULL: from the newest; else only rows after the key
+                                   * (after_created_ms, after_instance) in the order */
+    int64_t after_created_ms;
+    size_t limit;                 /* >= 1: at most this many rows */
+} duro_instance_query;
 
 /* Prune old executions of one instance. The current execution and running executions are
  * never pruned. keep_last 0 and 1 both keep only the current one. */
@@ -335,10 +347,12 @@ typedef struct duro_prune_options {
  * each group under the version that added it; a provider may leave optional members of its
  * version NULL.
  *   1: destroy .. metrics (duro 0.2).
- *   2: integrity_check (duro 0.2). */
+ *   2: integrity_check (duro 0.2).
+ *   3: query_instances (duro 0.2, issue 14). */
 #define DURO_PROVIDER_OPS_V1 1
 #define DURO_PROVIDER_OPS_V2 2
-#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V2
+#define DURO_PROVIDER_OPS_V3 3
+#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V3
 
 typedef struct duro_provider_ops {
     /* DURO_PROVIDER_OPS_VERSION of the header the provider was compiled against (>= 1). */
@@ -435,6 +449,15 @@ typedef struct duro_provider_ops {
      * description in msg (when msg_size > 0). Optional (NULL): callers get DURO_ENOTSUP
      * from duro_provider_integrity_check(). */
     int (*integrity_check)(duro_provider *p, char *msg, size_t msg_size);
+
+    /* ---- Version 3 ------------------------------------------------------------------------ */
+
+    /* Management (DURO_CAP_MANAGEMENT: required with it, else NULL) ------------------------ */
+    /* The instances `q` selects, newest first (see "Queries" above), as at most q->limit
+     * summaries in *rows (free with duro_instance_summaries_free); no match is 0 with
+     * *rows NULL and *n 0. An invalid query is DURO_EINVAL (duro_provider_check_query). */
+    int (*query_instances)(duro_provider *p, const duro_instance_query *q,
+                           duro_instance_summary **rows, size_t *n, duro_error *err);
 } duro_provider_ops;
 
 /* Embed as the first member of a provider implementation. */
@@ -450,7 +473,8 @@ struct duro_provider {
  * (>= 1; a version newer than this library's is accepted and read as far as this library
  * knows), a name, and every callback a provider must have (the queue, read and destroy
  * callbacks; interrupt with DURO_CAP_LONG_POLL; commit_seq and wait_commit with
- * DURO_CAP_NOTIFY; every management callback with DURO_CAP_MANAGEMENT). Returns 0 or
+ * DURO_CAP_NOTIFY; every management callback of its version with DURO_CAP_MANAGEMENT, so
+ * query_instances from version 3). Returns 0 or
  * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
  * before they use a provider. */
 DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);
@@ -481,6 +505,10 @@ DURO_EXTERN int duro_provider_check_work(const duro_work_in *work, duro_error *e
  * or an id repeated within the commit is DURO_ECONSTRAINT (as a stored duplicate is).
  * Duplicates of events already stored are the provider's to detect. */
 DURO_EXTERN int duro_provider_check_commit(const duro_orch_commit *commit, duro_error *err);
+/* A query for query_instances: non-NULL, limit >= 1, state 0 or a duro_state, each from
+ * bound below its before bound when both are set (0 is "no bound"; other values, negative
+ * ones too, are plain times), and an after_instance that is non-empty when given. */
+DURO_EXTERN int duro_provider_check_query(const duro_instance_query *q, duro_error *err);
 /* A lock or extend duration: > 0, else DURO_EINVAL naming `what`. */
 DURO_EXTERN int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err);
 

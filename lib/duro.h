@@ -392,6 +392,159 @@ DURO_EXTERN const char *duro_state_name(int state);
 /* Name of an error category, e.g. "configuration". */
 DURO_EXTERN const char *duro_category_name(int category);
 
+/* ---- Client: management ------------------------------------------------------------------ */
+
+/* Listing, inspecting, deleting and pruning stored instances, and the store's queue depths
+ * and counts, over the provider's management capability (DURO_CAP_MANAGEMENT). On a
+ * provider without it every call below fails with DURO_ENOTSUP and a message naming the
+ * missing capability; duro_client_list and duro_client_delete_bulk also need the provider's
+ * query_instances (provider ops version 3) and name it when it is missing. Results are
+ * malloc-owned and freed by the function each call names. A call that reads several things
+ * (info, tree) makes several provider reads, not one snapshot: an instance deleted meanwhile
+ * is DURO_ENOTFOUND. Time-dependent calls use duro_clock_now_ms(). */
+
+#define DURO_LIST_DEFAULT_LIMIT 100 /* page size duro_list_options_init sets */
+#define DURO_LIST_MAX_LIMIT 1000    /* largest page (and bulk-delete batch) accepted */
+
+/* Which instances duro_client_list and duro_client_delete_bulk select: every filter that is
+ * set must match. Fill with duro_list_options_init() first (it sets `size`, as for
+ * duro_runtime_options). Time bounds are ms since the epoch, 0 meaning "no bound". */
+typedef struct duro_list_options {
+    size_t size;                  /* sizeof(duro_list_options), set by the init function */
+    duro_state state;             /* DURO_STATE_NOT_FOUND (0): any state; else the state of
+                                   * the current execution */
+    const char *orch_name;        /* NULL: any; else exactly this orchestration name */
+    const char *id_prefix;        /* NULL or "": any; else ids that start with it */
+    int64_t created_from_ms;      /* created at or after */
+    int64_t created_before_ms;    /* created strictly before */
+    int64_t completed_from_ms;    /* current execution ended at or after (a completed bound
+                                   * leaves out instances whose current execution runs) */
+    int64_t completed_before_ms;  /* current execution ended strictly before */
+    const char *cursor;           /* NULL: the first page; else next_cursor of the page
+                                   * before, with the same filters (list only) */
+    size_t limit;                 /* 1..DURO_LIST_MAX_LIMIT (default DURO_LIST_DEFAULT_LIMIT):
+                                   * the page size; the most roots one bulk delete removes */
+} duro_list_options;
+
+/* Fill `opt` with no filter, no cursor and the default limit, and set opt->size. NULL is a
+ * no-op. */
+DURO_EXTERN void duro_list_options_init(duro_list_options *opt);
+
+/* One page of a listing. */
+typedef struct duro_instance_page {
+    duro_instance_summary *items; /* newest first: created_at, then instance id, descending */
+    size_t n;
+    char *next_cursor;            /* opaque; NULL on the last page */
+} duro_instance_page;
+
+/* Free what a page holds (the struct itself is the caller's) and zero it; NULL is a no-op. */
+DURO_EXTERN void duro_instance_page_clear(duro_instance_page *page);
+
+/* One page of the instances `opt` selects (NULL: the first DURO_LIST_DEFAULT_LIMIT of all),
+ * newest first, children included. Pass page.next_cursor as opt->cursor, with the same
+ * filters, for the next page; the walk visits every instance that exists throughout it
+ * exactly once, in that order (instances created during the walk are newer than its first
+ * page and are not visited; deleted ones are skipped). An empty result is 0 with n 0.
+ * Errors: DURO_EINVAL (NULL client or page, options whose size is 0, limit 0 or above
+ * DURO_LIST_MAX_LIMIT, a state that is not a duro_state, a from bound not before its before
+ * bound, an invalid orch_name or id_prefix, a malformed cursor or one made by a listing with
+ * other filters), DURO_ETOOBIG, DURO_ENOTSUP, DURO_ENOMEM, provider errors. */
+DURO_EXTERN int duro_client_list(duro_client *c, const duro_list_options *opt,
+                                 duro_instance_page *out, duro_error *err);
+
+/* Everything the store knows about one instance. */
+typedef struct duro_instance_details {
+    char *instance;
+    char *orch_name;
+    char *orch_version;
+    char *parent_instance;         /* NULL for a root */
+    uint64_t execution_id;         /* current execution */
+    duro_state state;              /* state of the current execution */
+    char *output;                  /* COMPLETED: output; CONTINUED_AS_NEW: next input */
+    char *error;                   /* FAILED: the error message */
+    duro_error_category error_category; /* FAILED: its category */
+    char *custom_status;           /* NULL when none is set */
+    uint64_t custom_status_version;
+    int64_t created_at_ms;         /* instance row created */
+    int64_t updated_at_ms;         /* instance row last written */
+    int64_t started_at_ms;         /* current execution started */
+    int64_t completed_at_ms;       /* current execution ended; 0 while it runs */
+    uint64_t event_count;          /* history events of the current execution */
+    char **children;               /* direct sub-orchestrations, oldest first */
+    size_t n_children;
+} duro_instance_details;
+
+/* Free what `d` holds (the struct itself is the caller's) and zero it; NULL is a no-op. */
+DURO_EXTERN void duro_instance_details_clear(duro_instance_details *d);
+
+/* Details of `instance` in *out (clear with duro_instance_details_clear; zeroed on
+ * failure). Errors: DURO_EINVAL (NULL argument, invalid id), DURO_ETOOBIG, DURO_ENOTFOUND
+ * (no such instance: never started, or deleted), DURO_ENOTSUP, DURO_ENOMEM, provider
+ * errors. */
+DURO_EXTERN int duro_client_info(duro_client *c, const char *instance,
+                                 duro_instance_details *out, duro_error *err);
+
+/* One instance of a tree. */
+typedef struct duro_tree_node {
+    duro_instance_summary info;
+    size_t parent;                 /* index of the parent node; SIZE_MAX for the first node */
+    size_t depth;                  /* 0 for the first node, its children 1, ... */
+} duro_tree_node;
+
+/* An instance and all its descendants, depth first: every node comes before its children,
+ * which follow in creation order. */
+typedef struct duro_instance_tree {
+    duro_tree_node *nodes;
+    size_t n;
+} duro_instance_tree;
+
+/* Free what `t` holds (the struct itself is the caller's) and zero it; NULL is a no-op. */
+DURO_EXTERN void duro_instance_tree_clear(duro_instance_tree *t);
+
+/* The tree under `instance` (which may itself be a child): nodes[0] is `instance`. A
+ * descendant deleted while the tree is read is left out; stored links that would make a
+ * node its own ancestor are followed once. Errors: as duro_client_info. */
+DURO_EXTERN int duro_client_tree(duro_client *c, const char *instance, duro_instance_tree *out,
+                                 duro_error *err);
+
+/* Delete `instance` with its whole tree (every descendant, their histories, queued messages
+ * and work items) in one atomic step; `out` (may be NULL) counts what went. A runtime
+ * holding a lock on a deleted instance cannot write it back. Errors: DURO_EINVAL,
+ * DURO_ETOOBIG, DURO_ENOTFOUND, DURO_ECHILD (a sub-orchestration whose parent exists:
+ * delete its root), DURO_ERUNNING (an instance of the tree is running and `force` is 0;
+ * nothing is deleted), DURO_ENOTSUP, provider errors. */
+DURO_EXTERN int duro_client_delete(duro_client *c, const char *instance, int force,
+                                   duro_delete_result *out, duro_error *err);
+
+/* Delete, each with its whole tree, up to opt->limit root instances that the filters of
+ * `opt` select (NULL: the defaults) and whose current state is Completed or Failed, newest
+ * first, in one atomic step; `out` (may be NULL) counts what went. Running and
+ * continued-as-new instances and sub-orchestrations (whose parent exists) are never
+ * selected. Call again until out->instances is 0 to delete every match. Errors: as
+ * duro_client_list, and DURO_EINVAL for a cursor or for a state other than 0, Completed or
+ * Failed. */
+DURO_EXTERN int duro_client_delete_bulk(duro_client *c, const duro_list_options *opt,
+                                        duro_delete_result *out, duro_error *err);
+
+/* Delete the history of old executions of `instance`: never its current one or a running
+ * one, never the newest `keep_last` (0 and 1 both keep only the current one), and with
+ * completed_before_ms > 0 only executions that ended strictly before it. `out` (may be NULL)
+ * counts executions and events (instances stays 0). Errors: DURO_EINVAL, DURO_ETOOBIG,
+ * DURO_ENOTFOUND, DURO_ENOTSUP, provider errors. */
+DURO_EXTERN int duro_client_prune(duro_client *c, const char *instance, uint64_t keep_last,
+                                  int64_t completed_before_ms, duro_delete_result *out,
+                                  duro_error *err);
+
+/* Queue depths now: orchestrator messages and work items ready to be taken, and delayed
+ * orchestrator messages (timers, backoff). Errors: DURO_EINVAL (NULL), DURO_ENOTSUP,
+ * provider errors. */
+DURO_EXTERN int duro_client_queue_depths(duro_client *c, duro_queue_depths *out,
+                                         duro_error *err);
+
+/* Store counts: instances (each under its current execution's state), executions and
+ * history events. Errors: DURO_EINVAL (NULL), DURO_ENOTSUP, provider errors. */
+DURO_EXTERN int duro_client_stats(duro_client *c, duro_metrics *out, duro_error *err);
+
 /* Wall-clock milliseconds since the epoch (what the runtime passes as now_ms). */
 DURO_EXTERN int64_t duro_clock_now_ms(void);
 

@@ -35,6 +35,16 @@ int64_t duro__version_key(const char *v);
 /* 64 random bits from the OS source (0 and DURO_EIO on failure). */
 int duro__random_u64(uint64_t *out);
 
+/* A client (client.c; its management calls are in manage.c). */
+struct duro_client {
+    duro_provider *p;
+};
+
+/* The error message and category of a failed execution's stored output, which is
+ * {"category":N,"text":"message"} (anything else is its own message, category none), into
+ * a malloc'ed *error. Returns 0 or DURO_ENOMEM (*error NULL). */
+int duro__split_failure(const char *output, char **error, duro_error_category *category);
+
 /* Why an activity's cancellation flag was raised. */
 #define DURO__CANCEL_LOCK_LOST 1 /* its work item was deleted or its lock expired */
 #define DURO__CANCEL_SHUTDOWN 2  /* the runtime is shutting down */

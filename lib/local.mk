@@ -14,7 +14,7 @@ lib_libduro_core_la_SOURCES = \
 	lib/codec.c lib/codec.h \
 	lib/registry.c \
 	lib/replay.c lib/replay.h lib/context.c \
-	lib/runtime.c lib/activity.c lib/client.c
+	lib/runtime.c lib/activity.c lib/client.c lib/manage.c
 lib_libduro_core_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 lib_libduro_core_la_LIBADD = $(JANSSON_LIBS)
 

@@ -19,6 +19,20 @@ void duro_events_free(duro_event *events, size_t n)
     free(events);
 }
 
+void duro_instance_summaries_free(duro_instance_summary *v, size_t n)
+{
+    size_t i;
+    if (!v)
+        return;
+    for (i = 0; i < n; i++) {
+        free(v[i].instance);
+        free(v[i].orch_name);
+        free(v[i].orch_version);
+        free(v[i].parent_instance);
+    }
+    free(v);
+}
+
 void duro_orch_item_free(duro_orch_item *item)
 {
     size_t i;
@@ -88,7 +102,8 @@ int duro_provider_has_version(const duro_provider *p, int version)
     return p != NULL && p->ops != NULL && p->ops->version >= version;
 }
 
-/* The name of the first required callback of `o` that is NULL, or NULL when all are set. */
+/* The name of the first required callback of `o` that is NULL, or NULL when all are set.
+ * Members of a later version than `o`'s are not read. */
 static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
 {
 #define DURO__NEED(member)                                                                    \
@@ -125,6 +140,8 @@ static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
         DURO__NEED(prune);
         DURO__NEED(queue_depths);
         DURO__NEED(metrics);
+        if (o->version >= DURO_PROVIDER_OPS_V3)
+            DURO__NEED(query_instances);
     }
 #undef DURO__NEED
     return NULL;
@@ -248,6 +265,36 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
     for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)
         rc = duro_provider_check_msg(&cm->msgs[i], err);
     return rc;
+}
+
+/* One pair of time bounds of a query (0 = no bound): from < before when both are set. */
+static int check_range(int64_t from, int64_t before, const char *what, duro_error *err)
+{
+    if (from != 0 && before != 0 && from >= before)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "query_instances: %s_from_ms %lld is not before %s_before_ms %lld",
+                              what, (long long)from, what, (long long)before);
+    return 0;
+}
+
+int duro_provider_check_query(const duro_instance_query *q, duro_error *err)
+{
+    int rc;
+
+    if (q == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "query_instances: query is required");
+    if (q->limit == 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "query_instances: limit must be >= 1");
+    if ((int)q->state < 0 || (int)q->state > DURO_STATE_CONTINUED_AS_NEW)
+        return duro_error_set(err, DURO_EINVAL, 0, "query_instances: invalid state %d",
+                              (int)q->state);
+    if (q->after_instance != NULL && q->after_instance[0] == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "query_instances: after_instance is empty (NULL starts at the "
+                              "newest)");
+    rc = check_range(q->created_from_ms, q->created_before_ms, "created", err);
+    return rc != 0 ? rc : check_range(q->completed_from_ms, q->completed_before_ms, "completed",
+                                      err);
 }
 
 int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err)

@@ -342,6 +342,13 @@ static int fw_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
     return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->metrics(IN(p), out, err), err);
 }
 
+static int fw_query_instances(duro_provider *p, const duro_instance_query *q,
+                              duro_instance_summary **rows, size_t *n, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->query_instances(IN(p), q, rows, n, err), err);
+}
+
 static int fw_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 {
     return duro_provider_integrity_check(IN(p), msg, msg_size);
@@ -414,7 +421,9 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
     }
     atomic_init(&w->scheduled_total, 0);
     const duro_provider_ops *in = inner->ops;
-    w->ops.version = DURO_PROVIDER_OPS_VERSION;
+    /* the wrapper has the members of the inner provider's version, no more */
+    w->ops.version = in->version < DURO_PROVIDER_OPS_VERSION ? in->version
+                                                              : DURO_PROVIDER_OPS_VERSION;
     w->ops.destroy = fw_destroy;
     MIRROR(enqueue_orch);
     MIRROR(fetch_orch);
@@ -442,6 +451,8 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
     MIRROR(metrics);
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V2))
         MIRROR(integrity_check);
+    if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V3))
+        MIRROR(query_instances);
     w->base.ops = &w->ops;
     w->base.name = inner->name;
     w->base.caps = inner->caps;

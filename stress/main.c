@@ -95,6 +95,26 @@ static int load_baseline(const duro__stress_opts *o, void **doc)
     return 0;
 }
 
+/* Create the missing folders of every file the run will write, before it starts. Returns 0,
+ * or 2 (message printed) when one cannot be created. */
+static int make_output_dirs(const duro__stress_opts *o, const char *prog)
+{
+    const struct {
+        const char *option, *path;
+    } out[] = {{"--junit", o->junit_path},
+               {"--json", o->json_path},
+               {"--history", o->history_path},
+               {"--save-baseline", o->save_baseline_path}};
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+        char msg[1024];
+        if (out[i].path != NULL && duro__make_parent_dirs(out[i].path, msg, sizeof msg) != 0) {
+            fprintf(stderr, "%s: %s %s: %s\n", prog, out[i].option, out[i].path, msg);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 /* JUnit, JSON, history and baseline files. Returns 0, or 1 when one could not be written. */
 static int write_outputs(const duro__stress_opts *o, const duro__stress_cell *cells, size_t n,
                          int passed)
@@ -170,6 +190,8 @@ int duro_stress_main_factories(const duro_provider_factory *const *factories,
                     factories[f]->name);
             return 2;
         }
+    if (make_output_dirs(&o, prog) != 0)
+        return 2;
     if (o.role != DURO__ROLE_ALL && n_factories != 1) {
         fprintf(stderr, "%s: --role runs on one provider's store, not %zu\n", prog,
                 n_factories);

@@ -439,7 +439,12 @@ void duro__stress_usage(FILE *out, const char *prog)
           "                the store because a killed child never reported it (JSON:\n"
           "                killed_processes, swept_terminals)\n"
           "\n"
+          "Output files (--junit, --json, --history, --save-baseline): missing folders are\n"
+          "created before the run; one that cannot be is a usage error.\n"
+          "\n"
           "Exit status: 0 every gate passed; 1 a gate tripped, an integrity check failed or a\n"
-          "run could not take place; 2 usage error. docs/stress.md has the details.\n",
+          "run could not take place; 2 usage error.\n"
+          "\n"
+          "Documentation: " DURO_DOCDIR "/stress.md (scenarios, metrics, gates, CI).\n",
           out);
 }

@@ -902,6 +902,14 @@ static int bp_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
     return b->inner->ops->metrics(b->inner, out, err);
 }
 
+static int bp_query_instances(duro_provider *p, const duro_instance_query *q,
+                              duro_instance_summary **rows, size_t *n, duro_error *err)
+{
+    bp *b = as_bp(p);
+
+    return b->inner->ops->query_instances(b->inner, q, rows, n, err);
+}
+
 static int bp_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 {
     return duro_provider_integrity_check(as_bp(p)->inner, msg, msg_size);
@@ -935,6 +943,7 @@ static const duro_provider_ops bp_ops = {
     .queue_depths = bp_queue_depths,
     .metrics = bp_metrics,
     .integrity_check = bp_integrity_check,
+    .query_instances = bp_query_instances,
 };
 
 /* ---- Factory ----------------------------------------------------------------------------- */

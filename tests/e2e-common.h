@@ -6,9 +6,11 @@
  * directory), registers its orchestrations and activities, starts a runtime with options
  * tuned for fast tests, and talks to it through a client. Every scenario runs once per
  * provider kind: e2e_main() builds one Check suite per kind, one test case per scenario, and
- * writes the JUnit report. All waits are event-driven (duro_client_wait, the provider's
- * commit notification, condition variables) and bounded by E2E_WAIT_MS so that a broken
- * runtime fails a test instead of hanging it.
+ * writes the JUnit report. A program compiled with DURO_E2E_POSTGRES (and linked with
+ * libduro-postgres) also has the kind E2E_POSTGRES: a fresh schema per environment on the
+ * server of $DURO_PG_CONNINFO, dropped again by e2e_close(). All waits are event-driven
+ * (duro_client_wait, the provider's commit notification, condition variables) and bounded
+ * by E2E_WAIT_MS so that a broken runtime fails a test instead of hanging it.
  *
  * The assertion helpers abort the current test with a message naming the instance.
  */
@@ -22,6 +24,9 @@
 #include <stdint.h>
 
 #include "duro-fault.h"
+#ifdef DURO_E2E_POSTGRES
+#include "duro-postgres.h"
+#endif
 #include "duro-sqlite.h"
 #include "duro-util.h"
 #include "duro.h"
@@ -30,9 +35,13 @@
 #define E2E_WAIT_MS INT64_C(20000)
 
 /* Provider kinds every scenario runs on (the loop index of each test). */
+#ifdef DURO_E2E_POSTGRES
+enum { E2E_MEMORY = 0, E2E_FILE = 1, E2E_POSTGRES = 2, E2E_NKINDS = 3 };
+#else
 enum { E2E_MEMORY = 0, E2E_FILE = 1, E2E_NKINDS = 2 };
+#endif
 
-/* "sqlite-memory" or "sqlite-file". */
+/* "sqlite-memory", "sqlite-file" or "postgres". */
 const char *e2e_kind_name(int kind);
 
 
@@ -69,8 +78,9 @@ typedef struct e2e_terminal {
 } e2e_terminal;
 
 typedef struct e2e_env {
-    int kind;                   /* E2E_MEMORY or E2E_FILE */
-    char path[PATH_MAX];        /* database file of E2E_FILE, "" for E2E_MEMORY */
+    int kind;                   /* E2E_MEMORY, E2E_FILE or E2E_POSTGRES */
+    char path[PATH_MAX];        /* database file of E2E_FILE, else "" */
+    char schema[64];            /* schema of E2E_POSTGRES, else "" */
     duro_provider *p;
     duro_provider *faults;      /* NULL, or a fault wrapper around p the runtime uses */
     duro_registry *reg;         /* owned; handlers of the next e2e_start() */

@@ -1,5 +1,6 @@
-# tests/e2e.mk — end-to-end tests of the runtime on both SQLite providers (included from
-# tests/local.mk; test-poison damages a file database's rows to reach the poison path), and
+# tests/e2e.mk — end-to-end tests of the runtime and of the client's management calls on both
+# SQLite providers (included from tests/local.mk; test-poison damages a file database's rows
+# to reach the poison path), and
 # tests/libjunitcheck.la: the helper that turns a Check runner's results into
 # $DURO_JUNIT_DIR/<program>.xml. Any Check program may use it: call
 # junit_check_run() (tests/junit-check.h) and add $(JUNIT_CHECK_LIBS) to its LDADD.
@@ -34,3 +35,13 @@ tests_test_poison_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 tests_test_crash_SOURCES = tests/test-crash.c $(E2E_SOURCES)
 tests_test_crash_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_crash_LDADD = $(E2E_LDADD) $(JANSSON_LIBS)
+
+# test-manage: the client's management calls on both providers (it replaces malloc, calloc
+# and realloc to fail chosen allocations, see its allocation_failures test).
+if HAVE_CHECK
+check_PROGRAMS += tests/test-manage
+TESTS += tests/test-manage
+endif
+tests_test_manage_SOURCES = tests/test-manage.c $(E2E_SOURCES)
+tests_test_manage_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_manage_LDADD = $(E2E_LDADD)

@@ -1,6 +1,7 @@
 /*
  * duro-util.h — the small helpers every duro library shares (not installed): malloc'ed
- * strings, monotonic clocks, saturating time arithmetic and growable arrays. They live
+ * strings, monotonic clocks, saturating time arithmetic, growable arrays and the folders of
+ * output files. They live
  * once, in the convenience library util/libduro-util.la, and are hidden in every shared
  * library that links it.
  */
@@ -36,6 +37,12 @@ void duro__sleep_ms(int64_t ms);
 int64_t duro__add_sat(int64_t a, int64_t b);
 /* Milliseconds as microseconds, saturated at INT64_MIN and INT64_MAX. */
 int64_t duro__ms_to_us_sat(int64_t ms);
+
+/* Create the folder that will hold the file `path`, and every missing folder above it, as
+ * `mkdir -p "$(dirname path)"` (mode 0777 less the umask); a path without a folder part, or
+ * whose folder exists, needs nothing. Returns 0, or -1 with msg (msg_size > 0) saying which
+ * folder could not be made and why ("cannot create folder 'out/a': Permission denied"). */
+int duro__make_parent_dirs(const char *path, char *msg, size_t msg_size);
 
 /* A growable array of fixed-size elements. */
 typedef struct duro__vec {

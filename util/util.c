@@ -1,13 +1,15 @@
 /*
  * util.c — the small helpers every duro library needs (duro-util.h): malloc'ed strings,
- * monotonic clocks and sleeps, saturating time arithmetic and a growable array. Built once as the non-installed convenience library
- * libduro-util, linked into each library that uses it; its names are duro__ and hidden.
+ * monotonic clocks and sleeps, saturating time arithmetic, a growable array and the folders
+ * of output files. Built once as the non-installed convenience library libduro-util, linked
+ * into each library that uses it; its names are duro__ and hidden.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "duro-util.h"
@@ -159,4 +161,51 @@ void *duro__grow(void *arr, size_t *cap, size_t n, size_t elem)
     if (d)
         *cap = ncap;
     return d;
+}
+
+/* mkdir `dir` unless it is a folder already. 0, or -1 with errno set. */
+static int make_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -1;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+int duro__make_parent_dirs(const char *path, char *msg, size_t msg_size)
+{
+    char *dir = duro__strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    int rc = 0;
+
+    if (!dir) {
+        if (msg_size > 0)
+            snprintf(msg, msg_size, "out of memory");
+        return -1;
+    }
+    if (slash)
+        *slash = '\0';
+    /* each prefix that ends before a '/', then the whole folder ("/x" needs no "/") */
+    for (char *p = dir + 1; slash && p <= slash; p++) {
+        if ((*p != '/' && *p != '\0') || p[-1] == '/')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        rc = make_dir(dir);
+        if (rc != 0 && msg_size > 0)
+            snprintf(msg, msg_size, "cannot create folder '%s': %s", dir, strerror(errno));
+        *p = saved;
+        if (rc != 0)
+            break;
+    }
+    free(dir);
+    return rc;
 }

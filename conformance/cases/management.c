@@ -3,8 +3,9 @@
  * Listing instances (newest first, by state), executions (ascending) and direct children;
  * execution_info and instance_info with the exact times the caller passed as now_ms; queue
  * depths (visible unlocked orchestrator messages, visible unlocked work items, delayed
- * messages); and store-wide metrics. Every count and time is asserted exactly, so the
- * instances of a case are created at distinct virtual times.
+ * messages); store-wide metrics; and query_instances (version 3): its order, resume keys,
+ * filters and rows. Every count and time is asserted exactly, so the instances of a case are
+ * created at distinct virtual times, except where a case is about equal ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,315 @@ static void list_children_direct_only(duro_ct_ctx *ctx)
     ck_assert_str_eq(children(ctx, "nobody", buf, sizeof buf), "");
 }
 
+/* ---- query_instances (version 3) -------------------------------------------------------- */
+
+/* ct_require_management, and query_instances (provider ops version 3). */
+static void require_query(duro_ct_ctx *ctx)
+{
+    ct_require_management(ctx);
+    ck_assert_msg(duro_provider_has_version(ctx->p, DURO_PROVIDER_OPS_V3) &&
+                      ctx->p->ops->query_instances != NULL,
+                  "provider '%s' declares DURO_CAP_MANAGEMENT but has no query_instances "
+                  "(management of provider ops version 3; its ops are version %d)",
+                  ctx->p->name, ctx->p->ops->version);
+}
+
+/* Make `inst` of orchestration `name` (child of `parent` when non-NULL) in one turn at
+ * ctx->now with one event, ending in `state` (0: Running) with output "out". */
+static void make_named(duro_ct_ctx *ctx, const char *inst, const char *name, const char *parent,
+                       int state)
+{
+    duro_event_in ev;
+    duro_orch_commit c;
+    duro_orch_item *it;
+
+    ct_fill_events(&ev, 1);
+    ct_enqueue_start(ctx, inst);
+    it = ct_fetch(ctx);
+    ck_assert_str_eq(it->instance, inst);
+    c = ct_commit(1, &ev, 1);
+    c.orch_name = name;
+    c.orch_version = "1.0.0";
+    c.parent_instance = parent;
+    c.state = state;
+    c.output = state ? "out" : NULL;
+    ct_ack(ctx, it, &c);
+}
+
+/* A query with no filter, no resume key and `limit`. */
+static duro_instance_query query(size_t limit)
+{
+    duro_instance_query q;
+
+    memset(&q, 0, sizeof q);
+    q.limit = limit;
+    return q;
+}
+
+/* The ids query_instances(q) returns, comma-joined, asserting success and that every row
+ * is complete. */
+static const char *ids_of(duro_ct_ctx *ctx, const duro_instance_query *q, char *buf,
+                          size_t size)
+{
+    duro_instance_summary *rows = NULL;
+    duro_error err;
+    size_t n = 0, len = 0;
+    int rc = ctx->p->ops->query_instances(ctx->p, q, &rows, &n, &err);
+
+    ck_assert_msg(rc == 0, "query_instances: %s (%s)", duro_strerror(rc), err.message);
+    ck_assert_uint_le(n, q->limit);
+    ck_assert(n == 0 || rows != NULL);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(rows[i].instance);
+        ck_assert_ptr_nonnull(rows[i].orch_name);
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+                                i ? "," : "", rows[i].instance);
+    }
+    ck_assert_uint_lt(len, size);
+    duro_instance_summaries_free(rows, n);
+    return buf;
+}
+
+static void query_newest_first_ties_by_id(duro_ct_ctx *ctx)
+{
+    duro_instance_query q = query(10);
+    char buf[64];
+
+    require_query(ctx);
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "");
+    make_named(ctx, "b", "N", NULL, 0);
+    make_named(ctx, "a", "N", NULL, 0);
+    make_named(ctx, "m", "N", NULL, 0);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "c", "N", NULL, 0);
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "c,m,b,a");
+    q.limit = 2;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "c,m");
+}
+
+static void query_resumes_strictly_after_key(duro_ct_ctx *ctx)
+{
+    duro_instance_query q = query(2);
+    int64_t t = ctx->now;
+    char buf[64];
+
+    require_query(ctx);
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "i%d", i);
+        make_named(ctx, id, "N", NULL, 0);
+        ctx->now += DURO_CT_STEP_MS;
+    }
+    make_named(ctx, "y", "N", NULL, 0); /* two at the same time as i0 */
+    ctx->now = t;
+    make_named(ctx, "x", "N", NULL, 0);
+    make_named(ctx, "z", "N", NULL, 0);
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "y,i4");
+    q.after_created_ms = t + 4 * DURO_CT_STEP_MS;
+    q.after_instance = "i4";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "i3,i2");
+    /* the key need not exist: after (t+2s, "i2x") comes i2 */
+    q.after_created_ms = t + 2 * DURO_CT_STEP_MS;
+    q.after_instance = "i2x";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "i2,i1");
+    q.after_instance = "i2";
+    q.limit = 10;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "i1,z,x,i0");
+    q.after_created_ms = t;
+    q.after_instance = "x";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "i0");
+    q.after_instance = "i0";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "");
+}
+
+static void query_state_name_prefix(duro_ct_ctx *ctx)
+{
+    duro_instance_query q = query(10);
+    char buf[64];
+
+    require_query(ctx);
+    make_named(ctx, "r1", "A", NULL, 0);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "d1", "A", NULL, DURO_STATE_COMPLETED);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "f1", "B", NULL, DURO_STATE_FAILED);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "c1", "B", NULL, DURO_STATE_CONTINUED_AS_NEW);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "r1-kid", "A", "r1", DURO_STATE_COMPLETED);
+    ct_enqueue_start(ctx, "r-queued");
+    ct_enqueue(ctx, "r-orphan", DURO_MSG_EVENT, "orphan", 0);
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1-kid,c1,f1,d1,r1");
+    q.state = DURO_STATE_RUNNING;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1");
+    q.state = DURO_STATE_COMPLETED;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1-kid,d1");
+    q.state = DURO_STATE_FAILED;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "f1");
+    q.state = DURO_STATE_CONTINUED_AS_NEW;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "c1");
+    q.state = 0;
+    q.orch_name = "A";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1-kid,d1,r1");
+    q.orch_name = "a";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "");
+    q.orch_name = NULL;
+    q.id_prefix = "r";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1-kid,r1");
+    q.id_prefix = "";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1-kid,c1,f1,d1,r1");
+    q.id_prefix = "r1";
+    q.orch_name = "A";
+    q.state = DURO_STATE_COMPLETED;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r1-kid");
+}
+
+static void query_prefix_is_literal_bytes(duro_ct_ctx *ctx)
+{
+    static const char *const ids[] = {"a_b", "axb", "a%c", "ab", "A_b", "\xc3\xa9t\xc3\xa9",
+                                      "\xc3\xa0"};
+    duro_instance_query q = query(10);
+    char buf[64];
+
+    require_query(ctx);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        make_named(ctx, ids[i], "N", NULL, 0);
+        ctx->now += DURO_CT_STEP_MS;
+    }
+    q.id_prefix = "a_";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "a_b");
+    q.id_prefix = "a%";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "a%c");
+    q.id_prefix = "A";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "A_b");
+    q.id_prefix = "\xc3\xa9";
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "\xc3\xa9t\xc3\xa9");
+    q.id_prefix = "\xc3"; /* a prefix may end inside a character */
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "\xc3\xa0,\xc3\xa9t\xc3\xa9");
+}
+
+static void query_time_bounds(duro_ct_ctx *ctx)
+{
+    static const duro_event_in ev = {2, 1, "end"};
+    duro_orch_commit c = ct_commit(1, &ev, 1);
+    duro_instance_query q = query(10);
+    int64_t t = ctx->now;
+    char buf[64];
+
+    require_query(ctx);
+    /* created at t, t+1s, t+2s, t+3s; "s" ends at t+5s, "f" at t+6s, "n" continues as new
+     * at t+7s; "r" keeps running */
+    make_named(ctx, "s", "N", NULL, 0);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "f", "N", NULL, 0);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "n", "N", NULL, 0);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "r", "N", NULL, 0);
+    ctx->now = t + 5 * DURO_CT_STEP_MS;
+    c.state = DURO_STATE_COMPLETED;
+    c.output = "ok";
+    ct_turn(ctx, "s", &c);
+    ctx->now += DURO_CT_STEP_MS;
+    c.state = DURO_STATE_FAILED;
+    ct_turn(ctx, "f", &c);
+    ctx->now += DURO_CT_STEP_MS;
+    c.state = DURO_STATE_CONTINUED_AS_NEW;
+    ct_turn(ctx, "n", &c);
+
+    q.created_from_ms = t + DURO_CT_STEP_MS;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "r,n,f");
+    q.created_before_ms = t + 3 * DURO_CT_STEP_MS;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "n,f");
+    q.created_from_ms = 0;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "n,f,s");
+    q = query(10);
+    q.completed_from_ms = 1;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "n,f,s");
+    q.completed_from_ms = t + 6 * DURO_CT_STEP_MS;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "n,f");
+    q.completed_before_ms = t + 7 * DURO_CT_STEP_MS;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "f");
+    q.completed_from_ms = 0;
+    ck_assert_str_eq(ids_of(ctx, &q, buf, sizeof buf), "f,s");
+}
+
+static void query_summary_fields(duro_ct_ctx *ctx)
+{
+    duro_instance_query q = query(10);
+    duro_instance_summary *rows = NULL;
+    duro_error err;
+    size_t n = 0;
+    int64_t t = ctx->now;
+
+    require_query(ctx);
+    make_named(ctx, "root", "Root", NULL, 0);
+    ctx->now += DURO_CT_STEP_MS;
+    chain(ctx, "kid", 2, 1, DURO_STATE_COMPLETED); /* executions at t+1s, t+2s */
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(rows[0].instance, "kid");
+    ck_assert_str_eq(rows[0].orch_name, "TestOrch");
+    ck_assert_str_eq(rows[0].orch_version, "1.0.0");
+    ck_assert_ptr_null(rows[0].parent_instance);
+    ck_assert_uint_eq(rows[0].execution_id, 2);
+    ck_assert_int_eq(rows[0].state, DURO_STATE_COMPLETED);
+    ck_assert_int_eq(rows[0].created_at_ms, t + DURO_CT_STEP_MS);
+    ck_assert_int_eq(rows[0].completed_at_ms, t + 2 * DURO_CT_STEP_MS);
+    ck_assert_str_eq(rows[1].instance, "root");
+    ck_assert_str_eq(rows[1].orch_name, "Root");
+    ck_assert_uint_eq(rows[1].execution_id, 1);
+    ck_assert_int_eq(rows[1].state, DURO_STATE_RUNNING);
+    ck_assert_int_eq(rows[1].created_at_ms, t);
+    ck_assert_int_eq(rows[1].completed_at_ms, 0);
+    duro_instance_summaries_free(rows, n);
+    ctx->now += DURO_CT_STEP_MS;
+    make_named(ctx, "child", "Kid", "root", 0);
+    q.limit = 1;
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(rows[0].parent_instance, "root");
+    duro_instance_summaries_free(rows, n);
+}
+
+static void query_invalid_is_einval(duro_ct_ctx *ctx)
+{
+    duro_instance_summary *rows = NULL;
+    duro_instance_query q;
+    duro_error err;
+    size_t n = 7;
+
+    require_query(ctx);
+    make_named(ctx, "a", "N", NULL, 0);
+    q = query(0);
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), DURO_EINVAL);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_ptr_null(rows);
+    ck_assert_uint_eq(n, 0);
+    q = query(1);
+    q.state = (duro_state)(DURO_STATE_CONTINUED_AS_NEW + 1);
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), DURO_EINVAL);
+    q = query(1);
+    q.created_from_ms = 5;
+    q.created_before_ms = 5;
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), DURO_EINVAL);
+    q = query(1);
+    q.completed_from_ms = 9;
+    q.completed_before_ms = 2;
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), DURO_EINVAL);
+    q = query(1);
+    q.after_instance = "";
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), DURO_EINVAL);
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, NULL, &rows, &n, &err), DURO_EINVAL);
+    q = query(1);
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, NULL, &n, &err), DURO_EINVAL);
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, NULL, &err), DURO_EINVAL);
+    ck_assert_int_eq(ctx->p->ops->query_instances(ctx->p, &q, &rows, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    duro_instance_summaries_free(rows, n);
+}
+
 static void queue_depths_empty_store(duro_ct_ctx *ctx)
 {
     ct_require_management(ctx);
@@ -524,6 +834,31 @@ DURO_CASES = {
     DURO_CASE(list_children_direct_only, DURO_CAP_MANAGEMENT, 0,
               "list_children returns direct children only (no grandchildren, no unrelated "
               "instances); a leaf and an unknown id give zero children without error."),
+    DURO_CASE(query_newest_first_ties_by_id, DURO_CAP_MANAGEMENT, 0,
+              "query_instances returns instances newest first by created_at, instances created "
+              "at the same time by id descending in byte order, at most `limit` of them."),
+    DURO_CASE(query_resumes_strictly_after_key, DURO_CAP_MANAGEMENT, 0,
+              "query_instances with a resume key returns only the rows strictly after "
+              "(after_created_ms, after_instance) in that order, whether or not the key's "
+              "instance exists."),
+    DURO_CASE(query_state_name_prefix, DURO_CAP_MANAGEMENT, 0,
+              "The state, orch_name and id_prefix filters of query_instances match exactly and "
+              "combine with AND; children are listed, queued starts and orphans are not; an "
+              "empty prefix is no filter."),
+    DURO_CASE(query_prefix_is_literal_bytes, DURO_CAP_MANAGEMENT, 0,
+              "id_prefix compares bytes: '_' and '%' are literal, case counts, and a prefix may "
+              "end inside a multi-byte character."),
+    DURO_CASE(query_time_bounds, DURO_CAP_MANAGEMENT, 0,
+              "created bounds are [from, before); completed bounds match only instances whose "
+              "current execution ended (Completed, Failed, ContinuedAsNew) at a time in "
+              "[from, before); 0 is no bound."),
+    DURO_CASE(query_summary_fields, DURO_CAP_MANAGEMENT, 0,
+              "Each query_instances row carries name, version, parent, current execution, its "
+              "state, created_at and the end time of the current execution (0 while it runs)."),
+    DURO_CASE(query_invalid_is_einval, DURO_CAP_MANAGEMENT, 0,
+              "query_instances with limit 0, an unknown state, an empty time range, an empty "
+              "after_instance or a NULL argument fails with DURO_EINVAL (not retryable) and "
+              "returns no rows."),
     DURO_CASE(queue_depths_empty_store, DURO_CAP_MANAGEMENT, 0,
               "queue_depths of an empty store is 0, 0, 0."),
     DURO_CASE(queue_depths_exact, DURO_CAP_MANAGEMENT, 0,

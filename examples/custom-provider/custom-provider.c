@@ -1704,6 +1704,115 @@ static int custom_execution_info(duro_provider *p, const char *instance_id,
     return rc;
 }
 
+/* Newest first: created_at descending, then id descending in byte order (the query order
+ * of duro-provider.h). */
+static int cmp_newest(const void *a, const void *b)
+{
+    const okey *x = *(okey *const *)a, *y = *(okey *const *)b;
+
+    if (x->row->created_at != y->row->created_at)
+        return x->row->created_at > y->row->created_at ? -1 : 1;
+    return -strcmp(x->id, y->id);
+}
+
+/* When the current execution ended (Completed, Failed, ContinuedAsNew); 0 while it runs. */
+static int64_t ended_at(const irow *r)
+{
+    const execution *e = exec_current(r);
+
+    return e != NULL && e->state != DURO_STATE_RUNNING ? e->completed_at : 0;
+}
+
+/* `t` within the bounds [from, before), each 0 meaning none. */
+static int in_range(int64_t t, int64_t from, int64_t before)
+{
+    return (from == 0 || t >= from) && (before == 0 || t < before);
+}
+
+/* The instance matches every filter of the query and comes after its resume key. */
+static int pred_query(const custom *c, const okey *k, const void *arg)
+{
+    const duro_instance_query *q = arg;
+    const irow *r = k->row;
+    size_t plen = q->id_prefix != NULL ? strlen(q->id_prefix) : 0;
+
+    (void)c;
+    if (q->state != 0 && row_state(r) != (int)q->state)
+        return 0;
+    if (q->orch_name != NULL && strcmp(r->name, q->orch_name) != 0)
+        return 0;
+    if (plen != 0 && strncmp(k->id, q->id_prefix, plen) != 0)
+        return 0;
+    if (!in_range(r->created_at, q->created_from_ms, q->created_before_ms))
+        return 0;
+    if (q->completed_from_ms != 0 || q->completed_before_ms != 0) {
+        const execution *e = exec_current(r);
+        if (e == NULL || e->state == DURO_STATE_RUNNING ||
+            !in_range(e->completed_at, q->completed_from_ms, q->completed_before_ms))
+            return 0;
+    }
+    if (q->after_instance != NULL &&
+        (r->created_at > q->after_created_ms ||
+         (r->created_at == q->after_created_ms && strcmp(k->id, q->after_instance) >= 0)))
+        return 0;
+    return 1;
+}
+
+/* Copy the listing fields of `k` into *out. Returns 0 or -1 (out of memory). */
+static int fill_summary(const okey *k, duro_instance_summary *out)
+{
+    const irow *r = k->row;
+
+    out->execution_id = r->current;
+    out->state = row_state(r);
+    out->created_at_ms = r->created_at;
+    out->completed_at_ms = ended_at(r);
+    if (dup_opt(k->id, &out->instance) != 0 || dup_opt(r->name, &out->orch_name) != 0 ||
+        dup_opt(r->version, &out->orch_version) != 0 ||
+        dup_opt(r->parent, &out->parent_instance) != 0)
+        return -1;
+    return 0;
+}
+
+/* The instances the query selects, newest first, at most q->limit (version 3). */
+static int custom_query_instances(duro_provider *p, const duro_instance_query *q,
+                                  duro_instance_summary **rows, size_t *n, duro_error *err)
+{
+    custom *c = (custom *)p;
+    keyv kv = {NULL, 0, 0};
+    duro_instance_summary *v = NULL;
+    size_t len;
+    int rc;
+
+    if (rows == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "query_instances: rows and n are required");
+    *rows = NULL;
+    *n = 0;
+    if ((rc = duro_provider_check_query(q, err)) != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    if (collect_rows(c, pred_query, q, &kv, 0) != 0)
+        rc = no_memory(err, "query");
+    if (rc == 0 && kv.n > 1)
+        qsort(kv.v, kv.n, sizeof(*kv.v), cmp_newest);
+    len = kv.n < q->limit ? kv.n : q->limit;
+    if (rc == 0 && len != 0 && (v = calloc(len, sizeof(*v))) == NULL)
+        rc = no_memory(err, "query");
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        if (fill_summary(kv.v[i], &v[i]) != 0)
+            rc = no_memory(err, "query");
+    }
+    pthread_mutex_unlock(&c->mu);
+    free(kv.v);
+    if (rc != 0) {
+        duro_instance_summaries_free(v, len);
+        return rc;
+    }
+    *rows = v;
+    *n = len;
+    return 0;
+}
+
 /* A root: no parent, or a parent whose row is gone. */
 static int is_root(const custom *c, const irow *r)
 {
@@ -2009,6 +2118,7 @@ static const duro_provider_ops custom_ops = {
     .queue_depths = custom_queue_depths,
     .metrics = custom_metrics,
     .integrity_check = custom_integrity_check,
+    .query_instances = custom_query_instances,
 };
 
 /* Mutex and condition variable (on CLOCK_MONOTONIC, so long polls ignore clock changes). */

@@ -170,8 +170,10 @@ static int prepared_name(duro__pg_conn *c, const char *sql, char name[16], duro_
     return 0;
 }
 
-static int vquery(duro__pg_conn *c, const char *sql, PGresult **out, duro_error *err,
-                  const char *fmt, va_list ap)
+/* Run `sql` with the parameters of `fmt`: as a prepared statement when `prepare`, else sent
+ * with its parameters and planned for them on the spot. */
+static int vquery(duro__pg_conn *c, const char *sql, int prepare, PGresult **out,
+                  duro_error *err, const char *fmt, va_list ap)
 {
     char num[MAX_PARAMS][24];
     const char *vals[MAX_PARAMS];
@@ -217,10 +219,14 @@ static int vquery(duro__pg_conn *c, const char *sql, PGresult **out, duro_error 
     }
     if (c->pg == NULL || c->broken)
         return duro_error_set(err, DURO_EIO, 1, "connection lost");
-    rc = prepared_name(c, sql, name, err);
-    if (rc != 0)
-        return rc;
-    res = PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
+    if (prepare) {
+        rc = prepared_name(c, sql, name, err);
+        if (rc != 0)
+            return rc;
+        res = PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
+    } else {
+        res = PQexecParams(c->pg, sql, n, NULL, vals, lens, fmts, 0);
+    }
     est = PQresultStatus(res);
     if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK) {
         rc = duro__pg_error(c, res, "query", err);
@@ -238,7 +244,19 @@ int duro__pg_query(duro__pg_conn *c, const char *sql, PGresult **out, duro_error
     int rc;
 
     va_start(ap, fmt);
-    rc = vquery(c, sql, out, err, fmt, ap);
+    rc = vquery(c, sql, 1, out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int duro__pg_query_unprepared(duro__pg_conn *c, const char *sql, PGresult **out,
+                              duro_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vquery(c, sql, 0, out, err, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -250,7 +268,7 @@ int duro__pg_exec(duro__pg_conn *c, const char *sql, duro_error *err, const char
     int rc;
 
     va_start(ap, fmt);
-    rc = vquery(c, sql, &res, err, fmt, ap);
+    rc = vquery(c, sql, 1, &res, err, fmt, ap);
     va_end(ap);
     if (rc != 0)
         return rc;
@@ -271,7 +289,7 @@ int duro__pg_int(duro__pg_conn *c, const char *sql, int64_t dflt, int64_t *out,
 
     *out = dflt;
     va_start(ap, fmt);
-    rc = vquery(c, sql, &res, err, fmt, ap);
+    rc = vquery(c, sql, 1, &res, err, fmt, ap);
     va_end(ap);
     if (rc != 0)
         return rc;

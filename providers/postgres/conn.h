@@ -6,7 +6,8 @@
  *
  * Every SQL text is a static string kept next to the code that runs it; its address is the
  * key of its prepared statement on each connection (prepared on first use, again after a
- * reconnect). User data is always a parameter, never formatted into SQL.
+ * reconnect), except for the few run unprepared because their best plan depends on their
+ * parameter values. User data is always a parameter, never formatted into SQL.
  */
 #ifndef DURO_PG_CONN_H
 #define DURO_PG_CONN_H
@@ -69,6 +70,12 @@ int duro__pg_simple(duro__pg_conn *c, const char *sql, duro_error *err);
  * *out (the caller PQclear()s it). Returns 0 or a DURO_E* code (err filled, nothing in *out). */
 int duro__pg_query(duro__pg_conn *c, const char *sql, PGresult **out, duro_error *err,
                    const char *fmt, ...);
+/* As duro__pg_query, but unprepared: the server plans `sql` for these parameter values on
+ * every call. For a query whose filters decide its plan (an ordered index scan stopped by
+ * LIMIT for a broad filter, a sort of the few matches for a narrow one), which the generic
+ * plan a prepared statement may switch to after five calls would not follow. */
+int duro__pg_query_unprepared(duro__pg_conn *c, const char *sql, PGresult **out,
+                              duro_error *err, const char *fmt, ...);
 /* Run `sql` and return the number of rows it changed or returned (>= 0), or a negative
  * DURO_E* code. */
 int duro__pg_exec(duro__pg_conn *c, const char *sql, duro_error *err, const char *fmt, ...);

@@ -1,7 +1,8 @@
 /*
  * manage.c — the management capability of the PostgreSQL provider: listing instances,
- * executions and children, execution details, deletion of instance trees (single and bulk),
- * pruning of old executions, queue depths and metrics.
+ * executions and children, filtered pages of instances (query_instances), execution details,
+ * deletion of instance trees (single and bulk), pruning of old executions, queue depths and
+ * metrics.
  *
  * Every deletion runs in one transaction and removes history, executions, both queues and the
  * instance lock along with the instance row; it takes each instance's advisory lock first
@@ -203,6 +204,125 @@ int duro__pg_execution_info(duro_provider *p, const char *instance, uint64_t exe
     if (rc != 0)
         duro_execution_info_clear(out);
     return rc;
+}
+
+/* ---- Query ------------------------------------------------------------------------------- */
+
+/* The filters of query_instances: $1 state, $2 name, $3 id prefix (bytea), $4..$7 the time
+ * bounds, $8 the limit; the next-page form adds the key $9 created_at, $10 instance id.
+ * Instance ids are ordered with COLLATE "C", byte order (memcmp), as the index
+ * instances_created_id (migration 2) holds them: a backward scan of it yields the order, the
+ * key is a row comparison it seeks to, and LIMIT stops the scan. The prefix compares the
+ * id's bytes in the client encoding (those the caller sent and reads), not LIKE, so that
+ * '_' and '%' are literal and a prefix may end inside a character. Both forms run
+ * unprepared, planned for their values: the unused filters ($n = 0, $n IS NULL) fold away,
+ * and a narrow filter may sort its few matches instead of scanning the index. */
+#define SQL_QUERY_FILTERED                                                                    \
+    "SELECT i.instance_id, i.orch_name, i.orch_version, i.parent_instance,"                   \
+    " i.current_execution, COALESCE(e.state, 0), i.created_at,"                               \
+    " CASE WHEN e.state IN (2, 3, 4) THEN COALESCE(e.completed_at, 0) ELSE 0 END"             \
+    " FROM instances i LEFT JOIN executions e"                                                \
+    " ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution"              \
+    " WHERE ($1::int = 0 OR COALESCE(e.state, 0) = $1::int)"                                  \
+    " AND ($2::text IS NULL OR i.orch_name = $2::text)"                                       \
+    " AND ($3::bytea IS NULL OR substring(convert_to(i.instance_id, pg_client_encoding())"    \
+    "  FROM 1 FOR length($3::bytea)) = $3::bytea)"                                            \
+    " AND ($4::bigint = 0 OR i.created_at >= $4::bigint)"                                     \
+    " AND ($5::bigint = 0 OR i.created_at < $5::bigint)"                                      \
+    " AND ($6::bigint = 0 OR (e.state IN (2, 3, 4) AND e.completed_at >= $6::bigint))"        \
+    " AND ($7::bigint = 0 OR (e.state IN (2, 3, 4) AND e.completed_at < $7::bigint))"
+#define SQL_QUERY_ORDER                                                                       \
+    " ORDER BY i.created_at DESC, i.instance_id COLLATE \"C\" DESC LIMIT $8::bigint"
+
+static const char SQL_QUERY_FIRST[] = SQL_QUERY_FILTERED SQL_QUERY_ORDER;
+static const char SQL_QUERY_AFTER[] =
+    SQL_QUERY_FILTERED
+    " AND (i.created_at, i.instance_id COLLATE \"C\") < ($9::bigint, $10::text)" SQL_QUERY_ORDER;
+
+typedef struct query_arg {
+    const duro_instance_query *q;
+    const char *prefix;            /* NULL: no prefix filter */
+    int64_t limit;
+    duro_instance_summary *rows;
+    size_t n;
+} query_arg;
+
+/* Fill `row` from row `i` of a SQL_QUERY_* result. */
+static int summary_from_row(const PGresult *r, int i, duro_instance_summary *row,
+                            duro_error *err)
+{
+    int rc;
+
+    row->execution_id = (uint64_t)duro__pg_get_i64(r, i, 4);
+    row->state = (duro_state)duro__pg_get_i64(r, i, 5);
+    row->created_at_ms = duro__pg_get_i64(r, i, 6);
+    row->completed_at_ms = duro__pg_get_i64(r, i, 7);
+    rc = duro__pg_get_str(r, i, 0, &row->instance, err);
+    if (rc == 0)
+        rc = duro__pg_get_str(r, i, 1, &row->orch_name, err);
+    if (rc == 0)
+        rc = duro__pg_get_str(r, i, 2, &row->orch_version, err);
+    if (rc == 0)
+        rc = duro__pg_get_str(r, i, 3, &row->parent_instance, err);
+    return rc;
+}
+
+static int query_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    query_arg *a = arg;
+    const duro_instance_query *q = a->q;
+    PGresult *r;
+    int rc, n;
+
+    duro_instance_summaries_free(a->rows, a->n);
+    a->rows = NULL;
+    a->n = 0;
+    if (q->after_instance == NULL)
+        rc = duro__pg_query_unprepared(c, SQL_QUERY_FIRST, &r, err, "dtbiiiii", (int)q->state,
+                                       q->orch_name, a->prefix, q->created_from_ms,
+                                       q->created_before_ms, q->completed_from_ms,
+                                       q->completed_before_ms, a->limit);
+    else
+        rc = duro__pg_query_unprepared(c, SQL_QUERY_AFTER, &r, err, "dtbiiiiiit",
+                                       (int)q->state, q->orch_name, a->prefix,
+                                       q->created_from_ms, q->created_before_ms,
+                                       q->completed_from_ms, q->completed_before_ms, a->limit,
+                                       q->after_created_ms, q->after_instance);
+    if (rc != 0)
+        return rc;
+    n = PQntuples(r);
+    a->rows = n > 0 ? calloc((size_t)n, sizeof(*a->rows)) : NULL;
+    if (n > 0 && a->rows == NULL)
+        rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (query_instances)");
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = summary_from_row(r, i, &a->rows[a->n++], err);
+    PQclear(r);
+    return rc;
+}
+
+int duro__pg_query_instances(duro_provider *p, const duro_instance_query *q,
+                             duro_instance_summary **rows, size_t *n, duro_error *err)
+{
+    query_arg a = { q, NULL, 0, NULL, 0 };
+    int rc;
+
+    if (rows == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "query_instances: rows and n are required");
+    *rows = NULL;
+    *n = 0;
+    rc = duro_provider_check_query(q, err);
+    if (rc != 0)
+        return rc;
+    a.prefix = q->id_prefix != NULL && q->id_prefix[0] != '\0' ? q->id_prefix : NULL;
+    a.limit = q->limit > INT64_MAX ? INT64_MAX : (int64_t)q->limit;
+    rc = duro__pg_run(&((duro_pg *)p)->pool, DURO__PG_READ, query_txn, &a, err);
+    if (rc != 0) {
+        duro_instance_summaries_free(a.rows, a.n);
+        return rc;
+    }
+    *rows = a.rows;
+    *n = a.n;
+    return 0;
 }
 
 /* ---- Deletion ---------------------------------------------------------------------------- */

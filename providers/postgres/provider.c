@@ -326,4 +326,5 @@ static const duro_provider_ops postgres_ops = {
     .queue_depths = duro__pg_queue_depths,
     .metrics = duro__pg_metrics,
     .integrity_check = pg_integrity_check,
+    .query_instances = duro__pg_query_instances,
 };

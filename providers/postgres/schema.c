@@ -88,6 +88,9 @@ static const char *const migrations[] = {
     "CREATE INDEX work_queue_visible ON work_queue(visible_at);"
     "CREATE INDEX work_queue_locked ON work_queue(locked_until)"
     " WHERE locked_until IS NOT NULL;",
+    /* 2: the order of query_instances, newest first by (created_at, instance id in byte
+     * order): a backward scan of this index yields it and seeks to a page's resume key */
+    "CREATE INDEX instances_created_id ON instances(created_at, instance_id COLLATE \"C\");",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,7 +1,8 @@
 /*
  * manage.c — the management capability of the SQLite provider: listing instances,
- * executions and children, execution details, deletion of instance trees (single and bulk),
- * pruning of old executions, queue depths and metrics.
+ * executions and children, filtered pages of instances (query_instances), execution
+ * details, deletion of instance trees (single and bulk), pruning of old executions, queue
+ * depths and metrics.
  *
  * Every deletion runs in one write transaction and removes history, executions, both queues
  * and the instance lock along with the instance row; removing the lock row is what makes a
@@ -216,6 +217,117 @@ int duro__sq_execution_info(duro_provider *p, const char *instance, uint64_t exe
     duro__sq_end_read(&s->pool, c);
     if (rc != 0)
         duro_execution_info_clear(out);
+    return rc;
+}
+
+/* ---- Query ------------------------------------------------------------------------------- */
+
+/* The filters of query_instances: ?1 state, ?2 name, ?3 id prefix, ?4..?7 the time bounds,
+ * ?8 the limit; the next-page form adds the key ?9 created_at, ?10 instance id. The key
+ * condition is written as a range on created_at so that the created_at index seeks to it. */
+#define SQL_QUERY_FILTERED                                                                    \
+    "SELECT i.instance_id, i.orch_name, i.orch_version, i.parent_instance,"                   \
+    " i.current_execution, COALESCE(e.state, 0), i.created_at,"                               \
+    " CASE WHEN e.state IN (2, 3, 4) THEN COALESCE(e.completed_at, 0) ELSE 0 END"             \
+    " FROM instances i LEFT JOIN executions e"                                                \
+    " ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution"              \
+    " WHERE (?1 = 0 OR COALESCE(e.state, 0) = ?1)"                                            \
+    " AND (?2 IS NULL OR i.orch_name = ?2)"                                                   \
+    " AND (?3 IS NULL OR (i.instance_id >= ?3 AND substr(CAST(i.instance_id AS BLOB), 1,"     \
+    "  length(CAST(?3 AS BLOB))) = CAST(?3 AS BLOB)))"                                        \
+    " AND (?4 = 0 OR i.created_at >= ?4) AND (?5 = 0 OR i.created_at < ?5)"                   \
+    " AND (?6 = 0 OR (e.state IN (2, 3, 4) AND e.completed_at >= ?6))"                        \
+    " AND (?7 = 0 OR (e.state IN (2, 3, 4) AND e.completed_at < ?7))"
+#define SQL_QUERY_ORDER " ORDER BY i.created_at DESC, i.instance_id DESC LIMIT ?8"
+
+static const char SQL_QUERY_FIRST[] = SQL_QUERY_FILTERED SQL_QUERY_ORDER;
+static const char SQL_QUERY_AFTER[] =
+    SQL_QUERY_FILTERED
+    " AND i.created_at <= ?9 AND (i.created_at < ?9 OR i.instance_id < ?10)" SQL_QUERY_ORDER;
+
+/* Fill `row` from the current row of a SQL_QUERY_* statement. */
+static int summary_from_row(sqlite3_stmt *st, duro_instance_summary *row, duro_error *err)
+{
+    int rc;
+
+    row->execution_id = (uint64_t)sqlite3_column_int64(st, 4);
+    row->state = sqlite3_column_int(st, 5);
+    row->created_at_ms = sqlite3_column_int64(st, 6);
+    row->completed_at_ms = sqlite3_column_int64(st, 7);
+    rc = duro__sq_col_strdup(st, 0, &row->instance, err);
+    if (rc == 0 && row->instance == NULL)
+        rc = duro_error_set(err, DURO_ECORRUPT, 0, "query_instances: a stored id is NULL");
+    if (rc == 0)
+        rc = duro__sq_col_strdup(st, 1, &row->orch_name, err);
+    if (rc == 0)
+        rc = duro__sq_col_strdup(st, 2, &row->orch_version, err);
+    if (rc == 0)
+        rc = duro__sq_col_strdup(st, 3, &row->parent_instance, err);
+    return rc;
+}
+
+/* Step the rows of `st`, at most `limit`, into a new array of summaries. Resets `st`. */
+static int collect_summaries(duro__sq_conn *c, sqlite3_stmt *st, size_t limit,
+                             duro_instance_summary **rows, size_t *n, duro_error *err)
+{
+    duro_instance_summary *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+
+    while (rc == 0 && len < limit && (rc = duro__sq_step(c, st, err)) == 1) {
+        duro_instance_summary *nv = duro__grow(v, &cap, len, sizeof(*v));
+        if (nv == NULL) {
+            rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (query_instances)");
+            break;
+        }
+        v = nv;
+        memset(&v[len], 0, sizeof(v[len]));
+        rc = summary_from_row(st, &v[len++], err);
+    }
+    duro__sq_reset(st);
+    if (rc < 0) {
+        duro_instance_summaries_free(v, len);
+        return rc;
+    }
+    *rows = v;
+    *n = len;
+    return 0;
+}
+
+int duro__sq_query_instances(duro_provider *p, const duro_instance_query *q,
+                             duro_instance_summary **rows, size_t *n, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    const char *prefix;
+    int64_t limit;
+    duro__sq_conn *c;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (rows == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "query_instances: rows and n are required");
+    *rows = NULL;
+    *n = 0;
+    rc = duro_provider_check_query(q, err);
+    if (rc != 0)
+        return rc;
+    prefix = q->id_prefix != NULL && q->id_prefix[0] != '\0' ? q->id_prefix : NULL;
+    limit = q->limit > INT64_MAX ? INT64_MAX : (int64_t)q->limit;
+    rc = duro__sq_begin_read(&s->pool, &c, err);
+    if (rc != 0)
+        return rc;
+    if (q->after_instance == NULL)
+        rc = duro__sq_query(c, SQL_QUERY_FIRST, &st, err, "dttiiiii", (int)q->state,
+                            q->orch_name, prefix, q->created_from_ms, q->created_before_ms,
+                            q->completed_from_ms, q->completed_before_ms, limit);
+    else
+        rc = duro__sq_query(c, SQL_QUERY_AFTER, &st, err, "dttiiiiiit", (int)q->state,
+                            q->orch_name, prefix, q->created_from_ms, q->created_before_ms,
+                            q->completed_from_ms, q->completed_before_ms, limit,
+                            q->after_created_ms, q->after_instance);
+    if (rc == 0)
+        rc = collect_summaries(c, st, q->limit, rows, n, err);
+    duro__sq_end_read(&s->pool, c);
     return rc;
 }
 

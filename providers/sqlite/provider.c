@@ -297,4 +297,5 @@ static const duro_provider_ops sqlite_ops = {
     .queue_depths = duro__sq_queue_depths,
     .metrics = duro__sq_metrics,
     .integrity_check = sq_integrity_check,
+    .query_instances = duro__sq_query_instances,
 };

@@ -81,6 +81,8 @@ int duro__sq_prune(duro_provider *p, int64_t now_ms, const char *instance,
 int duro__sq_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_depths *out,
                           duro_error *err);
 int duro__sq_metrics(duro_provider *p, duro_metrics *out, duro_error *err);
+int duro__sq_query_instances(duro_provider *p, const duro_instance_query *q,
+                             duro_instance_summary **rows, size_t *n, duro_error *err);
 
 /* ---- The provider object (provider.c) ---------------------------------------------------- */
 
