@@ -165,6 +165,8 @@ else
     [ ! -f "$snap/Makefile" ] || (cd "$snap" && make -s distclean >/dev/null 2>&1) ||
         die "$top is configured in-tree and 'make distclean' failed in the copy"
 fi
+# From here on the snapshot's own generator: editing the tree during a run changes nothing.
+gen=(python3 "$snap/tests/mutants.py" --scope "$scope")
 "${gen[@]}" --root "$snap" list "${select_args[@]}" >"$scratch/selected" ||
     die "cannot generate mutants"
 total=$("${gen[@]}" --root "$snap" count)

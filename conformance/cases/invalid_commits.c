@@ -420,6 +420,32 @@ static void enqueue_id_over_limit_rejected(duro_ct_ctx *ctx)
     ck_assert_ptr_null(ct_try_fetch_work(ctx));
 }
 
+static void ack_work_with_bad_completion_rejected(duro_ct_ctx *ctx)
+{
+    duro_msg bad = {ct_long_id, DURO_MSG_ACTIVITY_DONE, 1, 0, "done"};
+    const duro_msg good = {"a", DURO_MSG_ACTIVITY_DONE, 1, ctx->now, "done"};
+    duro_error err = {0};
+
+    make_ids();
+    ct_create_instance(ctx, "a");
+    ct_enqueue_work(ctx, "a", 1, "w");
+    duro_work_item *w = ct_try_fetch_work(ctx);
+    ck_assert_ptr_nonnull(w);
+    bad.visible_at_ms = ctx->now;
+    ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, &bad, &err),
+                     DURO_ETOOBIG);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_ptr_null(ct_try_fetch(ctx));      /* no completion was queued */
+    ck_assert_ptr_null(ct_try_fetch_work(ctx)); /* and the item is still locked */
+    memset(&err, 0, sizeof err);
+    ck_assert_int_eq(ctx->p->ops->ack_work(ctx->p, ctx->now, w->lock_token, &good, &err), 0);
+    duro_orch_item *o = ct_fetch(ctx);
+    ck_assert_str_eq(o->instance, "a");
+    ck_assert_uint_eq(o->n_msgs, 1);
+    duro_orch_item_free(o);
+    duro_work_item_free(w);
+}
+
 DURO_CASES = {
     DURO_CASE(malformed_commits_rejected_with_nothing_applied, DURO_CAP_MANAGEMENT, 0,
               "Each of 26 malformed commits (no orch_name for a new instance, an execution "
@@ -434,6 +460,10 @@ DURO_CASES = {
     DURO_CASE(ids_at_the_limit_accepted, 0, 0,
               "Instance ids, names, versions and parent ids of exactly DURO_MAX_ID_BYTES are "
               "accepted by enqueue and ack and read back unchanged."),
+    DURO_CASE(ack_work_with_bad_completion_rejected, 0, 0,
+              "ack_work whose completion names an instance id over DURO_MAX_ID_BYTES fails with "
+              "DURO_ETOOBIG, not retryable, queues nothing and keeps the item locked; the ack "
+              "with a valid completion then succeeds."),
     DURO_CASE(enqueue_id_over_limit_rejected, 0, 0,
               "enqueue_orch and enqueue_work of an instance id over DURO_MAX_ID_BYTES fail "
               "with DURO_ETOOBIG, not retryable, and enqueue nothing."),

@@ -137,6 +137,20 @@ static void delayed_abandon_holds_later_arrivals(duro_ct_ctx *ctx)
     ack_drain(ctx, item);
 }
 
+static void one_ms_abandon_holds_arrivals(duro_ct_ctx *ctx)
+{
+    int64_t t0 = ctx->now;
+    duro_orch_item *item = locked_batch(ctx);
+
+    ct_abandon(ctx, item, 1, 0); /* the shortest delay holds the instance as well */
+    ct_enqueue(ctx, "or", DURO_MSG_EVENT, "e3", 0);
+    ck_assert_ptr_null(ct_try_fetch(ctx));
+    ctx->now = t0 + 1;
+    item = ct_fetch(ctx);
+    assert_batch(item, "or", "e1,e2,e3", 2);
+    ack_drain(ctx, item);
+}
+
 static void delayed_abandon_holds_timer_due_during_delay(duro_ct_ctx *ctx)
 {
     int64_t t0 = ctx->now;
@@ -247,6 +261,10 @@ static void work_order_after_delayed_abandon(duro_ct_ctx *ctx)
 /* ---- Registry ---------------------------------------------------------------------------- */
 
 DURO_CASES = {
+    DURO_CASE(one_ms_abandon_holds_arrivals, 0, 0,
+              "abandon_orch with a delay of 1 ms holds the instance too: a message arriving at "
+              "the abandon's now is not fetched before now + 1, and then comes after the "
+              "abandoned batch, in id order."),
     DURO_CASE(batch_interleaves_due_messages_and_fired_timers_by_id, 0, 0,
               "A batch mixing messages due at once with timers that fired holds them in id "
               "order, not visible_at order, and leaves the not-yet-due for a later batch."),

@@ -346,6 +346,19 @@ static void abandon_delay_one_hides_one_ms(duro_ct_ctx *ctx)
     duro_work_item_free(w);
 }
 
+static void abandon_work_delay_zero_keeps_it_visible_at_every_time(duro_ct_ctx *ctx)
+{
+    duro_work_item *w = locked_te_work(ctx, DURO_CT_LOCK_MS);
+    int64_t t = ctx->now + 3;
+    duro_error err = {0};
+
+    /* a work item is visible at once at every now_ms; an abandon without delay keeps it so,
+     * even for a caller whose clock reads earlier than the abandon's */
+    ck_assert_int_eq(ctx->p->ops->abandon_work(ctx->p, t, w->lock_token, 0, 0, &err), 0);
+    duro_work_item_free(work_te_at(ctx, t - 5, 2));
+    duro_work_item_free(w);
+}
+
 static void abandon_delay_max_hides_to_end_of_clock(duro_ct_ctx *ctx)
 {
     duro_orch_item *item = locked_te(ctx, DURO_CT_LOCK_MS);
@@ -747,6 +760,9 @@ DURO_CASES = {
     DURO_CASE(abandon_delay_one_hides_one_ms, 0, 0,
               "An abandon at t with delay 1 (orchestration and work) hides the item at t and "
               "shows it at t + 1 with attempt 2."),
+    DURO_CASE(abandon_work_delay_zero_keeps_it_visible_at_every_time, 0, 0,
+              "abandon_work with delay 0 leaves the item visible at every now_ms, also to a "
+              "caller whose clock reads 5 ms earlier than the abandon's."),
     DURO_CASE(abandon_delay_max_hides_to_end_of_clock, 0, 0,
               "An abandon with delay INT64_MAX (orchestration and work) hides the item at every "
               "time up to INT64_MAX - 1 and shows it at INT64_MAX."),
