@@ -501,6 +501,8 @@ static int bp_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int6
     duro_orch_item *it = NULL;
     int rc;
 
+    if (out == NULL) /* the inner provider's own argument check */
+        return b->inner->ops->fetch_orch(b->inner, now_ms, lock_ms, poll_ms, NULL, err);
     if (b->rule == R_ORPHAN_BLOCKS) {
         size_t blocked;
 
@@ -659,7 +661,11 @@ static int bp_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int6
 {
     bp *b = as_bp(p);
     duro_work_item *w = NULL;
-    int rc = b->inner->ops->fetch_work(b->inner, now_ms, lock_ms, poll_ms, &w, err);
+    int rc;
+
+    if (out == NULL) /* the inner provider's own argument check */
+        return b->inner->ops->fetch_work(b->inner, now_ms, lock_ms, poll_ms, NULL, err);
+    rc = b->inner->ops->fetch_work(b->inner, now_ms, lock_ms, poll_ms, &w, err);
 
     if (rc == DURO_ENOTFOUND && b->rule == R_LOCK_NOT_EXCLUSIVE) {
         pthread_mutex_lock(&b->mu);
