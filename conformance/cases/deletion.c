@@ -126,6 +126,22 @@ static void delete_running_without_force_rejected(duro_ct_ctx *ctx)
     duro_orch_item_free(it);
 }
 
+static void delete_judges_the_current_execution(duro_ct_ctx *ctx)
+{
+    const duro_event_in ev[] = {{1, 1, "again"}};
+    duro_delete_result r;
+    duro_error err;
+
+    ct_require_management(ctx);
+    /* execution 1 ends CONTINUED_AS_NEW; execution 2, the current one, is running */
+    ct_make_instance(ctx, "cont", NULL, 1, 0, DURO_STATE_CONTINUED_AS_NEW, "next");
+    duro_orch_commit c = ct_commit(2, ev, 1);
+    ct_turn(ctx, "cont", &c);
+    ck_assert_int_eq(del(ctx, "cont", 0, &r, &err), DURO_ERUNNING);
+    ck_assert_int_eq(err.retryable, 0);
+    ASSERT_PRESENT(ctx, "cont", DURO_STATE_RUNNING, 1); /* execution 2 has one event */
+}
+
 static void delete_running_with_force(duro_ct_ctx *ctx)
 {
     duro_delete_result r;
@@ -549,6 +565,9 @@ DURO_CASES = {
     DURO_CASE(delete_running_without_force_rejected, DURO_CAP_MANAGEMENT, 0,
               "Deleting a running instance without force fails with DURO_ERUNNING (not "
               "retryable) and leaves metadata, history and queued messages intact."),
+    DURO_CASE(delete_judges_the_current_execution, DURO_CAP_MANAGEMENT, 0,
+              "delete_instance without force refuses an instance whose current execution runs, "
+              "though an older execution of it ended (DURO_ERUNNING, not retryable)."),
     DURO_CASE(delete_running_with_force, DURO_CAP_MANAGEMENT, 0,
               "force deletes a running instance with exact counts."),
     DURO_CASE(delete_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
