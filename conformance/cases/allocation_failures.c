@@ -403,6 +403,37 @@ static void check_deleted(duro_ct_ctx *ctx, void *st)
     memset(&r->result, 0, sizeof r->result);
 }
 
+/* "p<n>": execution 1 ended CONTINUED_AS_NEW (1 event), execution 2 runs (1 event). */
+static void prepare_prunable(duro_ct_ctx *ctx, long n, void *st)
+{
+    ct_round *r = st;
+    const duro_event_in ev[] = {{1, 1, "again"}};
+    duro_orch_commit c = ct_commit(2, ev, 1);
+
+    snprintf(r->id, sizeof r->id, "p%ld", n);
+    snprintf(r->other, sizeof r->other, "p%ld", n);
+    ct_make_instance(ctx, r->id, NULL, 1, 0, DURO_STATE_CONTINUED_AS_NEW, "next");
+    ct_turn(ctx, r->id, &c);
+}
+
+static int call_prune(duro_ct_ctx *ctx, void *st, duro_error *err)
+{
+    ct_round *r = st;
+    const duro_prune_options keep_current = {0, 0};
+    return ctx->p->ops->prune(ctx->p, ctx->now, r->id, &keep_current, &r->result, err);
+}
+
+/* Execution 1 and its event went, counted exactly; execution 2 stays. */
+static void check_pruned(duro_ct_ctx *ctx, void *st)
+{
+    ct_round *r = st;
+    char buf[32];
+
+    DURO_CT_ASSERT_RESULT(r->result, 0, 1, 1, 0);
+    ck_assert_str_eq(ct_list_executions(ctx, r->id, buf, sizeof buf), "2");
+    memset(&r->result, 0, sizeof r->result);
+}
+
 /* ---- Reads ---------------------------------------------------------------------------- */
 
 /* Read sweeps share one fixture, made in ct_round 0: "t" Running with 3 events and a child
@@ -572,6 +603,7 @@ SWEEP_CASE(fetch_work, prepare_work, check_fetch_work)
 SWEEP_CASE(ack_work, prepare_work_locked, check_ack_work)
 SWEEP_CASE(delete_instance, prepare_tree, check_deleted)
 SWEEP_CASE(delete_bulk, prepare_tree, check_deleted)
+SWEEP_CASE(prune, prepare_prunable, check_pruned)
 SWEEP_CASE(read_history, prepare_read, check_read_history)
 SWEEP_CASE(instance_info, prepare_read, check_instance_info)
 SWEEP_CASE(list_children, prepare_read, check_ids)
@@ -609,6 +641,7 @@ DURO_CASES = {
     ALLOC_CASE(ack_work, "ack_work with a completion"),
     ALLOC_CASE(delete_instance, "delete_instance of a tree"),
     ALLOC_CASE(delete_bulk, "delete_bulk of a tree"),
+    ALLOC_CASE(prune, "prune of an old execution"),
     ALLOC_CASE(read_history, "read_history"),
     ALLOC_CASE(instance_info, "instance_info"),
     ALLOC_CASE(list_children, "list_children"),
