@@ -42,6 +42,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/test-manage
 TESTS += tests/test-manage
 endif
-tests_test_manage_SOURCES = tests/test-manage.c $(E2E_SOURCES)
+tests_test_manage_SOURCES = tests/test-manage.c \
+	conformance/alloc-fault.h conformance/alloc-fault.c $(E2E_SOURCES)
 tests_test_manage_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_manage_LDADD = $(E2E_LDADD)

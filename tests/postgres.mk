@@ -31,6 +31,7 @@ TESTS += tests/run-test-manage-postgres.sh
 endif
 endif
 
-tests_test_manage_postgres_SOURCES = tests/test-manage.c $(E2E_SOURCES)
+tests_test_manage_postgres_SOURCES = tests/test-manage.c \
+	conformance/alloc-fault.h conformance/alloc-fault.c $(E2E_SOURCES)
 tests_test_manage_postgres_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DDURO_E2E_POSTGRES
 tests_test_manage_postgres_LDADD = providers/postgres/libduro-postgres.la $(E2E_LDADD)

@@ -19,80 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-fault.h"
 #include "duro-provider.h"
 #include "e2e-common.h"
 
 /* Virtual time of the instances written through the provider. */
 #define T0 INT64_C(1700000000000)
 #define LOCK_MS INT64_C(30000)
-
-/* ---- Allocation failures ------------------------------------------------------------------- */
-
-/* This program's malloc, calloc and realloc stand in for glibc's (ELF interposition: libduro,
- * SQLite and jansson call them too). While a test arms them on its thread, the allocation
- * numbered `fail_at` (from 0) fails once. glibc only: they call its __libc_* functions. */
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-
-/* Exported although the build hides symbols, so that the libraries bind to them. */
-#define ALLOC_EXPORT __attribute__((visibility("default")))
-
-static __thread long alloc_countdown = -1; /* allocations left before the one that fails */
-static __thread int alloc_failed;
-
-static int alloc_fails_now(void)
-{
-    if (alloc_countdown < 0)
-        return 0;
-    if (alloc_countdown-- > 0)
-        return 0;
-    alloc_failed = 1;
-    errno = ENOMEM;
-    return 1;
-}
-
-ALLOC_EXPORT void *malloc(size_t n)
-{
-    return alloc_fails_now() ? NULL : __libc_malloc(n);
-}
-
-ALLOC_EXPORT void *calloc(size_t n, size_t size)
-{
-    return alloc_fails_now() ? NULL : __libc_calloc(n, size);
-}
-
-ALLOC_EXPORT void *realloc(void *p, size_t n)
-{
-    return alloc_fails_now() ? NULL : __libc_realloc(p, n);
-}
-
-static __thread long alloc_paused = -1;
-
-static void alloc_arm(long fail_at)
-{
-    alloc_failed = 0;
-    alloc_countdown = fail_at;
-}
-
-/* Stop counting (Check's assertions allocate too) until alloc_resume. */
-static void alloc_pause(void)
-{
-    alloc_paused = alloc_countdown;
-    alloc_countdown = -1;
-}
-
-static void alloc_resume(void)
-{
-    alloc_countdown = alloc_paused;
-}
-
-/* Disarm; 1 when an allocation was failed since alloc_arm. */
-static int alloc_disarm(void)
-{
-    alloc_countdown = -1;
-    return alloc_failed;
-}
 
 /* ---- Instances written through the provider ------------------------------------------------ */
 
@@ -1310,7 +1243,47 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+#if DURO_ALLOC_FAULT_AVAILABLE
 /* ---- Allocation failures ------------------------------------------------------------------- */
+
+/* Failing allocations come from conformance/alloc-fault.c (linked into this program: its
+ * malloc, calloc and realloc replace glibc's for libduro, SQLite and jansson too). While a
+ * test arms it on its thread, the allocation numbered `fail_at` (from 0) fails once. Where
+ * the allocator cannot be replaced (AddressSanitizer) the allocation test is not built. */
+static __thread long alloc_left;  /* armed: allocations until the failing one, counting it */
+static __thread int alloc_failed; /* the armed allocation failed since alloc_arm */
+
+static void alloc_arm(long fail_at)
+{
+    alloc_failed = 0;
+    alloc_left = fail_at + 1;
+    duro__alloc_fault(NULL, alloc_left);
+}
+
+/* Stop counting (Check's assertions allocate too) until alloc_resume. */
+static void alloc_pause(void)
+{
+    long made = duro__alloc_fault(NULL, 0);
+
+    if (alloc_left > 0 && made >= alloc_left)
+        alloc_failed = 1;
+    alloc_left = alloc_failed ? 0 : alloc_left - made;
+}
+
+static void alloc_resume(void)
+{
+    if (alloc_left > 0)
+        duro__alloc_fault(NULL, alloc_left);
+}
+
+/* Disarm; 1 when an allocation was failed since alloc_arm. */
+static int alloc_disarm(void)
+{
+    alloc_pause();
+    alloc_left = 0;
+    return alloc_failed;
+}
+
 
 /* One management call under test, on the store made by make_alloc_store; it pauses the
  * failing allocator before it asserts anything. */
@@ -1513,6 +1486,7 @@ START_TEST(test_allocation_failures)
     e2e_close(&e);
 }
 END_TEST
+#endif /* DURO_ALLOC_FAULT_AVAILABLE */
 
 int main(void)
 {
@@ -1532,7 +1506,9 @@ int main(void)
         {"stats", test_stats},
         {"missing_capability", test_missing_capability},
         {"bad_input", test_bad_input},
+#if DURO_ALLOC_FAULT_AVAILABLE
         {"allocation_failures", test_allocation_failures},
+#endif
     };
 #ifdef DURO_E2E_POSTGRES
     /* tests/test-manage-postgres: the same tests on the PostgreSQL provider */

@@ -281,20 +281,25 @@ END_TEST
 /* Ten processes start at a barrier and open the same empty schema at once. */
 START_TEST(ten_processes_open_empty_schema_at_once)
 {
-    int gate[2];
+    int gate[2], ready[2];
     pid_t pids[N_PROCS];
+    char b;
 
     ck_assert_int_eq(pipe(gate), 0);
+    ck_assert_int_eq(pipe(ready), 0);
     for (int i = 0; i < N_PROCS; i++) {
         pids[i] = fork();
         ck_assert_int_ge(pids[i], 0);
         if (pids[i] == 0) {
             duro_postgres_options opt;
             duro_provider *p = NULL;
-            char b, id[32];
+            char id[32];
             int rc;
 
             close(gate[1]);
+            close(ready[0]);
+            if (write(ready[1], "r", 1) != 1) /* at the gate */
+                _exit(3);
             if (read(gate[0], &b, 1) < 0) /* EOF: the gate opened */
                 _exit(3);
             duro_postgres_options_init(&opt);
@@ -312,7 +317,10 @@ START_TEST(ten_processes_open_empty_schema_at_once)
         }
     }
     close(gate[0]);
-    usleep(100000);
+    close(ready[1]);
+    for (int i = 0; i < N_PROCS; i++) /* every child is at the gate */
+        ck_assert_int_eq(read(ready[0], &b, 1), 1);
+    close(ready[0]);
     close(gate[1]); /* every child reads EOF at once */
     for (int i = 0; i < N_PROCS; i++) {
         int st = 0;
@@ -451,7 +459,7 @@ START_TEST(notify_wakes_other_provider)
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &b, NULL), 0);
     wt.p = a;
     ck_assert_int_eq(pthread_create(&th, NULL, wait_work, &wt), 0);
-    usleep(200000);
+    usleep(200000); /* the workload: the waiter is asleep in its poll when the work comes */
     ck_assert_int_eq(b->ops->enqueue_work(b, &w, NULL), 0);
     pthread_join(th, NULL);
     ck_assert_int_eq(wt.rc, 0);
