@@ -38,6 +38,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "duro-common.h"
 
@@ -276,6 +277,8 @@ typedef struct duro_terminal_event {
     duro_error_category category; /* when failed */
 } duro_terminal_event;
 
+struct duro_span; /* a trace span (below, with the metrics) */
+
 /* Options of duro_runtime_start(). Fill with duro_runtime_options_init() first: it sets
  * `size`, which tells the library how much of the struct the caller's header has, so a
  * program built against this header keeps working with a later library whose struct has
@@ -310,6 +313,10 @@ typedef struct duro_runtime_options {
      * 1 warning, 2 error. */
     void (*log)(int level, const char *instance, const char *message, void *ud);
     void *log_ud;
+    /* Trace hook: called once per finished span (a turn, an activity attempt, a provider
+     * call; see duro_span below). NULL (the default) disables tracing at no cost. */
+    void (*on_span)(const struct duro_span *span, void *ud);
+    void *on_span_ud;
 } duro_runtime_options;
 
 /* Fill `opt` with the defaults documented above and set opt->size. NULL is a no-op. */
@@ -547,6 +554,124 @@ DURO_EXTERN int duro_client_stats(duro_client *c, duro_metrics *out, duro_error 
 
 /* Wall-clock milliseconds since the epoch (what the runtime passes as now_ms). */
 DURO_EXTERN int64_t duro_clock_now_ms(void);
+
+/* ---- Runtime metrics and traces ------------------------------------------------------------ */
+
+/* The provider calls a runtime makes, each counted and timed on its own. */
+typedef enum duro_provider_op {
+    DURO_OP_FETCH_ORCH = 0,
+    DURO_OP_ACK_ORCH,
+    DURO_OP_ABANDON_ORCH,
+    DURO_OP_RENEW_ORCH,
+    DURO_OP_FETCH_WORK,
+    DURO_OP_ACK_WORK,
+    DURO_OP_ABANDON_WORK,
+    DURO_OP_RENEW_WORK,
+    DURO_OP_INSTANCE_INFO,     /* checks whether a commit whose reply was lost landed */
+    DURO_OP_COUNT
+} duro_provider_op;
+
+/* "fetch_orch", "ack_orch", ... (the vtable member's name); "unknown" out of range. */
+DURO_EXTERN const char *duro_provider_op_name(int op);
+
+/* Fixed log-scale buckets of every duration histogram: upper bounds 10 us, 25, 50, 100, 250,
+ * 500 us, 1 ms, ... 10 s (1-2.5-5 steps), then +Inf. */
+#define DURO_HIST_BUCKETS 20
+
+/* Inclusive upper bound of bucket `i` in microseconds; INT64_MAX for the last (+Inf) and out
+ * of range. */
+DURO_EXTERN int64_t duro_histogram_bound_us(size_t i);
+
+/* A duration histogram. bucket[i] counts the samples of bucket i alone (not cumulative). */
+typedef struct duro_histogram {
+    uint64_t bucket[DURO_HIST_BUCKETS];
+    uint64_t count;            /* number of samples (the sum of bucket[]) */
+    uint64_t sum_us;           /* sum of the samples in microseconds */
+} duro_histogram;
+
+/* What one runtime did since it started. Fill `size` with duro_runtime_metrics_init(); the
+ * struct only ever grows at its end. Counters are read one by one without a global lock, so
+ * under load two counters of one snapshot may be a few events apart. Each count is made
+ * before what it counts can be seen elsewhere: a provider call as it starts, a turn before
+ * its commit, an activity attempt before its result is committed, a terminal state just
+ * before the on_terminal observer is called (a client may see the state a moment earlier).
+ * Once the observer has heard of an instance's end, every count of its turns, activities
+ * and their provider calls is in the snapshot. */
+typedef struct duro_runtime_metrics {
+    size_t size;
+    uint64_t turns;                 /* turns run by the replay engine (the orchestration
+                                     * function executed once against the history) */
+    uint64_t completed;             /* executions committed COMPLETED */
+    uint64_t continued_as_new;      /* executions committed CONTINUED_AS_NEW */
+    /* executions committed FAILED, by duro_error_category (index DURO_CAT_POISON: the
+     * instance was ended as poison) */
+    uint64_t failed[DURO_CAT_POISON + 1];
+    uint64_t activity_attempts;     /* activity functions run */
+    uint64_t activity_retries;      /* of those, attempts 2 and later of a retry policy */
+    uint64_t activity_failed;       /* attempts that returned a failure */
+    uint64_t activity_cancelled;    /* attempts whose result was discarded (cancelled) */
+    uint64_t poison_activities;     /* work items given up as poison (undecodable, too many
+                                     * fetches); poisoned instances are failed[POISON] */
+    uint64_t provider_calls[DURO_OP_COUNT]; /* counted as each call starts */
+    /* calls that returned an error; an empty fetch (DURO_ENOTFOUND) is not an error */
+    uint64_t provider_errors[DURO_OP_COUNT];
+    duro_histogram turn_duration;   /* user code + replay of one turn, without the commit */
+    duro_histogram activity_duration; /* one activity function run */
+    /* one provider call, counted as it returns (calls minus count: calls in flight); a fetch
+     * includes its long-poll wait */
+    duro_histogram provider_latency[DURO_OP_COUNT];
+} duro_runtime_metrics;
+
+/* Zero `m` and set its size. NULL is a no-op. */
+DURO_EXTERN void duro_runtime_metrics_init(duro_runtime_metrics *m);
+
+/* Copy the counters of `rt` into `out` (as far as out->size goes). Cheap: a few hundred
+ * relaxed atomic loads, callable from any thread at any time while `rt` runs.
+ * Errors: DURO_EINVAL (NULL argument, or out->size 0: call duro_runtime_metrics_init). */
+DURO_EXTERN int duro_runtime_metrics_get(duro_runtime *rt, duro_runtime_metrics *out,
+                                         duro_error *err);
+
+/* Render `m` in the Prometheus text exposition format (version 0.0.4): HELP and TYPE lines,
+ * counters named duro_*_total, histograms in seconds with _bucket{le=...}, _sum and _count,
+ * labels op="fetch_orch"... and category="application"... . Writes at most `size` bytes
+ * including the terminating NUL into `buf` (buf may be NULL when size is 0) and returns the
+ * full length the text needs, as snprintf does; a return >= size means it was cut.
+ * Returns -1 (DURO_EINVAL) when m is NULL or m->size is 0. */
+DURO_EXTERN int64_t duro_runtime_metrics_format(const duro_runtime_metrics *m, char *buf,
+                                                size_t size);
+
+/* The same text written to `f`. Returns 0, DURO_EINVAL (NULL argument), DURO_ENOMEM or
+ * DURO_EIO (the write failed). */
+DURO_EXTERN int duro_runtime_metrics_write(const duro_runtime_metrics *m, FILE *f);
+
+/* What a span covers. */
+typedef enum duro_span_kind {
+    DURO_SPAN_TURN = 1,        /* one orchestration turn, from fetch to commit or abandon */
+    DURO_SPAN_ACTIVITY,        /* one activity attempt (the function run) */
+    DURO_SPAN_PROVIDER         /* one provider call */
+} duro_span_kind;
+
+/* One finished span, passed to duro_runtime_options.on_span. Every pointer is valid only
+ * during the callback: copy what you keep. */
+typedef struct duro_span {
+    duro_span_kind kind;
+    /* orchestration name (turn), activity name (activity), duro_provider_op_name (provider) */
+    const char *name;
+    const char *instance;      /* NULL for fetches, renewals and hand-backs of fetched items */
+    uint64_t execution_id;     /* 0 when not known */
+    uint64_t span_id;          /* unique within the process, never 0 */
+    /* the enclosing span: a provider call made in a turn has the turn; an activity's result
+     * commit (ack_work, and an abandon after it failed) has the activity attempt; fetches,
+     * lock renewals (housekeeping thread), turns and activity attempts have 0: their cause
+     * is in the instance history, possibly written by another process */
+    uint64_t parent_span_id;
+    int64_t start_us;          /* wall clock, microseconds since the epoch */
+    int64_t end_us;
+    /* 0 on success; else a DURO_E* code (provider error, DURO_ESTATE for a failed activity
+     * attempt, DURO_ESHUTDOWN for one cancelled, DURO_EUNREGISTERED ...) */
+    int status;
+    uint32_t attempt;          /* activity attempt, or the fetch count of the turn's item */
+} duro_span;
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-# lib/local.mk — libduro: the runtime (public API, replay engine, dispatchers, client, codec).
+# lib/local.mk — libduro: the runtime (public API, replay engine, dispatchers, client, codec, metrics).
 # libduro-core is the same code as a convenience library, for tests that reach the engine's
 # internals (duro__*; such a test also links util/libduro-util.la, which a convenience library
 # never contains, so that no library links it twice); the installed libduro exports exactly the DURO_EXTERN declarations of
@@ -14,7 +14,8 @@ lib_libduro_core_la_SOURCES = \
 	lib/codec.c lib/codec.h \
 	lib/registry.c \
 	lib/replay.c lib/replay.h lib/context.c \
-	lib/runtime.c lib/activity.c lib/client.c lib/manage.c
+	lib/runtime.c lib/activity.c lib/client.c lib/manage.c \
+	lib/metrics.c lib/metrics.h
 lib_libduro_core_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 lib_libduro_core_la_LIBADD = $(JANSSON_LIBS)
 

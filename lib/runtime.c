@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "replay.h"
 
 enum { HELD_NONE = 0, HELD_ORCH, HELD_WORK };
@@ -37,6 +38,7 @@ typedef struct pending_ack {
     char *instance;
     uint64_t execution_id;
     char *payload;
+    uint64_t span_id;         /* the activity attempt's trace span (0: tracing off) */
 } pending_ack;
 
 typedef struct thread_arg {
@@ -48,6 +50,7 @@ struct duro_runtime {
     duro_provider *p;
     const duro_registry *reg;
     duro_runtime_options opt;
+    duro__metrics metrics;
 
     pthread_mutex_t mu;
     pthread_cond_t cv;        /* stop signal, backoff waits, thread exits */
@@ -93,6 +96,16 @@ void duro_runtime_options_init(duro_runtime_options *opt)
 }
 
 /* ---- helpers ------------------------------------------------------------------------------ */
+
+/* Make provider call `call` (an int expression) counted and timed as `op` in rt->metrics,
+ * for `instance` / `execution_id` (NULL, 0: the thread's current span's); its value. */
+#define PROVIDER_CALL(rt, op, instance, execution_id, call)                                    \
+    __extension__({                                                                          \
+        int64_t start_us_ = duro__metrics_call_begin(&(rt)->metrics, (op));                  \
+        int rc_ = (call);                                                                    \
+        duro__metrics_call(&(rt)->metrics, (op), start_us_, rc_, (instance), (execution_id)); \
+        rc_;                                                                                 \
+    })
 
 static void rt_log(duro_runtime *rt, int level, const char *instance, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -155,8 +168,9 @@ static int abandon_work_retried(duro_runtime *rt, const char *token, int64_t del
     int rc;
     for (attempt = 0;; attempt++) {
         memset(err, 0, sizeof *err);
-        rc = rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), token, delay_ms, uncounted,
-                                      err);
+        rc = PROVIDER_CALL(rt, DURO_OP_ABANDON_WORK, NULL, 0,
+                           rt->p->ops->abandon_work(rt->p, duro_clock_now_ms(), token, delay_ms,
+                                                    uncounted, err));
         if (rc == 0 || !retry_locked_call(attempt, err))
             return rc;
     }
@@ -211,6 +225,7 @@ static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const 
 {
     duro_terminal_event ev;
     int s = t->commit.state;
+    duro__metrics_terminal(&rt->metrics, s, t->category);
     if (!rt->opt.on_terminal ||
         (s != DURO_STATE_COMPLETED && s != DURO_STATE_FAILED && s != DURO_STATE_CONTINUED_AS_NEW))
         return;
@@ -236,8 +251,9 @@ static void abandon_orch(duro_runtime *rt, const duro_orch_item *item, int64_t d
     unsigned attempt;
     for (attempt = 0;; attempt++) {
         duro_error err = {0};
-        if (rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token, delay,
-                                     ignore_attempt, &err) == 0)
+        if (PROVIDER_CALL(rt, DURO_OP_ABANDON_ORCH, item->instance, item->execution_id,
+                          rt->p->ops->abandon_orch(rt->p, duro_clock_now_ms(), item->lock_token,
+                                                   delay, ignore_attempt, &err)) == 0)
             return;
         if (!retry_locked_call(attempt, &err)) {
             rt_log(rt, 1, item->instance, "abandon failed (the lock will expire): %s",
@@ -258,7 +274,8 @@ static int commit_landed(duro_runtime *rt, const duro_orch_item *item, const dur
     if (s != DURO_STATE_COMPLETED && s != DURO_STATE_FAILED && s != DURO_STATE_CONTINUED_AS_NEW)
         return 0; /* only a terminal commit leaves something to report */
     memset(&info, 0, sizeof info);
-    if (rt->p->ops->instance_info(rt->p, item->instance, &info, &err) != 0)
+    if (PROVIDER_CALL(rt, DURO_OP_INSTANCE_INFO, item->instance, item->execution_id,
+                      rt->p->ops->instance_info(rt->p, item->instance, &info, &err)) != 0)
         return 0;
     if (s == DURO_STATE_CONTINUED_AS_NEW)
         landed = info.execution_id > t->commit.execution_id;
@@ -278,8 +295,9 @@ static int try_commit(duro_runtime *rt, const duro_orch_item *item, duro__turn *
     int maybe_applied = 0; /* an earlier try failed in a way that may have committed */
     for (attempt = 0;; attempt++) {
         memset(err, 0, sizeof *err);
-        int rc = rt->p->ops->ack_orch(rt->p, duro_clock_now_ms(), item->lock_token, &t->commit,
-                                      err);
+        int rc = PROVIDER_CALL(rt, DURO_OP_ACK_ORCH, item->instance, item->execution_id,
+                               rt->p->ops->ack_orch(rt->p, duro_clock_now_ms(), item->lock_token,
+                                                    &t->commit, err));
         if (rc == 0) {
             notify_terminal(rt, item, t);
             return 0;
@@ -302,19 +320,21 @@ static int try_commit(duro_runtime *rt, const duro_orch_item *item, duro__turn *
     }
 }
 
-static void commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn *t)
+/* Commit a turn or hand it back for later; 0 or the commit's error. */
+static int commit_turn(duro_runtime *rt, const duro_orch_item *item, duro__turn *t)
 {
     duro_error err;
     int rc = try_commit(rt, item, t, &err);
     if (rc == 0)
-        return;
+        return 0;
     if (rc == DURO_ELOCK) {
         rt_log(rt, 1, item->instance, "turn discarded, lock lost: %s", err.message);
-        return;
+        return rc;
     }
     rt_log(rt, 2, item->instance, "commit failed (%s): %s; retrying the turn later",
            duro_strerror(rc), err.message);
     abandon_orch(rt, item, retry_delay(rt, item->attempt), storage_fault(rc));
+    return rc;
 }
 
 /* How long an instance that cannot even be ended waits before it is tried again. */
@@ -372,28 +392,32 @@ static void poison_orch(duro_runtime *rt, const duro_orch_item *item)
     abandon_orch(rt, item, UNENDABLE_DELAY_MS, 0);
 }
 
-static void process_orch(duro_runtime *rt, const duro_orch_item *item)
+/* Handle one fetched item; 0 when it was committed (or poisoned), else why it was handed
+ * back. */
+static int run_orch(duro_runtime *rt, const duro_orch_item *item)
 {
     duro__turn t;
     int64_t now = duro_clock_now_ms();
     int rc;
     if (item->attempt > rt->opt.max_attempts) {
         poison_orch(rt, item);
-        return;
+        return 0;
     }
     if (item->history_error && item->state != DURO_STATE_COMPLETED &&
         item->state != DURO_STATE_FAILED) {
         rt_log(rt, 1, item->instance, "history unreadable (attempt %u): %s", item->attempt,
                item->history_error);
         abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
-        return;
+        return DURO_ECORRUPT;
     }
+    int64_t run_start_us = duro__metrics_now_us();
     rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
+    duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
     if (rc) {
         rt_log(rt, 2, item->instance, "turn failed: %s", duro_strerror(rc));
         duro__turn_free(&t);
         abandon_orch(rt, item, 100, 0);
-        return;
+        return rc;
     }
     switch (t.action) {
     case DURO__TURN_ABANDON_UNREGISTERED:
@@ -401,12 +425,26 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
         rt_log(rt, 1, item->instance, "%s (attempt %u of %u)", t.reason ? t.reason : "",
                item->attempt, rt->opt.max_attempts);
         abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
+        rc = t.action == DURO__TURN_ABANDON_UNREGISTERED ? DURO_EUNREGISTERED : DURO_ECORRUPT;
         break;
     default:
-        commit_turn(rt, item, &t);
+        rc = commit_turn(rt, item, &t);
         break;
     }
     duro__turn_free(&t);
+    return rc;
+}
+
+/* One turn under its trace span: provider calls made for it are the span's children. */
+static void process_orch(duro_runtime *rt, const duro_orch_item *item)
+{
+    int64_t span_start_us = duro__metrics_now_us();
+    uint64_t span_id = duro__metrics_span_id(&rt->metrics);
+    int status;
+    duro__metrics_enter(span_id, item->instance, item->execution_id);
+    status = run_orch(rt, item);
+    duro__metrics_leave();
+    duro__metrics_turn(&rt->metrics, span_id, item, span_start_us, status);
 }
 
 static void *orch_thread(void *arg)
@@ -417,8 +455,10 @@ static void *orch_thread(void *arg)
     while (!stopping(rt)) {
         duro_error err = {0};
         duro_orch_item *item = NULL;
-        int rc = rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(), rt->opt.orch_lock_ms,
-                                        rt->opt.poll_ms, &item, &err);
+        int rc = PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
+                               rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(),
+                                                      rt->opt.orch_lock_ms, rt->opt.poll_ms,
+                                                      &item, &err));
         if (rc == DURO_ENOTFOUND) {
             failures = 0;
             continue;
@@ -463,13 +503,16 @@ static void commit_ack(duro_runtime *rt, const pending_ack *pa)
     m.kind = DURO_MSG_ACTIVITY_DONE;
     m.execution_id = pa->execution_id;
     m.payload = pa->payload;
+    duro__metrics_enter(pa->span_id, pa->instance, pa->execution_id);
     for (attempt = 0;; attempt++) {
         duro_error err = {0};
         int rc;
         m.visible_at_ms = 0; /* at once */
-        rc = rt->p->ops->ack_work(rt->p, duro_clock_now_ms(), pa->token, &m, &err);
+        rc = PROVIDER_CALL(rt, DURO_OP_ACK_WORK, NULL, 0,
+                           rt->p->ops->ack_work(rt->p, duro_clock_now_ms(), pa->token, &m,
+                                                &err));
         if (rc == 0)
-            return;
+            break;
         if (retry_locked_call(attempt, &err))
             continue;
         if (rc == DURO_ELOCK)
@@ -479,8 +522,9 @@ static void commit_ack(duro_runtime *rt, const pending_ack *pa)
             rt_log(rt, 2, pa->instance, "activity ack failed: %s", err.message);
             abandon_work_retried(rt, pa->token, 100, storage_fault(rc), &err);
         }
-        return;
+        break;
     }
+    duro__metrics_leave();
 }
 
 static void pending_ack_free(pending_ack *pa)
@@ -561,8 +605,10 @@ static void prefetch(duro_runtime *rt)
         pthread_mutex_lock(&rt->mu);
         wanted = prefetch_wanted(rt);
         pthread_mutex_unlock(&rt->mu);
-        if (!wanted || rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
-                                              rt->opt.worker_lock_ms, 0, &wi, &err) != 0)
+        if (!wanted || PROVIDER_CALL(rt, DURO_OP_FETCH_WORK, NULL, 0,
+                                     rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
+                                                            rt->opt.worker_lock_ms, 0, &wi,
+                                                            &err)) != 0)
             return;
         pthread_mutex_lock(&rt->mu);
         if (prefetch_wanted(rt)) {
@@ -661,6 +707,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
                              (unsigned long long)wi->activity_id, wi->instance, err.message);
         build_ack(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity", ack);
+        duro__metrics_poison_activity(&rt->metrics);
         free(msg);
         if (rec.json)
             duro__rec_clear(&rec);
@@ -671,6 +718,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
                              (unsigned long long)wi->activity_id, wi->attempt,
                              rt->opt.max_attempts);
         build_ack(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison", ack);
+        duro__metrics_poison_activity(&rt->metrics);
         free(msg);
         duro__rec_clear(&rec);
         return;
@@ -687,11 +735,17 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     a.name = rec.name;
     a.attempt = rec.attempt ? rec.attempt : 1;
     hold(rt, slot, HELD_WORK, wi->lock_token, &a);
+    uint64_t span_id = duro__metrics_span_id(&rt->metrics);
     int64_t started_us = duro__monotonic_us();
     fn(&a, rec.input ? rec.input : "", ud);
-    note_activity_time(rt, duro__monotonic_us() - started_us);
+    int64_t ended_us = duro__monotonic_us();
+    note_activity_time(rt, ended_us - started_us);
     release(rt, slot);
     cancelled = __atomic_load_n(&a.cancelled, __ATOMIC_ACQUIRE);
+    duro__metrics_activity(&rt->metrics, span_id, wi, rec.name, a.attempt, started_us, ended_us,
+                           cancelled == DURO__CANCEL_LOCK_LOST ? DURO_ELOCK
+                           : cancelled == DURO__CANCEL_SHUTDOWN && a.saw_cancel ? DURO_ESHUTDOWN
+                           : a.has_result && a.ok ? 0 : DURO_ESTATE);
     if (cancelled == DURO__CANCEL_LOCK_LOST) {
         rt_log(rt, 0, wi->instance, "activity %s#%llu was cancelled; result discarded", rec.name,
                (unsigned long long)wi->activity_id);
@@ -715,6 +769,8 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
         free(msg);
     } else
         build_ack(rt, wi, a.ok, DURO_CAT_APPLICATION, a.result, ack);
+    if (*ack)
+        (*ack)->span_id = span_id;
     free(a.result);
     duro__rec_clear(&rec);
 }
@@ -754,8 +810,9 @@ static void *work_thread(void *arg)
             ack = NULL;
         } else {
             if (ack) {
-                rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
-                                            0, &wi, &err);
+                rc = PROVIDER_CALL(rt, DURO_OP_FETCH_WORK, NULL, 0,
+                                   rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
+                                                          rt->opt.worker_lock_ms, 0, &wi, &err));
                 if (rc != 0) {
                     commit_ack(rt, ack); /* idle: commit here, sparing a thread hop */
                     pending_ack_free(ack);
@@ -763,8 +820,10 @@ static void *work_thread(void *arg)
                 }
             }
             if (rc == DURO_ENOTFOUND)
-                rc = rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
-                                            rt->opt.poll_ms, &wi, &err);
+                rc = PROVIDER_CALL(rt, DURO_OP_FETCH_WORK, NULL, 0,
+                                   rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
+                                                          rt->opt.worker_lock_ms,
+                                                          rt->opt.poll_ms, &wi, &err));
             pthread_mutex_lock(&rt->mu);
             rt->workers_seeking--;
             pthread_mutex_unlock(&rt->mu);
@@ -821,11 +880,15 @@ static void *housekeeping_thread(void *arg)
             for (attempt = 0;; attempt++) {
                 memset(&err, 0, sizeof err);
                 if (snap[i].kind == HELD_ORCH)
-                    rc = rt->p->ops->renew_orch(rt->p, duro_clock_now_ms(), snap[i].token,
-                                                rt->opt.orch_lock_ms, &err);
+                    rc = PROVIDER_CALL(rt, DURO_OP_RENEW_ORCH, NULL, 0,
+                                       rt->p->ops->renew_orch(rt->p, duro_clock_now_ms(),
+                                                              snap[i].token,
+                                                              rt->opt.orch_lock_ms, &err));
                 else
-                    rc = rt->p->ops->renew_work(rt->p, duro_clock_now_ms(), snap[i].token,
-                                                rt->opt.worker_lock_ms, &err);
+                    rc = PROVIDER_CALL(rt, DURO_OP_RENEW_WORK, NULL, 0,
+                                       rt->p->ops->renew_work(rt->p, duro_clock_now_ms(),
+                                                              snap[i].token,
+                                                              rt->opt.worker_lock_ms, &err));
                 if (rc == 0 || !retry_locked_call(attempt, &err))
                     break;
             }
@@ -955,6 +1018,7 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
                                                                    : rt->opt.worker_lock_ms;
         rt->opt.renew_interval_ms = m / 2 > 0 ? m / 2 : 1;
     }
+    duro__metrics_init(&rt->metrics, &rt->opt);
     rt->p = provider;
     rt->reg = registry;
     rt->n_slots = (size_t)rt->opt.orch_concurrency + (size_t)rt->opt.worker_concurrency;
@@ -999,6 +1063,18 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         }
     }
     *out = rt;
+    return 0;
+}
+
+int duro_runtime_metrics_get(duro_runtime *rt, duro_runtime_metrics *out, duro_error *err)
+{
+    if (!rt || !out)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_runtime_metrics_get: %s is NULL",
+                              rt ? "out" : "rt");
+    if (out->size == 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_runtime_metrics_get: out->size is 0 "
+                              "(call duro_runtime_metrics_init first)");
+    duro__metrics_snapshot(&rt->metrics, out);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 # and the e2e fixtures limits.mk reuses.
 # mutants.mk adds `make check-mutants`, the mutation harness (not part of make check).
 include tests/e2e.mk
+include tests/metrics.mk
 include tests/limits.mk
 include tests/abi.mk
 include tests/exports.mk
