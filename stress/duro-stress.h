@@ -75,6 +75,9 @@ typedef struct duro_stress_config {
                                   * kept afterwards (NULL) */
     const char *ledger;          /* with store: append a line to this file for every root
                                   * started and every end read (docs/stress.md) (NULL) */
+    int trace_spans;             /* 1: the runtimes report trace spans (duro_runtime_options
+                                  * on_span) to a consumer that only counts them, so that the
+                                  * cost of tracing can be measured (0) */
 } duro_stress_config;
 
 /* Fill `cfg` with the defaults shown above and set cfg->size. NULL is a no-op. */
@@ -130,10 +133,25 @@ typedef struct duro_stress_result {
     uint64_t start_retries;          /* client starts tried again after a retryable error */
     uint64_t open_fds_start;         /* open descriptors of this process at the window's start */
     uint64_t open_fds_end;           /* ... and once the drain ended (a leak shows as growth) */
+    /* The runtimes' own metrics (duro_runtime_metrics_get), summed over the runtimes of this
+     * process and taken after the drain, before they shut down; all 0 when child processes
+     * run the runtimes or in the driver role. */
+    uint64_t rt_turns;               /* turns */
+    uint64_t rt_completed;           /* executions committed completed (roots and children) */
+    uint64_t rt_failed;              /* executions committed failed, every category */
+    uint64_t rt_continued_as_new;    /* executions committed continued-as-new */
+    uint64_t rt_activity_attempts;   /* activity functions run */
+    uint64_t rt_provider_calls;      /* provider calls, every operation */
+    uint64_t rt_provider_errors;     /* of those, errors, every operation */
+    /* errors of the queue calls only (fetch, ack and abandon of orchestrations and work
+     * items: the calls only runtimes make), and the DURO_EBUSY faults injected on them */
+    uint64_t rt_queue_errors;
+    uint64_t injected_queue_errors;
+    uint64_t rt_spans;               /* trace spans reported (trace_spans) */
     /* Room for members a later library adds (each taken from here, so the struct keeps its
      * size and a program built against an older header stays safe when a newer
      * duro_stress_run fills it). Zero. */
-    uint64_t reserved[28];
+    uint64_t reserved[18];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",

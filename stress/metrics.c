@@ -116,7 +116,9 @@ const duro__metric duro__metrics[] = {
     D(orch_per_sec), D(activity_per_sec), D(lat_avg_ms), D(lat_p50_ms), D(lat_p95_ms),
     D(lat_p99_ms), D(lat_max_ms), D(peak_rss_kb), D(run_peak_rss_kb),
     D(rss_slope_kb_per_min), D(cpu_ms_per_orch), D(integrity_secs), U(histories_checked),
-    U(events_checked),
+    U(events_checked), U(rt_turns), U(rt_completed), U(rt_failed), U(rt_continued_as_new),
+    U(rt_activity_attempts), U(rt_provider_calls), U(rt_provider_errors), U(rt_queue_errors),
+    U(injected_queue_errors), U(rt_spans),
 };
 #undef U
 #undef D

@@ -771,6 +771,36 @@ static void run_destroy(run *r)
     munmap(r->ctx, sizeof *r->ctx);
 }
 
+/* The no-op trace consumer of cfg->trace_spans: it only counts. */
+static void count_span(const duro_span *span, void *ud)
+{
+    (void)span;
+    __atomic_fetch_add(&((run *)ud)->res->rt_spans, 1, __ATOMIC_RELAXED);
+}
+
+/* Add what runtime `rt` counted to `out` (the rt_* members). */
+static void add_runtime_metrics(duro_runtime *rt, duro_stress_result *out)
+{
+    static const int queue_ops[] = {DURO_OP_FETCH_ORCH, DURO_OP_ACK_ORCH, DURO_OP_ABANDON_ORCH,
+                                    DURO_OP_FETCH_WORK, DURO_OP_ACK_WORK, DURO_OP_ABANDON_WORK};
+    duro_runtime_metrics m;
+    duro_runtime_metrics_init(&m);
+    if (duro_runtime_metrics_get(rt, &m, NULL) != 0)
+        return;
+    out->rt_turns += m.turns;
+    out->rt_completed += m.completed;
+    out->rt_continued_as_new += m.continued_as_new;
+    for (int c = 0; c <= DURO_CAT_POISON; c++)
+        out->rt_failed += m.failed[c];
+    out->rt_activity_attempts += m.activity_attempts;
+    for (int op = 0; op < DURO_OP_COUNT; op++) {
+        out->rt_provider_calls += m.provider_calls[op];
+        out->rt_provider_errors += m.provider_errors[op];
+    }
+    for (size_t i = 0; i < sizeof queue_ops / sizeof queue_ops[0]; i++)
+        out->rt_queue_errors += m.provider_errors[queue_ops[i]];
+}
+
 /* The runtimes' options. Where children are killed, locks are short (2 s for turns, 4 s for
  * activities, renewed every second) so that another child takes over a dead one's work
  * soon. */
@@ -790,6 +820,10 @@ static void runtime_options(run *r, duro_runtime_options *opt)
     opt->on_terminal_ud = r;
     opt->log = on_log;
     opt->log_ud = r;
+    if (cfg->trace_spans) {
+        opt->on_span = count_span;
+        opt->on_span_ud = r;
+    }
 }
 
 /* Stop the child processes, if any, and take their counts. */
@@ -847,6 +881,8 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     r->fds_end = duro__open_fds();
     double cpu = duro__cpu_secs(RUSAGE_SELF) - cpu0;
     stop_sampler(r);
+    for (int i = 0; i < nrt; i++)
+        add_runtime_metrics(rts[i], r->res);
     for (; nrt > 0; nrt--)
         duro_runtime_shutdown(rts[nrt - 1]);
     if (r->procs != NULL) {
@@ -906,6 +942,11 @@ static void count_faults(const duro_provider *fault, duro_stress_result *out)
     out->injected_provider_errors +=
         duro_fault_injected(fault, DURO_FAULT_N_OPS, DURO_FAULT_BEFORE);
     out->injected_lost_replies += duro_fault_injected(fault, DURO_FAULT_N_OPS, DURO_FAULT_AFTER);
+    static const duro_fault_op queue_ops[] = {DURO_FAULT_FETCH_ORCH, DURO_FAULT_ACK_ORCH,
+                                              DURO_FAULT_ABANDON_ORCH, DURO_FAULT_FETCH_WORK,
+                                              DURO_FAULT_ACK_WORK, DURO_FAULT_ABANDON_WORK};
+    for (size_t i = 0; i < sizeof queue_ops / sizeof queue_ops[0]; i++)
+        out->injected_queue_errors += duro_fault_injected(fault, queue_ops[i], DURO_FAULT_BEFORE);
 }
 
 /* Open one handle per runtime on `store` through the factory's attach hook (each behind its

@@ -750,6 +750,42 @@ START_TEST(run_parallel_counts_executed_activities)
 }
 END_TEST
 
+/* The runtime's own metrics equal what the stress suite counted in the same run: every
+ * completion, every activity execution, and with BEFORE faults only, every error of the
+ * queue calls is an injected one. With --trace-spans the spans arrive: at least one turn,
+ * one activity and one provider call each per activity. */
+START_TEST(run_runtime_metrics_equal_the_suite_counts)
+{
+    duro_stress_config c = quick();
+    c.trace_spans = 1;
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.rt_completed, r.completed);
+    ck_assert_uint_eq(r.rt_failed, 0);
+    ck_assert_uint_eq(r.rt_continued_as_new, 0);
+    ck_assert_uint_eq(r.rt_activity_attempts, r.activities_total);
+    ck_assert_uint_eq(r.rt_provider_errors, 0);
+    ck_assert_uint_eq(r.injected_queue_errors, 0);
+    ck_assert_uint_ge(r.rt_turns, 2 * r.launched); /* start, then at least one fan-in turn */
+    ck_assert_uint_ge(r.rt_spans, r.rt_turns + 2 * r.rt_activity_attempts);
+
+    c = quick();
+    c.provider_error_pct = 5; /* the faults scenario without its lost replies: exact */
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "faults", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_gt(r.injected_queue_errors, 0);
+    ck_assert_uint_eq(r.rt_queue_errors, r.injected_queue_errors);
+    ck_assert_uint_ge(r.rt_provider_errors, r.rt_queue_errors);
+    ck_assert_uint_eq(r.rt_completed, r.completed + r.children);
+    ck_assert_uint_eq(r.rt_continued_as_new, r.continued_as_new);
+    ck_assert_uint_eq(r.rt_failed, 0);
+    ck_assert_uint_eq(r.rt_activity_attempts, r.activities_total);
+    ck_assert_uint_eq(r.rt_spans, 0);
+}
+END_TEST
+
 /* --count: exactly N roots, the window ending at the last launch (well before the 30 s cap),
  * so orch/s is over that shorter window. */
 START_TEST(run_count_launches_exactly_n_roots)
@@ -1090,6 +1126,7 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_child_processes_survive_kills);
     tcase_add_test(runs, run_roles_split_across_processes);
     tcase_add_test(runs, run_rejects_bad_arguments);
+    tcase_add_test(runs, run_runtime_metrics_equal_the_suite_counts);
     tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
     suite_add_tcase(s, runs);
     return s;
