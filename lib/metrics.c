@@ -150,14 +150,14 @@ void duro__metrics_turn_ran(duro__metrics *m, int64_t us)
 }
 
 void duro__metrics_turn(duro__metrics *m, uint64_t span_id, const duro_orch_item *item,
-                        int64_t span_start_us, int status)
+                        const char *name, int64_t span_start_us, int status)
 {
     duro_span s;
     if (!m->on_span)
         return;
     memset(&s, 0, sizeof s);
     s.kind = DURO_SPAN_TURN;
-    s.name = item->orch_name ? item->orch_name : "";
+    s.name = name ? name : item->orch_name ? item->orch_name : "";
     s.instance = item->instance;
     s.execution_id = item->execution_id;
     s.span_id = span_id;

@@ -48,11 +48,11 @@ uint64_t duro__metrics_span_id(const duro__metrics *m);
 /* The replay engine ran a turn in `us` microseconds (counted before the turn commits). */
 void duro__metrics_turn_ran(duro__metrics *m, int64_t us);
 
-/* The span `span_id` of a turn of `item` ran from span_start_us (the fetch returned) to now
+/* The span `span_id` of a turn of `item` (orchestration `name`, NULL: the item's) ran from span_start_us (the fetch returned) to now
  * (commit or abandon done), with `status` 0 when the item was handled, else why not (the
  * commit's error, DURO_EUNREGISTERED, DURO_ECORRUPT ...). */
 void duro__metrics_turn(duro__metrics *m, uint64_t span_id, const duro_orch_item *item,
-                        int64_t span_start_us, int status);
+                        const char *name, int64_t span_start_us, int status);
 /* A terminal state was committed (called where the on_terminal observer is). */
 void duro__metrics_terminal(duro__metrics *m, int state, int category);
 

@@ -393,8 +393,9 @@ static void poison_orch(duro_runtime *rt, const duro_orch_item *item)
 }
 
 /* Handle one fetched item; 0 when it was committed (or poisoned), else why it was handed
- * back. */
-static int run_orch(duro_runtime *rt, const duro_orch_item *item)
+ * back. When tracing, *name is the orchestration's name as the turn found it (malloc'ed;
+ * an instance's first turn reads it from its start message), else it stays NULL. */
+static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
 {
     duro__turn t;
     int64_t now = duro_clock_now_ms();
@@ -413,6 +414,8 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item)
     int64_t run_start_us = duro__metrics_now_us();
     rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
     duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
+    if (rc == 0 && rt->metrics.on_span && t.o && duro_orch_name(t.o))
+        *name = duro__strdup(duro_orch_name(t.o));
     if (rc) {
         rt_log(rt, 2, item->instance, "turn failed: %s", duro_strerror(rc));
         duro__turn_free(&t);
@@ -440,11 +443,13 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
 {
     int64_t span_start_us = duro__metrics_now_us();
     uint64_t span_id = duro__metrics_span_id(&rt->metrics);
+    char *name = NULL;
     int status;
     duro__metrics_enter(span_id, item->instance, item->execution_id);
-    status = run_orch(rt, item);
+    status = run_orch(rt, item, &name);
     duro__metrics_leave();
-    duro__metrics_turn(&rt->metrics, span_id, item, span_start_us, status);
+    duro__metrics_turn(&rt->metrics, span_id, item, name, span_start_us, status);
+    free(name);
 }
 
 static void *orch_thread(void *arg)

@@ -461,6 +461,10 @@ START_TEST(test_counters_match_what_happened)
             ck_assert_uint_eq(s->parent_span_id, 0);
             ck_assert_ptr_nonnull(s->instance);
             ck_assert_int_eq(s->status, 0);
+            /* the first turn too, which finds the name in the start message */
+            ck_assert_str_eq(s->name, strncmp(s->instance, "flow-", 5) == 0 ? "Flow"
+                                      : strcmp(s->instance, "bad") == 0    ? "Bad"
+                                                                           : "Loop");
         } else if (s->kind == DURO_SPAN_ACTIVITY) {
             n_activity++;
             ck_assert_msg(strcmp(s->name, "Step") == 0 || strcmp(s->name, "Boom") == 0,
