@@ -314,7 +314,9 @@ typedef struct duro_runtime_options {
     void (*log)(int level, const char *instance, const char *message, void *ud);
     void *log_ud;
     /* Trace hook: called once per finished span (a turn, an activity attempt, a provider
-     * call; see duro_span below). NULL (the default) disables tracing at no cost. */
+     * call; see duro_span below) on the runtime thread that did the work, several at once:
+     * it must be thread-safe, return quickly (a turn thread may hold an instance lock) and
+     * not call into the runtime. NULL (the default) disables tracing. */
     void (*on_span)(const struct duro_span *span, void *ud);
     void *on_span_ud;
 } duro_runtime_options;
@@ -636,12 +638,12 @@ DURO_EXTERN int duro_runtime_metrics_get(duro_runtime *rt, duro_runtime_metrics 
  * labels op="fetch_orch"... and category="application"... . Writes at most `size` bytes
  * including the terminating NUL into `buf` (buf may be NULL when size is 0) and returns the
  * full length the text needs, as snprintf does; a return >= size means it was cut.
- * Returns -1 (DURO_EINVAL) when m is NULL or m->size is 0. */
+ * Returns DURO_EINVAL (negative) when m is NULL or m->size is 0. */
 DURO_EXTERN int64_t duro_runtime_metrics_format(const duro_runtime_metrics *m, char *buf,
                                                 size_t size);
 
-/* The same text written to `f`. Returns 0, DURO_EINVAL (NULL argument), DURO_ENOMEM or
- * DURO_EIO (the write failed). */
+/* The same text written to `f` (and flushed). Returns 0, DURO_EINVAL (NULL argument, or
+ * m->size 0), DURO_ENOMEM or DURO_EIO (the write failed). */
 DURO_EXTERN int duro_runtime_metrics_write(const duro_runtime_metrics *m, FILE *f);
 
 /* What a span covers. */
