@@ -54,6 +54,8 @@ const char *duro_state_name(int state)
     case DURO_STATE_COMPLETED: return "Completed";
     case DURO_STATE_FAILED: return "Failed";
     case DURO_STATE_CONTINUED_AS_NEW: return "ContinuedAsNew";
+    case DURO_STATE_TERMINATED: return "Terminated";
+    case DURO_STATE_SUSPENDED: return "Suspended";
     default: return "Unknown";
     }
 }
@@ -173,6 +175,67 @@ int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
     return send(c, instance, DURO_MSG_CANCEL, j, err);
 }
 
+/* Send a lifecycle control `kind` with `reason` to `instance`, after checking that its
+ * current state (as duro_client_status reports it) is one the control applies to: `allowed`
+ * is a bit set of (1 << state). `call` names the call in messages. */
+static int send_control(duro_client *c, const char *call, const char *instance, int kind,
+                        unsigned allowed, const char *reason, duro_error *err)
+{
+    duro_status st;
+    json_t *j;
+    int rc;
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s: client is NULL", call);
+    if ((rc = duro__check_id(instance, "instance id", err)) ||
+        (rc = duro__check_payload(reason, "reason", err)))
+        return rc;
+    j = duro__rec_new();
+    if (!j)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    if ((rc = put(j, "text", reason ? reason : "", err)) ||
+        (rc = duro_client_status(c, instance, &st, err))) {
+        json_decref(j);
+        return rc;
+    }
+    if (st.state == DURO_STATE_NOT_FOUND)
+        rc = duro_error_set(err, DURO_ENOTFOUND, 0, "%s: instance \"%s\" does not exist", call,
+                            instance);
+    else if (!(allowed & (1u << st.state)))
+        rc = duro_error_set(err, DURO_ESTATE, 0, "%s: instance \"%s\" is %s", call, instance,
+                            duro_state_name(st.state));
+    duro_status_clear(&st);
+    if (rc) {
+        json_decref(j);
+        return rc;
+    }
+    return send(c, instance, kind, j, err);
+}
+
+/* States an instance can be suspended or terminated in: running, or between two executions
+ * (continued as new: the control reaches the next one). */
+#define LIVE_STATES ((1u << DURO_STATE_RUNNING) | (1u << DURO_STATE_CONTINUED_AS_NEW))
+
+int duro_client_terminate(duro_client *c, const char *instance, const char *reason,
+                          duro_error *err)
+{
+    return send_control(c, "duro_client_terminate", instance, DURO_MSG_TERMINATE,
+                        LIVE_STATES | (1u << DURO_STATE_SUSPENDED), reason, err);
+}
+
+int duro_client_suspend(duro_client *c, const char *instance, const char *reason,
+                        duro_error *err)
+{
+    return send_control(c, "duro_client_suspend", instance, DURO_MSG_SUSPEND, LIVE_STATES,
+                        reason, err);
+}
+
+int duro_client_resume(duro_client *c, const char *instance, const char *reason,
+                       duro_error *err)
+{
+    return send_control(c, "duro_client_resume", instance, DURO_MSG_RESUME,
+                        1u << DURO_STATE_SUSPENDED, reason, err);
+}
+
 /* 1 when json_loads failed for lack of memory: jansson says so (2.11 and later), or left the
  * error text empty, as it does when an allocation fails building a value (an object, an
  * array, a member), while every error of the input itself has a text. */
@@ -218,6 +281,43 @@ int duro__split_failure(const char *output, char **error, duro_error_category *c
     return *error ? 0 : DURO_ENOMEM;
 }
 
+/* 1 when the parsed stored output `j` marks a terminated execution. */
+static int marks_terminated(const json_t *j)
+{
+    const char *what = json_string_value(json_object_get(j, "what"));
+    return what && strcmp(what, "terminated") == 0;
+}
+
+int duro__view_state(duro_provider *p, const char *instance, uint64_t execution,
+                     duro_state stored, const char *output, duro_state *view, duro_error *err)
+{
+    duro_event *ev = NULL;
+    size_t n = 0, i;
+    int rc, oom = 0;
+    *view = stored;
+    if (stored == DURO_STATE_FAILED && output) {
+        json_t *j = parse_record(output, &oom);
+        if (oom)
+            return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+        if (j && marks_terminated(j))
+            *view = DURO_STATE_TERMINATED;
+        json_decref(j);
+        return 0;
+    }
+    if (stored != DURO_STATE_RUNNING)
+        return 0;
+    if ((rc = p->ops->read_history(p, instance, execution, &ev, &n, err)))
+        return rc;
+    for (i = n; i-- > 0;)
+        if (ev[i].kind == DURO_EVENT_SUSPENDED || ev[i].kind == DURO_EVENT_RESUMED) {
+            if (ev[i].kind == DURO_EVENT_SUSPENDED)
+                *view = DURO_STATE_SUSPENDED;
+            break;
+        }
+    duro_events_free(ev, n);
+    return 0;
+}
+
 int duro_client_status(duro_client *c, const char *instance, duro_status *out, duro_error *err)
 {
     duro_instance_info info;
@@ -237,7 +337,12 @@ int duro_client_status(duro_client *c, const char *instance, duro_status *out, d
     }
     if (rc)
         return rc;
-    out->state = info.state;
+    rc = duro__view_state(c->p, instance, info.execution_id, info.state, info.output,
+                          &out->state, err);
+    if (rc) {
+        duro_instance_info_clear(&info);
+        return rc;
+    }
     out->execution_id = info.execution_id;
     out->orch_name = info.orch_name;
     out->orch_version = info.orch_version;
@@ -271,7 +376,8 @@ int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, d
         int rc = duro_client_status(c, instance, out, err);
         if (rc)
             return rc;
-        if (out->state == DURO_STATE_COMPLETED || out->state == DURO_STATE_FAILED)
+        if (out->state == DURO_STATE_COMPLETED || out->state == DURO_STATE_FAILED ||
+            out->state == DURO_STATE_TERMINATED)
             return 0;
         left = deadline - duro__monotonic_ms();
         if (left <= 0)

@@ -37,6 +37,9 @@
  *   SUB_CANCELLED  src=sub text=reason       breadcrumb
  *   DETACHED       name instance input       decision
  *   VALUE          what text=value           decision (now / guid / random)
+ *   ORCH_TERMINATED text=reason              terminal (stored output: what="terminated" text)
+ *   SUSPENDED      text=reason               no code runs until the next RESUMED
+ *   RESUMED        text=reason
  *
  * Message kinds are duro_msg_kind (duro-provider.h):
  *   START          name [version] input [parent pexec pid]
@@ -47,6 +50,7 @@
  *   EVENT          name text=data
  *   CHILD_DONE     src=sub (ok: text=result | category text=message)
  *   CANCEL         text=reason
+ *   TERMINATE, SUSPEND, RESUME  text=reason
  * Work item payload: name input attempt.
  */
 #ifndef DURO_CODEC_H
@@ -58,7 +62,7 @@
 #include "duro.h"
 
 /* The event kinds are duro_event_kind (duro.h); the highest one: */
-#define DURO__EVENT_KIND_MAX DURO_EVENT_VALUE
+#define DURO__EVENT_KIND_MAX DURO_EVENT_RESUMED
 
 /* A decoded record (event, message or work item). String fields point into `json`, which
  * the record owns; absent fields are NULL / 0. */

@@ -84,7 +84,10 @@ typedef enum duro_event_kind {
     DURO_EVENT_SUB_FAILED,
     DURO_EVENT_SUB_CANCELLED,
     DURO_EVENT_DETACHED,
-    DURO_EVENT_VALUE                    /* a recorded now / guid / random value */
+    DURO_EVENT_VALUE,                   /* a recorded now / guid / random value */
+    DURO_EVENT_ORCH_TERMINATED,         /* terminal: duro_client_terminate (text = reason) */
+    DURO_EVENT_SUSPENDED,               /* duro_client_suspend (text = reason) */
+    DURO_EVENT_RESUMED                  /* duro_client_resume (text = reason) */
 } duro_event_kind;
 
 typedef struct duro_registry duro_registry;
@@ -271,8 +274,9 @@ typedef enum duro_error_category {
 typedef struct duro_terminal_event {
     const char *instance;
     uint64_t execution_id;
-    duro_state state;          /* DURO_STATE_COMPLETED, _FAILED or _CONTINUED_AS_NEW */
-    const char *output;        /* output, error message, or next input */
+    duro_state state;          /* DURO_STATE_COMPLETED, _FAILED, _CONTINUED_AS_NEW or
+                                * _TERMINATED */
+    const char *output;        /* output, error message, next input or termination reason */
     duro_error_category category; /* when failed */
 } duro_terminal_event;
 
@@ -371,10 +375,39 @@ DURO_EXTERN int duro_client_raise_event(duro_client *c, const char *instance, co
  * cancelled and its in-flight activities are cancelled. No effect on terminal instances. */
 DURO_EXTERN int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
                                    duro_error *err);
-/* Current status. An unknown instance is 0 with state DURO_STATE_NOT_FOUND. */
+/* Lifecycle controls (docs/operating.md, "Lifecycle"). Each checks the instance's current
+ * state, then sends a message that its next turn applies; `reason` (NULL means "") is
+ * recorded in history. They return 0 once the message is queued: status shows the effect
+ * after that turn. A control whose check passed but that no longer applies when its turn
+ * comes (two clients racing) changes nothing. Errors: DURO_EINVAL (NULL client, bad id,
+ * reason not UTF-8), DURO_ETOOBIG, DURO_ENOTFOUND (no instance row: never started,
+ * deleted, or its start not yet taken by a runtime), DURO_ESTATE (the state does not allow
+ * the control; err names it; nothing is sent), provider errors. */
+
+/* End `instance` now: no more orchestration code runs; it becomes DURO_STATE_TERMINATED with
+ * `reason` (the status's and details' error text); its outstanding activities are cancelled
+ * (a result arriving later is dropped) and its running sub-orchestrations are terminated
+ * too, recursively; a parent sees the sub-orchestration fail with "terminated: <reason>".
+ * Allowed while Running, Suspended or ContinuedAsNew; DURO_ESTATE when it has ended. */
+DURO_EXTERN int duro_client_terminate(duro_client *c, const char *instance,
+                                      const char *reason, duro_error *err);
+/* Hold `instance`: no orchestration code runs until duro_client_resume. Events, activity
+ * results, timers and child results keep arriving and are recorded in history in arrival
+ * order; after the resume the code sees them in that order. Activities already running
+ * finish, and the retries of an activity task keep to their policy. Allowed while Running
+ * or ContinuedAsNew; DURO_ESTATE when already Suspended or ended. Terminate and cancel
+ * work on a suspended instance. */
+DURO_EXTERN int duro_client_suspend(duro_client *c, const char *instance, const char *reason,
+                                    duro_error *err);
+/* Let a suspended `instance` run again. DURO_ESTATE unless it is Suspended. */
+DURO_EXTERN int duro_client_resume(duro_client *c, const char *instance, const char *reason,
+                                   duro_error *err);
+/* Current status. An unknown instance is 0 with state DURO_STATE_NOT_FOUND. A terminated
+ * instance is DURO_STATE_TERMINATED with the reason in `error`; a suspended one
+ * DURO_STATE_SUSPENDED (one history read for a running instance). */
 DURO_EXTERN int duro_client_status(duro_client *c, const char *instance, duro_status *out,
                                    duro_error *err);
-/* Wait until the instance is completed or failed (continued-as-new is not terminal for the
+/* Wait until the instance is completed, failed or terminated (continued-as-new is not terminal for the
  * instance), at most timeout_ms. DURO_ETIMEDOUT when time runs out (out holds the last
  * status seen). timeout_ms <= 0 looks once; a deadline past INT64_MAX ms saturates, so
  * INT64_MAX waits until the instance ends. */

@@ -1,0 +1,392 @@
+/*
+ * test-lifecycle.c — end-to-end tests of the client's lifecycle controls (duro.h:
+ * duro_client_terminate, duro_client_suspend, duro_client_resume) on the in-memory and the
+ * file SQLite provider, and, built as test-lifecycle-postgres (DURO_E2E_POSTGRES), on the
+ * PostgreSQL provider: terminating a tree of three instances while the grandchild's
+ * activity runs (every instance Terminated with its reason, the late activity result
+ * dropped), events raised while suspended (kept, not seen by the code, seen in order after
+ * the resume, also across a runtime restart), terminating a suspended instance, the states
+ * status, details and list filters show, and every error case.
+ *
+ * Waits are event-driven (the provider's commit notification, duro_client_wait, latches),
+ * never sleeps.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duro-provider.h"
+#include "e2e-common.h"
+
+/* ---- Orchestrations and activities ---------------------------------------------------------- */
+
+/* The grandchild's activity: reports that it runs, then holds until the test opens the gate,
+ * whatever its cancellation flag says, and succeeds with "late". */
+static e2e_latch hold_started;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static void open_gate(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static int act_hold(duro_activity *a, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    e2e_latch_add(&hold_started, 1);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return duro_activity_ok(a, "late");
+}
+
+/* Root -> Mid ("<root>-mid") -> Leaf ("<root>-leaf") -> activity Hold. */
+static int orch_root(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    char id[64];
+    snprintf(id, sizeof id, "%s-mid", duro_orch_instance(o));
+    duro_task *t = duro_call_sub(o, "Mid", id, input);
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_ok(t) ? duro_task_value(t) : "child failed");
+}
+
+static int orch_mid(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    char id[64];
+    snprintf(id, sizeof id, "%.50s-leaf", input);
+    duro_task *t = duro_call_sub(o, "Leaf", id, input);
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_ok(t) ? duro_task_value(t) : "child failed");
+}
+
+static int orch_leaf(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    duro_task *t = duro_call_activity(o, "Hold", input);
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_value(t));
+}
+
+/* Waits for three events "e" one after another, showing "waiting:<k>" (k received so far)
+ * as custom status, and completes with their data joined by commas. */
+static int orch_waiter(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    char out[256] = "", st[32];
+    for (int k = 0; k < 3; k++) {
+        snprintf(st, sizeof st, "waiting:%d", k);
+        duro_set_custom_status(o, st);
+        duro_task *t = duro_wait_event(o, "e");
+        DURO_AWAIT(o, t);
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", k ? "," : "",
+                 duro_task_value(t));
+    }
+    return duro_complete(o, out);
+}
+
+static int orch_quick(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    return duro_complete(o, input);
+}
+
+static void register_all(e2e_env *e)
+{
+    e2e_orch(e, "Root", orch_root, NULL);
+    e2e_orch(e, "Mid", orch_mid, NULL);
+    e2e_orch(e, "Leaf", orch_leaf, NULL);
+    e2e_orch(e, "Waiter", orch_waiter, NULL);
+    e2e_orch(e, "Quick", orch_quick, NULL);
+    e2e_act(e, "Hold", act_hold, NULL);
+}
+
+/* ---- Helpers -------------------------------------------------------------------------------- */
+
+/* Wait (on the provider's commit notification) until `pred(e, id)` holds. */
+static void wait_until(e2e_env *e, const char *id, int (*pred)(e2e_env *, const char *),
+                       const char *what)
+{
+    int64_t until = duro__monotonic_ms() + E2E_WAIT_MS;
+    for (;;) {
+        uint64_t seq = e->p->ops->commit_seq(e->p);
+        if (pred(e, id))
+            return;
+        int64_t left = until - duro__monotonic_ms();
+        ck_assert_msg(left > 0, "timed out waiting until %s: %s", id, what);
+        e->p->ops->wait_commit(e->p, seq, left);
+    }
+}
+
+static int state_of(e2e_env *e, const char *id)
+{
+    duro_status st;
+    duro_error err = {0};
+    int rc = duro_client_status(e->c, id, &st, &err);
+    ck_assert_msg(rc == 0, "status of %s: %s", id, err.message);
+    int s = st.state;
+    duro_status_clear(&st);
+    return s;
+}
+
+static int is_suspended(e2e_env *e, const char *id)
+{
+    return state_of(e, id) == DURO_STATE_SUSPENDED;
+}
+
+static int has_three_events(e2e_env *e, const char *id)
+{
+    return e2e_count_kind(e, id, 0, "ExternalEventRaised") == 3;
+}
+
+/* Assert that `id` is Terminated with exactly `reason`, in status and details. */
+static void expect_terminated(e2e_env *e, const char *id, const char *reason)
+{
+    duro_status st;
+    duro_instance_details d;
+    duro_error err = {0};
+    e2e_wait(e, id, &st);
+    ck_assert_msg(st.state == DURO_STATE_TERMINATED, "%s is %s", id, duro_state_name(st.state));
+    ck_assert_str_eq(duro_state_name(st.state), "Terminated");
+    ck_assert_str_eq(st.error, reason);
+    ck_assert_ptr_null(st.output);
+    duro_status_clear(&st);
+    ck_assert_int_eq(duro_client_info(e->c, id, &d, &err), 0);
+    ck_assert_int_eq(d.state, DURO_STATE_TERMINATED);
+    ck_assert_str_eq(d.error, reason);
+    ck_assert_int_gt(d.completed_at_ms, 0);
+    duro_instance_details_clear(&d);
+    ck_assert_uint_eq(e2e_count_kind(e, id, 0, "OrchestrationTerminated"), 1);
+}
+
+/* The ids a listing with state filter `state` returns, comma-joined into buf. */
+static const char *list_ids(e2e_env *e, duro_state state, char *buf, size_t size)
+{
+    duro_list_options o;
+    duro_instance_page page;
+    duro_error err = {0};
+    size_t len = 0;
+    duro_list_options_init(&o);
+    o.state = state;
+    ck_assert_int_eq(duro_client_list(e->c, &o, &page, &err), 0);
+    buf[0] = '\0';
+    for (size_t i = 0; i < page.n && len < size; i++) {
+        ck_assert_int_eq(page.items[i].state, state);
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+                                page.items[i].instance);
+    }
+    duro_instance_page_clear(&page);
+    return buf;
+}
+
+static void expect_rc(int rc, int want, const duro_error *err, const char *needle)
+{
+    ck_assert_msg(rc == want, "got %s (%s), want %s", duro_err_name(rc), err->message,
+                  duro_err_name(want));
+    if (needle)
+        ck_assert_msg(strstr(err->message, needle), "message \"%s\" lacks \"%s\"", err->message,
+                      needle);
+}
+
+/* ---- Tests ---------------------------------------------------------------------------------- */
+
+START_TEST(test_terminate_tree)
+{
+    e2e_env e;
+    duro_error err = {0};
+    duro_queue_depths q;
+    e2e_latch_init(&hold_started);
+    gate_open = 0;
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    e2e_start_instance(&e, "tree", "Root", "tree");
+    ck_assert(e2e_latch_wait(&hold_started, 1, E2E_WAIT_MS));
+
+    ck_assert_int_eq(duro_client_terminate(e.c, "tree", "operator: stop", &err), 0);
+    expect_terminated(&e, "tree", "operator: stop");
+    expect_terminated(&e, "tree-mid", "parent tree terminated: operator: stop");
+    expect_terminated(&e, "tree-leaf",
+                      "parent tree-mid terminated: parent tree terminated: operator: stop");
+    /* the observer heard of three terminated instances */
+    e2e_wait_terminals(&e, 3);
+    pthread_mutex_lock(&e.mu);
+    for (size_t i = 0; i < e.n_terms; i++)
+        ck_assert_int_eq(e.terms[i].state, DURO_STATE_TERMINATED);
+    pthread_mutex_unlock(&e.mu);
+
+    /* the activity finishes after the end: its result is dropped, nothing is queued and the
+     * leaf's history has no result (shutdown joins the activity thread) */
+    open_gate();
+    e2e_stop(&e);
+    ck_assert_int_eq(duro_client_queue_depths(e.c, &q, &err), 0);
+    ck_assert_uint_eq(q.orchestrator, 0);
+    ck_assert_uint_eq(q.worker, 0);
+    ck_assert_uint_eq(q.delayed, 0);
+    ck_assert_uint_eq(e2e_count_kind(&e, "tree-leaf", 0, "ActivityCompleted"), 0);
+    ck_assert_uint_eq(e2e_count_kind(&e, "tree-leaf", 0, "ActivityCancelled"), 1);
+    ck_assert_int_eq(state_of(&e, "tree-leaf"), DURO_STATE_TERMINATED);
+
+    /* terminating an ended instance is an error and changes nothing */
+    expect_rc(duro_client_terminate(e.c, "tree", "again", &err), DURO_ESTATE, &err,
+              "is Terminated");
+    expect_rc(duro_client_suspend(e.c, "tree", "x", &err), DURO_ESTATE, &err, "is Terminated");
+    expect_rc(duro_client_resume(e.c, "tree", "x", &err), DURO_ESTATE, &err, "is Terminated");
+    ck_assert_int_eq(duro_client_queue_depths(e.c, &q, &err), 0);
+    ck_assert_uint_eq(q.orchestrator, 0);
+    expect_terminated(&e, "tree", "operator: stop");
+    e2e_latch_destroy(&hold_started);
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_suspend_keeps_events)
+{
+    e2e_env e;
+    duro_error err = {0};
+    duro_instance_details d;
+    char buf[256];
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    e2e_start_instance(&e, "w", "Waiter", "");
+    e2e_start_instance(&e, "other", "Waiter", "");
+    e2e_wait_custom_status(&e, "w", "waiting:0");
+    e2e_wait_custom_status(&e, "other", "waiting:0");
+
+    ck_assert_int_eq(duro_client_suspend(e.c, "w", "maintenance", &err), 0);
+    wait_until(&e, "w", is_suspended, "Suspended");
+    ck_assert_str_eq(duro_state_name(DURO_STATE_SUSPENDED), "Suspended");
+    expect_rc(duro_client_suspend(e.c, "w", "twice", &err), DURO_ESTATE, &err, "is Suspended");
+    ck_assert_int_eq(duro_client_info(e.c, "w", &d, &err), 0);
+    ck_assert_int_eq(d.state, DURO_STATE_SUSPENDED);
+    ck_assert_int_eq(d.completed_at_ms, 0);
+    duro_instance_details_clear(&d);
+    ck_assert_str_eq(list_ids(&e, DURO_STATE_SUSPENDED, buf, sizeof buf), "w");
+    ck_assert_str_eq(list_ids(&e, DURO_STATE_RUNNING, buf, sizeof buf), "other");
+
+    e2e_raise(&e, "w", "e", "a");
+    e2e_raise(&e, "w", "e", "b");
+    e2e_raise(&e, "w", "e", "c");
+    wait_until(&e, "w", has_three_events, "three events recorded");
+    /* recorded, not seen: the code has not run since the suspension */
+    duro_status st;
+    ck_assert_int_eq(duro_client_status(e.c, "w", &st, &err), 0);
+    ck_assert_int_eq(st.state, DURO_STATE_SUSPENDED);
+    ck_assert_str_eq(st.custom_status, "waiting:0");
+    duro_status_clear(&st);
+
+    ck_assert_int_eq(duro_client_resume(e.c, "w", "done", &err), 0);
+    e2e_expect_completed(&e, "w", "a,b,c");
+    ck_assert_uint_eq(e2e_count_kind(&e, "w", 0, "OrchestrationSuspended"), 1);
+    ck_assert_uint_eq(e2e_count_kind(&e, "w", 0, "OrchestrationResumed"), 1);
+    expect_rc(duro_client_resume(e.c, "w", "x", &err), DURO_ESTATE, &err, "is Completed");
+    expect_rc(duro_client_resume(e.c, "other", "x", &err), DURO_ESTATE, &err, "is Running");
+    ck_assert_int_eq(state_of(&e, "other"), DURO_STATE_RUNNING);
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_suspend_survives_restart)
+{
+    e2e_env e;
+    duro_error err = {0};
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    e2e_start_instance(&e, "w", "Waiter", "");
+    e2e_raise(&e, "w", "e", "a");
+    e2e_wait_custom_status(&e, "w", "waiting:1");
+    ck_assert_int_eq(duro_client_suspend(e.c, "w", "hold", &err), 0);
+    wait_until(&e, "w", is_suspended, "Suspended");
+    e2e_raise(&e, "w", "e", "b");
+    e2e_raise(&e, "w", "e", "c");
+    wait_until(&e, "w", has_three_events, "three events recorded");
+
+    /* a new runtime on the same store: still suspended, nothing lost */
+    e2e_stop(&e);
+    e2e_start(&e);
+    ck_assert_int_eq(state_of(&e, "w"), DURO_STATE_SUSPENDED);
+    ck_assert_int_eq(duro_client_resume(e.c, "w", "go", &err), 0);
+    e2e_expect_completed(&e, "w", "a,b,c");
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_terminate_suspended)
+{
+    e2e_env e;
+    duro_error err = {0};
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    e2e_start_instance(&e, "w", "Waiter", "");
+    e2e_wait_custom_status(&e, "w", "waiting:0");
+    ck_assert_int_eq(duro_client_suspend(e.c, "w", "hold", &err), 0);
+    wait_until(&e, "w", is_suspended, "Suspended");
+    e2e_raise(&e, "w", "e", "a");
+    ck_assert_int_eq(duro_client_terminate(e.c, "w", "give up", &err), 0);
+    expect_terminated(&e, "w", "give up");
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    e2e_env e;
+    duro_error err = {0};
+    duro_queue_depths q;
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    e2e_start_instance(&e, "done", "Quick", "x");
+    e2e_expect_completed(&e, "done", "x");
+
+    expect_rc(duro_client_terminate(e.c, "nope", "r", &err), DURO_ENOTFOUND, &err, "nope");
+    expect_rc(duro_client_suspend(e.c, "nope", "r", &err), DURO_ENOTFOUND, &err, "nope");
+    expect_rc(duro_client_resume(e.c, "nope", "r", &err), DURO_ENOTFOUND, &err, "nope");
+    expect_rc(duro_client_terminate(e.c, "done", "r", &err), DURO_ESTATE, &err, "is Completed");
+    expect_rc(duro_client_suspend(e.c, "done", "r", &err), DURO_ESTATE, &err, "is Completed");
+    expect_rc(duro_client_resume(e.c, "done", "r", &err), DURO_ESTATE, &err, "is Completed");
+    expect_rc(duro_client_terminate(NULL, "done", "r", &err), DURO_EINVAL, &err, NULL);
+    expect_rc(duro_client_suspend(e.c, NULL, "r", &err), DURO_EINVAL, &err, NULL);
+    expect_rc(duro_client_resume(e.c, "", "r", &err), DURO_EINVAL, &err, NULL);
+    expect_rc(duro_client_terminate(e.c, "done", "\xff", &err), DURO_EINVAL, &err, NULL);
+    /* nothing was sent */
+    e2e_stop(&e);
+    ck_assert_int_eq(duro_client_queue_depths(e.c, &q, &err), 0);
+    ck_assert_uint_eq(q.orchestrator, 0);
+    ck_assert_int_eq(state_of(&e, "done"), DURO_STATE_COMPLETED);
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_ORCH_TERMINATED), "OrchestrationTerminated");
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_RESUMED + 1), "Unknown");
+    e2e_close(&e);
+}
+END_TEST
+
+int main(void)
+{
+    const e2e_test tests[] = {
+        {"terminate_tree", test_terminate_tree},
+        {"suspend_keeps_events", test_suspend_keeps_events},
+        {"suspend_survives_restart", test_suspend_survives_restart},
+        {"terminate_suspended", test_terminate_suspended},
+        {"errors", test_errors},
+    };
+#ifdef DURO_E2E_POSTGRES
+    return e2e_main("test-lifecycle-postgres", 1u << E2E_POSTGRES, tests,
+                    sizeof tests / sizeof tests[0]);
+#else
+    return e2e_main("test-lifecycle", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
+#endif
+}
