@@ -56,6 +56,7 @@ const char *duro_state_name(int state)
     case DURO_STATE_CONTINUED_AS_NEW: return "ContinuedAsNew";
     case DURO_STATE_TERMINATED: return "Terminated";
     case DURO_STATE_SUSPENDED: return "Suspended";
+    case DURO_STATE_SCHEDULED: return "Scheduled";
     default: return "Unknown";
     }
 }
@@ -104,29 +105,109 @@ static int put(json_t *j, const char *key, const char *value, duro_error *err)
     return 0;
 }
 
-int duro_client_start_version(duro_client *c, const char *instance, const char *name,
-                              const char *version, const char *input, duro_error *err)
+void duro_start_options_init(duro_start_options *opt)
 {
+    if (!opt)
+        return;
+    memset(opt, 0, sizeof *opt);
+    opt->size = sizeof *opt;
+}
+
+/* What `reuse` says to do before sending the start of `instance`: 0 to send it, 1 to send
+ * nothing and succeed (IGNORE of an existing id), or an error. REPLACE_ENDED deletes an
+ * ended instance's tree here. */
+static int apply_reuse(duro_client *c, const char *instance, duro_reuse_policy reuse,
+                       duro_error *err)
+{
+    static const char call[] = "duro_client_start_with";
+    duro_status st;
+    int rc, state;
+    if (reuse == DURO_REUSE_DEFAULT)
+        return 0;
+    if (reuse == DURO_REUSE_REPLACE_ENDED && !(c->p->caps & DURO_CAP_MANAGEMENT))
+        return duro_error_set(err, DURO_ENOTSUP, 0,
+                              "%s: DURO_REUSE_REPLACE_ENDED needs a provider with "
+                              "DURO_CAP_MANAGEMENT (provider %s has not)",
+                              call, c->p->name);
+    if ((rc = duro_client_status(c, instance, &st, err)))
+        return rc;
+    state = st.state;
+    duro_status_clear(&st);
+    if (state == DURO_STATE_NOT_FOUND)
+        return 0;
+    switch (reuse) {
+    case DURO_REUSE_REJECT:
+        return duro_error_set(err, DURO_EEXIST, 0, "%s: instance \"%s\" exists (%s)", call,
+                              instance, duro_state_name(state));
+    case DURO_REUSE_IGNORE:
+        return 1;
+    default: /* DURO_REUSE_REPLACE_ENDED */
+        if (state != DURO_STATE_COMPLETED && state != DURO_STATE_FAILED &&
+            state != DURO_STATE_TERMINATED)
+            return duro_error_set(err, DURO_ERUNNING, 0,
+                                  "%s: instance \"%s\" is %s: only an ended instance is "
+                                  "replaced",
+                                  call, instance, duro_state_name(state));
+        return duro_client_delete(c, instance, 0, NULL, err);
+    }
+}
+
+int duro_client_start_with(duro_client *c, const char *instance, const char *name,
+                           const char *input, const duro_start_options *opt, duro_error *err)
+{
+    duro_start_options o;
     json_t *j;
     int rc;
     if (!c)
         return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
+    duro_start_options_init(&o);
+    if (opt) {
+        if (opt->size == 0)
+            return duro_error_set(err, DURO_EINVAL, 0,
+                                  "duro_client_start_with: options not initialised: call "
+                                  "duro_start_options_init");
+        memcpy(&o, opt, opt->size < sizeof o ? opt->size : sizeof o);
+        o.size = sizeof o;
+    }
     if ((rc = duro__check_id(instance, "instance id", err)) ||
         (rc = duro__check_id(name, "orchestration name", err)) ||
         (rc = duro__check_payload(input, "input", err)))
         return rc;
-    if (version && duro__version_key(version) < 0)
+    if (o.version && duro__version_key(o.version) < 0)
         return duro_error_set(err, DURO_EINVAL, 0,
-                              "version \"%s\" is not MAJOR.MINOR.PATCH", version);
+                              "version \"%s\" is not MAJOR.MINOR.PATCH", o.version);
+    if ((int)o.reuse < DURO_REUSE_DEFAULT || (int)o.reuse > DURO_REUSE_REPLACE_ENDED)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_client_start_with: reuse %d is not a duro_reuse_policy",
+                              (int)o.reuse);
     j = duro__rec_new();
     if (!j)
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
-    if ((rc = put(j, "name", name, err)) || (rc = put(j, "version", version, err)) ||
+    if ((rc = put(j, "name", name, err)) || (rc = put(j, "version", o.version, err)) ||
         (rc = put(j, "input", input ? input : "", err))) {
         json_decref(j);
         return rc;
     }
+    /* a time not ahead of this client's clock starts at once, as without it */
+    if (o.start_at_ms > duro_clock_now_ms() && duro__rec_int(j, "at", o.start_at_ms)) {
+        json_decref(j);
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    }
+    rc = apply_reuse(c, instance, o.reuse, err);
+    if (rc) {
+        json_decref(j);
+        return rc < 0 ? rc : 0;
+    }
     return send(c, instance, DURO_MSG_START, j, err);
+}
+
+int duro_client_start_version(duro_client *c, const char *instance, const char *name,
+                              const char *version, const char *input, duro_error *err)
+{
+    duro_start_options o;
+    duro_start_options_init(&o);
+    o.version = version;
+    return duro_client_start_with(c, instance, name, input, &o, err);
 }
 
 int duro_client_start(duro_client *c, const char *instance, const char *name, const char *input,
@@ -213,7 +294,9 @@ static int send_control(duro_client *c, const char *call, const char *instance, 
 
 /* States an instance can be suspended or terminated in: running, or between two executions
  * (continued as new: the control reaches the next one). */
-#define LIVE_STATES ((1u << DURO_STATE_RUNNING) | (1u << DURO_STATE_CONTINUED_AS_NEW))
+#define LIVE_STATES                                                                         \
+    ((1u << DURO_STATE_RUNNING) | (1u << DURO_STATE_CONTINUED_AS_NEW) |                      \
+     (1u << DURO_STATE_SCHEDULED))
 
 int duro_client_terminate(duro_client *c, const char *instance, const char *reason,
                           duro_error *err)
@@ -308,6 +391,17 @@ int duro__view_state(duro_provider *p, const char *instance, uint64_t execution,
         return 0;
     if ((rc = p->ops->read_history(p, instance, execution, &ev, &n, err)))
         return rc;
+    if (n && ev[0].kind == DURO_EVENT_ORCH_STARTED && ev[0].payload) {
+        json_t *j = parse_record(ev[0].payload, &oom);
+        json_t *at = j ? json_object_get(j, "at") : NULL;
+        if (json_is_integer(at) && json_integer_value(at) > duro_clock_now_ms())
+            *view = DURO_STATE_SCHEDULED;
+        json_decref(j);
+        if (oom) {
+            duro_events_free(ev, n);
+            return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+        }
+    }
     for (i = n; i-- > 0;)
         if (ev[i].kind == DURO_EVENT_SUSPENDED || ev[i].kind == DURO_EVENT_RESUMED) {
             if (ev[i].kind == DURO_EVENT_SUSPENDED)

@@ -14,7 +14,8 @@
  *
  * History event kinds (duro_event_kind of duro.h, without the DURO_EVENT_ prefix) and their
  * fields (src always points at an earlier event id):
- *   ORCH_STARTED   name version input [parent pexec pid] [carried]      always event 1
+ *   ORCH_STARTED   name version input [parent pexec pid] [carried] [at] always event 1;
+ *                  at = scheduled start: no code runs before it
  *   ORCH_COMPLETED text=output                                          terminal
  *   ORCH_FAILED    category text=message                                terminal
  *   ORCH_CONTINUED text=next input                                      terminal
@@ -42,11 +43,11 @@
  *   RESUMED        text=reason
  *
  * Message kinds are duro_msg_kind (duro-provider.h):
- *   START          name [version] input [parent pexec pid]
+ *   START          name [version] input [parent pexec pid] [at=scheduled start]
  *   CONTINUE_AS_NEW name version input [carried]
  *   ACTIVITY_DONE  src=dispatch (ok: text=result | category text=message), execution in the
  *                  indexed field
- *   TIMER_FIRED    src what ("timer" | "retry" | "timeout")
+ *   TIMER_FIRED    src what ("timer" | "retry" | "timeout" | "start": a scheduled start)
  *   EVENT          name text=data
  *   CHILD_DONE     src=sub (ok: text=result | category text=message)
  *   CANCEL         text=reason

@@ -98,7 +98,8 @@ typedef enum duro_state {
     DURO_STATE_FAILED = 3,
     DURO_STATE_CONTINUED_AS_NEW = 4,
     DURO_STATE_TERMINATED = 5,   /* client view: terminal, ended by duro_client_terminate */
-    DURO_STATE_SUSPENDED = 6     /* client view: running, held by duro_client_suspend */
+    DURO_STATE_SUSPENDED = 6,    /* client view: running, held by duro_client_suspend */
+    DURO_STATE_SCHEDULED = 7     /* client view: running, its scheduled start not reached */
 } duro_state;
 
 /* ---- Stored history events --------------------------------------------------------------- */

@@ -96,7 +96,7 @@ static int read_options(const duro_list_options *in, const char *call, duro_list
     if (o->limit == 0 || o->limit > DURO_LIST_MAX_LIMIT)
         return duro_error_set(err, DURO_EINVAL, 0, "%s: limit %zu is out of range (1..%d)",
                               call, o->limit, DURO_LIST_MAX_LIMIT);
-    if ((int)o->state < 0 || (int)o->state > DURO_STATE_SUSPENDED)
+    if ((int)o->state < 0 || (int)o->state > DURO_STATE_SCHEDULED)
         return duro_error_set(err, DURO_EINVAL, 0, "%s: state %d is not a duro_state", call,
                               (int)o->state);
     if (o->orch_name && (rc = check_id(o->orch_name, call, "orch_name", err)))
@@ -113,10 +113,12 @@ static duro_instance_query to_query(const duro_list_options *o, size_t limit)
 {
     duro_instance_query q;
     memset(&q, 0, sizeof q);
-    /* providers store a terminated execution as Failed and a suspended one as Running */
+    /* providers store a terminated execution as Failed, a suspended or scheduled one as
+     * Running */
     q.state = o->state == DURO_STATE_TERMINATED ? DURO_STATE_FAILED
-              : o->state == DURO_STATE_SUSPENDED ? DURO_STATE_RUNNING
-                                                 : o->state;
+              : o->state == DURO_STATE_SUSPENDED || o->state == DURO_STATE_SCHEDULED
+                  ? DURO_STATE_RUNNING
+                  : o->state;
     q.orch_name = o->orch_name;
     q.id_prefix = o->id_prefix && o->id_prefix[0] ? o->id_prefix : NULL;
     q.created_from_ms = o->created_from_ms;
@@ -503,9 +505,14 @@ static int tree_visit(duro_client *c, const tree_todo *todo, duro_instance_tree 
     size_t n_kids = 0;
     int rc = read_instance(c, call, todo->instance, &info, &ex, err);
 
+    duro_state view;
+
     if (rc)
         return rc == DURO_ENOTFOUND && t->n > 0 ? 0 : rc;
-    rc = c->p->ops->list_children(c->p, todo->instance, &kids, &n_kids, err);
+    rc = duro__view_state(c->p, todo->instance, info.execution_id, info.state, info.output,
+                          &view, err);
+    if (!rc)
+        rc = c->p->ops->list_children(c->p, todo->instance, &kids, &n_kids, err);
     nodes = rc ? NULL : duro__grow(t->nodes, cap, t->n, sizeof *t->nodes);
     if (!rc && !nodes)
         rc = duro_error_set(err, DURO_ENOMEM, 0, "%s: out of memory", call);
@@ -513,6 +520,7 @@ static int tree_visit(duro_client *c, const tree_todo *todo, duro_instance_tree 
         t->nodes = nodes;
         node = &t->nodes[t->n++];
         summary_take(&node->info, &info, &ex);
+        node->info.state = view;
         node->parent = todo->parent;
         node->depth = todo->depth;
     }

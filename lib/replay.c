@@ -472,6 +472,10 @@ static int on_timer(duro_orch *o, const duro__rec *m)
         }
         return duro__append(o, DURO_EVENT_TIMER_FIRED, j) ? 0 : DURO_ENOMEM;
     }
+    if (strcmp(what, "start") == 0) {
+        o->start_due = 1; /* a scheduled start is due, whatever this process's clock says */
+        return 0;
+    }
     if (strcmp(what, "retry") == 0) {
         if (!s || s->rec.kind != DURO_EVENT_ACTIVITY_RETRY)
             return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
@@ -875,6 +879,7 @@ static void adopt_started(duro_orch *o)
     o->parent = s->parent;
     o->pexec = s->pexec;
     o->pid = s->pid;
+    o->start_at = s->at;
 }
 
 static int history_terminal(duro_orch *o)
@@ -977,7 +982,8 @@ static int start_execution(duro_orch *o, const duro__rec *start, const char *res
         (start->parent && (duro__rec_str(j, "parent", start->parent) ||
                            duro__rec_int(j, "pexec", (int64_t)start->pexec) ||
                            duro__rec_int(j, "pid", (int64_t)start->pid))) ||
-        (start->carried && json_object_set(j, "carried", start->carried) != 0)) {
+        (start->carried && json_object_set(j, "carried", start->carried) != 0) ||
+        (start->at > 0 && duro__rec_int(j, "at", start->at))) {
         json_decref(j);
         return DURO_ENOMEM;
     }
@@ -1177,6 +1183,19 @@ static int decide(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
     }
     if (o->suspended)
         return 0; /* what arrived is in history; the code sees it after the resume */
+    if (o->start_at > o->now_ms && !o->start_due) {
+        /* a scheduled start (duro_start_options.start_at_ms): the code first runs at its
+         * time; the turn that created the execution sets the timer that wakes it */
+        json_t *m;
+        if (o->n_persisted)
+            return 0;
+        m = duro__rec_new();
+        if (!m || duro__rec_int(m, "src", 1) || duro__rec_str(m, "what", "start")) {
+            json_decref(m);
+            return DURO_ENOMEM;
+        }
+        return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec, o->start_at, m);
+    }
     if ((r = system_failure(o)))
         return finish(o, out, DURO_STATE_FAILED, r->category, r->text ? r->text : "");
     return run_code(o, out, fn, ud);

@@ -87,6 +87,8 @@ struct duro_orch {
     uint64_t suspended;       /* id of the SUSPENDED event in force, 0 when not suspended */
     uint64_t resumed_from;    /* SUSPENDED event a RESUMED of this turn ended, else 0 */
     char *terminate_reason;   /* kept by the turn: a TERMINATE message arrived */
+    int64_t start_at;         /* scheduled start (ms) of the execution, 0 if none */
+    int start_due;            /* the scheduled start's timer arrived in this turn */
 
     int replaying;
     int observed_pending;

@@ -5,8 +5,10 @@
  * PostgreSQL provider: terminating a tree of three instances while the grandchild's
  * activity runs (every instance Terminated with its reason, the late activity result
  * dropped), events raised while suspended (kept, not seen by the code, seen in order after
- * the resume, also across a runtime restart), terminating a suspended instance, the states
- * status, details and list filters show, and every error case.
+ * the resume, also across a runtime restart), terminating a suspended instance, a scheduled
+ * start (Scheduled until its time, no code run before it), each id-reuse policy of
+ * duro_client_start_with, the states status, details and list filters show, and every error
+ * case.
  *
  * Waits are event-driven (the provider's commit notification, duro_client_wait, latches),
  * never sleeps.
@@ -102,8 +104,27 @@ static int orch_quick(duro_orch *o, const char *input, void *ud)
     return duro_complete(o, input);
 }
 
+/* Counts its runs and completes with the turn's time (duro_now_ms). */
+static int stamp_runs;
+
+static int orch_stamp(duro_orch *o, const char *input, void *ud)
+{
+    (void)input;
+    (void)ud;
+    __atomic_add_fetch(&stamp_runs, 1, __ATOMIC_SEQ_CST);
+    return duro_completef(o, "%lld", (long long)duro_now_ms(o));
+}
+
+static int orch_boom(duro_orch *o, const char *input, void *ud)
+{
+    (void)ud;
+    return duro_fail(o, input);
+}
+
 static void register_all(e2e_env *e)
 {
+    e2e_orch(e, "Stamp", orch_stamp, NULL);
+    e2e_orch(e, "Boom", orch_boom, NULL);
     e2e_orch(e, "Root", orch_root, NULL);
     e2e_orch(e, "Mid", orch_mid, NULL);
     e2e_orch(e, "Leaf", orch_leaf, NULL);
@@ -190,6 +211,34 @@ static const char *list_ids(e2e_env *e, duro_state state, char *buf, size_t size
     return buf;
 }
 
+static int is_scheduled(e2e_env *e, const char *id)
+{
+    return state_of(e, id) == DURO_STATE_SCHEDULED;
+}
+
+static uint64_t queued_orch(e2e_env *e)
+{
+    duro_queue_depths q;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_client_queue_depths(e->c, &q, &err), 0);
+    return q.orchestrator + q.delayed;
+}
+
+static int queue_empty(e2e_env *e, const char *id)
+{
+    (void)id;
+    return queued_orch(e) == 0;
+}
+
+static int start_with(e2e_env *e, const char *id, const char *name, const char *input,
+                      duro_reuse_policy reuse, duro_error *err)
+{
+    duro_start_options o;
+    duro_start_options_init(&o);
+    o.reuse = reuse;
+    return duro_client_start_with(e->c, id, name, input, &o, err);
+}
+
 static void expect_rc(int rc, int want, const duro_error *err, const char *needle)
 {
     ck_assert_msg(rc == want, "got %s (%s), want %s", duro_err_name(rc), err->message,
@@ -219,6 +268,12 @@ START_TEST(test_terminate_tree)
     expect_terminated(&e, "tree-mid", "parent tree terminated: operator: stop");
     expect_terminated(&e, "tree-leaf",
                       "parent tree-mid terminated: parent tree terminated: operator: stop");
+    duro_instance_tree tree;
+    ck_assert_int_eq(duro_client_tree(e.c, "tree", &tree, &err), 0);
+    ck_assert_uint_eq(tree.n, 3);
+    for (size_t i = 0; i < tree.n; i++)
+        ck_assert_int_eq(tree.nodes[i].info.state, DURO_STATE_TERMINATED);
+    duro_instance_tree_clear(&tree);
     /* the observer heard of three terminated instances */
     e2e_wait_terminals(&e, 3);
     pthread_mutex_lock(&e.mu);
@@ -374,6 +429,115 @@ START_TEST(test_errors)
 }
 END_TEST
 
+START_TEST(test_scheduled_start)
+{
+    e2e_env e;
+    duro_error err = {0};
+    duro_start_options o;
+    char buf[256];
+    stamp_runs = 0;
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    int64_t at = duro_clock_now_ms() + 1000;
+    duro_start_options_init(&o);
+    o.start_at_ms = at;
+    ck_assert_int_eq(duro_client_start_with(e.c, "later", "Stamp", "", &o, &err), 0);
+    wait_until(&e, "later", is_scheduled, "Scheduled");
+    /* it exists, is listed as Scheduled, and its code has not run */
+    ck_assert_int_lt(duro_clock_now_ms(), at);
+    ck_assert_int_eq(__atomic_load_n(&stamp_runs, __ATOMIC_SEQ_CST), 0);
+    ck_assert_str_eq(duro_state_name(DURO_STATE_SCHEDULED), "Scheduled");
+    ck_assert_str_eq(list_ids(&e, DURO_STATE_SCHEDULED, buf, sizeof buf), "later");
+    ck_assert_str_eq(list_ids(&e, DURO_STATE_RUNNING, buf, sizeof buf), "");
+    /* at its time it runs, once */
+    duro_status st;
+    e2e_wait(&e, "later", &st);
+    ck_assert_int_eq(st.state, DURO_STATE_COMPLETED);
+    ck_assert_int_ge(strtoll(st.output, NULL, 10), at);
+    duro_status_clear(&st);
+    ck_assert_int_eq(__atomic_load_n(&stamp_runs, __ATOMIC_SEQ_CST), 1);
+    /* a time that is not ahead starts at once */
+    o.start_at_ms = 1;
+    ck_assert_int_eq(duro_client_start_with(e.c, "now", "Quick", "n", &o, &err), 0);
+    e2e_expect_completed(&e, "now", "n");
+    ck_assert_uint_eq(e2e_count_kind(&e, "now", 0, "TimerFired"), 0);
+    e2e_close(&e);
+}
+END_TEST
+
+START_TEST(test_reuse_policies)
+{
+    e2e_env e;
+    duro_error err = {0};
+    duro_status st;
+    duro_start_options o;
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    /* an unknown id starts under every policy */
+    ck_assert_int_eq(start_with(&e, "a", "Quick", "one", DURO_REUSE_REJECT, &err), 0);
+    ck_assert_int_eq(start_with(&e, "b", "Quick", "one", DURO_REUSE_IGNORE, &err), 0);
+    ck_assert_int_eq(start_with(&e, "c", "Boom", "bad", DURO_REUSE_REPLACE_ENDED, &err), 0);
+    e2e_start_instance(&e, "w", "Waiter", "");
+    e2e_expect_completed(&e, "a", "one");
+    e2e_expect_completed(&e, "b", "one");
+    e2e_expect_failed(&e, "c", DURO_CAT_APPLICATION, "bad");
+    e2e_wait_custom_status(&e, "w", "waiting:0");
+
+    /* replace: ended instances (failed, completed, terminated) start afresh */
+    ck_assert_int_eq(start_with(&e, "c", "Quick", "fresh", DURO_REUSE_REPLACE_ENDED, &err), 0);
+    e2e_expect_completed(&e, "c", "fresh");
+    ck_assert_uint_eq(e2e_count_kind(&e, "c", 0, "OrchestrationStarted"), 1);
+    ck_assert_uint_eq(e2e_count_kind(&e, "c", 0, "OrchestrationFailed"), 0);
+    ck_assert_int_eq(start_with(&e, "a", "Quick", "two", DURO_REUSE_REPLACE_ENDED, &err), 0);
+    e2e_expect_completed(&e, "a", "two");
+    ck_assert_int_eq(duro_client_terminate(e.c, "w", "end", &err), 0);
+    expect_terminated(&e, "w", "end");
+    ck_assert_int_eq(start_with(&e, "w", "Quick", "after", DURO_REUSE_REPLACE_ENDED, &err), 0);
+    e2e_expect_completed(&e, "w", "after");
+    e2e_start_instance(&e, "run", "Waiter", "");
+    e2e_wait_custom_status(&e, "run", "waiting:0");
+
+    /* with no runtime: what each policy sends or refuses, exactly */
+    e2e_stop(&e);
+    expect_rc(start_with(&e, "a", "Quick", "x", DURO_REUSE_REJECT, &err), DURO_EEXIST, &err,
+              "exists (Completed)");
+    ck_assert_int_eq(start_with(&e, "a", "Quick", "x", DURO_REUSE_IGNORE, &err), 0);
+    expect_rc(start_with(&e, "run", "Quick", "x", DURO_REUSE_REPLACE_ENDED, &err),
+              DURO_ERUNNING, &err, "is Running");
+    ck_assert_uint_eq(queued_orch(&e), 0);
+    ck_assert_int_eq(state_of(&e, "run"), DURO_STATE_RUNNING);
+    /* the default (duro_client_start's) sends the start, which the runtime drops */
+    ck_assert_int_eq(start_with(&e, "a", "Quick", "x", DURO_REUSE_DEFAULT, &err), 0);
+    ck_assert_uint_eq(queued_orch(&e), 1);
+    e2e_start_instance(&e, "a", "Quick", "y");
+    ck_assert_uint_eq(queued_orch(&e), 2);
+    e2e_start(&e);
+    wait_until(&e, "a", queue_empty, "both starts consumed");
+    e2e_stop(&e);
+    e2e_wait(&e, "a", &st);
+    ck_assert_str_eq(st.output, "two");
+    duro_status_clear(&st);
+
+    /* bad options */
+    duro_start_options_init(&o);
+    o.reuse = (duro_reuse_policy)99;
+    expect_rc(duro_client_start_with(e.c, "q", "Quick", "", &o, &err), DURO_EINVAL, &err,
+              "reuse 99");
+    o.reuse = DURO_REUSE_DEFAULT;
+    o.size = 0;
+    expect_rc(duro_client_start_with(e.c, "q", "Quick", "", &o, &err), DURO_EINVAL, &err,
+              "duro_start_options_init");
+    duro_start_options_init(&o);
+    o.version = "1.x";
+    expect_rc(duro_client_start_with(e.c, "q", "Quick", "", &o, &err), DURO_EINVAL, &err,
+              "MAJOR.MINOR.PATCH");
+    ck_assert_uint_eq(queued_orch(&e), 0);
+    e2e_close(&e);
+}
+END_TEST
+
 int main(void)
 {
     const e2e_test tests[] = {
@@ -381,6 +545,8 @@ int main(void)
         {"suspend_keeps_events", test_suspend_keeps_events},
         {"suspend_survives_restart", test_suspend_survives_restart},
         {"terminate_suspended", test_terminate_suspended},
+        {"scheduled_start", test_scheduled_start},
+        {"reuse_policies", test_reuse_policies},
         {"errors", test_errors},
     };
 #ifdef DURO_E2E_POSTGRES
