@@ -389,7 +389,10 @@ int duro__view_state(duro_provider *p, const char *instance, uint64_t execution,
     }
     if (stored != DURO_STATE_RUNNING)
         return 0;
-    if ((rc = p->ops->read_history(p, instance, execution, &ev, &n, err)))
+    rc = p->ops->read_history(p, instance, execution, &ev, &n, err);
+    if (rc == DURO_ECORRUPT)
+        return 0; /* unreadable history (headed for the poison path): the stored state */
+    if (rc)
         return rc;
     if (n && ev[0].kind == DURO_EVENT_ORCH_STARTED && ev[0].payload) {
         json_t *j = parse_record(ev[0].payload, &oom);

@@ -50,7 +50,8 @@ int duro__split_failure(const char *output, char **error, duro_error_category *c
  * duro_client_terminate ended (its output is {"what":"terminated","text":reason}),
  * SUSPENDED for a Running one whose history holds a SUSPENDED event without a RESUMED
  * after it, else SCHEDULED for a Running one whose Started event holds a scheduled start
- * later than now (one history read), else `stored`. Returns 0 or the provider's error (err
+ * later than now (one history read; a history that cannot be read, DURO_ECORRUPT, leaves
+ * `stored`), else `stored`. Returns 0 or the provider's error (err
  * filled), DURO_ENOMEM. */
 int duro__view_state(duro_provider *p, const char *instance, uint64_t execution,
                      duro_state stored, const char *output, duro_state *view, duro_error *err);

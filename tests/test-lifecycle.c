@@ -281,14 +281,26 @@ START_TEST(test_terminate_tree)
         ck_assert_int_eq(e.terms[i].state, DURO_STATE_TERMINATED);
     pthread_mutex_unlock(&e.mu);
 
-    /* the activity finishes after the end: its result is dropped, nothing is queued and the
-     * leaf's history has no result (shutdown joins the activity thread) */
+    /* the activity finishes after the end: its result is dropped. Shutdown joins the
+     * activity thread; a second runtime then drains what is queued (the children's results
+     * to their ended parents); the leaf's history is what the termination left */
+    size_t leaf_events;
+    duro_event *ev;
+    e2e_history(&e, "tree-leaf", 0, &ev, &leaf_events);
+    duro_events_free(ev, leaf_events);
     open_gate();
+    e2e_stop(&e);
+    e2e_start(&e);
+    wait_until(&e, "tree", queue_empty, "queues drained");
     e2e_stop(&e);
     ck_assert_int_eq(duro_client_queue_depths(e.c, &q, &err), 0);
     ck_assert_uint_eq(q.orchestrator, 0);
     ck_assert_uint_eq(q.worker, 0);
     ck_assert_uint_eq(q.delayed, 0);
+    size_t now_events;
+    e2e_history(&e, "tree-leaf", 0, &ev, &now_events);
+    duro_events_free(ev, now_events);
+    ck_assert_uint_eq(now_events, leaf_events);
     ck_assert_uint_eq(e2e_count_kind(&e, "tree-leaf", 0, "ActivityCompleted"), 0);
     ck_assert_uint_eq(e2e_count_kind(&e, "tree-leaf", 0, "ActivityCancelled"), 1);
     ck_assert_int_eq(state_of(&e, "tree-leaf"), DURO_STATE_TERMINATED);
