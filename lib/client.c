@@ -72,24 +72,35 @@ const char *duro_category_name(int category)
     }
 }
 
-/* Encode and enqueue one message for `instance`. */
-static int send(duro_client *c, const char *instance, int kind, json_t *payload, duro_error *err)
+/* Enqueue one encoded message for `instance`, due at once. */
+static int send_text(duro_client *c, const char *instance, int kind, const char *text,
+                     duro_error *err)
 {
     duro_msg m;
-    char *text;
-    int rc;
-    if (!payload)
-        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
-    text = json_dumps(payload, JSON_COMPACT);
-    json_decref(payload);
-    if (!text)
-        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
     m.instance = instance;
     m.kind = kind;
     m.execution_id = 0;
     m.visible_at_ms = 0; /* at once */
     m.payload = text;
-    rc = c->p->ops->enqueue_orch(c->p, &m, err);
+    return c->p->ops->enqueue_orch(c->p, &m, err);
+}
+
+/* Encode `payload` (taken; NULL means out of memory) into a malloc'ed *text. */
+static int encode(json_t *payload, char **text, duro_error *err)
+{
+    *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    return *text ? 0 : duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+}
+
+/* Encode and enqueue one message for `instance`. */
+static int send(duro_client *c, const char *instance, int kind, json_t *payload, duro_error *err)
+{
+    char *text;
+    int rc = encode(payload, &text, err);
+    if (rc)
+        return rc;
+    rc = send_text(c, instance, kind, text, err);
     free(text);
     return rc;
 }
@@ -157,6 +168,7 @@ int duro_client_start_with(duro_client *c, const char *instance, const char *nam
 {
     duro_start_options o;
     json_t *j;
+    char *text;
     int rc;
     if (!c)
         return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
@@ -193,12 +205,14 @@ int duro_client_start_with(duro_client *c, const char *instance, const char *nam
         json_decref(j);
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
     }
+    /* encoded before a replacement deletes anything */
+    if ((rc = encode(j, &text, err)))
+        return rc;
     rc = apply_reuse(c, instance, o.reuse, err);
-    if (rc) {
-        json_decref(j);
-        return rc < 0 ? rc : 0;
-    }
-    return send(c, instance, DURO_MSG_START, j, err);
+    if (rc == 0)
+        rc = send_text(c, instance, DURO_MSG_START, text, err);
+    free(text);
+    return rc < 0 ? rc : 0;
 }
 
 int duro_client_start_version(duro_client *c, const char *instance, const char *name,

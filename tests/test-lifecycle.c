@@ -7,8 +7,9 @@
  * dropped), events raised while suspended (kept, not seen by the code, seen in order after
  * the resume, also across a runtime restart), terminating a suspended instance, a scheduled
  * start (Scheduled until its time, no code run before it), each id-reuse policy of
- * duro_client_start_with, the states status, details and list filters show, and every error
- * case.
+ * duro_client_start_with, the states status, details and list filters show, every error
+ * case, and every allocation failure of the new client calls (conformance/alloc-fault.c,
+ * glibc without AddressSanitizer).
  *
  * Waits are event-driven (the provider's commit notification, duro_client_wait, latches),
  * never sleeps.
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-fault.h"
 #include "duro-provider.h"
 #include "e2e-common.h"
 
@@ -550,6 +552,96 @@ START_TEST(test_reuse_policies)
 }
 END_TEST
 
+#if DURO_ALLOC_FAULT_AVAILABLE
+/* 1 when `rc` is PostgreSQL's "the reply of COMMIT was lost" (an allocation failed while
+ * libpq read it): the write may or may not have happened. */
+static int commit_unknown(const e2e_env *e, int rc, const duro_error *err)
+{
+#ifdef DURO_E2E_POSTGRES
+    return e->kind == E2E_POSTGRES && rc == DURO_EIO && err->retryable &&
+           strstr(err->message, "COMMIT") != NULL;
+#else
+    (void)e;
+    (void)rc;
+    (void)err;
+    return 0;
+#endif
+}
+
+/* Fail the k-th allocation (k = 0, 1, ...) of each new client call, with no runtime running:
+ * each run is DURO_ENOMEM with nothing queued, or succeeds having queued exactly its one
+ * message (or none, for IGNORE and a REJECT error), or, on PostgreSQL, loses the reply of
+ * COMMIT (queued or not), until a run in which no allocation failed. Instances: "run" Running, "sus" Suspended, "done" Completed. */
+START_TEST(test_allocation_failures)
+{
+    e2e_env e;
+    duro_error err = {0};
+    e2e_open(&e, _i);
+    register_all(&e);
+    e2e_start(&e);
+    e2e_start_instance(&e, "run", "Waiter", "");
+    e2e_start_instance(&e, "sus", "Waiter", "");
+    e2e_start_instance(&e, "done", "Quick", "d");
+    e2e_wait_custom_status(&e, "run", "waiting:0");
+    e2e_wait_custom_status(&e, "sus", "waiting:0");
+    e2e_expect_completed(&e, "done", "d");
+    ck_assert_int_eq(duro_client_suspend(e.c, "sus", "s", &err), 0);
+    wait_until(&e, "sus", is_suspended, "Suspended");
+    e2e_stop(&e);
+    for (int call = 0; call < 6; call++) {
+        long injected_total = 0;
+        for (long k = 0;; k++) {
+            uint64_t before = queued_orch(&e);
+            duro_start_options o;
+            int rc, sends = 1;
+            duro_start_options_init(&o);
+            o.start_at_ms = duro_clock_now_ms() + 60000;
+            duro__alloc_fault(NULL, k + 1);
+            switch (call) {
+            case 0: rc = duro_client_terminate(e.c, "run", "t", &err); break;
+            case 1: rc = duro_client_suspend(e.c, "run", "s", &err); break;
+            case 2: rc = duro_client_resume(e.c, "sus", "r", &err); break;
+            case 3: rc = duro_client_start_with(e.c, "new", "Quick", "", &o, &err); break;
+            case 4:
+                o.reuse = DURO_REUSE_REJECT;
+                rc = duro_client_start_with(e.c, "done", "Quick", "", &o, &err);
+                sends = 0;
+                break;
+            default:
+                o.reuse = DURO_REUSE_IGNORE;
+                rc = duro_client_start_with(e.c, "done", "Quick", "", &o, &err);
+                sends = 0;
+                break;
+            }
+            long made = duro__alloc_fault(NULL, 0);
+            int injected = made >= k + 1;
+            injected_total += injected;
+            uint64_t after = queued_orch(&e);
+            if (rc == DURO_ENOMEM) {
+                ck_assert_msg(injected, "call %d: ENOMEM without a failed allocation", call);
+                ck_assert_uint_eq(after, before);
+                continue;
+            }
+            if (commit_unknown(&e, rc, &err)) {
+                /* PostgreSQL lost the reply of COMMIT: the message is queued or not */
+                ck_assert(injected);
+                ck_assert_uint_le(after, before + 1);
+                continue;
+            }
+            ck_assert_msg(rc == (call == 4 ? DURO_EEXIST : 0), "call %d, allocation %ld: %s (%s)",
+                          call, k, duro_err_name(rc), err.message);
+            ck_assert_uint_eq(after, before + (uint64_t)sends);
+            if (!injected)
+                break;
+        }
+        ck_assert_msg(injected_total > 0, "call %d: no allocation failed", call);
+    }
+    ck_assert_int_eq(state_of(&e, "done"), DURO_STATE_COMPLETED);
+    e2e_close(&e);
+}
+END_TEST
+#endif /* DURO_ALLOC_FAULT_AVAILABLE */
+
 int main(void)
 {
     const e2e_test tests[] = {
@@ -560,6 +652,9 @@ int main(void)
         {"scheduled_start", test_scheduled_start},
         {"reuse_policies", test_reuse_policies},
         {"errors", test_errors},
+#if DURO_ALLOC_FAULT_AVAILABLE
+        {"allocation_failures", test_allocation_failures},
+#endif
     };
 #ifdef DURO_E2E_POSTGRES
     return e2e_main("test-lifecycle-postgres", 1u << E2E_POSTGRES, tests,
