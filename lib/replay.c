@@ -1125,9 +1125,10 @@ static const duro__rec *system_failure(duro_orch *o)
 }
 
 /* End the execution as terminated with `reason`: no code runs, outstanding activities are
- * cancelled, children are terminated (their reason "parent <id> terminated: <reason>"), a parent hears of a failure "terminated: <reason>".
- * The stored output {"what":"terminated","text":reason} tells clients the state apart from
- * an ordinary failure (providers store Failed). */
+ * cancelled, children are terminated (their reason "parent <id> terminated: <reason>") and
+ * a parent hears of a failure "terminated: <reason>". The stored output
+ * {"what":"terminated","text":reason} tells clients the state apart from an ordinary
+ * failure (providers store Failed). */
 static int terminate(duro_orch *o, duro__turn *out, const char *reason)
 {
     json_t *j = duro__rec_new(), *stored = duro__rec_new();
