@@ -63,7 +63,7 @@ static void check_payloads(const duro_orch_commit *c, const char *what)
         duro__rec_clear(&r);
     }
     for (i = 0; i < c->n_msgs; i++) {
-        FZ_CHECK(c->msgs[i].kind >= DURO_MSG_START && c->msgs[i].kind <= DURO_MSG_CANCEL,
+        FZ_CHECK(c->msgs[i].kind >= DURO_MSG_START && c->msgs[i].kind <= DURO_MSG_RESUME,
                  "%s: message %zu has kind %d", what, i, (int)c->msgs[i].kind);
         FZ_CHECK(duro__rec_decode(c->msgs[i].payload, c->msgs[i].kind, 0, &r, NULL) == 0,
                  "%s: message %zu does not decode", what, i);

@@ -54,6 +54,9 @@ const char *duro_state_name(int state)
     case DURO_STATE_COMPLETED: return "Completed";
     case DURO_STATE_FAILED: return "Failed";
     case DURO_STATE_CONTINUED_AS_NEW: return "ContinuedAsNew";
+    case DURO_STATE_TERMINATED: return "Terminated";
+    case DURO_STATE_SUSPENDED: return "Suspended";
+    case DURO_STATE_SCHEDULED: return "Scheduled";
     default: return "Unknown";
     }
 }
@@ -69,24 +72,35 @@ const char *duro_category_name(int category)
     }
 }
 
-/* Encode and enqueue one message for `instance`. */
-static int send(duro_client *c, const char *instance, int kind, json_t *payload, duro_error *err)
+/* Enqueue one encoded message for `instance`, due at once. */
+static int send_text(duro_client *c, const char *instance, int kind, const char *text,
+                     duro_error *err)
 {
     duro_msg m;
-    char *text;
-    int rc;
-    if (!payload)
-        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
-    text = json_dumps(payload, JSON_COMPACT);
-    json_decref(payload);
-    if (!text)
-        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
     m.instance = instance;
     m.kind = kind;
     m.execution_id = 0;
     m.visible_at_ms = 0; /* at once */
     m.payload = text;
-    rc = c->p->ops->enqueue_orch(c->p, &m, err);
+    return c->p->ops->enqueue_orch(c->p, &m, err);
+}
+
+/* Encode `payload` (taken; NULL means out of memory) into a malloc'ed *text. */
+static int encode(json_t *payload, char **text, duro_error *err)
+{
+    *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    return *text ? 0 : duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+}
+
+/* Encode and enqueue one message for `instance`. */
+static int send(duro_client *c, const char *instance, int kind, json_t *payload, duro_error *err)
+{
+    char *text;
+    int rc = encode(payload, &text, err);
+    if (rc)
+        return rc;
+    rc = send_text(c, instance, kind, text, err);
     free(text);
     return rc;
 }
@@ -102,29 +116,112 @@ static int put(json_t *j, const char *key, const char *value, duro_error *err)
     return 0;
 }
 
-int duro_client_start_version(duro_client *c, const char *instance, const char *name,
-                              const char *version, const char *input, duro_error *err)
+void duro_start_options_init(duro_start_options *opt)
 {
+    if (!opt)
+        return;
+    memset(opt, 0, sizeof *opt);
+    opt->size = sizeof *opt;
+}
+
+/* What `reuse` says to do before sending the start of `instance`: 0 to send it, 1 to send
+ * nothing and succeed (IGNORE of an existing id), or an error. REPLACE_ENDED deletes an
+ * ended instance's tree here. */
+static int apply_reuse(duro_client *c, const char *instance, duro_reuse_policy reuse,
+                       duro_error *err)
+{
+    static const char call[] = "duro_client_start_with";
+    duro_status st;
+    int rc, state;
+    if (reuse == DURO_REUSE_DEFAULT)
+        return 0;
+    if (reuse == DURO_REUSE_REPLACE_ENDED && !(c->p->caps & DURO_CAP_MANAGEMENT))
+        return duro_error_set(err, DURO_ENOTSUP, 0,
+                              "%s: DURO_REUSE_REPLACE_ENDED needs a provider with "
+                              "DURO_CAP_MANAGEMENT (provider %s has not)",
+                              call, c->p->name);
+    if ((rc = duro_client_status(c, instance, &st, err)))
+        return rc;
+    state = st.state;
+    duro_status_clear(&st);
+    if (state == DURO_STATE_NOT_FOUND)
+        return 0;
+    switch (reuse) {
+    case DURO_REUSE_REJECT:
+        return duro_error_set(err, DURO_EEXIST, 0, "%s: instance \"%s\" exists (%s)", call,
+                              instance, duro_state_name(state));
+    case DURO_REUSE_IGNORE:
+        return 1;
+    default: /* DURO_REUSE_REPLACE_ENDED */
+        if (state != DURO_STATE_COMPLETED && state != DURO_STATE_FAILED &&
+            state != DURO_STATE_TERMINATED)
+            return duro_error_set(err, DURO_ERUNNING, 0,
+                                  "%s: instance \"%s\" is %s: only an ended instance is "
+                                  "replaced",
+                                  call, instance, duro_state_name(state));
+        return duro_client_delete(c, instance, 0, NULL, err);
+    }
+}
+
+int duro_client_start_with(duro_client *c, const char *instance, const char *name,
+                           const char *input, const duro_start_options *opt, duro_error *err)
+{
+    duro_start_options o;
     json_t *j;
+    char *text;
     int rc;
     if (!c)
         return duro_error_set(err, DURO_EINVAL, 0, "client is NULL");
+    duro_start_options_init(&o);
+    if (opt) {
+        if (opt->size == 0)
+            return duro_error_set(err, DURO_EINVAL, 0,
+                                  "duro_client_start_with: options not initialised: call "
+                                  "duro_start_options_init");
+        memcpy(&o, opt, opt->size < sizeof o ? opt->size : sizeof o);
+        o.size = sizeof o;
+    }
     if ((rc = duro__check_id(instance, "instance id", err)) ||
         (rc = duro__check_id(name, "orchestration name", err)) ||
         (rc = duro__check_payload(input, "input", err)))
         return rc;
-    if (version && duro__version_key(version) < 0)
+    if (o.version && duro__version_key(o.version) < 0)
         return duro_error_set(err, DURO_EINVAL, 0,
-                              "version \"%s\" is not MAJOR.MINOR.PATCH", version);
+                              "version \"%s\" is not MAJOR.MINOR.PATCH", o.version);
+    if ((int)o.reuse < DURO_REUSE_DEFAULT || (int)o.reuse > DURO_REUSE_REPLACE_ENDED)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_client_start_with: reuse %d is not a duro_reuse_policy",
+                              (int)o.reuse);
     j = duro__rec_new();
     if (!j)
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
-    if ((rc = put(j, "name", name, err)) || (rc = put(j, "version", version, err)) ||
+    if ((rc = put(j, "name", name, err)) || (rc = put(j, "version", o.version, err)) ||
         (rc = put(j, "input", input ? input : "", err))) {
         json_decref(j);
         return rc;
     }
-    return send(c, instance, DURO_MSG_START, j, err);
+    /* a time not ahead of this client's clock starts at once, as without it */
+    if (o.start_at_ms > duro_clock_now_ms() && duro__rec_int(j, "at", o.start_at_ms)) {
+        json_decref(j);
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    }
+    /* encoded before a replacement deletes anything */
+    if ((rc = encode(j, &text, err)))
+        return rc;
+    rc = apply_reuse(c, instance, o.reuse, err);
+    if (rc == 0)
+        rc = send_text(c, instance, DURO_MSG_START, text, err);
+    free(text);
+    return rc < 0 ? rc : 0;
+}
+
+int duro_client_start_version(duro_client *c, const char *instance, const char *name,
+                              const char *version, const char *input, duro_error *err)
+{
+    duro_start_options o;
+    duro_start_options_init(&o);
+    o.version = version;
+    return duro_client_start_with(c, instance, name, input, &o, err);
 }
 
 int duro_client_start(duro_client *c, const char *instance, const char *name, const char *input,
@@ -173,6 +270,69 @@ int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
     return send(c, instance, DURO_MSG_CANCEL, j, err);
 }
 
+/* Send a lifecycle control `kind` with `reason` to `instance`, after checking that its
+ * current state (as duro_client_status reports it) is one the control applies to: `allowed`
+ * is a bit set of (1 << state). `call` names the call in messages. */
+static int send_control(duro_client *c, const char *call, const char *instance, int kind,
+                        unsigned allowed, const char *reason, duro_error *err)
+{
+    duro_status st;
+    json_t *j;
+    int rc;
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s: client is NULL", call);
+    if ((rc = duro__check_id(instance, "instance id", err)) ||
+        (rc = duro__check_payload(reason, "reason", err)))
+        return rc;
+    j = duro__rec_new();
+    if (!j)
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+    if ((rc = put(j, "text", reason ? reason : "", err)) ||
+        (rc = duro_client_status(c, instance, &st, err))) {
+        json_decref(j);
+        return rc;
+    }
+    if (st.state == DURO_STATE_NOT_FOUND)
+        rc = duro_error_set(err, DURO_ENOTFOUND, 0, "%s: instance \"%s\" does not exist", call,
+                            instance);
+    else if (!(allowed & (1u << st.state)))
+        rc = duro_error_set(err, DURO_ESTATE, 0, "%s: instance \"%s\" is %s", call, instance,
+                            duro_state_name(st.state));
+    duro_status_clear(&st);
+    if (rc) {
+        json_decref(j);
+        return rc;
+    }
+    return send(c, instance, kind, j, err);
+}
+
+/* States an instance can be suspended or terminated in: running, or between two executions
+ * (continued as new: the control reaches the next one). */
+#define LIVE_STATES                                                                         \
+    ((1u << DURO_STATE_RUNNING) | (1u << DURO_STATE_CONTINUED_AS_NEW) |                      \
+     (1u << DURO_STATE_SCHEDULED))
+
+int duro_client_terminate(duro_client *c, const char *instance, const char *reason,
+                          duro_error *err)
+{
+    return send_control(c, "duro_client_terminate", instance, DURO_MSG_TERMINATE,
+                        LIVE_STATES | (1u << DURO_STATE_SUSPENDED), reason, err);
+}
+
+int duro_client_suspend(duro_client *c, const char *instance, const char *reason,
+                        duro_error *err)
+{
+    return send_control(c, "duro_client_suspend", instance, DURO_MSG_SUSPEND, LIVE_STATES,
+                        reason, err);
+}
+
+int duro_client_resume(duro_client *c, const char *instance, const char *reason,
+                       duro_error *err)
+{
+    return send_control(c, "duro_client_resume", instance, DURO_MSG_RESUME,
+                        1u << DURO_STATE_SUSPENDED, reason, err);
+}
+
 /* 1 when json_loads failed for lack of memory: jansson says so (2.11 and later), or left the
  * error text empty, as it does when an allocation fails building a value (an object, an
  * array, a member), while every error of the input itself has a text. */
@@ -218,6 +378,57 @@ int duro__split_failure(const char *output, char **error, duro_error_category *c
     return *error ? 0 : DURO_ENOMEM;
 }
 
+/* 1 when the parsed stored output `j` marks a terminated execution. */
+static int marks_terminated(const json_t *j)
+{
+    const char *what = json_string_value(json_object_get(j, "what"));
+    return what && strcmp(what, "terminated") == 0;
+}
+
+int duro__view_state(duro_provider *p, const char *instance, uint64_t execution,
+                     duro_state stored, const char *output, duro_state *view, duro_error *err)
+{
+    duro_event *ev = NULL;
+    size_t n = 0, i;
+    int rc, oom = 0;
+    *view = stored;
+    if (stored == DURO_STATE_FAILED && output) {
+        json_t *j = parse_record(output, &oom);
+        if (oom)
+            return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+        if (j && marks_terminated(j))
+            *view = DURO_STATE_TERMINATED;
+        json_decref(j);
+        return 0;
+    }
+    if (stored != DURO_STATE_RUNNING)
+        return 0;
+    rc = p->ops->read_history(p, instance, execution, &ev, &n, err);
+    if (rc == DURO_ECORRUPT)
+        return 0; /* unreadable history (headed for the poison path): the stored state */
+    if (rc)
+        return rc;
+    if (n && ev[0].kind == DURO_EVENT_ORCH_STARTED && ev[0].payload) {
+        json_t *j = parse_record(ev[0].payload, &oom);
+        json_t *at = j ? json_object_get(j, "at") : NULL;
+        if (json_is_integer(at) && json_integer_value(at) > duro_clock_now_ms())
+            *view = DURO_STATE_SCHEDULED;
+        json_decref(j);
+        if (oom) {
+            duro_events_free(ev, n);
+            return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
+        }
+    }
+    for (i = n; i-- > 0;)
+        if (ev[i].kind == DURO_EVENT_SUSPENDED || ev[i].kind == DURO_EVENT_RESUMED) {
+            if (ev[i].kind == DURO_EVENT_SUSPENDED)
+                *view = DURO_STATE_SUSPENDED;
+            break;
+        }
+    duro_events_free(ev, n);
+    return 0;
+}
+
 int duro_client_status(duro_client *c, const char *instance, duro_status *out, duro_error *err)
 {
     duro_instance_info info;
@@ -237,7 +448,12 @@ int duro_client_status(duro_client *c, const char *instance, duro_status *out, d
     }
     if (rc)
         return rc;
-    out->state = info.state;
+    rc = duro__view_state(c->p, instance, info.execution_id, info.state, info.output,
+                          &out->state, err);
+    if (rc) {
+        duro_instance_info_clear(&info);
+        return rc;
+    }
     out->execution_id = info.execution_id;
     out->orch_name = info.orch_name;
     out->orch_version = info.orch_version;
@@ -271,7 +487,8 @@ int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, d
         int rc = duro_client_status(c, instance, out, err);
         if (rc)
             return rc;
-        if (out->state == DURO_STATE_COMPLETED || out->state == DURO_STATE_FAILED)
+        if (out->state == DURO_STATE_COMPLETED || out->state == DURO_STATE_FAILED ||
+            out->state == DURO_STATE_TERMINATED)
             return 0;
         left = deadline - duro__monotonic_ms();
         if (left <= 0)

@@ -176,7 +176,8 @@ const char *duro__ev_kind_name(int kind)
         "ActivityTimedOut", "ActivityCancelled", "TimerCreated", "TimerFired",
         "ExternalEventWait", "ExternalEventRaised", "SubOrchestrationScheduled",
         "SubOrchestrationCompleted", "SubOrchestrationFailed", "SubOrchestrationCancelled",
-        "OrchestrationDetached", "ValueRecorded"};
+        "OrchestrationDetached", "ValueRecorded", "OrchestrationTerminated",
+        "OrchestrationSuspended", "OrchestrationResumed"};
     if (kind < 1 || kind > DURO__EVENT_KIND_MAX)
         return names[0];
     return names[kind];

@@ -14,7 +14,8 @@
  *
  * History event kinds (duro_event_kind of duro.h, without the DURO_EVENT_ prefix) and their
  * fields (src always points at an earlier event id):
- *   ORCH_STARTED   name version input [parent pexec pid] [carried]      always event 1
+ *   ORCH_STARTED   name version input [parent pexec pid] [carried] [at] always event 1;
+ *                  at = scheduled start: no code runs before it
  *   ORCH_COMPLETED text=output                                          terminal
  *   ORCH_FAILED    category text=message                                terminal
  *   ORCH_CONTINUED text=next input                                      terminal
@@ -37,16 +38,20 @@
  *   SUB_CANCELLED  src=sub text=reason       breadcrumb
  *   DETACHED       name instance input       decision
  *   VALUE          what text=value           decision (now / guid / random)
+ *   ORCH_TERMINATED text=reason              terminal (stored output: what="terminated" text)
+ *   SUSPENDED      text=reason               no code runs until the next RESUMED
+ *   RESUMED        text=reason
  *
  * Message kinds are duro_msg_kind (duro-provider.h):
- *   START          name [version] input [parent pexec pid]
+ *   START          name [version] input [parent pexec pid] [at=scheduled start]
  *   CONTINUE_AS_NEW name version input [carried]
  *   ACTIVITY_DONE  src=dispatch (ok: text=result | category text=message), execution in the
  *                  indexed field
- *   TIMER_FIRED    src what ("timer" | "retry" | "timeout")
+ *   TIMER_FIRED    src what ("timer" | "retry" | "timeout" | "start": a scheduled start)
  *   EVENT          name text=data
  *   CHILD_DONE     src=sub (ok: text=result | category text=message)
  *   CANCEL         text=reason
+ *   TERMINATE, SUSPEND, RESUME  text=reason
  * Work item payload: name input attempt.
  */
 #ifndef DURO_CODEC_H
@@ -58,7 +63,7 @@
 #include "duro.h"
 
 /* The event kinds are duro_event_kind (duro.h); the highest one: */
-#define DURO__EVENT_KIND_MAX DURO_EVENT_VALUE
+#define DURO__EVENT_KIND_MAX DURO_EVENT_RESUMED
 
 /* A decoded record (event, message or work item). String fields point into `json`, which
  * the record owns; absent fields are NULL / 0. */

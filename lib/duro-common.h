@@ -86,13 +86,20 @@ DURO_EXTERN const char *duro_err_name(int code);
 
 /* ---- States ------------------------------------------------------------------------------ */
 
-/* Status of an execution (and of an instance: the status of its current execution). */
+/* Status of an execution (and of an instance: the status of its current execution).
+ * Providers store and are handed only the first five values. TERMINATED and SUSPENDED are
+ * what libduro's client reports for a stored Failed execution that duro_client_terminate
+ * ended and for a stored Running one that duro_client_suspend holds (docs/decisions.md,
+ * "Lifecycle controls"). */
 typedef enum duro_state {
     DURO_STATE_NOT_FOUND = 0,
     DURO_STATE_RUNNING = 1,
     DURO_STATE_COMPLETED = 2,
     DURO_STATE_FAILED = 3,
-    DURO_STATE_CONTINUED_AS_NEW = 4
+    DURO_STATE_CONTINUED_AS_NEW = 4,
+    DURO_STATE_TERMINATED = 5,   /* client view: terminal, ended by duro_client_terminate */
+    DURO_STATE_SUSPENDED = 6,    /* client view: running, held by duro_client_suspend */
+    DURO_STATE_SCHEDULED = 7     /* client view: running, its scheduled start not reached */
 } duro_state;
 
 /* ---- Stored history events --------------------------------------------------------------- */

@@ -168,7 +168,12 @@ typedef enum duro_msg_kind {
     DURO_MSG_TIMER_FIRED,        /* durable timer (delayed visibility) */
     DURO_MSG_EVENT,              /* external event raised */
     DURO_MSG_CHILD_DONE,         /* sub-orchestration completed or failed (to the parent) */
-    DURO_MSG_CANCEL              /* cancel request */
+    DURO_MSG_CANCEL,             /* cancel request */
+    /* Added with the lifecycle controls (duro 0.2, issue 14). Like every kind but START they
+     * are stored and returned verbatim: a provider needs no change for them. */
+    DURO_MSG_TERMINATE,          /* end the instance (and its children) at once */
+    DURO_MSG_SUSPEND,            /* run no orchestration code until a RESUME */
+    DURO_MSG_RESUME              /* run orchestration code again */
 } duro_msg_kind;
 
 /* ---- Values passed IN ------------------------------------------------------------------- */

@@ -85,7 +85,10 @@ typedef enum duro_event_kind {
     DURO_EVENT_SUB_FAILED,
     DURO_EVENT_SUB_CANCELLED,
     DURO_EVENT_DETACHED,
-    DURO_EVENT_VALUE                    /* a recorded now / guid / random value */
+    DURO_EVENT_VALUE,                   /* a recorded now / guid / random value */
+    DURO_EVENT_ORCH_TERMINATED,         /* terminal: duro_client_terminate (text = reason) */
+    DURO_EVENT_SUSPENDED,               /* duro_client_suspend (text = reason) */
+    DURO_EVENT_RESUMED                  /* duro_client_resume (text = reason) */
 } duro_event_kind;
 
 typedef struct duro_registry duro_registry;
@@ -272,8 +275,9 @@ typedef enum duro_error_category {
 typedef struct duro_terminal_event {
     const char *instance;
     uint64_t execution_id;
-    duro_state state;          /* DURO_STATE_COMPLETED, _FAILED or _CONTINUED_AS_NEW */
-    const char *output;        /* output, error message, or next input */
+    duro_state state;          /* DURO_STATE_COMPLETED, _FAILED, _CONTINUED_AS_NEW or
+                                * _TERMINATED */
+    const char *output;        /* output, error message, next input or termination reason */
     duro_error_category category; /* when failed */
 } duro_terminal_event;
 
@@ -363,9 +367,51 @@ DURO_EXTERN int duro_client_new(duro_provider *provider, duro_client **out, duro
 /* Free a client; NULL is a no-op. */
 DURO_EXTERN void duro_client_free(duro_client *c);
 
+/* What a start does when its instance id exists already (an instance row: started, or
+ * ended and not deleted). */
+typedef enum duro_reuse_policy {
+    DURO_REUSE_DEFAULT = 0,     /* duro_client_start's: the start is sent and the runtime
+                                 * drops it; 0, the existing instance is untouched */
+    DURO_REUSE_REJECT,          /* DURO_EEXIST, nothing sent */
+    DURO_REUSE_IGNORE,          /* 0, nothing sent, nothing changed */
+    DURO_REUSE_REPLACE_ENDED    /* an ended instance (Completed, Failed, Terminated) is
+                                 * deleted with its tree (duro_client_delete, no force), then
+                                 * started fresh under the same id; any other state is
+                                 * DURO_ERUNNING and nothing changes. Needs
+                                 * DURO_CAP_MANAGEMENT (else DURO_ENOTSUP). */
+} duro_reuse_policy;
+
+/* Options of duro_client_start_with. Fill with duro_start_options_init() first (it sets
+ * `size`, as for duro_runtime_options): the defaults are those of duro_client_start. */
+typedef struct duro_start_options {
+    size_t size;                /* sizeof(duro_start_options), set by the init function */
+    const char *version;        /* NULL: the latest registered version; else exactly this */
+    int64_t start_at_ms;        /* 0 or a time not ahead of the client's clock: at once;
+                                 * else no orchestration code runs before this time (ms since
+                                 * the epoch, the runtime's clock): the instance shows as
+                                 * DURO_STATE_SCHEDULED once a runtime has taken its start,
+                                 * and events raised meanwhile are kept for it */
+    duro_reuse_policy reuse;    /* default DURO_REUSE_DEFAULT */
+} duro_start_options;
+
+/* Fill `opt` with the defaults and set opt->size. NULL is a no-op. */
+DURO_EXTERN void duro_start_options_init(duro_start_options *opt);
+
+/* Start `instance` running orchestration `name` with `input` as `opt` (NULL: defaults)
+ * says. The existence check of REJECT, IGNORE and REPLACE_ENDED reads the instance row: a
+ * start sent but not yet taken by a runtime is not seen (the later start is then dropped by
+ * the runtime, as with DURO_REUSE_DEFAULT). Errors: DURO_EINVAL (NULL client, bad id, name,
+ * version or input, options whose size is 0, a reuse value out of range), DURO_ETOOBIG,
+ * DURO_EEXIST (REJECT), DURO_ERUNNING (REPLACE_ENDED of an instance that has not ended),
+ * DURO_ENOTSUP (REPLACE_ENDED without management), DURO_ECHILD (REPLACE_ENDED of a
+ * sub-orchestration whose parent exists), DURO_ENOMEM, provider errors. */
+DURO_EXTERN int duro_client_start_with(duro_client *c, const char *instance, const char *name,
+                                       const char *input, const duro_start_options *opt,
+                                       duro_error *err);
+
 /* Start `instance` running orchestration `name` (latest version) with `input`. Starting an
- * id that already exists is not an error and does not restart it. Errors: DURO_EINVAL,
- * DURO_ETOOBIG, and provider errors (err filled). */
+ * id that already exists is not an error and does not restart it (DURO_REUSE_DEFAULT).
+ * Errors: DURO_EINVAL, DURO_ETOOBIG, and provider errors (err filled). */
 DURO_EXTERN int duro_client_start(duro_client *c, const char *instance, const char *name,
                                   const char *input, duro_error *err);
 /* Same, pinned to an exact registered version. */
@@ -380,10 +426,40 @@ DURO_EXTERN int duro_client_raise_event(duro_client *c, const char *instance, co
  * cancelled and its in-flight activities are cancelled. No effect on terminal instances. */
 DURO_EXTERN int duro_client_cancel(duro_client *c, const char *instance, const char *reason,
                                    duro_error *err);
-/* Current status. An unknown instance is 0 with state DURO_STATE_NOT_FOUND. */
+/* Lifecycle controls (docs/operating.md, "Lifecycle"). Each checks the instance's current
+ * state, then sends a message that its next turn applies; `reason` (NULL means "") is
+ * recorded in history. They return 0 once the message is queued: status shows the effect
+ * after that turn. A control whose check passed but that no longer applies when its turn
+ * comes (two clients racing) changes nothing. Errors: DURO_EINVAL (NULL client, bad id,
+ * reason not UTF-8), DURO_ETOOBIG, DURO_ENOTFOUND (no instance row: never started,
+ * deleted, or its start not yet taken by a runtime), DURO_ESTATE (the state does not allow
+ * the control; err names it; nothing is sent), provider errors. */
+
+/* End `instance` now: no more orchestration code runs; it becomes DURO_STATE_TERMINATED with
+ * `reason` (the status's and details' error text); its outstanding activities are cancelled
+ * (a result arriving later is dropped) and its running sub-orchestrations are terminated
+ * too, recursively; a parent sees the sub-orchestration fail with "terminated: <reason>".
+ * Allowed while Running, Suspended or ContinuedAsNew; DURO_ESTATE when it has ended. */
+DURO_EXTERN int duro_client_terminate(duro_client *c, const char *instance,
+                                      const char *reason, duro_error *err);
+/* Hold `instance`: no orchestration code runs until duro_client_resume. Events, activity
+ * results, timers and child results keep arriving and are recorded in history in arrival
+ * order; after the resume the code sees them in that order. Activities already running
+ * finish, and the retries of an activity task keep to their policy. Allowed while Running
+ * or ContinuedAsNew; DURO_ESTATE when already Suspended or ended. Terminate and cancel
+ * work on a suspended instance. */
+DURO_EXTERN int duro_client_suspend(duro_client *c, const char *instance, const char *reason,
+                                    duro_error *err);
+/* Let a suspended `instance` run again. DURO_ESTATE unless it is Suspended. */
+DURO_EXTERN int duro_client_resume(duro_client *c, const char *instance, const char *reason,
+                                   duro_error *err);
+/* Current status. An unknown instance is 0 with state DURO_STATE_NOT_FOUND. A terminated
+ * instance is DURO_STATE_TERMINATED with the reason in `error`; a suspended one
+ * DURO_STATE_SUSPENDED, one whose scheduled start is ahead DURO_STATE_SCHEDULED (one history
+ * read for a running instance). */
 DURO_EXTERN int duro_client_status(duro_client *c, const char *instance, duro_status *out,
                                    duro_error *err);
-/* Wait until the instance is completed or failed (continued-as-new is not terminal for the
+/* Wait until the instance is completed, failed or terminated (continued-as-new is not terminal for the
  * instance), at most timeout_ms. DURO_ETIMEDOUT when time runs out (out holds the last
  * status seen). timeout_ms <= 0 looks once; a deadline past INT64_MAX ms saturates, so
  * INT64_MAX waits until the instance ends. */

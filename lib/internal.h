@@ -45,6 +45,17 @@ struct duro_client {
  * a malloc'ed *error. Returns 0 or DURO_ENOMEM (*error NULL). */
 int duro__split_failure(const char *output, char **error, duro_error_category *category);
 
+/* The state a client reports for a stored execution of `instance` in state `stored` with
+ * stored output `output` (execution 0: the current one): TERMINATED for a Failed one that
+ * duro_client_terminate ended (its output is {"what":"terminated","text":reason}),
+ * SUSPENDED for a Running one whose history holds a SUSPENDED event without a RESUMED
+ * after it, else SCHEDULED for a Running one whose Started event holds a scheduled start
+ * later than now (one history read; a history that cannot be read, DURO_ECORRUPT, leaves
+ * `stored`), else `stored`. Returns 0 or the provider's error (err
+ * filled), DURO_ENOMEM. */
+int duro__view_state(duro_provider *p, const char *instance, uint64_t execution,
+                     duro_state stored, const char *output, duro_state *view, duro_error *err);
+
 /* Why an activity's cancellation flag was raised. */
 #define DURO__CANCEL_LOCK_LOST 1 /* its work item was deleted or its lock expired */
 #define DURO__CANCEL_SHUTDOWN 2  /* the runtime is shutting down */

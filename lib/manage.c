@@ -96,7 +96,7 @@ static int read_options(const duro_list_options *in, const char *call, duro_list
     if (o->limit == 0 || o->limit > DURO_LIST_MAX_LIMIT)
         return duro_error_set(err, DURO_EINVAL, 0, "%s: limit %zu is out of range (1..%d)",
                               call, o->limit, DURO_LIST_MAX_LIMIT);
-    if ((int)o->state < 0 || (int)o->state > DURO_STATE_CONTINUED_AS_NEW)
+    if ((int)o->state < 0 || (int)o->state > DURO_STATE_SCHEDULED)
         return duro_error_set(err, DURO_EINVAL, 0, "%s: state %d is not a duro_state", call,
                               (int)o->state);
     if (o->orch_name && (rc = check_id(o->orch_name, call, "orch_name", err)))
@@ -113,7 +113,12 @@ static duro_instance_query to_query(const duro_list_options *o, size_t limit)
 {
     duro_instance_query q;
     memset(&q, 0, sizeof q);
-    q.state = o->state;
+    /* providers store a terminated execution as Failed, a suspended or scheduled one as
+     * Running */
+    q.state = o->state == DURO_STATE_TERMINATED ? DURO_STATE_FAILED
+              : o->state == DURO_STATE_SUSPENDED || o->state == DURO_STATE_SCHEDULED
+                  ? DURO_STATE_RUNNING
+                  : o->state;
     q.orch_name = o->orch_name;
     q.id_prefix = o->id_prefix && o->id_prefix[0] ? o->id_prefix : NULL;
     q.created_from_ms = o->created_from_ms;
@@ -262,6 +267,48 @@ void duro_instance_page_clear(duro_instance_page *page)
     memset(page, 0, sizeof *page);
 }
 
+/* Replace the stored state of each of the `*n` rows by the one a client reports
+ * (duro__view_state: one read per Failed or Running row) and, when the listing filters on a
+ * state, keep only the rows in it (*n shrinks; order kept). A row deleted meanwhile keeps
+ * its stored state. */
+static int view_rows(duro_client *c, duro_state want, duro_instance_summary *rows, size_t *n,
+                     duro_error *err)
+{
+    size_t i, kept = 0;
+    for (i = 0; i < *n; i++) {
+        duro_instance_summary *r = &rows[i];
+        duro_instance_info info;
+        duro_state view = r->state;
+        int rc = 0;
+        memset(&info, 0, sizeof info);
+        if (r->state == DURO_STATE_FAILED) {
+            rc = c->p->ops->instance_info(c->p, r->instance, &info, err);
+            if (rc == 0 && info.execution_id == r->execution_id)
+                rc = duro__view_state(c->p, r->instance, r->execution_id, info.state,
+                                      info.output, &view, err);
+            duro_instance_info_clear(&info);
+        } else if (r->state == DURO_STATE_RUNNING)
+            rc = duro__view_state(c->p, r->instance, r->execution_id, r->state, NULL, &view,
+                                  err);
+        if (rc == DURO_ENOTFOUND)
+            rc = 0;
+        if (rc)
+            return rc;
+        r->state = view;
+        if (want != DURO_STATE_NOT_FOUND && view != want) {
+            summary_clear(r);
+            continue;
+        }
+        if (kept != i) {
+            rows[kept] = *r;
+            memset(r, 0, sizeof *r);
+        }
+        kept++;
+    }
+    *n = kept;
+    return 0;
+}
+
 int duro_client_list(duro_client *c, const duro_list_options *opt, duro_instance_page *out,
                      duro_error *err)
 {
@@ -295,6 +342,16 @@ int duro_client_list(duro_client *c, const duro_list_options *opt, duro_instance
         }
         while (n > o.limit)
             summary_clear(&rows[--n]);
+    }
+    if ((rc = view_rows(c, o.state, rows, &n, err))) {
+        duro_instance_summaries_free(rows, n);
+        free(out->next_cursor);
+        out->next_cursor = NULL;
+        return rc;
+    }
+    if (n == 0) {
+        free(rows);
+        rows = NULL;
     }
     out->items = rows;
     out->n = n;
@@ -382,7 +439,10 @@ int duro_client_info(duro_client *c, const char *instance, duro_instance_details
         return rc;
     if ((rc = read_instance(c, call, instance, &info, &ex, err)))
         return rc;
-    rc = c->p->ops->list_children(c->p, instance, &out->children, &out->n_children, err);
+    rc = duro__view_state(c->p, instance, info.execution_id, info.state, info.output,
+                          &out->state, err);
+    if (rc == 0)
+        rc = c->p->ops->list_children(c->p, instance, &out->children, &out->n_children, err);
     if (rc == 0 && take_output(out, &info))
         rc = duro_error_set(err, DURO_ENOMEM, 0, "%s: out of memory", call);
     summary_take(&s, &info, &ex);
@@ -391,7 +451,6 @@ int duro_client_info(duro_client *c, const char *instance, duro_instance_details
     out->orch_version = s.orch_version;
     out->parent_instance = s.parent_instance;
     out->execution_id = s.execution_id;
-    out->state = s.state;
     out->created_at_ms = s.created_at_ms;
     out->completed_at_ms = s.completed_at_ms;
     out->custom_status = info.custom_status;
@@ -446,9 +505,14 @@ static int tree_visit(duro_client *c, const tree_todo *todo, duro_instance_tree 
     size_t n_kids = 0;
     int rc = read_instance(c, call, todo->instance, &info, &ex, err);
 
+    duro_state view;
+
     if (rc)
         return rc == DURO_ENOTFOUND && t->n > 0 ? 0 : rc;
-    rc = c->p->ops->list_children(c->p, todo->instance, &kids, &n_kids, err);
+    rc = duro__view_state(c->p, todo->instance, info.execution_id, info.state, info.output,
+                          &view, err);
+    if (!rc)
+        rc = c->p->ops->list_children(c->p, todo->instance, &kids, &n_kids, err);
     nodes = rc ? NULL : duro__grow(t->nodes, cap, t->n, sizeof *t->nodes);
     if (!rc && !nodes)
         rc = duro_error_set(err, DURO_ENOMEM, 0, "%s: out of memory", call);
@@ -456,6 +520,7 @@ static int tree_visit(duro_client *c, const tree_todo *todo, duro_instance_tree 
         t->nodes = nodes;
         node = &t->nodes[t->n++];
         summary_take(&node->info, &info, &ex);
+        node->info.state = view;
         node->parent = todo->parent;
         node->depth = todo->depth;
     }

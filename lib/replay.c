@@ -114,7 +114,8 @@ static int kind_is_dispatch(int kind)
 
 static int kind_is_terminal(int kind)
 {
-    return kind == DURO_EVENT_ORCH_COMPLETED || kind == DURO_EVENT_ORCH_FAILED || kind == DURO_EVENT_ORCH_CONTINUED;
+    return kind == DURO_EVENT_ORCH_COMPLETED || kind == DURO_EVENT_ORCH_FAILED ||
+           kind == DURO_EVENT_ORCH_CONTINUED || kind == DURO_EVENT_ORCH_TERMINATED;
 }
 
 /* ---- indexing ------------------------------------------------------------------------------ */
@@ -223,6 +224,17 @@ static int index_event(duro_orch *o, uint64_t id)
         if (!o->cancel_req)
             o->cancel_req = id;
         return 0;
+    case DURO_EVENT_SUSPENDED:
+        if (o->suspended)
+            return DURO_ECORRUPT;
+        o->suspended = id;
+        return 0;
+    case DURO_EVENT_RESUMED:
+        if (!o->suspended)
+            return DURO_ECORRUPT;
+        o->suspended = 0;
+        return 0;
+    case DURO_EVENT_ORCH_TERMINATED:
     case DURO_EVENT_ORCH_COMPLETED:
     case DURO_EVENT_ORCH_FAILED:
     case DURO_EVENT_ORCH_CONTINUED:
@@ -460,6 +472,10 @@ static int on_timer(duro_orch *o, const duro__rec *m)
         }
         return duro__append(o, DURO_EVENT_TIMER_FIRED, j) ? 0 : DURO_ENOMEM;
     }
+    if (strcmp(what, "start") == 0) {
+        o->start_due = 1; /* a scheduled start is due, whatever this process's clock says */
+        return 0;
+    }
     if (strcmp(what, "retry") == 0) {
         if (!s || s->rec.kind != DURO_EVENT_ACTIVITY_RETRY)
             return duro__fail_turn(o, DURO_ENONDET, DURO_CAT_CONFIGURATION,
@@ -539,6 +555,28 @@ static int on_message(duro_orch *o, const duro__rec *m)
             return DURO_ENOMEM;
         }
         return duro__append(o, DURO_EVENT_CANCEL_REQUESTED, j) ? 0 : DURO_ENOMEM;
+    case DURO_MSG_TERMINATE:
+        if (o->terminate_reason)
+            return 0; /* the first one's reason wins */
+        o->terminate_reason = duro__keep(o, duro__strdup(m->text ? m->text : ""));
+        return o->terminate_reason ? 0 : DURO_ENOMEM;
+    case DURO_MSG_SUSPEND:
+    case DURO_MSG_RESUME:
+        /* a control that no longer applies (a second suspend, a resume of a running
+         * instance: the client checked, another client got there first) changes nothing */
+        if ((m->kind == DURO_MSG_SUSPEND) == (o->suspended != 0))
+            return 0;
+        if (m->kind == DURO_MSG_RESUME && !o->resumed_from)
+            o->resumed_from = o->suspended;
+        j = duro__rec_new();
+        if (!j || duro__rec_str(j, "text", m->text ? m->text : "")) {
+            json_decref(j);
+            return DURO_ENOMEM;
+        }
+        return duro__append(o, m->kind == DURO_MSG_SUSPEND ? DURO_EVENT_SUSPENDED
+                                                           : DURO_EVENT_RESUMED, j)
+                   ? 0
+                   : DURO_ENOMEM;
     default: /* duplicate starts and continue-as-new messages already handled */
         return 0;
     }
@@ -591,7 +629,9 @@ static int cancel_task(duro_orch *o, uint64_t id, const char *reason)
             json_decref(m);
             return DURO_ENOMEM;
         }
-        return duro__out_msg(o, child, DURO_MSG_CANCEL, 0, 0, m);
+        /* a terminated parent terminates its children; any other end cancels them */
+        return duro__out_msg(o, child, o->terminate_reason ? DURO_MSG_TERMINATE : DURO_MSG_CANCEL,
+                             0, 0, m);
     }
     return 0;
 }
@@ -839,6 +879,7 @@ static void adopt_started(duro_orch *o)
     o->parent = s->parent;
     o->pexec = s->pexec;
     o->pid = s->pid;
+    o->start_at = s->at;
 }
 
 static int history_terminal(duro_orch *o)
@@ -941,7 +982,8 @@ static int start_execution(duro_orch *o, const duro__rec *start, const char *res
         (start->parent && (duro__rec_str(j, "parent", start->parent) ||
                            duro__rec_int(j, "pexec", (int64_t)start->pexec) ||
                            duro__rec_int(j, "pid", (int64_t)start->pid))) ||
-        (start->carried && json_object_set(j, "carried", start->carried) != 0)) {
+        (start->carried && json_object_set(j, "carried", start->carried) != 0) ||
+        (start->at > 0 && duro__rec_int(j, "at", start->at))) {
         json_decref(j);
         return DURO_ENOMEM;
     }
@@ -997,6 +1039,7 @@ static void begin_next_execution(duro_orch *o)
     o->slots.len = o->decisions.len = o->arrivals.len = 0;
     o->n_persisted = 0;
     o->cancel_req = 0;
+    o->suspended = o->resumed_from = 0;
     o->exec++; /* after the current one, whose id 0 reads as 1 */
 }
 
@@ -1068,8 +1111,11 @@ static int apply_messages(duro_orch *o, const duro__rec *msgs)
 /* The first new activity or child failure of a system class (the run aborts), or NULL. */
 static const duro__rec *system_failure(duro_orch *o)
 {
-    uint64_t id;
-    for (id = o->n_persisted + 1; id <= o->slots.len; id++) {
+    uint64_t id = o->n_persisted + 1;
+    /* results that arrived while the instance was suspended are new to the code too */
+    if (o->resumed_from && o->resumed_from < id)
+        id = o->resumed_from;
+    for (; id <= o->slots.len; id++) {
         const duro__rec *r = &duro__slot_at(o, id)->rec;
         if ((r->kind == DURO_EVENT_ACTIVITY_FAILED || r->kind == DURO_EVENT_SUB_FAILED) &&
             r->category != DURO_CAT_APPLICATION && r->category != DURO_CAT_NONE)
@@ -1078,16 +1124,78 @@ static const duro__rec *system_failure(duro_orch *o)
     return NULL;
 }
 
-/* Phase 6: fail a broken, cancelled or aborted execution, or else run the code once. */
+/* End the execution as terminated with `reason`: no code runs, outstanding activities are
+ * cancelled, children are terminated (their reason "parent <id> terminated: <reason>") and
+ * a parent hears of a failure "terminated: <reason>". The stored output
+ * {"what":"terminated","text":reason} tells clients the state apart from an ordinary
+ * failure (providers store Failed). */
+static int terminate(duro_orch *o, duro__turn *out, const char *reason)
+{
+    json_t *j = duro__rec_new(), *stored = duro__rec_new();
+    char *text;
+    if (!j || !stored || duro__rec_str(j, "text", reason) ||
+        duro__rec_str(stored, "what", "terminated") || duro__rec_str(stored, "text", reason)) {
+        json_decref(j);
+        json_decref(stored);
+        return DURO_ENOMEM;
+    }
+    text = duro__keep(o, duro__asprintf("parent %s terminated: %s", o->item->instance, reason));
+    if (!text || cancel_outstanding(o, text)) {
+        json_decref(j);
+        json_decref(stored);
+        return DURO_ENOMEM;
+    }
+    out->commit.output = keep_json(o, stored);
+    if (!out->commit.output) {
+        json_decref(j);
+        return DURO_ENOMEM;
+    }
+    if (!duro__append(o, DURO_EVENT_ORCH_TERMINATED, j))
+        return DURO_ENOMEM;
+    out->commit.state = DURO_STATE_FAILED;
+    out->category = DURO_CAT_NONE;
+    out->terminal_text = reason;
+    out->terminated = 1;
+    if (!o->parent)
+        return 0;
+    text = duro__keep(o, duro__asprintf("terminated: %s", reason));
+    j = duro__rec_new();
+    if (!text || !j || duro__rec_int(j, "src", (int64_t)o->pid) || duro__rec_int(j, "ok", 0) ||
+        duro__rec_int(j, "category", DURO_CAT_APPLICATION) || duro__rec_str(j, "text", text)) {
+        json_decref(j);
+        return DURO_ENOMEM;
+    }
+    return duro__out_msg(o, o->parent, DURO_MSG_CHILD_DONE, o->pexec, 0, j);
+}
+
+/* Phase 6: end a terminated, broken, cancelled or aborted execution; else, unless it is
+ * suspended, run the code once. */
 static int decide(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
 {
     const duro__rec *r;
+    if (o->terminate_reason)
+        return terminate(o, out, o->terminate_reason);
     if (o->err_code)
         return finish(o, out, DURO_STATE_FAILED, o->err_category, o->err_msg ? o->err_msg : "");
     if (o->cancel_req) {
         const char *reason = duro__slot_at(o, o->cancel_req)->rec.text;
         char *text = duro__keep(o, duro__asprintf("canceled: %s", reason ? reason : ""));
         return text ? finish(o, out, DURO_STATE_FAILED, DURO_CAT_APPLICATION, text) : DURO_ENOMEM;
+    }
+    if (o->suspended)
+        return 0; /* what arrived is in history; the code sees it after the resume */
+    if (o->start_at > o->now_ms && !o->start_due) {
+        /* a scheduled start (duro_start_options.start_at_ms): the code first runs at its
+         * time; the turn that created the execution sets the timer that wakes it */
+        json_t *m;
+        if (o->n_persisted)
+            return 0;
+        m = duro__rec_new();
+        if (!m || duro__rec_int(m, "src", 1) || duro__rec_str(m, "what", "start")) {
+            json_decref(m);
+            return DURO_ENOMEM;
+        }
+        return duro__out_msg(o, o->item->instance, DURO_MSG_TIMER_FIRED, o->exec, o->start_at, m);
     }
     if ((r = system_failure(o)))
         return finish(o, out, DURO_STATE_FAILED, r->category, r->text ? r->text : "");

@@ -84,6 +84,11 @@ struct duro_orch {
     duro__vec tasks;          /* duro_task * */
     duro__vec strs;           /* char * owned by the turn */
     uint64_t cancel_req;      /* id of CANCEL_REQ event, 0 if none */
+    uint64_t suspended;       /* id of the SUSPENDED event in force, 0 when not suspended */
+    uint64_t resumed_from;    /* SUSPENDED event a RESUMED of this turn ended, else 0 */
+    char *terminate_reason;   /* kept by the turn: a TERMINATE message arrived */
+    int64_t start_at;         /* scheduled start (ms) of the execution, 0 if none */
+    int start_due;            /* the scheduled start's timer arrived in this turn */
 
     int replaying;
     int observed_pending;
@@ -124,6 +129,7 @@ typedef struct duro__turn {
     /* terminal summary for the observer (when commit.state is terminal) */
     int category;
     const char *terminal_text;
+    int terminated;           /* the commit ends the execution as terminated */
 } duro__turn;
 
 /* Run one turn of `item` (history + messages) against `reg` at `now_ms`. Returns 0 with

@@ -231,7 +231,7 @@ static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const 
         return;
     ev.instance = item->instance;
     ev.execution_id = t->commit.execution_id;
-    ev.state = s;
+    ev.state = t->terminated ? DURO_STATE_TERMINATED : s;
     ev.output = t->terminal_text ? t->terminal_text : "";
     ev.category = t->category;
     rt->opt.on_terminal(&ev, rt->opt.on_terminal_ud);

@@ -14,4 +14,5 @@ include tests/sqlite.mk
 include tests/postgres.mk
 include tests/stress.mk
 include tests/teeth.mk
+include tests/lifecycle.mk
 include tests/mutants.mk

@@ -334,6 +334,83 @@ static const row rows[] = {
      {STARTED("Sub"), {DURO_EVENT_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\"}"}},
      {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
      0, 0, 0, NULL, 0},
+    /* lifecycle controls (duro_client_terminate / _suspend / _resume, scheduled starts) */
+    {"terminate cancels the activities and runs no code", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_TERMINATE, 0, "{\"text\":\"op\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_TERMINATED},
+     0, {0}, 2, DURO_STATE_FAILED, DURO_CAT_NONE, "{\"what\":\"terminated\",\"text\":\"op\"}", 0},
+    {"terminate terminates the child", "Sub", sub, 1, 1,
+     {STARTED("Sub"),
+      {DURO_EVENT_SUB_SCHEDULED, "{\"name\":\"Child\",\"input\":\"cin\",\"instance\":\"i::2\"}"}},
+     {{DURO_MSG_TERMINATE, 0, "{\"text\":\"op\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_SUB_CANCELLED, DURO_EVENT_ORCH_TERMINATED}, 0, {DURO_MSG_TERMINATE}, 0,
+     DURO_STATE_FAILED, DURO_CAT_NONE, "terminated", 0},
+    {"terminate of a suspended instance records what came first", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"), {DURO_EVENT_SUSPENDED, "{\"text\":\"s\"}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"ra\"}"},
+      {DURO_MSG_TERMINATE, 0, "{\"text\":\"op\"}"}},
+     DURO__TURN_COMMIT,
+     {DURO_EVENT_ACTIVITY_COMPLETED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_TERMINATED}, 0,
+     {0}, 1, DURO_STATE_FAILED, DURO_CAT_NONE, "terminated", 0},
+    {"suspended: results are recorded, no code runs", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"), {DURO_EVENT_SUSPENDED, "{\"text\":\"s\"}"}},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"ra\"}"},
+      {DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":3,\"ok\":1,\"text\":\"rb\"}"}},
+     DURO__TURN_COMMIT, {DURO_EVENT_ACTIVITY_COMPLETED, DURO_EVENT_ACTIVITY_COMPLETED}, 0, {0}, 0,
+     0, 0, NULL, 0},
+    {"suspend in the middle of a batch holds the code", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":2,\"ok\":1,\"text\":\"ra\"}"},
+      {DURO_MSG_SUSPEND, 0, "{\"text\":\"s\"}"},
+      {DURO_MSG_ACTIVITY_DONE, 1, "{\"src\":3,\"ok\":1,\"text\":\"rb\"}"}},
+     DURO__TURN_COMMIT,
+     {DURO_EVENT_ACTIVITY_COMPLETED, DURO_EVENT_SUSPENDED, DURO_EVENT_ACTIVITY_COMPLETED}, 0, {0},
+     0, 0, 0, NULL, 0},
+    {"resume runs the code over what arrived", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"), {DURO_EVENT_SUSPENDED, "{\"text\":\"s\"}"},
+      {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":2,\"text\":\"ra\"}"},
+      {DURO_EVENT_ACTIVITY_COMPLETED, "{\"src\":3,\"text\":\"rb\"}"}},
+     {{DURO_MSG_RESUME, 0, "{\"text\":\"r\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_RESUMED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "ra+rb",
+     0},
+    {"a second suspend changes nothing", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"), {DURO_EVENT_SUSPENDED, "{\"text\":\"s\"}"}},
+     {{DURO_MSG_SUSPEND, 0, "{\"text\":\"again\"}"}}, DURO__TURN_COMMIT, {0}, 0, {0}, 0, 0, 0,
+     NULL, 0},
+    {"resume of a running instance changes nothing", "TwoActs", two_acts, 1, 1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y")},
+     {{DURO_MSG_RESUME, 0, "{\"text\":\"r\"}"}}, DURO__TURN_COMMIT, {0}, 0, {0}, 0, 0, 0, NULL,
+     0},
+    {"a resumed system failure that came while suspended aborts the run", "TwoActs", two_acts, 1,
+     1,
+     {STARTED("TwoActs"), ACT("A", "x"), ACT("B", "y"), {DURO_EVENT_SUSPENDED, "{\"text\":\"s\"}"},
+      {DURO_EVENT_ACTIVITY_FAILED, "{\"src\":2,\"category\":4,\"text\":\"poison: A\"}"}},
+     {{DURO_MSG_RESUME, 0, "{\"text\":\"r\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_RESUMED, DURO_EVENT_ACTIVITY_CANCELLED, DURO_EVENT_ORCH_FAILED}, 0, {0}, 1,
+     DURO_STATE_FAILED, DURO_CAT_POISON, "poison: A", 0},
+    /* NOW is the turn's clock: a start at NOW + 1000 is ahead of it */
+    {"scheduled start creates the instance, runs no code and sets its timer", "TwoActs",
+     two_acts, 1, 0, {{0}},
+     {{DURO_MSG_START, 0, "{\"name\":\"TwoActs\",\"input\":\"in\",\"at\":1700000001000}"}},
+     DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED}, 0, {DURO_MSG_TIMER_FIRED}, 0,
+     DURO_STATE_RUNNING, 0, NULL, 0},
+    {"an event before the scheduled start is kept, no code runs", "TwoActs", two_acts, 1, 1,
+     {{DURO_EVENT_ORCH_STARTED,
+       "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\",\"at\":1700000001000}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"e\",\"text\":\"d\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_EXTERNAL_RAISED}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"the start timer runs the code, even on a clock that lags", "TwoActs", two_acts, 1, 1,
+     {{DURO_EVENT_ORCH_STARTED,
+       "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\",\"at\":1700000001000}"}},
+     {{DURO_MSG_TIMER_FIRED, 1, "{\"src\":1,\"what\":\"start\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_ACTIVITY_SCHEDULED, DURO_EVENT_ACTIVITY_SCHEDULED}, 2, {0}, 0, 0, 0, NULL, 0},
+    {"a scheduled start in the past runs the code", "TwoActs", two_acts, 1, 1,
+     {{DURO_EVENT_ORCH_STARTED,
+       "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\",\"at\":1699999999999}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"e\",\"text\":\"d\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ACTIVITY_SCHEDULED, DURO_EVENT_ACTIVITY_SCHEDULED}, 2,
+     {0}, 0, 0, 0, NULL, 0},
     {"Started event with an empty parent id is corrupt history", "TwoActs", two_acts, 1, 1,
      {{DURO_EVENT_ORCH_STARTED, "{\"name\":\"TwoActs\",\"version\":\"1.0.0\",\"input\":\"in\","
                          "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
@@ -433,6 +510,41 @@ START_TEST(replay_table)
         if (w->state == DURO_STATE_FAILED)
             ck_assert_int_eq(t.category, w->category);
     }
+    duro__turn_free(&t);
+    duro_orch_item_free(it);
+    duro_registry_free(reg);
+}
+END_TEST
+
+/* A scheduled start's timer is due exactly at the start time, for this execution, and says
+ * "start"; the Started event records the time. */
+START_TEST(scheduled_start_timer)
+{
+    const row *w = NULL;
+    size_t i;
+    duro_registry *reg = registry();
+    duro_orch_item *it;
+    duro__turn t;
+    duro__rec r;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strncmp(rows[i].name, "scheduled start creates", 23) == 0)
+            w = &rows[i];
+    ck_assert_ptr_nonnull(w);
+    it = make_item(w);
+    ck_assert_int_eq(duro__turn_run(reg, it, NOW, NULL, NULL, &t), 0);
+    ck_assert_uint_eq(t.commit.n_msgs, 1);
+    ck_assert_str_eq(t.commit.msgs[0].instance, "i");
+    ck_assert_int_eq(t.commit.msgs[0].visible_at_ms, NOW + 1000);
+    ck_assert_uint_eq(t.commit.msgs[0].execution_id, 1);
+    ck_assert_int_eq(duro__rec_decode(t.commit.msgs[0].payload, DURO_MSG_TIMER_FIRED, 0, &r, NULL),
+                     0);
+    ck_assert_str_eq(r.what, "start");
+    duro__rec_clear(&r);
+    ck_assert_int_eq(duro__rec_decode(t.commit.events[0].payload, DURO_EVENT_ORCH_STARTED, 1, &r,
+                                      NULL),
+                     0);
+    ck_assert_int_eq(r.at, NOW + 1000);
+    duro__rec_clear(&r);
     duro__turn_free(&t);
     duro_orch_item_free(it);
     duro_registry_free(reg);
@@ -842,6 +954,7 @@ int main(void)
     int failed;
     tcase_add_loop_test(tc, replay_table, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(tc, child_start_message_carries_parent);
+    tcase_add_test(tc, scheduled_start_timer);
     tcase_add_test(tc, backoff_timer_visibility);
     tcase_add_test(tc, poison_fresh_instance);
     tcase_add_test(tc, poison_unreadable_history_uses_sentinel_id);
