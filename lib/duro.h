@@ -681,6 +681,8 @@ typedef struct duro_runtime_metrics {
                                      * function executed once against the history) */
     uint64_t completed;             /* executions committed COMPLETED */
     uint64_t continued_as_new;      /* executions committed CONTINUED_AS_NEW */
+    uint64_t terminated;            /* executions ended by duro_client_terminate (stored as
+                                     * FAILED; not counted in failed[]) */
     /* executions committed FAILED, by duro_error_category (index DURO_CAT_POISON: the
      * instance was ended as poison) */
     uint64_t failed[DURO_CAT_POISON + 1];

@@ -172,6 +172,8 @@ void duro__metrics_terminal(duro__metrics *m, int state, int category)
         add(&m->c.completed, 1);
     else if (state == DURO_STATE_CONTINUED_AS_NEW)
         add(&m->c.continued_as_new, 1);
+    else if (state == DURO_STATE_TERMINATED)
+        add(&m->c.terminated, 1);
     else if (state == DURO_STATE_FAILED)
         add(&m->c.failed[category >= 0 && category <= DURO_CAT_POISON ? category
                                                                          : DURO_CAT_NONE],
@@ -334,6 +336,8 @@ static void render(const duro_runtime_metrics *m, text *t)
             m->completed);
     counter(t, "duro_executions_continued_as_new_total",
             "Executions committed as continued-as-new.", m->continued_as_new);
+    counter(t, "duro_executions_terminated_total", "Executions ended by a terminate request.",
+            m->terminated);
     header(t, "duro_executions_failed_total", "counter",
            "Executions committed as failed, by error category.");
     for (i = 0; i <= DURO_CAT_POISON; i++)

@@ -225,7 +225,8 @@ static void notify_terminal(duro_runtime *rt, const duro_orch_item *item, const 
 {
     duro_terminal_event ev;
     int s = t->commit.state;
-    duro__metrics_terminal(&rt->metrics, s, t->category);
+    duro__metrics_terminal(&rt->metrics, t->terminated ? DURO_STATE_TERMINATED : s,
+                           t->category);
     if (!rt->opt.on_terminal ||
         (s != DURO_STATE_COMPLETED && s != DURO_STATE_FAILED && s != DURO_STATE_CONTINUED_AS_NEW))
         return;

@@ -282,6 +282,13 @@ START_TEST(test_terminate_tree)
     for (size_t i = 0; i < e.n_terms; i++)
         ck_assert_int_eq(e.terms[i].state, DURO_STATE_TERMINATED);
     pthread_mutex_unlock(&e.mu);
+    /* the runtime's metrics count them as terminated, not as failed */
+    duro_runtime_metrics m;
+    duro_runtime_metrics_init(&m);
+    ck_assert_int_eq(duro_runtime_metrics_get(e.rt, &m, &err), 0);
+    ck_assert_uint_eq(m.terminated, 3);
+    for (size_t i = 0; i <= DURO_CAT_POISON; i++)
+        ck_assert_uint_eq(m.failed[i], 0);
 
     /* the activity finishes after the end: its result is dropped. Shutdown joins the
      * activity thread; a second runtime then drains what is queued (the children's results

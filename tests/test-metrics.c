@@ -25,6 +25,7 @@ static void known_snapshot(duro_runtime_metrics *m)
     m->turns = 42;
     m->completed = 30;
     m->continued_as_new = 2;
+    m->terminated = 4;
     m->failed[DURO_CAT_APPLICATION] = 3;
     m->failed[DURO_CAT_POISON] = 1;
     m->activity_attempts = 57;
@@ -242,8 +243,8 @@ START_TEST(test_exposition_format_rules)
     text = malloc((size_t)n + 1);
     ck_assert_ptr_nonnull(text);
     duro_runtime_metrics_format(&m, text, (size_t)n + 1);
-    /* 8 plain counters + 5 categories + 2 x 9 ops + 11 histograms of 22 samples */
-    ck_assert_uint_eq(check_format(text), 8 + 5 + 2 * DURO_OP_COUNT +
+    /* 9 plain counters + 5 categories + 2 x 9 ops + 11 histograms of 22 samples */
+    ck_assert_uint_eq(check_format(text), 9 + 5 + 2 * DURO_OP_COUNT +
                                               (2 + DURO_OP_COUNT) * (DURO_HIST_BUCKETS + 2));
     free(text);
 }
