@@ -13,4 +13,5 @@ include tests/sqlite.mk
 include tests/postgres.mk
 include tests/stress.mk
 include tests/teeth.mk
+include tests/cli.mk
 include tests/mutants.mk
