@@ -10,3 +10,5 @@ tests_cli_fixture_LDADD = providers/sqlite/libduro-sqlite.la lib/libduro.la $(JA
 	$(SQLITE_LIBS)
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/cli-expected
+TESTS += tests/man-options.sh
+EXTRA_DIST += tests/man-options.sh
