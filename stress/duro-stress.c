@@ -145,6 +145,9 @@ int main(int argc, char **argv)
                "  --provider LIST                the built-in providers to test, "
                "comma-separated:\n");
         list_providers(stdout);
+        printf("  --pg CONNINFO                  the PostgreSQL server of the postgres provider "
+               "(default:\n"
+               "                                 $DURO_PG_CONNINFO)\n");
     }
     free(rest);
     return status;

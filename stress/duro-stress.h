@@ -117,7 +117,10 @@ typedef struct duro_stress_result {
     double lat_p95_ms;
     double lat_p99_ms;
     double lat_max_ms;
-    double peak_rss_kb;              /* getrusage ru_maxrss of the process so far */
+    double peak_rss_kb;              /* peak RSS of this run (KB): VmHWM, reset at the run's
+                                      * start through /proc/self/clear_refs (without it,
+                                      * ru_maxrss of the process so far); with child
+                                      * processes, the largest child's if higher */
     double run_peak_rss_kb;          /* highest sampled RSS during this run */
     double rss_slope_kb_per_min;     /* least-squares slope of RSS (250 ms samples) over the
                                       * second half of the window; NAN when that half is

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ struct duro__procs {
     int next_spare;       /* index of the next spare to start */
     int next_victim;      /* index of the next running child to kill */
     uint64_t killed;
+    long max_rss_kb;      /* largest ru_maxrss of a reaped child, -1 before the first */
     duro__terminal_fn on_terminal;
     duro__sweep_fn sweep;
     void *ud;
@@ -339,6 +341,7 @@ int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
     }
     ps->factory = f;
+    ps->max_rss_kb = -1;
     if (faults != NULL) {
         ps->faults = *faults;
         ps->has_faults = 1;
@@ -354,13 +357,13 @@ int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
     }
     for (int i = 0; i < running + spares; i++) {
         if (fork_child(reg, opt, ps, i) != 0) {
-            duro__procs_stop(ps);
+            duro__procs_stop(ps, NULL);
             return duro_error_set(err, DURO_EIO, 1, "cannot start child process %d", i + 1);
         }
         ps->n_kids++;
     }
     if (pthread_create(&ps->reader, NULL, reader_main, ps) != 0) {
-        duro__procs_stop(ps);
+        duro__procs_stop(ps, NULL);
         return duro_error_set(err, DURO_EIO, 1, "cannot start the result reader");
     }
     ps->reader_running = 1;
@@ -383,6 +386,19 @@ int duro__procs_go(duro__procs *ps, duro_provider *store, duro_error *err)
     return 0;
 }
 
+/* Wait for child `pid` and keep its peak RSS in ps->max_rss_kb. */
+static void reap(duro__procs *ps, pid_t pid)
+{
+    struct rusage ru;
+    int st;
+    pid_t got;
+
+    while ((got = wait4(pid, &st, 0, &ru)) < 0 && errno == EINTR)
+        ;
+    if (got == pid && ru.ru_maxrss > ps->max_rss_kb)
+        ps->max_rss_kb = ru.ru_maxrss;
+}
+
 int duro__procs_kill_one(duro__procs *ps)
 {
     for (int tries = 0; tries < ps->n_kids; tries++) {
@@ -393,9 +409,7 @@ int duro__procs_kill_one(duro__procs *ps)
         if (ps->next_spare >= ps->n_kids)
             return -1; /* nothing would replace it */
         kill(k->pid, SIGKILL);
-        int st;
-        while (waitpid(k->pid, &st, 0) < 0 && errno == EINTR)
-            ; /* reaped now: a long run with many kills leaves no zombies */
+        reap(ps, k->pid); /* now: a long run with many kills leaves no zombies */
         k->state = 2;
         ps->killed++;
         return start_child(ps, &ps->kids[ps->next_spare++]);
@@ -408,7 +422,7 @@ uint64_t duro__procs_killed(const duro__procs *ps)
     return ps->killed;
 }
 
-void duro__procs_stop(duro__procs *ps)
+void duro__procs_stop(duro__procs *ps, long *max_rss_kb)
 {
     if (ps == NULL)
         return;
@@ -416,11 +430,11 @@ void duro__procs_stop(duro__procs *ps)
         close(ps->kids[i].control); /* running children shut down, spares exit */
         ps->kids[i].control = -1;
     }
-    for (int i = 0; i < ps->n_kids; i++) {
-        int st;
-        while (ps->kids[i].state != 2 && waitpid(ps->kids[i].pid, &st, 0) < 0 && errno == EINTR)
-            ;
-    }
+    for (int i = 0; i < ps->n_kids; i++)
+        if (ps->kids[i].state != 2)
+            reap(ps, ps->kids[i].pid);
+    if (max_rss_kb != NULL)
+        *max_rss_kb = ps->max_rss_kb;
     if (ps->reader_running) {
         close(ps->wake[1]);
         ps->wake[1] = -1;

@@ -89,7 +89,9 @@ typedef struct run {
     int64_t sweep_age_ns;      /* a root is looked up once it has run this long */
     int ledger_fd;             /* cfg->ledger, else -1 */
     int64_t next_kill;         /* sampler: when to kill the next child */
-    long child_max_rss;        /* largest child's peak RSS (KB), -1 without children */
+    long child_max_rss;        /* largest child's peak RSS (KB) in this run, -1 without
+                                * children */
+    int rss_reset;             /* 1: the RSS high-water mark was reset at the run's start */
     double child_cpu0;         /* CPU of reaped children before this run's were forked */
     uint64_t procs_killed;
     atomic_uint_fast64_t warnings;  /* runtime warnings and errors */
@@ -648,7 +650,8 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     res->lat_p99_ms = duro__percentile(lat, n, 99);
     res->lat_max_ms = n ? lat[n - 1] : 0;
     free(lat);
-    res->peak_rss_kb = (double)duro__rss_peak_kb();
+    long hwm = r->rss_reset ? duro__rss_hwm_kb() : -1;
+    res->peak_rss_kb = (double)(hwm >= 0 ? hwm : duro__rss_peak_kb());
     if (r->child_max_rss > res->peak_rss_kb)
         res->peak_rss_kb = (double)r->child_max_rss;
     if (r->procs_killed > 0)
@@ -740,6 +743,7 @@ static int run_init(run *r, const duro_stress_config *cfg, int scenario, duro_st
     r->timeout_ns = (int64_t)cfg->wait_timeout_secs * 1000000000;
     r->max_rss = -1;
     r->child_max_rss = -1;
+    r->rss_reset = duro__rss_peak_reset() == 0;
     if (pthread_mutex_init(&r->mu, NULL) != 0) {
         munmap(r->ctx, sizeof *r->ctx);
         return -1;
@@ -832,11 +836,8 @@ static void stop_children(run *r)
     if (r->procs == NULL)
         return;
     r->procs_killed = duro__procs_killed(r->procs);
-    duro__procs_stop(r->procs);
+    duro__procs_stop(r->procs, &r->child_max_rss);
     r->procs = NULL;
-    struct rusage ru;
-    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
-        r->child_max_rss = ru.ru_maxrss;
 }
 
 /* Start the runtimes (runtime i on rt_p[i]; none when child processes run them), drive

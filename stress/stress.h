@@ -105,8 +105,15 @@ double duro__slope(const double *x, const double *y, size_t n);
 long duro__rss_now_kb(void);
 /* Open file descriptors of this process (/proc/self/fd), -1 when unknown. */
 long duro__open_fds(void);
-/* Peak resident set size of the process (KB, getrusage ru_maxrss). */
+/* Peak resident set size of the process (KB, getrusage ru_maxrss): the peak since it
+ * started. */
 long duro__rss_peak_kb(void);
+/* Start a new peak: reset the kernel's high-water mark of this process's RSS (Linux: "5"
+ * written to /proc/self/clear_refs). 0, or -1 when the kernel offers no reset. */
+int duro__rss_peak_reset(void);
+/* Peak RSS since the last duro__rss_peak_reset (KB, VmHWM of /proc/self/status); -1 when
+ * unavailable. */
+long duro__rss_hwm_kb(void);
 /* User + system CPU seconds so far of getrusage's `who`: RUSAGE_SELF (this process) or
  * RUSAGE_CHILDREN (its reaped child processes). */
 double duro__cpu_secs(int who);
@@ -152,8 +159,10 @@ int duro__procs_kill_one(duro__procs *ps);
 /* Number of children killed so far. */
 uint64_t duro__procs_killed(const duro__procs *ps);
 /* Stop every child (graceful shutdown of the running ones), reap them, read their last
- * reports, and free. NULL is a no-op. */
-void duro__procs_stop(duro__procs *ps);
+ * reports, and free. *max_rss_kb (max_rss_kb may be NULL) is the largest peak RSS (KB) of
+ * the children of `ps`, killed ones included: the figure of this cell, since each cell starts
+ * fresh children; -1 when none was reaped. NULL ps is a no-op. */
+void duro__procs_stop(duro__procs *ps, long *max_rss_kb);
 
 /* ---- Integrity (integrity.c) ------------------------------------------------------------ */
 

@@ -15,4 +15,5 @@ include tests/postgres.mk
 include tests/stress.mk
 include tests/teeth.mk
 include tests/lifecycle.mk
+include tests/cli.mk
 include tests/mutants.mk

@@ -37,6 +37,14 @@ typedef struct duro_sqlite_options {
                                * DURO_ECORRUPT; 1: it is initialised as a new store (for a file
                                * prepared beforehand, e.g. with mkstemp). A file that holds
                                * anything else is refused either way. */
+    int read_only;            /* 0 (default): read-write. 1: open an existing file store for
+                               * reading only (SQLITE_OPEN_READONLY): a missing path is
+                               * DURO_EIO and nothing is created, the store is checked but
+                               * never initialised or migrated (a store of an older schema is
+                               * DURO_ENOTSUP: open it read-write once), the database file is
+                               * never written, and every write callback fails. SQLite may
+                               * create the -wal and -shm files beside a WAL database that has
+                               * none. Not for ":memory:" (DURO_EINVAL). */
 } duro_sqlite_options;
 
 /* Fill `opt` with the defaults above and set opt->size. */
@@ -47,6 +55,8 @@ DURO_EXTERN void duro_sqlite_options_init(duro_sqlite_options *opt);
  * "<path>.duro-new-XXXXXX" beside it and linked into place). An existing file must be a duro
  * store: it is verified before anything is written to it and migrated to the current schema;
  * a file that holds no duro store is never initialised unless opt->initialize_existing asks.
+ * With opt->read_only the file must already hold a store of the current schema, and nothing
+ * is created, migrated or written.
  * `opt` may be NULL for defaults. On success *out is a provider owned by the caller (free it
  * with duro_provider_destroy()). Errors: DURO_EINVAL (NULL path/out, bad option),
  * DURO_ENOMEM, DURO_EIO (cannot open or create, I/O), DURO_EBUSY (database locked by another

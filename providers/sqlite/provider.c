@@ -1,7 +1,8 @@
 /*
  * provider.c — the SQLite provider object, the top of the provider's layers (see
  * sqlite-internal.h): options, opening (a missing store is created beside its path and linked
- * into place; the first connection checks and migrates the store before the others open),
+ * into place; the first connection checks and migrates the store before the others open, or
+ * only checks it when the store is opened read-only),
  * closing, the public entry points of duro-sqlite.h and the ops table.
  *
  * An in-memory database is one private connection (a pool of one), so every call is
@@ -51,6 +52,7 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
     opt->pool_size = DEFAULT_POOL_SIZE;
     opt->file_mode = DEFAULT_FILE_MODE;
     opt->initialize_existing = 0;
+    opt->read_only = 0;
 }
 
 #define NEW_SUFFIX ".duro-new-XXXXXX"
@@ -59,7 +61,7 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
 static int init_new(const char *tmp, const duro_sqlite_options *opt, duro_error *err)
 {
     duro__sq_conn c = { 0 };
-    duro__sq_conn_settings set = { tmp, 0, opt->busy_timeout_ms, 0 };
+    duro__sq_conn_settings set = { tmp, 0, opt->busy_timeout_ms, 0, 0 };
     int rc = duro__sq_conn_open(&c, &set, err);
 
     if (rc != 0)
@@ -115,6 +117,8 @@ static int prepare_first(duro__sq_conn *c, void *arg, duro_error *err)
 {
     const duro_sqlite *s = arg;
 
+    if (s->opt.read_only)
+        return duro__sq_check_store(c, s->path, err);
     return duro__sq_prepare_store(c, s->path, s->memory || s->opt.initialize_existing, err);
 }
 
@@ -143,6 +147,7 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
     set.memory = s->memory;
     set.busy_timeout_ms = opt->busy_timeout_ms;
     set.synchronous_normal = opt->synchronous_normal;
+    set.read_only = opt->read_only;
     rc = duro__sq_pool_init(&s->pool, s->memory ? 1 : (size_t)opt->pool_size, &set,
                             !s->memory && !opt->synchronous_normal, &s->notes, prepare_first,
                             s, err);
@@ -189,7 +194,12 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_sqlite_open: file_mode %#o has bits beyond 0777",
                               o.file_mode);
-    if (strcmp(path, ":memory:") != 0 && (rc = create_store(path, &o, err)) != 0)
+    if (o.read_only && strcmp(path, ":memory:") == 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_sqlite_open: read_only needs a file database, not :memory:");
+    if (o.read_only && access(path, F_OK) != 0)
+        return duro_error_set(err, DURO_EIO, 0, "cannot open %s: %s", path, strerror(errno));
+    if (strcmp(path, ":memory:") != 0 && !o.read_only && (rc = create_store(path, &o, err)) != 0)
         return rc;
     rc = provider_open(path, &o, &s, err);
     if (rc != 0)

@@ -263,3 +263,20 @@ int duro__sq_prepare_store(duro__sq_conn *c, const char *path, int may_initialis
     }
     return 0;
 }
+
+int duro__sq_check_store(duro__sq_conn *c, const char *path, duro_error *err)
+{
+    int64_t version;
+    int rc = duro__sq_exec(c, "BEGIN", err, "");
+
+    if (rc < 0)
+        return first_error(c, path, rc, err);
+    rc = check_store(c, path, 0, &version, err);
+    if (rc >= 0 && version < N_MIGRATIONS)
+        rc = duro_error_set(err, DURO_ENOTSUP, 0,
+                            "%s: database schema version %lld is older than this library "
+                            "(%d): open it read-write once to migrate it", path,
+                            (long long)version, N_MIGRATIONS);
+    duro__sq_exec(c, "ROLLBACK", NULL, "");
+    return rc < 0 ? rc : 0;
+}

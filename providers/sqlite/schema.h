@@ -16,6 +16,10 @@
  * DURO_ENOTSUP (schema newer than this library), or the error of the SQL itself. */
 int duro__sq_prepare_store(duro__sq_conn *c, const char *path, int may_initialise,
                            duro_error *err);
+/* The read-only counterpart: check, inside one read transaction, that the database of `c` is
+ * a complete duro store of the newest schema version, writing nothing. Errors as above, and
+ * DURO_ENOTSUP for a store of an older version (it needs a read-write open to migrate). */
+int duro__sq_check_store(duro__sq_conn *c, const char *path, duro_error *err);
 /* Schema version this library writes. */
 int duro__sq_schema_version(void);
 

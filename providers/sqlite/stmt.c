@@ -278,7 +278,9 @@ static int pragma(duro__sq_conn *c, const char *sql, char *buf, size_t size, dur
 
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err)
 {
-    int rc = sqlite3_open_v2(set->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+    int rc = sqlite3_open_v2(set->path, &c->db,
+                             (set->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                                 SQLITE_OPEN_NOMUTEX,
                              NULL);
 
     if (rc != SQLITE_OK) {
@@ -290,7 +292,8 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, set->busy_timeout_ms);
-    if (sqlite3_db_readonly(c->db, "main") == 1) { /* SQLite fell back to reading only */
+    /* SQLite fell back to reading only */
+    if (!set->read_only && sqlite3_db_readonly(c->db, "main") == 1) {
         duro__sq_conn_close(c);
         return duro_error_set(err, DURO_EIO, 0, "%s is read-only: duro needs write access to "
                               "the file and to its directory", set->path);
@@ -303,7 +306,7 @@ int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, dur
     char mode[32];
     int rc;
 
-    if (set->memory)
+    if (set->memory || set->read_only)
         return 0;
     rc = pragma(c, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err);
     if (rc == 0 && strcmp(mode, "wal") != 0)

@@ -1,0 +1,226 @@
+/*
+ * cli-fixture.c — builds the file store that tests/cli.sh runs the `duro` command against:
+ * through the library and a real runtime on a real SQLite file, one instance of each kind
+ * (completed, failed with an application error, running and waiting for an event, a parent
+ * with two children, one that continued as new twice), started one after another so that
+ * their creation order (the listing's order) is fixed, then `bulk` more completed instances
+ * "b-NNNNN" for the paging checks.
+ * Usage: cli-fixture FILE BULK. Exit status 0, or 1 with a message.
+ * `cli-fixture --check-json FILE [--count N]` instead checks that FILE holds one JSON value
+ * (and, with --count, an object whose "instances" array has N entries).
+ * `cli-fixture --while-locked FILE PROGRAM ARGS...` runs PROGRAM while a connection of its own
+ * holds FILE's write lock (BEGIN IMMEDIATE), and exits with PROGRAM's status: a program that
+ * opens FILE read-write waits on that lock and fails, one that only reads does not.
+ */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "duro-sqlite.h"
+#include "duro.h"
+
+static int greet(duro_activity *a, const char *input, void *ud)
+{
+    return duro_activity_okf(a, "Hello, %s!", input);
+}
+
+static int hello(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t = duro_call_activity(o, "Greet", input);
+
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_value(t));
+}
+
+static int failing(duro_orch *o, const char *input, void *ud)
+{
+    duro_set_custom_status(o, "about to fail");
+    return duro_failf(o, "boom: %s", input);
+}
+
+static int waiting(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *t = duro_wait_event(o, "go");
+
+    duro_set_custom_status(o, "waiting for go");
+    DURO_AWAIT(o, t);
+    return duro_complete(o, duro_task_value(t));
+}
+
+static int parent(duro_orch *o, const char *input, void *ud)
+{
+    duro_task *kids[2] = { duro_call_sub(o, "Hello", "a4-parent-c1", "c1"),
+                           duro_call_sub(o, "Hello", "a4-parent-c2", "c2") };
+
+    DURO_AWAIT_ALL(o, kids, 2);
+    return duro_completef(o, "%s %s", duro_task_value(kids[0]), duro_task_value(kids[1]));
+}
+
+static int loop(duro_orch *o, const char *input, void *ud)
+{
+    int n = atoi(input);
+
+    if (n < 2) {
+        char next[16];
+        snprintf(next, sizeof next, "%d", n + 1);
+        return duro_continue_as_new(o, next);
+    }
+    return duro_complete(o, "looped");
+}
+
+/* Start `id` and wait until it is completed or failed (`wait` 0: until it has started). */
+static int run(duro_client *c, const char *id, const char *name, const char *input, int wait)
+{
+    duro_status st = { 0 };
+    duro_error err = { 0 };
+    int rc = duro_client_start(c, id, name, input, &err);
+
+    if (rc == 0 && wait)
+        rc = duro_client_wait(c, id, 60000, &st, &err);
+    while (rc == 0 && !wait && st.custom_status == NULL) {
+        duro_status_clear(&st);
+        rc = duro_client_wait(c, id, 10, &st, &err);
+        if (rc == DURO_ETIMEDOUT)
+            rc = 0;
+    }
+    duro_status_clear(&st);
+    if (rc != 0)
+        fprintf(stderr, "cli-fixture: %s: %s\n", id, err.message);
+    return rc;
+}
+
+static int check_json(int argc, char **argv)
+{
+    json_error_t jerr;
+    json_t *v = json_load_file(argv[2], 0, &jerr);
+    int rc = 0;
+
+    if (v == NULL) {
+        fprintf(stderr, "cli-fixture: %s: invalid JSON at line %d: %s\n", argv[2], jerr.line,
+                jerr.text);
+        return 1;
+    }
+    if (argc == 5 && strcmp(argv[3], "--count") == 0) {
+        size_t want = (size_t)strtoul(argv[4], NULL, 10);
+        size_t got = json_array_size(json_object_get(v, "instances"));
+        if (got != want) {
+            fprintf(stderr, "cli-fixture: %s: %zu instances, expected %zu\n", argv[2], got, want);
+            rc = 1;
+        }
+    }
+    json_decref(v);
+    return rc;
+}
+
+static int while_locked(char **argv)
+{
+    sqlite3 *db = NULL;
+    pid_t pid;
+    int status = 0;
+
+    if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "cli-fixture: cannot lock %s: %s\n", argv[2], sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return 1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        execvp(argv[3], argv + 3);
+        perror("cli-fixture: exec");
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        status = 1 << 8;
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int main(int argc, char **argv)
+{
+    duro_provider *p = NULL;
+    duro_registry *r = duro_registry_new();
+    duro_runtime *rt = NULL;
+    duro_client *c = NULL;
+    duro_runtime_options ro;
+    duro_sqlite_options so;
+    duro_error err = { 0 };
+    int rc, bulk = argc == 3 ? atoi(argv[2]) : -1;
+
+    if (argc >= 4 && strcmp(argv[1], "--while-locked") == 0) {
+        duro_registry_free(r);
+        return while_locked(argv);
+    }
+    if (argc >= 3 && strcmp(argv[1], "--check-json") == 0) {
+        duro_registry_free(r);
+        return check_json(argc, argv);
+    }
+
+    if (bulk < 0 || r == NULL) {
+        fprintf(stderr, "usage: cli-fixture FILE BULK\n");
+        return 1;
+    }
+    duro_sqlite_options_init(&so);
+    so.synchronous_normal = 1;
+    duro_runtime_options_init(&ro);
+    ro.orch_concurrency = 2;
+    ro.worker_concurrency = 2;
+    rc = duro_register_orchestration(r, "Hello", "1.0.0", hello, NULL);
+    if (rc == 0)
+        rc = duro_register_orchestration(r, "Fail", NULL, failing, NULL);
+    if (rc == 0)
+        rc = duro_register_orchestration(r, "Wait", NULL, waiting, NULL);
+    if (rc == 0)
+        rc = duro_register_orchestration(r, "Parent", "2.1.0", parent, NULL);
+    if (rc == 0)
+        rc = duro_register_orchestration(r, "Loop", NULL, loop, NULL);
+    if (rc == 0)
+        rc = duro_register_activity(r, "Greet", greet, NULL);
+    if (rc == 0)
+        rc = duro_sqlite_open(argv[1], &so, &p, &err);
+    if (rc == 0)
+        rc = duro_runtime_start(p, r, &ro, &rt, &err);
+    if (rc == 0)
+        rc = duro_client_new(p, &c, &err);
+    if (rc != 0)
+        fprintf(stderr, "cli-fixture: %s\n", err.message);
+    if (rc == 0)
+        rc = run(c, "a1-done", "Hello", "world", 1);
+    if (rc == 0)
+        rc = run(c, "a2-failed", "Fail", "bad input", 1);
+    if (rc == 0)
+        rc = run(c, "a3-running", "Wait", "", 0);
+    if (rc == 0)
+        rc = run(c, "a4-parent", "Parent", "", 1);
+    if (rc == 0)
+        rc = run(c, "a5-loop", "Loop", "0", 1);
+    for (int i = 0; rc == 0 && i < bulk; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "b-%05d", i);
+        rc = duro_client_start(c, id, "Hello", id, &err);
+        if (rc != 0)
+            fprintf(stderr, "cli-fixture: %s: %s\n", id, err.message);
+    }
+    for (int i = 0; rc == 0 && i < bulk; i++) {
+        char id[32];
+        duro_status st = { 0 };
+        snprintf(id, sizeof id, "b-%05d", i);
+        rc = duro_client_wait(c, id, 120000, &st, &err);
+        if (rc == 0 && st.state != DURO_STATE_COMPLETED)
+            rc = DURO_ESTATE;
+        duro_status_clear(&st);
+        if (rc != 0)
+            fprintf(stderr, "cli-fixture: %s did not complete: %s\n", id, err.message);
+    }
+    duro_client_free(c);
+    duro_runtime_shutdown(rt);
+    duro_provider_destroy(p);
+    duro_registry_free(r);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,14 @@
+# tests/cli.mk — the `duro` command end to end (tests/cli.sh): tests/cli-fixture builds a
+# real SQLite file store through the library and a runtime, and the script runs the built
+# tools/duro on it, comparing output with tests/cli-expected/ byte for byte. Also
+# tests/man-options.sh: every man page lists exactly the options of its program's --help.
+
+check_PROGRAMS += tests/cli-fixture
+tests_cli_fixture_SOURCES = tests/cli-fixture.c
+tests_cli_fixture_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
+tests_cli_fixture_LDADD = providers/sqlite/libduro-sqlite.la lib/libduro.la $(JANSSON_LIBS) \
+	$(SQLITE_LIBS)
+TESTS += tests/cli.sh
+EXTRA_DIST += tests/cli.sh tests/cli-expected
+TESTS += tests/man-options.sh
+EXTRA_DIST += tests/man-options.sh

@@ -1,0 +1,8 @@
+# tools/local.mk — the `duro` command (tools/duro.c): list, show, history, tree, raise,
+# cancel, delete, prune and stats over the client management API. Its tests are in
+# tests/cli.mk.
+
+bin_PROGRAMS += tools/duro
+tools_duro_SOURCES = tools/duro.c
+tools_duro_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tools_duro_LDADD = providers/sqlite/libduro-sqlite.la lib/libduro.la $(JANSSON_LIBS)
