@@ -5,6 +5,82 @@
 
 #include <stdlib.h>
 
+/* ---- Background checkpoint --------------------------------------------------------------- */
+
+/* sqlite3_wal_hook of the pooled connections (replacing SQLite's inline auto-checkpoint):
+ * after a commit that leaves `frames` frames in the WAL, wake the checkpointer when that is
+ * DURO__SQ_CHECKPOINT_FRAMES or more. */
+static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+    duro__sq_pool *pool = arg;
+
+    if (frames >= DURO__SQ_CHECKPOINT_FRAMES) {
+        pthread_mutex_lock(&pool->ckpt_mu);
+        pool->ckpt_wanted = 1;
+        pthread_cond_signal(&pool->ckpt_cv);
+        pthread_mutex_unlock(&pool->ckpt_mu);
+    }
+    return SQLITE_OK;
+}
+
+/* The checkpointer: a PASSIVE checkpoint (which never blocks a writer or a reader) each time
+ * a commit asks for one, until the pool closes. A failed checkpoint is tried again at the
+ * next request; the WAL keeps every commit either way. */
+static void *checkpointer(void *arg)
+{
+    duro__sq_pool *pool = arg;
+
+    pthread_mutex_lock(&pool->ckpt_mu);
+    for (;;) {
+        while (!pool->ckpt_wanted && !pool->ckpt_stop)
+            pthread_cond_wait(&pool->ckpt_cv, &pool->ckpt_mu);
+        if (pool->ckpt_stop)
+            break;
+        pool->ckpt_wanted = 0;
+        pthread_mutex_unlock(&pool->ckpt_mu);
+        sqlite3_wal_checkpoint_v2(pool->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+        pthread_mutex_lock(&pool->ckpt_mu);
+        pool->checkpoints++;
+    }
+    pthread_mutex_unlock(&pool->ckpt_mu);
+    return NULL;
+}
+
+/* Open the checkpointer's connection, hook the pooled connections and start the thread. */
+static int start_checkpointer(duro__sq_pool *pool, const duro__sq_conn_settings *set,
+                              duro_error *err)
+{
+    int rc = duro__sq_conn_open(&pool->ckpt_conn, set, err);
+
+    if (rc == 0)
+        rc = duro__sq_conn_setup(&pool->ckpt_conn, set, err);
+    if (rc != 0) {
+        duro__sq_conn_close(&pool->ckpt_conn);
+        return rc;
+    }
+    if (pthread_mutex_init(&pool->ckpt_mu, NULL) != 0) {
+        duro__sq_conn_close(&pool->ckpt_conn);
+        return duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise the checkpointer lock");
+    }
+    if (pthread_cond_init(&pool->ckpt_cv, NULL) != 0) {
+        pthread_mutex_destroy(&pool->ckpt_mu);
+        duro__sq_conn_close(&pool->ckpt_conn);
+        return duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise the checkpointer lock");
+    }
+    sqlite3_wal_hook(pool->ckpt_conn.db, NULL, NULL);
+    if (pthread_create(&pool->ckpt_thread, NULL, checkpointer, pool) != 0) {
+        pthread_cond_destroy(&pool->ckpt_cv);
+        pthread_mutex_destroy(&pool->ckpt_mu);
+        duro__sq_conn_close(&pool->ckpt_conn);
+        return duro_error_set(err, DURO_ENOMEM, 1, "cannot start the checkpoint thread");
+    }
+    pool->ckpt_running = 1;
+    for (size_t i = 0; i < pool->n_conns; i++)
+        sqlite3_wal_hook(pool->conns[i].db, wal_hook, pool);
+    return 0;
+}
+
 int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settings *set,
                        int relax_lock_writes, duro__sq_notifier *notes,
                        int (*first_open)(duro__sq_conn *c, void *arg, duro_error *err),
@@ -59,6 +135,8 @@ int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settin
         if (rc == 0)
             pool->idle[pool->n_idle++] = &pool->conns[i];
     }
+    if (rc == 0 && !set->memory)
+        rc = start_checkpointer(pool, set, err);
     if (rc != 0)
         duro__sq_pool_destroy(pool);
     return rc;
@@ -66,6 +144,17 @@ int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settin
 
 void duro__sq_pool_destroy(duro__sq_pool *pool)
 {
+    if (pool->ckpt_running) {
+        pthread_mutex_lock(&pool->ckpt_mu);
+        pool->ckpt_stop = 1;
+        pthread_cond_signal(&pool->ckpt_cv);
+        pthread_mutex_unlock(&pool->ckpt_mu);
+        pthread_join(pool->ckpt_thread, NULL);
+        duro__sq_conn_close(&pool->ckpt_conn);
+        pthread_cond_destroy(&pool->ckpt_cv);
+        pthread_mutex_destroy(&pool->ckpt_mu);
+        pool->ckpt_running = 0;
+    }
     for (size_t i = 0; i < pool->n_conns; i++)
         duro__sq_conn_close(&pool->conns[i]);
     pthread_mutex_destroy(&pool->mu);

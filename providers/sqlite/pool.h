@@ -10,6 +10,11 @@
  * every body queued by then in one transaction, each inside its own SAVEPOINT, with one
  * COMMIT (one fsync). Each caller gets its own body's outcome; a body that fails is rolled
  * back to its savepoint without touching the others (docs/decisions.md, "Group commit").
+ *
+ * A file store's WAL is checkpointed by a background thread on a connection of its own
+ * (SQLite's inline auto-checkpoint is off on the pooled connections): a commit that leaves
+ * the WAL at DURO__SQ_CHECKPOINT_FRAMES frames or more only wakes it, so no commit waits
+ * for a checkpoint.
  */
 #ifndef DURO_SQLITE_POOL_H
 #define DURO_SQLITE_POOL_H
@@ -39,6 +44,10 @@ typedef struct duro__sq_job {
     struct duro__sq_job *next;
 } duro__sq_job;
 
+/* WAL size (frames) at which a commit wakes the checkpointer: SQLite's auto-checkpoint
+ * default. */
+#define DURO__SQ_CHECKPOINT_FRAMES 1000
+
 typedef struct duro__sq_pool {
     duro__sq_conn *conns;          /* all connections */
     size_t n_conns;
@@ -59,6 +68,14 @@ typedef struct duro__sq_pool {
     uint64_t gc_batches;           /* transactions committed by group commit */
     uint64_t gc_jobs;              /* bodies committed in them */
     size_t gc_last_batch;          /* bodies run in the last batch (committed or not) */
+    int ckpt_running;              /* the checkpointer thread exists (file stores) */
+    pthread_t ckpt_thread;
+    duro__sq_conn ckpt_conn;       /* its own connection, outside the pool */
+    pthread_mutex_t ckpt_mu;       /* guards the fields below */
+    pthread_cond_t ckpt_cv;        /* a checkpoint is wanted, or the pool closes */
+    int ckpt_wanted;
+    int ckpt_stop;
+    uint64_t checkpoints;          /* checkpoints run by the thread */
 } duro__sq_pool;
 
 /* Initialise `pool` (zeroed) for `n` connections, each opened and set up as `set` says. The
