@@ -7,7 +7,8 @@
  * failures were rejected alone with nothing of them stored, and that every good commit is
  * stored. A commit alone runs as a batch of one. The commits are made to arrive together by
  * holding the writer mutex while the threads queue (duro__sq_wait_queued tells when all
- * have), then releasing it: no sleeps. The test links the provider's convenience library to
+ * have), then releasing it: no sleeps. Commits that grow the WAL wake the background
+ * checkpointer. The test links the provider's convenience library to
  * reach the pool.
  */
 #include <check.h>
@@ -306,6 +307,43 @@ START_TEST(lone_commit_is_a_batch_of_one)
 }
 END_TEST
 
+/* Commits that grow the WAL past DURO__SQ_CHECKPOINT_FRAMES wake the checkpointer, which
+ * copies the WAL into the database without any commit running a checkpoint. */
+START_TEST(checkpointer_runs_when_the_wal_grows)
+{
+    duro_provider *p = NULL;
+    duro_sqlite_options opt;
+    duro_error err = { 0, 0, "" };
+    duro_sqlite *s;
+    sqlite3 *db = NULL;
+    int log = -1, done = -1;
+    char payload[2048];
+
+    duro_sqlite_options_init(&opt);
+    opt.synchronous_normal = 1; /* the test is about frames, not fsyncs */
+    ck_assert_msg(duro_sqlite_open(db_path, &opt, &p, &err) == 0, "open: %s", err.message);
+    s = duro__sq_from(p);
+    ck_assert_uint_eq(s->pool.checkpoints, 0);
+    memset(payload, 'x', sizeof(payload) - 1);
+    payload[sizeof(payload) - 1] = '\0';
+    /* each message of ~2 KB fills at least one 4 KB page frame of its own */
+    for (int i = 0; i < DURO__SQ_CHECKPOINT_FRAMES; i++) {
+        char id[32];
+        duro_msg m = { id, DURO_MSG_START, 1, T0, payload };
+        snprintf(id, sizeof(id), "wal-%d", i);
+        ck_assert_msg(p->ops->enqueue_orch(p, &m, &err) == 0, "enqueue: %s", err.message);
+    }
+    ck_assert_int_eq(duro__sq_wait_checkpoints(&s->pool, 1, 60000), 0);
+    /* everything committed is in the database file: a checkpoint finds nothing left */
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done),
+                     SQLITE_OK);
+    ck_assert_int_eq(log, done);
+    sqlite3_close(db);
+    duro_provider_destroy(p);
+}
+END_TEST
+
 static Suite *gc_suite(void)
 {
     Suite *s = suite_create("group-commit");
@@ -315,6 +353,12 @@ static Suite *gc_suite(void)
     tcase_add_test(tc, failures_rejected_alone_in_a_shared_batch);
     tcase_add_test(tc, good_commits_batched_together_all_stored);
     tcase_add_test(tc, lone_commit_is_a_batch_of_one);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("checkpoint");
+    tcase_add_checked_fixture(tc, setup_path, teardown_path);
+    tcase_add_test(tc, checkpointer_runs_when_the_wal_grows);
+    tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,6 +4,7 @@
 #include "pool.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 /* ---- Background checkpoint --------------------------------------------------------------- */
 
@@ -42,6 +43,7 @@ static void *checkpointer(void *arg)
                                   NULL);
         pthread_mutex_lock(&pool->ckpt_mu);
         pool->checkpoints++;
+        pthread_cond_broadcast(&pool->ckpt_cv);
     }
     pthread_mutex_unlock(&pool->ckpt_mu);
     return NULL;
@@ -466,6 +468,28 @@ void duro__sq_wait_queued(duro__sq_pool *pool, size_t n)
     while (pool->gc_queued < n)
         pthread_cond_wait(&pool->gc_cv, &pool->gc_mu);
     pthread_mutex_unlock(&pool->gc_mu);
+}
+
+int duro__sq_wait_checkpoints(duro__sq_pool *pool, uint64_t n, int64_t timeout_ms)
+{
+    struct timespec until;
+    int rc = 0;
+
+    if (!pool->ckpt_running)
+        return DURO_ETIMEDOUT;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pool->ckpt_mu);
+    while (rc == 0 && pool->checkpoints < n)
+        rc = pthread_cond_timedwait(&pool->ckpt_cv, &pool->ckpt_mu, &until);
+    rc = pool->checkpoints >= n ? 0 : DURO_ETIMEDOUT;
+    pthread_mutex_unlock(&pool->ckpt_mu);
+    return rc;
 }
 
 int duro__sq_begin_read(duro__sq_pool *pool, duro__sq_conn **c, duro_error *err)

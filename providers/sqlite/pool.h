@@ -113,6 +113,9 @@ int duro__sq_end_write(duro__sq_pool *pool, duro__sq_conn *c, int rc, unsigned n
 int duro__sq_commit(duro__sq_pool *pool, duro__sq_body body, void *arg, duro_error *err);
 /* For tests: block until at least `n` commits are queued waiting for a leader. */
 void duro__sq_wait_queued(duro__sq_pool *pool, size_t n);
+/* For tests: wait up to `timeout_ms` until the checkpointer has run at least `n`
+ * checkpoints. 0, or DURO_ETIMEDOUT (also at once on ":memory:", which has none). */
+int duro__sq_wait_checkpoints(duro__sq_pool *pool, uint64_t n, int64_t timeout_ms);
 
 /* Take a connection and BEGIN a read transaction (one consistent snapshot). */
 int duro__sq_begin_read(duro__sq_pool *pool, duro__sq_conn **c, duro_error *err);
