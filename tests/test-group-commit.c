@@ -247,6 +247,10 @@ START_TEST(failures_rejected_alone_in_a_shared_batch)
                                " IN ('bad', 'lost') AND lock_token IS NOT NULL"), 2);
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM instance_locks WHERE instance_id"
                                " IN ('bad', 'lost')"), 2);
+    /* the same failure alone (a batch of one, no savepoint) leaves nothing either */
+    ck_assert_int_eq(p->ops->ack_orch(p, T0, bad->lock_token, &cm_bad, &err), DURO_ECONSTRAINT);
+    ck_assert_uint_eq(s->pool.gc_last_batch, 1);
+    ck_assert_int_eq(p->ops->instance_info(p, "bad", &info, &err), DURO_ENOTFOUND);
     /* "bad" still holds its lock: its turn can be retried with a commit that fits */
     ev[0].event_id = 8;
     ck_assert_msg(p->ops->ack_orch(p, T0, bad->lock_token, &cm_bad, &err) == 0, "retry: %s",

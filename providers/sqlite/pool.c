@@ -286,19 +286,25 @@ int duro__sq_end_write(duro__sq_pool *pool, duro__sq_conn *c, int rc, unsigned n
 
 /* ---- Group commit ------------------------------------------------------------------------ */
 
-/* Run `j` inside its own savepoint of the open transaction on `c`. Returns 0 when its writes
- * stand, its error otherwise with its writes undone: rolled back to the savepoint, or the
- * whole transaction rolled back (by SQLite on a storage fault, or here when the savepoint
- * cannot be rolled back), which sqlite3_get_autocommit tells the caller. */
-static int run_in_savepoint(duro__sq_conn *c, duro__sq_job *j)
+/* Run `j` inside its own savepoint of the open transaction on `c` (or, when it is `alone` in
+ * the transaction, directly in it). Returns 0 when its writes stand, its error otherwise with
+ * its writes undone: rolled back to the savepoint, or the whole transaction rolled back (by
+ * SQLite on a storage fault, or here when alone or when the savepoint cannot be rolled
+ * back), which sqlite3_get_autocommit tells the caller. */
+static int run_in_savepoint(duro__sq_conn *c, duro__sq_job *j, int alone)
 {
-    int rc = duro__sq_exec(c, SQL_SAVEPOINT, j->err, "");
+    int rc = alone ? 0 : duro__sq_exec(c, SQL_SAVEPOINT, j->err, "");
 
     if (rc < 0)
         return rc;
     j->notes = 0;
     rc = j->body(c, j->arg, &j->notes, j->err);
     rc = rc < 0 ? rc : 0;
+    if (alone) {
+        if (rc != 0)
+            rollback(c);
+        return rc;
+    }
     if (rc == 0) {
         rc = duro__sq_exec(c, SQL_RELEASE, j->err, "");
         rc = rc < 0 ? rc : 0;
@@ -363,7 +369,7 @@ static int lead_batch(duro__sq_pool *pool, duro__sq_conn *c, unsigned *notes)
 
             batch = j->next;
             j->next = NULL;
-            j->rc = run_in_savepoint(c, j);
+            j->rc = run_in_savepoint(c, j, done == NULL && batch == NULL);
             if (j->rc != 0 && sqlite3_get_autocommit(c->db)) {
                 /* the transaction is gone: j fails alone, the ones before it run again */
                 finish_jobs(pool, j);
