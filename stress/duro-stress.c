@@ -3,7 +3,9 @@
  *
  * Takes --provider (sqlite, sqlite-file, postgres when built with libpq, all, or a comma list;
  * default all) and --pg CONNINFO (or $DURO_PG_CONNINFO) for postgres (not needed with
- * --store, whose locator carries its own), removes them from the command line and hands the
+ * --store, whose locator carries its own) and --sync full|normal (the synchronous level of
+ * sqlite-file, default full or $DURO_SQLITE_SYNC; its rows are named sqlite-file/full or
+ * sqlite-file/normal), removes them from the command line and hands the
  * rest to duro_stress_main_factories(), which runs the matrix,
  * prints the tables and writes the reports. A custom provider has its own main() that calls
  * duro_stress_main() (or duro_stress_main_factories()) with its factory.
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "duro-sqlite.h"
 #include "sqlite-factory.h"
@@ -21,6 +24,35 @@
 
 static const char *pg_arg; /* --pg CONNINFO */
 static int has_store;      /* --store given: the factory only attaches, by the locator */
+
+/* The sqlite-file factory under a name that tells its synchronous level, which the factory
+ * takes from $DURO_SQLITE_SYNC (set from --sync). */
+static const duro_provider_factory *sqlite_file_factory(void)
+{
+    static duro_provider_factory named;
+    const char *sync = getenv("DURO_SQLITE_SYNC");
+
+    named = *duro__sqlite_factory_file();
+    named.name = sync != NULL && strcasecmp(sync, "normal") == 0 ? "sqlite-file/normal"
+                                                                 : "sqlite-file/full";
+    return &named;
+}
+
+/* Apply --sync VALUE: 0, or -1 with a message. */
+static int set_sync(const char *prog, const char *v)
+{
+    if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0) {
+        fprintf(stderr, "%s: --sync: '%s' is not full or normal%s\n", prog, v,
+                strcmp(v, "off") == 0 ? " (the SQLite provider offers no synchronous=OFF:"
+                                        " duro_sqlite_options has FULL and NORMAL)" : "");
+        return -1;
+    }
+    if (setenv("DURO_SQLITE_SYNC", v, 1) != 0) {
+        fprintf(stderr, "%s: --sync: cannot set DURO_SQLITE_SYNC\n", prog);
+        return -1;
+    }
+    return 0;
+}
 
 #ifdef DURO_WITH_POSTGRES
 static const duro_provider_factory *postgres_factory(void)
@@ -39,7 +71,7 @@ static const struct {
     const char *description;
 } providers[] = {
     {"sqlite", duro__sqlite_factory_memory, "SQLite, a fresh in-memory database per run"},
-    {"sqlite-file", duro__sqlite_factory_file,
+    {"sqlite-file", sqlite_file_factory,
      "SQLite, a fresh WAL database file under $TMPDIR per run, removed afterwards"},
 #ifdef DURO_WITH_POSTGRES
     {"postgres", postgres_factory,
@@ -110,6 +142,12 @@ int main(int argc, char **argv)
             list = argv[++i];
         } else if (strncmp(argv[i], "--provider=", 11) == 0) {
             list = argv[i] + 11;
+        } else if (strcmp(argv[i], "--sync") == 0 || strncmp(argv[i], "--sync=", 7) == 0) {
+            const char *v = argv[i][6] == '=' ? argv[i] + 7 : i + 1 < argc ? argv[++i] : "";
+            if (set_sync(prog, v) != 0) {
+                free(rest);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc) {
             pg_arg = argv[++i];
         } else if (strncmp(argv[i], "--pg=", 5) == 0) {
@@ -148,6 +186,9 @@ int main(int argc, char **argv)
         printf("  --pg CONNINFO                  the PostgreSQL server of the postgres provider "
                "(default:\n"
                "                                 $DURO_PG_CONNINFO)\n");
+        printf("  --sync full|normal             synchronous level of sqlite-file (full, or\n"
+               "                                 $DURO_SQLITE_SYNC); its rows are named\n"
+               "                                 sqlite-file/full or sqlite-file/normal\n");
     }
     free(rest);
     return status;

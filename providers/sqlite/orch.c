@@ -19,19 +19,21 @@
 
 static const char SQL_DUE[] =
     "SELECT 1 FROM orch_queue WHERE instance_id = ?1 AND visible_at <= ?2 LIMIT 1";
+/* Group-commit body of enqueue_orch: `arg` is the message. */
+static int enqueue_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    *notes = DURO__SQ_NOTE_ORCH;
+    return duro__sq_insert_msg(c, arg, err);
+}
+
 int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
-    duro__sq_conn *c;
     int rc = duro_provider_check_msg(msg, err);
 
     if (rc != 0)
         return rc;
-    rc = duro__sq_begin_write(&s->pool, &c, err);
-    if (rc != 0)
-        return rc;
-    rc = duro__sq_insert_msg(c, msg, err);
-    return duro__sq_end_write(&s->pool, c, rc, DURO__SQ_NOTE_ORCH, err);
+    return duro__sq_commit(&s->pool, enqueue_body, (void *)msg, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -445,47 +447,58 @@ static int apply_writes(duro__sq_conn *c, const char *instance, int64_t now,
     return rc < 0 ? rc : 0;
 }
 
+typedef struct ack_arg {
+    int64_t now_ms;
+    const char *lock_token;
+    const duro_orch_commit *commit;
+} ack_arg;
+
+/* Group-commit body of ack_orch: one turn's writes, the lock checked first. */
+static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    const ack_arg *a = arg;
+    const duro_orch_commit *commit = a->commit;
+    char *instance = NULL;
+    int exists = 0;
+    int rc = verify_lock(c, a->lock_token, a->now_ms, &instance, err);
+
+    *notes = commit->n_work > 0 ? DURO__SQ_NOTE_WORK : 0;
+    if (rc >= 0)
+        rc = upsert_instance(c, instance, a->now_ms, commit, &exists, err);
+    if (rc == 0 && exists)
+        rc = append_events(c, instance, commit, err);
+    if (rc == 0)
+        rc = apply_writes(c, instance, a->now_ms, commit, err);
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_DELETE_TAGGED, err, "t", a->lock_token);
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", a->lock_token);
+    /* Orchestration fetchers are woken only when this commit sent messages (a delay may
+     * change their next wake-up) or the instance, now unlocked, still has messages due. */
+    if (rc >= 0 && commit->n_msgs > 0)
+        *notes |= DURO__SQ_NOTE_ORCH;
+    else if (rc >= 0) {
+        int64_t due;
+        rc = duro__sq_int(c, SQL_DUE, 0, &due, err, "ti", instance, a->now_ms);
+        if (rc >= 0 && due == 1)
+            *notes |= DURO__SQ_NOTE_ORCH;
+    }
+    free(instance);
+    return rc < 0 ? rc : 0;
+}
+
 int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,
                       const duro_orch_commit *commit, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
-    duro__sq_conn *c;
-    char *instance = NULL;
-    int exists = 0;
-    unsigned notes = 0;
+    ack_arg a = { now_ms, lock_token, commit };
     int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0)
         rc = duro_provider_check_commit(commit, err);
-    if (rc == 0 && commit->n_work > 0)
-        notes = DURO__SQ_NOTE_WORK;
-    if (rc == 0)
-        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = verify_lock(c, lock_token, now_ms, &instance, err);
-    if (rc >= 0)
-        rc = upsert_instance(c, instance, now_ms, commit, &exists, err);
-    if (rc == 0 && exists)
-        rc = append_events(c, instance, commit, err);
-    if (rc == 0)
-        rc = apply_writes(c, instance, now_ms, commit, err);
-    if (rc == 0)
-        rc = duro__sq_exec(c, SQL_DELETE_TAGGED, err, "t", lock_token);
-    if (rc >= 0)
-        rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
-    /* Orchestration fetchers are woken only when this commit sent messages (a delay may
-     * change their next wake-up) or the instance, now unlocked, still has messages due. */
-    if (rc >= 0 && commit->n_msgs > 0)
-        notes |= DURO__SQ_NOTE_ORCH;
-    else if (rc >= 0) {
-        int64_t due;
-        rc = duro__sq_int(c, SQL_DUE, 0, &due, err, "ti", instance, now_ms);
-        if (rc >= 0 && due == 1)
-            notes |= DURO__SQ_NOTE_ORCH;
-    }
-    free(instance);
-    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, notes, err);
+    return duro__sq_commit(&s->pool, ack_body, &a, err);
 }
 
 /* ---- Abandon and renew ------------------------------------------------------------------- */

@@ -7,7 +7,7 @@
  *   orch.c work.c read.c manage.c hooks.c    the callbacks of duro-provider.h
  *   queue.c               queue inserts and lock reads shared by orch.c and work.c
  *   schema.c              tables and migrations
- *   pool.c                connection pool and transactions        (pool.h)
+ *   pool.c                connection pool, transactions, group commit, checkpointer (pool.h)
  *   notify.c              in-process notification, long polling   (notify.h)
  *   stmt.c                one connection, statements, errors      (stmt.h)
  *

@@ -12,19 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Group-commit body of enqueue_work: `arg` is the work item. */
+static int enqueue_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    *notes = DURO__SQ_NOTE_WORK;
+    return duro__sq_insert_work(c, arg, err);
+}
+
 int duro__sq_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
-    duro__sq_conn *c;
-    int rc;
+    int rc = duro_provider_check_work(work, err);
 
-    rc = duro_provider_check_work(work, err);
-    if (rc == 0)
-        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = duro__sq_insert_work(c, work, err);
-    return duro__sq_end_write(&s->pool, c, rc, DURO__SQ_NOTE_WORK, err);
+    return duro__sq_commit(&s->pool, enqueue_body, (void *)work, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -149,34 +151,47 @@ static const char SQL_ABANDON[] =
 static const char SQL_RENEW[] =
     "UPDATE work_queue SET locked_until = ?2 WHERE lock_token = ?1 AND locked_until > ?3";
 
+typedef struct ack_arg {
+    int64_t now_ms;
+    const char *lock_token;
+    const duro_msg *completion;
+} ack_arg;
+
+/* Group-commit body of ack_work: delete the item under its live lock, enqueue the
+ * completion. */
+static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    const ack_arg *a = arg;
+    int rc = duro__sq_exec(c, SQL_ACK, err, "ti", a->lock_token, a->now_ms);
+
+    *notes = 0;
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0,
+                            "work item is gone (cancelled or deleted) or its lock expired");
+    if (rc > 0 && a->completion != NULL)
+        rc = duro__sq_insert_msg(c, a->completion, err);
+    /* A completion for an instance whose turn is running wakes no fetcher: the instance is
+     * not fetchable until that turn's commit or abandon, which notifies (or its lock
+     * expires, which a waiting fetcher's next-time check covers). */
+    if (rc == 0 && a->completion != NULL)
+        rc = duro__sq_instance_locked(c, a->completion->instance, a->now_ms, err);
+    if (rc == 0 && a->completion != NULL)
+        *notes = DURO__SQ_NOTE_ORCH;
+    return rc < 0 ? rc : 0;
+}
+
 int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
                       const duro_msg *completion, duro_error *err)
 {
     duro_sqlite *s = (duro_sqlite *)p;
-    duro__sq_conn *c;
-    unsigned notes = 0;
+    ack_arg a = { now_ms, lock_token, completion };
     int rc = duro_provider_check_id(lock_token, "lock token", err);
 
     if (rc == 0 && completion != NULL)
         rc = duro_provider_check_msg(completion, err);
-    if (rc == 0)
-        rc = duro__sq_begin_write(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = duro__sq_exec(c, SQL_ACK, err, "ti", lock_token, now_ms);
-    if (rc == 0)
-        rc = duro_error_set(err, DURO_ELOCK, 0,
-                            "work item is gone (cancelled or deleted) or its lock expired");
-    if (rc > 0 && completion != NULL)
-        rc = duro__sq_insert_msg(c, completion, err);
-    /* A completion for an instance whose turn is running wakes no fetcher: the instance is
-     * not fetchable until that turn's commit or abandon, which notifies (or its lock
-     * expires, which a waiting fetcher's next-time check covers). */
-    if (rc == 0 && completion != NULL)
-        rc = duro__sq_instance_locked(c, completion->instance, now_ms, err);
-    if (rc == 0 && completion != NULL)
-        notes = DURO__SQ_NOTE_ORCH;
-    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, notes, err);
+    return duro__sq_commit(&s->pool, ack_body, &a, err);
 }
 
 int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_token,
