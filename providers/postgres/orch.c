@@ -361,21 +361,24 @@ int duro__pg_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
 
 /* ---- Ack --------------------------------------------------------------------------------- */
 
+/* The token's instance, waiting for its advisory lock in the same statement (keys as in
+ * queue.c): a row only when the token has a lock row. */
 static const char SQL_LOCK_INSTANCE[] =
-    "SELECT instance_id FROM instance_locks WHERE lock_token = $1::text";
+    "SELECT instance_id, pg_advisory_xact_lock(hashtext(current_setting('search_path')),"
+    " hashtext(instance_id))::text FROM instance_locks WHERE lock_token = $1::text";
 static const char SQL_LOCK_ROW[] =
     "SELECT instance_id, locked_until FROM instance_locks WHERE lock_token = $1::text"
     " FOR UPDATE";
-/* A row when the instance exists; its value is 1 when the commit's execution $2 (1 or more)
- * is stored, the current one or the next one (current + 1), else 0. */
-static const char SQL_INSTANCE_EXISTS[] =
+/* A row when the instance exists: 1 when the commit's execution $2 (1 or more) is stored,
+ * the current one or the next one (current + 1), else 0; and the last event id stored for
+ * execution $2 (0 when none), which append_events checks, read in the same round trip. */
+static const char SQL_INSTANCE_LAST[] =
     "SELECT ($2::bigint = i.current_execution OR $2::bigint - 1 = i.current_execution"
     " OR EXISTS (SELECT 1 FROM executions e"
-    "  WHERE e.instance_id = $1::text AND e.execution_id = $2::bigint))::int"
+    "  WHERE e.instance_id = $1::text AND e.execution_id = $2::bigint))::int,"
+    " (SELECT COALESCE(MAX(event_id), 0) FROM history h"
+    "  WHERE h.instance_id = $1::text AND h.execution_id = $2::bigint)"
     " FROM instances i WHERE i.instance_id = $1::text";
-static const char SQL_LAST_EVENT[] =
-    "SELECT COALESCE(MAX(event_id), 0) FROM history"
-    " WHERE instance_id = $1::text AND execution_id = $2::bigint";
 static const char SQL_CREATE_INSTANCE[] =
     "INSERT INTO instances (instance_id, orch_name, orch_version, parent_instance,"
     " current_execution, created_at, updated_at)"
@@ -405,12 +408,18 @@ static const char SQL_SET_CUSTOM[] =
 static const char SQL_CANCEL_WORK[] =
     "DELETE FROM work_queue WHERE instance_id = $1::text AND execution_id = $2::bigint"
     " AND activity_id = $3::bigint";
-static const char SQL_DELETE_TAGGED[] = "DELETE FROM orch_queue WHERE lock_token = $1::text";
 static const char SQL_UNLOCK[] = "DELETE FROM instance_locks WHERE lock_token = $1::text";
-static const char SQL_DUE[] =
-    "SELECT 1 FROM orch_queue WHERE instance_id = $1::text AND visible_at <= $2::bigint LIMIT 1";
+/* The end of an ack: delete the batch's messages and the lock row, and tell whether the
+ * instance, now unlocked, still has a message due (the snapshot predates the deletes, so the
+ * batch's rows are excluded by token). */
+static const char SQL_FINISH[] =
+    "WITH d AS (DELETE FROM orch_queue WHERE lock_token = $1::text RETURNING id),"
+    " u AS (DELETE FROM instance_locks WHERE lock_token = $1::text RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM orch_queue q WHERE q.instance_id = $2::text"
+    "  AND q.visible_at <= $3::bigint AND q.lock_token IS DISTINCT FROM $1::text)::int";
 
-/* Step 1: resolve the token to its instance, take the instance's advisory lock, then verify
+/* Step 1: resolve the token to its instance and take the instance's advisory lock (one
+ * statement), then verify
  * with the lock row locked that the lock is still this token's and live at now. */
 static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **instance,
                        duro_error *err)
@@ -426,8 +435,6 @@ static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **
     else
         rc = duro__pg_get_str(r, 0, 0, instance, err);
     PQclear(r);
-    if (rc == 0)
-        rc = duro__pg_lock_instance(c, *instance, err);
     if (rc == 0)
         rc = duro__pg_query(c, SQL_LOCK_ROW, &r, err, "t", token);
     if (rc == 0) {
@@ -445,20 +452,30 @@ static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **
     return rc;
 }
 
-/* Step 2: instance and execution rows. *exists tells whether the instance has a row now. */
+/* Step 2: instance and execution rows. *exists tells whether the instance has a row now,
+ * *last the last event id stored for the commit's execution (0 when none). */
 static int upsert_instance(duro__pg_conn *c, const char *instance, int64_t now,
-                           const duro_orch_commit *cm, int *exists, duro_error *err)
+                           const duro_orch_commit *cm, int *exists, int64_t *last,
+                           duro_error *err)
 {
     int64_t found = 0;
     int rc = 0;
 
+    *exists = 0;
+    *last = 0;
     /* a BIGINT holds no execution above INT64_MAX, so none is stored, current or next */
-    if (cm->execution_id <= INT64_MAX)
-        rc = duro__pg_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "tu", instance,
-                          cm->execution_id);
-    if (rc < 0)
-        return rc;
-    *exists = rc == 1;
+    if (cm->execution_id <= INT64_MAX) {
+        PGresult *r;
+        rc = duro__pg_query(c, SQL_INSTANCE_LAST, &r, err, "tu", instance, cm->execution_id);
+        if (rc != 0)
+            return rc;
+        if (PQntuples(r) == 1) {
+            *exists = 1;
+            found = duro__pg_get_i64(r, 0, 0);
+            *last = duro__pg_get_i64(r, 0, 1);
+        }
+        PQclear(r);
+    }
     if (cm->execution_id > INT64_MAX || (*exists ? found != 1 : cm->execution_id != 1))
         return duro_error_set(err, DURO_ENOTFOUND, 0,
                               "ack_orch: execution %llu of %s is not stored, current or next",
@@ -538,15 +555,10 @@ static int event_arrays(const duro_orch_commit *cm, char **ids, char **kinds, ch
 /* Step 3: append the events, insert-only, above the last stored id (the commit's own ids
  * increase: duro_provider_check_commit). A rejected commit rolls back, writing nothing. */
 static int append_events(duro__pg_conn *c, const char *instance, const duro_orch_commit *cm,
-                         duro_error *err)
+                         int64_t last, duro_error *err)
 {
-    int64_t last = 0;
-    int rc = cm->n_events == 0 ? 0
-                               : duro__pg_int(c, SQL_LAST_EVENT, 0, &last, err, "tu", instance,
-                                              cm->execution_id);
+    int rc = 0;
 
-    if (rc < 0)
-        return rc;
     if (cm->n_events > 0 && cm->events[0].event_id <= (uint64_t)last)
         return duro_error_set(err, DURO_ECONSTRAINT, 0,
                               "event id %llu rejected in execution %llu of %s: not above the"
@@ -610,27 +622,22 @@ static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err
     const duro_orch_commit *cm = a->commit;
     char *instance = NULL;
     int exists = 0;
+    int64_t last = 0;
     int rc = verify_lock(c, a->token, a->now, &instance, err);
 
     *notes = cm->n_work > 0 ? DURO__PG_NOTE_WORK : 0;
     if (rc == 0)
-        rc = upsert_instance(c, instance, a->now, cm, &exists, err);
+        rc = upsert_instance(c, instance, a->now, cm, &exists, &last, err);
     if (rc == 0 && exists)
-        rc = append_events(c, instance, cm, err);
+        rc = append_events(c, instance, cm, last, err);
     if (rc == 0)
         rc = apply_writes(c, instance, a->now, cm, err);
-    if (rc == 0)
-        rc = duro__pg_exec(c, SQL_DELETE_TAGGED, err, "t", a->token);
-    if (rc >= 0)
-        rc = duro__pg_exec(c, SQL_UNLOCK, err, "t", a->token);
     /* Orchestration fetchers are woken only when this commit sent messages or the instance,
      * now unlocked, still has messages due. */
-    if (rc >= 0 && cm->n_msgs > 0) {
-        *notes |= DURO__PG_NOTE_ORCH;
-    } else if (rc >= 0) {
+    if (rc == 0) {
         int64_t due;
-        rc = duro__pg_int(c, SQL_DUE, 0, &due, err, "ti", instance, a->now);
-        if (rc >= 0 && due == 1)
+        rc = duro__pg_int(c, SQL_FINISH, 0, &due, err, "tti", a->token, instance, a->now);
+        if (rc >= 0 && (due == 1 || cm->n_msgs > 0))
             *notes |= DURO__PG_NOTE_ORCH;
     }
     free(instance);
