@@ -241,50 +241,6 @@ static PGresult *pipelined_begin(duro__pg_conn *c, const char *name, const char 
     return res;
 }
 
-int duro__pg_exec_commit(duro__pg_conn *c, const char *sql, const char *p1, const char *p2,
-                         int *at_commit, duro_error *err)
-{
-    const char *vals[2] = { p1, p2 };
-    PGresult *res = NULL, *commit = NULL, *sync = NULL;
-    char name[16];
-    int rc;
-
-    *at_commit = 0;
-    if (c->pg == NULL || c->broken)
-        return duro_error_set(err, DURO_EIO, 1, "connection lost");
-    if (c->pending_begin != NULL) { /* nothing sent yet: no pipeline to share */
-        rc = duro__pg_exec(c, sql, err, "tt", p1, p2);
-        if (rc < 0)
-            return rc;
-        *at_commit = 1;
-        return duro__pg_simple(c, "COMMIT", err);
-    }
-    rc = prepared_name(c, sql, name, err);
-    if (rc != 0)
-        return rc;
-    *at_commit = 1; /* from here a lost connection leaves the outcome unknown */
-    if (PQenterPipelineMode(c->pg) == 1 &&
-        PQsendQueryPrepared(c->pg, name, 2, vals, NULL, NULL, 0) == 1 &&
-        PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
-        PQpipelineSync(c->pg) == 1 && (res = pipeline_result(c)) != NULL &&
-        (commit = pipeline_result(c)) != NULL)
-        sync = PQgetResult(c->pg);
-    if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC ||
-        PQexitPipelineMode(c->pg) != 1) {
-        rc = duro__pg_error(c, NULL, "COMMIT", err);
-        c->broken = 1; /* the connection is out of step: reconnect before the next use */
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = duro__pg_error(c, res, "notify", err);
-        *at_commit = 0; /* COMMIT was skipped: the transaction is still open, failed */
-    } else if (PQresultStatus(commit) != PGRES_COMMAND_OK) {
-        rc = duro__pg_error(c, commit, "COMMIT", err);
-    }
-    PQclear(sync);
-    PQclear(res);
-    PQclear(commit);
-    return rc;
-}
-
 /* Run `sql` with the parameters of `fmt`: as a prepared statement when `prepare`, else sent
  * with its parameters and planned for them on the spot. */
 static int vquery(duro__pg_conn *c, const char *sql, int prepare, PGresult **out,

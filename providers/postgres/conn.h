@@ -67,14 +67,6 @@ int duro__pg_simple(duro__pg_conn *c, const char *sql, duro_error *err);
  * while it is still pending sends nothing (the transaction ran no statement). Returns 0. */
 int duro__pg_begin(duro__pg_conn *c, const char *begin_sql);
 
-/* Run `sql` (prepared, two text parameters, e.g. pg_notify) and then COMMIT, in one
- * pipeline. Returns 0 when both succeeded, else a DURO_E* code with *at_commit telling where
- * it failed: 0 when `sql` failed and COMMIT was skipped (the transaction is still open, in
- * its failed state: roll it back), 1 when COMMIT failed or the connection was lost after
- * sending (the outcome may be unknown, as for COMMIT). */
-int duro__pg_exec_commit(duro__pg_conn *c, const char *sql, const char *p1, const char *p2,
-                         int *at_commit, duro_error *err);
-
 /* Parameter format characters for the helpers below, one per $N parameter in order:
  *   't' const char * as text (NULL binds SQL NULL)
  *   'b' const char * as bytea, sent binary (NULL binds SQL NULL): opaque payloads

@@ -101,8 +101,7 @@ static const char *begin_sql(int flags)
     return flags == DURO__PG_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
 }
 
-/* One attempt: BEGIN (sent with fn's first statement), fn, NOTIFY and COMMIT (one pipeline),
- * or COMMIT alone (or ROLLBACK). *lost_before_commit tells the caller
+/* One attempt: BEGIN (sent with fn's first statement), fn, NOTIFY, COMMIT (or ROLLBACK). *lost_before_commit tells the caller
  * that the connection broke before COMMIT was sent (safe to run again). */
 static int attempt(duro__pg_pool *pool, duro__pg_conn *c, int flags, duro__pg_txn_fn fn,
                    void *arg, unsigned *notes, int *lost_before_commit, duro_error *err)
@@ -122,14 +121,12 @@ static int attempt(duro__pg_pool *pool, duro__pg_conn *c, int flags, duro__pg_tx
         *notes |= DURO__PG_NOTE_COMMIT;
     if (rc == 0 && flags != DURO__PG_READ && *notes != 0 && pool->channel != NULL) {
         char payload[64];
-        int at_commit;
         snprintf(payload, sizeof payload, "%u:%s", *notes, pool->sender);
-        c->in_commit = 1;
-        rc = duro__pg_exec_commit(c, SQL_NOTIFY, pool->channel, payload, &at_commit, err);
-        c->in_commit = 0;
-        if (rc == 0 || at_commit)
-            return rc;
-    } else if (rc == 0) {
+        rc = duro__pg_exec(c, SQL_NOTIFY, err, "tt", pool->channel, payload);
+        if (rc > 0)
+            rc = 0;
+    }
+    if (rc == 0) {
         c->in_commit = 1;
         rc = duro__pg_simple(c, "COMMIT", err);
         c->in_commit = 0;
