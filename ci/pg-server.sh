@@ -178,6 +178,10 @@ synchronous_commit = on
 max_locks_per_transaction = 256
 log_min_messages = warning
 log_min_error_statement = panic
+# per-statement counts and times for profiling (docs/postgres.md "Measuring"); the extension is
+# created on demand: CREATE EXTENSION pg_stat_statements
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
 EOF
     if [ -n "$listen" ]; then
         echo "host all all samenet trust" >>"$data/pg_hba.conf"

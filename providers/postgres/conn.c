@@ -90,6 +90,7 @@ void duro__pg_conn_close(duro__pg_conn *c)
     c->broken = 0;
     c->retry = 0;
     c->in_commit = 0;
+    c->pending_begin = NULL;
 }
 
 int duro__pg_conn_open(duro__pg_conn *c, const duro__pg_conn_settings *set, duro_error *err)
@@ -135,10 +136,26 @@ int duro__pg_conn_open(duro__pg_conn *c, const duro__pg_conn_settings *set, duro
     return 0;
 }
 
+static PGresult *pipelined_begin(duro__pg_conn *c, const char *name, const char *sql, int n,
+                                 const char *const *vals, const int *lens, const int *fmts);
+
+int duro__pg_begin(duro__pg_conn *c, const char *begin_sql)
+{
+    c->pending_begin = begin_sql;
+    return 0;
+}
+
 int duro__pg_simple(duro__pg_conn *c, const char *sql, duro_error *err)
 {
-    PGresult *res = PQexec(c->pg, sql);
+    PGresult *res;
     int rc = 0;
+
+    if (c->pending_begin != NULL && (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)) {
+        c->pending_begin = NULL; /* the transaction was never sent */
+        return 0;
+    }
+    res = c->pending_begin != NULL ? pipelined_begin(c, NULL, sql, 0, NULL, NULL, NULL)
+                                   : PQexec(c->pg, sql);
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
         rc = duro__pg_error(c, res, sql, err);
@@ -168,6 +185,60 @@ static int prepared_name(duro__pg_conn *c, const char *sql, char name[16], duro_
     PQclear(res);
     c->keys[c->n_keys++] = sql;
     return 0;
+}
+
+/* Read the result of one pipelined query and the NULL that ends it: the result, or NULL when
+ * the connection failed (libpq reports no result then). */
+static PGresult *pipeline_result(duro__pg_conn *c)
+{
+    PGresult *res = PQgetResult(c->pg);
+    PGresult *extra;
+
+    if (res == NULL)
+        return NULL;
+    while ((extra = PQgetResult(c->pg)) != NULL) { /* only after a lost connection */
+        PQclear(extra);
+        if (PQstatus(c->pg) != CONNECTION_OK)
+            break;
+    }
+    return res;
+}
+
+/* Send c->pending_begin and then the statement (prepared `name`, or `sql` unprepared) in one
+ * pipeline, and return the statement's result; a failed BEGIN's result instead when BEGIN
+ * failed. NULL when the connection failed. */
+static PGresult *pipelined_begin(duro__pg_conn *c, const char *name, const char *sql, int n,
+                                 const char *const *vals, const int *lens, const int *fmts)
+{
+    const char *begin = c->pending_begin;
+    PGresult *begin_res = NULL, *res = NULL, *sync;
+    int sent;
+
+    c->pending_begin = NULL;
+    if (PQenterPipelineMode(c->pg) != 1)
+        return NULL;
+    sent = PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+           (name != NULL ? PQsendQueryPrepared(c->pg, name, n, vals, lens, fmts, 0)
+                         : PQsendQueryParams(c->pg, sql, n, NULL, vals, lens, fmts, 0)) == 1 &&
+           PQpipelineSync(c->pg) == 1;
+    if (sent && (begin_res = pipeline_result(c)) != NULL)
+        res = pipeline_result(c);
+    sync = res != NULL ? PQgetResult(c->pg) : NULL;
+    if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC ||
+        PQexitPipelineMode(c->pg) != 1) {
+        PQclear(sync);
+        PQclear(begin_res);
+        PQclear(res);
+        c->broken = 1; /* the connection is out of step: reconnect before the next use */
+        return NULL;
+    }
+    PQclear(sync);
+    if (PQresultStatus(begin_res) != PGRES_COMMAND_OK) {
+        PQclear(res);
+        return begin_res;
+    }
+    PQclear(begin_res);
+    return res;
 }
 
 /* Run `sql` with the parameters of `fmt`: as a prepared statement when `prepare`, else sent
@@ -223,9 +294,13 @@ static int vquery(duro__pg_conn *c, const char *sql, int prepare, PGresult **out
         rc = prepared_name(c, sql, name, err);
         if (rc != 0)
             return rc;
-        res = PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
+        res = c->pending_begin != NULL
+                  ? pipelined_begin(c, name, NULL, n, vals, lens, fmts)
+                  : PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
     } else {
-        res = PQexecParams(c->pg, sql, n, NULL, vals, lens, fmts, 0);
+        res = c->pending_begin != NULL
+                  ? pipelined_begin(c, NULL, sql, n, vals, lens, fmts)
+                  : PQexecParams(c->pg, sql, n, NULL, vals, lens, fmts, 0);
     }
     est = PQresultStatus(res);
     if (est != PGRES_TUPLES_OK && est != PGRES_COMMAND_OK) {

@@ -41,6 +41,8 @@ typedef struct duro__pg_conn {
     int retry;                     /* the last error was a serialization failure or deadlock */
     int in_commit;                 /* set while COMMIT runs: a lost connection there leaves the
                                     * outcome unknown */
+    const char *pending_begin;     /* a BEGIN not sent yet: it goes out in one round trip with
+                                    * the transaction's first statement (duro__pg_begin) */
 } duro__pg_conn;
 
 /* Map a failed result (or a NULL result) of `c` to a DURO_E* code, fill `err` with
@@ -58,6 +60,12 @@ void duro__pg_conn_close(duro__pg_conn *c);
 /* Run a statement that takes no parameters and returns no rows (BEGIN, COMMIT, ...), not
  * prepared. Returns 0 or a DURO_E* code. */
 int duro__pg_simple(duro__pg_conn *c, const char *sql, duro_error *err);
+
+/* Open a transaction with `begin_sql` (a static BEGIN text) without a round trip of its own:
+ * it is sent, pipelined (libpq pipeline mode), with the next statement of the helpers below,
+ * and a failure of either is reported there. A COMMIT or ROLLBACK through duro__pg_simple
+ * while it is still pending sends nothing (the transaction ran no statement). Returns 0. */
+int duro__pg_begin(duro__pg_conn *c, const char *begin_sql);
 
 /* Parameter format characters for the helpers below, one per $N parameter in order:
  *   't' const char * as text (NULL binds SQL NULL)

@@ -55,7 +55,11 @@ int duro__pg_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
+/* The oldest eligible instance, its advisory lock tried in the same statement (the first key
+ * is the schema's, as in queue.c): 1 when this fetch holds it now, 0 when another has it. */
 static const char SQL_CANDIDATE[] =
+    "SELECT c.instance_id, pg_try_advisory_xact_lock(hashtext(current_setting('search_path')),"
+    " hashtext(c.instance_id))::int FROM ("
     "SELECT q.instance_id FROM orch_queue q"
     " WHERE q.visible_at <= $1::bigint"
     " AND NOT (q.instance_id = ANY ($3::text[]))"
@@ -64,7 +68,7 @@ static const char SQL_CANDIDATE[] =
     " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
     "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
     "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
-    " ORDER BY q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED";
+    " ORDER BY q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) c";
 static const char SQL_ANOTHER[] =
     "SELECT 1 FROM orch_queue q"
     " WHERE q.visible_at <= $1::bigint"
@@ -77,14 +81,16 @@ static const char SQL_ANOTHER[] =
 static const char SQL_NEXT_TIME[] =
     "SELECT LEAST((SELECT MIN(visible_at) FROM orch_queue WHERE visible_at > $1::bigint),"
     " (SELECT MIN(locked_until) FROM instance_locks WHERE locked_until > $1::bigint))";
-static const char SQL_LOCK[] =
-    "INSERT INTO instance_locks (instance_id, lock_token, locked_until)"
+/* Write the lock row only if no live lock exists, then tag the visible messages: no row
+ * returned means a live lock or no message any more (one round trip for both). */
+static const char SQL_LOCK_TAG[] =
+    "WITH l AS (INSERT INTO instance_locks (instance_id, lock_token, locked_until)"
     " VALUES ($1::text, $2::text, $3::bigint)"
     " ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token,"
-    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= $4::bigint";
-static const char SQL_TAG[] =
-    "UPDATE orch_queue SET lock_token = $1::text, attempt_count = attempt_count + 1"
-    " WHERE instance_id = $2::text AND visible_at <= $3::bigint"
+    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= $4::bigint"
+    " RETURNING 1)"
+    " UPDATE orch_queue SET lock_token = $2::text, attempt_count = attempt_count + 1"
+    " WHERE instance_id = $1::text AND visible_at <= $4::bigint AND EXISTS (SELECT 1 FROM l)"
     " RETURNING id, kind, execution_id, payload, attempt_count";
 static const char SQL_INSTANCE[] =
     "SELECT i.orch_name, i.orch_version, i.current_execution, i.custom_status, e.state"
@@ -102,7 +108,7 @@ static int cmp_msg(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The rows returned by SQL_TAG into item->msgs, sorted by id; sets item->attempt. */
+/* The rows returned by SQL_LOCK_TAG into item->msgs, sorted by id; sets item->attempt. */
 static int read_batch(PGresult *r, duro_orch_item *item, duro_error *err)
 {
     int n = PQntuples(r);
@@ -212,18 +218,13 @@ static int take_instance(duro__pg_conn *c, const char *instance, int64_t now, in
     if (rc != 0) {
         rc = duro_error_set(err, rc, 1, "cannot generate a lock token");
     } else {
-        rc = duro__pg_exec(c, SQL_LOCK, err, "ttii", instance, item->lock_token,
-                           duro__add_sat(now, lock_ms), now);
-        if (rc == 0) {
-            rc = 1; /* locked meanwhile */
-        } else if (rc > 0) {
-            rc = duro__pg_query(c, SQL_TAG, &r, err, "tti", item->lock_token, instance, now);
-            if (rc == 0 && PQntuples(r) == 0)
-                rc = 1; /* its messages were consumed or deleted meanwhile */
-            else if (rc == 0)
-                rc = read_batch(r, item, err);
-            PQclear(r);
-        }
+        rc = duro__pg_query(c, SQL_LOCK_TAG, &r, err, "ttii", instance, item->lock_token,
+                            duro__add_sat(now, lock_ms), now);
+        if (rc == 0 && PQntuples(r) == 0)
+            rc = 1; /* locked, or its messages consumed or deleted, meanwhile */
+        else if (rc == 0)
+            rc = read_batch(r, item, err);
+        PQclear(r);
     }
     if (rc == 0)
         rc = read_instance(c, item, err);
@@ -245,9 +246,10 @@ typedef struct fetch_arg {
     duro_orch_item *item;
 } fetch_arg;
 
-/* The oldest eligible instance not in `skip`, or NULL (0) in *instance. */
+/* The oldest eligible instance not in `skip`, or NULL (0) in *instance; *locked tells whether
+ * its advisory lock is now held by this transaction. */
 static int candidate(duro__pg_conn *c, int64_t now, const duro__pg_strv *skip, char **instance,
-                     duro_error *err)
+                     int *locked, duro_error *err)
 {
     char *arr = duro__pg_array_literal(skip);
     PGresult *r;
@@ -260,8 +262,11 @@ static int candidate(duro__pg_conn *c, int64_t now, const duro__pg_strv *skip, c
     free(arr);
     if (rc != 0)
         return rc;
-    if (PQntuples(r) == 1)
+    *locked = 0;
+    if (PQntuples(r) == 1) {
         rc = duro__pg_get_str(r, 0, 0, instance, err);
+        *locked = duro__pg_get_i64(r, 0, 1) == 1;
+    }
     PQclear(r);
     return rc;
 }
@@ -277,6 +282,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
     fa->next = DURO__PG_NEVER;
     for (int tries = 0; rc == 0 && fa->item == NULL; tries++) {
         char *instance = NULL;
+        int locked = 0;
 
         if (tries >= MAX_CANDIDATES) {
             fa->next = fa->now; /* busy: the poll loop tries again at once */
@@ -285,15 +291,13 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
         }
         rc = duro__pg_simple(c, "SAVEPOINT duro_fetch", err);
         if (rc == 0)
-            rc = candidate(c, fa->now, &skip, &instance, err);
+            rc = candidate(c, fa->now, &skip, &instance, &locked, err);
         if (rc == 0 && instance == NULL) {
             rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__PG_NEVER, &fa->next, err, "i", fa->now);
             rc = rc < 0 ? rc : DURO_ENOTFOUND;
             break;
         }
-        if (rc == 0)
-            rc = duro__pg_try_lock_instance(c, instance, err);
-        if (rc == 1)
+        if (rc == 0 && locked)
             rc = take_instance(c, instance, fa->now, fa->lock_ms, &fa->item, err);
         else if (rc == 0)
             rc = 1; /* another fetcher has it */
@@ -357,21 +361,24 @@ int duro__pg_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
 
 /* ---- Ack --------------------------------------------------------------------------------- */
 
+/* The token's instance, waiting for its advisory lock in the same statement (keys as in
+ * queue.c): a row only when the token has a lock row. */
 static const char SQL_LOCK_INSTANCE[] =
-    "SELECT instance_id FROM instance_locks WHERE lock_token = $1::text";
+    "SELECT instance_id, pg_advisory_xact_lock(hashtext(current_setting('search_path')),"
+    " hashtext(instance_id))::text FROM instance_locks WHERE lock_token = $1::text";
 static const char SQL_LOCK_ROW[] =
     "SELECT instance_id, locked_until FROM instance_locks WHERE lock_token = $1::text"
     " FOR UPDATE";
-/* A row when the instance exists; its value is 1 when the commit's execution $2 (1 or more)
- * is stored, the current one or the next one (current + 1), else 0. */
-static const char SQL_INSTANCE_EXISTS[] =
+/* A row when the instance exists: 1 when the commit's execution $2 (1 or more) is stored,
+ * the current one or the next one (current + 1), else 0; and the last event id stored for
+ * execution $2 (0 when none), which append_events checks, read in the same round trip. */
+static const char SQL_INSTANCE_LAST[] =
     "SELECT ($2::bigint = i.current_execution OR $2::bigint - 1 = i.current_execution"
     " OR EXISTS (SELECT 1 FROM executions e"
-    "  WHERE e.instance_id = $1::text AND e.execution_id = $2::bigint))::int"
+    "  WHERE e.instance_id = $1::text AND e.execution_id = $2::bigint))::int,"
+    " (SELECT COALESCE(MAX(event_id), 0) FROM history h"
+    "  WHERE h.instance_id = $1::text AND h.execution_id = $2::bigint)"
     " FROM instances i WHERE i.instance_id = $1::text";
-static const char SQL_LAST_EVENT[] =
-    "SELECT COALESCE(MAX(event_id), 0) FROM history"
-    " WHERE instance_id = $1::text AND execution_id = $2::bigint";
 static const char SQL_CREATE_INSTANCE[] =
     "INSERT INTO instances (instance_id, orch_name, orch_version, parent_instance,"
     " current_execution, created_at, updated_at)"
@@ -385,9 +392,12 @@ static const char SQL_CREATE_EXECUTION[] =
     "INSERT INTO executions (instance_id, execution_id, state, started_at)"
     " VALUES ($1::text, $2::bigint, $3::int, $4::bigint)"
     " ON CONFLICT (instance_id, execution_id) DO NOTHING";
-static const char SQL_INSERT_EVENT[] =
+/* All of a commit's events in one statement: parallel arrays of ids, kinds and payloads
+ * (array literals built by event_arrays, payloads hex-encoded so any bytes round-trip). */
+static const char SQL_INSERT_EVENTS[] =
     "INSERT INTO history (instance_id, execution_id, event_id, kind, payload)"
-    " VALUES ($1::text, $2::bigint, $3::bigint, $4::int, $5::bytea)";
+    " SELECT $1::text, $2::bigint, u.event_id, u.kind, u.payload"
+    " FROM unnest($3::bigint[], $4::int[], $5::bytea[]) AS u(event_id, kind, payload)";
 static const char SQL_SET_STATE[] =
     "UPDATE executions SET state = $3::int, output = $4::bytea,"
     " completed_at = CASE WHEN $3::int = 1 THEN NULL ELSE $5::bigint END" /* 1 = RUNNING */
@@ -398,12 +408,18 @@ static const char SQL_SET_CUSTOM[] =
 static const char SQL_CANCEL_WORK[] =
     "DELETE FROM work_queue WHERE instance_id = $1::text AND execution_id = $2::bigint"
     " AND activity_id = $3::bigint";
-static const char SQL_DELETE_TAGGED[] = "DELETE FROM orch_queue WHERE lock_token = $1::text";
 static const char SQL_UNLOCK[] = "DELETE FROM instance_locks WHERE lock_token = $1::text";
-static const char SQL_DUE[] =
-    "SELECT 1 FROM orch_queue WHERE instance_id = $1::text AND visible_at <= $2::bigint LIMIT 1";
+/* The end of an ack: delete the batch's messages and the lock row, and tell whether the
+ * instance, now unlocked, still has a message due (the snapshot predates the deletes, so the
+ * batch's rows are excluded by token). */
+static const char SQL_FINISH[] =
+    "WITH d AS (DELETE FROM orch_queue WHERE lock_token = $1::text RETURNING id),"
+    " u AS (DELETE FROM instance_locks WHERE lock_token = $1::text RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM orch_queue q WHERE q.instance_id = $2::text"
+    "  AND q.visible_at <= $3::bigint AND q.lock_token IS DISTINCT FROM $1::text)::int";
 
-/* Step 1: resolve the token to its instance, take the instance's advisory lock, then verify
+/* Step 1: resolve the token to its instance and take the instance's advisory lock (one
+ * statement), then verify
  * with the lock row locked that the lock is still this token's and live at now. */
 static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **instance,
                        duro_error *err)
@@ -419,8 +435,6 @@ static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **
     else
         rc = duro__pg_get_str(r, 0, 0, instance, err);
     PQclear(r);
-    if (rc == 0)
-        rc = duro__pg_lock_instance(c, *instance, err);
     if (rc == 0)
         rc = duro__pg_query(c, SQL_LOCK_ROW, &r, err, "t", token);
     if (rc == 0) {
@@ -438,20 +452,30 @@ static int verify_lock(duro__pg_conn *c, const char *token, int64_t now, char **
     return rc;
 }
 
-/* Step 2: instance and execution rows. *exists tells whether the instance has a row now. */
+/* Step 2: instance and execution rows. *exists tells whether the instance has a row now,
+ * *last the last event id stored for the commit's execution (0 when none). */
 static int upsert_instance(duro__pg_conn *c, const char *instance, int64_t now,
-                           const duro_orch_commit *cm, int *exists, duro_error *err)
+                           const duro_orch_commit *cm, int *exists, int64_t *last,
+                           duro_error *err)
 {
     int64_t found = 0;
     int rc = 0;
 
+    *exists = 0;
+    *last = 0;
     /* a BIGINT holds no execution above INT64_MAX, so none is stored, current or next */
-    if (cm->execution_id <= INT64_MAX)
-        rc = duro__pg_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "tu", instance,
-                          cm->execution_id);
-    if (rc < 0)
-        return rc;
-    *exists = rc == 1;
+    if (cm->execution_id <= INT64_MAX) {
+        PGresult *r;
+        rc = duro__pg_query(c, SQL_INSTANCE_LAST, &r, err, "tu", instance, cm->execution_id);
+        if (rc != 0)
+            return rc;
+        if (PQntuples(r) == 1) {
+            *exists = 1;
+            found = duro__pg_get_i64(r, 0, 0);
+            *last = duro__pg_get_i64(r, 0, 1);
+        }
+        PQclear(r);
+    }
     if (cm->execution_id > INT64_MAX || (*exists ? found != 1 : cm->execution_id != 1))
         return duro_error_set(err, DURO_ENOTFOUND, 0,
                               "ack_orch: execution %llu of %s is not stored, current or next",
@@ -476,18 +500,65 @@ static int upsert_instance(duro__pg_conn *c, const char *instance, int64_t now,
     return rc < 0 ? rc : 0;
 }
 
+/* The array literals of SQL_INSERT_EVENTS for the commit's events: "{1,2}" ids, "{3,4}"
+ * kinds, and payloads as {"\\x6869",NULL} (bytea hex input, the backslash escaped for the
+ * array parser). Returns 0 with the three malloc'ed strings, or DURO_ENOMEM. */
+static int event_arrays(const duro_orch_commit *cm, char **ids, char **kinds, char **payloads,
+                        duro_error *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n_ids = 2 + cm->n_events * 21, n_kinds = 2 + cm->n_events * 12, n_pay = 3;
+    char *pi, *pk, *pp;
+
+    for (size_t i = 0; i < cm->n_events; i++)
+        n_pay += cm->events[i].payload != NULL ? 2 * strlen(cm->events[i].payload) + 6 : 5;
+    *ids = malloc(n_ids + 1);
+    *kinds = malloc(n_kinds + 1);
+    *payloads = malloc(n_pay + 1);
+    if (*ids == NULL || *kinds == NULL || *payloads == NULL) {
+        free(*ids);
+        free(*kinds);
+        free(*payloads);
+        *ids = *kinds = *payloads = NULL;
+        return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history insert)");
+    }
+    pi = *ids;
+    pk = *kinds;
+    pp = *payloads;
+    *pi++ = '{';
+    *pk++ = '{';
+    *pp++ = '{';
+    for (size_t i = 0; i < cm->n_events; i++) {
+        const duro_event_in *e = &cm->events[i];
+        const char *sep = i > 0 ? "," : "";
+
+        pi += sprintf(pi, "%s%llu", sep, (unsigned long long)e->event_id);
+        pk += sprintf(pk, "%s%d", sep, e->kind);
+        pp += sprintf(pp, "%s", sep);
+        if (e->payload == NULL) {
+            pp += sprintf(pp, "NULL");
+            continue;
+        }
+        pp += sprintf(pp, "\"\\\\x");
+        for (const unsigned char *b = (const unsigned char *)e->payload; *b != '\0'; b++) {
+            *pp++ = hex[*b >> 4];
+            *pp++ = hex[*b & 15];
+        }
+        *pp++ = '"';
+    }
+    strcpy(pi, "}");
+    strcpy(pk, "}");
+    strcpy(pp, "}");
+    return 0;
+}
+
 /* Step 3: append the events, insert-only, above the last stored id (the commit's own ids
  * increase: duro_provider_check_commit). A rejected commit rolls back, writing nothing. */
 static int append_events(duro__pg_conn *c, const char *instance, const duro_orch_commit *cm,
-                         duro_error *err)
+                         int64_t last, duro_error *err)
 {
-    int64_t last = 0;
-    int rc = cm->n_events == 0 ? 0
-                               : duro__pg_int(c, SQL_LAST_EVENT, 0, &last, err, "tu", instance,
-                                              cm->execution_id);
+    int rc = 0;
 
-    if (rc < 0)
-        return rc;
     if (cm->n_events > 0 && cm->events[0].event_id <= (uint64_t)last)
         return duro_error_set(err, DURO_ECONSTRAINT, 0,
                               "event id %llu rejected in execution %llu of %s: not above the"
@@ -502,12 +573,20 @@ static int append_events(duro__pg_conn *c, const char *instance, const duro_orch
                                   "event id %llu rejected in execution %llu of %s"
                                   " (out of range)", (unsigned long long)e->event_id,
                                   (unsigned long long)cm->execution_id, instance);
-        rc = duro__pg_exec(c, SQL_INSERT_EVENT, err, "tuudb", instance, cm->execution_id,
-                           e->event_id, e->kind, e->payload);
-        if (rc < 0)
-            return rc;
     }
-    return 0;
+    if (cm->n_events > 0) {
+        char *ids, *kinds, *payloads;
+
+        rc = event_arrays(cm, &ids, &kinds, &payloads, err);
+        if (rc != 0)
+            return rc;
+        rc = duro__pg_exec(c, SQL_INSERT_EVENTS, err, "tuttt", instance, cm->execution_id, ids,
+                           kinds, payloads);
+        free(ids);
+        free(kinds);
+        free(payloads);
+    }
+    return rc < 0 ? rc : 0;
 }
 
 /* Steps 4-7: state, custom status, work (inserts before cancel-deletes), messages. */
@@ -543,27 +622,22 @@ static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err
     const duro_orch_commit *cm = a->commit;
     char *instance = NULL;
     int exists = 0;
+    int64_t last = 0;
     int rc = verify_lock(c, a->token, a->now, &instance, err);
 
     *notes = cm->n_work > 0 ? DURO__PG_NOTE_WORK : 0;
     if (rc == 0)
-        rc = upsert_instance(c, instance, a->now, cm, &exists, err);
+        rc = upsert_instance(c, instance, a->now, cm, &exists, &last, err);
     if (rc == 0 && exists)
-        rc = append_events(c, instance, cm, err);
+        rc = append_events(c, instance, cm, last, err);
     if (rc == 0)
         rc = apply_writes(c, instance, a->now, cm, err);
-    if (rc == 0)
-        rc = duro__pg_exec(c, SQL_DELETE_TAGGED, err, "t", a->token);
-    if (rc >= 0)
-        rc = duro__pg_exec(c, SQL_UNLOCK, err, "t", a->token);
     /* Orchestration fetchers are woken only when this commit sent messages or the instance,
      * now unlocked, still has messages due. */
-    if (rc >= 0 && cm->n_msgs > 0) {
-        *notes |= DURO__PG_NOTE_ORCH;
-    } else if (rc >= 0) {
+    if (rc == 0) {
         int64_t due;
-        rc = duro__pg_int(c, SQL_DUE, 0, &due, err, "ti", instance, a->now);
-        if (rc >= 0 && due == 1)
+        rc = duro__pg_int(c, SQL_FINISH, 0, &due, err, "tti", a->token, instance, a->now);
+        if (rc >= 0 && (due == 1 || cm->n_msgs > 0))
             *notes |= DURO__PG_NOTE_ORCH;
     }
     free(instance);

@@ -101,12 +101,12 @@ static const char *begin_sql(int flags)
     return flags == DURO__PG_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
 }
 
-/* One attempt: BEGIN, fn, NOTIFY, COMMIT (or ROLLBACK). *lost_before_commit tells the caller
+/* One attempt: BEGIN (sent with fn's first statement), fn, NOTIFY, COMMIT (or ROLLBACK). *lost_before_commit tells the caller
  * that the connection broke before COMMIT was sent (safe to run again). */
 static int attempt(duro__pg_pool *pool, duro__pg_conn *c, int flags, duro__pg_txn_fn fn,
                    void *arg, unsigned *notes, int *lost_before_commit, duro_error *err)
 {
-    int rc = duro__pg_simple(c, begin_sql(flags), err);
+    int rc = duro__pg_begin(c, begin_sql(flags));
 
     *notes = 0;
     *lost_before_commit = 0;

@@ -15,14 +15,10 @@ static const char SQL_INSERT_MSG[] =
 static const char SQL_INSERT_WORK[] =
     "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
     " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, $5::bigint)";
-static const char SQL_LOCKED[] =
-    "SELECT 1 FROM instance_locks WHERE instance_id = $1::text AND locked_until > $2::bigint";
-/* the first key is the schema's (search_path), the second the instance's */
+/* the first key is the schema's (search_path), the second the instance's; a fetch tries the
+ * same lock inside its candidate query (orch.c) */
 static const char SQL_ADVISORY[] =
     "SELECT pg_advisory_xact_lock(hashtext(current_setting('search_path')), hashtext($1::text))";
-static const char SQL_TRY_ADVISORY[] =
-    "SELECT pg_try_advisory_xact_lock(hashtext(current_setting('search_path')),"
-    " hashtext($1::text))::int";
 
 int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, duro_error *err)
 {
@@ -44,28 +40,11 @@ int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error 
     return rc < 0 ? rc : 0;
 }
 
-int duro__pg_instance_locked(duro__pg_conn *c, const char *instance, int64_t now_ms,
-                             duro_error *err)
-{
-    int64_t locked;
-    int rc = duro__pg_int(c, SQL_LOCKED, 0, &locked, err, "ti", instance, now_ms);
-
-    return rc < 0 ? rc : locked == 1;
-}
-
 int duro__pg_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err)
 {
     int rc = duro__pg_exec(c, SQL_ADVISORY, err, "t", instance);
 
     return rc < 0 ? rc : 0;
-}
-
-int duro__pg_try_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err)
-{
-    int64_t got;
-    int rc = duro__pg_int(c, SQL_TRY_ADVISORY, 0, &got, err, "t", instance);
-
-    return rc < 0 ? rc : got == 1;
 }
 
 int duro__pg_strv_push(duro__pg_strv *sv, const char *s, duro_error *err)

@@ -20,13 +20,8 @@
 int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, duro_error *err);
 /* Validate (duro_provider_check_work) and insert one work item, visible at once. */
 int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error *err);
-/* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or DURO_E*. */
-int duro__pg_instance_locked(duro__pg_conn *c, const char *instance, int64_t now_ms,
-                             duro_error *err);
 /* Wait for the advisory lock of `instance` in this transaction. 0 or DURO_E*. */
 int duro__pg_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err);
-/* Try the advisory lock of `instance`: 1 taken, 0 held by another transaction, or DURO_E*. */
-int duro__pg_try_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err);
 
 /* A growable array of malloc'ed strings. */
 typedef struct duro__pg_strv {

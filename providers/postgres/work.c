@@ -37,16 +37,18 @@ int duro__pg_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
+/* Take the oldest visible item, and in the same statement tell whether another one is
+ * fetchable too (the snapshot predates the UPDATE, so the taken row is excluded by id). */
 static const char SQL_TAKE[] =
-    "UPDATE work_queue SET lock_token = $2::text, locked_until = $3::bigint,"
+    "WITH t AS (UPDATE work_queue SET lock_token = $2::text, locked_until = $3::bigint,"
     " attempt_count = attempt_count + 1"
     " WHERE id = (SELECT id FROM work_queue WHERE visible_at <= $1::bigint"
     "  AND (lock_token IS NULL OR locked_until <= $1::bigint) ORDER BY id LIMIT 1"
     "  FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count";
-static const char SQL_ANOTHER[] =
-    "SELECT 1 FROM work_queue WHERE visible_at <= $1::bigint"
-    " AND (lock_token IS NULL OR locked_until <= $1::bigint) LIMIT 1";
+    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count)"
+    " SELECT t.id, t.instance_id, t.execution_id, t.activity_id, t.payload, t.attempt_count,"
+    " EXISTS (SELECT 1 FROM work_queue w WHERE w.id <> t.id AND w.visible_at <= $1::bigint"
+    "  AND (w.lock_token IS NULL OR w.locked_until <= $1::bigint))::int FROM t";
 static const char SQL_NEXT_TIME[] =
     "SELECT LEAST((SELECT MIN(visible_at) FROM work_queue WHERE visible_at > $1::bigint),"
     " (SELECT MIN(locked_until) FROM work_queue WHERE locked_until > $1::bigint))";
@@ -103,18 +105,15 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
                         duro__add_sat(fa->now, fa->lock_ms));
     if (rc != 0)
         return rc;
-    if (PQntuples(r) == 1)
+    if (PQntuples(r) == 1) {
         rc = item_from_row(r, token, &fa->item, err);
-    else
-        rc = DURO_ENOTFOUND;
-    PQclear(r);
-    if (rc == 0) { /* another item ready too? */
-        int64_t another;
-        rc = duro__pg_int(c, SQL_ANOTHER, 0, &another, err, "i", fa->now);
-        if (rc >= 0 && another == 1)
+        if (duro__pg_get_i64(r, 0, 6) == 1) /* another item ready too */
             fa->next = fa->now;
-        rc = rc < 0 ? rc : 0;
-    } else if (rc == DURO_ENOTFOUND) {
+    } else {
+        rc = DURO_ENOTFOUND;
+    }
+    PQclear(r);
+    if (rc == DURO_ENOTFOUND) {
         rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__PG_NEVER, &fa->next, err, "i", fa->now);
         rc = rc < 0 ? rc : DURO_ENOTFOUND;
     }
@@ -162,8 +161,17 @@ int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
 
 /* ---- Ack, abandon, renew ----------------------------------------------------------------- */
 
+/* Delete the item if its lock is live, insert the completion (when $3 is not NULL) only if it
+ * was, and tell whether the completion's instance holds a live lock: one round trip. */
 static const char SQL_ACK[] =
-    "DELETE FROM work_queue WHERE lock_token = $1::text AND locked_until > $2::bigint";
+    "WITH d AS (DELETE FROM work_queue WHERE lock_token = $1::text AND locked_until > $2::bigint"
+    " RETURNING 1),"
+    " m AS (INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
+    " SELECT $3::text, $4::int, $5::bigint, $6::bytea, $7::bigint FROM d"
+    " WHERE $3::text IS NOT NULL RETURNING 1)"
+    " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM m),"
+    " EXISTS (SELECT 1 FROM instance_locks l WHERE l.instance_id = $3::text"
+    "  AND l.locked_until > $2::bigint)::int";
 static const char SQL_ABANDON[] =
     "UPDATE work_queue SET lock_token = NULL, locked_until = NULL,"
     " visible_at = CASE WHEN $2::bigint > 0 THEN $3::bigint ELSE visible_at END,"
@@ -183,22 +191,29 @@ typedef struct ack_arg {
 static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
     ack_arg *a = arg;
-    int rc = duro__pg_exec(c, SQL_ACK, err, "ti", a->token, a->now);
+    const duro_msg *m = a->completion;
+    PGresult *r;
+    int rc = duro__pg_query(c, SQL_ACK, &r, err, "titdubi", a->token, a->now,
+                            m != NULL ? m->instance : NULL, m != NULL ? (int)m->kind : 0,
+                            m != NULL ? m->execution_id : 0, m != NULL ? m->payload : NULL,
+                            m != NULL ? m->visible_at_ms : 0);
+    int deleted, locked;
 
     *notes = 0;
-    if (rc == 0)
+    if (rc != 0)
+        return rc;
+    deleted = duro__pg_get_i64(r, 0, 0) > 0;
+    locked = duro__pg_get_i64(r, 0, 2) == 1;
+    PQclear(r);
+    if (!deleted)
         return duro_error_set(err, DURO_ELOCK, 0,
                               "work item is gone (cancelled or deleted) or its lock expired");
-    if (rc > 0 && a->completion != NULL)
-        rc = duro__pg_insert_msg(c, a->completion, err);
     /* A completion for an instance whose turn is running wakes no fetcher: that turn's
      * commit or abandon does (or its lock expiry, which a waiting fetcher's next-time check
      * covers). */
-    if (rc >= 0 && a->completion != NULL)
-        rc = duro__pg_instance_locked(c, a->completion->instance, a->now, err);
-    if (rc == 0 && a->completion != NULL)
+    if (m != NULL && !locked)
         *notes = DURO__PG_NOTE_ORCH;
-    return rc < 0 ? rc : 0;
+    return 0;
 }
 
 int duro__pg_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
