@@ -11,6 +11,9 @@
  * `cli-fixture --while-locked FILE PROGRAM ARGS...` runs PROGRAM while a connection of its own
  * holds FILE's write lock (BEGIN IMMEDIATE), and exits with PROGRAM's status: a program that
  * opens FILE read-write waits on that lock and fails, one that only reads does not.
+ * `cli-fixture --until FILE ID STATE` runs a runtime (the same orchestrations) on FILE until
+ * instance ID's status is STATE (a duro_state_name, e.g. Suspended), at most 60 s: the turn
+ * that carries out a control queued by `duro terminate/suspend/resume` has then committed.
  */
 #include <jansson.h>
 #include <sqlite3.h>
@@ -142,36 +145,10 @@ static int while_locked(char **argv)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-int main(int argc, char **argv)
+static int register_all(duro_registry *r)
 {
-    duro_provider *p = NULL;
-    duro_registry *r = duro_registry_new();
-    duro_runtime *rt = NULL;
-    duro_client *c = NULL;
-    duro_runtime_options ro;
-    duro_sqlite_options so;
-    duro_error err = { 0 };
-    int rc, bulk = argc == 3 ? atoi(argv[2]) : -1;
+    int rc = duro_register_orchestration(r, "Hello", "1.0.0", hello, NULL);
 
-    if (argc >= 4 && strcmp(argv[1], "--while-locked") == 0) {
-        duro_registry_free(r);
-        return while_locked(argv);
-    }
-    if (argc >= 3 && strcmp(argv[1], "--check-json") == 0) {
-        duro_registry_free(r);
-        return check_json(argc, argv);
-    }
-
-    if (bulk < 0 || r == NULL) {
-        fprintf(stderr, "usage: cli-fixture FILE BULK\n");
-        return 1;
-    }
-    duro_sqlite_options_init(&so);
-    so.synchronous_normal = 1;
-    duro_runtime_options_init(&ro);
-    ro.orch_concurrency = 2;
-    ro.worker_concurrency = 2;
-    rc = duro_register_orchestration(r, "Hello", "1.0.0", hello, NULL);
     if (rc == 0)
         rc = duro_register_orchestration(r, "Fail", NULL, failing, NULL);
     if (rc == 0)
@@ -182,16 +159,39 @@ int main(int argc, char **argv)
         rc = duro_register_orchestration(r, "Loop", NULL, loop, NULL);
     if (rc == 0)
         rc = duro_register_activity(r, "Greet", greet, NULL);
-    if (rc == 0)
-        rc = duro_sqlite_open(argv[1], &so, &p, &err);
-    if (rc == 0)
-        rc = duro_runtime_start(p, r, &ro, &rt, &err);
-    if (rc == 0)
-        rc = duro_client_new(p, &c, &err);
-    if (rc != 0)
-        fprintf(stderr, "cli-fixture: %s\n", err.message);
-    if (rc == 0)
-        rc = run(c, "a1-done", "Hello", "world", 1);
+    return rc;
+}
+
+/* Wait (the runtime running) until `id` is in state `want`, at most 60 s. */
+static int until_state(duro_client *c, const char *id, const char *want)
+{
+    duro_status st = { 0 };
+    duro_error err = { 0 };
+    int rc = 0;
+
+    for (int tries = 0; rc == 0; tries++) {
+        duro_status_clear(&st);
+        rc = duro_client_wait(c, id, 10, &st, &err);
+        if (rc == 0 || rc == DURO_ETIMEDOUT)
+            rc = strcmp(duro_state_name(st.state), want) == 0 ? 1 : 0;
+        if (rc == 0 && tries == 6000) {
+            fprintf(stderr, "cli-fixture: %s is still %s after 60 s, not %s\n", id,
+                    duro_state_name(st.state), want);
+            rc = DURO_ETIMEDOUT;
+        } else if (rc < 0 && rc != DURO_ETIMEDOUT) {
+            fprintf(stderr, "cli-fixture: %s: %s\n", id, err.message);
+        }
+    }
+    duro_status_clear(&st);
+    return rc == 1 ? 0 : rc;
+}
+
+/* The instances of the store (see the top of the file), then `bulk` "b-NNNNN" ones. */
+static int build(duro_client *c, int bulk)
+{
+    duro_error err = { 0 };
+    int rc = run(c, "a1-done", "Hello", "world", 1);
+
     if (rc == 0)
         rc = run(c, "a2-failed", "Fail", "bad input", 1);
     if (rc == 0)
@@ -218,6 +218,50 @@ int main(int argc, char **argv)
         if (rc != 0)
             fprintf(stderr, "cli-fixture: %s did not complete: %s\n", id, err.message);
     }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    duro_provider *p = NULL;
+    duro_registry *r = duro_registry_new();
+    duro_runtime *rt = NULL;
+    duro_client *c = NULL;
+    duro_runtime_options ro;
+    duro_sqlite_options so;
+    duro_error err = { 0 };
+    int until = argc == 5 && strcmp(argv[1], "--until") == 0;
+    int rc, bulk = argc == 3 ? atoi(argv[2]) : until ? 0 : -1;
+
+    if (argc >= 4 && strcmp(argv[1], "--while-locked") == 0) {
+        duro_registry_free(r);
+        return while_locked(argv);
+    }
+    if (argc >= 3 && strcmp(argv[1], "--check-json") == 0) {
+        duro_registry_free(r);
+        return check_json(argc, argv);
+    }
+
+    if (bulk < 0 || r == NULL) {
+        fprintf(stderr, "usage: cli-fixture FILE BULK | --until FILE ID STATE\n");
+        return 1;
+    }
+    duro_sqlite_options_init(&so);
+    so.synchronous_normal = 1;
+    duro_runtime_options_init(&ro);
+    ro.orch_concurrency = 2;
+    ro.worker_concurrency = 2;
+    rc = register_all(r);
+    if (rc == 0)
+        rc = duro_sqlite_open(until ? argv[2] : argv[1], &so, &p, &err);
+    if (rc == 0)
+        rc = duro_runtime_start(p, r, &ro, &rt, &err);
+    if (rc == 0)
+        rc = duro_client_new(p, &c, &err);
+    if (rc != 0)
+        fprintf(stderr, "cli-fixture: %s\n", err.message);
+    if (rc == 0)
+        rc = until ? until_state(c, argv[3], argv[4]) : build(c, bulk);
     duro_client_free(c);
     duro_runtime_shutdown(rt);
     duro_provider_destroy(p);

@@ -6,7 +6,9 @@
 # placeholder of the same width). Also: --json output parses (cli-fixture --check-json),
 # `list --all` equals the --limit/--cursor pages joined over 2500 instances, exit codes
 # 0/1/2, the store file's bytes are unchanged by every read command, a read of a missing
-# file fails with 1 and creates nothing, and the write commands do what they say.
+# file fails with 1 and creates nothing, the write commands do what they say, and
+# suspend / resume / terminate take effect at the instance's next turn (cli-fixture --until
+# runs a runtime to it) with exact messages for the states that refuse them.
 # Writes $DURO_JUNIT_DIR/cli.xml (one testcase per check). Run with DURO_CLI_UPDATE=1 to
 # rewrite the expected files (then review the diff).
 # Environment (Makefile.am): DURO_SRCDIR, DURO_JUNIT_DIR, DURO_TEST_WRAPPER.
@@ -87,6 +89,27 @@ status() {
     else
         { echo "duro $*: exit $rc (expected $want), stderr:"; cat "$tmp/$name.stderr"
           echo "(expected to contain: $text)"; } >"$out"
+        record "$name" 1 "$out"
+    fi
+}
+
+# exact NAME WANT STDERR ARGS...: `duro ARGS` exits WANT, prints nothing on stdout and
+# exactly the line STDERR on stderr.
+exact() {
+    name=$1
+    want=$2
+    text=$3
+    shift 3
+    out="$tmp/$name.log"
+    duro "$@" >"$tmp/$name.stdout" 2>"$tmp/$name.stderr"
+    rc=$?
+    printf '%s\n' "$text" >"$tmp/$name.want"
+    if [ "$rc" -eq "$want" ] && [ ! -s "$tmp/$name.stdout" ] &&
+        cmp -s "$tmp/$name.want" "$tmp/$name.stderr"; then
+        record "$name" 0 "$out"
+    else
+        { echo "duro $*: exit $rc (expected $want), stdout:"; cat "$tmp/$name.stdout"
+          echo "stderr:"; cat "$tmp/$name.stderr"; echo "(expected exactly: $text)"; } >"$out"
         record "$name" 1 "$out"
     fi
 }
@@ -196,6 +219,42 @@ else
     status filter-without-bulk 2 "filters need --bulk" --sqlite "$db" delete --state failed
     golden delete-force --sqlite "$db" delete a3-running --force
     golden list-after-writes --sqlite "$db" list
+fi
+
+# Lifecycle controls on a store of their own: each is queued by duro, then
+# `cli-fixture --until` runs a runtime until the instance reaches the state the control
+# leads to, so the following `show` sees the turn that carried it out.
+life="$tmp/life.db"
+if ! fixture "$life" 0 >"$tmp/life.log" 2>&1; then
+    record lifecycle_fixture 1 "$tmp/life.log"
+else
+    golden suspend --sqlite "$life" suspend a3-running "hold on"
+    check until-suspended fixture --until "$life" a3-running Suspended
+    golden show-suspended --sqlite "$life" show a3-running
+    exact suspend-suspended 1 \
+        'duro: a3-running: duro_client_suspend: instance "a3-running" is Suspended' \
+        --sqlite "$life" suspend a3-running
+    golden resume --sqlite "$life" resume a3-running
+    check until-resumed fixture --until "$life" a3-running Running
+    golden show-resumed --sqlite "$life" show a3-running
+    exact resume-running 1 'duro: a3-running: duro_client_resume: instance "a3-running" is Running' \
+        --sqlite "$life" resume a3-running "again"
+    golden terminate --sqlite "$life" terminate a3-running "operator: stuck"
+    check until-terminated fixture --until "$life" a3-running Terminated
+    golden show-terminated --sqlite "$life" show a3-running
+    golden history-lifecycle --sqlite "$life" history a3-running
+    exact terminate-terminated 1 \
+        'duro: a3-running: duro_client_terminate: instance "a3-running" is Terminated' \
+        --sqlite "$life" terminate a3-running
+    exact terminate-completed 1 \
+        'duro: a1-done: duro_client_terminate: instance "a1-done" is Completed' \
+        --sqlite "$life" terminate a1-done
+    exact suspend-missing 1 'duro: nope: duro_client_suspend: instance "nope" does not exist' \
+        --sqlite "$life" suspend nope
+    status terminate-no-id 2 "duro: terminate ID [REASON]: missing arguments" \
+        --sqlite "$life" terminate
+    status resume-extra 2 "duro: unexpected argument 'c'" --sqlite "$life" resume a b c
+    golden list-lifecycle --sqlite "$life" list --prefix a3
 fi
 
 # Paging: --all against the --limit/--cursor pages joined, over 2500 instances.

@@ -1,7 +1,7 @@
 /*
  * duro.c — the `duro` command: inspect, steer and clean up the instances of a duro store from
  * the shell, over the client management API of duro.h (list, show, history, tree, raise,
- * cancel, delete, prune, stats). Reads open the store read-only; writes open it read-write.
+ * cancel, terminate, suspend, resume, delete, prune, stats). Reads open the store read-only; writes open it read-write.
  * Every command is one row of `commands` below, with its option table; --help text is made
  * from those tables, so it lists exactly what the parser accepts. Exit status: 0 success,
  * 1 the operation failed (message on stderr), 2 usage error.
@@ -367,6 +367,8 @@ static int cmd_show(duro_client *c, const cmd_args *a)
     if (d.state == DURO_STATE_FAILED)
         printf("failure:        %s (%s)\n", d.error != NULL ? d.error : "",
                duro_category_name(d.error_category));
+    if (d.state == DURO_STATE_TERMINATED)
+        printf("terminated:     %s\n", d.error != NULL ? d.error : "");
     if (d.custom_status != NULL)
         printf("custom status:  %s (version %" PRIu64 ")\n", d.custom_status,
                d.custom_status_version);
@@ -510,6 +512,38 @@ static int cmd_cancel(duro_client *c, const cmd_args *a)
     return EXIT_OK;
 }
 
+/* One lifecycle control of duro.h (terminate, suspend, resume). */
+typedef int (*control_fn)(duro_client *c, const char *instance, const char *reason,
+                          duro_error *err);
+
+/* Queue `control` for ID with REASON (default empty) and say so with `done`. ENOTFOUND and
+ * ESTATE are exit 1 with the library's message. */
+static int control(duro_client *c, const cmd_args *a, control_fn fn, const char *done)
+{
+    duro_error err = { 0 };
+    int rc = fn(c, a->pos[0], a->n_pos > 1 ? a->pos[1] : "", &err);
+
+    if (rc != 0)
+        return fail(&err, rc, a->pos[0]);
+    printf("%s requested for %s\n", done, a->pos[0]);
+    return EXIT_OK;
+}
+
+static int cmd_terminate(duro_client *c, const cmd_args *a)
+{
+    return control(c, a, duro_client_terminate, "termination");
+}
+
+static int cmd_suspend(duro_client *c, const cmd_args *a)
+{
+    return control(c, a, duro_client_suspend, "suspension");
+}
+
+static int cmd_resume(duro_client *c, const cmd_args *a)
+{
+    return control(c, a, duro_client_resume, "resumption");
+}
+
 static void print_deleted(const char *what, const duro_delete_result *r)
 {
     printf("%s: %" PRIu64 " instances, %" PRIu64 " executions, %" PRIu64 " events, %" PRIu64
@@ -617,6 +651,14 @@ static const cmd_def commands[] = {
      2, 3, 0, 1, cmd_raise},
     {"cancel", "cancel ID [REASON]", "request cancellation of an instance and its children", 1,
      2, 0, 1, cmd_cancel},
+    {"terminate", "terminate ID [REASON]",
+     "end an instance now as Terminated (its running children too) at its next turn", 1, 2, 0,
+     1, cmd_terminate},
+    {"suspend", "suspend ID [REASON]",
+     "hold an instance: no code runs until resume; events keep being recorded", 1, 2, 0, 1,
+     cmd_suspend},
+    {"resume", "resume ID [REASON]", "let a suspended instance run again", 1, 2, 0, 1,
+     cmd_resume},
     {"delete", "delete ID [--force] | delete --bulk [FILTERS]",
      "delete an instance with its tree, or every completed/failed root the filters select", 0,
      1, BIT(O_FORCE) | BIT(O_BULK) | FILTERS, 1, cmd_delete},
@@ -642,12 +684,13 @@ static void global_help(FILE *out)
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
             "'duro COMMAND --help' lists the options of COMMAND. list, show, history, tree and\n"
-            "stats open the store read-only and never change it; raise, cancel, delete and\n"
-            "prune open it read-write. TIME is milliseconds since the epoch or UTC\n"
+            "stats open the store read-only and never change it; raise, cancel, terminate,\n"
+            "suspend, resume, delete and prune open it read-write. terminate, suspend and\n"
+            "resume queue a control that the instance's next turn (in a runtime) carries out. TIME is milliseconds since the epoch or UTC\n"
             "YYYY-MM-DDTHH:MM:SS[.mmm]Z. Times are printed in UTC.\n"
             "Exit status: 0 success, 1 the operation failed (message on stderr), 2 usage "
             "error.\n");
