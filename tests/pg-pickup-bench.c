@@ -5,10 +5,8 @@
  * pick-up time is from enqueue_work's return (its commit) to fetch_work's return. Not a test
  * (make check does not run it): a measurement for docs/postgres.md "Measuring".
  *
- *   cc -O2 -Ilib -Iproviders/postgres tests/pg-pickup-bench.c -o pg-pickup-bench \
- *      -Lproviders/postgres/.libs -Llib/.libs \
- *      -Wl,-rpath,$PWD/providers/postgres/.libs:$PWD/lib/.libs -lduro-postgres -lduro -lpthread
- *   DURO_PG_CONNINFO=... ./pg-pickup-bench [ROUNDS]
+ *   make tests/pg-pickup-bench
+ *   DURO_PG_CONNINFO=... tests/pg-pickup-bench [ROUNDS]
  *
  * Prints P50, P90 and max in milliseconds. Between rounds it pauses 20 ms so that the fetcher
  * is asleep in its long poll when the next item arrives (what is measured is the idle wake-up).
@@ -91,12 +89,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "pg-pickup-bench: %s\n", err.message);
         return 1;
     }
-    pthread_create(&t, NULL, fetch_loop, &b);
+    if (pthread_create(&t, NULL, fetch_loop, &b) != 0) {
+        fprintf(stderr, "pg-pickup-bench: cannot start the fetcher thread\n");
+        return 1;
+    }
     for (int i = 0; i < rounds && !b.failed; i++) {
         struct timespec pause = { 0, 20 * 1000 * 1000 };
         duro_work_in w = { "pickup", 1, (uint64_t)i + 1, "x" };
 
-        nanosleep(&pause, NULL);
+        nanosleep(&pause, NULL); /* the workload: the fetcher idles in its long poll */
         if (producer->ops->enqueue_work(producer, &w, &err) != 0) {
             fprintf(stderr, "pg-pickup-bench: enqueue: %s\n", err.message);
             b.failed = 1;

@@ -23,6 +23,15 @@ tests_test_postgres_LDADD = providers/postgres/libduro-postgres-core.la \
 # test-manage-postgres: tests/test-manage.c again, on the PostgreSQL provider (DURO_E2E_POSTGRES
 # gives the e2e fixtures their postgres kind: a fresh schema per test). Its script uses
 # $DURO_PG_CONNINFO's server when set, else starts a private one.
+# pg-pickup-bench: a measurement, not a test (docs/postgres.md "Measuring"); built on
+# demand with `make tests/pg-pickup-bench`.
+if HAVE_LIBPQ
+EXTRA_PROGRAMS = tests/pg-pickup-bench
+endif
+tests_pg_pickup_bench_SOURCES = tests/pg-pickup-bench.c
+tests_pg_pickup_bench_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
+tests_pg_pickup_bench_LDADD = providers/postgres/libduro-postgres.la lib/libduro.la
+
 EXTRA_DIST += tests/run-test-manage-postgres.sh
 if HAVE_LIBPQ
 if HAVE_CHECK
