@@ -621,6 +621,134 @@ static void integrity_check(duro_ct_ctx *ctx)
     sweep_call(ctx, &s);
 }
 
+/* ---- Cold calls: the first call on a fresh handle --------------------------------------- */
+
+/* A call made as the very first on a fresh store, so that whatever it prepares on the way
+ * (its statements, the BEGIN of its transaction) is prepared with the failure armed: the
+ * sweeps above warm every call up first, which this one does not. `expected` is the code of
+ * a fault-free run; `check` asserts its whole effect on `p` afterwards. */
+typedef struct cold_sweep {
+    const char *name;
+    int (*call)(duro_provider *p, int64_t now, duro_error *err);
+    int expected;
+    void (*check)(duro_provider *p, int64_t now);
+} cold_sweep;
+
+static int cold_enqueue_orch(duro_provider *p, int64_t now, duro_error *err)
+{
+    const duro_msg m = {"cold", DURO_MSG_START, 0, now, "start"};
+    return p->ops->enqueue_orch(p, &m, err);
+}
+
+/* The START is there: one fetch returns it alone. */
+static void check_cold_enqueue_orch(duro_provider *p, int64_t now)
+{
+    duro_orch_item *item = NULL;
+    duro_error err = {0};
+
+    ck_assert_int_eq(p->ops->fetch_orch(p, now, DURO_CT_LOCK_MS, 0, &item, &err), 0);
+    ck_assert_str_eq(item->instance, "cold");
+    ck_assert_uint_eq(item->n_msgs, 1);
+    ck_assert_int_eq(item->msgs[0].kind, DURO_MSG_START);
+    ck_assert_str_eq(item->msgs[0].payload, "start");
+    duro_orch_item_free(item);
+}
+
+static int cold_enqueue_work(duro_provider *p, int64_t now, duro_error *err)
+{
+    const duro_work_in w = {"cold", 1, 7, "job"};
+    (void)now;
+    return p->ops->enqueue_work(p, &w, err);
+}
+
+/* The work item is there: one fetch returns it. */
+static void check_cold_enqueue_work(duro_provider *p, int64_t now)
+{
+    duro_work_item *item = NULL;
+    duro_error err = {0};
+
+    ck_assert_int_eq(p->ops->fetch_work(p, now, DURO_CT_LOCK_MS, 0, &item, &err), 0);
+    ck_assert_str_eq(item->instance, "cold");
+    ck_assert_uint_eq(item->activity_id, 7);
+    ck_assert_str_eq(item->payload, "job");
+    duro_work_item_free(item);
+}
+
+static int cold_fetch_orch(duro_provider *p, int64_t now, duro_error *err)
+{
+    duro_orch_item *item = NULL;
+    int rc = p->ops->fetch_orch(p, now, DURO_CT_LOCK_MS, 0, &item, err);
+    /* An item from an empty store is wrong: 0 is not the expected answer, so the sweep fails
+     * the round (no assertion here: the failure is still armed). */
+    duro_orch_item_free(item);
+    return rc;
+}
+
+/* Nothing to check: the store stays empty (compared by the sweep). */
+static void check_nothing(duro_provider *p, int64_t now)
+{
+    (void)p;
+    (void)now;
+}
+
+/* Sweep `s` with a fresh store per round (see cold_sweep). A failed round must be
+ * DURO_ENOMEM, not retryable, leave the store as empty as a fresh one and give the
+ * fault-free answer when run again. */
+static void sweep_cold(duro_ct_ctx *ctx, const cold_sweep *s)
+{
+    static const char *const ids[] = {"cold"};
+    const duro_provider_factory *f = ctx->factory;
+    char *empty = ct_dump_store(ctx, ctx->p, ids, 1);
+
+    ct_require_management(ctx);
+    for (long n = 1;; n++) {
+        duro_provider *p = NULL;
+        duro_error err = {0};
+
+        ck_assert_msg(n <= CT_MAX_ALLOCATIONS, "cold %s still reaches allocation %ld", s->name,
+                      n);
+        ck_assert_int_eq(f->create(f->ud, &p, &err), 0);
+        fail_allocation(ctx, n);
+        int rc = s->call(p, ctx->now, &err);
+        long made = fail_allocation(ctx, 0);
+        if (rc != s->expected) {
+            ck_assert_msg(rc == DURO_ENOMEM && err.code == DURO_ENOMEM && err.retryable == 0,
+                          "cold %s with allocation %ld failing: %s (err %s, retryable %d, %s), "
+                          "expected DURO_ENOMEM not retryable or %s", s->name, n,
+                          duro_err_name(rc), duro_err_name(err.code), err.retryable,
+                          err.message, duro_err_name(s->expected));
+            ck_assert_msg(made >= n, "cold %s failed with %s although no allocation failed",
+                          s->name, duro_err_name(rc));
+            char *after = ct_dump_store(ctx, p, ids, 1);
+            ck_assert_msg(strcmp(empty, after) == 0, "cold %s with allocation %ld failing "
+                          "changed the store:\n%s", s->name, n, after);
+            free(after);
+            memset(&err, 0, sizeof err);
+            rc = s->call(p, ctx->now, &err);
+            ck_assert_msg(rc == s->expected, "cold %s after a failed allocation: %s (%s)",
+                          s->name, duro_err_name(rc), err.message);
+        }
+        s->check(p, ctx->now);
+        f->destroy(f->ud, p);
+        if (made < n)
+            break;
+    }
+    free(empty);
+}
+
+/* The first enqueue_orch, enqueue_work and fetch_orch of a fresh handle, each swept. */
+static void cold_first_calls(duro_ct_ctx *ctx)
+{
+    static const cold_sweep sweeps[] = {
+        {"enqueue_orch", cold_enqueue_orch, 0, check_cold_enqueue_orch},
+        {"enqueue_work", cold_enqueue_work, 0, check_cold_enqueue_work},
+        {"fetch_orch", cold_fetch_orch, DURO_ENOTFOUND, check_nothing},
+    };
+
+    for (size_t i = 0; i < sizeof sweeps / sizeof sweeps[0]; i++)
+        sweep_cold(ctx, &sweeps[i]);
+}
+
 #define ALLOC_CASE(fn, what)                                                                   \
     DURO_CASE(fn, DURO_CAP_MANAGEMENT, DURO_HOOK_ALLOC_FAULT,                                  \
               "Each allocation of " what " may fail: the call then fails with DURO_ENOMEM, "   \
@@ -651,5 +779,10 @@ DURO_CASES = {
               "integrity_check of a healthy store returns 0; each of its allocations may "
               "fail, and then it fails with DURO_ENOMEM and a description, and succeeds when "
               "run again. (A provider without integrity_check has nothing to sweep.)"),
+    DURO_CASE(cold_first_calls, DURO_CAP_MANAGEMENT, DURO_HOOK_ALLOC_FAULT,
+              "Each allocation of the first enqueue_orch, enqueue_work and fetch_orch of a "
+              "fresh store may fail (statements and transactions not yet prepared): the call "
+              "then fails with DURO_ENOMEM, not retryable, leaves the store empty and gives "
+              "its fault-free answer when run again; or it succeeds with its whole effect."),
     DURO_CASES_END,
 };
