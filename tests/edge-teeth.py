@@ -15,6 +15,7 @@ Standard library only; needs what the build needs (autotools, Check, SQLite)."""
 import os, re, shutil, subprocess, sys, tempfile
 
 S = 'providers/sqlite/'
+U = 'util/'
 CATS = 'time_edges,ordering,wakeups'
 M = [
  ('fetch-lock-unchecked', S+'orch.c', 'rc = duro_provider_check_lock_ms(lock_ms, "fetch_orch: lock_ms", err);', 'rc = 0;'),
@@ -35,11 +36,11 @@ M = [
  ('work-visible-at-zero', S+'queue.c', '" VALUES (?1, ?2, ?3, ?4, -9223372036854775808)"', '" VALUES (?1, ?2, ?3, ?4, 0)"'),
  ('max-lock-never-expires', S+'orch.c', '"  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"', '"  WHERE l.instance_id = q.instance_id AND (l.locked_until > ?1 OR l.locked_until = 9223372036854775807))"'),
  ('poll-negative-rejected', S+'orch.c', '    if (out == NULL)\n        return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out is required");', '    if (out == NULL || poll_ms < 0)\n        return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out is required");'),
- ('poll-ends-one-ms-early', S+'notify.c', 'if (poll_ms <= 0 || elapsed >= poll_ms)', 'if (poll_ms <= 0 || elapsed + 1 >= poll_ms)'),
- ('poll-overflow', S+'notify.c', 'if (poll_ms <= 0 || elapsed >= poll_ms)', 'if (poll_ms <= 0 || elapsed * 1000 >= (int64_t)((uint64_t)poll_ms * 1000u))'),
- ('wait-zero-waits', S+'notify.c', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms ? timeout_ms : 100));'),
- ('wait-half-ms-early', S+'notify.c', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms) - 500);'),
- ('wait-overflow', S+'notify.c', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));', 'duro__monotonic_after_us((int64_t)((uint64_t)timeout_ms * 1000u));'),
+ ('poll-ends-one-ms-early', U+'notify.c', 'if (poll_ms <= 0 || elapsed >= poll_ms)', 'if (poll_ms <= 0 || elapsed + 1 >= poll_ms)'),
+ ('poll-overflow', U+'notify.c', 'if (poll_ms <= 0 || elapsed >= poll_ms)', 'if (poll_ms <= 0 || elapsed * 1000 >= (int64_t)((uint64_t)poll_ms * 1000u))'),
+ ('wait-zero-waits', U+'notify.c', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms ? timeout_ms : 100));'),
+ ('wait-half-ms-early', U+'notify.c', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms) - 500);'),
+ ('wait-overflow', U+'notify.c', 'duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));', 'duro__monotonic_after_us((int64_t)((uint64_t)timeout_ms * 1000u));'),
  ('batch-by-visible-at', S+'orch.c', '" WHERE lock_token = ?1 ORDER BY id";', '" WHERE lock_token = ?1 ORDER BY visible_at, id";'),
  ('expired-batch-not-retaken', S+'orch.c', '" WHERE instance_id = ?2 AND visible_at <= ?3";', '" WHERE instance_id = ?2 AND visible_at <= ?3 AND lock_token IS NULL";'),
  ('abandon-no-hold', S+'orch.c', 'if (rc >= 0 && delay_ms > 0)\n        rc = duro__sq_exec(c, SQL_HOLD', 'if (rc >= 0 && 0)\n        rc = duro__sq_exec(c, SQL_HOLD'),
@@ -49,16 +50,16 @@ M = [
  ('stored-visible-at-one-ms-early', S+'queue.c', 'msg->execution_id, msg->payload, msg->visible_at_ms);', 'msg->execution_id, msg->payload, msg->visible_at_ms > INT64_MIN ? msg->visible_at_ms - 1 : msg->visible_at_ms);'),
  ('orch-abandon-delay-one-ms-short', S+'orch.c', '    if (rc == 0 && delay_ms > 0 && duro_random_token(hold) != 0)', '    if (delay_ms > 0)\n        delay_ms--;\n    if (rc == 0 && delay_ms > 0 && duro_random_token(hold) != 0)'),
  ('work-by-visible-at', S+'work.c', '"  AND (lock_token IS NULL OR locked_until <= ?1) ORDER BY id LIMIT 1)"', '"  AND (lock_token IS NULL OR locked_until <= ?1) ORDER BY visible_at, id LIMIT 1)"'),
- ('poll-rounds-up', S+'notify.c', '(duro__monotonic_us() - start) / 1000;', '(duro__monotonic_us() - start + 999) / 1000;'),
+ ('poll-rounds-up', U+'notify.c', '(duro__monotonic_us() - start) / 1000;', '(duro__monotonic_us() - start + 999) / 1000;'),
  ('lock-handed-on-1ms-early', S+'orch.c', '"  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"', '"  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1 + 1)"'),
- ('abandon-orch-no-notify', S+'orch.c', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);\n}\n\nint duro__sq_renew_orch', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, err);\n}\n\nint duro__sq_renew_orch'),
- ('abandon-work-no-notify', S+'work.c', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_WORK, err);\n}\n\nint duro__sq_renew_work', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, err);\n}\n\nint duro__sq_renew_work'),
- ('ack-msgs-no-notify', S+'orch.c', 'if (rc >= 0 && commit->n_msgs > 0)\n        notes |= DURO__SQ_NOTE_ORCH;', 'if (rc >= 0 && commit->n_msgs > 0)\n        notes |= 0;'),
- ('ack-work-no-notify', S+'orch.c', 'notes = DURO__SQ_NOTE_WORK;', 'notes = 0;'),
- ('ack-due-no-notify', S+'orch.c', 'if (rc >= 0 && due == 1)\n            notes |= DURO__SQ_NOTE_ORCH;', 'if (rc >= 0 && due == 1)\n            notes |= 0;'),
- ('completion-no-notify', S+'work.c', 'notes = DURO__SQ_NOTE_ORCH;', 'notes = 0;'),
- ('enqueue-orch-no-notify', S+'orch.c', 'return duro__sq_end_write(&s->pool, c, rc, DURO__SQ_NOTE_ORCH, err);', 'return duro__sq_end_write(&s->pool, c, rc, 0, err);'),
- ('enqueue-work-no-notify', S+'work.c', 'return duro__sq_end_write(&s->pool, c, rc, DURO__SQ_NOTE_WORK, err);', 'return duro__sq_end_write(&s->pool, c, rc, 0, err);'),
+ ('abandon-orch-no-notify', S+'orch.c', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__NOTE_ORCH, err);\n}\n\nint duro__sq_renew_orch', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, err);\n}\n\nint duro__sq_renew_orch'),
+ ('abandon-work-no-notify', S+'work.c', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__NOTE_WORK, err);\n}\n\nint duro__sq_renew_work', 'return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, 0, err);\n}\n\nint duro__sq_renew_work'),
+ ('ack-msgs-no-notify', S+'orch.c', 'if (rc >= 0 && commit->n_msgs > 0)\n        notes |= DURO__NOTE_ORCH;', 'if (rc >= 0 && commit->n_msgs > 0)\n        notes |= 0;'),
+ ('ack-work-no-notify', S+'orch.c', 'notes = DURO__NOTE_WORK;', 'notes = 0;'),
+ ('ack-due-no-notify', S+'orch.c', 'if (rc >= 0 && due == 1)\n            notes |= DURO__NOTE_ORCH;', 'if (rc >= 0 && due == 1)\n            notes |= 0;'),
+ ('completion-no-notify', S+'work.c', 'notes = DURO__NOTE_ORCH;', 'notes = 0;'),
+ ('enqueue-orch-no-notify', S+'orch.c', 'return duro__sq_end_write(&s->pool, c, rc, DURO__NOTE_ORCH, err);', 'return duro__sq_end_write(&s->pool, c, rc, 0, err);'),
+ ('enqueue-work-no-notify', S+'work.c', 'return duro__sq_end_write(&s->pool, c, rc, DURO__NOTE_WORK, err);', 'return duro__sq_end_write(&s->pool, c, rc, 0, err);'),
 ]
 
 D={

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/mutants.py -- the mutant generator and report writer of tests/mutants.sh.
 
-It reads every providers/sqlite/*.c of a source tree (found by glob), lexes it as C, and
+It reads every providers/sqlite/*.c of a source tree (found by glob) and util/notify.c (the
+notifier and long-polling loop the SQLite provider compiles in), lexes each as C, and
 generates single-site mutants with the operators below, in a deterministic order (file
 path, then position in the file, then operator). A mutant's id is file:line:operator, with
 "#k" appended for the k-th (k >= 2) mutant of the same operator on the same line.
@@ -86,7 +87,7 @@ OPEN_TIME = {
                                     "duro_sqlite_integrity_check"},
     "providers/sqlite/pool.c": {"duro__sq_pool_init"},
     "providers/sqlite/stmt.c": {"duro__sq_conn_open", "duro__sq_conn_setup", "pragma"},
-    "providers/sqlite/notify.c": {"duro__sq_notifier_init"},
+    "util/notify.c": {"duro__notifier_init"},
     "providers/sqlite/hooks.c": {"duro__sq_corrupt_history", "duro__sq_max_attempt_count",
                                  "SQL_CORRUPT", "SQL_CORRUPT_INSERT", "SQL_MAX_ATTEMPTS"},
 }
@@ -449,9 +450,11 @@ def txn_drops(path, toks, funcs, txn):
 
 
 def generate(root):
-    """Every mutant of root/providers/sqlite/*.c, ids assigned, in deterministic order."""
+    """Every mutant of root/providers/sqlite/*.c and util/notify.c, ids assigned, in
+    deterministic order."""
     files = sorted(os.path.relpath(p, root)
                    for p in glob.glob(os.path.join(root, "providers", "sqlite", "*.c")))
+    files.append(os.path.join("util", "notify.c"))
     sources, parsed = {}, {}
     for rel in files:
         with open(os.path.join(root, rel), encoding="utf-8") as f:

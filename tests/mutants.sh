@@ -13,7 +13,7 @@ usage() {
     cat <<'EOF'
 Usage: tests/mutants.sh [OPTION]...
 Mutation testing of the conformance suite against the SQLite provider. Every mutant is
-one single-site change to one providers/sqlite/*.c file (files are found by glob). For
+one single-site change to one providers/sqlite/*.c file (found by glob) or util/notify.c. For
 each mutant the scratch build is rebuilt and conformance/duro-conformance runs on
 provider sqlite, then (if everything passed) on provider sqlite-file. A mutant is
   KILLED     when a case fails, or the run crashes or exceeds its timeout

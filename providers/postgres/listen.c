@@ -51,7 +51,7 @@ static void deliver(duro__pg_listener *l, const char *payload)
 
     if (*end == ':' && strcmp(end + 1, l->sender) == 0)
         return;
-    duro__pg_notify(l->notes, (unsigned)notes & (DURO__PG_NOTE_ORCH | DURO__PG_NOTE_WORK));
+    duro__notify(l->notes, (unsigned)notes & (DURO__NOTE_ORCH | DURO__NOTE_WORK));
 }
 
 static void *listener_main(void *arg)
@@ -63,11 +63,11 @@ static void *listener_main(void *arg)
         if (!l->connected) {
             if (do_listen(l) == 0) {
                 l->connected = 1;
-                duro__pg_set_recheck(l->notes, l->recheck_ms);
+                duro__notify_set_recheck(l->notes, l->recheck_ms);
                 /* notifications sent while we were away are lost: everybody re-checks */
-                duro__pg_notify(l->notes, DURO__PG_NOTE_ORCH | DURO__PG_NOTE_WORK);
+                duro__notify(l->notes, DURO__NOTE_ORCH | DURO__NOTE_WORK);
             } else {
-                duro__pg_set_recheck(l->notes, DISCONNECTED_RECHECK_MS);
+                duro__notify_set_recheck(l->notes, DISCONNECTED_RECHECK_MS);
                 if (wait_fds(l, -1, RECONNECT_WAIT_MS, &readable))
                     break;
                 continue;
@@ -90,7 +90,7 @@ static void *listener_main(void *arg)
         }
         duro__pg_conn_close(&l->conn);
         l->connected = 0;
-        duro__pg_set_recheck(l->notes, DISCONNECTED_RECHECK_MS);
+        duro__notify_set_recheck(l->notes, DISCONNECTED_RECHECK_MS);
     }
     duro__pg_conn_close(&l->conn);
     l->connected = 0;
@@ -99,7 +99,7 @@ static void *listener_main(void *arg)
 
 int duro__pg_listener_start(duro__pg_listener *l, const duro__pg_conn_settings *set,
                             const char *channel, const char *sender, int64_t recheck_ms,
-                            duro__pg_notifier *notes, duro_error *err)
+                            duro__notifier *notes, duro_error *err)
 {
     memset(l, 0, sizeof *l);
     l->set = set;
@@ -114,7 +114,7 @@ int duro__pg_listener_start(duro__pg_listener *l, const duro__pg_conn_settings *
     /* connect once here, so that a provider that opened has its listener from the start */
     if (do_listen(l) == 0) {
         l->connected = 1;
-        duro__pg_set_recheck(notes, recheck_ms);
+        duro__notify_set_recheck(notes, recheck_ms);
     }
     if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
         duro__pg_conn_close(&l->conn);

@@ -12,7 +12,7 @@
 #include <pthread.h>
 
 #include "conn.h"
-#include "notify.h"
+#include "duro-notify.h"
 
 typedef struct duro__pg_listener {
     pthread_t thread;
@@ -23,14 +23,14 @@ typedef struct duro__pg_listener {
     const char *channel;           /* borrowed */
     const char *sender;            /* this provider's sender id: its own notes are skipped */
     int64_t recheck_ms;
-    duro__pg_notifier *notes;      /* borrowed */
+    duro__notifier *notes;         /* borrowed */
     int connected;                 /* LISTEN is active (read by tests through the provider) */
 } duro__pg_listener;
 
 /* Start the listener thread. Returns 0 or DURO_ENOMEM / DURO_EIO (thread or pipe). */
 int duro__pg_listener_start(duro__pg_listener *l, const duro__pg_conn_settings *set,
                             const char *channel, const char *sender, int64_t recheck_ms,
-                            duro__pg_notifier *notes, duro_error *err);
+                            duro__notifier *notes, duro_error *err);
 /* Stop and join the thread, close its connection. No-op when it was never started. */
 void duro__pg_listener_stop(duro__pg_listener *l);
 

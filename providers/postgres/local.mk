@@ -5,7 +5,7 @@
 # older versions). The layers, bottom to top, are listed in pg-internal.h.
 EXTRA_DIST += providers/postgres/duro-postgres.h providers/postgres/pg-internal.h \
 	providers/postgres/conn.h providers/postgres/conn.c \
-	providers/postgres/notify.h providers/postgres/notify.c \
+	util/duro-notify.h util/notify.c \
 	providers/postgres/listen.h providers/postgres/listen.c \
 	providers/postgres/pool.h providers/postgres/pool.c \
 	providers/postgres/schema.h providers/postgres/schema.c \
@@ -18,7 +18,7 @@ noinst_LTLIBRARIES += providers/postgres/libduro-postgres-core.la
 providers_postgres_libduro_postgres_core_la_SOURCES = \
 	providers/postgres/duro-postgres.h providers/postgres/pg-internal.h \
 	providers/postgres/conn.h providers/postgres/conn.c \
-	providers/postgres/notify.h providers/postgres/notify.c \
+	util/duro-notify.h util/notify.c \
 	providers/postgres/listen.h providers/postgres/listen.c \
 	providers/postgres/pool.h providers/postgres/pool.c \
 	providers/postgres/schema.h providers/postgres/schema.c \

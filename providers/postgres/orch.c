@@ -40,7 +40,7 @@ static int enqueue_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error 
     enqueue_arg *a = arg;
     int rc = duro__pg_insert_msg(c, a->msg, err);
 
-    *notes = DURO__PG_NOTE_ORCH;
+    *notes = DURO__NOTE_ORCH;
     return rc;
 }
 
@@ -279,7 +279,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
 
     duro_orch_item_free(fa->item);
     fa->item = NULL;
-    fa->next = DURO__PG_NEVER;
+    fa->next = DURO__NEVER;
     for (int tries = 0; rc == 0 && fa->item == NULL; tries++) {
         char *instance = NULL;
         int locked = 0;
@@ -293,7 +293,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
         if (rc == 0)
             rc = candidate(c, fa->now, &skip, &instance, &locked, err);
         if (rc == 0 && instance == NULL) {
-            rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__PG_NEVER, &fa->next, err, "i", fa->now);
+            rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__NEVER, &fa->next, err, "i", fa->now);
             rc = rc < 0 ? rc : DURO_ENOTFOUND;
             break;
         }
@@ -342,7 +342,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 int duro__pg_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_orch_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__PG_NEVER, NULL };
+    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__NEVER, NULL };
     int rc;
 
     if (out == NULL)
@@ -351,7 +351,7 @@ int duro__pg_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_orch: lock_ms", err);
     if (rc != 0)
         return rc;
-    rc = duro__pg_poll(&fa.s->notes, DURO__PG_NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa, err);
+    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa, err);
     if (rc == 0)
         *out = fa.item;
     else
@@ -625,7 +625,7 @@ static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err
     int64_t last = 0;
     int rc = verify_lock(c, a->token, a->now, &instance, err);
 
-    *notes = cm->n_work > 0 ? DURO__PG_NOTE_WORK : 0;
+    *notes = cm->n_work > 0 ? DURO__NOTE_WORK : 0;
     if (rc == 0)
         rc = upsert_instance(c, instance, a->now, cm, &exists, &last, err);
     if (rc == 0 && exists)
@@ -638,7 +638,7 @@ static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err
         int64_t due;
         rc = duro__pg_int(c, SQL_FINISH, 0, &due, err, "tti", a->token, instance, a->now);
         if (rc >= 0 && (due == 1 || cm->n_msgs > 0))
-            *notes |= DURO__PG_NOTE_ORCH;
+            *notes |= DURO__NOTE_ORCH;
     }
     free(instance);
     return rc < 0 ? rc : 0;
@@ -690,7 +690,7 @@ static int abandon_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error 
     char *instance = NULL;
     int rc = verify_lock(c, a->token, a->now, &instance, err);
 
-    *notes = DURO__PG_NOTE_ORCH;
+    *notes = DURO__NOTE_ORCH;
     if (rc == 0 && a->ignore_attempt)
         rc = duro__pg_exec(c, SQL_UNCOUNT, err, "t", a->token);
     if (rc >= 0 && a->delay_ms > 0)

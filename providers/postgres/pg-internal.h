@@ -9,7 +9,7 @@
  *   schema.c              schema, tables and migrations                  (schema.h)
  *   pool.c                connection pool, transactions, retries, NOTIFY (pool.h)
  *   listen.c              the LISTEN thread on its own connection        (listen.h)
- *   notify.c              in-process notification, long polling          (notify.h)
+ *   util/notify.c         in-process notification, long polling    (duro-notify.h; shared)
  *   conn.c                one connection, statements, errors             (conn.h)
  *
  * This header defines the provider object for the callback files and provider.c.
@@ -25,7 +25,7 @@
 #include "duro-postgres.h"
 #include "duro-util.h"
 #include "listen.h"
-#include "notify.h"
+#include "duro-notify.h"
 #include "pool.h"
 #include "queue.h"
 #include "schema.h"
@@ -37,7 +37,7 @@ typedef struct duro_pg {
     char *channel;                 /* NOTIFY channel: duro_<schema> */
     duro_postgres_options opt;
     duro__pg_conn_settings set;    /* of every connection (points into this object) */
-    duro__pg_notifier notes;       /* wakes long polls and wait_commit */
+    duro__notifier notes;          /* wakes long polls and wait_commit */
     duro__pg_pool pool;            /* connections and transactions */
     duro__pg_listener listener;    /* LISTEN on its own connection */
 } duro_pg;

@@ -12,7 +12,7 @@
 static const char SQL_NOTIFY[] = "SELECT pg_notify($1::text, $2::text)";
 
 int duro__pg_pool_init(duro__pg_pool *pool, size_t n, const duro__pg_conn_settings *set,
-                       const char *channel, int max_retries, duro__pg_notifier *notes,
+                       const char *channel, int max_retries, duro__notifier *notes,
                        duro_error *err)
 {
     pool->conns = calloc(n, sizeof(*pool->conns));
@@ -172,6 +172,6 @@ int duro__pg_run(duro__pg_pool *pool, int flags, duro__pg_txn_fn fn, void *arg,
     c->retry = 0;
     duro__pg_release(pool, c);
     if (rc == 0 && notes != 0 && flags != DURO__PG_READ)
-        duro__pg_notify(pool->notes, notes & ~DURO__PG_NOTE_COMMIT);
+        duro__notify(pool->notes, notes & ~DURO__PG_NOTE_COMMIT);
     return rc;
 }

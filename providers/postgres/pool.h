@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "conn.h"
-#include "notify.h"
+#include "duro-notify.h"
 
 /* Notification bit of a commit that changed data but made no queue work visible: other
  * processes' wait_commit waiters still want to hear of it. */
@@ -41,18 +41,19 @@ typedef struct duro__pg_pool {
     char sender[17];               /* this provider object in NOTIFY payloads ("notes:sender"),
                                     * so that its listener skips its own commits */
     int max_retries;
-    duro__pg_notifier *notes;      /* told about every commit (borrowed) */
+    duro__notifier *notes;         /* told about every commit (borrowed) */
 } duro__pg_pool;
 
 /* The body of a transaction: 0 to commit, or a negative DURO_E* code to roll back (err
  * filled). It may be run several times (retries) and must reset its outputs at the start.
- * It sets the DURO__PG_NOTE_* bits of the work it made visible in *notes. */
+ * It sets the DURO__NOTE_* bits (and DURO__PG_NOTE_COMMIT) of the work it made visible in
+ * *notes. */
 typedef int (*duro__pg_txn_fn)(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err);
 
 /* Initialise `pool` (zeroed) for `n` connections; none is opened yet (each connects on first
  * use). Returns 0 or DURO_ENOMEM. */
 int duro__pg_pool_init(duro__pg_pool *pool, size_t n, const duro__pg_conn_settings *set,
-                       const char *channel, int max_retries, duro__pg_notifier *notes,
+                       const char *channel, int max_retries, duro__notifier *notes,
                        duro_error *err);
 /* Close every connection and release the pool; no connection may be taken. */
 void duro__pg_pool_destroy(duro__pg_pool *pool);

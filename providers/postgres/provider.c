@@ -35,7 +35,7 @@ static void pg_destroy(duro_provider *p)
         return;
     duro__pg_listener_stop(&s->listener);
     duro__pg_pool_destroy(&s->pool);
-    duro__pg_notifier_destroy(&s->notes);
+    duro__notifier_destroy(&s->notes);
     free(s->conninfo);
     free(s->schema);
     free(s->channel);
@@ -145,7 +145,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     s->set.lock_timeout_ms = o->lock_timeout_ms;
     s->set.synchronous_commit = o->synchronous_commit;
     s->set.dead_client_timeout_ms = o->dead_client_timeout_ms;
-    rc = duro__pg_notifier_init(&s->notes, err);
+    rc = duro__notifier_init(&s->notes, err);
     if (rc != 0) {
         free(s->conninfo);
         free(s->schema);
@@ -158,7 +158,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
         rc = duro__pg_pool_init(&s->pool, (size_t)o->pool_size, &s->set, s->channel,
                                 o->max_retries, &s->notes, err);
     if (rc != 0) {
-        duro__pg_notifier_destroy(&s->notes);
+        duro__notifier_destroy(&s->notes);
         free(s->conninfo);
         free(s->schema);
         free(s->channel);
@@ -285,17 +285,17 @@ static int pg_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 
 static uint64_t pg_commit_seq(duro_provider *p)
 {
-    return duro__pg_commit_seq(&((duro_pg *)p)->notes);
+    return duro__notify_commit_seq(&((duro_pg *)p)->notes);
 }
 
 static int pg_wait_commit(duro_provider *p, uint64_t seq, int64_t timeout_ms)
 {
-    return duro__pg_wait_commit(&((duro_pg *)p)->notes, seq, timeout_ms);
+    return duro__notify_wait_commit(&((duro_pg *)p)->notes, seq, timeout_ms);
 }
 
 static void pg_interrupt(duro_provider *p)
 {
-    duro__pg_interrupt(&((duro_pg *)p)->notes);
+    duro__notify_interrupt(&((duro_pg *)p)->notes);
 }
 
 static const duro_provider_ops postgres_ops = {

@@ -22,7 +22,7 @@ static int enqueue_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error 
 {
     enqueue_arg *a = arg;
 
-    *notes = DURO__PG_NOTE_WORK;
+    *notes = DURO__NOTE_WORK;
     return duro__pg_insert_work(c, a->work, err);
 }
 
@@ -98,7 +98,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
     *notes = 0;
     duro_work_item_free(fa->item);
     fa->item = NULL;
-    fa->next = DURO__PG_NEVER;
+    fa->next = DURO__NEVER;
     if (rc != 0)
         return duro_error_set(err, rc, 1, "cannot generate a lock token");
     rc = duro__pg_query(c, SQL_TAKE, &r, err, "iti", fa->now, token,
@@ -114,7 +114,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
     }
     PQclear(r);
     if (rc == DURO_ENOTFOUND) {
-        rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__PG_NEVER, &fa->next, err, "i", fa->now);
+        rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__NEVER, &fa->next, err, "i", fa->now);
         rc = rc < 0 ? rc : DURO_ENOTFOUND;
     }
     if (rc != 0) {
@@ -142,7 +142,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__PG_NEVER, NULL };
+    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__NEVER, NULL };
     int rc;
 
     if (out == NULL)
@@ -151,7 +151,7 @@ int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_work: lock_ms", err);
     if (rc != 0)
         return rc;
-    rc = duro__pg_poll(&fa.s->notes, DURO__PG_NOTE_WORK, now_ms, poll_ms, try_fetch, &fa, err);
+    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK, now_ms, poll_ms, try_fetch, &fa, err);
     if (rc == 0)
         *out = fa.item;
     else
@@ -212,7 +212,7 @@ static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err
      * commit or abandon does (or its lock expiry, which a waiting fetcher's next-time check
      * covers). */
     if (m != NULL && !locked)
-        *notes = DURO__PG_NOTE_ORCH;
+        *notes = DURO__NOTE_ORCH;
     return 0;
 }
 
@@ -242,7 +242,7 @@ static int abandon_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error 
                            duro__add_sat(a->now, a->delay_ms), a->ignore_attempt ? 1 : 0,
                            a->now);
 
-    *notes = DURO__PG_NOTE_WORK;
+    *notes = DURO__NOTE_WORK;
     if (rc == 0)
         rc = duro_error_set(err, DURO_ELOCK, 0,
                             "work item is gone or its lock (this token) expired or was taken");

@@ -7,7 +7,7 @@ noinst_LTLIBRARIES += providers/sqlite/libduro-sqlite-core.la
 providers_sqlite_libduro_sqlite_core_la_SOURCES = \
 	providers/sqlite/duro-sqlite.h providers/sqlite/sqlite-internal.h \
 	providers/sqlite/stmt.h providers/sqlite/stmt.c \
-	providers/sqlite/notify.h providers/sqlite/notify.c \
+	util/duro-notify.h util/notify.c \
 	providers/sqlite/pool.h providers/sqlite/pool.c \
 	providers/sqlite/schema.h providers/sqlite/schema.c \
 	providers/sqlite/queue.h providers/sqlite/queue.c \

@@ -22,7 +22,7 @@ static const char SQL_DUE[] =
 /* Group-commit body of enqueue_orch: `arg` is the message. */
 static int enqueue_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
-    *notes = DURO__SQ_NOTE_ORCH;
+    *notes = DURO__NOTE_ORCH;
     return duro__sq_insert_msg(c, arg, err);
 }
 
@@ -262,7 +262,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
         duro__sq_reset(st);
     }
     if (rc == 0 && instance == NULL) {
-        rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__SQ_NEVER, next, err, "i", now);
+        rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__NEVER, next, err, "i", now);
         if (rc >= 0)
             rc = DURO_ENOTFOUND;
     } else if (rc == 0) {
@@ -291,7 +291,7 @@ int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_orch: lock_ms", err);
     if (rc != 0)
         return rc;
-    return duro__sq_poll(&fa.s->notes, DURO__SQ_NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa,
+    return duro__notify_poll(&fa.s->notes, DURO__NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa,
                          err);
 }
 
@@ -462,7 +462,7 @@ static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *er
     int exists = 0;
     int rc = verify_lock(c, a->lock_token, a->now_ms, &instance, err);
 
-    *notes = commit->n_work > 0 ? DURO__SQ_NOTE_WORK : 0;
+    *notes = commit->n_work > 0 ? DURO__NOTE_WORK : 0;
     if (rc >= 0)
         rc = upsert_instance(c, instance, a->now_ms, commit, &exists, err);
     if (rc == 0 && exists)
@@ -476,12 +476,12 @@ static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *er
     /* Orchestration fetchers are woken only when this commit sent messages (a delay may
      * change their next wake-up) or the instance, now unlocked, still has messages due. */
     if (rc >= 0 && commit->n_msgs > 0)
-        *notes |= DURO__SQ_NOTE_ORCH;
+        *notes |= DURO__NOTE_ORCH;
     else if (rc >= 0) {
         int64_t due;
         rc = duro__sq_int(c, SQL_DUE, 0, &due, err, "ti", instance, a->now_ms);
         if (rc >= 0 && due == 1)
-            *notes |= DURO__SQ_NOTE_ORCH;
+            *notes |= DURO__NOTE_ORCH;
     }
     free(instance);
     return rc < 0 ? rc : 0;
@@ -546,7 +546,7 @@ int duro__sq_abandon_orch(duro_provider *p, int64_t now_ms, const char *lock_tok
     else if (rc >= 0)
         rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", lock_token);
     free(instance);
-    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_ORCH, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__NOTE_ORCH, err);
 }
 
 int duro__sq_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token,

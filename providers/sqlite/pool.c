@@ -84,7 +84,7 @@ static int start_checkpointer(duro__sq_pool *pool, const duro__sq_conn_settings 
 }
 
 int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settings *set,
-                       int relax_lock_writes, duro__sq_notifier *notes,
+                       int relax_lock_writes, duro__notifier *notes,
                        int (*first_open)(duro__sq_conn *c, void *arg, duro_error *err),
                        void *arg, duro_error *err)
 {
@@ -280,7 +280,7 @@ int duro__sq_end_write(duro__sq_pool *pool, duro__sq_conn *c, int rc, unsigned n
     if (rc == DURO__SQ_QUIET)
         return 0;
     if (rc == 0)
-        duro__sq_notify(pool->notes, notes);
+        duro__notify(pool->notes, notes);
     return rc;
 }
 
@@ -464,7 +464,7 @@ int duro__sq_commit(duro__sq_pool *pool, duro__sq_body body, void *arg, duro_err
     pthread_cond_broadcast(&pool->gc_cv);
     pthread_mutex_unlock(&pool->gc_mu);
     if (committed)
-        duro__sq_notify(pool->notes, notes);
+        duro__notify(pool->notes, notes);
     return job.rc;
 }
 

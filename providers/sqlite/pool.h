@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "notify.h"
+#include "duro-notify.h"
 #include "stmt.h"
 
 /* The body of one durable write transaction: runs its statements on `c` inside an open
@@ -57,7 +57,7 @@ typedef struct duro__sq_pool {
     pthread_cond_t cv;             /* a connection was given back */
     pthread_mutex_t write_mu;      /* one in-process writer at a time (no busy sleeping) */
     int relax_lock_writes;         /* lock bookkeeping commits with synchronous=NORMAL */
-    duro__sq_notifier *notes;      /* told about every commit (borrowed) */
+    duro__notifier *notes;         /* told about every commit (borrowed) */
     int group_commit;              /* durable commits share transactions (file stores) */
     pthread_mutex_t gc_mu;         /* guards the fields below */
     pthread_cond_t gc_cv;          /* a batch finished, or a job was queued */
@@ -84,7 +84,7 @@ typedef struct duro__sq_pool {
  * `relax_lock_writes` is set when lock bookkeeping may skip the fsync (a file opened with
  * synchronous FULL). Returns 0 or a DURO_E* code (err filled, nothing left to destroy). */
 int duro__sq_pool_init(duro__sq_pool *pool, size_t n, const duro__sq_conn_settings *set,
-                       int relax_lock_writes, duro__sq_notifier *notes,
+                       int relax_lock_writes, duro__notifier *notes,
                        int (*first_open)(duro__sq_conn *c, void *arg, duro_error *err),
                        void *arg, duro_error *err);
 /* Close every connection and release the pool; no connection may be taken. */

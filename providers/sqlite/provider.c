@@ -36,7 +36,7 @@ static void sq_destroy(duro_provider *p)
     if (s == NULL)
         return;
     duro__sq_pool_destroy(&s->pool);
-    duro__sq_notifier_destroy(&s->notes);
+    duro__notifier_destroy(&s->notes);
     free(s->path);
     free(s);
 }
@@ -137,7 +137,7 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
     }
     s->memory = strcmp(path, ":memory:") == 0;
     s->opt = *opt;
-    rc = duro__sq_notifier_init(&s->notes, err);
+    rc = duro__notifier_init(&s->notes, err);
     if (rc != 0) {
         free(s->path);
         free(s);
@@ -152,7 +152,7 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
                             !s->memory && !opt->synchronous_normal, &s->notes, prepare_first,
                             s, err);
     if (rc != 0) {
-        duro__sq_notifier_destroy(&s->notes);
+        duro__notifier_destroy(&s->notes);
         free(s->path);
         free(s);
         return rc;
@@ -266,17 +266,17 @@ static int sq_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 
 static uint64_t sq_commit_seq(duro_provider *p)
 {
-    return duro__sq_commit_seq(&((duro_sqlite *)p)->notes);
+    return duro__notify_commit_seq(&((duro_sqlite *)p)->notes);
 }
 
 static int sq_wait_commit(duro_provider *p, uint64_t seq, int64_t timeout_ms)
 {
-    return duro__sq_wait_commit(&((duro_sqlite *)p)->notes, seq, timeout_ms);
+    return duro__notify_wait_commit(&((duro_sqlite *)p)->notes, seq, timeout_ms);
 }
 
 static void sq_interrupt(duro_provider *p)
 {
-    duro__sq_interrupt(&((duro_sqlite *)p)->notes);
+    duro__notify_interrupt(&((duro_sqlite *)p)->notes);
 }
 
 static const duro_provider_ops sqlite_ops = {

@@ -8,7 +8,8 @@
  *   queue.c               queue inserts and lock reads shared by orch.c and work.c
  *   schema.c              tables and migrations
  *   pool.c                connection pool, transactions, group commit, checkpointer (pool.h)
- *   notify.c              in-process notification, long polling   (notify.h)
+ *   util/notify.c         in-process notification, long polling   (duro-notify.h; shared
+ *                         with the PostgreSQL provider)
  *   stmt.c                one connection, statements, errors      (stmt.h)
  *
  * This header defines the provider object for the callback files and provider.c.
@@ -22,7 +23,7 @@
 #include "duro-provider.h"
 #include "duro-sqlite.h"
 #include "duro-util.h"
-#include "notify.h"
+#include "duro-notify.h"
 #include "pool.h"
 #include "queue.h"
 #include "schema.h"
@@ -33,7 +34,7 @@ typedef struct duro_sqlite {
     char *path;                    /* as opened; ":memory:" for the private database */
     int memory;
     duro_sqlite_options opt;
-    duro__sq_notifier notes;       /* wakes long polls and wait_commit */
+    duro__notifier notes;          /* wakes long polls and wait_commit */
     duro__sq_pool pool;            /* connections and transactions */
 } duro_sqlite;
 

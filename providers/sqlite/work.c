@@ -15,7 +15,7 @@
 /* Group-commit body of enqueue_work: `arg` is the work item. */
 static int enqueue_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
-    *notes = DURO__SQ_NOTE_WORK;
+    *notes = DURO__NOTE_WORK;
     return duro__sq_insert_work(c, arg, err);
 }
 
@@ -111,7 +111,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
         }
     }
     if (rc == DURO_ENOTFOUND) {
-        rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__SQ_NEVER, next, err, "i", now);
+        rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__NEVER, next, err, "i", now);
         if (rc >= 0)
             rc = DURO_ENOTFOUND;
     }
@@ -135,7 +135,7 @@ int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_work: lock_ms", err);
     if (rc != 0)
         return rc;
-    return duro__sq_poll(&fa.s->notes, DURO__SQ_NOTE_WORK, now_ms, poll_ms, try_fetch, &fa,
+    return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK, now_ms, poll_ms, try_fetch, &fa,
                          err);
 }
 
@@ -176,7 +176,7 @@ static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *er
     if (rc == 0 && a->completion != NULL)
         rc = duro__sq_instance_locked(c, a->completion->instance, a->now_ms, err);
     if (rc == 0 && a->completion != NULL)
-        *notes = DURO__SQ_NOTE_ORCH;
+        *notes = DURO__NOTE_ORCH;
     return rc < 0 ? rc : 0;
 }
 
@@ -212,7 +212,7 @@ int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_tok
     if (rc == 0)
         rc = duro_error_set(err, DURO_ELOCK, 0,
                             "work item is gone or its lock (this token) expired or was taken");
-    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__SQ_NOTE_WORK, err);
+    return duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__NOTE_WORK, err);
 }
 
 int duro__sq_renew_work(duro_provider *p, int64_t now_ms, const char *lock_token,

@@ -1,32 +1,31 @@
 /*
- * notify.c — in-process change notification and the long-polling loop of the PostgreSQL
- * provider (see notify.h): the SQLite provider's notifier with a settable re-check bound.
- * Fetchers sleep on their own condition variable on a stack per queue and are woken LIFO,
- * one per commit that made work visible; wait_commit waiters share one condition variable
- * that every commit broadcasts.
+ * notify.c — in-process change notification and the long-polling loop of both providers
+ * (see duro-notify.h). Fetchers sleep on their own condition variable on a stack per queue
+ * and are woken LIFO, one per commit that made work visible; wait_commit waiters share one
+ * condition variable that every commit broadcasts.
  */
-#include "notify.h"
+#include "duro-notify.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include "duro-util.h"
 
-/* Re-check bound until the listener says otherwise. */
+/* Default re-check bound of a long poll. */
 #define RECHECK_MS 50
 
 /* The wake-up record of a long-polling fetcher. Records are owned by the provider and reused,
  * never freed before it closes, so a waker may signal one after releasing note_mu even if
  * its fetcher has left meanwhile (the next user of the record then sees a spurious wake-up,
  * which every wait tolerates). */
-typedef struct duro__pg_fetcher {
+typedef struct duro__notify_fetcher {
     pthread_cond_t cv;
-    struct duro__pg_fetcher *next; /* on a stack: the one that began waiting before this
+    struct duro__notify_fetcher *next; /* on a stack: the one that began waiting before this
                                     * one; spare: the next spare record */
     int listed;                    /* on its queue's stack */
-} duro__pg_fetcher;
+} duro__notify_fetcher;
 
-int duro__pg_notifier_init(duro__pg_notifier *n, duro_error *err)
+int duro__notifier_init(duro__notifier *n, duro_error *err)
 {
     if (pthread_condattr_init(&n->mono_attr) != 0)
         return duro_error_set(err, DURO_ENOMEM, 0, "cannot initialise a condition attribute");
@@ -44,10 +43,10 @@ int duro__pg_notifier_init(duro__pg_notifier *n, duro_error *err)
     return 0;
 }
 
-void duro__pg_notifier_destroy(duro__pg_notifier *n)
+void duro__notifier_destroy(duro__notifier *n)
 {
     while (n->spare_fetchers != NULL) {
-        struct duro__pg_fetcher *f = n->spare_fetchers;
+        struct duro__notify_fetcher *f = n->spare_fetchers;
         n->spare_fetchers = f->next;
         pthread_cond_destroy(&f->cv);
         free(f);
@@ -57,11 +56,11 @@ void duro__pg_notifier_destroy(duro__pg_notifier *n)
     pthread_condattr_destroy(&n->mono_attr);
 }
 
-static uint64_t *note_counter(duro__pg_notifier *n, unsigned note)
+static uint64_t *note_counter(duro__notifier *n, unsigned note)
 {
-    if (note == DURO__PG_NOTE_ORCH)
+    if (note == DURO__NOTE_ORCH)
         return &n->orch_seq;
-    if (note == DURO__PG_NOTE_WORK)
+    if (note == DURO__NOTE_WORK)
         return &n->work_seq;
     return &n->commit_seq;
 }
@@ -69,19 +68,19 @@ static uint64_t *note_counter(duro__pg_notifier *n, unsigned note)
 
 
 /* The stack of sleeping fetchers of queue `note` (orchestrator or work). */
-static duro__pg_fetcher **fetcher_stack(duro__pg_notifier *n, unsigned note)
+static duro__notify_fetcher **fetcher_stack(duro__notifier *n, unsigned note)
 {
-    return &n->fetchers[note == DURO__PG_NOTE_ORCH ? 0 : 1];
+    return &n->fetchers[note == DURO__NOTE_ORCH ? 0 : 1];
 }
 
 /* Caller holds note_mu: take the fetcher of `note` that began sleeping LAST off its stack
  * and return its record for the caller to signal once the mutex is released (NULL if none
  * sleeps). The most recently active thread has warm caches and is the most likely to be on
  * a running CPU; the others stay asleep. */
-static duro__pg_fetcher *pop_latest(duro__pg_notifier *n, unsigned note)
+static duro__notify_fetcher *pop_latest(duro__notifier *n, unsigned note)
 {
-    duro__pg_fetcher **top = fetcher_stack(n, note);
-    duro__pg_fetcher *f = *top;
+    duro__notify_fetcher **top = fetcher_stack(n, note);
+    duro__notify_fetcher *f = *top;
 
     if (f != NULL) {
         *top = f->next;
@@ -91,7 +90,7 @@ static duro__pg_fetcher *pop_latest(duro__pg_notifier *n, unsigned note)
 }
 
 /* Signal a record returned by pop_latest (no-op for NULL); called without note_mu. */
-static void wake(duro__pg_fetcher *f)
+static void wake(duro__notify_fetcher *f)
 {
     if (f != NULL)
         pthread_cond_signal(&f->cv);
@@ -101,19 +100,19 @@ static void wake(duro__pg_fetcher *f)
  * ONE fetcher per queue that gained work; a fetcher that takes an item and sees another
  * passes the baton on (pass_baton), so several new items still reach several sleeping
  * fetchers without waking all of them for one item. */
-void duro__pg_notify(duro__pg_notifier *n, unsigned notes)
+void duro__notify(duro__notifier *n, unsigned notes)
 {
-    duro__pg_fetcher *orch = NULL, *work = NULL;
+    duro__notify_fetcher *orch = NULL, *work = NULL;
 
     pthread_mutex_lock(&n->mu);
     n->commit_seq++;
-    if (notes & DURO__PG_NOTE_ORCH) {
+    if (notes & DURO__NOTE_ORCH) {
         n->orch_seq++;
-        orch = pop_latest(n, DURO__PG_NOTE_ORCH);
+        orch = pop_latest(n, DURO__NOTE_ORCH);
     }
-    if (notes & DURO__PG_NOTE_WORK) {
+    if (notes & DURO__NOTE_WORK) {
         n->work_seq++;
-        work = pop_latest(n, DURO__PG_NOTE_WORK);
+        work = pop_latest(n, DURO__NOTE_WORK);
     }
     pthread_mutex_unlock(&n->mu);
     pthread_cond_broadcast(&n->commit_cv);
@@ -123,9 +122,9 @@ void duro__pg_notify(duro__pg_notifier *n, unsigned notes)
 
 /* A fetch of `note`'s queue took an item and saw another one fetchable: wake one more
  * fetcher. */
-static void pass_baton(duro__pg_notifier *n, unsigned note)
+static void pass_baton(duro__notifier *n, unsigned note)
 {
-    duro__pg_fetcher *f;
+    duro__notify_fetcher *f;
 
     pthread_mutex_lock(&n->mu);
     (*note_counter(n, note))++;
@@ -135,7 +134,7 @@ static void pass_baton(duro__pg_notifier *n, unsigned note)
 }
 
 /* Read the counter of `note` and the interrupt generation in one step. */
-static uint64_t note_read(duro__pg_notifier *n, unsigned note, uint64_t *gen)
+static uint64_t note_read(duro__notifier *n, unsigned note, uint64_t *gen)
 {
     uint64_t v;
 
@@ -148,7 +147,7 @@ static uint64_t note_read(duro__pg_notifier *n, unsigned note, uint64_t *gen)
 }
 
 /* Caller holds note_mu: take `f` off its stack if a waker has not already done so. */
-static void unlist(duro__pg_fetcher **top, duro__pg_fetcher *f)
+static void unlist(duro__notify_fetcher **top, duro__notify_fetcher *f)
 {
     if (!f->listed)
         return;
@@ -159,9 +158,9 @@ static void unlist(duro__pg_fetcher **top, duro__pg_fetcher *f)
 }
 
 /* Caller holds note_mu: a spare fetcher record, or a new one; NULL when out of memory. */
-static duro__pg_fetcher *fetcher_take(duro__pg_notifier *n)
+static duro__notify_fetcher *fetcher_take(duro__notifier *n)
 {
-    duro__pg_fetcher *f = n->spare_fetchers;
+    duro__notify_fetcher *f = n->spare_fetchers;
 
     if (f != NULL) {
         n->spare_fetchers = f->next;
@@ -180,12 +179,12 @@ static duro__pg_fetcher *fetcher_take(duro__pg_notifier *n)
  * own record on its queue's stack; a wait_commit waiter (note 0), or a fetcher when no
  * record can be allocated, on commit_cv, which every commit broadcasts. Returns 0 when the
  * counter moved, DURO_ESHUTDOWN when interrupted, DURO_ETIMEDOUT otherwise. */
-static int note_wait(duro__pg_notifier *n, unsigned note, uint64_t seen, uint64_t gen,
+static int note_wait(duro__notifier *n, unsigned note, uint64_t seen, uint64_t gen,
                      int64_t timeout_ms)
 {
     struct timespec dl = duro__monotonic_after_us(duro__ms_to_us_sat(timeout_ms));
     uint64_t *ctr = note_counter(n, note);
-    duro__pg_fetcher **top = NULL, *self = NULL;
+    duro__notify_fetcher **top = NULL, *self = NULL;
     pthread_cond_t *cv = &n->commit_cv;
     int rc = 0;
 
@@ -215,8 +214,8 @@ static int note_wait(duro__pg_notifier *n, unsigned note, uint64_t seen, uint64_
     return rc;
 }
 
-int duro__pg_poll(duro__pg_notifier *n, unsigned note, int64_t now_ms, int64_t poll_ms,
-                  duro__pg_try_fn try, void *arg, duro_error *err)
+int duro__notify_poll(duro__notifier *n, unsigned note, int64_t now_ms, int64_t poll_ms,
+                      duro__notify_try_fn try, void *arg, duro_error *err)
 {
     int64_t start = duro__monotonic_us();
     uint64_t gen;
@@ -228,7 +227,7 @@ int duro__pg_poll(duro__pg_notifier *n, unsigned note, int64_t now_ms, int64_t p
          * waited, never rounded up (a delayed message must not become visible early) */
         int64_t elapsed = first ? 0 : (duro__monotonic_us() - start) / 1000;
         int64_t now = duro__add_sat(now_ms, elapsed);
-        int64_t next = DURO__PG_NEVER;
+        int64_t next = DURO__NEVER;
         int64_t wait;
         int rc = try(arg, now, &next, err);
 
@@ -243,19 +242,19 @@ int duro__pg_poll(duro__pg_notifier *n, unsigned note, int64_t now_ms, int64_t p
         if (wait > n->recheck_ms)
             wait = n->recheck_ms;
         pthread_mutex_unlock(&n->mu);
-        if (next != DURO__PG_NEVER && next < duro__add_sat(now, wait)) /* no overflow */
+        if (next != DURO__NEVER && next < duro__add_sat(now, wait)) /* no overflow */
             wait = next - now > 0 ? next - now : 0;
         if (note_wait(n, note, seen, gen, wait) == DURO_ESHUTDOWN)
             return duro_error_set(err, DURO_ENOTFOUND, 1, "no work available (interrupted)");
     }
 }
 
-uint64_t duro__pg_commit_seq(duro__pg_notifier *n)
+uint64_t duro__notify_commit_seq(duro__notifier *n)
 {
     return note_read(n, 0, NULL);
 }
 
-int duro__pg_wait_commit(duro__pg_notifier *n, uint64_t seq, int64_t timeout_ms)
+int duro__notify_wait_commit(duro__notifier *n, uint64_t seq, int64_t timeout_ms)
 {
     uint64_t gen;
     int rc;
@@ -265,19 +264,19 @@ int duro__pg_wait_commit(duro__pg_notifier *n, uint64_t seq, int64_t timeout_ms)
     return rc == DURO_ESHUTDOWN ? DURO_ETIMEDOUT : rc;
 }
 
-void duro__pg_set_recheck(duro__pg_notifier *n, int64_t ms)
+void duro__notify_set_recheck(duro__notifier *n, int64_t ms)
 {
     pthread_mutex_lock(&n->mu);
     n->recheck_ms = ms > 0 ? ms : RECHECK_MS;
     pthread_mutex_unlock(&n->mu);
 }
 
-void duro__pg_interrupt(duro__pg_notifier *n)
+void duro__notify_interrupt(duro__notifier *n)
 {
     pthread_mutex_lock(&n->mu);
     n->interrupt_gen++;
     for (int i = 0; i < 2; i++)
-        for (duro__pg_fetcher *f = n->fetchers[i]; f != NULL; f = f->next)
+        for (duro__notify_fetcher *f = n->fetchers[i]; f != NULL; f = f->next)
             pthread_cond_signal(&f->cv); /* under the mutex: they stay listed until they leave */
     pthread_cond_broadcast(&n->commit_cv);
     pthread_mutex_unlock(&n->mu);
