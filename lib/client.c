@@ -88,7 +88,10 @@ static int send_text(duro_client *c, const char *instance, int kind, const char 
 /* Encode `payload` (taken; NULL means out of memory) into a malloc'ed *text. */
 static int encode(json_t *payload, char **text, duro_error *err)
 {
-    *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    /* due now, as the last member (the runtime's queue-wait metric reads it from the end) */
+    *text = payload && duro__rec_int(payload, "due", duro_clock_now_ms()) == 0
+                ? json_dumps(payload, JSON_COMPACT)
+                : NULL;
     json_decref(payload);
     return *text ? 0 : duro_error_set(err, DURO_ENOMEM, 0, "out of memory");
 }

@@ -53,6 +53,9 @@
  *   CANCEL         text=reason
  *   TERMINATE, SUSPEND, RESUME  text=reason
  * Work item payload: name input attempt.
+ * Every message and work item ends with `due` (ms: when it is due, on the sender's clock),
+ * its LAST member, which the runtime's queue-wait metric reads from the end of the text
+ * (metrics.c); decoding ignores it.
  */
 #ifndef DURO_CODEC_H
 #define DURO_CODEC_H

@@ -700,6 +700,13 @@ typedef struct duro_runtime_metrics {
     /* one provider call, counted as it returns (calls minus count: calls in flight); a fetch
      * includes its long-poll wait */
     duro_histogram provider_latency[DURO_OP_COUNT];
+    /* Queue wait: from the moment a message or work item was due (sent, or its delay ran
+     * out) to the moment this runtime began its turn or its activity attempt, on the
+     * runtime's clock (across machines, includes their clock difference, clamped at 0).
+     * Orchestration: one sample per message of each batch; work: one per attempt started.
+     * Items written by duro before 0.3 carry no due time and are not sampled. */
+    duro_histogram queue_wait_orch;
+    duro_histogram queue_wait_work;
 } duro_runtime_metrics;
 
 /* Zero `m` and set its size. NULL is a no-op. */

@@ -14,6 +14,8 @@
 
 #include "metrics.h"
 
+#include "duro-util.h"
+
 /* ---- histograms -------------------------------------------------------------------------- */
 
 static const int64_t bounds_us[DURO_HIST_BUCKETS - 1] = {
@@ -206,6 +208,50 @@ void duro__metrics_activity(duro__metrics *m, uint64_t span_id, const duro_work_
     emit(m, &s, start_us, end_us);
 }
 
+/* The due time (ms) an encoded message or work item carries as its LAST member, `"due":N}`
+ * (codec.h: every sender appends it), or -1 when it has none (an item written by an older
+ * duro). Only the end of the text is read: no JSON parse on the hot path. */
+static int64_t payload_due(const char *text)
+{
+    static const char key[] = "\"due\":";
+    const size_t key_len = sizeof key - 1;
+    size_t n = text ? strlen(text) : 0, start, i;
+    int64_t v = 0;
+    if (n < key_len + 2 || text[n - 1] != '}')
+        return -1;
+    start = n - 1;
+    while (start > 0 && text[start - 1] >= '0' && text[start - 1] <= '9')
+        start--;
+    if (start == n - 1 || start < key_len || memcmp(text + start - key_len, key, key_len) != 0)
+        return -1;
+    for (i = start; i < n - 1; i++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (text[i] - '0');
+    }
+    return v;
+}
+
+/* One queue-wait sample of an item due at `due` (ms) taken up at `now_ms`. */
+static void observe_wait(duro_histogram *h, int64_t due, int64_t now_ms)
+{
+    int64_t ms = now_ms - due;
+    if (due <= 0) /* none, or an item built without a clock (the last-resort poison commit) */
+        return;
+    observe(h, ms > 0 ? duro__ms_to_us_sat(ms) : 0);
+}
+
+void duro__metrics_orch_waits(duro__metrics *m, const duro_orch_item *item, int64_t now_ms)
+{
+    for (size_t i = 0; i < item->n_msgs; i++)
+        observe_wait(&m->c.queue_wait_orch, payload_due(item->msgs[i].payload), now_ms);
+}
+
+void duro__metrics_work_wait(duro__metrics *m, const duro_work_item *wi, int64_t now_ms)
+{
+    observe_wait(&m->c.queue_wait_work, payload_due(wi->payload), now_ms);
+}
+
 void duro__metrics_poison_activity(duro__metrics *m)
 {
     add(&m->c.poison_activities, 1);
@@ -370,6 +416,11 @@ static void render(const duro_runtime_metrics *m, text *t)
         histogram_samples(t, "duro_provider_call_duration_seconds", label,
                           &m->provider_latency[i]);
     }
+    header(t, "duro_queue_wait_seconds", "histogram",
+           "Time from a message or work item being due to a turn or activity attempt "
+           "starting on it, by queue.");
+    histogram_samples(t, "duro_queue_wait_seconds", "queue=\"orch\",", &m->queue_wait_orch);
+    histogram_samples(t, "duro_queue_wait_seconds", "queue=\"work\",", &m->queue_wait_work);
 }
 
 /* `m` as a full-size snapshot (a caller's shorter struct padded with zeros). */

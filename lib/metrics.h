@@ -62,6 +62,11 @@ void duro__metrics_terminal(duro__metrics *m, int state, int category);
 void duro__metrics_activity(duro__metrics *m, uint64_t span_id, const duro_work_item *wi,
                             const char *name, uint32_t attempt, int64_t start_us,
                             int64_t end_us, int outcome);
+/* The batch of `item` is about to run at `now_ms`: the queue wait of each of its messages. */
+void duro__metrics_orch_waits(duro__metrics *m, const duro_orch_item *item, int64_t now_ms);
+/* Work item `wi` is about to run at `now_ms`: its queue wait. */
+void duro__metrics_work_wait(duro__metrics *m, const duro_work_item *wi, int64_t now_ms);
+
 /* A work item was given up as poison. */
 void duro__metrics_poison_activity(duro__metrics *m);
 

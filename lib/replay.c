@@ -84,8 +84,15 @@ int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
                   int64_t visible_at, json_t *payload)
 {
     duro_msg *m;
-    char *text = keep_json(o, payload);
-    char *inst = duro__keep(o, duro__strdup(instance));
+    char *text, *inst;
+    /* the due time goes last: the metrics read it from the end of the text (metrics.c) */
+    if (payload &&
+        duro__rec_int(payload, "due", visible_at > o->now_ms ? visible_at : o->now_ms) != 0) {
+        json_decref(payload);
+        payload = NULL;
+    }
+    text = keep_json(o, payload);
+    inst = duro__keep(o, duro__strdup(instance));
     if (!text || !inst)
         return DURO_ENOMEM;
     m = duro__vec_push(&o->out_msgs);
@@ -328,7 +335,7 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     json_t *p = duro__rec_new();
     char *payload;
     if (!p || duro__rec_str(p, "name", t->rec.name) || duro__rec_str(p, "input", t->rec.input) ||
-        duro__rec_int(p, "attempt", attempt)) {
+        duro__rec_int(p, "attempt", attempt) || duro__rec_int(p, "due", o->now_ms)) {
         json_decref(p);
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
                DURO_ENOMEM;

@@ -446,6 +446,7 @@ static void process_orch(duro_runtime *rt, const duro_orch_item *item)
     uint64_t span_id = duro__metrics_span_id(&rt->metrics);
     char *name = NULL;
     int status;
+    duro__metrics_orch_waits(&rt->metrics, item, duro_clock_now_ms());
     duro__metrics_enter(span_id, item->instance, item->execution_id);
     status = run_orch(rt, item, &name);
     duro__metrics_leave();
@@ -563,6 +564,7 @@ static void build_ack(duro_runtime *rt, const duro_work_item *wi, int ok, int ca
     if (!pa || !j || duro__rec_int(j, "src", (int64_t)wi->activity_id) ||
         duro__rec_int(j, "ok", ok) || (!ok && duro__rec_int(j, "category", category)) ||
         duro__rec_str(j, "text", text ? text : "") ||
+        duro__rec_int(j, "due", duro_clock_now_ms()) ||
         !(pa->payload = json_dumps(j, JSON_COMPACT)) || !(pa->instance = duro__strdup(wi->instance))) {
         rt_log(rt, 2, wi->instance, "out of memory recording an activity result; the work item "
                "will be retried when its lock expires");
@@ -709,6 +711,7 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     void *ud;
     char *msg;
     int cancelled;
+    duro__metrics_work_wait(&rt->metrics, wi, duro_clock_now_ms());
     if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
                              (unsigned long long)wi->activity_id, wi->instance, err.message);

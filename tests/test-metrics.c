@@ -46,6 +46,14 @@ static void known_snapshot(duro_runtime_metrics *m)
     m->provider_latency[DURO_OP_ACK_ORCH].bucket[6] = 44;
     m->provider_latency[DURO_OP_ACK_ORCH].count = 44;
     m->provider_latency[DURO_OP_ACK_ORCH].sum_us = 44 * 800;
+    /* queue waits: orchestration 0 us and 2.5 ms, work 250 us */
+    m->queue_wait_orch.bucket[0] = 1;
+    m->queue_wait_orch.bucket[7] = 1;
+    m->queue_wait_orch.count = 2;
+    m->queue_wait_orch.sum_us = 2500;
+    m->queue_wait_work.bucket[4] = 1;
+    m->queue_wait_work.count = 1;
+    m->queue_wait_work.sum_us = 250;
 }
 
 static char *read_file(const char *path)
@@ -243,9 +251,9 @@ START_TEST(test_exposition_format_rules)
     text = malloc((size_t)n + 1);
     ck_assert_ptr_nonnull(text);
     duro_runtime_metrics_format(&m, text, (size_t)n + 1);
-    /* 9 plain counters + 5 categories + 2 x 9 ops + 11 histograms of 22 samples */
+    /* 9 plain counters + 5 categories + 2 x 9 ops + 13 histograms of 22 samples */
     ck_assert_uint_eq(check_format(text), 9 + 5 + 2 * DURO_OP_COUNT +
-                                              (2 + DURO_OP_COUNT) * (DURO_HIST_BUCKETS + 2));
+                                              (4 + DURO_OP_COUNT) * (DURO_HIST_BUCKETS + 2));
     free(text);
 }
 END_TEST
@@ -431,6 +439,9 @@ START_TEST(test_counters_match_what_happened)
     ck_assert_uint_eq(m.provider_calls[DURO_OP_ACK_WORK], m.activity_attempts + 2);
     ck_assert_uint_eq(m.turn_duration.count, m.turns);
     ck_assert_uint_eq(m.activity_duration.count, m.activity_attempts);
+    /* every attempt waited in the queue once; every turn took up at least one message */
+    ck_assert_uint_eq(m.queue_wait_work.count, m.activity_attempts);
+    ck_assert_uint_ge(m.queue_wait_orch.count, m.turns);
     for (k = 0; k < DURO_OP_COUNT; k++) {
         uint64_t sum = 0;
         size_t b;
@@ -528,6 +539,52 @@ START_TEST(test_no_hook_counts)
 }
 END_TEST
 
+/* Enqueue a START of "Flow" for `id` straight through the provider, with `payload`. */
+static void enqueue_start(e2e_env *e, const char *id, const char *payload)
+{
+    const duro_msg msg = {id, DURO_MSG_START, 0, 0, payload};
+    duro_error err = {0};
+    ck_assert_int_eq(e->p->ops->enqueue_orch(e->p, &msg, &err), 0);
+}
+
+/* The queue-wait histograms read each item's due time: a START sent an hour ago waits in
+ * the +Inf bucket, one without a due time (written by duro before 0.3) is not sampled, and
+ * everything the runtime itself sends waits a short time. */
+START_TEST(test_queue_wait)
+{
+    e2e_env e;
+    duro_runtime_metrics m;
+    char payload[128];
+    const int64_t hour_ms = 3600 * 1000;
+    int64_t before = duro_clock_now_ms();
+    observed_reset();
+    e2e_open(&e, _i);
+    e2e_act(&e, "Step", act_step, NULL);
+    e2e_orch(&e, "Flow", orch_flow, NULL);
+    snprintf(payload, sizeof payload, "{\"name\":\"Flow\",\"input\":\"old\",\"due\":%" PRId64 "}",
+             before - hour_ms);
+    enqueue_start(&e, "old", payload);
+    enqueue_start(&e, "legacy", "{\"name\":\"Flow\",\"input\":\"legacy\"}");
+    e2e_start(&e);
+    e2e_expect_completed(&e, "old", "old!");
+    e2e_expect_completed(&e, "legacy", "legacy!");
+    e2e_wait_terminals(&e, 2);
+    int64_t after = duro_clock_now_ms();
+    duro_runtime_metrics_init(&m);
+    ck_assert_int_eq(duro_runtime_metrics_get(e.rt, &m, NULL), 0);
+    ck_assert_uint_eq(m.turns, 4);
+    /* "old"'s START and the two completions; not "legacy"'s START */
+    ck_assert_uint_eq(m.queue_wait_orch.count, 3);
+    ck_assert_uint_eq(m.queue_wait_orch.bucket[DURO_HIST_BUCKETS - 1], 1);
+    ck_assert_uint_ge(m.queue_wait_orch.sum_us, (uint64_t)hour_ms * 1000);
+    ck_assert_uint_le(m.queue_wait_orch.sum_us, (uint64_t)(after - before + hour_ms) * 1000 * 3);
+    ck_assert_uint_eq(m.queue_wait_work.count, 2);
+    ck_assert_uint_eq(m.queue_wait_work.bucket[DURO_HIST_BUCKETS - 1], 0);
+    ck_assert_uint_le(m.queue_wait_work.sum_us, (uint64_t)(after - before) * 1000 * 2);
+    e2e_close(&e);
+}
+END_TEST
+
 int main(void)
 {
     const e2e_test tests[] = {
@@ -536,6 +593,7 @@ int main(void)
         {"exposition_format_rules", test_exposition_format_rules},
         {"counters_match_what_happened", test_counters_match_what_happened},
         {"no_hook_counts", test_no_hook_counts},
+        {"queue_wait", test_queue_wait},
     };
     pthread_mutex_init(&seen.mu, NULL);
     return e2e_main("test-metrics", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
