@@ -125,7 +125,7 @@ static void smoke(duro_provider *p, const char *id)
  * would have left it. */
 static void migrate_to(int v)
 {
-    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0 };
+    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0, 0 };
     duro__pg_conn c;
     duro_error err = { 0, 0, "" };
 
