@@ -6,8 +6,13 @@
 check_PROGRAMS += tests/cli-fixture
 tests_cli_fixture_SOURCES = tests/cli-fixture.c
 tests_cli_fixture_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
-tests_cli_fixture_LDADD = providers/sqlite/libduro-sqlite.la lib/libduro.la $(JANSSON_LIBS) \
-	$(SQLITE_LIBS)
+tests_cli_fixture_LDADD = $(DURO_TOOL_POSTGRES_LIBS) providers/sqlite/libduro-sqlite.la \
+	lib/libduro.la $(JANSSON_LIBS) $(SQLITE_LIBS) $(CLI_FIXTURE_LIBPQ_LIBS)
+# --postgres (tests/run-cli-postgres.sh): libpq for its --while-locked
+if HAVE_LIBPQ
+tests_cli_fixture_CFLAGS += $(LIBPQ_CFLAGS)
+CLI_FIXTURE_LIBPQ_LIBS = $(LIBPQ_LIBS)
+endif
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh tests/cli-expected
 TESTS += tests/man-options.sh
