@@ -2,7 +2,7 @@
  * cli-fixture.c — builds the file store that tests/cli.sh runs the `duro` command against:
  * through the library and a real runtime on a real SQLite file, one instance of each kind
  * (completed, failed with an application error, running and waiting for an event, a parent
- * with two children, one that continued as new twice), started one after another so that
+ * with two children started one after the other, one that continued as new twice), started one after another so that
  * their creation order (the listing's order) is fixed, then `bulk` more completed instances
  * "b-NNNNN" for the paging checks.
  * Usage: cli-fixture FILE BULK. Exit status 0, or 1 with a message.
@@ -69,13 +69,16 @@ static int waiting(duro_orch *o, const char *input, void *ud)
     return duro_complete(o, duro_task_value(t));
 }
 
+/* The children one after the other, so that c1 is always created before c2 (the listings'
+ * order; started together, two runtime threads would race to create them). */
 static int parent(duro_orch *o, const char *input, void *ud)
 {
-    duro_task *kids[2] = { duro_call_sub(o, "Hello", "a4-parent-c1", "c1"),
-                           duro_call_sub(o, "Hello", "a4-parent-c2", "c2") };
+    duro_task *c1 = duro_call_sub(o, "Hello", "a4-parent-c1", "c1"), *c2;
 
-    DURO_AWAIT_ALL(o, kids, 2);
-    return duro_completef(o, "%s %s", duro_task_value(kids[0]), duro_task_value(kids[1]));
+    DURO_AWAIT(o, c1);
+    c2 = duro_call_sub(o, "Hello", "a4-parent-c2", "c2");
+    DURO_AWAIT(o, c2);
+    return duro_completef(o, "%s %s", duro_task_value(c1), duro_task_value(c2));
 }
 
 static int loop(duro_orch *o, const char *input, void *ud)
