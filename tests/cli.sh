@@ -15,7 +15,7 @@
 # On PostgreSQL (DURO_CLI_PG_URI: a libpq URI without blanks, DURO_PG_DIR: the folder of its
 # ci/pg-server.sh server, database duro) each store is a schema of that database, the same
 # checks run with the same expected files, except where tests/cli-expected/postgres/NAME.out
-# exists (a provider difference, explained in tests/cli-expected/postgres/README), and with
+# exists (a provider difference, to be explained in docs/decisions.md; there is none), and with
 # PostgreSQL's meaning of the SQLite-specific ones: the store's rows (not file bytes) are
 # unchanged by the reads, reads answer while every table is locked IN EXCLUSIVE MODE, a
 # missing schema fails with 1 and is not created; paging runs over 1000 instances, not 2500.
