@@ -2,9 +2,9 @@
  * cli-fixture.c — builds the file store that tests/cli.sh runs the `duro` command against:
  * through the library and a real runtime on a real SQLite file, one instance of each kind
  * (completed, failed with an application error, running and waiting for an event, a parent
- * with two children started one after the other, one that continued as new twice), started one after another so that
- * their creation order (the listing's order) is fixed, then `bulk` more completed instances
- * "b-NNNNN" for the paging checks.
+ * with two children started one after the other, one that continued as new twice), started
+ * one after another so that their creation order (the listing's order) is fixed, then `bulk`
+ * more completed instances "b-NNNNN" for the paging checks.
  * Usage: cli-fixture FILE BULK. Exit status 0, or 1 with a message.
  * `cli-fixture --check-json FILE [--count N]` instead checks that FILE holds one JSON value
  * (and, with --count, an object whose "instances" array has N entries).

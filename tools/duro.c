@@ -3,9 +3,9 @@
  * the shell, over the client management API of duro.h (list, show, history, tree, raise,
  * cancel, terminate, suspend, resume, delete, prune, stats), on a SQLite file (--sqlite) or a
  * PostgreSQL schema (--postgres, --pg-schema). Reads open the store read-only; writes open it
- * read-write. Every command is one row of `commands` below, with its option table; --help text is made
- * from those tables, so it lists exactly what the parser accepts. Exit status: 0 success,
- * 1 the operation failed (message on stderr), 2 usage error.
+ * read-write. Every command is one row of `commands` below, with its option table; --help
+ * text is made from those tables, so it lists exactly what the parser accepts. Exit status:
+ * 0 success, 1 the operation failed (message on stderr), 2 usage error.
  */
 #define _GNU_SOURCE /* asprintf, timegm */
 
@@ -706,8 +706,9 @@ static void global_help(FILE *out)
             "'duro COMMAND --help' lists the options of COMMAND. list, show, history, tree and\n"
             "stats open the store read-only and never change it; raise, cancel, terminate,\n"
             "suspend, resume, delete and prune open it read-write. terminate, suspend and\n"
-            "resume queue a control that the instance's next turn (in a runtime) carries out. TIME is milliseconds since the epoch or UTC\n"
-            "YYYY-MM-DDTHH:MM:SS[.mmm]Z. Times are printed in UTC.\n"
+            "resume queue a control that the instance's next turn (in a runtime) carries\n"
+            "out. TIME is milliseconds since the epoch or UTC YYYY-MM-DDTHH:MM:SS[.mmm]Z.\n"
+            "Times are printed in UTC.\n"
             "Exit status: 0 success, 1 the operation failed (message on stderr), 2 usage "
             "error.\n");
 }
