@@ -2,9 +2,9 @@
  * cli-fixture.c — builds the file store that tests/cli.sh runs the `duro` command against:
  * through the library and a real runtime on a real SQLite file, one instance of each kind
  * (completed, failed with an application error, running and waiting for an event, a parent
- * with two children, one that continued as new twice), started one after another so that
- * their creation order (the listing's order) is fixed, then `bulk` more completed instances
- * "b-NNNNN" for the paging checks.
+ * with two children started one after the other, one that continued as new twice), started
+ * one after another so that their creation order (the listing's order) is fixed, then `bulk`
+ * more completed instances "b-NNNNN" for the paging checks.
  * Usage: cli-fixture FILE BULK. Exit status 0, or 1 with a message.
  * `cli-fixture --check-json FILE [--count N]` instead checks that FILE holds one JSON value
  * (and, with --count, an object whose "instances" array has N entries).
@@ -14,6 +14,10 @@
  * `cli-fixture --until FILE ID STATE` runs a runtime (the same orchestrations) on FILE until
  * instance ID's status is STATE (a duro_state_name, e.g. Suspended), at most 60 s: the turn
  * that carries out a control queued by `duro terminate/suspend/resume` has then committed.
+ * `cli-fixture --postgres CONNINFO ARGS...` (when built with the PostgreSQL provider) does the
+ * same on the PostgreSQL store at CONNINFO, with FILE naming the schema (created when
+ * missing); --while-locked then holds an EXCLUSIVE lock on every table of the schema, which
+ * blocks every write and no read.
  */
 #include <jansson.h>
 #include <sqlite3.h>
@@ -23,8 +27,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* DURO_HAVE_POSTGRES */
+#endif
+#ifdef DURO_HAVE_POSTGRES
+#include <libpq-fe.h>
+
+#include "duro-postgres.h"
+#endif
 #include "duro-sqlite.h"
 #include "duro.h"
+
+/* --postgres CONNINFO: the store is a PostgreSQL schema; NULL: a SQLite file. */
+static const char *pg_conninfo;
 
 static int greet(duro_activity *a, const char *input, void *ud)
 {
@@ -54,13 +69,16 @@ static int waiting(duro_orch *o, const char *input, void *ud)
     return duro_complete(o, duro_task_value(t));
 }
 
+/* The children one after the other, so that c1 is always created before c2 (the listings'
+ * order; started together, two runtime threads would race to create them). */
 static int parent(duro_orch *o, const char *input, void *ud)
 {
-    duro_task *kids[2] = { duro_call_sub(o, "Hello", "a4-parent-c1", "c1"),
-                           duro_call_sub(o, "Hello", "a4-parent-c2", "c2") };
+    duro_task *c1 = duro_call_sub(o, "Hello", "a4-parent-c1", "c1"), *c2;
 
-    DURO_AWAIT_ALL(o, kids, 2);
-    return duro_completef(o, "%s %s", duro_task_value(kids[0]), duro_task_value(kids[1]));
+    DURO_AWAIT(o, c1);
+    c2 = duro_call_sub(o, "Hello", "a4-parent-c2", "c2");
+    DURO_AWAIT(o, c2);
+    return duro_completef(o, "%s %s", duro_task_value(c1), duro_task_value(c2));
 }
 
 static int loop(duro_orch *o, const char *input, void *ud)
@@ -119,18 +137,12 @@ static int check_json(int argc, char **argv)
     return rc;
 }
 
-static int while_locked(char **argv)
+/* Run argv[3...] and return its exit status (1 when it cannot run or is killed). */
+static int run_program(char **argv)
 {
-    sqlite3 *db = NULL;
     pid_t pid;
     int status = 0;
 
-    if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        fprintf(stderr, "cli-fixture: cannot lock %s: %s\n", argv[2], sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return 1;
-    }
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
@@ -140,9 +152,80 @@ static int while_locked(char **argv)
     }
     if (pid < 0 || waitpid(pid, &status, 0) != pid)
         status = 1 << 8;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+#ifdef DURO_HAVE_POSTGRES
+/* --while-locked on PostgreSQL: every table of schema argv[2] locked IN EXCLUSIVE MODE (which
+ * conflicts with every write and not with the ACCESS SHARE of a read) while argv[3...] runs. */
+static int while_locked_postgres(char **argv)
+{
+    static const char *const tables[] = { "instances", "executions", "history", "orch_queue",
+                                          "instance_locks", "work_queue" };
+    PGconn *c = PQconnectdb(pg_conninfo);
+    char sql[512];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "BEGIN; LOCK TABLE ");
+    PGresult *r;
+    int status;
+
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s\"%s\".%s", i > 0 ? ", " : "",
+                              argv[2], tables[i]);
+    snprintf(sql + n, sizeof sql - n, " IN EXCLUSIVE MODE");
+    r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "cli-fixture: cannot lock schema %s: %s\n", argv[2], PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return 1;
+    }
+    PQclear(r);
+    status = run_program(argv);
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+    return status;
+}
+#endif
+
+static int while_locked(char **argv)
+{
+    sqlite3 *db = NULL;
+    int status;
+
+#ifdef DURO_HAVE_POSTGRES
+    if (pg_conninfo != NULL)
+        return while_locked_postgres(argv);
+#endif
+    if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "cli-fixture: cannot lock %s: %s\n", argv[2], sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return 1;
+    }
+    status = run_program(argv);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(db);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    return status;
+}
+
+/* Open the store `target`: the SQLite file, or with --postgres the schema of that name. */
+static int open_store(const char *target, duro_provider **p, duro_error *err)
+{
+    duro_sqlite_options so;
+
+#ifdef DURO_HAVE_POSTGRES
+    if (pg_conninfo != NULL) {
+        duro_postgres_options po;
+        duro_postgres_options_init(&po);
+        po.schema = target;
+        return duro_postgres_open(pg_conninfo, &po, p, err);
+    }
+#endif
+    if (pg_conninfo != NULL)
+        return duro_error_set(err, DURO_ENOTSUP, 0, "built without the PostgreSQL provider");
+    duro_sqlite_options_init(&so);
+    so.synchronous_normal = 1;
+    return duro_sqlite_open(target, &so, p, err);
 }
 
 static int register_all(duro_registry *r)
@@ -228,11 +311,17 @@ int main(int argc, char **argv)
     duro_runtime *rt = NULL;
     duro_client *c = NULL;
     duro_runtime_options ro;
-    duro_sqlite_options so;
     duro_error err = { 0 };
-    int until = argc == 5 && strcmp(argv[1], "--until") == 0;
-    int rc, bulk = argc == 3 ? atoi(argv[2]) : until ? 0 : -1;
+    int until, rc, bulk;
 
+    if (argc >= 3 && strcmp(argv[1], "--postgres") == 0) {
+        pg_conninfo = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
+    until = argc == 5 && strcmp(argv[1], "--until") == 0;
+    bulk = argc == 3 ? atoi(argv[2]) : until ? 0 : -1;
     if (argc >= 4 && strcmp(argv[1], "--while-locked") == 0) {
         duro_registry_free(r);
         return while_locked(argv);
@@ -243,17 +332,16 @@ int main(int argc, char **argv)
     }
 
     if (bulk < 0 || r == NULL) {
-        fprintf(stderr, "usage: cli-fixture FILE BULK | --until FILE ID STATE\n");
+        fprintf(stderr, "usage: cli-fixture [--postgres CONNINFO] FILE BULK | --until FILE ID "
+                "STATE\n");
         return 1;
     }
-    duro_sqlite_options_init(&so);
-    so.synchronous_normal = 1;
     duro_runtime_options_init(&ro);
     ro.orch_concurrency = 2;
     ro.worker_concurrency = 2;
     rc = register_all(r);
     if (rc == 0)
-        rc = duro_sqlite_open(until ? argv[2] : argv[1], &so, &p, &err);
+        rc = open_store(until ? argv[2] : argv[1], &p, &err);
     if (rc == 0)
         rc = duro_runtime_start(p, r, &ro, &rt, &err);
     if (rc == 0)

@@ -8,6 +8,8 @@
  * pg_ctl restart -m fast, a statement timeout. Each fault must surface as a retryable error
  * (or not at all) and the pool must reconnect by itself. A client stopped in the middle of
  * a transaction (as a host that dies) has its session ended after dead_client_timeout_ms.
+ * A read-only open (read_only option) reads, refuses every kind of write with DURO_EIO (not
+ * retryable) leaving the store's rows unchanged, and creates or migrates no schema.
  *
  * Needs a server: $DURO_PG_CONNINFO, and for the restart test $DURO_PG_DIR (the folder of
  * ci/pg-server.sh) and $DURO_SRCDIR; tests/run-test-postgres.sh starts a private one. The
@@ -125,7 +127,7 @@ static void smoke(duro_provider *p, const char *id)
  * would have left it. */
 static void migrate_to(int v)
 {
-    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0 };
+    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0, 0 };
     duro__pg_conn c;
     duro_error err = { 0, 0, "" };
 
@@ -469,6 +471,177 @@ START_TEST(notify_wakes_other_provider)
 }
 END_TEST
 
+/* ---- Read-only opens ---------------------------------------------------------------------- */
+
+/* A digest of every row of every table of `name`: equal digests, unchanged store. */
+static void store_digest(const char *name, char *out, size_t size)
+{
+    static const char *const tables[] = { "instances", "executions", "history", "orch_queue",
+                                          "instance_locks", "work_queue", "schema_version" };
+    char sql[1536];
+    size_t n;
+
+    n = (size_t)snprintf(sql, sizeof sql, "SELECT md5(string_agg(r, '|' ORDER BY r)) FROM (");
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n,
+                              "%sSELECT '%s:' || t::text AS r FROM \"%s\".%s t",
+                              i > 0 ? " UNION ALL " : "", tables[i], name, tables[i]);
+    snprintf(sql + n, sizeof sql - n, ") rows");
+    admin(sql, out, size);
+}
+
+static duro_provider *open_read_only(const char *name, int expect_rc)
+{
+    duro_postgres_options opt;
+    duro_provider *p = NULL;
+    duro_error err = { 0, 0, "" };
+    int rc;
+
+    duro_postgres_options_init(&opt);
+    opt.schema = name;
+    opt.read_only = 1;
+    rc = duro_postgres_open(conninfo, &opt, &p, &err);
+    ck_assert_msg(rc == expect_rc, "read-only open of %s: %d (%s), expected %d", name, rc,
+                  err.message, expect_rc);
+    if (expect_rc != 0) {
+        ck_assert_ptr_null(p);
+        ck_assert_msg(strstr(err.message, name) != NULL, "error names no schema: %s",
+                      err.message);
+    }
+    return p;
+}
+
+/* A write through a read-only provider: DURO_EIO, not retryable, the server's refusal. */
+static void assert_refused(const char *what, int rc, const duro_error *err)
+{
+    ck_assert_msg(rc == DURO_EIO && !err->retryable && strstr(err->message, "25006") != NULL &&
+                      strstr(err->message, "read-only transaction") != NULL,
+                  "%s through a read-only provider: %d retryable %d (%s)", what, rc,
+                  err->retryable, err->message);
+}
+
+START_TEST(read_only_reads_and_refuses_every_write)
+{
+    duro_provider *rw = open_schema(schema, 30000, 10000), *ro;
+    duro_msg start = { "queued", DURO_MSG_START, 0, 0, "in" };
+    duro_msg start2 = { "queued2", DURO_MSG_START, 0, 0, "in" };
+    duro_msg fresh = { "fresh", DURO_MSG_START, 0, 0, "in" };
+    duro_work_in w1 = { "kept", 1, 1, "w1" }, w2 = { "kept", 1, 2, "w2" };
+    duro_orch_item *orch = NULL, *again = NULL;
+    duro_work_item *work = NULL, *work_again = NULL;
+    duro_orch_commit cm;
+    duro_instance_info info;
+    duro_queue_depths depths;
+    duro_metrics m;
+    duro_event *ev = NULL;
+    duro_delete_result del;
+    duro_bulk_filter bulk = { NULL, 0, 0, 0 };
+    duro_prune_options prune = { 1, 0 };
+    duro_error err = { 0, 0, "" };
+    char before[64], after[64];
+    size_t n = 0;
+
+    /* a completed instance, a locked and a visible orchestrator message, a locked and a
+     * visible work item */
+    smoke(rw, "kept");
+    ck_assert_int_eq(rw->ops->enqueue_orch(rw, &start, &err), 0);
+    ck_assert_int_eq(rw->ops->fetch_orch(rw, T0, LOCK_MS, 0, &orch, &err), 0);
+    ck_assert_str_eq(orch->instance, "queued");
+    ck_assert_int_eq(rw->ops->enqueue_orch(rw, &start2, &err), 0);
+    ck_assert_int_eq(rw->ops->enqueue_work(rw, &w1, &err), 0);
+    ck_assert_int_eq(rw->ops->fetch_work(rw, T0, LOCK_MS, 0, &work, &err), 0);
+    ck_assert_int_eq(rw->ops->enqueue_work(rw, &w2, &err), 0);
+    store_digest(schema, before, sizeof before);
+
+    ro = open_read_only(schema, 0);
+    ck_assert_uint_eq(ro->caps, DURO_CAP_MANAGEMENT);
+    ck_assert_int_eq(ro->ops->instance_info(ro, "kept", &info, &err), 0);
+    ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
+    ck_assert_str_eq(info.output, "done");
+    duro_instance_info_clear(&info);
+    ck_assert_int_eq(ro->ops->read_history(ro, "kept", 1, &ev, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    duro_events_free(ev, n);
+    ck_assert_int_eq(ro->ops->queue_depths(ro, T0, &depths, &err), 0);
+    ck_assert_uint_eq(depths.orchestrator, 1);
+    ck_assert_uint_eq(depths.worker, 1);
+    ck_assert_int_eq(ro->ops->metrics(ro, &m, &err), 0);
+    ck_assert_uint_eq(m.instances, 1);
+    ck_assert_uint_eq(m.completed, 1);
+
+    memset(&cm, 0, sizeof cm);
+    cm.execution_id = 1;
+    cm.orch_name = "Smoke";
+    cm.state = DURO_STATE_COMPLETED;
+    cm.output = "never";
+    assert_refused("enqueue_orch", ro->ops->enqueue_orch(ro, &fresh, &err), &err);
+    assert_refused("fetch_orch", ro->ops->fetch_orch(ro, T0, LOCK_MS, 0, &again, &err), &err);
+    ck_assert_ptr_null(again);
+    assert_refused("ack_orch", ro->ops->ack_orch(ro, T0, orch->lock_token, &cm, &err), &err);
+    assert_refused("abandon_orch",
+                   ro->ops->abandon_orch(ro, T0, orch->lock_token, 0, 0, &err), &err);
+    assert_refused("renew_orch", ro->ops->renew_orch(ro, T0, orch->lock_token, LOCK_MS, &err),
+                   &err);
+    assert_refused("enqueue_work", ro->ops->enqueue_work(ro, &w1, &err), &err);
+    assert_refused("fetch_work", ro->ops->fetch_work(ro, T0, LOCK_MS, 0, &work_again, &err),
+                   &err);
+    ck_assert_ptr_null(work_again);
+    assert_refused("ack_work", ro->ops->ack_work(ro, T0, work->lock_token, NULL, &err), &err);
+    assert_refused("abandon_work",
+                   ro->ops->abandon_work(ro, T0, work->lock_token, 0, 0, &err), &err);
+    assert_refused("renew_work", ro->ops->renew_work(ro, T0, work->lock_token, LOCK_MS, &err),
+                   &err);
+    assert_refused("delete_instance", ro->ops->delete_instance(ro, T0, "kept", 1, &del, &err),
+                   &err);
+    assert_refused("delete_bulk", ro->ops->delete_bulk(ro, T0 + 10, &bulk, &del, &err), &err);
+    assert_refused("prune", ro->ops->prune(ro, T0 + 10, "kept", &prune, &del, &err), &err);
+    store_digest(schema, after, sizeof after);
+    ck_assert_str_eq(after, before);
+    duro_provider_destroy(ro);
+
+    /* the read-write provider's locks were never touched: its turn still commits */
+    ck_assert_msg(rw->ops->ack_work(rw, T0 + 1, work->lock_token, NULL, &err) == 0,
+                  "ack_work: %s", err.message);
+    duro_orch_item_free(orch);
+    duro_work_item_free(work);
+    duro_provider_destroy(rw);
+}
+END_TEST
+
+START_TEST(read_only_open_creates_and_migrates_nothing)
+{
+    char sql[256], missing[80], v[32];
+    duro_provider *p;
+
+    /* no such schema: refused, and still none */
+    snprintf(missing, sizeof missing, "%s_missing", schema);
+    open_read_only(missing, DURO_ENOTFOUND);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = '%s'", missing);
+    admin(sql, v, sizeof v);
+    ck_assert_str_eq(v, "0");
+    /* a schema without duro's tables */
+    snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", schema);
+    admin(sql, NULL, 0);
+    open_read_only(schema, DURO_ENOTFOUND);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = '%s'", schema);
+    admin(sql, v, sizeof v);
+    ck_assert_str_eq(v, "0");
+    /* an older version: refused, not migrated */
+    duro_postgres_drop_schema(conninfo, schema, NULL);
+    migrate_to(1);
+    open_read_only(schema, DURO_EINVAL);
+    ck_assert_int_eq(version_rows(schema), 1);
+    /* the current version opens; a newer one is refused as by a read-write open */
+    migrate_to(duro_postgres_schema_version());
+    p = open_read_only(schema, 0);
+    duro_provider_destroy(p);
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s\".schema_version (version) VALUES (%d)", schema,
+             duro_postgres_schema_version() + 1);
+    admin(sql, NULL, 0);
+    open_read_only(schema, DURO_ENOTSUP);
+}
+END_TEST
+
 /* ---- Faults ------------------------------------------------------------------------------ */
 
 /* Call enqueue_work until it succeeds; every failure must be retryable. Returns the number
@@ -668,6 +841,8 @@ static Suite *postgres_suite(void)
     tcase_add_test(tc, ten_processes_open_empty_schema_at_once);
     tcase_add_test(tc, query_order_is_bytes_whatever_the_collation);
     tcase_add_test(tc, notify_wakes_other_provider);
+    tcase_add_test(tc, read_only_reads_and_refuses_every_write);
+    tcase_add_test(tc, read_only_open_creates_and_migrates_nothing);
     tcase_add_test(tc, terminated_backends_reconnect);
     tcase_add_test(tc, statement_timeout_is_retryable);
     tcase_add_test(tc, dead_client_timeout_ends_stalled_session);

@@ -1,10 +1,11 @@
 /*
  * duro.c — the `duro` command: inspect, steer and clean up the instances of a duro store from
  * the shell, over the client management API of duro.h (list, show, history, tree, raise,
- * cancel, terminate, suspend, resume, delete, prune, stats). Reads open the store read-only; writes open it read-write.
- * Every command is one row of `commands` below, with its option table; --help text is made
- * from those tables, so it lists exactly what the parser accepts. Exit status: 0 success,
- * 1 the operation failed (message on stderr), 2 usage error.
+ * cancel, terminate, suspend, resume, delete, prune, stats), on a SQLite file (--sqlite) or a
+ * PostgreSQL schema (--postgres, --pg-schema). Reads open the store read-only; writes open it
+ * read-write. Every command is one row of `commands` below, with its option table; --help
+ * text is made from those tables, so it lists exactly what the parser accepts. Exit status:
+ * 0 success, 1 the operation failed (message on stderr), 2 usage error.
  */
 #define _GNU_SOURCE /* asprintf, timegm */
 
@@ -17,12 +18,21 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* DURO_HAVE_POSTGRES */
+#endif
+#ifdef DURO_HAVE_POSTGRES
+#include "duro-postgres.h"
+#endif
 #include "duro-sqlite.h"
 #include "duro.h"
 
 #define EXIT_OK 0
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
+
+/* The global options before COMMAND, as the usage lines show them. */
+#define STORE_SYNOPSIS "[--sqlite FILE | --postgres CONNINFO [--pg-schema NAME]]"
 
 /* ---- Options --------------------------------------------------------------------------- */
 
@@ -674,13 +684,19 @@ static const cmd_def commands[] = {
 static void global_help(FILE *out)
 {
     fprintf(out,
-            "Usage: duro [--sqlite FILE] COMMAND [ARGS]\n"
+            "Usage: duro " STORE_SYNOPSIS " COMMAND [ARGS]\n"
             "Inspect, steer and clean up the instances of a duro store.\n"
             "\n"
             "Global options (before COMMAND):\n"
-            "  --sqlite FILE  the SQLite store FILE (must exist; also DURO_SQLITE)\n"
-            "  --version      print the version and exit\n"
-            "  --help         print this help and exit\n"
+            "  --sqlite FILE       the SQLite store FILE (must exist; also DURO_SQLITE)\n"
+            "  --postgres CONNINFO the PostgreSQL store at libpq CONNINFO (its schema must\n"
+            "                      exist; also DURO_PG_CONNINFO)\n"
+            "  --pg-schema NAME    the schema of the PostgreSQL store (default duro)\n"
+            "  --version           print the version and exit\n"
+            "  --help              print this help and exit\n"
+            "\n"
+            "--sqlite and --postgres exclude each other; either beats the environment; with\n"
+            "neither, DURO_SQLITE is used when set, else DURO_PG_CONNINFO.\n"
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
@@ -690,15 +706,16 @@ static void global_help(FILE *out)
             "'duro COMMAND --help' lists the options of COMMAND. list, show, history, tree and\n"
             "stats open the store read-only and never change it; raise, cancel, terminate,\n"
             "suspend, resume, delete and prune open it read-write. terminate, suspend and\n"
-            "resume queue a control that the instance's next turn (in a runtime) carries out. TIME is milliseconds since the epoch or UTC\n"
-            "YYYY-MM-DDTHH:MM:SS[.mmm]Z. Times are printed in UTC.\n"
+            "resume queue a control that the instance's next turn (in a runtime) carries\n"
+            "out. TIME is milliseconds since the epoch or UTC YYYY-MM-DDTHH:MM:SS[.mmm]Z.\n"
+            "Times are printed in UTC.\n"
             "Exit status: 0 success, 1 the operation failed (message on stderr), 2 usage "
             "error.\n");
 }
 
 static void command_help(const cmd_def *cmd, FILE *out)
 {
-    fprintf(out, "Usage: duro [--sqlite FILE] %s\n%s.\n\nOptions:\n", cmd->synopsis,
+    fprintf(out, "Usage: duro " STORE_SYNOPSIS " %s\n%s.\n\nOptions:\n", cmd->synopsis,
             cmd->summary);
     for (size_t i = 0; i < sizeof(opt_defs) / sizeof(opt_defs[0]); i++) {
         char left[40];
@@ -885,23 +902,87 @@ static int parse_command(const cmd_def *cmd, int argc, char **argv, cmd_args *a)
     return convert(cmd, a);
 }
 
-static int open_store(const char *sqlite_path, int writes, duro_provider **p)
+/* Where the store is: a SQLite file, or a PostgreSQL conninfo and schema. */
+typedef struct store_spec {
+    const char *sqlite_path;
+    const char *pg_conninfo;
+    const char *pg_schema;
+} store_spec;
+
+static int open_sqlite(const char *path, int writes, duro_provider **p, duro_error *err)
 {
     duro_sqlite_options so;
-    duro_error err = { 0 };
-    int rc;
 
     duro_sqlite_options_init(&so);
     so.read_only = !writes;
     so.pool_size = 1;
-    rc = duro_sqlite_open(sqlite_path, &so, p, &err);
+    return duro_sqlite_open(path, &so, p, err);
+}
+
+static int open_postgres(const store_spec *spec, int writes, duro_provider **p, duro_error *err)
+{
+#ifdef DURO_HAVE_POSTGRES
+    duro_postgres_options po;
+
+    duro_postgres_options_init(&po);
+    po.schema = spec->pg_schema;
+    po.pool_size = 1;
+    po.read_only = !writes;
+    return duro_postgres_open(spec->pg_conninfo, &po, p, err);
+#else
+    (void)spec;
+    (void)writes;
+    (void)p;
+    return duro_error_set(err, DURO_ENOTSUP, 0,
+                          "this duro was built without the PostgreSQL provider");
+#endif
+}
+
+/* Open the store of `spec`: read-only for a read command, read-write for a write. */
+static int open_store(const store_spec *spec, int writes, duro_provider **p)
+{
+    duro_error err = { 0 };
+    int rc = spec->sqlite_path != NULL ? open_sqlite(spec->sqlite_path, writes, p, &err)
+                                       : open_postgres(spec, writes, p, &err);
+
     return rc == 0 ? 0 : fail(&err, rc, "cannot open the store");
+}
+
+/* Decide the store from the global options and the environment (docs/decisions.md): the
+ * options --sqlite and --postgres exclude each other and beat the environment; with
+ * neither, DURO_SQLITE when it is set, else DURO_PG_CONNINFO. Returns 0 or EXIT_USAGE
+ * (reported). */
+static int choose_store(const char *sqlite_opt, const char *pg_opt, const char *schema_opt,
+                        store_spec *spec)
+{
+    const char *env_sqlite = getenv("DURO_SQLITE"), *env_pg = getenv("DURO_PG_CONNINFO");
+
+    memset(spec, 0, sizeof *spec);
+    spec->pg_schema = schema_opt != NULL ? schema_opt : "duro";
+    if (sqlite_opt != NULL && pg_opt != NULL)
+        return usage_error(NULL, "%s", "--sqlite and --postgres exclude each other");
+    if (sqlite_opt != NULL)
+        spec->sqlite_path = sqlite_opt;
+    else if (pg_opt != NULL)
+        spec->pg_conninfo = pg_opt;
+    else if (env_sqlite != NULL && *env_sqlite != '\0')
+        spec->sqlite_path = env_sqlite;
+    else if (env_pg != NULL && *env_pg != '\0')
+        spec->pg_conninfo = env_pg;
+    if ((spec->sqlite_path == NULL || *spec->sqlite_path == '\0') &&
+        (spec->pg_conninfo == NULL || *spec->pg_conninfo == '\0'))
+        return usage_error(NULL, "%s", "no store: give --sqlite FILE or --postgres CONNINFO "
+                           "(or set DURO_SQLITE or DURO_PG_CONNINFO)");
+    if (spec->sqlite_path != NULL && schema_opt != NULL)
+        return usage_error(NULL, "%s", "--pg-schema is for a PostgreSQL store, not SQLite");
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *sqlite_path = getenv("DURO_SQLITE");
+    const char *sqlite_opt = NULL, *pg_opt = NULL, *schema_opt = NULL;
     const cmd_def *cmd = NULL;
+    store_spec spec;
     duro_provider *p = NULL;
     duro_client *c = NULL;
     duro_error err = { 0 };
@@ -915,10 +996,17 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("duro %s\n", DURO_VERSION_STRING);
             return EXIT_OK;
-        } else if (strcmp(argv[i], "--sqlite") == 0) {
+        } else if (strcmp(argv[i], "--sqlite") == 0 || strcmp(argv[i], "--postgres") == 0 ||
+                   strcmp(argv[i], "--pg-schema") == 0) {
+            const char *name = argv[i];
             if (++i >= argc)
-                return usage_error(NULL, "option '%s' needs a value", "--sqlite");
-            sqlite_path = argv[i];
+                return usage_error(NULL, "option '%s' needs a value", name);
+            if (strcmp(name, "--sqlite") == 0)
+                sqlite_opt = argv[i];
+            else if (strcmp(name, "--postgres") == 0)
+                pg_opt = argv[i];
+            else
+                schema_opt = argv[i];
         } else {
             return usage_error(NULL, "unknown option '%s'", argv[i]);
         }
@@ -933,9 +1021,9 @@ int main(int argc, char **argv)
     rc = parse_command(cmd, argc - i, argv + i, &a);
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;
-    if (sqlite_path == NULL || *sqlite_path == '\0')
-        return usage_error(NULL, "%s", "no store: give --sqlite FILE (or set DURO_SQLITE)");
-    if ((rc = open_store(sqlite_path, cmd->writes, &p)) != 0)
+    if ((rc = choose_store(sqlite_opt, pg_opt, schema_opt, &spec)) != 0)
+        return rc;
+    if ((rc = open_store(&spec, cmd->writes, &p)) != 0)
         return rc;
     rc = duro_client_new(p, &c, &err);
     if (rc != 0)

@@ -27,6 +27,9 @@ static const char SQL_DEAD_CLIENT[] =
 static const char SQL_DEAD_CLIENT_TCP[] =
     "SELECT set_config('idle_in_transaction_session_timeout', $1::text, false),"
     " set_config('tcp_user_timeout', $1::text, false)";
+/* A read-only session (read_only option): every transaction it begins is READ ONLY. */
+static const char SQL_READ_ONLY[] =
+    "SELECT set_config('default_transaction_read_only', 'on', false)";
 
 /* A message from the server or libpq, without its trailing newline. */
 static void message_of(duro__pg_conn *c, PGresult *res, char *buf, size_t size)
@@ -73,6 +76,12 @@ int duro__pg_error(duro__pg_conn *c, PGresult *res, const char *what, duro_error
         code = DURO_EINVAL;
     } else if (strcmp(st, "XX001") == 0 || strcmp(st, "XX002") == 0) {
         code = DURO_ECORRUPT;
+    } else if (strcmp(st, "25006") == 0) {
+        /* read_only_sql_transaction: a write through a read-only provider (the server's
+         * "cannot execute INSERT in a read-only transaction"); it rolled back, and trying
+         * again cannot help */
+        code = DURO_EIO;
+        retryable = 0;
     } else if (strcmp(st, "25P02") == 0) {
         /* statements after a failed one in the same transaction */
         code = DURO_EIO;
@@ -125,6 +134,10 @@ int duro__pg_conn_open(duro__pg_conn *c, const duro__pg_conn_settings *set, duro
         res = PQexecParams(c->pg,
                            PQserverVersion(c->pg) >= 120000 ? SQL_DEAD_CLIENT_TCP : SQL_DEAD_CLIENT,
                            1, NULL, vals, NULL, NULL, 0);
+    }
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && set->read_only) {
+        PQclear(res);
+        res = PQexec(c->pg, SQL_READ_ONLY);
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = duro__pg_error(c, res, "session setup", err);

@@ -29,6 +29,8 @@ typedef struct duro__pg_conn_settings {
     int synchronous_commit;
     int dead_client_timeout_ms;    /* idle_in_transaction_session_timeout, tcp_user_timeout;
                                     * 0: not set */
+    int read_only;                 /* default_transaction_read_only=on: the server refuses
+                                    * every write (SQLSTATE 25006) */
 } duro__pg_conn_settings;
 
 /* One connection; used by one thread at a time (taken from the pool). */
@@ -49,11 +51,13 @@ typedef struct duro__pg_conn {
  * "<what>: <server message>" and return the code. 40001/40P01 set c->retry (DURO_EBUSY
  * retryable); 57014 statement timeout, 55P03 lock timeout, 53xxx → DURO_EBUSY retryable;
  * 08xxx, 57P0x and a lost connection → DURO_EIO retryable (and mark c broken); 23xxx →
- * DURO_ECONSTRAINT; 22xxx → DURO_EINVAL; XX001/XX002 → DURO_ECORRUPT; else DURO_EIO. */
+ * DURO_ECONSTRAINT; 22xxx → DURO_EINVAL; XX001/XX002 → DURO_ECORRUPT; 25006 (a write in a
+ * read-only session) → DURO_EIO not retryable; else DURO_EIO. */
 int duro__pg_error(duro__pg_conn *c, PGresult *res, const char *what, duro_error *err);
 
 /* Connect `c` (zeroed or broken) as `set` says: search_path, timeouts, synchronous_commit,
- * bytea_output. Returns 0, or DURO_EIO retryable with `c` closed. */
+ * bytea_output, default_transaction_read_only when set->read_only. Returns 0, or DURO_EIO
+ * retryable with `c` closed. */
 int duro__pg_conn_open(duro__pg_conn *c, const duro__pg_conn_settings *set, duro_error *err);
 /* Close the connection; `c` may be half open. */
 void duro__pg_conn_close(duro__pg_conn *c);

@@ -68,6 +68,18 @@ typedef struct duro_postgres_options {
                                 * advisory locks, and the instances behind them, until TCP
                                 * gives up (hours). A session ended this way reconnects on
                                 * next use (DURO_EIO, retryable) */
+    int read_only;             /* 0 (default): read-write. 1: every session runs with
+                                * default_transaction_read_only=on; the open creates and
+                                * migrates nothing: it fails with DURO_ENOTFOUND when the
+                                * schema (or its schema_version table) is missing, DURO_EINVAL
+                                * when its version is older than this library's (open it
+                                * read-write once to migrate), DURO_ENOTSUP when newer. No
+                                * LISTEN connection is opened and caps is DURO_CAP_MANAGEMENT
+                                * only. Every call that would change a row fails with DURO_EIO,
+                                * retryable 0 (SQLSTATE 25006), with nothing applied; one that
+                                * finds nothing to change (delete of a missing instance, a bulk
+                                * delete selecting nothing, a fetch of an empty queue) answers
+                                * as on a read-write provider */
 } duro_postgres_options;
 
 /* Fill `opt` with the defaults above and set opt->size. */
@@ -79,7 +91,8 @@ DURO_EXTERN void duro_postgres_options_init(duro_postgres_options *opt);
  * `opt` may be NULL for defaults. On success *out is a provider owned by the caller (free it
  * with duro_provider_destroy()). Errors: DURO_EINVAL (NULL conninfo/out, bad option, an
  * options struct whose size is 0), DURO_ENOMEM, DURO_EIO (cannot connect: retryable),
- * DURO_ENOTSUP (schema newer than this library). */
+ * DURO_ENOTSUP (schema newer than this library); with read_only also DURO_ENOTFOUND and
+ * DURO_EINVAL for a missing or older schema (see read_only). */
 DURO_EXTERN int duro_postgres_open(const char *conninfo, const duro_postgres_options *opt,
                                    duro_provider **out, duro_error *err);
 

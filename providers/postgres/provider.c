@@ -103,7 +103,8 @@ static int read_options(const duro_postgres_options *opt, duro_postgres_options 
     return 0;
 }
 
-/* Connect once and migrate the schema, before the pool and the listener start. */
+/* Connect once and migrate the schema (read-only: check its version), before the pool and
+ * the listener start. */
 static int migrate(duro_pg *s, duro_error *err)
 {
     duro__pg_conn c;
@@ -111,7 +112,9 @@ static int migrate(duro_pg *s, duro_error *err)
 
     memset(&c, 0, sizeof c);
     rc = duro__pg_conn_open(&c, &s->set, err);
-    if (rc == 0)
+    if (rc == 0 && s->opt.read_only)
+        rc = duro__pg_check_version(&c, err);
+    else if (rc == 0)
         rc = duro__pg_migrate(&c, duro__pg_schema_version(), err);
     duro__pg_conn_close(&c);
     return rc;
@@ -145,6 +148,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     s->set.lock_timeout_ms = o->lock_timeout_ms;
     s->set.synchronous_commit = o->synchronous_commit;
     s->set.dead_client_timeout_ms = o->dead_client_timeout_ms;
+    s->set.read_only = o->read_only != 0;
     rc = duro__notifier_init(&s->notes, err);
     if (rc != 0) {
         free(s->conninfo);
@@ -169,15 +173,19 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
         snprintf(token, sizeof token, "%p", (void *)s);
     memcpy(s->pool.sender, token, 16);
     s->pool.sender[16] = '\0';
-    rc = duro__pg_listener_start(&s->listener, &s->set, s->channel, s->pool.sender,
-                                 o->recheck_ms, &s->notes, err);
+    /* read-only: nothing to fetch, so no long poll and no LISTEN connection; waiting for a
+     * change (duro_client_wait) polls */
+    rc = o->read_only ? 0
+                      : duro__pg_listener_start(&s->listener, &s->set, s->channel,
+                                                s->pool.sender, o->recheck_ms, &s->notes, err);
     if (rc != 0) {
         pg_destroy(&s->base);
         return rc;
     }
     s->base.ops = &postgres_ops;
     s->base.name = "postgres";
-    s->base.caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY;
+    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT
+                                : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY;
     *out = s;
     return 0;
 }
@@ -205,7 +213,7 @@ int duro_postgres_open(const char *conninfo, const duro_postgres_options *opt,
 
 int duro_postgres_drop_schema(const char *conninfo, const char *schema, duro_error *err)
 {
-    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0 };
+    duro__pg_conn_settings set = { conninfo, schema, 0, 0, 1, 0, 0 };
     duro__pg_conn c;
     char sql[128];
     int rc;

@@ -104,6 +104,8 @@ static const char SQL_CREATE_VERSION[] =
 static const char SQL_MAX_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
 static const char SQL_HAS_TABLE[] = "SELECT to_regclass('schema_version') IS NOT NULL";
 static const char SQL_ADD_VERSION[] = "INSERT INTO schema_version (version) VALUES ($1::int)";
+static const char SQL_HAS_SCHEMA[] =
+    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1::text)";
 
 int duro__pg_schema_version(void)
 {
@@ -164,4 +166,35 @@ int duro__pg_migrate(duro__pg_conn *c, int target, duro_error *err)
     else if (!c->broken)
         duro__pg_simple(c, "ROLLBACK", NULL);
     return rc;
+}
+
+int duro__pg_check_version(duro__pg_conn *c, duro_error *err)
+{
+    const char *name = c->set->schema;
+    int64_t exists = 0;
+    int rc = duro__pg_int(c, SQL_HAS_SCHEMA, 0, &exists, err, "t", name);
+    int version;
+
+    if (rc < 0)
+        return rc;
+    if (!exists)
+        return duro_error_set(err, DURO_ENOTFOUND, 0,
+                              "schema %s does not exist (a read-only open creates nothing)",
+                              name);
+    version = duro__pg_stored_version(c, err);
+    if (version < 0)
+        return version;
+    if (version == 0)
+        return duro_error_set(err, DURO_ENOTFOUND, 0,
+                              "schema %s holds no duro store (no schema version)", name);
+    if (version > N_MIGRATIONS)
+        return duro_error_set(err, DURO_ENOTSUP, 0,
+                              "schema %s has version %d, newer than this library (%d)", name,
+                              version, N_MIGRATIONS);
+    if (version < N_MIGRATIONS)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "schema %s has version %d, this library needs %d: a read-only "
+                              "open does not migrate (open it read-write once)", name, version,
+                              N_MIGRATIONS);
+    return 0;
 }

@@ -17,5 +17,10 @@ int duro__pg_schema_version(void);
 int duro__pg_migrate(duro__pg_conn *c, int target, duro_error *err);
 /* The recorded version of the schema (0 when it has none), or a negative DURO_E* code. */
 int duro__pg_stored_version(duro__pg_conn *c, duro_error *err);
+/* For a read-only open: check, changing nothing, that the schema `c` is set up for exists
+ * at exactly this library's version. Returns 0; DURO_ENOTFOUND (no such schema, or one
+ * without a schema_version table); DURO_EINVAL (an older version: it needs a read-write open
+ * to migrate); DURO_ENOTSUP (newer than this library); or the error of a query. */
+int duro__pg_check_version(duro__pg_conn *c, duro_error *err);
 
 #endif /* DURO_PG_SCHEMA_H */
