@@ -151,10 +151,16 @@ typedef struct duro_stress_result {
     uint64_t rt_queue_errors;
     uint64_t injected_queue_errors;
     uint64_t rt_spans;               /* trace spans reported (trace_spans) */
+    /* Statements the store ran from just before it was opened to the end of the drain (the
+     * driver's starts and reads included, the integrity checks not), counted by the
+     * factory's count_statements hook; 0 and NAN when the factory has none or the runtimes
+     * run in child processes. */
+    uint64_t store_statements;
+    double statements_per_orch;      /* store_statements / completed (NAN: not counted) */
     /* Room for members a later library adds (each taken from here, so the struct keeps its
      * size and a program built against an older header stays safe when a newer
      * duro_stress_run fills it). Zero. */
-    uint64_t reserved[18];
+    uint64_t reserved[16];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",

@@ -928,6 +928,53 @@ START_TEST(run_integrity_reports_store_check_and_corrupt_history)
 }
 END_TEST
 
+/* A factory whose statement counter reads 1000 when the store opens and 1700 afterwards. */
+static int scripted_calls;
+static int scripted_count(void *ud, uint64_t *out)
+{
+    (void)ud;
+    *out = scripted_calls++ == 0 ? 1000 : 1700;
+    return 0;
+}
+
+static int scripted_create(void *ud, duro_provider **out, duro_error *err)
+{
+    const duro_provider_factory *m = duro__sqlite_factory_memory();
+    (void)ud;
+    return m->create(m->ud, out, err);
+}
+
+static const duro_provider_factory scripted_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
+    .name = "scripted", .create = scripted_create, .destroy = hook_destroy,
+    .count_statements = scripted_count,
+};
+
+/* Statements per orchestration: the factory's count from just before the store opens to the
+ * drain's end, over completed roots (exactly, with a scripted counter); the SQLite factory's
+ * real counter gives a positive count; a factory without the hook gives 0 and NAN. */
+START_TEST(run_counts_statements_per_orchestration)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    scripted_calls = 0;
+    ck_assert_int_eq(duro_stress_run(&scripted_factory, "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_int_eq(scripted_calls, 2);
+    ck_assert_uint_eq(r.store_statements, 700);
+    ck_assert_double_eq_tol(r.statements_per_orch, 700.0 / (double)r.completed, 1e-12);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_gt(r.store_statements, 3 * r.completed); /* an ack per activity at least */
+    ck_assert_double_eq_tol(r.statements_per_orch,
+                            (double)r.store_statements / (double)r.completed, 1e-12);
+    ck_assert_int_eq(duro_stress_run(&hook_factory, "parallel", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.store_statements, 0);
+    ck_assert(isnan(r.statements_per_orch));
+}
+END_TEST
+
 /* Two runtimes, each on its own handle on one database file (separate connections, no
  * in-process wake-ups between them), with provider errors injected on every handle: every
  * root completes, and the store is intact. */
@@ -1127,6 +1174,7 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_roles_split_across_processes);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, run_runtime_metrics_equal_the_suite_counts);
+    tcase_add_test(runs, run_counts_statements_per_orchestration);
     tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
     suite_add_tcase(s, runs);
     return s;
