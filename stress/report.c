@@ -48,6 +48,9 @@ static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
     if (c->max_roots > 0)
         fprintf(out, "Roots per Run: %" PRIu64 " (at most %g s)\n", c->max_roots,
                 c->duration_secs);
+    if (c->prefill > 0)
+        fprintf(out, "Prefilled Store: %" PRIu64 " completed instances before each run\n",
+                c->prefill);
     fprintf(out, "Tasks per Instance: %d\n", c->tasks_per_instance);
     fprintf(out, "Activity Delay: %dms\n", c->activity_delay_ms);
     if (o->repeat > 1)
@@ -253,6 +256,7 @@ static json_t *config_json(const duro__stress_opts *o, int *ok)
     put(j, "max_concurrent", json_integer(c->max_concurrent), ok);
     put(j, "duration_secs", json_real(c->duration_secs), ok);
     put(j, "count", json_integer((json_int_t)c->max_roots), ok);
+    put(j, "prefill", json_integer((json_int_t)c->prefill), ok);
     put(j, "tasks_per_instance", json_integer(c->tasks_per_instance), ok);
     put(j, "activity_delay_ms", json_integer(c->activity_delay_ms), ok);
     put(j, "wait_timeout_secs", json_integer(c->wait_timeout_secs), ok);

@@ -743,7 +743,7 @@ static int validate(const duro_stress_config *c, duro_error *err)
         (c->kill_every_secs > 0 && c->processes < 1) ||
         (c->processes > 0 && (c->runtimes > 1 || c->attach)) ||
         (c->store != NULL && (c->processes > 0 || c->runtimes > 1 || c->attach)) ||
-        (c->ledger != NULL && c->store == NULL))
+        (c->ledger != NULL && c->store == NULL) || (c->prefill > 0 && c->store != NULL))
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -1093,6 +1093,14 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     rc = open_store(factory, cfg, &store, err);
     if (rc != 0)
         goto out;
+    rc = duro__prefill(store, cfg->prefill, cfg->orch_concurrency, cfg->worker_concurrency,
+                       &out->prefill_secs, err);
+    if (rc != 0)
+        goto out;
+    /* the run's statements start after the prefill's */
+    if (cfg->prefill > 0 && r.counter != NULL &&
+        r.counter->count_statements(r.counter->ud, &r.statements_at_open) != 0)
+        r.counter = NULL;
     if (r.procs != NULL && (rc = duro__procs_go(r.procs, store, err)) != 0)
         goto out;
     rc = wrap_faults(store, cfg, &proxy, err);
