@@ -321,6 +321,8 @@ static int check_role(const duro__stress_opts *o, int set_config, FILE *errf)
         return usage_error(errf, "--role needs --store LOCATOR%s%s", "", "");
     if (o->runner_name != NULL && o->role != DURO__ROLE_RUNTIME)
         return usage_error(errf, "--name is for --role runtime%s%s", "", "");
+    if (c->prefill > 0)
+        return usage_error(errf, "--prefill fills a fresh store: not with --role%s%s", "", "");
     if (c->processes > 0 || c->runtimes > 1 || c->attach || c->kill_every_secs > 0)
         return usage_error(errf, "--role replaces %s%s",
                            "--processes, --runtimes, --attach and --kill-every", "");
