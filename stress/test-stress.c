@@ -932,7 +932,8 @@ START_TEST(run_integrity_reports_store_check_and_corrupt_history)
 }
 END_TEST
 
-/* A factory whose statement counter reads 1000, 1700, then 2500 on its calls. */
+/* An in-memory factory whose statement counter reads 1000, 1700, then 2500 on its calls, and
+ * which counts the prefilled instances of each store it destroys. */
 static int scripted_calls;
 static int scripted_count(void *ud, uint64_t *out)
 {
@@ -950,9 +951,25 @@ static int scripted_create(void *ud, duro_provider **out, duro_error *err)
     return m->create(m->ud, out, err);
 }
 
+/* Completed "prefill-" instances in the store the scripted factory destroyed last. */
+static size_t prefilled_found;
+
+static void scripted_destroy(void *ud, duro_provider *p)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    duro_error err = {0};
+    prefilled_found = 0;
+    ck_assert_int_eq(p->ops->list_instances(p, DURO_STATE_COMPLETED, &ids, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        prefilled_found += strncmp(ids[i], "prefill-", 8) == 0;
+    duro_strv_free(ids, n);
+    hook_destroy(ud, p);
+}
+
 static const duro_provider_factory scripted_factory = {
     .version = DURO_PROVIDER_FACTORY_VERSION,
-    .name = "scripted", .create = scripted_create, .destroy = hook_destroy,
+    .name = "scripted", .create = scripted_create, .destroy = scripted_destroy,
     .count_statements = scripted_count,
 };
 
@@ -981,28 +998,6 @@ START_TEST(run_counts_statements_per_orchestration)
 }
 END_TEST
 
-/* Completed "prefill-" instances in the store the prefill test's factory destroys last. */
-static size_t prefilled_found;
-
-static void prefill_destroy(void *ud, duro_provider *p)
-{
-    char **ids = NULL;
-    size_t n = 0;
-    duro_error err = {0};
-    prefilled_found = 0;
-    ck_assert_int_eq(p->ops->list_instances(p, DURO_STATE_COMPLETED, &ids, &n, &err), 0);
-    for (size_t i = 0; i < n; i++)
-        prefilled_found += strncmp(ids[i], "prefill-", 8) == 0;
-    duro_strv_free(ids, n);
-    hook_destroy(ud, p);
-}
-
-static const duro_provider_factory prefill_factory = {
-    .version = DURO_PROVIDER_FACTORY_VERSION,
-    .name = "prefilled", .create = scripted_create, .destroy = prefill_destroy,
-    .count_statements = scripted_count,
-};
-
 /* --prefill: the store holds exactly the N completed prefill instances besides the run's own
  * roots, the run is clean, and its statements are counted from after the prefill (the
  * counter's third read minus its second). With a store to attach to it is refused. */
@@ -1013,14 +1008,14 @@ START_TEST(run_prefill_fills_the_store_first)
     duro_stress_result r;
     duro_error err = {0};
     scripted_calls = 0;
-    ck_assert_int_eq(duro_stress_run(&prefill_factory, "parallel", &c, &r, &err), 0);
+    ck_assert_int_eq(duro_stress_run(&scripted_factory, "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(prefilled_found, 37);
     ck_assert_double_gt(r.prefill_secs, 0);
     ck_assert_int_eq(scripted_calls, 3);
     ck_assert_uint_eq(r.store_statements, 800);
     c.store = "x";
-    ck_assert_int_eq(duro_stress_run(&prefill_factory, "parallel", &c, &r, &err), DURO_EINVAL);
+    ck_assert_int_eq(duro_stress_run(&scripted_factory, "parallel", &c, &r, &err), DURO_EINVAL);
 }
 END_TEST
 
