@@ -579,6 +579,10 @@ START_TEST(open_rejects_bad_arguments)
     opt.synchronous_normal = 2;
     ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
     ck_assert_ptr_null(p);
+    opt.synchronous_normal = 0;
+    opt.synchronous_off = -1;
+    ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_ptr_null(p);
     opt.synchronous_normal = 1;
     opt.synchronous_off = 1;
     ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
