@@ -30,11 +30,13 @@ extern "C" {
 /* Versions of duro_provider_factory. Members are only ever appended.
  *   1: name .. attach, ud (duro 0.2).
  *   2: hold_write_lock, release_write_lock (duro 0.2).
- *   3: fail_storage, fail_allocation (duro 0.2). */
+ *   3: fail_storage, fail_allocation (duro 0.2).
+ *   4: count_statements (duro 0.2). */
 #define DURO_PROVIDER_FACTORY_V1 1
 #define DURO_PROVIDER_FACTORY_V2 2
 #define DURO_PROVIDER_FACTORY_V3 3
-#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V3
+#define DURO_PROVIDER_FACTORY_V4 4
+#define DURO_PROVIDER_FACTORY_VERSION DURO_PROVIDER_FACTORY_V4
 
 /* Kinds of storage fault for duro_provider_factory.fail_storage. */
 #define DURO_STORAGE_FAULT_NONE 0 /* writes reach the storage again */
@@ -103,6 +105,16 @@ typedef struct duro_provider_factory {
      * made since the previous call, the failed one included, so a result below the nth armed
      * means none failed. The suites arm it around one provider call at a time. */
     long (*fail_allocation)(void *ud, long nth);
+
+    /* ---- Version 4 (read only when version >= DURO_PROVIDER_FACTORY_V4) ------------------ */
+
+    /* Statement counting (optional; NULL when the factory cannot count). *out = the number of
+     * statements (SQL statements, round trips: the store's unit of work) that every store of
+     * this factory has run in this process since the first call; the first call starts the
+     * count (before it nothing is counted, and counting costs nothing) and gives 0. The
+     * stress suite calls it before it opens a store and after the drain. 0, or a DURO_E*
+     * code. */
+    int (*count_statements)(void *ud, uint64_t *out);
 } duro_provider_factory;
 
 /* 1 when `f` has the members of factory version `v` (they may still be NULL). */

@@ -14,12 +14,19 @@
  * (sqlite-fault-vfs.c, a pass-through VFS that fails the file's writes, made the process's
  * default VFS before the first file store opens).
  *
+ * Both count the statements their stores run (count_statements): the first call registers
+ * an SQLite auto-extension that puts a SQLITE_TRACE_STMT callback on every connection the
+ * process opens from then on; the callback adds 1 per statement started (a trigger's
+ * sub-statements not counted). Until that call nothing is traced.
+ *
  * Linked into duro-conformance, duro-stress and the tests; not part of libduro-sqlite,
  * which stays free of the suites.
  */
 #include "sqlite-factory.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +40,47 @@
 
 #define PATH_BUF 4096
 #define STORE_NAME "store.db"
+
+/* Statements started on the traced connections of this process (count_statements). */
+static atomic_uint_fast64_t statements_started;
+static pthread_once_t counting_once = PTHREAD_ONCE_INIT;
+static int counting_rc; /* SQLite's answer to the auto-extension registration */
+
+/* SQLITE_TRACE_STMT callback: one statement started; `sql` is its text, or "-- ..." for
+ * a trigger's sub-program, which is part of the statement that fired it. */
+static int trace_statement(unsigned type, void *ctx, void *stmt, void *sql)
+{
+    const char *text = sql;
+
+    (void)ctx;
+    (void)stmt;
+    if (type == SQLITE_TRACE_STMT && (text == NULL || strncmp(text, "--", 2) != 0))
+        atomic_fetch_add_explicit(&statements_started, 1, memory_order_relaxed);
+    return 0;
+}
+
+/* Auto-extension entry point, run by every sqlite3_open_v2 of the process. */
+static int trace_connection(sqlite3 *db, char **errmsg, const struct sqlite3_api_routines *api)
+{
+    (void)errmsg;
+    (void)api;
+    return sqlite3_trace_v2(db, SQLITE_TRACE_STMT, trace_statement, NULL);
+}
+
+static void start_counting(void)
+{
+    counting_rc = sqlite3_auto_extension((void (*)(void))trace_connection);
+}
+
+static int hook_count_statements(void *ud, uint64_t *out)
+{
+    (void)ud;
+    pthread_once(&counting_once, start_counting);
+    if (counting_rc != SQLITE_OK)
+        return DURO_EIO;
+    *out = atomic_load_explicit(&statements_started, memory_order_relaxed);
+    return 0;
+}
 
 static int hook_corrupt(void *ud, duro_provider *p, const char *instance)
 {
@@ -74,14 +122,15 @@ static void remove_store(const char *path)
     }
 }
 
-/* Options of every file handle: the defaults, with synchronous NORMAL when the environment
- * says DURO_SQLITE_SYNC=normal. */
+/* Options of every file handle: the defaults, with synchronous NORMAL or OFF when the
+ * environment says DURO_SQLITE_SYNC=normal or off. */
 static void file_options(duro_sqlite_options *opt)
 {
     const char *sync = getenv("DURO_SQLITE_SYNC");
 
     duro_sqlite_options_init(opt);
     opt->synchronous_normal = sync != NULL && strcasecmp(sync, "normal") == 0;
+    opt->synchronous_off = sync != NULL && strcasecmp(sync, "off") == 0;
 }
 
 /* A fresh store: a new private directory under $TMPDIR (or /tmp) and, in it, a database
@@ -217,6 +266,7 @@ static const duro_provider_factory memory_factory = {
     .corrupt_history = hook_corrupt,
     .max_attempt_count = hook_attempts,
     .ud = NULL,
+    .count_statements = hook_count_statements,
 };
 
 static const duro_provider_factory file_factory = {
@@ -233,6 +283,7 @@ static const duro_provider_factory file_factory = {
     .hold_write_lock = file_hold_write_lock,
     .release_write_lock = file_release_write_lock,
     .fail_storage = file_fail_storage,
+    .count_statements = hook_count_statements,
 };
 
 const duro_provider_factory *duro__sqlite_factory_memory(void)

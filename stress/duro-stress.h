@@ -78,6 +78,10 @@ typedef struct duro_stress_config {
     int trace_spans;             /* 1: the runtimes report trace spans (duro_runtime_options
                                   * on_span) to a consumer that only counts them, so that the
                                   * cost of tracing can be measured (0) */
+    uint64_t prefill;            /* > 0: before the window, fill the fresh store with this
+                                  * many completed instances ("prefill-<i>", one activity
+                                  * each) through the engine, to measure a store that has a
+                                  * history; not with store (0) */
 } duro_stress_config;
 
 /* Fill `cfg` with the defaults shown above and set cfg->size. NULL is a no-op. */
@@ -151,10 +155,17 @@ typedef struct duro_stress_result {
     uint64_t rt_queue_errors;
     uint64_t injected_queue_errors;
     uint64_t rt_spans;               /* trace spans reported (trace_spans) */
+    /* Statements the store ran from just before it was opened to the end of the drain (the
+     * driver's starts and reads included, the integrity checks not), counted by the
+     * factory's count_statements hook; 0 and NAN when the factory has none or the runtimes
+     * run in child processes. */
+    uint64_t store_statements;
+    double statements_per_orch;      /* store_statements / completed (NAN: not counted) */
+    double prefill_secs;             /* time the prefill took (0 without one) */
     /* Room for members a later library adds (each taken from here, so the struct keeps its
      * size and a program built against an older header stays safe when a newer
      * duro_stress_run fills it). Zero. */
-    uint64_t reserved[18];
+    uint64_t reserved[15];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",

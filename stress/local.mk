@@ -7,7 +7,7 @@ duro_stress_lib_sources = \
 	stress/duro-stress.h stress/stress.h \
 	stress/scenario.c stress/runner.c stress/integrity.c \
 	stress/metrics.c stress/options.c stress/report.c stress/gate.c stress/main.c \
-	stress/processes.c stress/role.c stress/ledger.c
+	stress/processes.c stress/role.c stress/ledger.c stress/prefill.c
 
 bin_PROGRAMS += stress/duro-stress
 stress_duro_stress_SOURCES = stress/duro-stress.c

@@ -141,7 +141,8 @@ const duro__metric duro__metrics[] = {
     D(rss_slope_kb_per_min), D(cpu_ms_per_orch), D(integrity_secs), U(histories_checked),
     U(events_checked), U(rt_turns), U(rt_completed), U(rt_failed), U(rt_continued_as_new),
     U(rt_activity_attempts), U(rt_provider_calls), U(rt_provider_errors), U(rt_queue_errors),
-    U(injected_queue_errors), U(rt_spans),
+    U(injected_queue_errors), U(rt_spans), U(store_statements), D(statements_per_orch),
+    D(prefill_secs),
 };
 #undef U
 #undef D

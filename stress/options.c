@@ -17,7 +17,7 @@ enum opt_id {
     O_WAIT_TIMEOUT, O_RATE, O_REPEAT, O_WARMUP, O_RUNTIMES, O_LATENCY, O_PROVIDER_ERRORS, O_LOST_REPLIES,
     O_ACTIVITY_FAILURES, O_PREFETCH, O_ATTACH, O_PROCESSES, O_KILL_EVERY, O_ROLE, O_STORE,
     O_LEDGER, O_NAME, O_JUNIT, O_JSON, O_HISTORY, O_MIN_SUCCESS, O_MIN_ORCH, O_MAX_P99,
-    O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_TRACE_SPANS, O_HELP
+    O_BASELINE, O_MAX_REGRESSION, O_SAVE_BASELINE, O_PROGRESS, O_NO_PROGRESS, O_TRACE_SPANS, O_PREFILL, O_HELP
 };
 
 static const struct {
@@ -97,6 +97,9 @@ static const struct {
      "allowed orch/s drop and P99 rise against --baseline (10)"},
     {"--save-baseline", O_SAVE_BASELINE, "FILE",
      "write the JSON report here, only when every gate passed"},
+    {"--prefill", O_PREFILL, "N",
+     "fill each fresh store with N completed instances (one activity each) before the run, "
+     "through the engine: how a store's size affects it (0)"},
     {"--trace-spans", O_TRACE_SPANS, NULL,
      "the runtimes report trace spans to a consumer that only counts them (to measure the "
      "cost of tracing)"},
@@ -284,6 +287,12 @@ static int apply(duro__stress_opts *o, enum opt_id id, const char *name, const c
     case O_SAVE_BASELINE: o->save_baseline_path = v; break;
     case O_PROGRESS: c->progress = 1; break;
     case O_TRACE_SPANS: c->trace_spans = 1; break;
+    case O_PREFILL: {
+        int n = 0;
+        bad = parse_int(v, 0, 100000000, &n);
+        c->prefill = (uint64_t)n;
+        break;
+    }
     case O_NO_PROGRESS: c->progress = 0; break;
     case O_HELP: o->help = 1; break;
     }
@@ -312,6 +321,8 @@ static int check_role(const duro__stress_opts *o, int set_config, FILE *errf)
         return usage_error(errf, "--role needs --store LOCATOR%s%s", "", "");
     if (o->runner_name != NULL && o->role != DURO__ROLE_RUNTIME)
         return usage_error(errf, "--name is for --role runtime%s%s", "", "");
+    if (c->prefill > 0)
+        return usage_error(errf, "--prefill fills a fresh store: not with --role%s%s", "", "");
     if (c->processes > 0 || c->runtimes > 1 || c->attach || c->kill_every_secs > 0)
         return usage_error(errf, "--role replaces %s%s",
                            "--processes, --runtimes, --attach and --kill-every", "");

@@ -48,6 +48,9 @@ static void header_block(FILE *out, const duro__stress_opts *o, int scenario)
     if (c->max_roots > 0)
         fprintf(out, "Roots per Run: %" PRIu64 " (at most %g s)\n", c->max_roots,
                 c->duration_secs);
+    if (c->prefill > 0)
+        fprintf(out, "Prefilled Store: %" PRIu64 " completed instances before each run\n",
+                c->prefill);
     fprintf(out, "Tasks per Instance: %d\n", c->tasks_per_instance);
     fprintf(out, "Activity Delay: %dms\n", c->activity_delay_ms);
     if (o->repeat > 1)
@@ -142,6 +145,34 @@ static duro_table *details_table(const duro__stress_cell *cells, size_t n, int s
     return t;
 }
 
+/* One line of the statements the store ran per completed root, for the rows whose factory
+ * counted them (the median run's figure); nothing when none did. */
+static void statements_line(FILE *out, const duro__stress_cell *cells, size_t n, int scenario)
+{
+    const char *sep = "\nStatements per orchestration: ";
+
+    for (size_t i = 0; i < n; i++) {
+        const duro__stress_cell *c = &cells[i];
+        if (c->scenario != scenario || c->run_error || !isfinite(c->median.statements_per_orch))
+            continue;
+        char cfg[32];
+        config_label(c, cfg, sizeof cfg);
+        fprintf(out, "%s%s %s %.1f", sep, c->provider, cfg, c->median.statements_per_orch);
+        sep = "; ";
+    }
+}
+
+/* The synchronous level a sqlite-file row ran with, from the name duro-stress gives it
+ * (sqlite-file/full, /normal or /off); NULL for every other provider. */
+static const char *sync_of(const char *provider)
+{
+    static const char prefix[] = "sqlite-file/";
+
+    return strncmp(provider, prefix, sizeof prefix - 1) == 0 && provider[sizeof prefix - 1]
+               ? provider + sizeof prefix - 1
+               : NULL;
+}
+
 int duro__report_table(FILE *out, const duro__stress_opts *o, int scenario,
                        const duro__stress_cell *cells, size_t n)
 {
@@ -176,6 +207,7 @@ int duro__report_table(FILE *out, const duro__stress_opts *o, int scenario,
         if (c->gate_failures != NULL)
             fprintf(out, "\n%s %s: GATE FAILED: %s", c->provider, cfg, c->gate_failures);
     }
+    statements_line(out, cells, n, scenario);
     fputs("\n\n", out);
     return 0;
 }
@@ -224,6 +256,7 @@ static json_t *config_json(const duro__stress_opts *o, int *ok)
     put(j, "max_concurrent", json_integer(c->max_concurrent), ok);
     put(j, "duration_secs", json_real(c->duration_secs), ok);
     put(j, "count", json_integer((json_int_t)c->max_roots), ok);
+    put(j, "prefill", json_integer((json_int_t)c->prefill), ok);
     put(j, "tasks_per_instance", json_integer(c->tasks_per_instance), ok);
     put(j, "activity_delay_ms", json_integer(c->activity_delay_ms), ok);
     put(j, "wait_timeout_secs", json_integer(c->wait_timeout_secs), ok);
@@ -329,6 +362,7 @@ static json_t *cell_json(const duro__stress_cell *c, int *ok)
     config_label(c, cfg, sizeof cfg);
     put(j, "scenario", json_string(duro_stress_scenario_name((size_t)c->scenario)), ok);
     put(j, "provider", json_string(c->provider), ok);
+    put(j, "sync", sync_of(c->provider) ? json_string(sync_of(c->provider)) : json_null(), ok);
     put(j, "config", json_string(cfg), ok);
     put(j, "orch_concurrency", json_integer(c->orch), ok);
     put(j, "worker_concurrency", json_integer(c->worker), ok);

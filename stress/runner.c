@@ -98,6 +98,9 @@ typedef struct run {
     atomic_uint_fast64_t printed;   /* of which not injected on purpose */
     atomic_uint_fast64_t start_retries;
     long fds_start, fds_end;        /* open descriptors at t0 and after the drain */
+    const duro_provider_factory *counter; /* counts this run's statements, or NULL */
+    uint64_t statements_at_open;    /* its count just before the store was opened */
+    int statements_counted;         /* res->store_statements holds this run's count */
 
     /* sampler thread, and the watcher thread of the driver role; both stop on `stop` */
     pthread_t sampler, watcher;
@@ -664,7 +667,34 @@ static int compute(run *r, uint64_t acts_window, int64_t drain_end, double cpu_s
     res->start_retries = atomic_load(&r->start_retries);
     res->open_fds_start = r->fds_start > 0 ? (uint64_t)r->fds_start : 0;
     res->open_fds_end = r->fds_end > 0 ? (uint64_t)r->fds_end : 0;
+    res->statements_per_orch = r->statements_counted && res->completed
+                                   ? (double)res->store_statements / (double)res->completed
+                                   : NAN;
     return 0;
+}
+
+/* The factory that can count the statements of this run's store (in this process only:
+ * not with child processes or in the driver role), with its count before the store opens
+ * in r->statements_at_open; NULL when there is none. */
+static const duro_provider_factory *statement_counter(const duro_provider_factory *f,
+                                                      const duro_stress_config *cfg, run *r)
+{
+    if (!DURO_PROVIDER_FACTORY_HAS(f, DURO_PROVIDER_FACTORY_V4) || f->count_statements == NULL ||
+        cfg->processes > 0 || cfg->store != NULL ||
+        f->count_statements(f->ud, &r->statements_at_open) != 0)
+        return NULL;
+    return f;
+}
+
+/* Take the statement count once the drain is over. */
+static void count_statements(run *r)
+{
+    uint64_t now;
+
+    if (r->counter != NULL && r->counter->count_statements(r->counter->ud, &now) == 0) {
+        r->res->store_statements = now - r->statements_at_open;
+        r->statements_counted = 1;
+    }
 }
 
 /* Post-run checks on the unwrapped store. */
@@ -713,7 +743,7 @@ static int validate(const duro_stress_config *c, duro_error *err)
         (c->kill_every_secs > 0 && c->processes < 1) ||
         (c->processes > 0 && (c->runtimes > 1 || c->attach)) ||
         (c->store != NULL && (c->processes > 0 || c->runtimes > 1 || c->attach)) ||
-        (c->ledger != NULL && c->store == NULL))
+        (c->ledger != NULL && c->store == NULL) || (c->prefill > 0 && c->store != NULL))
         return duro_error_set(err, DURO_EINVAL, 0, "invalid stress configuration");
     return 0;
 }
@@ -879,6 +909,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     rc = drive(r, client);
     uint64_t acts_window = atomic_load(&r->ctx->activities);
     int64_t drain_end = drain(r);
+    count_statements(r);
     r->fds_end = duro__open_fds();
     double cpu = duro__cpu_secs(RUSAGE_SELF) - cpu0;
     stop_sampler(r);
@@ -1058,9 +1089,18 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         rc = DURO_EIO;
         goto out;
     }
+    r.counter = statement_counter(factory, cfg, &r);
     rc = open_store(factory, cfg, &store, err);
     if (rc != 0)
         goto out;
+    rc = duro__prefill(store, cfg->prefill, cfg->orch_concurrency, cfg->worker_concurrency,
+                       &out->prefill_secs, err);
+    if (rc != 0)
+        goto out;
+    /* the run's statements start after the prefill's */
+    if (cfg->prefill > 0 && r.counter != NULL &&
+        r.counter->count_statements(r.counter->ud, &r.statements_at_open) != 0)
+        r.counter = NULL;
     if (r.procs != NULL && (rc = duro__procs_go(r.procs, store, err)) != 0)
         goto out;
     rc = wrap_faults(store, cfg, &proxy, err);

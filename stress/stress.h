@@ -12,6 +12,7 @@
  * processes.c  --processes and --kill-every: runtimes in child processes
  * role.c       --role runtime: serve an existing store
  * ledger.c     the ledgers of --role driver and --role runtime
+ * prefill.c    --prefill: completed instances in the store before the run
  */
 #ifndef DURO_STRESS_INTERNAL_H
 #define DURO_STRESS_INTERNAL_H
@@ -91,6 +92,16 @@ uint64_t duro__fnv1a(const void *data, size_t n);
 void duro__payload_fill(uint64_t seed, char *buf, size_t len);
 /* 1 if `s` is exactly the payload of `seed` with length `len`, else 0. */
 int duro__payload_match(uint64_t seed, const char *s, size_t len);
+
+/* ---- Prefill (prefill.c) --------------------------------------------------------------- */
+
+/* Fill `store` with n completed instances "prefill-0" .. "prefill-<n-1>" (orchestration
+ * StressPrefill, one echo activity each) through a runtime of its own with these thread
+ * counts, at most 256 in flight; *secs = the time it took. 0 (n = 0: nothing done), or a
+ * DURO_E* code with `err` filled: a runtime or client error, an instance that did not
+ * complete, or none ending for 60 s. */
+int duro__prefill(duro_provider *store, uint64_t n, int orch_threads, int worker_threads,
+                  double *secs, duro_error *err);
 
 /* ---- Metrics (metrics.c) --------------------------------------------------------------- */
 

@@ -414,9 +414,11 @@ START_TEST(options_parse_every_form)
     ck_assert_int_eq(o.orch[0], 3);
     ck_assert_int_eq(o.worker[0], 2);
     ck_assert_uint_eq(o.n_scenarios, DURO__SC_COUNT);
-    const char *procs[] = {"--processes", "3", "--kill-every", "0.5", "--count", "1000", NULL};
+    const char *procs[] = {"--processes", "3", "--kill-every", "0.5", "--count", "1000",
+                           "--prefill", "250", NULL};
     ck_assert_int_eq(parse(&o, &msg, procs), 0);
     free(msg);
+    ck_assert_uint_eq(o.cfg.prefill, 250);
     ck_assert_int_eq(o.cfg.processes, 3);
     ck_assert_double_eq(o.cfg.kill_every_secs, 0.5);
     ck_assert_uint_eq(o.cfg.max_roots, 1000);
@@ -462,6 +464,7 @@ START_TEST(options_reject_mistakes)
         {{"--junit", "", NULL}, "--junit: empty file name"},
         {{"--processes", "65", NULL}, "--processes: invalid value '65'"},
         {{"--count", "-1", NULL}, "--count: invalid value '-1'"},
+        {{"--prefill", "-1", NULL}, "--prefill: invalid value '-1'"},
         {{"--kill-every", "1", NULL}, "--kill-every needs --processes"},
         {{"--processes", "2", "--attach", NULL}, "--processes replaces --runtimes and --attach"},
         {{"--inject-provider-errors", "60", "--inject-lost-replies", "50"}, "add up to more"},
@@ -493,6 +496,7 @@ START_TEST(options_reject_mistakes)
         {{"--config", "1/1,2/2", NULL}, "--role runs one scenario"},
         {{"--scenario", "parallel,timers", NULL}, "--role runs one scenario"},
         {{"--name", "n", NULL}, "--name is for --role runtime"},
+        {{"--prefill", "5", NULL}, "--prefill fills a fresh store: not with --role"},
     };
     for (size_t i = 0; i < sizeof with_role / sizeof with_role[0]; i++) {
         const char *args[8] = {"--role", "driver", "--store", "x"};
@@ -928,6 +932,93 @@ START_TEST(run_integrity_reports_store_check_and_corrupt_history)
 }
 END_TEST
 
+/* An in-memory factory whose statement counter reads 1000, 1700, then 2500 on its calls, and
+ * which counts the prefilled instances of each store it destroys. */
+static int scripted_calls;
+static int scripted_count(void *ud, uint64_t *out)
+{
+    static const uint64_t reads[] = {1000, 1700, 2500};
+    (void)ud;
+    *out = reads[scripted_calls < 2 ? scripted_calls : 2];
+    scripted_calls++;
+    return 0;
+}
+
+static int scripted_create(void *ud, duro_provider **out, duro_error *err)
+{
+    const duro_provider_factory *m = duro__sqlite_factory_memory();
+    (void)ud;
+    return m->create(m->ud, out, err);
+}
+
+/* Completed "prefill-" instances in the store the scripted factory destroyed last. */
+static size_t prefilled_found;
+
+static void scripted_destroy(void *ud, duro_provider *p)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    duro_error err = {0};
+    prefilled_found = 0;
+    ck_assert_int_eq(p->ops->list_instances(p, DURO_STATE_COMPLETED, &ids, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        prefilled_found += strncmp(ids[i], "prefill-", 8) == 0;
+    duro_strv_free(ids, n);
+    hook_destroy(ud, p);
+}
+
+static const duro_provider_factory scripted_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
+    .name = "scripted", .create = scripted_create, .destroy = scripted_destroy,
+    .count_statements = scripted_count,
+};
+
+/* Statements per orchestration: the factory's count from just before the store opens to the
+ * drain's end, over completed roots (exactly, with a scripted counter); the SQLite factory's
+ * real counter gives a positive count; a factory without the hook gives 0 and NAN. */
+START_TEST(run_counts_statements_per_orchestration)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    scripted_calls = 0;
+    ck_assert_int_eq(duro_stress_run(&scripted_factory, "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_int_eq(scripted_calls, 2);
+    ck_assert_uint_eq(r.store_statements, 700);
+    ck_assert_double_eq_tol(r.statements_per_orch, 700.0 / (double)r.completed, 1e-12);
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_gt(r.store_statements, 3 * r.completed); /* an ack per activity at least */
+    ck_assert_double_eq_tol(r.statements_per_orch,
+                            (double)r.store_statements / (double)r.completed, 1e-12);
+    ck_assert_int_eq(duro_stress_run(&hook_factory, "parallel", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.store_statements, 0);
+    ck_assert(isnan(r.statements_per_orch));
+}
+END_TEST
+
+/* --prefill: the store holds exactly the N completed prefill instances besides the run's own
+ * roots, the run is clean, and its statements are counted from after the prefill (the
+ * counter's third read minus its second). With a store to attach to it is refused. */
+START_TEST(run_prefill_fills_the_store_first)
+{
+    duro_stress_config c = quick();
+    c.prefill = 37;
+    duro_stress_result r;
+    duro_error err = {0};
+    scripted_calls = 0;
+    ck_assert_int_eq(duro_stress_run(&scripted_factory, "parallel", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(prefilled_found, 37);
+    ck_assert_double_gt(r.prefill_secs, 0);
+    ck_assert_int_eq(scripted_calls, 3);
+    ck_assert_uint_eq(r.store_statements, 800);
+    c.store = "x";
+    ck_assert_int_eq(duro_stress_run(&scripted_factory, "parallel", &c, &r, &err), DURO_EINVAL);
+}
+END_TEST
+
 /* Two runtimes, each on its own handle on one database file (separate connections, no
  * in-process wake-ups between them), with provider errors injected on every handle: every
  * root completes, and the store is intact. */
@@ -1127,6 +1218,8 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_roles_split_across_processes);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, run_runtime_metrics_equal_the_suite_counts);
+    tcase_add_test(runs, run_counts_statements_per_orchestration);
+    tcase_add_test(runs, run_prefill_fills_the_store_first);
     tcase_add_test(runs, main_failing_gate_does_not_save_the_baseline);
     suite_add_tcase(s, runs);
     return s;

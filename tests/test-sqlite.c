@@ -154,7 +154,8 @@ END_TEST
 
 /* Every connection of the pool of a file database runs WAL and the configured synchronous
  * level; the pool hands out pool_size distinct connections. */
-static void check_pool_pragmas(int synchronous_normal, const char *want_sync)
+static void check_pool_pragmas(int synchronous_normal, int synchronous_off,
+                               const char *want_sync)
 {
     duro_sqlite_options opt;
     duro__sq_conn *c[3];
@@ -166,6 +167,7 @@ static void check_pool_pragmas(int synchronous_normal, const char *want_sync)
     duro_sqlite_options_init(&opt);
     opt.pool_size = 3;
     opt.synchronous_normal = synchronous_normal;
+    opt.synchronous_off = synchronous_off;
     p = open_file(&opt);
     s = duro__sq_from(p);
     ck_assert_ptr_nonnull(s);
@@ -355,13 +357,19 @@ END_TEST
 
 START_TEST(pragmas_default_full)
 {
-    check_pool_pragmas(0, "2"); /* FULL */
+    check_pool_pragmas(0, 0, "2"); /* FULL */
 }
 END_TEST
 
 START_TEST(pragmas_normal_when_asked)
 {
-    check_pool_pragmas(1, "1"); /* NORMAL */
+    check_pool_pragmas(1, 0, "1"); /* NORMAL */
+}
+END_TEST
+
+START_TEST(pragmas_off_when_asked)
+{
+    check_pool_pragmas(0, 1, "0"); /* OFF */
 }
 END_TEST
 
@@ -560,11 +568,26 @@ START_TEST(open_rejects_bad_arguments)
 
     duro_sqlite_options_init(&opt);
     ck_assert_int_eq(opt.synchronous_normal, 0);
+    ck_assert_int_eq(opt.synchronous_off, 0);
     ck_assert_int_eq(opt.busy_timeout_ms, 10000);
     ck_assert_int_eq(opt.pool_size, 4);
     opt.pool_size = 0;
     ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
     ck_assert_ptr_null(p);
+    /* a synchronous level that is not 0/1, or NORMAL and OFF at once: refused, no file made */
+    duro_sqlite_options_init(&opt);
+    opt.synchronous_normal = 2;
+    ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_ptr_null(p);
+    opt.synchronous_normal = 0;
+    opt.synchronous_off = -1;
+    ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_ptr_null(p);
+    opt.synchronous_normal = 1;
+    opt.synchronous_off = 1;
+    ck_assert_int_eq(duro_sqlite_open(db_path, &opt, &p, &err), DURO_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(access(db_path, F_OK), -1);
     ck_assert_int_eq(duro_sqlite_open(NULL, NULL, &p, &err), DURO_EINVAL);
     ck_assert_int_eq(duro_sqlite_open("/nonexistent-dir/x/y.db", NULL, &p, &err), DURO_EIO);
     ck_assert_ptr_null(p);
@@ -993,6 +1016,33 @@ START_TEST(file_factory_removes_files)
 }
 END_TEST
 
+/* Both factories count statements: from the first count_statements call on, every
+ * statement a connection opened afterwards starts adds one, a trigger's sub-statements none
+ * (the counter the stress suite divides by completed orchestrations). */
+START_TEST(factories_count_statements)
+{
+    const duro_provider_factory *mem = duro__sqlite_factory_memory();
+    const duro_provider_factory *file = duro__sqlite_factory_file();
+    uint64_t before, after;
+    sqlite3 *db;
+
+    ck_assert_int_ge(mem->version, DURO_PROVIDER_FACTORY_V4);
+    ck_assert_ptr_eq(file->count_statements, mem->count_statements);
+    ck_assert_int_eq(mem->count_statements(mem->ud, &before), 0);
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TABLE t(x); CREATE TABLE log(x); "
+                                  "CREATE TRIGGER t_log AFTER INSERT ON t "
+                                  "BEGIN INSERT INTO log VALUES (new.x); END; "
+                                  "INSERT INTO t VALUES (1); SELECT count(*) FROM log",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(file->count_statements(file->ud, &after), 0);
+    ck_assert_uint_eq(after - before, 5);
+    sqlite3_close(db);
+}
+END_TEST
+
 static Suite *sqlite_suite(void)
 {
     Suite *s = suite_create("sqlite");
@@ -1005,6 +1055,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, existing_file_without_store_refused);
     tcase_add_test(tc, pragmas_default_full);
     tcase_add_test(tc, pragmas_normal_when_asked);
+    tcase_add_test(tc, pragmas_off_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);
     tcase_add_test(tc, newer_schema_refused);
     tcase_add_test(tc, damaged_store_refused);
@@ -1030,6 +1081,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, hooks_corrupt_and_integrity);
     tcase_add_test(tc, hooks_reject_other_providers);
     tcase_add_test(tc, file_factory_removes_files);
+    tcase_add_test(tc, factories_count_statements);
     suite_add_tcase(s, tc);
     return s;
 }

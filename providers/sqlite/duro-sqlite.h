@@ -25,7 +25,8 @@ extern "C" {
  * against this header keeps working with a later library whose struct has grown. */
 typedef struct duro_sqlite_options {
     size_t size;              /* sizeof(duro_sqlite_options), set by duro_sqlite_options_init */
-    int synchronous_normal;   /* 0 (default): PRAGMA synchronous=FULL; 1: NORMAL (files only) */
+    int synchronous_normal;   /* 0 (default): PRAGMA synchronous=FULL; 1: NORMAL (files only);
+                               * any other value is DURO_EINVAL */
     int busy_timeout_ms;      /* default 10000 */
     int pool_size;            /* connections for file databases, default 4; ":memory:" uses 1 */
     unsigned file_mode;       /* permission bits of a database file that open creates, whatever
@@ -45,6 +46,13 @@ typedef struct duro_sqlite_options {
                                * never written, and every write callback fails. SQLite may
                                * create the -wal and -shm files beside a WAL database that has
                                * none. Not for ":memory:" (DURO_EINVAL). */
+    int synchronous_off;      /* 0 (default): synchronous_normal decides. 1: PRAGMA
+                               * synchronous=OFF (files only; ignored for ":memory:"): no
+                               * fsync at all. WAL keeps the store intact and every commit
+                               * through a crash of the process, but a power cut or an OS
+                               * crash may lose the latest commits. For benchmarks and stores
+                               * that can be rebuilt. 1 together with synchronous_normal = 1
+                               * is DURO_EINVAL. */
 } duro_sqlite_options;
 
 /* Fill `opt` with the defaults above and set opt->size. */

@@ -53,6 +53,7 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
     opt->file_mode = DEFAULT_FILE_MODE;
     opt->initialize_existing = 0;
     opt->read_only = 0;
+    opt->synchronous_off = 0;
 }
 
 #define NEW_SUFFIX ".duro-new-XXXXXX"
@@ -61,7 +62,7 @@ void duro_sqlite_options_init(duro_sqlite_options *opt)
 static int init_new(const char *tmp, const duro_sqlite_options *opt, duro_error *err)
 {
     duro__sq_conn c = { 0 };
-    duro__sq_conn_settings set = { tmp, 0, opt->busy_timeout_ms, 0, 0 };
+    duro__sq_conn_settings set = { tmp, 0, opt->busy_timeout_ms, 0, 0, 0 };
     int rc = duro__sq_conn_open(&c, &set, err);
 
     if (rc != 0)
@@ -147,9 +148,12 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
     set.memory = s->memory;
     set.busy_timeout_ms = opt->busy_timeout_ms;
     set.synchronous_normal = opt->synchronous_normal;
+    set.synchronous_off = opt->synchronous_off;
     set.read_only = opt->read_only;
+    /* lock bookkeeping is relaxed to NORMAL only below FULL's default */
     rc = duro__sq_pool_init(&s->pool, s->memory ? 1 : (size_t)opt->pool_size, &set,
-                            !s->memory && !opt->synchronous_normal, &s->notes, prepare_first,
+                            !s->memory && !opt->synchronous_normal && !opt->synchronous_off,
+                            &s->notes, prepare_first,
                             s, err);
     if (rc != 0) {
         duro__notifier_destroy(&s->notes);
@@ -188,6 +192,13 @@ int duro_sqlite_open(const char *path, const duro_sqlite_options *opt, duro_prov
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_sqlite_open: busy_timeout_ms must be >= 0 and pool_size "
                               "within 1..%d", MAX_POOL_SIZE);
+    if ((o.synchronous_normal != 0 && o.synchronous_normal != 1) ||
+        (o.synchronous_off != 0 && o.synchronous_off != 1) ||
+        (o.synchronous_normal && o.synchronous_off))
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_sqlite_open: synchronous_normal (%d) and synchronous_off "
+                              "(%d) must each be 0 or 1, and not both 1", o.synchronous_normal,
+                              o.synchronous_off);
     if (o.file_mode == 0)
         o.file_mode = DEFAULT_FILE_MODE;
     if (o.file_mode > 0777u)

@@ -313,8 +313,9 @@ int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, dur
         rc = duro_error_set(err, DURO_EIO, 0, "%s: cannot enable WAL (journal_mode=%s)",
                             set->path, mode);
     if (rc == 0)
-        rc = pragma(c, set->synchronous_normal ? "PRAGMA synchronous=NORMAL"
-                                               : "PRAGMA synchronous=FULL",
+        rc = pragma(c, set->synchronous_off      ? "PRAGMA synchronous=OFF"
+                       : set->synchronous_normal ? "PRAGMA synchronous=NORMAL"
+                                                 : "PRAGMA synchronous=FULL",
                     NULL, 0, err);
     return rc;
 }

@@ -37,6 +37,7 @@ typedef struct duro__sq_conn_settings {
     int memory;             /* the private in-memory database: no WAL, no synchronous */
     int busy_timeout_ms;    /* SQLite's busy handler, for writers of other processes */
     int synchronous_normal; /* PRAGMA synchronous=NORMAL instead of FULL (files only) */
+    int synchronous_off;    /* PRAGMA synchronous=OFF instead of FULL (files only) */
     int read_only;          /* SQLITE_OPEN_READONLY; no pragma that writes (files only) */
 } duro__sq_conn_settings;
 
