@@ -84,6 +84,15 @@ int duro__sq_metrics(duro_provider *p, duro_metrics *out, duro_error *err);
 int duro__sq_query_instances(duro_provider *p, const duro_instance_query *q,
                              duro_instance_summary **rows, size_t *n, duro_error *err);
 
+/* Durable values (kv.c). duro__sq_apply_kv applies the kv changes of commit `cm` to
+ * `instance` inside ack_orch's transaction (DURO_ETOOBIG past DURO_MAX_VALUES keys). */
+int duro__sq_apply_kv(duro__sq_conn *c, const char *instance, const duro_orch_commit *cm,
+                      duro_error *err);
+int duro__sq_get_value(duro_provider *p, const char *instance, const char *key, char **value,
+                       uint64_t *version, duro_error *err);
+int duro__sq_list_values(duro_provider *p, const char *instance, duro_kv_entry **entries,
+                         size_t *n, duro_error *err);
+
 /* ---- The provider object (provider.c) ---------------------------------------------------- */
 
 /* The SQLite provider behind `p`, or NULL when `p` is another provider. */
