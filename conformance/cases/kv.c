@@ -455,6 +455,8 @@ static void bulk_delete_removes_values(duro_ct_ctx *ctx)
     ck_assert_uint_eq(r.instances, 2);
     ck_assert_str_eq(values(ctx, "done-1", buf, sizeof buf), "ENOTFOUND");
     ck_assert_str_eq(values(ctx, "done-2", buf, sizeof buf), "ENOTFOUND");
+    expect_absent(ctx, "done-1", "k");
+    expect_absent(ctx, "done-2", "k");
     ck_assert_str_eq(values(ctx, "running", buf, sizeof buf), "k=v@1;");
 }
 
