@@ -5,6 +5,7 @@
  *
  *   provider.c            the provider object: open, close, options, the ops table
  *   orch.c work.c read.c manage.c hooks.c    the callbacks of duro-provider.h
+ *   kv.c                  durable values: their reads, and the changes orch.c's ack applies
  *   queue.c               queue inserts and lock reads shared by orch.c and work.c
  *   schema.c              tables and migrations
  *   pool.c                connection pool, transactions, group commit, checkpointer (pool.h)
