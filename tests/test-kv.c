@@ -1,7 +1,8 @@
 /*
  * test-kv.c — durable values end to end (issue 13): orchestrations set, read and clear
  * values through the runtime while a client reads them from the store, on both SQLite
- * providers (":memory:" and a real file).
+ * providers (":memory:" and a real file) and, built as test-kv-postgres (DURO_E2E_POSTGRES),
+ * on the PostgreSQL provider.
  *
  * Covered: a value updated over several turns, each new version seen by the client as it
  * happens (duro_client_wait_value, woken by the commit; the turns are paced by external
@@ -317,5 +318,10 @@ int main(void)
          test_replay_with_other_value_is_nondeterministic},
         {"provider_without_kv", test_provider_without_kv},
     };
+#ifdef DURO_E2E_POSTGRES
+    return e2e_main("test-kv-postgres", 1u << E2E_POSTGRES, tests,
+                    sizeof tests / sizeof tests[0]);
+#else
     return e2e_main("test-kv", E2E_ALL_KINDS, tests, sizeof tests / sizeof tests[0]);
+#endif
 }

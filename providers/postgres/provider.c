@@ -177,7 +177,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     }
     s->base.ops = &postgres_ops;
     s->base.name = "postgres";
-    s->base.caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY;
+    s->base.caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_KV;
     *out = s;
     return 0;
 }
@@ -327,4 +327,6 @@ static const duro_provider_ops postgres_ops = {
     .metrics = duro__pg_metrics,
     .integrity_check = pg_integrity_check,
     .query_instances = duro__pg_query_instances,
+    .get_value = duro__pg_get_value,
+    .list_values = duro__pg_list_values,
 };
