@@ -474,6 +474,24 @@ int duro_client_status(duro_client *c, const char *instance, duro_status *out, d
     return 0;
 }
 
+/* Wait at most `left` ms (and at most 100) for a commit after `seq` when the provider
+ * notifies, else sleep the doubling *backoff (1..64 ms, at most `left`). */
+static void wait_for_commit(duro_client *c, int notify, uint64_t seq, int64_t left,
+                            int64_t *backoff)
+{
+    struct timespec ts;
+    int64_t d = *backoff < left ? *backoff : left;
+    if (notify) {
+        c->p->ops->wait_commit(c->p, seq, left < 100 ? left : 100);
+        return;
+    }
+    ts.tv_sec = d / 1000;
+    ts.tv_nsec = (d % 1000) * 1000000;
+    nanosleep(&ts, NULL);
+    if (*backoff < 50)
+        *backoff *= 2;
+}
+
 int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, duro_status *out,
                      duro_error *err)
 {
@@ -496,17 +514,7 @@ int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, d
                                   "instance %s still %s after %lld ms", instance,
                                   duro_state_name(out->state), (long long)timeout_ms);
         duro_status_clear(out);
-        if (notify)
-            c->p->ops->wait_commit(c->p, seq, left < 100 ? left : 100);
-        else {
-            struct timespec ts;
-            int64_t d = backoff < left ? backoff : left;
-            ts.tv_sec = d / 1000;
-            ts.tv_nsec = (d % 1000) * 1000000;
-            nanosleep(&ts, NULL);
-            if (backoff < 50)
-                backoff *= 2;
-        }
+        wait_for_commit(c, notify, seq, left, &backoff);
     }
 }
 
@@ -622,16 +630,6 @@ int duro_client_wait_value(duro_client *c, const char *instance, const char *key
                                   "value \"%s\" of %s still at version %llu after %lld ms", key,
                                   instance, (unsigned long long)last_version,
                                   (long long)timeout_ms);
-        if (notify)
-            c->p->ops->wait_commit(c->p, seq, left < 100 ? left : 100);
-        else {
-            struct timespec ts;
-            int64_t d = backoff < left ? backoff : left;
-            ts.tv_sec = d / 1000;
-            ts.tv_nsec = (d % 1000) * 1000000;
-            nanosleep(&ts, NULL);
-            if (backoff < 50)
-                backoff *= 2;
-        }
+        wait_for_commit(c, notify, seq, left, &backoff);
     }
 }
