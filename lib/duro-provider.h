@@ -3,7 +3,7 @@
  *
  * A provider is storage only: two queues (orchestrator messages per instance, activity work
  * items), exclusive instance locks, append-only history per (instance, execution), and the
- * materialised instance metadata (status, output, custom status). It never invents event ids
+ * materialised instance metadata (status, output, custom status, durable values). It never invents event ids
  * or execution ids and never parses payloads: the runtime hands it opaque encoded text plus
  * the indexed fields declared below. Time is always an argument (`now_ms`, milliseconds since
  * the epoch) so that lock expiry and delayed visibility can be driven by a virtual clock.
@@ -154,7 +154,7 @@ extern "C" {
 #define DURO_CAP_LONG_POLL (1u << 1)  /* fetch blocks up to poll_ms waiting for work */
 #define DURO_CAP_NOTIFY (1u << 2)     /* commit_seq + wait_commit for event-driven waiting */
 #define DURO_CAP_KV (1u << 4)         /* durable values: duro_orch_commit.kv applied, get_value
-                                       * and list_values (ops version 5) */
+                                       * and list_values (ops version 5; ignored below it) */
 
 /* ---- Status and message kinds ------------------------------------------------------------ */
 
@@ -525,8 +525,8 @@ struct duro_provider {
  * knows), a name, and every callback a provider must have (the queue, read and destroy
  * callbacks; interrupt with DURO_CAP_LONG_POLL; commit_seq and wait_commit with
  * DURO_CAP_NOTIFY; every management callback of its version with DURO_CAP_MANAGEMENT, so
- * query_instances from version 3; with DURO_CAP_KV version 5 or later and get_value and
- * list_values). Returns 0 or
+ * query_instances from version 3; get_value and list_values with DURO_CAP_KV from version 5:
+ * below version 5 the bit is ignored, values are then not supported). Returns 0 or
  * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
  * before they use a provider. */
 DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);

@@ -177,11 +177,6 @@ int duro_provider_check(const duro_provider *p, duro_error *err)
                               p->ops->version);
     if (p->name == NULL || p->name[0] == '\0')
         return duro_error_set(err, DURO_EINVAL, 0, "provider has no name");
-    if ((p->caps & DURO_CAP_KV) && p->ops->version < DURO_PROVIDER_OPS_V5)
-        return duro_error_set(err, DURO_EINVAL, 0,
-                              "provider '%s' claims DURO_CAP_KV with ops version %d (durable "
-                              "values need version %d)",
-                              p->name, p->ops->version, DURO_PROVIDER_OPS_V5);
     missing = missing_callback(p->ops, p->caps);
     if (missing != NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "provider '%s' lacks the %s callback",

@@ -1020,7 +1020,8 @@ static int start_execution(duro_orch *o, const duro__rec *start, const char *res
                            duro__rec_int(j, "pexec", (int64_t)start->pexec) ||
                            duro__rec_int(j, "pid", (int64_t)start->pid))) ||
         (start->carried && json_object_set(j, "carried", start->carried) != 0) ||
-        (start->kv && json_object_set(j, "kv", start->kv) != 0) ||
+        (start->kind == DURO_MSG_CONTINUE_AS_NEW && start->kv &&
+         json_object_set(j, "kv", start->kv) != 0) ||
         (start->at > 0 && duro__rec_int(j, "at", start->at))) {
         json_decref(j);
         return DURO_ENOMEM;
