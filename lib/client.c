@@ -477,6 +477,24 @@ int duro_client_status(duro_client *c, const char *instance, duro_status *out, d
     return 0;
 }
 
+/* Wait at most `left` ms (and at most 100) for a commit after `seq` when the provider
+ * notifies, else sleep the doubling *backoff (1..64 ms, at most `left`). */
+static void wait_for_commit(duro_client *c, int notify, uint64_t seq, int64_t left,
+                            int64_t *backoff)
+{
+    struct timespec ts;
+    int64_t d = *backoff < left ? *backoff : left;
+    if (notify) {
+        c->p->ops->wait_commit(c->p, seq, left < 100 ? left : 100);
+        return;
+    }
+    ts.tv_sec = d / 1000;
+    ts.tv_nsec = (d % 1000) * 1000000;
+    nanosleep(&ts, NULL);
+    if (*backoff < 50)
+        *backoff *= 2;
+}
+
 int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, duro_status *out,
                      duro_error *err)
 {
@@ -499,17 +517,7 @@ int duro_client_wait(duro_client *c, const char *instance, int64_t timeout_ms, d
                                   "instance %s still %s after %lld ms", instance,
                                   duro_state_name(out->state), (long long)timeout_ms);
         duro_status_clear(out);
-        if (notify)
-            c->p->ops->wait_commit(c->p, seq, left < 100 ? left : 100);
-        else {
-            struct timespec ts;
-            int64_t d = backoff < left ? backoff : left;
-            ts.tv_sec = d / 1000;
-            ts.tv_nsec = (d % 1000) * 1000000;
-            nanosleep(&ts, NULL);
-            if (backoff < 50)
-                backoff *= 2;
-        }
+        wait_for_commit(c, notify, seq, left, &backoff);
     }
 }
 
@@ -524,4 +532,107 @@ int duro_client_history(duro_client *c, const char *instance, uint64_t execution
     if ((rc = duro__check_id(instance, "instance id", err)))
         return rc;
     return c->p->ops->read_history(c->p, instance, execution_id, events, n, err);
+}
+
+/* ---- durable values ------------------------------------------------------------------------ */
+
+int duro__provider_has_kv(const duro_provider *p)
+{
+    return p && (p->caps & DURO_CAP_KV) && duro_provider_has_version(p, DURO_PROVIDER_OPS_V5) &&
+           p->ops->get_value && p->ops->list_values;
+}
+
+/* Arguments of a durable value read: 0, or the error (with `call` named) and nothing read. */
+static int check_value_read(duro_client *c, const char *call, const char *instance,
+                            const char *key, duro_error *err)
+{
+    int rc;
+    if (!c)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s: client is required", call);
+    if ((rc = duro__check_id(instance, "instance id", err)))
+        return rc;
+    if (key && (rc = duro_provider_check_kv_key(key, err)))
+        return rc;
+    if (!duro__provider_has_kv(c->p))
+        return duro_error_set(err, DURO_ENOTSUP, 0,
+                              "%s: provider '%s' does not store durable values (no "
+                              "DURO_CAP_KV)", call, c->p->name);
+    return 0;
+}
+
+int duro_client_get_value(duro_client *c, const char *instance, const char *key, char **value,
+                          uint64_t *version, duro_error *err)
+{
+    uint64_t v = 0;
+    int rc;
+    if (!value)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_client_get_value: value is required");
+    *value = NULL;
+    if (version)
+        *version = 0;
+    if (!key)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_client_get_value: key is required");
+    if ((rc = check_value_read(c, "duro_client_get_value", instance, key, err)))
+        return rc;
+    rc = c->p->ops->get_value(c->p, instance, key, value, &v, err);
+    if (rc == 0 && version)
+        *version = v;
+    return rc;
+}
+
+int duro_client_list_values(duro_client *c, const char *instance, duro_kv_entry **entries,
+                            size_t *n, duro_error *err)
+{
+    int rc;
+    if (!entries || !n)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_client_list_values: entries and n are required");
+    *entries = NULL;
+    *n = 0;
+    if ((rc = check_value_read(c, "duro_client_list_values", instance, NULL, err)))
+        return rc;
+    return c->p->ops->list_values(c->p, instance, entries, n, err);
+}
+
+int duro_client_wait_value(duro_client *c, const char *instance, const char *key,
+                           uint64_t last_version, int64_t timeout_ms, char **value,
+                           uint64_t *version, duro_error *err)
+{
+    int64_t deadline = duro__add_sat(duro__monotonic_ms(), timeout_ms > 0 ? timeout_ms : 0);
+    int64_t backoff = 1;
+    int notify, rc;
+    if (!value)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_client_wait_value: value is required");
+    *value = NULL;
+    if (version)
+        *version = 0;
+    if (!key)
+        return duro_error_set(err, DURO_EINVAL, 0, "duro_client_wait_value: key is required");
+    if ((rc = check_value_read(c, "duro_client_wait_value", instance, key, err)))
+        return rc;
+    notify = (c->p->caps & DURO_CAP_NOTIFY) && c->p->ops->commit_seq && c->p->ops->wait_commit;
+    for (;;) {
+        uint64_t seq = notify ? c->p->ops->commit_seq(c->p) : 0, v = 0;
+        int64_t left;
+        char *got = NULL;
+        rc = c->p->ops->get_value(c->p, instance, key, &got, &v, err);
+        if (rc && rc != DURO_ENOTFOUND)
+            return rc;
+        if (rc == 0 && v != last_version) {
+            *value = got;
+            if (version)
+                *version = v;
+            return 0;
+        }
+        free(got);
+        if (rc == DURO_ENOTFOUND && last_version != 0)
+            return rc; /* cleared (or the instance deleted) since last_version */
+        left = deadline - duro__monotonic_ms();
+        if (left <= 0)
+            return duro_error_set(err, DURO_ETIMEDOUT, 1,
+                                  "value \"%s\" of %s still at version %llu after %lld ms", key,
+                                  instance, (unsigned long long)last_version,
+                                  (long long)timeout_ms);
+        wait_for_commit(c, notify, seq, left, &backoff);
+    }
 }

@@ -128,6 +128,19 @@ int duro__rec_from_json(json_t *json, int kind, uint64_t id, duro__rec *r)
             }
         r->carried = v;
     }
+    v = json_object_get(json, "kv");
+    if (v) {
+        const char *key;
+        json_t *val;
+        if (!json_is_object(v))
+            bad = 1;
+        else
+            json_object_foreach(v, key, val) {
+                if (!json_is_string(val))
+                    bad = 1;
+            }
+        r->kv = v;
+    }
     if (r->category < 0 || r->category > DURO_CAT_POISON)
         bad = 1;
     if (bad) {
@@ -177,7 +190,8 @@ const char *duro__ev_kind_name(int kind)
         "ExternalEventWait", "ExternalEventRaised", "SubOrchestrationScheduled",
         "SubOrchestrationCompleted", "SubOrchestrationFailed", "SubOrchestrationCancelled",
         "OrchestrationDetached", "ValueRecorded", "OrchestrationTerminated",
-        "OrchestrationSuspended", "OrchestrationResumed"};
+        "OrchestrationSuspended", "OrchestrationResumed", "ValueSet", "ValueCleared",
+        "ValuesCleared"};
     if (kind < 1 || kind > DURO__EVENT_KIND_MAX)
         return names[0];
     return names[kind];

@@ -10,12 +10,14 @@
  *   at (milliseconds: fire time or recorded time), instance (child / target instance),
  *   parent, pexec, pid (parent instance, execution, scheduling event id),
  *   carried ([[name, data], ...] events carried over by continue-as-new),
+ *   kv ({key: value, ...} the durable values an execution starts with),
  *   retry ({max, backoff, base, cap, timeout}), what ("now" | "guid" | "random").
  *
  * History event kinds (duro_event_kind of duro.h, without the DURO_EVENT_ prefix) and their
  * fields (src always points at an earlier event id):
- *   ORCH_STARTED   name version input [parent pexec pid] [carried] [at] always event 1;
- *                  at = scheduled start: no code runs before it
+ *   ORCH_STARTED   name version input [parent pexec pid] [carried] [kv] [at] always event 1;
+ *                  at = scheduled start: no code runs before it; kv = the values carried
+ *                  over by continue-as-new
  *   ORCH_COMPLETED text=output                                          terminal
  *   ORCH_FAILED    category text=message                                terminal
  *   ORCH_CONTINUED text=next input                                      terminal
@@ -41,10 +43,13 @@
  *   ORCH_TERMINATED text=reason              terminal (stored output: what="terminated" text)
  *   SUSPENDED      text=reason               no code runs until the next RESUMED
  *   RESUMED        text=reason
+ *   VALUE_SET      name=key text=value       decision (duro_set_value)
+ *   VALUE_CLEARED  name=key                  decision (duro_clear_value)
+ *   VALUES_CLEARED                           decision (duro_clear_values)
  *
  * Message kinds are duro_msg_kind (duro-provider.h):
  *   START          name [version] input [parent pexec pid] [at=scheduled start]
- *   CONTINUE_AS_NEW name version input [carried]
+ *   CONTINUE_AS_NEW name version input [carried] [kv]
  *   ACTIVITY_DONE  src=dispatch (ok: text=result | category text=message), execution in the
  *                  indexed field
  *   TIMER_FIRED    src what ("timer" | "retry" | "timeout" | "start": a scheduled start)
@@ -66,7 +71,7 @@
 #include "duro.h"
 
 /* The event kinds are duro_event_kind (duro.h); the highest one: */
-#define DURO__EVENT_KIND_MAX DURO_EVENT_RESUMED
+#define DURO__EVENT_KIND_MAX DURO_EVENT_VALUES_CLEARED
 
 /* A decoded record (event, message or work item). String fields point into `json`, which
  * the record owns; absent fields are NULL / 0. */
@@ -84,6 +89,7 @@ typedef struct duro__rec {
     int has_retry;
     duro_retry_policy retry;
     json_t *carried;     /* borrowed array of [name, data] pairs, or NULL */
+    json_t *kv;          /* borrowed object {key: value} of durable values, or NULL */
 } duro__rec;
 
 /* Start building a record of `kind`: returns a new JSON object, NULL when out of memory. */

@@ -56,6 +56,9 @@ static const char *describe(const duro__rec *r, char *buf, size_t n)
                  r->instance ? r->instance : "");
         break;
     case DURO_EVENT_VALUE: snprintf(buf, n, "deterministic %s", r->what ? r->what : "value"); break;
+    case DURO_EVENT_VALUE_SET: snprintf(buf, n, "set of value \"%s\"", r->name ? r->name : ""); break;
+    case DURO_EVENT_VALUE_CLEARED: snprintf(buf, n, "clear of value \"%s\"", r->name ? r->name : ""); break;
+    case DURO_EVENT_VALUES_CLEARED: snprintf(buf, n, "clear of every value"); break;
     default: snprintf(buf, n, "%s", duro__ev_kind_name(r->kind)); break;
     }
     return buf;
@@ -90,6 +93,8 @@ static uint64_t decide(duro_orch *o, json_t *want, int kind, int check_instance,
             ok = same(h->name, w.name);
         if (ok && kind == DURO_EVENT_VALUE)
             ok = same(h->what, w.what);
+        if (ok && (kind == DURO_EVENT_VALUE_SET || kind == DURO_EVENT_VALUE_CLEARED))
+            ok = same(h->name, w.name) && same(h->text, w.text);
         if (ok && check_instance)
             ok = same(h->instance, w.instance);
         if (!ok)
@@ -716,6 +721,180 @@ void duro_set_custom_status(duro_orch *o, const char *status)
     free(o->custom_status);
     o->custom_status = copy;
     o->custom_status_set = 1;
+}
+
+/* ---- durable values ------------------------------------------------------------------------ */
+
+/* Index of `key` in o->kv, or o->kv.len when it is not set. */
+static size_t kv_index(const duro_orch *o, const char *key)
+{
+    size_t i;
+    for (i = 0; i < o->kv.len; i++)
+        if (strcmp(((const duro__kv *)o->kv.data)[i].key, key) == 0)
+            return i;
+    return o->kv.len;
+}
+
+int duro__kv_begin(duro_orch *o)
+{
+    const duro__rec *started;
+    const char *key;
+    json_t *val;
+    o->kv.len = 0;
+    if (!o->slots.len)
+        return 0;
+    started = &duro__slot_at(o, 1)->rec;
+    if (!started->kv)
+        return 0;
+    json_object_foreach(started->kv, key, val) {
+        duro__kv *e = duro__vec_push(&o->kv);
+        if (!e)
+            return DURO_ENOMEM;
+        e->key = key;
+        e->value = json_string_value(val);
+    }
+    return 0;
+}
+
+json_t *duro__kv_snapshot(duro_orch *o)
+{
+    json_t *obj = json_object();
+    size_t i;
+    for (i = 0; obj && i < o->kv.len; i++) {
+        const duro__kv *e = (const duro__kv *)o->kv.data + i;
+        if (json_object_set_new(obj, e->key, json_string(e->value)) != 0) {
+            json_decref(obj);
+            obj = NULL;
+        }
+    }
+    return obj;
+}
+
+/* Apply the recorded change `r` (a VALUE_SET, VALUE_CLEARED or VALUES_CLEARED event, whose
+ * strings live for the turn) to the run's values. 0 or DURO_ENOMEM. */
+static int kv_apply(duro_orch *o, const duro__rec *r)
+{
+    duro__kv *all = o->kv.data;
+    size_t i;
+    if (r->kind == DURO_EVENT_VALUES_CLEARED) {
+        o->kv.len = 0;
+        return 0;
+    }
+    i = kv_index(o, r->name);
+    if (r->kind == DURO_EVENT_VALUE_CLEARED) {
+        if (i < o->kv.len) {
+            memmove(all + i, all + i + 1, (o->kv.len - i - 1) * sizeof *all);
+            o->kv.len--;
+        }
+        return 0;
+    }
+    if (i == o->kv.len) {
+        duro__kv *e = duro__vec_push(&o->kv);
+        if (!e)
+            return DURO_ENOMEM;
+        e->key = r->name;
+        all = o->kv.data;
+    }
+    all[i].value = r->text ? r->text : "";
+    return 0;
+}
+
+/* Check a change of a durable value against the limits (nothing recorded on failure). */
+static int kv_check(duro_orch *o, const char *call, int kind, const char *key,
+                    const char *value)
+{
+    duro_error err;
+    size_t n;
+    int rc;
+    if (!o->kv_supported) {
+        duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                        "%s: the provider does not store durable values (it lacks "
+                        "DURO_CAP_KV)", call);
+        return DURO_ENOTSUP;
+    }
+    if (kind == DURO_EVENT_VALUES_CLEARED)
+        return 0;
+    if ((rc = duro__check_id(key, "key", &err))) {
+        invalid(o, rc, call, &err);
+        return rc;
+    }
+    if (kind != DURO_EVENT_VALUE_SET)
+        return 0;
+    if (!value) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION, "%s: value of \"%s\" is NULL",
+                        call, key);
+        return DURO_EINVAL;
+    }
+    n = strlen(value);
+    if (n > DURO_MAX_VALUE_BYTES) {
+        duro__fail_turn(o, DURO_ETOOBIG, DURO_CAT_CONFIGURATION,
+                        "%s: value of \"%s\" is %zu bytes (limit %u)", call, key, n,
+                        DURO_MAX_VALUE_BYTES);
+        return DURO_ETOOBIG;
+    }
+    if (kv_index(o, key) == o->kv.len && o->kv.len >= DURO_MAX_VALUES) {
+        duro__fail_turn(o, DURO_ETOOBIG, DURO_CAT_CONFIGURATION,
+                        "%s: \"%s\" would be key %zu of the instance (limit %d keys)", call,
+                        key, o->kv.len + 1, DURO_MAX_VALUES);
+        return DURO_ETOOBIG;
+    }
+    if (!duro__utf8_valid(value)) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "%s: value of \"%s\" is not valid UTF-8", call, key);
+        return DURO_EINVAL;
+    }
+    return 0;
+}
+
+/* Record or replay one change of the durable values and apply it to the run's values. */
+static int kv_change(duro_orch *o, const char *call, int kind, const char *key,
+                     const char *value)
+{
+    json_t *j;
+    uint64_t id;
+    int rc, fresh;
+    if (may_call(o, call))
+        return DURO_ESTATE;
+    if ((rc = kv_check(o, call, kind, key, value)))
+        return rc;
+    j = duro__rec_new();
+    if (j && ((rc = duro__rec_str(j, "name", key)) || (rc = duro__rec_str(j, "text", value)))) {
+        json_decref(j);
+        duro__fail_turn(o, rc, DURO_CAT_INFRASTRUCTURE, "%s: out of memory", call);
+        return rc;
+    }
+    id = decide(o, j, kind, 0, &fresh);
+    if (!id)
+        return o->err_code ? o->err_code : DURO_EINTERNAL;
+    if ((rc = kv_apply(o, &duro__slot_at(o, id)->rec))) {
+        duro__fail_turn(o, rc, DURO_CAT_INFRASTRUCTURE, "%s: out of memory", call);
+        return rc;
+    }
+    return 0;
+}
+
+int duro_set_value(duro_orch *o, const char *key, const char *value)
+{
+    return kv_change(o, "duro_set_value", DURO_EVENT_VALUE_SET, key, value);
+}
+
+int duro_clear_value(duro_orch *o, const char *key)
+{
+    return kv_change(o, "duro_clear_value", DURO_EVENT_VALUE_CLEARED, key, NULL);
+}
+
+int duro_clear_values(duro_orch *o)
+{
+    return kv_change(o, "duro_clear_values", DURO_EVENT_VALUES_CLEARED, NULL, NULL);
+}
+
+const char *duro_get_value(duro_orch *o, const char *key)
+{
+    size_t i;
+    if (!o || !key || !o->in_run)
+        return NULL;
+    i = kv_index(o, key);
+    return i < o->kv.len ? ((const duro__kv *)o->kv.data)[i].value : NULL;
 }
 
 void duro_log(duro_orch *o, const char *message)

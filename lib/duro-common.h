@@ -40,6 +40,11 @@ extern "C" {
  * an encoded history event wraps a payload and may be larger than it. */
 #define DURO_MAX_ID_BYTES 256              /* instance ids, names, versions, event names */
 #define DURO_MAX_PAYLOAD_BYTES (16u << 20) /* inputs, outputs, event data, statuses */
+/* Durable values (duro_set_value, DURO_CAP_KV): a key is a non-empty id of at most
+ * DURO_MAX_ID_BYTES, a value at most DURO_MAX_VALUE_BYTES, and an instance holds at most
+ * DURO_MAX_VALUES keys. The runtime and providers check all three (DURO_ETOOBIG). */
+#define DURO_MAX_VALUE_BYTES (64u << 10)
+#define DURO_MAX_VALUES 1024
 
 /* ---- Error codes -------------------------------------------------------------------------- */
 
@@ -114,6 +119,21 @@ typedef struct duro_event {
 
 /* Free `n` events and the array; NULL is a no-op. */
 DURO_EXTERN void duro_events_free(duro_event *events, size_t n);
+
+/* ---- Durable values (DURO_CAP_KV) ------------------------------------------------------- */
+
+/* One stored durable value of an instance (duro_client_list_values, the provider's
+ * list_values): key, value and version, all malloc-owned. The version is the instance's
+ * value counter when the key was last set: it increases with every change the instance's
+ * commits make to its values, so a key set again after a clear never reuses a version. */
+typedef struct duro_kv_entry {
+    char *key;
+    char *value;
+    uint64_t version;
+} duro_kv_entry;
+
+/* Free `n` entries and the array; NULL is a no-op. */
+DURO_EXTERN void duro_kv_entries_free(duro_kv_entry *entries, size_t n);
 
 /* ---- Management results (DURO_CAP_MANAGEMENT) ------------------------------------------- */
 

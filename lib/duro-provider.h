@@ -3,7 +3,7 @@
  *
  * A provider is storage only: two queues (orchestrator messages per instance, activity work
  * items), exclusive instance locks, append-only history per (instance, execution), and the
- * materialised instance metadata (status, output, custom status). It never invents event ids
+ * materialised instance metadata (status, output, custom status, durable values). It never invents event ids
  * or execution ids and never parses payloads: the runtime hands it opaque encoded text plus
  * the indexed fields declared below. Time is always an argument (`now_ms`, milliseconds since
  * the epoch) so that lock expiry and delayed visibility can be driven by a virtual clock.
@@ -153,6 +153,8 @@ extern "C" {
                                         * depths/metrics */
 #define DURO_CAP_LONG_POLL (1u << 1)  /* fetch blocks up to poll_ms waiting for work */
 #define DURO_CAP_NOTIFY (1u << 2)     /* commit_seq + wait_commit for event-driven waiting */
+#define DURO_CAP_KV (1u << 4)         /* durable values: duro_orch_commit.kv applied, get_value
+                                       * and list_values (ops version 5; ignored below it) */
 
 /* ---- Status and message kinds ------------------------------------------------------------ */
 
@@ -223,7 +225,17 @@ typedef struct duro_activity_ref {
  *    scheduled and cancelled in the same turn ends up deleted); unknown refs are ignored;
  * 7. insert `msgs` (any instance) with their visible_at_ms;
  * 8. delete the messages that were fetched under this token (and only those);
- * 9. release the lock. */
+ * 9. release the lock;
+ * 10. (DURO_CAP_KV) apply `kv` in order to the instance's durable values: SET stores the
+ *    value under the key (inserting or replacing it), CLEAR removes the key (absent: no-op),
+ *    CLEAR_ALL removes every key. Each change increases the instance's value counter by one
+ *    and a SET stamps its key with the new counter (duro_kv_entry.version). Checked before
+ *    anything is written (duro_provider_check_commit): a key NULL or empty is DURO_EINVAL,
+ *    longer than DURO_MAX_ID_BYTES or a value longer than DURO_MAX_VALUE_BYTES (NULL for a
+ *    SET is DURO_EINVAL) is DURO_ETOOBIG; more than DURO_MAX_VALUES keys after the changes
+ *    is DURO_ETOOBIG; each rejected commit applies nothing and keeps the lock. Values belong
+ *    to the instance, not to an execution: a new execution and prune keep them, deleting
+ *    the instance deletes them. A provider without DURO_CAP_KV is never handed n_kv > 0. */
 typedef struct duro_orch_commit {
     uint64_t execution_id;
     const char *orch_name;        /* may be NULL when the instance row already exists */
@@ -241,7 +253,24 @@ typedef struct duro_orch_commit {
     const char *output;           /* output / error text / CAN input, with `state` */
     int set_custom_status;
     const char *custom_status;
+    /* Appended with ops version 5 (DURO_CAP_KV): durable value changes, in call order. */
+    const struct duro_kv_change *kv;
+    size_t n_kv;
 } duro_orch_commit;
+
+/* Kind of one durable value change of a commit. */
+typedef enum duro_kv_op {
+    DURO_KV_SET = 1,  /* key = value */
+    DURO_KV_CLEAR,    /* remove key */
+    DURO_KV_CLEAR_ALL /* remove every key of the instance (key and value unused) */
+} duro_kv_op;
+
+/* One durable value change (duro_orch_commit.kv). */
+typedef struct duro_kv_change {
+    duro_kv_op op;
+    const char *key;   /* SET, CLEAR: 1..DURO_MAX_ID_BYTES bytes */
+    const char *value; /* SET: at most DURO_MAX_VALUE_BYTES bytes ("" is a value) */
+} duro_kv_change;
 
 /* ---- Values passed OUT (malloc-owned by the caller) ------------------------------------- */
 
@@ -353,11 +382,13 @@ typedef struct duro_prune_options {
  * version NULL.
  *   1: destroy .. metrics (duro 0.2).
  *   2: integrity_check (duro 0.2).
- *   3: query_instances (duro 0.2, issue 14). */
+ *   3: query_instances (duro 0.2, issue 14).
+ *   5: get_value, list_values (durable values, DURO_CAP_KV; issue 13). */
 #define DURO_PROVIDER_OPS_V1 1
 #define DURO_PROVIDER_OPS_V2 2
 #define DURO_PROVIDER_OPS_V3 3
-#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V3
+#define DURO_PROVIDER_OPS_V5 5
+#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V5
 
 typedef struct duro_provider_ops {
     /* DURO_PROVIDER_OPS_VERSION of the header the provider was compiled against (>= 1). */
@@ -463,6 +494,21 @@ typedef struct duro_provider_ops {
      * *rows NULL and *n 0. An invalid query is DURO_EINVAL (duro_provider_check_query). */
     int (*query_instances)(duro_provider *p, const duro_instance_query *q,
                            duro_instance_summary **rows, size_t *n, duro_error *err);
+
+    /* ---- Version 5 ------------------------------------------------------------------------ */
+
+    /* Durable values (DURO_CAP_KV: both required with it, else NULL) ---------------------- */
+    /* The value of `key` of `instance` (*value malloc-owned) and its version (see
+     * duro_kv_entry; `version` may be NULL). DURO_ENOTFOUND (retryable 0) when the instance
+     * has no row or no such key; a key that is not a valid one (duro_provider_check_kv_key)
+     * is DURO_EINVAL or DURO_ETOOBIG. */
+    int (*get_value)(duro_provider *p, const char *instance, const char *key, char **value,
+                     uint64_t *version, duro_error *err);
+    /* Every value of `instance`, keys ascending in byte order (memcmp), in *entries (free
+     * with duro_kv_entries_free); none is 0 with *entries NULL and *n 0. DURO_ENOTFOUND when
+     * the instance has no row. */
+    int (*list_values)(duro_provider *p, const char *instance, duro_kv_entry **entries,
+                       size_t *n, duro_error *err);
 } duro_provider_ops;
 
 /* Embed as the first member of a provider implementation. */
@@ -479,7 +525,8 @@ struct duro_provider {
  * knows), a name, and every callback a provider must have (the queue, read and destroy
  * callbacks; interrupt with DURO_CAP_LONG_POLL; commit_seq and wait_commit with
  * DURO_CAP_NOTIFY; every management callback of its version with DURO_CAP_MANAGEMENT, so
- * query_instances from version 3). Returns 0 or
+ * query_instances from version 3; get_value and list_values with DURO_CAP_KV from version 5:
+ * below version 5 the bit is ignored, values are then not supported). Returns 0 or
  * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
  * before they use a provider. */
 DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);
@@ -506,7 +553,9 @@ DURO_EXTERN int duro_provider_check_msg(const duro_msg *msg, duro_error *err);
 /* A work item to enqueue: non-NULL, non-empty instance id. */
 DURO_EXTERN int duro_provider_check_work(const duro_work_in *work, duro_error *err);
 /* A commit for ack_orch: non-NULL, execution id >= 1, an array for every non-zero count, a
- * valid state, every event with a payload and its messages and work items valid. An event id 0
+ * valid state, every event with a payload and its messages and work items valid, every
+ * durable value change valid (see step 10 of duro_orch_commit; the key count is the
+ * provider's to check). An event id 0
  * or an id repeated within the commit is DURO_ECONSTRAINT (as a stored duplicate is).
  * Duplicates of events already stored are the provider's to detect. */
 DURO_EXTERN int duro_provider_check_commit(const duro_orch_commit *commit, duro_error *err);
@@ -514,6 +563,9 @@ DURO_EXTERN int duro_provider_check_commit(const duro_orch_commit *commit, duro_
  * bound below its before bound when both are set (0 is "no bound"; other values, negative
  * ones too, are plain times), and an after_instance that is non-empty when given. */
 DURO_EXTERN int duro_provider_check_query(const duro_instance_query *q, duro_error *err);
+/* A durable value key: non-NULL and non-empty (else DURO_EINVAL), at most DURO_MAX_ID_BYTES
+ * bytes (else DURO_ETOOBIG), both retryable 0. */
+DURO_EXTERN int duro_provider_check_kv_key(const char *key, duro_error *err);
 /* A lock or extend duration: > 0, else DURO_EINVAL naming `what`. */
 DURO_EXTERN int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err);
 

@@ -88,7 +88,10 @@ typedef enum duro_event_kind {
     DURO_EVENT_VALUE,                   /* a recorded now / guid / random value */
     DURO_EVENT_ORCH_TERMINATED,         /* terminal: duro_client_terminate (text = reason) */
     DURO_EVENT_SUSPENDED,               /* duro_client_suspend (text = reason) */
-    DURO_EVENT_RESUMED                  /* duro_client_resume (text = reason) */
+    DURO_EVENT_RESUMED,                 /* duro_client_resume (text = reason) */
+    DURO_EVENT_VALUE_SET,               /* duro_set_value (name = key, text = value) */
+    DURO_EVENT_VALUE_CLEARED,           /* duro_clear_value (name = key) */
+    DURO_EVENT_VALUES_CLEARED           /* duro_clear_values */
 } duro_event_kind;
 
 typedef struct duro_registry duro_registry;
@@ -225,6 +228,25 @@ DURO_EXTERN int duro_continue_as_new(duro_orch *o, const char *input);
 
 /* Set (NULL clears) the custom status visible to clients. */
 DURO_EXTERN void duro_set_custom_status(duro_orch *o, const char *status);
+/* Durable values: a small key-value store per instance (keys 1..DURO_MAX_ID_BYTES bytes,
+ * values at most DURO_MAX_VALUE_BYTES, at most DURO_MAX_VALUES keys). Each change is a
+ * decision recorded in history (matched in call order like an activity call: a replay that
+ * sets another key or value is nondeterministic) and stored with the turn's commit, where
+ * clients read it (duro_client_get_value). Values belong to the instance: they are carried
+ * into the next execution by continue-as-new, kept by prune, deleted with the instance.
+ * Each change returns 0, or an error that also fails the instance with a configuration
+ * error naming it, the change not applied: DURO_EINVAL (NULL or empty key, NULL value, not
+ * valid UTF-8), DURO_ETOOBIG (a limit above), DURO_ENOTSUP (the provider has no
+ * DURO_CAP_KV), DURO_ESTATE (after a pending observation or a terminal call). */
+DURO_EXTERN int duro_set_value(duro_orch *o, const char *key, const char *value);
+/* Remove `key` (not set: no-op, still recorded). Errors as duro_set_value. */
+DURO_EXTERN int duro_clear_value(duro_orch *o, const char *key);
+/* Remove every key of the instance. Errors as duro_set_value. */
+DURO_EXTERN int duro_clear_values(duro_orch *o);
+/* The value of `key` as this instance's code has set it up to this point of the run (from
+ * replayed history: no I/O), or NULL when it is not set. Owned by the turn. */
+DURO_EXTERN const char *duro_get_value(duro_orch *o, const char *key);
+
 /* Deterministic values, recorded in history on first execution and replayed after. */
 DURO_EXTERN int64_t duro_now_ms(duro_orch *o);
 DURO_EXTERN const char *duro_new_guid(duro_orch *o);
@@ -469,6 +491,24 @@ DURO_EXTERN int duro_client_wait(duro_client *c, const char *instance, int64_t t
  * duro_event_kind_name() names each kind; the payload is the event as JSON. */
 DURO_EXTERN int duro_client_history(duro_client *c, const char *instance, uint64_t execution_id,
                                     duro_event **events, size_t *n, duro_error *err);
+/* The stored durable value of `key` of `instance`, as of the last commit (one store read,
+ * no replay): *value malloc-owned (free()), *version (may be NULL) its version (see
+ * duro_kv_entry). DURO_ENOTFOUND when the instance or the key is unknown; DURO_EINVAL or
+ * DURO_ETOOBIG for an invalid key; DURO_ENOTSUP when the provider has no DURO_CAP_KV. */
+DURO_EXTERN int duro_client_get_value(duro_client *c, const char *instance, const char *key,
+                                      char **value, uint64_t *version, duro_error *err);
+/* Every stored durable value of `instance`, keys ascending (free with
+ * duro_kv_entries_free). Errors as duro_client_get_value. */
+DURO_EXTERN int duro_client_list_values(duro_client *c, const char *instance,
+                                        duro_kv_entry **entries, size_t *n, duro_error *err);
+/* Wait until the version of `key` differs from `last_version` (0 = "not set"), at most
+ * timeout_ms: 0 with the new value and version, or DURO_ENOTFOUND when the key was cleared
+ * (or its instance deleted) and last_version was not 0, DURO_ETIMEDOUT (nothing changed)
+ * when time runs out. timeout_ms <= 0 looks once; INT64_MAX waits without limit. Woken by
+ * the provider's commit notification (DURO_CAP_NOTIFY), else a short backoff poll. */
+DURO_EXTERN int duro_client_wait_value(duro_client *c, const char *instance, const char *key,
+                                       uint64_t last_version, int64_t timeout_ms, char **value,
+                                       uint64_t *version, duro_error *err);
 /* Name of a stored event kind (duro_event_kind), e.g. "ActivityScheduled"; "Unknown" for
  * any other value. */
 DURO_EXTERN const char *duro_event_kind_name(int kind);

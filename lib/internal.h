@@ -35,6 +35,9 @@ int64_t duro__version_key(const char *v);
 /* 64 random bits from the OS source (0 and DURO_EIO on failure). */
 int duro__random_u64(uint64_t *out);
 
+/* 1 when provider `p` stores durable values: DURO_CAP_KV and ops version 5 or later. */
+int duro__provider_has_kv(const duro_provider *p);
+
 /* A client (client.c; its management calls are in manage.c). */
 struct duro_client {
     duro_provider *p;

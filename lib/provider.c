@@ -19,6 +19,17 @@ void duro_events_free(duro_event *events, size_t n)
     free(events);
 }
 
+void duro_kv_entries_free(duro_kv_entry *entries, size_t n)
+{
+    if (!entries)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(entries[i].key);
+        free(entries[i].value);
+    }
+    free(entries);
+}
+
 void duro_instance_summaries_free(duro_instance_summary *v, size_t n)
 {
     size_t i;
@@ -143,6 +154,10 @@ static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
         if (o->version >= DURO_PROVIDER_OPS_V3)
             DURO__NEED(query_instances);
     }
+    if ((caps & DURO_CAP_KV) && o->version >= DURO_PROVIDER_OPS_V5) {
+        DURO__NEED(get_value);
+        DURO__NEED(list_values);
+    }
 #undef DURO__NEED
     return NULL;
 }
@@ -220,6 +235,42 @@ int duro_provider_check_work(const duro_work_in *work, duro_error *err)
     return rc != 0 ? rc : check_id_size(work->instance, "work item instance id", err);
 }
 
+int duro_provider_check_kv_key(const char *key, duro_error *err)
+{
+    int rc = duro_provider_check_id(key, "durable value key", err);
+
+    return rc != 0 ? rc : check_id_size(key, "durable value key", err);
+}
+
+/* Durable value changes: a known op, a valid key for SET and CLEAR, a bounded value for SET. */
+static int check_kv(const duro_orch_commit *cm, duro_error *err)
+{
+    for (size_t i = 0; i < cm->n_kv; i++) {
+        const duro_kv_change *k = &cm->kv[i];
+        size_t n;
+        int rc;
+
+        if (k->op == DURO_KV_CLEAR_ALL)
+            continue;
+        if (k->op != DURO_KV_SET && k->op != DURO_KV_CLEAR)
+            return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: kv change %zu has op %d",
+                                  i, (int)k->op);
+        if ((rc = duro_provider_check_kv_key(k->key, err)) != 0)
+            return rc;
+        if (k->op == DURO_KV_CLEAR)
+            continue;
+        if (k->value == NULL)
+            return duro_error_set(err, DURO_EINVAL, 0,
+                                  "ack_orch: kv change %zu sets \"%s\" to NULL", i, k->key);
+        n = strlen(k->value);
+        if (n > DURO_MAX_VALUE_BYTES)
+            return duro_error_set(err, DURO_ETOOBIG, 0,
+                                  "ack_orch: value of \"%s\" is %zu bytes (limit %u)", k->key,
+                                  n, DURO_MAX_VALUE_BYTES);
+    }
+    return 0;
+}
+
 /* Event ids: not 0, a payload each, strictly increasing within the commit. */
 static int check_events(const duro_orch_commit *cm, duro_error *err)
 {
@@ -248,7 +299,8 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
     if (cm->execution_id == 0)
         return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: execution id 0 is invalid");
     if ((cm->n_events && cm->events == NULL) || (cm->n_work && cm->work == NULL) ||
-        (cm->n_cancel && cm->cancel == NULL) || (cm->n_msgs && cm->msgs == NULL))
+        (cm->n_cancel && cm->cancel == NULL) || (cm->n_msgs && cm->msgs == NULL) ||
+        (cm->n_kv && cm->kv == NULL))
         return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: array missing for a count");
     if ((int)cm->state < 0 || (int)cm->state > DURO_STATE_CONTINUED_AS_NEW)
         return duro_error_set(err, DURO_EINVAL, 0, "ack_orch: invalid state %d",
@@ -264,6 +316,8 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
         rc = duro_provider_check_work(&cm->work[i], err);
     for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)
         rc = duro_provider_check_msg(&cm->msgs[i], err);
+    if (rc == 0)
+        rc = check_kv(cm, err);
     return rc;
 }
 

@@ -111,7 +111,9 @@ static int kind_is_decision(int kind)
 {
     return kind == DURO_EVENT_ACTIVITY_SCHEDULED || kind == DURO_EVENT_TIMER_CREATED ||
            kind == DURO_EVENT_EXTERNAL_WAIT || kind == DURO_EVENT_SUB_SCHEDULED ||
-           kind == DURO_EVENT_DETACHED || kind == DURO_EVENT_VALUE;
+           kind == DURO_EVENT_DETACHED || kind == DURO_EVENT_VALUE ||
+           kind == DURO_EVENT_VALUE_SET || kind == DURO_EVENT_VALUE_CLEARED ||
+           kind == DURO_EVENT_VALUES_CLEARED;
 }
 
 static int kind_is_dispatch(int kind)
@@ -250,7 +252,11 @@ static int index_event(duro_orch *o, uint64_t id)
     case DURO_EVENT_SUB_SCHEDULED:
     case DURO_EVENT_DETACHED:
     case DURO_EVENT_VALUE:
+    case DURO_EVENT_VALUES_CLEARED:
         return 0;
+    case DURO_EVENT_VALUE_SET:
+    case DURO_EVENT_VALUE_CLEARED:
+        return r->name ? 0 : DURO_ECORRUPT;
     default:
         return DURO_ECORRUPT;
     }
@@ -723,11 +729,23 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         stored = duro__keep(o, duro__strdup(text));
     } else if (state == DURO_STATE_CONTINUED_AS_NEW) {
         json_t *m = duro__rec_new(), *carried = carried_events(o);
+        json_t *kv = o->kv.len ? duro__kv_snapshot(o) : NULL;
+        int bad = !m || !carried || (o->kv.len && !kv) || duro__rec_str(m, "name", o->name) ||
+                  duro__rec_str(m, "input", text);
+        /* json_object_set_new takes its value even when it fails */
+        if (!bad) {
+            bad = json_object_set_new(m, "carried", carried) != 0;
+            carried = NULL;
+        }
+        if (!bad && kv) {
+            bad = json_object_set_new(m, "kv", kv) != 0;
+            kv = NULL;
+        }
+        json_decref(carried);
+        json_decref(kv);
         kind = DURO_EVENT_ORCH_CONTINUED;
         j = duro__rec_new();
-        if (!j || !m || !carried || duro__rec_str(j, "text", text) ||
-            duro__rec_str(m, "name", o->name) || duro__rec_str(m, "input", text) ||
-            json_object_set_new(m, "carried", carried) != 0) {
+        if (bad || !j || duro__rec_str(j, "text", text)) {
             json_decref(j);
             json_decref(m);
             return DURO_ENOMEM;
@@ -784,6 +802,8 @@ static duro_orch *orch_new(const duro_registry *reg, const duro_orch_item *item,
     duro__vec_init(&o->out_work, sizeof(duro_work_in));
     duro__vec_init(&o->out_msgs, sizeof(duro_msg));
     duro__vec_init(&o->out_cancel, sizeof(duro_activity_ref));
+    duro__vec_init(&o->kv, sizeof(duro__kv));
+    duro__vec_init(&o->out_kv, sizeof(duro_kv_change));
     return o;
 }
 
@@ -806,6 +826,8 @@ static void orch_free(duro_orch *o)
     duro__vec_free(&o->out_work);
     duro__vec_free(&o->out_msgs);
     duro__vec_free(&o->out_cancel);
+    duro__vec_free(&o->kv);
+    duro__vec_free(&o->out_kv);
     free(o->err_msg);
     free(o->term_text);
     free(o->custom_status);
@@ -907,8 +929,21 @@ static int build_commit(duro_orch *o, duro__turn *out)
         e->event_id = i + 1;
         e->kind = s->rec.kind;
         e->payload = text;
+        if (s->rec.kind == DURO_EVENT_VALUE_SET || s->rec.kind == DURO_EVENT_VALUE_CLEARED ||
+            s->rec.kind == DURO_EVENT_VALUES_CLEARED) {
+            duro_kv_change *k = duro__vec_push(&o->out_kv);
+            if (!k)
+                return DURO_ENOMEM;
+            k->op = s->rec.kind == DURO_EVENT_VALUE_SET       ? DURO_KV_SET
+                    : s->rec.kind == DURO_EVENT_VALUE_CLEARED ? DURO_KV_CLEAR
+                                                              : DURO_KV_CLEAR_ALL;
+            k->key = s->rec.name;
+            k->value = s->rec.kind == DURO_EVENT_VALUE_SET && !s->rec.text ? "" : s->rec.text;
+        }
     }
     out->commit.execution_id = o->exec;
+    out->commit.kv = o->out_kv.data;
+    out->commit.n_kv = o->out_kv.len;
     out->commit.events = out->events.data;
     out->commit.n_events = out->events.len;
     out->commit.work = o->out_work.data;
@@ -949,6 +984,8 @@ static int run_code(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
 {
     int r;
     o->replaying = o->n_persisted > 0;
+    if (duro__kv_begin(o))
+        return DURO_ENOMEM;
     o->in_run = 1;
     r = fn(o, o->input, ud);
     o->in_run = 0;
@@ -990,6 +1027,8 @@ static int start_execution(duro_orch *o, const duro__rec *start, const char *res
                            duro__rec_int(j, "pexec", (int64_t)start->pexec) ||
                            duro__rec_int(j, "pid", (int64_t)start->pid))) ||
         (start->carried && json_object_set(j, "carried", start->carried) != 0) ||
+        (start->kind == DURO_MSG_CONTINUE_AS_NEW && start->kv &&
+         json_object_set(j, "kv", start->kv) != 0) ||
         (start->at > 0 && duro__rec_int(j, "at", start->at))) {
         json_decref(j);
         return DURO_ENOMEM;
@@ -1262,6 +1301,12 @@ static int reject_foreign_starts(duro_orch *o, const duro__rec *msgs, const duro
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out)
 {
+    return duro__turn_run_kv(reg, item, now_ms, 1, log, log_ud, out);
+}
+
+int duro__turn_run_kv(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                      int kv_supported, duro__log_fn log, void *log_ud, duro__turn *out)
+{
     duro__rec *msgs;
     const duro__rec *start = NULL;
     duro_orch *o;
@@ -1276,6 +1321,7 @@ int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t
     if (!o)
         return DURO_ENOMEM;
     out->action = DURO__TURN_COMMIT;
+    o->kv_supported = kv_supported;
     o->exec = item->execution_id ? item->execution_id : 1;
     msgs = calloc(item->n_msgs ? item->n_msgs : 1, sizeof *msgs);
     if (!msgs)

@@ -60,6 +60,13 @@ typedef enum duro__terminal {
     DURO__TERM_CAN
 } duro__terminal;
 
+/* One durable value of the run's state: both strings live for the turn (in a history
+ * record or the Started event's carried values). */
+typedef struct duro__kv {
+    const char *key;
+    const char *value;
+} duro__kv;
+
 /* Log hook used by duro_log (runtime supplies it). */
 typedef void (*duro__log_fn)(int level, const char *instance, const char *msg, void *ud);
 
@@ -107,10 +114,14 @@ struct duro_orch {
     int custom_status_set;
     char *custom_status;
 
+    int kv_supported;         /* the provider stores durable values (DURO_CAP_KV) */
+    duro__vec kv;             /* duro__kv: values as the code has set them so far this run */
+
     /* outputs */
     duro__vec out_work;       /* duro_work_in */
     duro__vec out_msgs;       /* duro_msg */
     duro__vec out_cancel;     /* duro_activity_ref */
+    duro__vec out_kv;         /* duro_kv_change */
 };
 
 typedef enum duro__turn_action {
@@ -136,6 +147,10 @@ typedef struct duro__turn {
  * *out filled (free with duro__turn_free), or DURO_ENOMEM. */
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out);
+/* duro__turn_run for a provider that may lack durable values: with kv_supported 0 a change
+ * of a durable value fails the instance with DURO_ENOTSUP (duro__turn_run assumes 1). */
+int duro__turn_run_kv(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                      int kv_supported, duro__log_fn log, void *log_ud, duro__turn *out);
 void duro__turn_free(duro__turn *t);
 
 /* The poison commit for an item whose messages exceeded max_attempts (or whose history is
@@ -169,6 +184,12 @@ int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
 int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t attempt);
 /* Keep a malloc'd string alive for the turn; returns it (NULL: error recorded). */
 char *duro__keep(duro_orch *o, char *s);
+/* Load the durable values the execution started with (its Started event) into o->kv.
+ * 0 or DURO_ENOMEM. */
+int duro__kv_begin(duro_orch *o);
+/* The values of o->kv as a JSON object {key: value} (for continue-as-new), NULL when out
+ * of memory. */
+json_t *duro__kv_snapshot(duro_orch *o);
 /* Task result: 1 if done, with position and outcome. */
 int duro__task_result(duro_task *t, uint64_t *pos, uint32_t *sub, int *ok, const char **value,
                       const char **error);

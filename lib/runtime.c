@@ -413,7 +413,7 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
         return DURO_ECORRUPT;
     }
     int64_t run_start_us = duro__metrics_now_us();
-    rc = duro__turn_run(rt->reg, item, now, turn_log, rt, &t);
+    rc = duro__turn_run_kv(rt->reg, item, now, duro__provider_has_kv(rt->p), turn_log, rt, &t);
     duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
     if (rc == 0 && rt->metrics.on_span && t.o && duro_orch_name(t.o))
         *name = duro__strdup(duro_orch_name(t.o));

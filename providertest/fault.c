@@ -349,6 +349,26 @@ static int fw_query_instances(duro_provider *p, const duro_instance_query *q,
     return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->query_instances(IN(p), q, rows, n, err), err);
 }
 
+/* Reads of durable values count as instance reads (DURO_FAULT_INSTANCE_INFO). */
+static int fw_get_value(duro_provider *p, const char *instance, const char *key, char **value,
+                        uint64_t *version, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_INSTANCE_INFO, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_INSTANCE_INFO, kind,
+                             IN(p)->ops->get_value(IN(p), instance, key, value, version, err),
+                             err);
+}
+
+static int fw_list_values(duro_provider *p, const char *instance, duro_kv_entry **entries,
+                          size_t *n, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_INSTANCE_INFO, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_INSTANCE_INFO, kind,
+                             IN(p)->ops->list_values(IN(p), instance, entries, n, err), err);
+}
+
 static int fw_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 {
     return duro_provider_integrity_check(IN(p), msg, msg_size);
@@ -453,6 +473,10 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
         MIRROR(integrity_check);
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V3))
         MIRROR(query_instances);
+    if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V5)) {
+        MIRROR(get_value);
+        MIRROR(list_values);
+    }
     w->base.ops = &w->ops;
     w->base.name = inner->name;
     w->base.caps = inner->caps;

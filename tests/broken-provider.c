@@ -916,6 +916,22 @@ static int bp_query_instances(duro_provider *p, const duro_instance_query *q,
     return b->inner->ops->query_instances(b->inner, q, rows, n, err);
 }
 
+static int bp_get_value(duro_provider *p, const char *instance, const char *key, char **value,
+                        uint64_t *version, duro_error *err)
+{
+    bp *b = as_bp(p);
+
+    return b->inner->ops->get_value(b->inner, instance, key, value, version, err);
+}
+
+static int bp_list_values(duro_provider *p, const char *instance, duro_kv_entry **entries,
+                          size_t *n, duro_error *err)
+{
+    bp *b = as_bp(p);
+
+    return b->inner->ops->list_values(b->inner, instance, entries, n, err);
+}
+
 static int bp_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 {
     return duro_provider_integrity_check(as_bp(p)->inner, msg, msg_size);
@@ -950,6 +966,8 @@ static const duro_provider_ops bp_ops = {
     .metrics = bp_metrics,
     .integrity_check = bp_integrity_check,
     .query_instances = bp_query_instances,
+    .get_value = bp_get_value,
+    .list_values = bp_list_values,
 };
 
 /* ---- Factory ----------------------------------------------------------------------------- */

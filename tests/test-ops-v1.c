@@ -217,7 +217,8 @@ START_TEST(error_names)
     ck_assert_str_eq(duro_err_name(-999), "DURO_E?");
     ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_ORCH_STARTED), "OrchestrationStarted");
     ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUE), "ValueRecorded");
-    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_RESUMED + 1), "Unknown");
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUES_CLEARED), "ValuesCleared");
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUES_CLEARED + 1), "Unknown");
 }
 END_TEST
 

@@ -382,7 +382,8 @@ START_TEST(memory_is_private_and_single)
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &a, &err), 0);
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
     ck_assert_uint_eq(duro__sq_from(a)->pool.n_conns, 1);
-    ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY);
+    ck_assert_uint_eq(a->caps,
+                      DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_KV);
     run_instance(a, "only-in-a");
     ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
     duro_instance_info_clear(&info);
@@ -434,6 +435,50 @@ START_TEST(migrations_idempotent_on_reopen)
 }
 END_TEST
 
+/* A store of schema version 1 (before durable values) opens under this library: migration 2
+ * adds the kv table and instances.kv_version, the instance stored before keeps its history,
+ * and durable values work on it. The version-1 store is made by undoing migration 2 on a
+ * current one (DROP COLUMN needs SQLite 3.35). */
+START_TEST(upgrade_from_schema_1)
+{
+    const duro_kv_change kv[] = { { DURO_KV_SET, "k", "v" } };
+    duro_orch_commit cm = { 0 };
+    duro_orch_item *item = NULL;
+    duro_error err = { 0, 0, "" };
+    duro_event *ev = NULL;
+    char *value = NULL;
+    uint64_t version = 0;
+    int64_t max = 0;
+    size_t n = 0;
+    duro_provider *p = open_file(NULL);
+
+    run_instance(p, "old");
+    duro_provider_destroy(p);
+    raw_exec("DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
+             " DELETE FROM schema_version WHERE version > 1");
+    ck_assert_int_eq(schema_rows(&max), 1);
+    p = open_file(NULL);
+    ck_assert_int_eq(schema_rows(&max), 2);
+    ck_assert_int_eq(max, 2);
+    ck_assert_int_eq(p->ops->read_history(p, "old", 0, &ev, &n, &err), 0);
+    ck_assert_uint_eq(n, 3);
+    duro_events_free(ev, n);
+    ck_assert_int_eq(p->ops->get_value(p, "old", "k", &value, &version, &err), DURO_ENOTFOUND);
+    enqueue(p, "old", DURO_MSG_EVENT, "poke", T0);
+    ck_assert_int_eq(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &item, &err), 0);
+    cm.execution_id = 1;
+    cm.kv = kv;
+    cm.n_kv = 1;
+    ck_assert_int_eq(p->ops->ack_orch(p, T0, item->lock_token, &cm, &err), 0);
+    duro_orch_item_free(item);
+    ck_assert_int_eq(p->ops->get_value(p, "old", "k", &value, &version, &err), 0);
+    ck_assert_str_eq(value, "v");
+    ck_assert_uint_eq(version, 1);
+    free(value);
+    duro_provider_destroy(p);
+}
+END_TEST
+
 START_TEST(newer_schema_refused)
 {
     duro_provider *p = open_file(NULL);
@@ -467,7 +512,7 @@ START_TEST(damaged_store_refused)
     duro_provider_destroy(p);
     raw_exec("DROP TABLE history");
     open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
-               "version 1)");
+               "version 2)");
     teardown_path();
 
     p = open_file(NULL);
@@ -1057,6 +1102,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, pragmas_normal_when_asked);
     tcase_add_test(tc, pragmas_off_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);
+    tcase_add_test(tc, upgrade_from_schema_1);
     tcase_add_test(tc, newer_schema_refused);
     tcase_add_test(tc, damaged_store_refused);
     tcase_add_test(tc, read_only_store_refused);

@@ -4,7 +4,8 @@
  *
  * It shows that a third party can implement the contract of lib/duro-provider.h with its own
  * storage: a struct that embeds duro_provider as its FIRST member, a static table of
- * callbacks, the capabilities it claims (management, long polling, notification) and the
+ * callbacks, the capabilities it claims (management, long polling, notification, durable
+ * values) and the
  * factory the conformance and stress suites use. Everything lives in process memory and is
  * lost when the provider is destroyed: this is an example and a test double, not durable
  * storage.
@@ -35,7 +36,7 @@
 #include "custom-provider.h"
 
 /* What this provider claims; the suites skip (visibly) every case needing anything else. */
-#define CUSTOM_CAPS (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY)
+#define CUSTOM_CAPS (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_KV)
 
 #define NEVER INT64_MAX          /* "no future time known" for the long-poll wake-up */
 #define DEFAULT_BULK_LIMIT 1000  /* delete_bulk limit 0 means this */
@@ -187,6 +188,9 @@ typedef struct irow {
     int64_t created_at, updated_at;
     uint64_t created_seq;        /* tie-break for equal created_at */
     execution *execs;
+    duro_kv_entry *kv;           /* durable values, keys ascending (strcmp) */
+    size_t n_kv;
+    uint64_t kv_version;         /* value changes made so far (duro_kv_entry.version) */
 } irow;
 
 struct okey;
@@ -323,6 +327,7 @@ static void row_free(irow *r)
     free(r->version);
     free(r->parent);
     free(r->custom_status);
+    duro_kv_entries_free(r->kv, r->n_kv);
     free(r);
 }
 
@@ -924,7 +929,7 @@ static int check_ack(const okey *k, const duro_orch_commit *cm, duro_error *err)
                               "ack_orch: execution %llu of %s is not stored, current or next",
                               (unsigned long long)x, k->id);
     if (k->row == NULL && cm->orch_name == NULL) {
-        if (cm->n_events || cm->state || cm->set_custom_status)
+        if (cm->n_events || cm->state || cm->set_custom_status || cm->n_kv)
             return duro_error_set(err, DURO_EINVAL, 0,
                                   "ack_orch: orch_name is required to create instance %s",
                                   k->id);
@@ -950,6 +955,9 @@ typedef struct ack_plan {
     char *custom_status;
     witem **work;
     pending_msg *msgs;
+    duro_kv_entry *kv;      /* the instance's values after the commit's kv changes */
+    size_t n_kv;
+    uint64_t kv_version;
 } ack_plan;
 
 static void plan_free(ack_plan *pl, const duro_orch_commit *cm)
@@ -974,6 +982,7 @@ static void plan_free(ack_plan *pl, const duro_orch_commit *cm)
     for (size_t i = 0; pl->msgs != NULL && i < cm->n_msgs; i++)
         pending_msg_discard(&pl->msgs[i]);
     free(pl->msgs);
+    duro_kv_entries_free(pl->kv, pl->n_kv);
 }
 
 static irow *row_new(const duro_orch_commit *cm, int64_t now)
@@ -1059,6 +1068,71 @@ static int plan_writes(custom *c, ack_plan *pl, const duro_orch_commit *cm)
     return 0;
 }
 
+static int cmp_kv(const void *a, const void *b)
+{
+    return strcmp(((const duro_kv_entry *)a)->key, ((const duro_kv_entry *)b)->key);
+}
+
+/* Step 10 planned: the instance's values with the commit's changes applied, in a new array
+ * (pl->kv). Returns 0, -1 when out of memory, or DURO_ETOOBIG past DURO_MAX_VALUES keys. */
+static int plan_values(ack_plan *pl, const okey *k, const duro_orch_commit *cm, duro_error *err)
+{
+    const irow *r = k->row;
+    size_t n = 0, cap = (r != NULL ? r->n_kv : 0) + cm->n_kv;
+    duro_kv_entry *v;
+
+    if (cm->n_kv == 0)
+        return 0;
+    if ((v = pl->kv = calloc(cap, sizeof(*v))) == NULL)
+        return -1;
+    pl->kv_version = r != NULL ? r->kv_version : 0;
+    for (size_t i = 0; r != NULL && i < r->n_kv; i++) {
+        pl->n_kv = ++n;
+        v[i].version = r->kv[i].version;
+        if (dup_opt(r->kv[i].key, &v[i].key) != 0 || dup_opt(r->kv[i].value, &v[i].value) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < cm->n_kv; i++) {
+        const duro_kv_change *ch = &cm->kv[i];
+        size_t at = 0;
+
+        pl->kv_version++;
+        while (ch->op != DURO_KV_CLEAR_ALL && at < n && strcmp(v[at].key, ch->key) != 0)
+            at++;
+        if (ch->op == DURO_KV_CLEAR_ALL || (ch->op == DURO_KV_CLEAR && at < n)) {
+            int all = ch->op == DURO_KV_CLEAR_ALL;
+            size_t from = all ? 0 : at, to = all ? n : at + 1;
+            for (size_t j = from; j < to; j++) {
+                free(v[j].key);
+                free(v[j].value);
+            }
+            memmove(v + from, v + to, (n - to) * sizeof(*v));
+            n -= to - from;
+            memset(v + n, 0, (to - from) * sizeof(*v)); /* the vacated tail owns nothing */
+            pl->n_kv = n;
+            continue;
+        }
+        if (ch->op == DURO_KV_CLEAR)
+            continue;
+        if (at == n) {
+            pl->n_kv = ++n;
+            if (dup_opt(ch->key, &v[at].key) != 0)
+                return -1;
+        }
+        free(v[at].value);
+        v[at].value = NULL;
+        if (dup_opt(ch->value, &v[at].value) != 0)
+            return -1;
+        v[at].version = pl->kv_version;
+    }
+    if (n > DURO_MAX_VALUES)
+        return duro_error_set(err, DURO_ETOOBIG, 0,
+                              "ack_orch: %s would hold %zu durable values (limit %d)", k->id, n,
+                              DURO_MAX_VALUES);
+    qsort(v, n, sizeof(*v), cmp_kv);
+    return 0;
+}
+
 /* Steps 2 to 5, applied: cannot fail. */
 static void apply_instance(custom *c, okey *k, const duro_orch_commit *cm, int64_t now,
                            ack_plan *pl)
@@ -1103,6 +1177,14 @@ static void apply_instance(custom *c, okey *k, const duro_orch_commit *cm, int64
         r->custom_status = pl->custom_status;
         pl->custom_status = NULL;
         r->custom_version++;
+    }
+    if (cm->n_kv > 0) {
+        duro_kv_entries_free(r->kv, r->n_kv);
+        r->kv = pl->kv;
+        r->n_kv = pl->n_kv;
+        r->kv_version = pl->kv_version;
+        pl->kv = NULL;
+        pl->n_kv = 0;
     }
 }
 
@@ -1149,6 +1231,8 @@ static int custom_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_to
         rc = check_ack(k, commit, err);
     if (rc == 0 && (plan_history(&plan, k, commit, now_ms) != 0 ||
                     plan_writes(c, &plan, commit) != 0))
+        rc = no_memory(err, "ack");
+    if (rc == 0 && (rc = plan_values(&plan, k, commit, err)) == -1)
         rc = no_memory(err, "ack");
     if (rc == 0) {
         apply_instance(c, k, commit, now_ms, &plan);
@@ -1481,6 +1565,76 @@ static int custom_instance_info(duro_provider *p, const char *instance_id,
     if (rc != 0)
         duro_instance_info_clear(out);
     return rc;
+}
+
+/* The value of `key` of `instance_id`; DURO_ENOTFOUND for an unknown instance or key. */
+static int custom_get_value(duro_provider *p, const char *instance_id, const char *key,
+                            char **value, uint64_t *version, duro_error *err)
+{
+    custom *c = (custom *)p;
+    const irow *r;
+    int rc;
+
+    if (value == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "get_value: value is required");
+    *value = NULL;
+    if (version != NULL)
+        *version = 0;
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0 ||
+        (rc = duro_provider_check_kv_key(key, err)) != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    r = row_of(c, instance_id);
+    rc = r == NULL ? duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance_id)
+                   : duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s has no value \"%s\"",
+                                    instance_id, key);
+    for (size_t i = 0; r != NULL && i < r->n_kv; i++) {
+        if (strcmp(r->kv[i].key, key) != 0)
+            continue;
+        rc = dup_opt(r->kv[i].value, value) != 0 ? no_memory(err, "value") : 0;
+        if (rc == 0 && version != NULL)
+            *version = r->kv[i].version;
+        break;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* Every value of `instance_id`, keys ascending; DURO_ENOTFOUND for an unknown instance. */
+static int custom_list_values(duro_provider *p, const char *instance_id,
+                              duro_kv_entry **entries, size_t *n, duro_error *err)
+{
+    custom *c = (custom *)p;
+    const irow *r;
+    duro_kv_entry *v = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (entries == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "list_values: entries and n are required");
+    *entries = NULL;
+    *n = 0;
+    if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    r = row_of(c, instance_id);
+    if (r == NULL)
+        rc = duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance_id);
+    else if (r->n_kv > 0 && (v = calloc(r->n_kv, sizeof(*v))) == NULL)
+        rc = no_memory(err, "values");
+    for (size_t i = 0; rc == 0 && r != NULL && i < r->n_kv; i++, len++) {
+        v[i].version = r->kv[i].version;
+        if (dup_opt(r->kv[i].key, &v[i].key) != 0 || dup_opt(r->kv[i].value, &v[i].value) != 0)
+            rc = no_memory(err, "values");
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (rc != 0) {
+        duro_kv_entries_free(v, r != NULL ? r->n_kv : 0);
+        return rc;
+    }
+    *entries = v;
+    *n = len;
+    return 0;
 }
 
 /* Wake every fetch and wait_commit blocked now; later waits are not affected. */
@@ -2119,6 +2273,8 @@ static const duro_provider_ops custom_ops = {
     .metrics = custom_metrics,
     .integrity_check = custom_integrity_check,
     .query_instances = custom_query_instances,
+    .get_value = custom_get_value,
+    .list_values = custom_list_values,
 };
 
 /* Mutex and condition variable (on CLOCK_MONOTONIC, so long polls ignore clock changes). */

@@ -11,7 +11,7 @@ EXTRA_DIST += providers/postgres/duro-postgres.h providers/postgres/pg-internal.
 	providers/postgres/schema.h providers/postgres/schema.c \
 	providers/postgres/queue.h providers/postgres/queue.c \
 	providers/postgres/orch.c providers/postgres/work.c \
-	providers/postgres/read.c providers/postgres/manage.c \
+	providers/postgres/read.c providers/postgres/manage.c providers/postgres/kv.c \
 	providers/postgres/hooks.c providers/postgres/provider.c
 if HAVE_LIBPQ
 noinst_LTLIBRARIES += providers/postgres/libduro-postgres-core.la
@@ -24,7 +24,7 @@ providers_postgres_libduro_postgres_core_la_SOURCES = \
 	providers/postgres/schema.h providers/postgres/schema.c \
 	providers/postgres/queue.h providers/postgres/queue.c \
 	providers/postgres/orch.c providers/postgres/work.c \
-	providers/postgres/read.c providers/postgres/manage.c \
+	providers/postgres/read.c providers/postgres/manage.c providers/postgres/kv.c \
 	providers/postgres/hooks.c providers/postgres/provider.c
 providers_postgres_libduro_postgres_core_la_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
 

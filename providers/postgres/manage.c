@@ -341,6 +341,7 @@ static const char SQL_DEL_EXECUTIONS[] = "DELETE FROM executions WHERE instance_
 static const char SQL_DEL_ORCH_QUEUE[] = "DELETE FROM orch_queue WHERE instance_id = $1::text";
 static const char SQL_DEL_WORK_QUEUE[] = "DELETE FROM work_queue WHERE instance_id = $1::text";
 static const char SQL_DEL_INSTANCE[] = "DELETE FROM instances WHERE instance_id = $1::text";
+static const char SQL_DEL_KV[] = "DELETE FROM kv WHERE instance_id = $1::text";
 
 /* Every row of one instance (its advisory lock held); adds the counts to *out. */
 static int delete_one(duro__pg_conn *c, const char *id, duro_delete_result *out,
@@ -362,6 +363,8 @@ static int delete_one(duro__pg_conn *c, const char *id, duro_delete_result *out,
     if ((rc = duro__pg_exec(c, SQL_DEL_WORK_QUEUE, err, "t", id)) < 0)
         return rc;
     out->messages += (uint64_t)rc;
+    if ((rc = duro__pg_exec(c, SQL_DEL_KV, err, "t", id)) < 0)
+        return rc;
     if ((rc = duro__pg_exec(c, SQL_DEL_INSTANCE, err, "t", id)) < 0)
         return rc;
     out->instances += (uint64_t)rc;

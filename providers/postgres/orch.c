@@ -481,7 +481,7 @@ static int upsert_instance(duro__pg_conn *c, const char *instance, int64_t now,
                               "ack_orch: execution %llu of %s is not stored, current or next",
                               (unsigned long long)cm->execution_id, instance);
     if (!*exists && cm->orch_name == NULL) {
-        if (cm->n_events || cm->state || cm->set_custom_status)
+        if (cm->n_events || cm->state || cm->set_custom_status || cm->n_kv)
             return duro_error_set(err, DURO_EINVAL, 0,
                                   "ack_orch: orch_name is required to create instance %s",
                                   instance);
@@ -632,6 +632,8 @@ static int ack_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err
         rc = append_events(c, instance, cm, last, err);
     if (rc == 0)
         rc = apply_writes(c, instance, a->now, cm, err);
+    if (rc == 0 && cm->n_kv > 0)
+        rc = duro__pg_apply_kv(c, instance, cm, err);
     /* Orchestration fetchers are woken only when this commit sent messages or the instance,
      * now unlocked, still has messages due. */
     if (rc == 0) {

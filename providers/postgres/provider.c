@@ -184,8 +184,9 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     }
     s->base.ops = &postgres_ops;
     s->base.name = "postgres";
-    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT
-                                : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY;
+    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT | DURO_CAP_KV
+                                : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
+                                      DURO_CAP_KV;
     *out = s;
     return 0;
 }
@@ -335,4 +336,6 @@ static const duro_provider_ops postgres_ops = {
     .metrics = duro__pg_metrics,
     .integrity_check = pg_integrity_check,
     .query_instances = duro__pg_query_instances,
+    .get_value = duro__pg_get_value,
+    .list_values = duro__pg_list_values,
 };

@@ -91,6 +91,15 @@ static const char *const migrations[] = {
     /* 2: the order of query_instances, newest first by (created_at, instance id in byte
      * order): a backward scan of this index yields it and seeks to a page's resume key */
     "CREATE INDEX instances_created_id ON instances(created_at, instance_id COLLATE \"C\");",
+    /* 3: durable values (DURO_CAP_KV): one row per key of an instance; the instance counts
+     * its value changes for the versions */
+    "ALTER TABLE instances ADD COLUMN kv_version BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE kv ("
+    " instance_id TEXT NOT NULL,"
+    " key TEXT COLLATE \"C\" NOT NULL,"
+    " value BYTEA NOT NULL,"
+    " version BIGINT NOT NULL,"
+    " PRIMARY KEY (instance_id, key));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

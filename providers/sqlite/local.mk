@@ -12,7 +12,7 @@ providers_sqlite_libduro_sqlite_core_la_SOURCES = \
 	providers/sqlite/schema.h providers/sqlite/schema.c \
 	providers/sqlite/queue.h providers/sqlite/queue.c \
 	providers/sqlite/orch.c providers/sqlite/work.c \
-	providers/sqlite/read.c providers/sqlite/manage.c \
+	providers/sqlite/read.c providers/sqlite/manage.c providers/sqlite/kv.c \
 	providers/sqlite/hooks.c providers/sqlite/provider.c
 providers_sqlite_libduro_sqlite_core_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 

@@ -347,6 +347,7 @@ static const char SQL_DEL_ORCH_QUEUE[] = "DELETE FROM orch_queue WHERE instance_
 static const char SQL_DEL_WORK_QUEUE[] = "DELETE FROM work_queue WHERE instance_id = ?1";
 static const char SQL_DEL_LOCK[] = "DELETE FROM instance_locks WHERE instance_id = ?1";
 static const char SQL_DEL_INSTANCE[] = "DELETE FROM instances WHERE instance_id = ?1";
+static const char SQL_DEL_KV[] = "DELETE FROM kv WHERE instance_id = ?1";
 
 /* Every row of one instance; adds the counts to *out. */
 static int delete_one(duro__sq_conn *c, const char *id, duro_delete_result *out,
@@ -367,6 +368,8 @@ static int delete_one(duro__sq_conn *c, const char *id, duro_delete_result *out,
         return rc;
     out->messages += (uint64_t)rc;
     if ((rc = duro__sq_exec(c, SQL_DEL_LOCK, err, "t", id)) < 0)
+        return rc;
+    if ((rc = duro__sq_exec(c, SQL_DEL_KV, err, "t", id)) < 0)
         return rc;
     if ((rc = duro__sq_exec(c, SQL_DEL_INSTANCE, err, "t", id)) < 0)
         return rc;

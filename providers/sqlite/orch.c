@@ -370,7 +370,7 @@ static int upsert_instance(duro__sq_conn *c, const char *instance, int64_t now,
                               "ack_orch: execution %llu of %s is not stored, current or next",
                               (unsigned long long)cm->execution_id, instance);
     if (!*exists && cm->orch_name == NULL) {
-        if (cm->n_events || cm->state || cm->set_custom_status)
+        if (cm->n_events || cm->state || cm->set_custom_status || cm->n_kv)
             return duro_error_set(err, DURO_EINVAL, 0,
                                   "ack_orch: orch_name is required to create instance %s",
                                   instance);
@@ -469,6 +469,8 @@ static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *er
         rc = append_events(c, instance, commit, err);
     if (rc == 0)
         rc = apply_writes(c, instance, a->now_ms, commit, err);
+    if (rc == 0 && commit->n_kv > 0)
+        rc = duro__sq_apply_kv(c, instance, commit, err);
     if (rc == 0)
         rc = duro__sq_exec(c, SQL_DELETE_TAGGED, err, "t", a->lock_token);
     if (rc >= 0)

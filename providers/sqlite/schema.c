@@ -84,6 +84,15 @@ static const char *const migrations[] = {
     "CREATE INDEX work_queue_visible ON work_queue(visible_at);"
     "CREATE INDEX work_queue_locked ON work_queue(locked_until)"
     " WHERE locked_until IS NOT NULL;",
+    /* 2: durable values (DURO_CAP_KV): one row per key of an instance; the instance counts
+     * its value changes for the versions */
+    "ALTER TABLE instances ADD COLUMN kv_version INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE kv ("
+    " instance_id TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " PRIMARY KEY (instance_id, key)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

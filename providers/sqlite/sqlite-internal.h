@@ -5,6 +5,7 @@
  *
  *   provider.c            the provider object: open, close, options, the ops table
  *   orch.c work.c read.c manage.c hooks.c    the callbacks of duro-provider.h
+ *   kv.c                  durable values: their reads, and the changes orch.c's ack applies
  *   queue.c               queue inserts and lock reads shared by orch.c and work.c
  *   schema.c              tables and migrations
  *   pool.c                connection pool, transactions, group commit, checkpointer (pool.h)
@@ -84,6 +85,15 @@ int duro__sq_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_depths *o
 int duro__sq_metrics(duro_provider *p, duro_metrics *out, duro_error *err);
 int duro__sq_query_instances(duro_provider *p, const duro_instance_query *q,
                              duro_instance_summary **rows, size_t *n, duro_error *err);
+
+/* Durable values (kv.c). duro__sq_apply_kv applies the kv changes of commit `cm` to
+ * `instance` inside ack_orch's transaction (DURO_ETOOBIG past DURO_MAX_VALUES keys). */
+int duro__sq_apply_kv(duro__sq_conn *c, const char *instance, const duro_orch_commit *cm,
+                      duro_error *err);
+int duro__sq_get_value(duro_provider *p, const char *instance, const char *key, char **value,
+                       uint64_t *version, duro_error *err);
+int duro__sq_list_values(duro_provider *p, const char *instance, duro_kv_entry **entries,
+                         size_t *n, duro_error *err);
 
 /* ---- The provider object (provider.c) ---------------------------------------------------- */
 
