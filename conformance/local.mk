@@ -26,7 +26,8 @@ duro_conformance_cases = \
 	conformance/cases/invalid_commits.c \
 	conformance/cases/handles.c \
 	conformance/cases/contention.c \
-	conformance/cases/allocation_failures.c
+	conformance/cases/allocation_failures.c \
+	conformance/cases/tags.c
 
 duro_conformance_lib_sources = conformance/suite.h \
 	conformance/registry.c conformance/runner.c conformance/fixtures.c \

@@ -95,7 +95,8 @@ typedef struct duro_case {
     X(invalid_commits)     \
     X(handles)             \
     X(contention)          \
-    X(allocation_failures)
+    X(allocation_failures) \
+    X(tags)
 
 /* Each category's NULL-terminated table duro__cases_<name>, defined by its file. */
 #define DURO__CT_DECLARE_CASES(name) extern const duro_case duro__cases_##name[];

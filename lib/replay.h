@@ -111,6 +111,9 @@ struct duro_orch {
     duro__vec out_work;       /* duro_work_in */
     duro__vec out_msgs;       /* duro_msg */
     duro__vec out_cancel;     /* duro_activity_ref */
+    duro__vec out_work_tags;  /* const char *, parallel to out_work (NULL = untagged) */
+    int any_work_tagged;      /* some entry of out_work_tags is not NULL */
+    const char *no_tags_provider; /* non-NULL: the provider (this name) routes no tags */
 };
 
 typedef enum duro__turn_action {
@@ -137,6 +140,12 @@ typedef struct duro__turn {
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out);
 void duro__turn_free(duro__turn *t);
+/* duro__turn_run on a provider that may not route tagged work: `no_tags_provider` NULL when
+ * it does, else its name, and a turn that would enqueue a tagged attempt fails the instance
+ * with DURO_ENOTSUP naming it. */
+int duro__turn_run_routed(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                          duro__log_fn log, void *log_ud, const char *no_tags_provider,
+                          duro__turn *out);
 
 /* The poison commit for an item whose messages exceeded max_attempts (or whose history is
  * unreadable): appends OrchestrationFailed{poison} (after a synthesized Started when the

@@ -455,7 +455,7 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
         MIRROR(query_instances);
     w->base.ops = &w->ops;
     w->base.name = inner->name;
-    w->base.caps = inner->caps;
+    w->base.caps = inner->caps & ~DURO_CAP_TAGS; /* the v4 routing ops are not wrapped */
     w->inner = inner;
     w->latency_ms = o.latency_ms;
     w->seed = o.seed;

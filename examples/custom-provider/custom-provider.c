@@ -2091,7 +2091,7 @@ static void custom_destroy(duro_provider *p)
 static int custom_integrity_check(duro_provider *p, char *msg, size_t msg_size);
 
 static const duro_provider_ops custom_ops = {
-    .version = DURO_PROVIDER_OPS_VERSION,
+    .version = DURO_PROVIDER_OPS_V3,
     .destroy = custom_destroy,
     .enqueue_orch = custom_enqueue_orch,
     .fetch_orch = custom_fetch_orch,

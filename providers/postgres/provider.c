@@ -307,7 +307,7 @@ static void pg_interrupt(duro_provider *p)
 }
 
 static const duro_provider_ops postgres_ops = {
-    .version = DURO_PROVIDER_OPS_VERSION,
+    .version = DURO_PROVIDER_OPS_V3,
     .destroy = pg_destroy,
     .enqueue_orch = duro__pg_enqueue_orch,
     .fetch_orch = duro__pg_fetch_orch,
