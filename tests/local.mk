@@ -16,4 +16,5 @@ include tests/stress.mk
 include tests/teeth.mk
 include tests/lifecycle.mk
 include tests/cli.mk
+include tests/tags.mk
 include tests/mutants.mk
