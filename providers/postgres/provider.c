@@ -184,8 +184,9 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     }
     s->base.ops = &postgres_ops;
     s->base.name = "postgres";
-    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT
-                                : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY;
+    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT | DURO_CAP_TAGS
+                                : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
+                                      DURO_CAP_TAGS;
     *out = s;
     return 0;
 }
@@ -307,7 +308,7 @@ static void pg_interrupt(duro_provider *p)
 }
 
 static const duro_provider_ops postgres_ops = {
-    .version = DURO_PROVIDER_OPS_V3,
+    .version = DURO_PROVIDER_OPS_VERSION,
     .destroy = pg_destroy,
     .enqueue_orch = duro__pg_enqueue_orch,
     .fetch_orch = duro__pg_fetch_orch,
@@ -335,4 +336,7 @@ static const duro_provider_ops postgres_ops = {
     .metrics = duro__pg_metrics,
     .integrity_check = pg_integrity_check,
     .query_instances = duro__pg_query_instances,
+    .enqueue_work_tagged = duro__pg_enqueue_work_tagged,
+    .fetch_work_filtered = duro__pg_fetch_work_filtered,
+    .queue_depths_by_tag = duro__pg_queue_depths_by_tag,
 };
