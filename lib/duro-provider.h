@@ -179,7 +179,7 @@ extern "C" {
 #define DURO_CAP_NOTIFY (1u << 2)     /* commit_seq + wait_commit for event-driven waiting */
 #define DURO_CAP_TAGS (1u << 4)       /* activity tags (ops version 4): enqueue_work_tagged,
                                         * fetch_work_filtered, queue_depths_by_tag and the
-                                        * commit's work_tags */
+                                        * commit's work_tags; ignored on older ops */
 
 /* ---- Status and message kinds ------------------------------------------------------------ */
 
@@ -544,7 +544,8 @@ struct duro_provider {
  * knows), a name, and every callback a provider must have (the queue, read and destroy
  * callbacks; interrupt with DURO_CAP_LONG_POLL; commit_seq and wait_commit with
  * DURO_CAP_NOTIFY; every management callback of its version with DURO_CAP_MANAGEMENT, so
- * query_instances from version 3). Returns 0 or
+ * query_instances from version 3; the three routing callbacks with DURO_CAP_TAGS from
+ * version 4). Returns 0 or
  * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
  * before they use a provider. */
 DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);

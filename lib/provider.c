@@ -159,9 +159,9 @@ static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
         if (o->version >= DURO_PROVIDER_OPS_V3)
             DURO__NEED(query_instances);
     }
-    if (caps & DURO_CAP_TAGS) {
-        if (o->version < DURO_PROVIDER_OPS_V4)
-            return "version 4 (DURO_CAP_TAGS needs ops version 4)";
+    /* DURO_CAP_TAGS on older ops is ignored (duro_provider_has_tags says 0): the bit is
+     * read only with the members it needs */
+    if ((caps & DURO_CAP_TAGS) && o->version >= DURO_PROVIDER_OPS_V4) {
         DURO__NEED(enqueue_work_tagged);
         DURO__NEED(fetch_work_filtered);
         DURO__NEED(queue_depths_by_tag);

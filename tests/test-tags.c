@@ -5,10 +5,13 @@
  * exactly where every activity ran, that an activity tagged with a tag no runtime accepts
  * stays queued and shows in the per-tag depth, and the errors of the API: a bad tag, tags on
  * a provider that does not route them (the fault wrapper hides DURO_CAP_TAGS) and bad runtime
- * options. All waits are event-driven (condition variable, duro_client_wait), bounded.
+ * options; and the upgrade of a SQLite store of schema version 1 (no tag column), whose
+ * queued work stays untagged. All waits are event-driven (condition variable,
+ * duro_client_wait), bounded.
  */
 #include <check.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +375,69 @@ START_TEST(bad_tag_options_refused)
 }
 END_TEST
 
+/* Run `sql` on the store file through a raw connection. */
+static void raw_exec(const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql,
+                  msg ? msg : "");
+    sqlite3_close(db);
+}
+
+/* The single integer `sql` returns on the store file. */
+static int64_t raw_int(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t v;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* A store of schema version 1 (made by undoing migration 2 by hand) with a queued item opens,
+ * migrates to the tag schema, and keeps the item untagged. */
+START_TEST(schema_1_store_upgrades)
+{
+    static const char *const gpu[] = {"gpu"};
+    duro_work_in w = {.instance = "old", .execution_id = 1, .activity_id = 1,
+                      .payload = "v1-item"};
+    duro_work_filter only_gpu = {.tags = gpu, .n_tags = 1};
+    duro_provider *p = open_store();
+    duro_work_item *item = NULL;
+    duro_tag_depth *rows = NULL;
+    duro_error err = {0};
+    size_t n = 0;
+
+    ck_assert_int_eq(p->ops->enqueue_work(p, &w, &err), 0);
+    duro_provider_destroy(p);
+    raw_exec("DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
+             " DELETE FROM schema_version WHERE version > 1");
+    ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 1);
+    ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM pragma_table_info('work_queue')"
+                             " WHERE name = 'tag'"), 0);
+    p = open_store();
+    ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 2);
+    ck_assert_int_eq(p->ops->queue_depths_by_tag(p, 0, &rows, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_ptr_null(rows[0].tag);
+    ck_assert_uint_eq(rows[0].queued, 1);
+    duro_tag_depths_free(rows, n);
+    ck_assert_int_eq(p->ops->fetch_work_filtered(p, 0, 1000, 0, &only_gpu, &item, &err),
+                     DURO_ENOTFOUND);
+    ck_assert_int_eq(p->ops->fetch_work(p, 0, 1000, 0, &item, &err), 0);
+    ck_assert_str_eq(item->payload, "v1-item");
+    duro_work_item_free(item);
+    duro_provider_destroy(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tags");
@@ -385,6 +451,7 @@ int main(void)
     tcase_add_test(tc, invalid_tag_fails_the_instance);
     tcase_add_test(tc, provider_without_tags_refuses);
     tcase_add_test(tc, bad_tag_options_refused);
+    tcase_add_test(tc, schema_1_store_upgrades);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     failed = junit_check_run(sr, "test-tags", CK_NORMAL);
