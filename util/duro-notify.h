@@ -24,7 +24,7 @@
 /* A long poll of fetch_work_filtered: it counts DURO__NOTE_WORK but sleeps on the condition
  * every commit broadcasts, so that work any filter may accept wakes every filtered fetcher,
  * not one that may not accept it. */
-#define DURO__NOTE_WORK_FILTERED 4u
+#define DURO__NOTE_WORK_FILTERED 8u /* a poll argument only, never a commit's bit */
 
 /* "No future visibility time known" for the long-poll wake-up computation. */
 #define DURO__NEVER INT64_MAX
