@@ -234,42 +234,43 @@ START_TEST(tagged_work_runs_only_where_accepted)
 }
 END_TEST
 
-/* A runtime accepting any tag runs tagged and untagged work, retries keep the tag. */
-START_TEST(any_tag_runtime_runs_everything)
+/* Run one "Tagged" instance `instance` with `input` (its tag) to its end on a fresh
+ * runtime "Z" that accepts any tag; *st receives its final status. */
+static void run_tagged_instance(const char *instance, const char *input, duro_status *st)
 {
     duro_provider *p = open_store();
     duro_registry *r = registry("Z");
     duro_runtime *rt = start(p, r, DURO_WORKER_ANY_TAG, NULL, 0);
     duro_client *c = NULL;
-    duro_status st = {0};
     duro_error err = {0};
 
     ck_assert_int_eq(duro_client_new(p, &c, &err), 0);
-    ck_assert_int_eq(duro_client_start(c, "t1", "Tagged", "blue", &err), 0);
-    ck_assert_int_eq(duro_client_wait(c, "t1", WAIT_MS, &st, &err), 0);
-    ck_assert_int_eq(st.state, DURO_STATE_COMPLETED);
-    ck_assert_str_eq(st.output, "x@Z");
-    duro_status_clear(&st);
+    ck_assert_int_eq(duro_client_start(c, instance, "Tagged", input, &err), 0);
+    ck_assert_int_eq(duro_client_wait(c, instance, WAIT_MS, st, &err), 0);
     duro_runtime_shutdown(rt);
     duro_client_free(c);
     duro_registry_free(r);
     duro_provider_destroy(p);
 }
+
+/* A runtime accepting any tag runs tagged work, with its retry policy. */
+START_TEST(any_tag_runtime_runs_everything)
+{
+    duro_status st = {0};
+
+    run_tagged_instance("t1", "blue", &st);
+    ck_assert_int_eq(st.state, DURO_STATE_COMPLETED);
+    ck_assert_str_eq(st.output, "x@Z");
+    duro_status_clear(&st);
+}
 END_TEST
 
-/* An invalid tag fails the instance with a configuration error naming it. */
+/* An invalid tag fails the instance with a configuration error naming it; nothing runs. */
 START_TEST(invalid_tag_fails_the_instance)
 {
-    duro_provider *p = open_store();
-    duro_registry *r = registry("A");
-    duro_runtime *rt = start(p, r, DURO_WORKER_ANY_TAG, NULL, 0);
-    duro_client *c = NULL;
     duro_status st = {0};
-    duro_error err = {0};
 
-    ck_assert_int_eq(duro_client_new(p, &c, &err), 0);
-    ck_assert_int_eq(duro_client_start(c, "bad", "Tagged", "tab\there", &err), 0);
-    ck_assert_int_eq(duro_client_wait(c, "bad", WAIT_MS, &st, &err), 0);
+    run_tagged_instance("bad", "tab\there", &st);
     ck_assert_int_eq(st.state, DURO_STATE_FAILED);
     ck_assert_int_eq(st.error_category, DURO_CAT_CONFIGURATION);
     ck_assert_msg(strstr(st.error, "activity tag") != NULL, "error: %s", st.error);
@@ -277,10 +278,6 @@ START_TEST(invalid_tag_fails_the_instance)
     pthread_mutex_lock(&ledger.mu);
     ck_assert_int_eq(ledger.n, 0);
     pthread_mutex_unlock(&ledger.mu);
-    duro_runtime_shutdown(rt);
-    duro_client_free(c);
-    duro_registry_free(r);
-    duro_provider_destroy(p);
 }
 END_TEST
 

@@ -432,24 +432,9 @@ static void invalid_filter_rejected(duro_ct_ctx *ctx)
 
 /* ---- Handles --------------------------------------------------------------------------- */
 
-static duro_provider *attach(duro_ct_ctx *ctx)
-{
-    const duro_provider_factory *f = ctx->factory;
-    char locator[4096];
-    duro_error err = {0};
-    duro_provider *b = NULL;
-    int rc = f->locate(f->ud, ctx->p, locator, sizeof locator);
-
-    ck_assert_msg(rc == 0, "locate failed: %s", duro_strerror(rc));
-    rc = f->attach(f->ud, locator, &b, &err);
-    ck_assert_msg(rc == 0 && b != NULL, "attach failed: %s (%s)", duro_strerror(rc),
-                  err.message);
-    return b;
-}
-
 static void handles_agree_on_tags(duro_ct_ctx *ctx)
 {
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     duro_error err = {0};
     duro_work_item *item;
     char buf[256];
