@@ -182,8 +182,8 @@ static duro__notify_fetcher *fetcher_take(duro__notifier *n)
  * `timeout_ms` elapses (< 0: no limit). A fetcher (orchestrator or work note) sleeps on its
  * own record on its queue's stack; a wait_commit waiter (note 0), a filtered work fetcher,
  * or a fetcher when no record can be allocated, on commit_cv, which every commit
- * broadcasts. Returns 0 when the
- * counter moved, DURO_ESHUTDOWN when interrupted, DURO_ETIMEDOUT otherwise. */
+ * broadcasts. Returns 0 when the counter moved, DURO_ESHUTDOWN when interrupted,
+ * DURO_ETIMEDOUT otherwise. */
 static int note_wait(duro__notifier *n, unsigned note, uint64_t seen, uint64_t gen,
                      int64_t timeout_ms)
 {
