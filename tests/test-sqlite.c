@@ -374,7 +374,8 @@ START_TEST(memory_is_private_and_single)
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &a, &err), 0);
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
     ck_assert_uint_eq(duro__sq_from(a)->pool.n_conns, 1);
-    ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY);
+    ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
+                                   DURO_CAP_TAGS);
     run_instance(a, "only-in-a");
     ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
     duro_instance_info_clear(&info);
@@ -459,7 +460,7 @@ START_TEST(damaged_store_refused)
     duro_provider_destroy(p);
     raw_exec("DROP TABLE history");
     open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
-               "version 1)");
+               "version 2)");
     teardown_path();
 
     p = open_file(NULL);
