@@ -184,7 +184,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     }
     s->base.ops = &postgres_ops;
     s->base.name = "postgres";
-    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT | DURO_CAP_TAGS
+    s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT
                                 : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
                                       DURO_CAP_TAGS;
     *out = s;
