@@ -295,6 +295,22 @@ void ct_abandon_work(duro_ct_ctx *ctx, duro_work_item *item, int64_t delay_ms,
     duro_work_item_free(item);
 }
 
+duro_provider *ct_attach(duro_ct_ctx *ctx)
+{
+    const duro_provider_factory *f = ctx->factory;
+    char locator[4096];
+    duro_error err = {0};
+    duro_provider *b = NULL;
+    int rc = f->locate(f->ud, ctx->p, locator, sizeof locator);
+
+    ck_assert_msg(rc == 0, "locate failed: %s", duro_strerror(rc));
+    rc = f->attach(f->ud, locator, &b, &err);
+    ck_assert_msg(rc == 0 && b != NULL, "attach failed: %s (%s)", duro_strerror(rc),
+                  err.message);
+    ck_assert_int_eq(duro_provider_check(b, &err), 0);
+    return b;
+}
+
 void ct_instance_info(duro_ct_ctx *ctx, const char *instance, duro_instance_info *out)
 {
     duro_error err = {0};

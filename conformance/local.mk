@@ -27,6 +27,7 @@ duro_conformance_cases = \
 	conformance/cases/handles.c \
 	conformance/cases/contention.c \
 	conformance/cases/allocation_failures.c \
+	conformance/cases/tags.c \
 	conformance/cases/kv.c
 
 duro_conformance_lib_sources = conformance/suite.h \

@@ -131,6 +131,7 @@ static const struct {
     {DURO_CAP_MANAGEMENT, "management"},
     {DURO_CAP_LONG_POLL, "long-poll"},
     {DURO_CAP_NOTIFY, "notify"},
+    {DURO_CAP_TAGS, "tags"},
     {DURO_CAP_KV, "kv (durable values)"},
 }, ct_hook_names[] = {
     {DURO_HOOK_CORRUPT, "corrupt_history hook"},

@@ -96,6 +96,7 @@ typedef struct duro_case {
     X(handles)             \
     X(contention)          \
     X(allocation_failures) \
+    X(tags)                \
     X(kv)
 
 /* Each category's NULL-terminated table duro__cases_<name>, defined by its file. */
@@ -187,6 +188,10 @@ void ct_abandon_work(duro_ct_ctx *ctx, duro_work_item *item, int64_t delay_ms,
 void ct_instance_info(duro_ct_ctx *ctx, const char *instance, duro_instance_info *out);
 /* Number of history events of execution `execution_id` of `instance` (0 = current). */
 size_t ct_history_len(duro_ct_ctx *ctx, const char *instance, uint64_t execution_id);
+/* Another handle on the store of ctx->p, through the factory's locate and attach hooks (as
+ * another process would open it), asserted valid (duro_provider_check). The caller
+ * destroys it. */
+duro_provider *ct_attach(duro_ct_ctx *ctx);
 /* Management handle check: asserts the provider declares DURO_CAP_MANAGEMENT. */
 void ct_require_management(duro_ct_ctx *ctx);
 /* ids[0..n) joined with commas into buf ("" when n is 0); returns buf. */

@@ -89,6 +89,8 @@ static uint64_t decide(duro_orch *o, json_t *want, int kind, int check_instance,
         if (ok && (kind == DURO_EVENT_ACTIVITY_SCHEDULED || kind == DURO_EVENT_SUB_SCHEDULED ||
                    kind == DURO_EVENT_DETACHED))
             ok = same(h->name, w.name) && same(h->input, w.input);
+        if (ok && kind == DURO_EVENT_ACTIVITY_SCHEDULED)
+            ok = same(h->tag, w.tag);
         if (ok && kind == DURO_EVENT_EXTERNAL_WAIT)
             ok = same(h->name, w.name);
         if (ok && kind == DURO_EVENT_VALUE)
@@ -173,8 +175,8 @@ static int bad_policy(duro_orch *o, const char *name, const duro_retry_policy *p
     return 0;
 }
 
-duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
-                                    const duro_retry_policy *policy)
+duro_task *duro_call_activity_tagged(duro_orch *o, const char *name, const char *input,
+                                     const char *tag, const duro_retry_policy *policy)
 {
     duro_error err;
     json_t *j;
@@ -183,7 +185,8 @@ duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *
     if (may_call(o, "duro_call_activity"))
         return &o->dead;
     if ((rc = duro__check_id(name, "activity name", &err)) ||
-        (rc = duro__check_payload(input, "activity input", &err))) {
+        (rc = duro__check_payload(input, "activity input", &err)) ||
+        (tag && (rc = duro__check_id(tag, "activity tag", &err)))) {
         invalid(o, rc, "duro_call_activity", &err);
         return &o->dead;
     }
@@ -191,7 +194,8 @@ duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *
         return &o->dead;
     j = duro__rec_new();
     if (j && ((rc = duro__rec_str(j, "name", name)) || (rc = duro__rec_str(j, "input", input ? input : "")) ||
-              (policy && (rc = duro__rec_retry(j, policy))))) {
+              (policy && (rc = duro__rec_retry(j, policy))) ||
+              (tag && (rc = duro__rec_str(j, "tag", tag))))) {
         json_decref(j);
         duro__fail_turn(o, rc, rc == DURO_EINVAL ? DURO_CAT_CONFIGURATION : DURO_CAT_INFRASTRUCTURE,
                         "activity \"%s\": %s", name,
@@ -204,9 +208,15 @@ duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *
     return new_task(o, DURO__TASK_ACTIVITY, id, NULL);
 }
 
+duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
+                                    const duro_retry_policy *policy)
+{
+    return duro_call_activity_tagged(o, name, input, NULL, policy);
+}
+
 duro_task *duro_call_activity(duro_orch *o, const char *name, const char *input)
 {
-    return duro_call_activity_retry(o, name, input, NULL);
+    return duro_call_activity_tagged(o, name, input, NULL, NULL);
 }
 
 duro_task *duro_timer(duro_orch *o, int64_t delay_ms)

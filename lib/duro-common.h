@@ -169,6 +169,18 @@ typedef struct duro_queue_depths {
     uint64_t delayed;            /* orchestrator messages not yet visible (timers, backoff) */
 } duro_queue_depths;
 
+/* The work queue of one tag at a time now (queue_depths_by_tag of duro-provider.h,
+ * duro_client_work_depths_by_tag of duro.h); free an array with duro_tag_depths_free. */
+typedef struct duro_tag_depth {
+    char *tag;                  /* NULL: the untagged items */
+    uint64_t queued;            /* visible, unlocked (or lock expired) at now */
+    uint64_t locked;            /* under a live lock at now */
+    uint64_t delayed;           /* hidden by an abandon delay and not locked */
+} duro_tag_depth;
+
+/* Free `n` rows of duro_tag_depth, their tags and the array; NULL is a no-op. */
+DURO_EXTERN void duro_tag_depths_free(duro_tag_depth *rows, size_t n);
+
 /* Store-wide counts: each instance once, under its current execution's state. */
 typedef struct duro_metrics {
     uint64_t instances;

@@ -121,6 +121,30 @@
  *   compares bytes, so a prefix may end inside a multi-byte character. Only instances with a
  *   row are listed (not queued starts, not orphan messages), children as well as roots.
  *
+ * Tags (ops version 4, DURO_CAP_TAGS; conformance category tags):
+ * - A work item is untagged or carries one tag, given at enqueue (enqueue_work_tagged, or
+ *   the commit's work_tags) and never changed: abandon (with or without delay), renew, lock
+ *   expiry and fetch keep it. A tag is an id: non-empty (else DURO_EINVAL), at most
+ *   DURO_MAX_ID_BYTES (else DURO_ETOOBIG), compared as bytes; a rejected enqueue or commit
+ *   applies nothing.
+ * - enqueue_work and fetch_work are the untagged queue: enqueue_work enqueues untagged and
+ *   fetch_work (and its long poll) sees untagged items only, so a runtime that knows nothing
+ *   of tags never runs tagged work.
+ * - fetch_work_filtered sees the items its duro_work_filter accepts. The filter's classes,
+ *   in this order, are: untagged (if `untagged`), then each of `tags` in the order given, or
+ *   "every tagged item" (if `any_tag`). The fetch tries the classes round robin starting at
+ *   class (turn % number of classes) and takes the lowest-id visible, unlocked item of the
+ *   first class that has one. So a caller that increments `turn` on every fetch alternates
+ *   between non-empty classes and no class starves another, however deep its queue; within
+ *   a class the order is the id (enqueue) order, as fetch_work's. The long poll waits for
+ *   an item of any accepted class.
+ * - queue_depths_by_tag: one row per tag present in the work queue (untagged first, tag
+ *   NULL; then tags in byte order), counting every item whatever filters exist: queued
+ *   (visible and unlocked or lock expired at now, as queue_depths' worker count), locked
+ *   (live lock) and delayed (hidden by an abandon delay, not locked). An empty queue is 0
+ *   rows, *rows NULL.
+ * - Several handles see the same tags and depths.
+ *
  * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
  * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
  * ack_work, abandon), and within 25 ms of the time, on its advancing clock, at which a
@@ -153,6 +177,9 @@ extern "C" {
                                         * depths/metrics */
 #define DURO_CAP_LONG_POLL (1u << 1)  /* fetch blocks up to poll_ms waiting for work */
 #define DURO_CAP_NOTIFY (1u << 2)     /* commit_seq + wait_commit for event-driven waiting */
+#define DURO_CAP_TAGS (1u << 3)       /* activity tags (ops version 4): enqueue_work_tagged,
+                                       * fetch_work_filtered, queue_depths_by_tag and the
+                                       * commit's work_tags; ignored on older ops */
 #define DURO_CAP_KV (1u << 4)         /* durable values: duro_orch_commit.kv applied, get_value
                                        * and list_values (ops version 5; ignored below it) */
 
@@ -253,6 +280,11 @@ typedef struct duro_orch_commit {
     const char *output;           /* output / error text / CAN input, with `state` */
     int set_custom_status;
     const char *custom_status;
+    /* Version 4 (DURO_CAP_TAGS; read only by a provider whose ops version is 4 or later):
+     * NULL = every work item untagged; else n_work entries parallel to `work`, each NULL
+     * (untagged) or the item's tag (see "Tags" above). libduro sets it only for a provider
+     * with DURO_CAP_TAGS. */
+    const char *const *work_tags;
     /* Appended with ops version 5 (DURO_CAP_KV): durable value changes, in call order. */
     const struct duro_kv_change *kv;
     size_t n_kv;
@@ -335,8 +367,8 @@ typedef struct duro_execution_info {
     uint64_t event_count;
 } duro_execution_info;
 
-/* duro_delete_result, duro_queue_depths and duro_metrics, which clients read too, are in
- * duro-common.h. */
+/* duro_delete_result, duro_queue_depths, duro_tag_depth and duro_metrics, which clients read
+ * too, are in duro-common.h. */
 
 /* Filter for bulk deletion: only ROOT instances whose current state is terminal
  * (completed or failed) are deleted, each with its whole tree. */
@@ -365,6 +397,19 @@ typedef struct duro_instance_query {
     size_t limit;                 /* >= 1: at most this many rows */
 } duro_instance_query;
 
+/* Most tags a duro_work_filter may list (version 4). */
+#define DURO_MAX_FILTER_TAGS 64
+
+/* Which work items fetch_work_filtered (version 4) may take; see "Tags" above for the fetch
+ * order. Validate it with duro_provider_check_work_filter(). */
+typedef struct duro_work_filter {
+    int untagged;               /* 1: accept untagged items */
+    const char *const *tags;    /* accept items with one of these tags (distinct, valid ids) */
+    size_t n_tags;              /* 0..DURO_MAX_FILTER_TAGS */
+    int any_tag;                /* 1: accept every tagged item (then n_tags must be 0) */
+    uint32_t turn;              /* the class tried first is turn % number of classes */
+} duro_work_filter;
+
 /* Prune old executions of one instance. The current execution and running executions are
  * never pruned. keep_last 0 and 1 both keep only the current one. */
 typedef struct duro_prune_options {
@@ -383,10 +428,13 @@ typedef struct duro_prune_options {
  *   1: destroy .. metrics (duro 0.2).
  *   2: integrity_check (duro 0.2).
  *   3: query_instances (duro 0.2, issue 14).
+ *   4: routing: enqueue_work_tagged, fetch_work_filtered, queue_depths_by_tag and the
+ *      commit's work_tags (issue 13).
  *   5: get_value, list_values (durable values, DURO_CAP_KV; issue 13). */
 #define DURO_PROVIDER_OPS_V1 1
 #define DURO_PROVIDER_OPS_V2 2
 #define DURO_PROVIDER_OPS_V3 3
+#define DURO_PROVIDER_OPS_V4 4
 #define DURO_PROVIDER_OPS_V5 5
 #define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V5
 
@@ -494,6 +542,22 @@ typedef struct duro_provider_ops {
      * *rows NULL and *n 0. An invalid query is DURO_EINVAL (duro_provider_check_query). */
     int (*query_instances)(duro_provider *p, const duro_instance_query *q,
                            duro_instance_summary **rows, size_t *n, duro_error *err);
+    /* ---- Version 4: routing (DURO_CAP_TAGS: required with it, else NULL) ------------------ */
+
+    /* Enqueue `work` with `tag` (NULL = untagged, as enqueue_work). An invalid tag is
+     * DURO_EINVAL / DURO_ETOOBIG (duro_provider_check_tag), nothing enqueued. */
+    int (*enqueue_work_tagged)(duro_provider *p, const duro_work_in *work, const char *tag,
+                               duro_error *err);
+    /* fetch_work restricted to the items `filter` accepts, in the order "Tags" states. An
+     * invalid filter is DURO_EINVAL (duro_provider_check_work_filter). DURO_ENOTFOUND when
+     * none is available (after waiting up to poll_ms with DURO_CAP_LONG_POLL). */
+    int (*fetch_work_filtered)(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                               int64_t poll_ms, const duro_work_filter *filter,
+                               duro_work_item **out, duro_error *err);
+    /* The work queue counted per tag at now_ms (see "Tags"): *rows (free with
+     * duro_tag_depths_free) and *n. */
+    int (*queue_depths_by_tag)(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                               size_t *n, duro_error *err);
 
     /* ---- Version 5 ------------------------------------------------------------------------ */
 
@@ -525,11 +589,15 @@ struct duro_provider {
  * knows), a name, and every callback a provider must have (the queue, read and destroy
  * callbacks; interrupt with DURO_CAP_LONG_POLL; commit_seq and wait_commit with
  * DURO_CAP_NOTIFY; every management callback of its version with DURO_CAP_MANAGEMENT, so
- * query_instances from version 3; get_value and list_values with DURO_CAP_KV from version 5:
- * below version 5 the bit is ignored, values are then not supported). Returns 0 or
+ * query_instances from version 3; the three routing callbacks with DURO_CAP_TAGS from
+ * version 4; get_value and list_values with DURO_CAP_KV from version 5: below version 5 the
+ * bit is ignored, values are then not supported). Returns 0 or
  * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
  * before they use a provider. */
 DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);
+
+/* 1 when `p` routes tagged work: ops version 4 or later and DURO_CAP_TAGS; else 0. */
+DURO_EXTERN int duro_provider_has_tags(const duro_provider *p);
 
 /* 1 when the ops of `p` are of version `version` or later, so that the members of that
  * version may be read; else 0. */
@@ -553,9 +621,9 @@ DURO_EXTERN int duro_provider_check_msg(const duro_msg *msg, duro_error *err);
 /* A work item to enqueue: non-NULL, non-empty instance id. */
 DURO_EXTERN int duro_provider_check_work(const duro_work_in *work, duro_error *err);
 /* A commit for ack_orch: non-NULL, execution id >= 1, an array for every non-zero count, a
- * valid state, every event with a payload and its messages and work items valid, every
- * durable value change valid (see step 10 of duro_orch_commit; the key count is the
- * provider's to check). An event id 0
+ * valid state, every event with a payload and its messages, work items and work_tags
+ * (version 4) valid, every durable value change valid (see step 10 of duro_orch_commit; the
+ * key count is the provider's to check). An event id 0
  * or an id repeated within the commit is DURO_ECONSTRAINT (as a stored duplicate is).
  * Duplicates of events already stored are the provider's to detect. */
 DURO_EXTERN int duro_provider_check_commit(const duro_orch_commit *commit, duro_error *err);
@@ -566,6 +634,14 @@ DURO_EXTERN int duro_provider_check_query(const duro_instance_query *q, duro_err
 /* A durable value key: non-NULL and non-empty (else DURO_EINVAL), at most DURO_MAX_ID_BYTES
  * bytes (else DURO_ETOOBIG), both retryable 0. */
 DURO_EXTERN int duro_provider_check_kv_key(const char *key, duro_error *err);
+/* A work tag (version 4): NULL (untagged) is valid; else non-empty (DURO_EINVAL) and at most
+ * DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
+DURO_EXTERN int duro_provider_check_tag(const char *tag, duro_error *err);
+/* A filter for fetch_work_filtered: non-NULL; accepts something (untagged, any_tag or a
+ * tag); at most DURO_MAX_FILTER_TAGS tags, none with any_tag, each a valid non-NULL tag
+ * (DURO_ETOOBIG when too long) and no tag twice. Else DURO_EINVAL naming the fault. */
+DURO_EXTERN int duro_provider_check_work_filter(const duro_work_filter *filter,
+                                                duro_error *err);
 /* A lock or extend duration: > 0, else DURO_EINVAL naming `what`. */
 DURO_EXTERN int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err);
 
@@ -577,6 +653,7 @@ DURO_EXTERN void duro_work_item_free(duro_work_item *item);
 DURO_EXTERN void duro_instance_info_clear(duro_instance_info *info);
 DURO_EXTERN void duro_execution_info_clear(duro_execution_info *info);
 DURO_EXTERN void duro_strv_free(char **v, size_t n);
+
 
 /* Fill `token` (33 bytes) with 32 lowercase hex digits from the OS random source.
  * Returns 0 or DURO_EIO. */

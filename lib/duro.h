@@ -157,6 +157,19 @@ DURO_EXTERN duro_task *duro_call_activity(duro_orch *o, const char *name, const 
 DURO_EXTERN duro_task *duro_call_activity_retry(duro_orch *o, const char *name,
                                                 const char *input,
                                                 const duro_retry_policy *policy);
+/* Schedule activity `name` on the workers that accept `tag` (NULL: untagged, as
+ * duro_call_activity), with `policy` (NULL: one attempt, as duro_call_activity). Every
+ * attempt carries the tag, which is recorded in history (the ActivityScheduled event), so
+ * replay routes it the same way; changing a call's tag is a nondeterminism. A tag is an id
+ * (non-empty, at most DURO_MAX_ID_BYTES, UTF-8 without control characters): an invalid one
+ * fails the instance with a configuration error naming it. On a provider that does not
+ * route tags (ops version < 4 or no DURO_CAP_TAGS) the turn that would enqueue a tagged
+ * attempt fails the instance with a configuration error (DURO_ENOTSUP) naming the provider:
+ * tagged work is never enqueued untagged. Only runtimes whose worker_tags accept the tag
+ * (duro_runtime_options) run it. */
+DURO_EXTERN duro_task *duro_call_activity_tagged(duro_orch *o, const char *name,
+                                                 const char *input, const char *tag,
+                                                 const duro_retry_policy *policy);
 /* A durable timer that fires `delay_ms` after the turn that first created it. A negative
  * delay acts as 0; a due time past INT64_MAX ms is INT64_MAX (the timer never fires). */
 DURO_EXTERN duro_task *duro_timer(duro_orch *o, int64_t delay_ms);
@@ -345,7 +358,27 @@ typedef struct duro_runtime_options {
      * not call into the runtime. NULL (the default) disables tracing. */
     void (*on_span)(const struct duro_span *span, void *ud);
     void *on_span_ud;
+    /* Which activities this runtime's workers run (duro_call_activity_tagged): one of
+     * duro_worker_tag_mode, default DURO_WORKER_UNTAGGED. worker_tags (n_worker_tags of
+     * them, distinct ids, at most 64; copied at start) are the tags of DURO_WORKER_TAGS and
+     * DURO_WORKER_TAGS_AND_UNTAGGED and must be empty in the other modes. A worker that
+     * accepts several kinds (untagged, each listed tag; or untagged and tagged for
+     * DURO_WORKER_ANY_TAG) takes them in turn, one fetch each, skipping kinds with nothing
+     * queued, so a deep queue of one kind never starves another; within a kind it takes the
+     * oldest first. A mode other than the default needs a provider that routes tags (ops
+     * version 4, DURO_CAP_TAGS): duro_runtime_start fails with DURO_ENOTSUP otherwise. */
+    int worker_tag_mode;
+    const char *const *worker_tags;
+    size_t n_worker_tags;
 } duro_runtime_options;
+
+/* Values of duro_runtime_options.worker_tag_mode. */
+typedef enum duro_worker_tag_mode {
+    DURO_WORKER_UNTAGGED = 0,       /* untagged activities only (the default) */
+    DURO_WORKER_TAGS,               /* only activities tagged with one of worker_tags */
+    DURO_WORKER_TAGS_AND_UNTAGGED,  /* those, and untagged activities */
+    DURO_WORKER_ANY_TAG             /* every activity, tagged or not */
+} duro_worker_tag_mode;
 
 /* Fill `opt` with the defaults documented above and set opt->size. NULL is a no-op. */
 DURO_EXTERN void duro_runtime_options_init(duro_runtime_options *opt);
@@ -663,6 +696,13 @@ DURO_EXTERN int duro_client_prune(duro_client *c, const char *instance, uint64_t
 /* Queue depths now: orchestrator messages and work items ready to be taken, and delayed
  * orchestrator messages (timers, backoff). Errors: DURO_EINVAL (NULL), DURO_ENOTSUP,
  * provider errors. */
+/* The work queue per tag at now: one row per tag with items queued, locked or delayed
+ * (the untagged row first, tag NULL; then tags in byte order), including tags no runtime
+ * accepts. *rows (free with duro_tag_depths_free) and *n; an empty queue is 0 rows. Errors:
+ * DURO_EINVAL (NULL argument), DURO_ENOTSUP (a provider that does not route tags), provider
+ * errors. */
+DURO_EXTERN int duro_client_work_depths_by_tag(duro_client *c, duro_tag_depth **rows,
+                                               size_t *n, duro_error *err);
 DURO_EXTERN int duro_client_queue_depths(duro_client *c, duro_queue_depths *out,
                                          duro_error *err);
 

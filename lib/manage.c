@@ -732,6 +732,22 @@ int duro_client_queue_depths(duro_client *c, duro_queue_depths *out, duro_error 
     return c->p->ops->queue_depths(c->p, duro_clock_now_ms(), out, err);
 }
 
+int duro_client_work_depths_by_tag(duro_client *c, duro_tag_depth **rows, size_t *n,
+                                   duro_error *err)
+{
+    static const char call[] = "duro_client_work_depths_by_tag";
+    if (!rows || !n || !c)
+        return duro_error_set(err, DURO_EINVAL, 0, "%s: %s is NULL", call,
+                              !c ? "client" : !rows ? "rows" : "n");
+    *rows = NULL;
+    *n = 0;
+    if (!duro_provider_has_tags(c->p))
+        return duro_error_set(err, DURO_ENOTSUP, 0,
+                              "%s: provider \"%s\" does not route tagged work (needs ops "
+                              "version 4 and DURO_CAP_TAGS)", call, c->p->name);
+    return c->p->ops->queue_depths_by_tag(c->p, duro_clock_now_ms(), rows, n, err);
+}
+
 int duro_client_stats(duro_client *c, duro_metrics *out, duro_error *err)
 {
     static const char call[] = "duro_client_stats";

@@ -70,6 +70,15 @@ void duro_work_item_free(duro_work_item *item)
     free(item);
 }
 
+void duro_tag_depths_free(duro_tag_depth *rows, size_t n)
+{
+    if (!rows)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(rows[i].tag);
+    free(rows);
+}
+
 void duro_instance_info_clear(duro_instance_info *info)
 {
     if (!info)
@@ -113,6 +122,13 @@ int duro_provider_has_version(const duro_provider *p, int version)
     return p != NULL && p->ops != NULL && p->ops->version >= version;
 }
 
+int duro_provider_has_tags(const duro_provider *p)
+{
+    return duro_provider_has_version(p, DURO_PROVIDER_OPS_V4) && (p->caps & DURO_CAP_TAGS) &&
+           p->ops->enqueue_work_tagged && p->ops->fetch_work_filtered &&
+           p->ops->queue_depths_by_tag;
+}
+
 /* The name of the first required callback of `o` that is NULL, or NULL when all are set.
  * Members of a later version than `o`'s are not read. */
 static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
@@ -153,6 +169,13 @@ static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
         DURO__NEED(metrics);
         if (o->version >= DURO_PROVIDER_OPS_V3)
             DURO__NEED(query_instances);
+    }
+    /* DURO_CAP_TAGS on older ops is ignored (duro_provider_has_tags says 0): the bit is
+     * read only with the members it needs */
+    if ((caps & DURO_CAP_TAGS) && o->version >= DURO_PROVIDER_OPS_V4) {
+        DURO__NEED(enqueue_work_tagged);
+        DURO__NEED(fetch_work_filtered);
+        DURO__NEED(queue_depths_by_tag);
     }
     if ((caps & DURO_CAP_KV) && o->version >= DURO_PROVIDER_OPS_V5) {
         DURO__NEED(get_value);
@@ -312,13 +335,54 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
         rc = check_id_size(cm->parent_instance, "ack_orch: parent_instance", err);
     if (rc == 0)
         rc = check_events(cm, err);
-    for (size_t i = 0; rc == 0 && i < cm->n_work; i++)
+    for (size_t i = 0; rc == 0 && i < cm->n_work; i++) {
         rc = duro_provider_check_work(&cm->work[i], err);
+        if (rc == 0 && cm->work_tags != NULL)
+            rc = duro_provider_check_tag(cm->work_tags[i], err);
+    }
     for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)
         rc = duro_provider_check_msg(&cm->msgs[i], err);
     if (rc == 0)
         rc = check_kv(cm, err);
     return rc;
+}
+
+int duro_provider_check_tag(const char *tag, duro_error *err)
+{
+    if (tag == NULL)
+        return 0;
+    if (tag[0] == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0, "work tag is empty (NULL means untagged)");
+    return check_id_size(tag, "work tag", err);
+}
+
+int duro_provider_check_work_filter(const duro_work_filter *f, duro_error *err)
+{
+    if (f == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_filtered: filter is required");
+    if (f->n_tags > DURO_MAX_FILTER_TAGS)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "fetch_work_filtered: %zu tags (limit %d)", f->n_tags,
+                              DURO_MAX_FILTER_TAGS);
+    if (f->n_tags > 0 && f->tags == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_filtered: tags array missing");
+    if (f->any_tag && f->n_tags > 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "fetch_work_filtered: any_tag with a tag list (give one)");
+    if (!f->untagged && !f->any_tag && f->n_tags == 0)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_filtered: filter accepts nothing");
+    for (size_t i = 0; i < f->n_tags; i++) {
+        int rc;
+        if (f->tags[i] == NULL)
+            return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_filtered: tag %zu is NULL", i);
+        if ((rc = duro_provider_check_tag(f->tags[i], err)) != 0)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(f->tags[i], f->tags[j]) == 0)
+                return duro_error_set(err, DURO_EINVAL, 0,
+                                      "fetch_work_filtered: tag \"%s\" listed twice", f->tags[i]);
+    }
+    return 0;
 }
 
 /* One pair of time bounds of a query (0 = no bound): from < before when both are set. */

@@ -340,6 +340,15 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     duro_work_in *w;
     json_t *p = duro__rec_new();
     char *payload;
+    const char **tag;
+    if (t->rec.tag && o->no_tags_provider) {
+        json_decref(p);
+        return duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                               "activity \"%s\" tagged \"%s\": provider \"%s\" does not route "
+                               "tagged work (needs ops version 4 and DURO_CAP_TAGS)",
+                               t->rec.name, t->rec.tag, o->no_tags_provider),
+               DURO_ENOTSUP;
+    }
     if (!p || duro__rec_str(p, "name", t->rec.name) || duro__rec_str(p, "input", t->rec.input) ||
         duro__rec_int(p, "attempt", attempt) || duro__rec_int(p, "due", o->now_ms)) {
         json_decref(p);
@@ -350,9 +359,16 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     if (!payload)
         return DURO_ENOMEM;
     w = duro__vec_push(&o->out_work);
-    if (!w)
+    tag = w ? duro__vec_push(&o->out_work_tags) : NULL;
+    if (!tag) {
+        if (w)
+            o->out_work.len--;
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
                DURO_ENOMEM;
+    }
+    *tag = t->rec.tag;
+    if (t->rec.tag)
+        o->any_work_tagged = 1;
     w->instance = o->item->instance;
     w->execution_id = o->exec;
     w->activity_id = dispatch;
@@ -804,6 +820,7 @@ static duro_orch *orch_new(const duro_registry *reg, const duro_orch_item *item,
     duro__vec_init(&o->out_cancel, sizeof(duro_activity_ref));
     duro__vec_init(&o->kv, sizeof(duro__kv));
     duro__vec_init(&o->out_kv, sizeof(duro_kv_change));
+    duro__vec_init(&o->out_work_tags, sizeof(const char *));
     return o;
 }
 
@@ -828,6 +845,7 @@ static void orch_free(duro_orch *o)
     duro__vec_free(&o->out_cancel);
     duro__vec_free(&o->kv);
     duro__vec_free(&o->out_kv);
+    duro__vec_free(&o->out_work_tags);
     free(o->err_msg);
     free(o->term_text);
     free(o->custom_status);
@@ -948,6 +966,7 @@ static int build_commit(duro_orch *o, duro__turn *out)
     out->commit.n_events = out->events.len;
     out->commit.work = o->out_work.data;
     out->commit.n_work = o->out_work.len;
+    out->commit.work_tags = o->any_work_tagged ? o->out_work_tags.data : NULL;
     out->commit.cancel = o->out_cancel.data;
     out->commit.n_cancel = o->out_cancel.len;
     out->commit.msgs = o->out_msgs.data;
@@ -1301,11 +1320,12 @@ static int reject_foreign_starts(duro_orch *o, const duro__rec *msgs, const duro
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out)
 {
-    return duro__turn_run_kv(reg, item, now_ms, 1, log, log_ud, out);
+    return duro__turn_run_for(reg, item, now_ms, log, log_ud, 1, NULL, out);
 }
 
-int duro__turn_run_kv(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
-                      int kv_supported, duro__log_fn log, void *log_ud, duro__turn *out)
+int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                       duro__log_fn log, void *log_ud, int kv_supported,
+                       const char *no_tags_provider, duro__turn *out)
 {
     duro__rec *msgs;
     const duro__rec *start = NULL;
@@ -1320,6 +1340,7 @@ int duro__turn_run_kv(const duro_registry *reg, const duro_orch_item *item, int6
     o = out->o = orch_new(reg, item, now_ms, log, log_ud);
     if (!o)
         return DURO_ENOMEM;
+    o->no_tags_provider = no_tags_provider;
     out->action = DURO__TURN_COMMIT;
     o->kv_supported = kv_supported;
     o->exec = item->execution_id ? item->execution_id : 1;

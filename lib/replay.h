@@ -122,6 +122,9 @@ struct duro_orch {
     duro__vec out_msgs;       /* duro_msg */
     duro__vec out_cancel;     /* duro_activity_ref */
     duro__vec out_kv;         /* duro_kv_change */
+    duro__vec out_work_tags;  /* const char *, parallel to out_work (NULL = untagged) */
+    int any_work_tagged;      /* some entry of out_work_tags is not NULL */
+    const char *no_tags_provider; /* non-NULL: the provider (this name) routes no tags */
 };
 
 typedef enum duro__turn_action {
@@ -147,10 +150,13 @@ typedef struct duro__turn {
  * *out filled (free with duro__turn_free), or DURO_ENOMEM. */
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out);
-/* duro__turn_run for a provider that may lack durable values: with kv_supported 0 a change
- * of a durable value fails the instance with DURO_ENOTSUP (duro__turn_run assumes 1). */
-int duro__turn_run_kv(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
-                      int kv_supported, duro__log_fn log, void *log_ud, duro__turn *out);
+/* duro__turn_run for a provider that may lack durable values or tags: with kv_supported 0 a
+ * change of a durable value fails the instance with DURO_ENOTSUP; with `no_tags_provider`
+ * non-NULL (the provider's name) a turn that would enqueue a tagged attempt fails the
+ * instance with DURO_ENOTSUP naming it. duro__turn_run assumes both are supported. */
+int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
+                       duro__log_fn log, void *log_ud, int kv_supported,
+                       const char *no_tags_provider, duro__turn *out);
 void duro__turn_free(duro__turn *t);
 
 /* The poison commit for an item whose messages exceeded max_attempts (or whose history is

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "metrics.h"
@@ -76,6 +77,13 @@ struct duro_runtime {
     size_t n_threads;
     held_lock *held;          /* one per dispatcher thread */
     size_t n_slots;
+
+    /* routing (opt.worker_tag_mode): `filtered` when workers fetch through
+     * fetch_work_filtered with `filter` (its tags are `tags`, copies owned here) */
+    int filtered;
+    duro_work_filter filter;
+    char **tags;
+    atomic_uint fetch_turn;   /* the filter's turn: incremented on every filtered fetch */
 };
 
 void duro_runtime_options_init(duro_runtime_options *opt)
@@ -413,7 +421,8 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
         return DURO_ECORRUPT;
     }
     int64_t run_start_us = duro__metrics_now_us();
-    rc = duro__turn_run_kv(rt->reg, item, now, duro__provider_has_kv(rt->p), turn_log, rt, &t);
+    rc = duro__turn_run_for(rt->reg, item, now, turn_log, rt, duro__provider_has_kv(rt->p),
+                            duro_provider_has_tags(rt->p) ? NULL : rt->p->name, &t);
     duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
     if (rc == 0 && rt->metrics.on_span && t.o && duro_orch_name(t.o))
         *name = duro__strdup(duro_orch_name(t.o));
@@ -600,6 +609,20 @@ static int prefetch_wanted(const duro_runtime *rt)
            __atomic_load_n(&rt->activity_avg_us, __ATOMIC_RELAXED) <= window;
 }
 
+/* Lock the next work item this runtime's workers accept (opt.worker_tag_mode), waiting up
+ * to poll_ms; the provider's result. */
+static int fetch_work(duro_runtime *rt, int64_t poll_ms, duro_work_item **wi, duro_error *err)
+{
+    duro_work_filter f;
+    if (!rt->filtered)
+        return rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
+                                      poll_ms, wi, err);
+    f = rt->filter;
+    f.turn = atomic_fetch_add(&rt->fetch_turn, 1u);
+    return rt->p->ops->fetch_work_filtered(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
+                                           poll_ms, &f, wi, err);
+}
+
 /* Fetch work items ahead into rt->ready (acker thread) while that is wanted and the queue
  * has some. If a worker started looking for work meanwhile, the item goes straight back to
  * the queue, where that worker's long poll finds it: an item is never parked while a worker
@@ -614,9 +637,7 @@ static void prefetch(duro_runtime *rt)
         wanted = prefetch_wanted(rt);
         pthread_mutex_unlock(&rt->mu);
         if (!wanted || PROVIDER_CALL(rt, DURO_OP_FETCH_WORK, NULL, 0,
-                                     rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
-                                                            rt->opt.worker_lock_ms, 0, &wi,
-                                                            &err)) != 0)
+                                     fetch_work(rt, 0, &wi, &err)) != 0)
             return;
         pthread_mutex_lock(&rt->mu);
         if (prefetch_wanted(rt)) {
@@ -820,8 +841,7 @@ static void *work_thread(void *arg)
         } else {
             if (ack) {
                 rc = PROVIDER_CALL(rt, DURO_OP_FETCH_WORK, NULL, 0,
-                                   rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
-                                                          rt->opt.worker_lock_ms, 0, &wi, &err));
+                                   fetch_work(rt, 0, &wi, &err));
                 if (rc != 0) {
                     commit_ack(rt, ack); /* idle: commit here, sparing a thread hop */
                     pending_ack_free(ack);
@@ -830,9 +850,7 @@ static void *work_thread(void *arg)
             }
             if (rc == DURO_ENOTFOUND)
                 rc = PROVIDER_CALL(rt, DURO_OP_FETCH_WORK, NULL, 0,
-                                   rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(),
-                                                          rt->opt.worker_lock_ms,
-                                                          rt->opt.poll_ms, &wi, &err));
+                                   fetch_work(rt, rt->opt.poll_ms, &wi, &err));
             pthread_mutex_lock(&rt->mu);
             rt->workers_seeking--;
             pthread_mutex_unlock(&rt->mu);
@@ -998,6 +1016,67 @@ static int adopt_options(duro_runtime_options *dst, const duro_runtime_options *
     return 0;
 }
 
+static void free_routing(duro_runtime *rt)
+{
+    duro_strv_free(rt->tags, rt->filter.n_tags);
+    rt->tags = NULL;
+}
+
+/* Build rt->filter from opt.worker_tag_mode and copies of opt.worker_tags. 0, or DURO_EINVAL
+ * (a bad mode or tag list), DURO_ENOTSUP (tags on a provider that does not route them),
+ * DURO_ENOMEM; err names the fault. */
+static int adopt_routing(duro_runtime *rt, const duro_provider *p, duro_error *err)
+{
+    const duro_runtime_options *o = &rt->opt;
+    int mode = o->worker_tag_mode;
+    int listed = mode == DURO_WORKER_TAGS || mode == DURO_WORKER_TAGS_AND_UNTAGGED;
+    int rc;
+    if (mode < DURO_WORKER_UNTAGGED || mode > DURO_WORKER_ANY_TAG)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_runtime_start: option worker_tag_mode %d is not a "
+                              "duro_worker_tag_mode", mode);
+    if (!listed && o->n_worker_tags > 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_runtime_start: option worker_tags given, but "
+                              "worker_tag_mode %d lists no tags", mode);
+    if (listed && (o->n_worker_tags == 0 || o->worker_tags == NULL))
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "duro_runtime_start: option worker_tag_mode %d needs worker_tags",
+                              mode);
+    if (mode == DURO_WORKER_UNTAGGED)
+        return 0;
+    if (!duro_provider_has_tags(p))
+        return duro_error_set(err, DURO_ENOTSUP, 0,
+                              "duro_runtime_start: option worker_tag_mode %d: provider \"%s\" "
+                              "does not route tagged work (needs ops version 4 and "
+                              "DURO_CAP_TAGS)", mode, p->name);
+    if (listed) {
+        if (o->n_worker_tags > DURO_MAX_FILTER_TAGS)
+            return duro_error_set(err, DURO_EINVAL, 0,
+                                  "duro_runtime_start: option worker_tags has %zu tags (limit "
+                                  "%d)", o->n_worker_tags, DURO_MAX_FILTER_TAGS);
+        rt->tags = calloc(o->n_worker_tags, sizeof *rt->tags);
+        if (!rt->tags)
+            return duro_error_set(err, DURO_ENOMEM, 0, "duro_runtime_start: out of memory");
+        for (size_t i = 0; i < o->n_worker_tags; i++) {
+            if ((rc = duro__check_id(o->worker_tags[i], "option worker_tags entry", err)))
+                return rc;
+            if (!(rt->tags[i] = duro__strdup(o->worker_tags[i])))
+                return duro_error_set(err, DURO_ENOMEM, 0, "duro_runtime_start: out of memory");
+            rt->filter.n_tags = i + 1;
+        }
+        rt->filter.tags = (const char *const *)rt->tags;
+    }
+    rt->filter.untagged = mode != DURO_WORKER_TAGS;
+    rt->filter.any_tag = mode == DURO_WORKER_ANY_TAG;
+    rc = duro_provider_check_work_filter(&rt->filter, err);
+    if (rc)
+        return rc;
+    rt->filtered = 1;
+    atomic_init(&rt->fetch_turn, 0u);
+    return 0;
+}
+
 int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
                        const duro_runtime_options *opt, duro_runtime **out, duro_error *err)
 {
@@ -1018,7 +1097,10 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     rc = adopt_options(&rt->opt, opt, err);
     if (rc == 0)
         rc = check_options(&rt->opt, err);
+    if (rc == 0)
+        rc = adopt_routing(rt, provider, err);
     if (rc) {
+        free_routing(rt);
         free(rt);
         return rc;
     }
@@ -1045,6 +1127,7 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         free(rt->held);
         free(rt->ready);
         free(rt->ready_since_us);
+        free_routing(rt);
         free(rt);
         return duro_error_set(err, DURO_ENOMEM, 0, "duro_runtime_start: out of memory");
     }
@@ -1129,6 +1212,7 @@ int duro_runtime_shutdown(duro_runtime *rt)
     free(rt->held);
     free(rt->ready);
     free(rt->ready_since_us);
+    free_routing(rt);
     free(rt);
     return 0;
 }

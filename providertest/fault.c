@@ -336,6 +336,38 @@ static int fw_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_depths *
     return kind < 0 ? kind : settle(p, DURO_FAULT_MANAGEMENT, kind, IN(p)->ops->queue_depths(IN(p), now_ms, out, err), err);
 }
 
+/* Version 4: the routing calls fail like their untagged counterparts (enqueue, fetch) and as
+ * a management call (depths). */
+static int fw_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, const char *tag,
+                                  duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_ENQUEUE_WORK, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_ENQUEUE_WORK, kind,
+                             IN(p)->ops->enqueue_work_tagged(IN(p), work, tag, err), err);
+}
+
+static int fw_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                  int64_t poll_ms, const duro_work_filter *filter,
+                                  duro_work_item **out, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_FETCH_WORK, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_FETCH_WORK, kind,
+                             IN(p)->ops->fetch_work_filtered(IN(p), now_ms, lock_ms, poll_ms,
+                                                             filter, out, err),
+                             err);
+}
+
+static int fw_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                                  size_t *n, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_MANAGEMENT, kind,
+                             IN(p)->ops->queue_depths_by_tag(IN(p), now_ms, rows, n, err), err);
+}
+
 static int fw_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
 {
     int kind = fault_for(p, DURO_FAULT_MANAGEMENT, err);
@@ -473,6 +505,11 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
         MIRROR(integrity_check);
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V3))
         MIRROR(query_instances);
+    if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V4)) {
+        MIRROR(enqueue_work_tagged);
+        MIRROR(fetch_work_filtered);
+        MIRROR(queue_depths_by_tag);
+    }
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V5)) {
         MIRROR(get_value);
         MIRROR(list_values);

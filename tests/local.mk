@@ -16,5 +16,6 @@ include tests/stress.mk
 include tests/teeth.mk
 include tests/lifecycle.mk
 include tests/cli.mk
+include tests/tags.mk
 include tests/kv.mk
 include tests/mutants.mk

@@ -21,6 +21,10 @@
 /* Notification channels a committed write can signal (bit set). */
 #define DURO__NOTE_ORCH 1u /* orchestrator messages may have become fetchable */
 #define DURO__NOTE_WORK 2u /* work items may have become fetchable */
+/* A long poll of fetch_work_filtered: it counts DURO__NOTE_WORK but sleeps on the condition
+ * every commit broadcasts, so that work any filter may accept wakes every filtered fetcher,
+ * not one that may not accept it. */
+#define DURO__NOTE_WORK_FILTERED 8u /* a poll argument only, never a commit's bit */
 
 /* "No future visibility time known" for the long-poll wake-up computation. */
 #define DURO__NEVER INT64_MAX

@@ -60,7 +60,7 @@ static uint64_t *note_counter(duro__notifier *n, unsigned note)
 {
     if (note == DURO__NOTE_ORCH)
         return &n->orch_seq;
-    if (note == DURO__NOTE_WORK)
+    if (note == DURO__NOTE_WORK || note == DURO__NOTE_WORK_FILTERED)
         return &n->work_seq;
     return &n->commit_seq;
 }
@@ -126,10 +126,14 @@ static void pass_baton(duro__notifier *n, unsigned note)
 {
     duro__notify_fetcher *f;
 
+    if (note == DURO__NOTE_WORK_FILTERED)
+        note = DURO__NOTE_WORK;
     pthread_mutex_lock(&n->mu);
     (*note_counter(n, note))++;
     f = pop_latest(n, note);
     pthread_mutex_unlock(&n->mu);
+    if (note == DURO__NOTE_WORK) /* and every filtered fetcher */
+        pthread_cond_broadcast(&n->commit_cv);
     wake(f);
 }
 
@@ -176,9 +180,10 @@ static duro__notify_fetcher *fetcher_take(duro__notifier *n)
 
 /* Wait until the counter of `note` passes `seen`, the interrupt generation passes `gen`, or
  * `timeout_ms` elapses (< 0: no limit). A fetcher (orchestrator or work note) sleeps on its
- * own record on its queue's stack; a wait_commit waiter (note 0), or a fetcher when no
- * record can be allocated, on commit_cv, which every commit broadcasts. Returns 0 when the
- * counter moved, DURO_ESHUTDOWN when interrupted, DURO_ETIMEDOUT otherwise. */
+ * own record on its queue's stack; a wait_commit waiter (note 0), a filtered work fetcher,
+ * or a fetcher when no record can be allocated, on commit_cv, which every commit
+ * broadcasts. Returns 0 when the counter moved, DURO_ESHUTDOWN when interrupted,
+ * DURO_ETIMEDOUT otherwise. */
 static int note_wait(duro__notifier *n, unsigned note, uint64_t seen, uint64_t gen,
                      int64_t timeout_ms)
 {
@@ -189,7 +194,7 @@ static int note_wait(duro__notifier *n, unsigned note, uint64_t seen, uint64_t g
     int rc = 0;
 
     pthread_mutex_lock(&n->mu);
-    if (note != 0 && (self = fetcher_take(n)) != NULL) {
+    if (note != 0 && note != DURO__NOTE_WORK_FILTERED && (self = fetcher_take(n)) != NULL) {
         top = fetcher_stack(n, note);
         cv = &self->cv;
     }

@@ -23,23 +23,6 @@
 /* Real time the poller has been waiting before the work arrives. */
 #define CT_ARRIVAL_MS 150
 
-/* Another handle on the store of ctx->p. */
-static duro_provider *attach(duro_ct_ctx *ctx)
-{
-    const duro_provider_factory *f = ctx->factory;
-    char locator[4096];
-    duro_error err = {0};
-    duro_provider *b = NULL;
-    int rc = f->locate(f->ud, ctx->p, locator, sizeof locator);
-
-    ck_assert_msg(rc == 0, "locate failed: %s", duro_strerror(rc));
-    rc = f->attach(f->ud, locator, &b, &err);
-    ck_assert_msg(rc == 0 && b != NULL, "attach failed: %s (%s)", duro_strerror(rc),
-                  err.message);
-    ck_assert_int_eq(duro_provider_check(b, &err), 0);
-    return b;
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -102,7 +85,7 @@ static int64_t wake_across(duro_ct_ctx *ctx, poller *pl)
 
 static void long_poll_fetch_orch_woken_across_handles(duro_ct_ctx *ctx)
 {
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     poller pl = {b, ctx->now, 0, 0, NULL, NULL, 0};
     int64_t waited = wake_across(ctx, &pl);
 
@@ -120,7 +103,7 @@ static void long_poll_fetch_orch_woken_across_handles(duro_ct_ctx *ctx)
 
 static void long_poll_fetch_work_woken_across_handles(duro_ct_ctx *ctx)
 {
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     poller pl = {b, ctx->now, 1, 0, NULL, NULL, 0};
     int64_t waited = wake_across(ctx, &pl);
 
@@ -140,7 +123,7 @@ static void orch_lock_and_token_shared_across_handles(duro_ct_ctx *ctx)
 {
     const duro_event_in ev[] = {{1, 1, "by-b"}};
     duro_orch_commit c = ct_commit(1, ev, 1);
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     duro_orch_item *it = NULL;
     duro_error err = {0};
     duro_instance_info info;
@@ -169,7 +152,7 @@ static void orch_lock_and_token_shared_across_handles(duro_ct_ctx *ctx)
 static void orch_lock_expiry_agrees_across_handles(duro_ct_ctx *ctx)
 {
     const int64_t t0 = ctx->now;
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     duro_orch_item *it = NULL;
     duro_error err = {0};
     duro_orch_commit c = ct_commit(1, NULL, 0);
@@ -194,7 +177,7 @@ static void orch_lock_expiry_agrees_across_handles(duro_ct_ctx *ctx)
 static void work_lock_and_token_shared_across_handles(duro_ct_ctx *ctx)
 {
     const duro_msg done = {"a", DURO_MSG_ACTIVITY_DONE, 1, ctx->now, "done-1"};
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     duro_work_item *w = NULL;
     duro_error err = {0};
 
@@ -226,7 +209,7 @@ static void reads_and_counts_agree_across_handles(duro_ct_ctx *ctx)
 {
     static const char *const ids[] = {"a", "b", "c", "queued"};
     const size_t n_ids = sizeof ids / sizeof ids[0];
-    duro_provider *b = attach(ctx);
+    duro_provider *b = ct_attach(ctx);
     duro_error err = {0};
     const duro_msg m = {"b", DURO_MSG_EVENT, 0, ctx->now + 5000, "later"};
     duro_work_in w = {"c", 1, 5, "w5"};

@@ -4,8 +4,8 @@
  *
  * It shows that a third party can implement the contract of lib/duro-provider.h with its own
  * storage: a struct that embeds duro_provider as its FIRST member, a static table of
- * callbacks, the capabilities it claims (management, long polling, notification, durable
- * values) and the
+ * callbacks, the capabilities it claims (management, long polling, notification, activity
+ * tags, durable values) and the
  * factory the conformance and stress suites use. Everything lives in process memory and is
  * lost when the provider is destroyed: this is an example and a test double, not durable
  * storage.
@@ -36,7 +36,8 @@
 #include "custom-provider.h"
 
 /* What this provider claims; the suites skip (visibly) every case needing anything else. */
-#define CUSTOM_CAPS (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_KV)
+#define CUSTOM_CAPS                                                                            \
+    (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS | DURO_CAP_KV)
 
 #define NEVER INT64_MAX          /* "no future time known" for the long-poll wake-up */
 #define DEFAULT_BULK_LIMIT 1000  /* delete_bulk limit 0 means this */
@@ -228,6 +229,7 @@ typedef struct witem {
     char *instance;
     uint64_t execution_id, activity_id;
     char *payload;
+    char *tag;                   /* routing tag (ops version 4); NULL: untagged */
     int64_t visible_at;
     char token[33];
     int64_t locked_until;
@@ -555,15 +557,18 @@ static void pending_msg_discard(pending_msg *pm)
     pm->spare = NULL;
 }
 
-/* A new, unqueued work item copied from `w`; NULL when out of memory. */
-static witem *work_new(const duro_work_in *w)
+/* A new, unqueued work item copied from `w`, with `tag` (NULL: untagged); NULL when out of
+ * memory. */
+static witem *work_new(const duro_work_in *w, const char *tag)
 {
     witem *it = calloc(1, sizeof(*it));
 
     if (it == NULL)
         return NULL;
-    if (dup_opt(w->instance, &it->instance) != 0 || dup_opt(w->payload, &it->payload) != 0) {
+    if (dup_opt(w->instance, &it->instance) != 0 || dup_opt(w->payload, &it->payload) != 0 ||
+        dup_opt(tag, &it->tag) != 0) {
         free(it->instance);
+        free(it->payload);
         free(it);
         return NULL;
     }
@@ -614,6 +619,7 @@ static void work_remove(custom *c, witem *w)
         c->w_last = w->prev;
     free(w->instance);
     free(w->payload);
+    free(w->tag);
     free(w);
 }
 
@@ -975,6 +981,7 @@ static void plan_free(ack_plan *pl, const duro_orch_commit *cm)
         if (pl->work[i] != NULL) {
             free(pl->work[i]->instance);
             free(pl->work[i]->payload);
+            free(pl->work[i]->tag);
             free(pl->work[i]);
         }
     }
@@ -1053,7 +1060,8 @@ static int plan_writes(custom *c, ack_plan *pl, const duro_orch_commit *cm)
         if ((pl->work = calloc(cm->n_work, sizeof(*pl->work))) == NULL)
             return -1;
         for (size_t i = 0; i < cm->n_work; i++) {
-            if ((pl->work[i] = work_new(&cm->work[i])) == NULL)
+            if ((pl->work[i] = work_new(&cm->work[i],
+                                        cm->work_tags ? cm->work_tags[i] : NULL)) == NULL)
                 return -1;
         }
     }
@@ -1302,22 +1310,30 @@ static int custom_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_
 
 /* ---- Worker queue ------------------------------------------------------------------------ */
 
-/* Store one work item, visible at once. */
-static int custom_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err)
+/* Store one work item with `tag` (NULL: untagged), visible at once. */
+static int custom_enqueue_work_tagged(duro_provider *p, const duro_work_in *work,
+                                      const char *tag, duro_error *err)
 {
     custom *c = (custom *)p;
     witem *w;
     int rc = duro_provider_check_work(work, err);
 
+    if (rc == 0)
+        rc = duro_provider_check_tag(tag, err);
     if (rc != 0)
         return rc;
-    if ((w = work_new(work)) == NULL)
+    if ((w = work_new(work, tag)) == NULL)
         return no_memory(err, "work item");
     pthread_mutex_lock(&c->mu);
     work_link(c, w);
     changed(c);
     pthread_mutex_unlock(&c->mu);
     return 0;
+}
+
+static int custom_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err)
+{
+    return custom_enqueue_work_tagged(p, work, NULL, err);
 }
 
 static int64_t work_next_time(const custom *c, int64_t now)
@@ -1362,12 +1378,39 @@ static int take_work(custom *c, witem *w, int64_t now, int64_t lock_ms, duro_wor
     return 0;
 }
 
-static int try_work(custom *c, int64_t now, int64_t lock_ms, void *out, int64_t *next,
+/* 1 when `w` belongs to class `k` of `f` (the order of duro-provider.h "Tags"), or, with
+ * f NULL, when it is untagged. */
+static int work_in_class(const witem *w, const duro_work_filter *f, size_t k)
+{
+    if (f == NULL || (f->untagged && k == 0))
+        return w->tag == NULL;
+    if (f->any_tag)
+        return w->tag != NULL;
+    return w->tag != NULL && strcmp(w->tag, f->tags[k - (f->untagged ? 1 : 0)]) == 0;
+}
+
+/* What a work fetch passes through poll_locked: its filter (NULL: untagged only) and out. */
+typedef struct work_fetch {
+    const duro_work_filter *filter;
+    duro_work_item **out;
+} work_fetch;
+
+/* Take the oldest fetchable item of the first class, from turn % classes on, that has one. */
+static int try_work(custom *c, int64_t now, int64_t lock_ms, void *arg, int64_t *next,
                     duro_error *err)
 {
-    for (witem *w = c->w_first; w != NULL; w = w->next) {
-        if (w->visible_at <= now && !work_locked(w, now))
-            return take_work(c, w, now, lock_ms, out, err);
+    const work_fetch *wf = arg;
+    const duro_work_filter *f = wf->filter;
+    size_t classes = f == NULL ? 1 : (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+    size_t start = f == NULL ? 0 : f->turn % classes;
+
+    for (size_t i = 0; i < classes; i++) {
+        size_t k = (start + i) % classes;
+
+        for (witem *w = c->w_first; w != NULL; w = w->next) {
+            if (w->visible_at <= now && !work_locked(w, now) && work_in_class(w, f, k))
+                return take_work(c, w, now, lock_ms, wf->out, err);
+        }
     }
     *next = work_next_time(c, now);
     return DURO_ENOTFOUND;
@@ -1381,11 +1424,34 @@ static int custom_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms,
     custom *c = (custom *)p;
     int rc;
 
+    work_fetch wf = { NULL, out };
+
     if (out == NULL || lock_ms <= 0)
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out and lock_ms > 0 required");
     *out = NULL;
     pthread_mutex_lock(&c->mu);
-    rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, out, err);
+    rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, &wf, err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* Lock the item `filter` is owed (see duro-provider.h "Tags"). */
+static int custom_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                      int64_t poll_ms, const duro_work_filter *filter,
+                                      duro_work_item **out, duro_error *err)
+{
+    custom *c = (custom *)p;
+    work_fetch wf = { filter, out };
+    int rc;
+
+    if (out == NULL || lock_ms <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "fetch_work_filtered: out and lock_ms > 0 required");
+    *out = NULL;
+    if ((rc = duro_provider_check_work_filter(filter, err)) != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, &wf, err);
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -2190,6 +2256,78 @@ static int custom_queue_depths(duro_provider *p, int64_t now_ms, duro_queue_dept
     return 0;
 }
 
+/* Order of depth rows: untagged first, then tags in byte order. */
+static int depth_order(const void *a, const void *b)
+{
+    const char *x = ((const duro_tag_depth *)a)->tag, *y = ((const duro_tag_depth *)b)->tag;
+
+    if (x == NULL || y == NULL)
+        return (x != NULL) - (y != NULL);
+    return strcmp(x, y);
+}
+
+/* The work queue counted per tag: one row per tag present (a linear search per item: an
+ * example, not a store for thousands of tags). */
+static int custom_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                                      size_t *n, duro_error *err)
+{
+    custom *c = (custom *)p;
+    duro_tag_depth *v = NULL;
+    size_t used = 0, cap = 0;
+    int oom = 0;
+
+    if (rows == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "queue_depths_by_tag: rows and n required");
+    *rows = NULL;
+    *n = 0;
+    pthread_mutex_lock(&c->mu);
+    for (const witem *w = c->w_first; w != NULL && !oom; w = w->next) {
+        duro_tag_depth *d = NULL;
+
+        for (size_t i = 0; i < used && d == NULL; i++)
+            if ((v[i].tag == NULL && w->tag == NULL) ||
+                (v[i].tag != NULL && w->tag != NULL && strcmp(v[i].tag, w->tag) == 0))
+                d = &v[i];
+        if (d == NULL && used == cap) {
+            size_t grown = cap ? cap * 2 : 8;
+            duro_tag_depth *bigger = realloc(v, grown * sizeof(*v));
+
+            oom = bigger == NULL;
+            if (bigger != NULL) {
+                v = bigger;
+                cap = grown;
+            }
+        }
+        if (d == NULL && !oom) {
+            d = &v[used];
+            memset(d, 0, sizeof(*d));
+            oom = dup_opt(w->tag, &d->tag) != 0;
+            used += !oom;
+        }
+        if (oom)
+            break;
+        if (work_locked(w, now_ms))
+            d->locked++;
+        else if (w->visible_at > now_ms)
+            d->delayed++;
+        else
+            d->queued++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (oom) {
+        duro_tag_depths_free(v, used);
+        return no_memory(err, "tag depths");
+    }
+    if (used == 0) {
+        free(v);
+        return 0;
+    }
+    qsort(v, used, sizeof(*v), depth_order);
+    *rows = v;
+    *n = used;
+    return 0;
+}
+
 /* Instances (each once, under its current execution's state), executions and events. */
 static int custom_metrics(duro_provider *p, duro_metrics *out, duro_error *err)
 {
@@ -2273,6 +2411,9 @@ static const duro_provider_ops custom_ops = {
     .metrics = custom_metrics,
     .integrity_check = custom_integrity_check,
     .query_instances = custom_query_instances,
+    .enqueue_work_tagged = custom_enqueue_work_tagged,
+    .fetch_work_filtered = custom_fetch_work_filtered,
+    .queue_depths_by_tag = custom_queue_depths_by_tag,
     .get_value = custom_get_value,
     .list_values = custom_list_values,
 };

@@ -56,6 +56,13 @@ int duro__pg_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token
                         int64_t extend_ms, duro_error *err);
 
 int duro__pg_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err);
+int duro__pg_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, const char *tag,
+                                 duro_error *err);
+int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_work_filter *filter,
+                                 duro_work_item **out, duro_error *err);
+int duro__pg_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                                 size_t *n, duro_error *err);
 int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err);
 int duro__pg_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,

@@ -186,7 +186,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     s->base.name = "postgres";
     s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT | DURO_CAP_KV
                                 : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
-                                      DURO_CAP_KV;
+                                      DURO_CAP_TAGS | DURO_CAP_KV;
     *out = s;
     return 0;
 }
@@ -336,6 +336,9 @@ static const duro_provider_ops postgres_ops = {
     .metrics = duro__pg_metrics,
     .integrity_check = pg_integrity_check,
     .query_instances = duro__pg_query_instances,
+    .enqueue_work_tagged = duro__pg_enqueue_work_tagged,
+    .fetch_work_filtered = duro__pg_fetch_work_filtered,
+    .queue_depths_by_tag = duro__pg_queue_depths_by_tag,
     .get_value = duro__pg_get_value,
     .list_values = duro__pg_list_values,
 };

@@ -13,8 +13,8 @@ static const char SQL_INSERT_MSG[] =
 /* A new work item is visible at once, whatever the clock reads (negative times and INT64_MIN
  * included): its visible_at is the smallest BIGINT, bound as $5. */
 static const char SQL_INSERT_WORK[] =
-    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at)"
-    " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, $5::bigint)";
+    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at, tag)"
+    " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, $5::bigint, $6::text)";
 /* the first key is the schema's (search_path), the second the instance's; a fetch tries the
  * same lock inside its candidate query (orch.c) */
 static const char SQL_ADVISORY[] =
@@ -30,14 +30,22 @@ int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, duro_error *err)
     return rc < 0 ? rc : 0;
 }
 
-int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error *err)
+int duro__pg_insert_work_tagged(duro__pg_conn *c, const duro_work_in *work, const char *tag,
+                                duro_error *err)
 {
     int rc = duro_provider_check_work(work, err);
 
     if (rc == 0)
-        rc = duro__pg_exec(c, SQL_INSERT_WORK, err, "tuubi", work->instance, work->execution_id,
-                           work->activity_id, work->payload, INT64_MIN);
+        rc = duro_provider_check_tag(tag, err);
+    if (rc == 0)
+        rc = duro__pg_exec(c, SQL_INSERT_WORK, err, "tuubit", work->instance, work->execution_id,
+                           work->activity_id, work->payload, INT64_MIN, tag);
     return rc < 0 ? rc : 0;
+}
+
+int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error *err)
+{
+    return duro__pg_insert_work_tagged(c, work, NULL, err);
 }
 
 int duro__pg_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err)

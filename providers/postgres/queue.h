@@ -20,6 +20,9 @@
 int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, duro_error *err);
 /* Validate (duro_provider_check_work) and insert one work item, visible at once. */
 int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error *err);
+/* The same with `tag` (NULL: untagged; else checked by duro_provider_check_tag). */
+int duro__pg_insert_work_tagged(duro__pg_conn *c, const duro_work_in *work, const char *tag,
+                                duro_error *err);
 /* Wait for the advisory lock of `instance` in this transaction. 0 or DURO_E*. */
 int duro__pg_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err);
 

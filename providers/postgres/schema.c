@@ -17,7 +17,7 @@
  *   history         append-only events per (instance, execution, event_id)
  *   orch_queue      orchestrator messages; lock_token tags the batch of the current lock
  *   instance_locks  the exclusive orchestration lock of an instance
- *   work_queue      activity work items, each with its own lock
+ *   work_queue      activity work items, each with its own lock and routing tag
  */
 #include "schema.h"
 
@@ -100,6 +100,10 @@ static const char *const migrations[] = {
     " value BYTEA NOT NULL,"
     " version BIGINT NOT NULL,"
     " PRIMARY KEY (instance_id, key));",
+    /* 4: activity tags (ops version 4): a work item's routing tag, NULL when untagged; the
+     * index serves the fetch of the oldest item of one tag (or of the untagged ones) */
+    "ALTER TABLE work_queue ADD COLUMN tag TEXT;"
+    "CREATE INDEX work_queue_tag ON work_queue(tag, id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,8 +1,9 @@
 /*
- * work.c — the worker (activity) queue of the PostgreSQL provider: enqueue, fetch (lock the
- * oldest visible item with FOR UPDATE SKIP LOCKED, so concurrent fetchers in any number of
- * processes take different rows without waiting on each other), ack (delete and enqueue the
- * completion atomically), abandon and renew.
+ * work.c — the worker (activity) queue of the PostgreSQL provider: enqueue (untagged or
+ * tagged), fetch (lock the oldest visible item of the untagged queue, or of the classes a
+ * filter accepts, round robin, with FOR UPDATE SKIP LOCKED, so concurrent fetchers in any
+ * number of processes take different rows without waiting on each other), ack (delete and
+ * enqueue the completion atomically), abandon, renew and the depths per tag.
  *
  * Each row carries its own lock (lock_token, locked_until). Ack and renew succeed only while
  * the row exists and its lock is live: a cancelled activity (its row deleted by ack_orch) or
@@ -16,6 +17,7 @@
 
 typedef struct enqueue_arg {
     const duro_work_in *work;
+    const char *tag;
 } enqueue_arg;
 
 static int enqueue_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
@@ -23,32 +25,49 @@ static int enqueue_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error 
     enqueue_arg *a = arg;
 
     *notes = DURO__NOTE_WORK;
-    return duro__pg_insert_work(c, a->work, err);
+    return duro__pg_insert_work_tagged(c, a->work, a->tag, err);
+}
+
+int duro__pg_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, const char *tag,
+                                 duro_error *err)
+{
+    duro_pg *s = (duro_pg *)p;
+    enqueue_arg a = { work, tag };
+    int rc = duro_provider_check_work(work, err);
+
+    if (rc == 0)
+        rc = duro_provider_check_tag(tag, err);
+    return rc != 0 ? rc : duro__pg_run(&s->pool, DURO__PG_WRITE, enqueue_txn, &a, err);
 }
 
 int duro__pg_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err)
 {
-    duro_pg *s = (duro_pg *)p;
-    enqueue_arg a = { work };
-    int rc = duro_provider_check_work(work, err);
-
-    return rc != 0 ? rc : duro__pg_run(&s->pool, DURO__PG_WRITE, enqueue_txn, &a, err);
+    return duro__pg_enqueue_work_tagged(p, work, NULL, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
-/* Take the oldest visible item, and in the same statement tell whether another one is
- * fetchable too (the snapshot predates the UPDATE, so the taken row is excluded by id). */
+/* Take the oldest visible item of one class (untagged, one tag as $4, any tag), and in the
+ * same statement tell whether another one is fetchable too (the snapshot predates the
+ * UPDATE, so the taken row is excluded by id): an untagged one for fetch_work, any for a
+ * filtered fetch, which then wakes the other fetchers, each of which checks its own filter. */
+#define TAKE_HEAD                                                                             \
+    "WITH t AS (UPDATE work_queue SET lock_token = $2::text, locked_until = $3::bigint,"     \
+    " attempt_count = attempt_count + 1"                                                     \
+    " WHERE id = (SELECT id FROM work_queue WHERE visible_at <= $1::bigint"                  \
+    "  AND (lock_token IS NULL OR locked_until <= $1::bigint)"
+#define TAKE_TAIL                                                                             \
+    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"                                           \
+    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count)"         \
+    " SELECT t.id, t.instance_id, t.execution_id, t.activity_id, t.payload, t.attempt_count,"\
+    " EXISTS (SELECT 1 FROM work_queue w WHERE w.id <> t.id AND w.visible_at <= $1::bigint"  \
+    "  AND (w.lock_token IS NULL OR w.locked_until <= $1::bigint)"
 static const char SQL_TAKE[] =
-    "WITH t AS (UPDATE work_queue SET lock_token = $2::text, locked_until = $3::bigint,"
-    " attempt_count = attempt_count + 1"
-    " WHERE id = (SELECT id FROM work_queue WHERE visible_at <= $1::bigint"
-    "  AND (lock_token IS NULL OR locked_until <= $1::bigint) ORDER BY id LIMIT 1"
-    "  FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count)"
-    " SELECT t.id, t.instance_id, t.execution_id, t.activity_id, t.payload, t.attempt_count,"
-    " EXISTS (SELECT 1 FROM work_queue w WHERE w.id <> t.id AND w.visible_at <= $1::bigint"
-    "  AND (w.lock_token IS NULL OR w.locked_until <= $1::bigint))::int FROM t";
+    TAKE_HEAD " AND tag IS NULL" TAKE_TAIL " AND w.tag IS NULL)::int FROM t";
+static const char SQL_TAKE_TAG[] =
+    TAKE_HEAD " AND tag = $4::text" TAKE_TAIL ")::int FROM t";
+static const char SQL_TAKE_ANY_TAG[] =
+    TAKE_HEAD " AND tag IS NOT NULL" TAKE_TAIL ")::int FROM t";
 static const char SQL_NEXT_TIME[] =
     "SELECT LEAST((SELECT MIN(visible_at) FROM work_queue WHERE visible_at > $1::bigint),"
     " (SELECT MIN(locked_until) FROM work_queue WHERE locked_until > $1::bigint))";
@@ -83,10 +102,27 @@ static int item_from_row(PGresult *r, const char *token, duro_work_item **out,
 typedef struct fetch_arg {
     duro_pg *s;
     int64_t lock_ms;
+    const duro_work_filter *filter; /* NULL: the untagged queue (fetch_work) */
     int64_t now;
     int64_t next;
     duro_work_item *item;
 } fetch_arg;
+
+/* Run the take statement of class `k` of the filter (its order in duro-provider.h "Tags");
+ * 0 with *r holding 0 or 1 rows, or a DURO_E* code. */
+static int take_class(duro__pg_conn *c, const fetch_arg *fa, size_t k, const char *token,
+                      PGresult **r, duro_error *err)
+{
+    const duro_work_filter *f = fa->filter;
+    int64_t until = duro__add_sat(fa->now, fa->lock_ms);
+
+    if (f == NULL || (f->untagged && k == 0))
+        return duro__pg_query(c, SQL_TAKE, r, err, "iti", fa->now, token, until);
+    if (f->any_tag)
+        return duro__pg_query(c, SQL_TAKE_ANY_TAG, r, err, "iti", fa->now, token, until);
+    return duro__pg_query(c, SQL_TAKE_TAG, r, err, "itit", fa->now, token, until,
+                          f->tags[k - (f->untagged ? 1 : 0)]);
+}
 
 static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
@@ -101,18 +137,30 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
     fa->next = DURO__NEVER;
     if (rc != 0)
         return duro_error_set(err, rc, 1, "cannot generate a lock token");
-    rc = duro__pg_query(c, SQL_TAKE, &r, err, "iti", fa->now, token,
-                        duro__add_sat(fa->now, fa->lock_ms));
-    if (rc != 0)
-        return rc;
-    if (PQntuples(r) == 1) {
+    {
+        const duro_work_filter *f = fa->filter;
+        size_t classes = f == NULL ? 1 : (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+        size_t start = f == NULL ? 0 : f->turn % classes;
+
+        r = NULL;
+        for (size_t i = 0; i < classes; i++) {
+            rc = take_class(c, fa, (start + i) % classes, token, &r, err);
+            if (rc != 0)
+                return rc;
+            if (PQntuples(r) == 1)
+                break;
+            PQclear(r);
+            r = NULL;
+        }
+    }
+    if (r != NULL) {
         rc = item_from_row(r, token, &fa->item, err);
         if (duro__pg_get_i64(r, 0, 6) == 1) /* another item ready too */
             fa->next = fa->now;
+        PQclear(r);
     } else {
         rc = DURO_ENOTFOUND;
     }
-    PQclear(r);
     if (rc == DURO_ENOTFOUND) {
         rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__NEVER, &fa->next, err, "i", fa->now);
         rc = rc < 0 ? rc : DURO_ENOTFOUND;
@@ -142,7 +190,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__NEVER, NULL };
+    fetch_arg fa = { (duro_pg *)p, lock_ms, NULL, 0, DURO__NEVER, NULL };
     int rc;
 
     if (out == NULL)
@@ -157,6 +205,93 @@ int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
     else
         duro_work_item_free(fa.item);
     return rc;
+}
+
+int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_work_filter *filter,
+                                 duro_work_item **out, duro_error *err)
+{
+    fetch_arg fa = { (duro_pg *)p, lock_ms, filter, 0, DURO__NEVER, NULL };
+    int rc;
+
+    if (out == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_filtered: out is required");
+    *out = NULL;
+    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_filtered: lock_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_work_filter(filter, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
+                       &fa, err);
+    if (rc == 0)
+        *out = fa.item;
+    else
+        duro_work_item_free(fa.item);
+    return rc;
+}
+
+/* ---- Depths per tag ---------------------------------------------------------------------- */
+
+static const char SQL_DEPTHS_BY_TAG[] =
+    "SELECT tag, COUNT(*) FILTER (WHERE visible_at <= $1::bigint AND NOT live),"
+    " COUNT(*) FILTER (WHERE live), COUNT(*) FILTER (WHERE visible_at > $1::bigint AND NOT live)"
+    " FROM (SELECT tag, visible_at,"
+    "  (lock_token IS NOT NULL AND locked_until > $1::bigint) AS live FROM work_queue) w"
+    " GROUP BY tag ORDER BY tag IS NOT NULL, tag COLLATE \"C\"";
+
+typedef struct depths_arg {
+    int64_t now;
+    duro_tag_depth *rows;
+    size_t n;
+} depths_arg;
+
+static int depths_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    depths_arg *a = arg;
+    PGresult *r;
+    int rc = duro__pg_query(c, SQL_DEPTHS_BY_TAG, &r, err, "i", a->now);
+    int n;
+
+    *notes = 0;
+    duro_tag_depths_free(a->rows, a->n); /* a retried transaction starts over */
+    a->rows = NULL;
+    a->n = 0;
+    if (rc != 0)
+        return rc;
+    n = PQntuples(r);
+    if (n > 0 && (a->rows = calloc((size_t)n, sizeof(*a->rows))) == NULL)
+        rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (tag depths)");
+    for (int i = 0; rc == 0 && i < n; i++) {
+        rc = duro__pg_get_str(r, i, 0, &a->rows[i].tag, err);
+        a->rows[i].queued = (uint64_t)duro__pg_get_i64(r, i, 1);
+        a->rows[i].locked = (uint64_t)duro__pg_get_i64(r, i, 2);
+        a->rows[i].delayed = (uint64_t)duro__pg_get_i64(r, i, 3);
+        a->n = (size_t)i + 1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int duro__pg_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                                 size_t *n, duro_error *err)
+{
+    depths_arg a = { now_ms, NULL, 0 };
+    int rc;
+
+    if (rows == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "queue_depths_by_tag: rows and n are "
+                              "required");
+    *rows = NULL;
+    *n = 0;
+    rc = duro__pg_run(&((duro_pg *)p)->pool, DURO__PG_READ, depths_txn, &a, err);
+    if (rc != 0) {
+        duro_tag_depths_free(a.rows, a.n);
+        return rc;
+    }
+    *rows = a.rows;
+    *n = a.n;
+    return 0;
 }
 
 /* ---- Ack, abandon, renew ----------------------------------------------------------------- */

@@ -163,7 +163,8 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
     }
     s->base.ops = &sqlite_ops;
     s->base.name = s->memory ? "sqlite" : "sqlite-file";
-    s->base.caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_KV;
+    s->base.caps =
+        DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS | DURO_CAP_KV;
     *out = s;
     return 0;
 }
@@ -319,6 +320,9 @@ static const duro_provider_ops sqlite_ops = {
     .metrics = duro__sq_metrics,
     .integrity_check = sq_integrity_check,
     .query_instances = duro__sq_query_instances,
+    .enqueue_work_tagged = duro__sq_enqueue_work_tagged,
+    .fetch_work_filtered = duro__sq_fetch_work_filtered,
+    .queue_depths_by_tag = duro__sq_queue_depths_by_tag,
     .get_value = duro__sq_get_value,
     .list_values = duro__sq_list_values,
 };

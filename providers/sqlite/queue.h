@@ -14,8 +14,11 @@
 /* Validate (duro_provider_check_msg) and insert one orchestrator message. Returns 0 or a
  * DURO_E* code (err filled). */
 int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err);
-/* Validate (duro_provider_check_work) and insert one work item, visible at once. */
+/* Validate (duro_provider_check_work) and insert one untagged work item, visible at once. */
 int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err);
+/* The same with `tag` (NULL: untagged; else checked by duro_provider_check_tag). */
+int duro__sq_insert_work_tagged(duro__sq_conn *c, const duro_work_in *work, const char *tag,
+                                duro_error *err);
 /* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or a negative
  * DURO_E* code. */
 int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,

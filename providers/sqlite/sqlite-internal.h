@@ -54,6 +54,13 @@ int duro__sq_renew_orch(duro_provider *p, int64_t now_ms, const char *lock_token
 int duro__sq_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error *err);
 int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err);
+int duro__sq_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, const char *tag,
+                                 duro_error *err);
+int duro__sq_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_work_filter *filter,
+                                 duro_work_item **out, duro_error *err);
+int duro__sq_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                                 size_t *n, duro_error *err);
 int duro__sq_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,
                       const duro_msg *completion, duro_error *err);
 int duro__sq_abandon_work(duro_provider *p, int64_t now_ms, const char *lock_token,

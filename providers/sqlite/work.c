@@ -1,6 +1,8 @@
 /*
- * work.c — the worker (activity) queue of the SQLite provider: enqueue, fetch (lock the
- * oldest visible item), ack (delete and enqueue the completion atomically), abandon and renew.
+ * work.c — the worker (activity) queue of the SQLite provider: enqueue (untagged or tagged),
+ * fetch (lock the oldest visible item of the untagged queue, or of the classes a filter
+ * accepts, round robin), ack (delete and enqueue the completion atomically), abandon, renew
+ * and the depths per tag.
  *
  * Each row carries its own lock (lock_token, locked_until). Ack and renew succeed only while
  * the row exists and its lock is live: a cancelled activity (its row deleted by ack_orch) or
@@ -29,16 +31,56 @@ int duro__sq_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error
     return duro__sq_commit(&s->pool, enqueue_body, (void *)work, err);
 }
 
+typedef struct enqueue_tagged_arg {
+    const duro_work_in *work;
+    const char *tag;
+} enqueue_tagged_arg;
+
+/* Group-commit body of enqueue_work_tagged. */
+static int enqueue_tagged_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    const enqueue_tagged_arg *a = arg;
+
+    *notes = DURO__NOTE_WORK;
+    return duro__sq_insert_work_tagged(c, a->work, a->tag, err);
+}
+
+int duro__sq_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, const char *tag,
+                                 duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    enqueue_tagged_arg a = { work, tag };
+    int rc = duro_provider_check_work(work, err);
+
+    if (rc == 0)
+        rc = duro_provider_check_tag(tag, err);
+    if (rc != 0)
+        return rc;
+    return duro__sq_commit(&s->pool, enqueue_tagged_body, &a, err);
+}
+
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
-static const char SQL_TAKE[] =
+/* One statement per class of item (untagged, one tag, any tag), each served by the index
+ * work_queue_tag (tag, id). */
+#define TAKE_SET                                                                              \
     "UPDATE work_queue SET lock_token = ?2, locked_until = ?3, attempt_count = attempt_count + 1"
-    " WHERE id = (SELECT id FROM work_queue WHERE visible_at <= ?1"
-    "  AND (lock_token IS NULL OR locked_until <= ?1) ORDER BY id LIMIT 1)"
-    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count";
+#define TAKE_FETCHABLE " visible_at <= ?1 AND (lock_token IS NULL OR locked_until <= ?1)"
+#define TAKE_RETURNING " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count"
+static const char SQL_TAKE[] =
+    TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag IS NULL AND" TAKE_FETCHABLE
+    " ORDER BY id LIMIT 1)" TAKE_RETURNING;
+static const char SQL_TAKE_TAG[] =
+    TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag = ?4 AND" TAKE_FETCHABLE
+    " ORDER BY id LIMIT 1)" TAKE_RETURNING;
+static const char SQL_TAKE_ANY_TAG[] =
+    TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag IS NOT NULL AND" TAKE_FETCHABLE
+    " ORDER BY id LIMIT 1)" TAKE_RETURNING;
+/* Is another item fetchable? Untagged ones for fetch_work; any for a filtered fetch, which
+ * then wakes the other fetchers, each of which checks its own filter. */
 static const char SQL_ANOTHER[] =
-    "SELECT 1 FROM work_queue WHERE visible_at <= ?1"
-    " AND (lock_token IS NULL OR locked_until <= ?1) LIMIT 1";
+    "SELECT 1 FROM work_queue WHERE tag IS NULL AND" TAKE_FETCHABLE " LIMIT 1";
+static const char SQL_ANOTHER_ANY[] = "SELECT 1 FROM work_queue WHERE" TAKE_FETCHABLE " LIMIT 1";
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
@@ -74,15 +116,68 @@ static int item_from_row(sqlite3_stmt *st, const char *token, duro_work_item **o
 typedef struct fetch_arg {
     duro_sqlite *s;
     int64_t lock_ms;
+    const duro_work_filter *filter; /* NULL: the untagged queue (fetch_work) */
     duro_work_item **out;
 } fetch_arg;
+
+/* Run the take statement of class `k` of `f` (its order in duro-provider.h "Tags"): 1 with
+ * the row current, 0 when the class has nothing fetchable, or a negative DURO_E* code. */
+static int take_class(duro__sq_conn *c, const duro_work_filter *f, size_t k, int64_t now,
+                      const char *token, int64_t until, sqlite3_stmt **st, duro_error *err)
+{
+    int rc;
+
+    if (f->untagged && k == 0)
+        rc = duro__sq_query(c, SQL_TAKE, st, err, "iti", now, token, until);
+    else if (f->any_tag)
+        rc = duro__sq_query(c, SQL_TAKE_ANY_TAG, st, err, "iti", now, token, until);
+    else
+        rc = duro__sq_query(c, SQL_TAKE_TAG, st, err, "itit", now, token, until,
+                            f->tags[k - (f->untagged ? 1 : 0)]);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_step(c, *st, err);
+    if (rc != 1)
+        duro__sq_reset(*st);
+    return rc;
+}
+
+/* Take the item the fetch of `fa` is owed: the untagged queue's oldest, or the oldest of
+ * the first class of the filter, from class turn % classes on, that has one. */
+static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *token,
+                duro_error *err)
+{
+    const duro_work_filter *f = fa->filter;
+    int64_t until = duro__add_sat(now, fa->lock_ms);
+    sqlite3_stmt *st = NULL;
+    size_t classes, start;
+    int rc = 0;
+
+    if (f == NULL) {
+        rc = duro__sq_query(c, SQL_TAKE, &st, err, "iti", now, token, until);
+        if (rc == 0)
+            rc = duro__sq_step(c, st, err);
+        if (rc != 1 && st != NULL)
+            duro__sq_reset(st);
+    } else {
+        classes = (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+        start = f->turn % classes;
+        for (size_t i = 0; i < classes && rc == 0; i++)
+            rc = take_class(c, f, (start + i) % classes, now, token, until, &st, err);
+    }
+    if (rc == 1) {
+        rc = item_from_row(st, token, fa->out, err);
+        duro__sq_reset(st);
+        return rc;
+    }
+    return rc == 0 ? DURO_ENOTFOUND : rc;
+}
 
 static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 {
     fetch_arg *fa = arg;
     duro_sqlite *s = fa->s;
     duro__sq_conn *c;
-    sqlite3_stmt *st;
     char token[33];
     int rc = duro_random_token(token);
 
@@ -91,19 +186,11 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = duro__sq_query(c, SQL_TAKE, &st, err, "iti", now, token,
-                        duro__add_sat(now, fa->lock_ms));
-    if (rc == 0) {
-        rc = duro__sq_step(c, st, err);
-        if (rc == 1)
-            rc = item_from_row(st, token, fa->out, err);
-        else if (rc == 0)
-            rc = DURO_ENOTFOUND;
-        duro__sq_reset(st);
-    }
+    rc = take(c, fa, now, token, err);
     if (rc == 0) { /* another item ready too? */
         int64_t another;
-        rc = duro__sq_int(c, SQL_ANOTHER, 0, &another, err, "i", now);
+        rc = duro__sq_int(c, fa->filter != NULL ? SQL_ANOTHER_ANY : SQL_ANOTHER, 0, &another,
+                          err, "i", now);
         if (rc >= 0) {
             if (another == 1)
                 *next = now;
@@ -126,7 +213,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_sqlite *)p, lock_ms, out };
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, NULL, out };
     int rc;
 
     if (out == NULL)
@@ -137,6 +224,91 @@ int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
         return rc;
     return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK, now_ms, poll_ms, try_fetch, &fa,
                          err);
+}
+
+int duro__sq_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_work_filter *filter,
+                                 duro_work_item **out, duro_error *err)
+{
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, filter, out };
+    int rc;
+
+    if (out == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_filtered: out is required");
+    *out = NULL;
+    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_filtered: lock_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_work_filter(filter, err);
+    if (rc != 0)
+        return rc;
+    return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
+                         &fa, err);
+}
+
+/* ---- Depths per tag ---------------------------------------------------------------------- */
+
+static const char SQL_DEPTHS_BY_TAG[] =
+    "SELECT tag, SUM(visible_at <= ?1 AND NOT live), SUM(live), SUM(visible_at > ?1 AND NOT live)"
+    " FROM (SELECT tag, visible_at, lock_token IS NOT NULL AND locked_until > ?1 AS live"
+    "  FROM work_queue)"
+    " GROUP BY tag ORDER BY tag IS NOT NULL, tag";
+
+/* Append the current row of SQL_DEPTHS_BY_TAG to *rows. */
+static int depth_from_row(sqlite3_stmt *st, duro_tag_depth **rows, size_t *n, size_t *cap,
+                          duro_error *err)
+{
+    duro_tag_depth *d;
+
+    if (*n == *cap) {
+        size_t grown = *cap ? *cap * 2 : 8;
+        duro_tag_depth *bigger = realloc(*rows, grown * sizeof(**rows));
+
+        if (bigger == NULL)
+            return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (tag depths)");
+        *rows = bigger;
+        *cap = grown;
+    }
+    d = &(*rows)[*n];
+    memset(d, 0, sizeof(*d));
+    if (duro__sq_col_strdup(st, 0, &d->tag, err) != 0)
+        return DURO_ENOMEM;
+    d->queued = (uint64_t)sqlite3_column_int64(st, 1);
+    d->locked = (uint64_t)sqlite3_column_int64(st, 2);
+    d->delayed = (uint64_t)sqlite3_column_int64(st, 3);
+    (*n)++;
+    return 0;
+}
+
+int duro__sq_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
+                                 size_t *n, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+
+    if (rows == NULL || n == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "queue_depths_by_tag: rows and n are "
+                              "required");
+    *rows = NULL;
+    *n = 0;
+    rc = duro__sq_begin_read(&s->pool, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_query(c, SQL_DEPTHS_BY_TAG, &st, err, "i", now_ms);
+    while (rc == 0 && (rc = duro__sq_step(c, st, err)) == 1)
+        rc = depth_from_row(st, rows, n, &cap, err);
+    if (st != NULL)
+        duro__sq_reset(st);
+    duro__sq_end_read(&s->pool, c);
+    if (rc < 0) {
+        duro_tag_depths_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+        return rc;
+    }
+    return 0;
 }
 
 /* ---- Ack, abandon, renew ----------------------------------------------------------------- */
