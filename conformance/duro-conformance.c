@@ -50,13 +50,27 @@ static const duro_provider_factory *memory_factory(void)
     return &f;
 }
 
+/* The file SQLite factory with the same hook: its commits go through group commit and the
+ * checkpointer (which the in-memory store has not), so their allocation failures are swept
+ * too. */
+static const duro_provider_factory *file_factory(void)
+{
+    static duro_provider_factory f;
+
+    f = *duro__sqlite_factory_file();
+#if DURO_ALLOC_FAULT_AVAILABLE
+    f.fail_allocation = duro__alloc_fault;
+#endif
+    return &f;
+}
+
 static const struct {
     const char *name;
     const duro_provider_factory *(*factory)(void);
     const char *description;
 } providers[] = {
     {"sqlite", memory_factory, "SQLite, a fresh in-memory database per case"},
-    {"sqlite-file", duro__sqlite_factory_file, "SQLite, a fresh WAL database file per case"},
+    {"sqlite-file", file_factory, "SQLite, a fresh WAL database file per case"},
 #ifdef DURO_WITH_POSTGRES
     {"postgres", postgres_factory,
      "PostgreSQL, a fresh schema per case (--pg CONNINFO or DURO_PG_CONNINFO)"},

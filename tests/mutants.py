@@ -341,7 +341,9 @@ def where_drops(path, stoks):
                     start = j + 1
             j += 1
         terms.append((start, j - 1))
-        if has_or or len(terms) < 2:
+        # an empty term: the literal is a fragment of a statement assembled at run time
+        # (e.g. ending in AND), whose conjuncts this lexer cannot see whole
+        if has_or or len(terms) < 2 or any(a > b for a, b in terms):
             continue
         for i, (a, b) in enumerate(terms):
             if i == 0:

@@ -7,8 +7,9 @@
  * retryable, leave a full dump of the store unchanged and then succeed when run again, or
  * succeed (the failure was absorbed) with its complete effect. The sweep ends at the first n
  * the call no longer reaches. The call is warmed up once before the sweep, so the sweep
- * covers its steady state (statements already prepared); the store is in memory in the
- * built-in factories, where the same provider code runs without device I/O.
+ * covers its steady state (statements already prepared); cold_first_calls sweeps the first
+ * calls of fresh stores. duro-conformance gives both SQLite factories the hook: in memory the
+ * sweeps are fast, on file they also go through group commit and the checkpointer.
  */
 #include <stdio.h>
 #include <stdlib.h>
