@@ -74,8 +74,10 @@ CLAUSE_END = {"ORDER", "GROUP", "LIMIT", "UNION", "HAVING", "RETURNING", "ON", "
 # Code outside the provider contract: it runs when a store is opened (the constructor, its
 # options, the schema's migrations and verification, the pool's and connections' setup),
 # or it is SQLite-only public API or a factory hook that only the suites call, never a
-# duro_provider_ops call. No conformance case can reach a store that failed to open, and
-# these paths have their own tests (tests/test-sqlite.c); so by default ("--scope
+# duro_provider_ops call, or an internal wait only the unit tests call (the group-commit
+# and checkpointer waits of tests/test-group-commit.c). No conformance case can reach a
+# store that failed to open, and these paths have their own tests (tests/test-sqlite.c,
+# tests/test-group-commit.c); so by default ("--scope
 # contract") their mutants are not generated. "--scope all" generates them too. None: the
 # whole file.
 OPEN_TIME = {
@@ -85,7 +87,8 @@ OPEN_TIME = {
                                     "duro_sqlite_path", "duro_sqlite_corrupt_history",
                                     "duro_sqlite_max_attempt_count",
                                     "duro_sqlite_integrity_check"},
-    "providers/sqlite/pool.c": {"duro__sq_pool_init"},
+    "providers/sqlite/pool.c": {"duro__sq_pool_init", "start_checkpointer",
+                                "duro__sq_wait_queued", "duro__sq_wait_checkpoints"},
     "providers/sqlite/stmt.c": {"duro__sq_conn_open", "duro__sq_conn_setup", "pragma"},
     "util/notify.c": {"duro__notifier_init"},
     "providers/sqlite/hooks.c": {"duro__sq_corrupt_history", "duro__sq_max_attempt_count",

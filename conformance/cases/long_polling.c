@@ -36,6 +36,12 @@
 #define LP_AT_ONCE_MS (50 * lp_slow())
 /* Most CPU time an idle LP_SHORT_POLL_MS poll may use: a few tries, no busy waiting. */
 #define LP_IDLE_CPU_MS (60 * lp_slow())
+/* Due time of the message a poll must sleep towards: not a multiple of SQLite's 50 ms
+ * re-check, so the last stretch (45 ms) is a wait for the due time itself. */
+#define LP_DUE_MS 95
+/* Most CPU time that poll may use: its tries take under 1 ms; a spin towards the due time,
+ * measured, 14 ms of the 45 (the rest is spent in the kernel's timed waits). */
+#define LP_DUE_CPU_MS (6 * lp_slow())
 /* Tolerance below a timeout for a provider's millisecond rounding. */
 #define LP_ROUNDING_MS 10
 
@@ -193,6 +199,31 @@ static void fetch_orch_waits_out_poll_time(duro_ct_ctx *ctx)
 static void fetch_work_waits_out_poll_time(duro_ct_ctx *ctx)
 {
     waits_out_poll_time_asleep(ctx, 1);
+}
+
+/* A fetch_orch long-polling for a message due LP_DUE_MS ahead returns it at its time and
+ * sleeps until then: a poll that knows the next due time must not spin towards it. */
+static void fetch_orch_sleeps_until_due_message(duro_ct_ctx *ctx)
+{
+    duro_orch_item *item = NULL;
+    duro_error err = {0};
+    int64_t cpu, start;
+    int rc;
+
+    ct_enqueue(ctx, "a", DURO_MSG_START, "start", LP_DUE_MS);
+    cpu = thread_cpu_ms();
+    start = mono_ms();
+    rc = ctx->p->ops->fetch_orch(ctx->p, ctx->now, DURO_CT_LOCK_MS, LP_SHORT_POLL_MS, &item,
+                                 &err);
+    start = mono_ms() - start;
+    cpu = thread_cpu_ms() - cpu;
+    ck_assert_msg(rc == 0, "fetch_orch: %s (%s)", duro_err_name(rc), err.message);
+    ck_assert_str_eq(item->instance, "a");
+    duro_orch_item_free(item);
+    ck_assert_int_ge(start, LP_DUE_MS);
+    ck_assert_int_lt(start, LP_PROMPT_MS);
+    ck_assert_msg(cpu < LP_DUE_CPU_MS, "a poll waiting %d ms for a due message used %lld ms "
+                  "of CPU (busy waiting?)", LP_DUE_MS, (long long)cpu);
 }
 
 /* ---- Wake-ups -------------------------------------------------------------------------- */
@@ -487,6 +518,10 @@ DURO_CASES = {
     DURO_CASE(fetch_work_waits_out_poll_time, LP, 0,
               "fetch_work with poll 300 ms on an empty store returns DURO_ENOTFOUND after at "
               "least 250 ms and within 1 s, asleep: under 60 ms of the caller's CPU."),
+    DURO_CASE(fetch_orch_sleeps_until_due_message, LP, 0,
+              "fetch_orch with poll 300 ms and a START due in 95 ms returns it after at "
+              "least 95 ms and within 1 s, asleep until then: under 6 ms of the caller's "
+              "CPU."),
     DURO_CASE(fetch_orch_woken_by_enqueue, LP, 0,
               "A fetch_orch waiting with a 5 s poll returns the START enqueued by another "
               "thread within 1 s."),
