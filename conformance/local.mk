@@ -27,7 +27,8 @@ duro_conformance_cases = \
 	conformance/cases/handles.c \
 	conformance/cases/contention.c \
 	conformance/cases/allocation_failures.c \
-	conformance/cases/kv.c
+	conformance/cases/kv.c \
+	conformance/cases/capability_filtering.c
 
 duro_conformance_lib_sources = conformance/suite.h \
 	conformance/registry.c conformance/runner.c conformance/fixtures.c \

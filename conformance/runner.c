@@ -132,6 +132,7 @@ static const struct {
     {DURO_CAP_LONG_POLL, "long-poll"},
     {DURO_CAP_NOTIFY, "notify"},
     {DURO_CAP_KV, "kv (durable values)"},
+    {DURO_CAP_VERSION_FILTER, "version-filter (fetch_orch_filtered)"},
 }, ct_hook_names[] = {
     {DURO_HOOK_CORRUPT, "corrupt_history hook"},
     {DURO_HOOK_ATTEMPTS, "max_attempt_count hook"},

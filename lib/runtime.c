@@ -76,6 +76,11 @@ struct duro_runtime {
     size_t n_threads;
     held_lock *held;          /* one per dispatcher thread */
     size_t n_slots;
+    /* DURO_CAP_VERSION_FILTER: what the registry could replay at start; orchestration fetches
+     * take only instances it accepts. `filtered` 0: the provider cannot filter, every fetch
+     * takes any instance. */
+    int filtered;
+    duro_version_filter filter;
 };
 
 void duro_runtime_options_init(duro_runtime_options *opt)
@@ -462,10 +467,15 @@ static void *orch_thread(void *arg)
     while (!stopping(rt)) {
         duro_error err = {0};
         duro_orch_item *item = NULL;
-        int rc = PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
-                               rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(),
-                                                      rt->opt.orch_lock_ms, rt->opt.poll_ms,
-                                                      &item, &err));
+        int rc = rt->filtered
+                     ? PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
+                                     rt->p->ops->fetch_orch_filtered(
+                                         rt->p, duro_clock_now_ms(), rt->opt.orch_lock_ms,
+                                         rt->opt.poll_ms, &rt->filter, &item, &err))
+                     : PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
+                                     rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(),
+                                                            rt->opt.orch_lock_ms,
+                                                            rt->opt.poll_ms, &item, &err));
         if (rc == DURO_ENOTFOUND) {
             failures = 0;
             continue;
@@ -1039,7 +1049,10 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     rt->ready = calloc((size_t)rt->opt.worker_concurrency + 1, sizeof *rt->ready);
     rt->ready_since_us = calloc((size_t)rt->opt.worker_concurrency + 1,
                                 sizeof *rt->ready_since_us);
-    if (!rt->threads || !rt->args || !rt->held || !rt->ready || !rt->ready_since_us) {
+    rt->filtered = duro__provider_has_version_filter(provider);
+    if (!rt->threads || !rt->args || !rt->held || !rt->ready || !rt->ready_since_us ||
+        (rt->filtered && duro__registry_filter(registry, &rt->filter) != 0)) {
+        free((void *)rt->filter.refs);
         free(rt->threads);
         free(rt->args);
         free(rt->held);
@@ -1129,6 +1142,7 @@ int duro_runtime_shutdown(duro_runtime *rt)
     free(rt->held);
     free(rt->ready);
     free(rt->ready_since_us);
+    free((void *)rt->filter.refs);
     free(rt);
     return 0;
 }

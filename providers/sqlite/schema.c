@@ -93,6 +93,10 @@ static const char *const migrations[] = {
     " value TEXT NOT NULL,"
     " version INTEGER NOT NULL,"
     " PRIMARY KEY (instance_id, key)) WITHOUT ROWID;",
+    /* 3: message targets (DURO_CAP_VERSION_FILTER): the (name, version) a START or
+     * CONTINUE_AS_NEW message starts, for fetch_orch_filtered */
+    "ALTER TABLE orch_queue ADD COLUMN target_name TEXT;"
+    "ALTER TABLE orch_queue ADD COLUMN target_version TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -130,6 +130,9 @@ static int bind_args(duro__sq_conn *c, sqlite3_stmt *st, duro_error *err, const 
         case 'd':
             rc = sqlite3_bind_int(st, i, va_arg(ap, int));
             break;
+        case 'f': /* a version filter, for duro_route_ok() */
+            rc = sqlite3_bind_pointer(st, i, va_arg(ap, void *), DURO__SQ_FILTER_TYPE, NULL);
+            break;
         default:
             return duro_error_set(err, DURO_EINTERNAL, 0, "bad bind format '%c'", fmt[i - 1]);
         }
@@ -292,6 +295,12 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, set->busy_timeout_ms);
+    rc = duro__sq_register_route_ok(c->db);
+    if (rc != SQLITE_OK) {
+        rc = duro__sq_error(c->db, rc, "registering duro_route_ok", err);
+        duro__sq_conn_close(c);
+        return rc;
+    }
     /* SQLite fell back to reading only */
     if (!set->read_only && sqlite3_db_readonly(c->db, "main") == 1) {
         duro__sq_conn_close(c);
