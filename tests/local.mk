@@ -17,4 +17,5 @@ include tests/teeth.mk
 include tests/lifecycle.mk
 include tests/cli.mk
 include tests/kv.mk
+include tests/capfilter.mk
 include tests/mutants.mk
