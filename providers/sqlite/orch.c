@@ -269,41 +269,6 @@ typedef struct fetch_arg {
     duro_orch_item **out;
 } fetch_arg;
 
-/* Is `name` the text of the SQL value `v`? */
-static int text_is(sqlite3_value *v, const char *name)
-{
-    const unsigned char *t = sqlite3_value_text(v);
-    return t != NULL && strcmp((const char *)t, name) == 0;
-}
-
-static void route_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    const duro_version_filter *f = sqlite3_value_pointer(argv[0], DURO__SQ_FILTER_TYPE);
-    int pair;
-
-    for (pair = 1; pair + 1 < argc; pair += 2)
-        if (sqlite3_value_type(argv[pair]) != SQLITE_NULL)
-            break;
-    if (f == NULL || (f->n > 0 && pair + 1 >= argc)) { /* no filter, or no route: any */
-        sqlite3_result_int(ctx, 1);
-        return;
-    }
-    for (size_t i = 0; i < f->n; i++)
-        if (text_is(argv[pair], f->refs[i].orch_name) &&
-            (sqlite3_value_type(argv[pair + 1]) == SQLITE_NULL ||
-             text_is(argv[pair + 1], f->refs[i].orch_version))) {
-            sqlite3_result_int(ctx, 1);
-            return;
-        }
-    sqlite3_result_int(ctx, 0);
-}
-
-int duro__sq_register_route_ok(sqlite3 *db)
-{
-    return sqlite3_create_function(db, "duro_route_ok", 7, SQLITE_UTF8, NULL, route_ok, NULL,
-                                   NULL);
-}
-
 /* The first eligible candidate in id order (fetch_orch or, with a filter, its filtered
  * form): 0 with the statement stepped onto its row (1) or past the end, or an error. */
 static int query_candidate(duro__sq_conn *c, int64_t now, const duro_version_filter *filter,

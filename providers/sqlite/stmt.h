@@ -71,7 +71,7 @@ void duro__sq_conn_close(duro__sq_conn *c);
 /* Pointer type of a bound version filter (bind format 'f': a const duro_version_filter *). */
 #define DURO__SQ_FILTER_TYPE "duro_version_filter"
 /* Register duro_route_ok(filter, can_name, can_version, row_name, row_version, start_name,
- * start_version) on `db` (orch.c): 1 when the route, the first pair whose name is not NULL,
+ * start_version) on `db`: 1 when the route, the first pair whose name is not NULL,
  * is accepted by the filter (see "Version filtering" in duro-provider.h), or when no pair has
  * a name; else 0. Returns an SQLite result code. */
 int duro__sq_register_route_ok(sqlite3 *db);
