@@ -100,6 +100,9 @@ static const char *const migrations[] = {
     " value BYTEA NOT NULL,"
     " version BIGINT NOT NULL,"
     " PRIMARY KEY (instance_id, key));",
+    /* 4: message targets (DURO_CAP_VERSION_FILTER): the (name, version) a START or
+     * CONTINUE_AS_NEW message starts, for fetch_orch_filtered */
+    "ALTER TABLE orch_queue ADD COLUMN target_name TEXT, ADD COLUMN target_version TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
