@@ -149,6 +149,17 @@ static void expect_invalid(duro_ct_ctx *ctx, const duro_version_filter *f)
     ck_assert_ptr_null(item);
 }
 
+/* A name one byte over DURO_MAX_ID_BYTES (malloc'd). */
+static char *too_long_id(void)
+{
+    char *s = malloc(DURO_MAX_ID_BYTES + 2);
+
+    ck_assert_ptr_nonnull(s);
+    memset(s, 'n', DURO_MAX_ID_BYTES + 1);
+    s[DURO_MAX_ID_BYTES + 1] = '\0';
+    return s;
+}
+
 /* ---- Cases: routes ----------------------------------------------------------------------- */
 
 static void new_start_needs_its_version(duro_ct_ctx *ctx)
@@ -370,7 +381,7 @@ static void handles_agree(duro_ct_ctx *ctx)
 
 static void invalid_filter_rejected(duro_ct_ctx *ctx)
 {
-    char *long_name = malloc(DURO_MAX_ID_BYTES + 2);
+    char *long_name = too_long_id();
     const duro_orch_ref empty_name[] = {{"", "1.0.0"}};
     const duro_orch_ref null_version[] = {{ORCH, NULL}};
     const duro_orch_ref empty_version[] = {{ORCH, ""}};
@@ -379,9 +390,6 @@ static void invalid_filter_rejected(duro_ct_ctx *ctx)
         {empty_name, 1}, {null_version, 1}, {empty_version, 1}, {NULL, 1}, {too_long, 2},
     };
 
-    ck_assert_ptr_nonnull(long_name);
-    memset(long_name, 'n', DURO_MAX_ID_BYTES + 1);
-    long_name[DURO_MAX_ID_BYTES + 1] = '\0';
     too_long[1].orch_name = long_name;
     start_at(ctx, "a", "1.0.0");
     for (size_t i = 0; i < N_OF(filters); i++)
@@ -398,14 +406,11 @@ static void invalid_filter_rejected(duro_ct_ctx *ctx)
 
 static void invalid_target_rejected(duro_ct_ctx *ctx)
 {
-    char *long_name = malloc(DURO_MAX_ID_BYTES + 2);
+    char *long_name = too_long_id();
     const duro_msg m = {"a", DURO_MSG_START, 0, ctx->now, "start"};
     duro_orch_ref target = {"", "1.0.0"};
     duro_error err = {0};
 
-    ck_assert_ptr_nonnull(long_name);
-    memset(long_name, 'n', DURO_MAX_ID_BYTES + 1);
-    long_name[DURO_MAX_ID_BYTES + 1] = '\0';
     ck_assert_int_eq(ctx->p->ops->enqueue_orch_start(ctx->p, &m, &target, &err), DURO_EINVAL);
     target.orch_name = long_name;
     ck_assert_int_eq(ctx->p->ops->enqueue_orch_start(ctx->p, &m, &target, &err),

@@ -64,6 +64,14 @@ int duro__pg_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
+/* The conditions that make candidate message q's instance fetchable at $1 ($2: the START
+ * kind): no live lock, and a row or a visible START. */
+#define ELIGIBLE                                                                              \
+    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"                                         \
+    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"                  \
+    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"            \
+    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"             \
+    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
 /* The oldest eligible instance, its advisory lock tried in the same statement (the first key
  * is the schema's, as in queue.c): 1 when this fetch holds it now, 0 when another has it. */
 static const char SQL_CANDIDATE[] =
@@ -72,20 +80,12 @@ static const char SQL_CANDIDATE[] =
     "SELECT q.instance_id FROM orch_queue q"
     " WHERE q.visible_at <= $1::bigint"
     " AND NOT (q.instance_id = ANY ($3::text[]))"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
+    ELIGIBLE
     " ORDER BY q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) c";
 static const char SQL_ANOTHER[] =
     "SELECT 1 FROM orch_queue q"
     " WHERE q.visible_at <= $1::bigint"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
+    ELIGIBLE
     " LIMIT 1";
 /* The route of candidate q ("Version filtering" in duro-provider.h) and its test against the
  * filter's names and versions (parallel text arrays), with the parameter numbers of the
@@ -114,21 +114,13 @@ static const char SQL_CANDIDATE_FILTERED[] =
     "SELECT q.instance_id FROM orch_queue q" ROUTE_JOINS("$1", "$2", "$4")
     " WHERE q.visible_at <= $1::bigint"
     " AND NOT (q.instance_id = ANY ($3::text[]))"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
+    ELIGIBLE
     ROUTE_OK("$5", "$6")
     " ORDER BY q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) c";
 static const char SQL_ANOTHER_FILTERED[] =
     "SELECT 1 FROM orch_queue q" ROUTE_JOINS("$1", "$2", "$3")
     " WHERE q.visible_at <= $1::bigint"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
+    ELIGIBLE
     ROUTE_OK("$4", "$5")
     " LIMIT 1";
 static const char SQL_NEXT_TIME[] =
