@@ -6,7 +6,8 @@
  * Covered: an instance pinned to 2.0.0 is never fetched by A (A's turn count shows it: the
  * pinned instance is enqueued first, so a fetch that could take it would take it before
  * the 1.0.0 instance A completes) and is completed by B; a 1.0.0 instance runs on either;
- * an unpinned start runs the latest version of the runtime that takes it; and, with the
+ * an unpinned start runs the latest version of the runtime that takes it; a start of a name
+ * no runtime has waits, neither poisoned nor counted; and, with the
  * filter off (a provider wrapper without DURO_CAP_VERSION_FILTER), A takes the pinned
  * instance again and again, backs it off as unregistered each time, and ends it as poison
  * once max_attempts is exceeded: what rolling upgrades risk before ops version 7.
@@ -56,6 +57,17 @@ static void start_pinned(e2e_env *e, const char *id, const char *version)
                   duro_err_name(rc), err.message);
 }
 
+/* Assert the orchestrator queue of the store holds `n` visible unlocked instances' messages
+ * and nothing delayed (a macro, so failures show the test's line). */
+#define DURO_ASSERT_QUEUED(e, n)                                                               \
+    do {                                                                                       \
+        duro_queue_depths d_;                                                                  \
+        duro_error e_ = {0};                                                                   \
+        ck_assert_int_eq((e)->p->ops->queue_depths((e)->p, duro_clock_now_ms(), &d_, &e_), 0); \
+        ck_assert_uint_eq(d_.orchestrator, (n));                                               \
+        ck_assert_uint_eq(d_.delayed, 0);                                                      \
+    } while (0)
+
 static duro_runtime_metrics metrics_of(e2e_env *e)
 {
     duro_runtime_metrics m;
@@ -87,9 +99,12 @@ START_TEST(test_rolling_upgrade)
 
     open_pair(&a, &b);
     e2e_start(&a);
-    start_pinned(&a, "on-v2", "2.0.0"); /* enqueued first: the first a fetch could take */
+    /* enqueued first: the first instances a fetch could take */
+    e2e_start_instance(&a, "no-such", "NoSuchOrchestration", "");
+    start_pinned(&a, "on-v2", "2.0.0");
     start_pinned(&a, "on-v1", "1.0.0");
     expect_done_at(&a, "on-v1", "v1", "1.0.0");
+    e2e_wait_terminals(&a, 1); /* the observer hears of it after the metrics count it */
     m = metrics_of(&a);
     ck_assert_uint_eq(m.turns, 1);
     ck_assert_uint_eq(m.completed, 1);
@@ -97,6 +112,7 @@ START_TEST(test_rolling_upgrade)
     ck_assert_int_eq(duro_client_status(a.c, "on-v2", &st, &err), 0);
     ck_assert_int_eq(st.state, DURO_STATE_NOT_FOUND); /* still only a queued start */
     duro_status_clear(&st);
+    DURO_ASSERT_QUEUED(&a, 2); /* on-v2 and no-such wait, neither locked nor delayed */
 
     e2e_start(&b);
     expect_done_at(&b, "on-v2", "v2", "2.0.0");
@@ -109,6 +125,7 @@ START_TEST(test_rolling_upgrade)
     expect_done_at(&b, "v1-on-b", "v1", "1.0.0");
     start_pinned(&b, "latest-on-b", NULL);
     expect_done_at(&b, "latest-on-b", "v2", "2.0.0");
+    e2e_wait_terminals(&b, 3);
     m = metrics_of(&b);
     ck_assert_uint_eq(m.completed, 3);
     e2e_close(&b);
