@@ -28,7 +28,8 @@ duro_conformance_cases = \
 	conformance/cases/contention.c \
 	conformance/cases/allocation_failures.c \
 	conformance/cases/tags.c \
-	conformance/cases/kv.c
+	conformance/cases/kv.c \
+	conformance/cases/capability_filtering.c
 
 duro_conformance_lib_sources = conformance/suite.h \
 	conformance/registry.c conformance/runner.c conformance/fixtures.c \

@@ -212,8 +212,18 @@ int duro_client_start_with(duro_client *c, const char *instance, const char *nam
     if ((rc = encode(j, &text, err)))
         return rc;
     rc = apply_reuse(c, instance, o.reuse, err);
-    if (rc == 0)
+    if (rc == 0 && duro__provider_has_version_filter(c->p)) {
+        /* the target routes the start to runtimes that have this version (any version of
+         * the name when none is pinned) */
+        char canon[DURO__VERSION_CANON_BYTES];
+        duro_orch_ref target;
+        duro_msg m = { instance, DURO_MSG_START, 0, 0, text };
+        target.orch_name = name;
+        target.orch_version = o.version ? duro__version_canon(o.version, canon) : NULL;
+        rc = c->p->ops->enqueue_orch_start(c->p, &m, &target, err);
+    } else if (rc == 0) {
         rc = send_text(c, instance, DURO_MSG_START, text, err);
+    }
     free(text);
     return rc < 0 ? rc : 0;
 }
@@ -535,6 +545,13 @@ int duro_client_history(duro_client *c, const char *instance, uint64_t execution
 }
 
 /* ---- durable values ------------------------------------------------------------------------ */
+
+int duro__provider_has_version_filter(const duro_provider *p)
+{
+    return p && (p->caps & DURO_CAP_VERSION_FILTER) &&
+           duro_provider_has_version(p, DURO_PROVIDER_OPS_V7) && p->ops->enqueue_orch_start &&
+           p->ops->fetch_orch_filtered;
+}
 
 int duro__provider_has_kv(const duro_provider *p)
 {

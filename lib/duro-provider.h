@@ -153,6 +153,27 @@
  * store, round trips to a loaded server for a networked one). Writes of other processes are
  * seen within the provider's documented re-check interval (SQLite: 50 ms). A renew never
  * releases a lock: a lock ends by ack, abandon or expiry.
+ *
+ * Version filtering (DURO_CAP_VERSION_FILTER, ops version 7; conformance category
+ * capability_filtering): a fetch_orch_filtered only takes an instance whose ROUTE is
+ * accepted by the filter; every other instance is left exactly as it was (not locked, not
+ * tagged, its attempt counts untouched, not held), for a fetcher that accepts it.
+ * - The route of a candidate instance is, first match wins: (1) the target of its visible
+ *   CONTINUE_AS_NEW message with the highest id that has a target (the next execution runs
+ *   that); (2) the instance row's (orch_name, orch_version); (3) the target of its visible
+ *   START message with the highest id that has a target. A target is the (orch_name,
+ *   orch_version) given with the message by enqueue_orch_start or duro_orch_commit.
+ *   msg_targets; messages enqueued without one (enqueue_orch, versions before 7) have none.
+ * - A filter accepts a route when one of its refs has the route's name and, byte for byte,
+ *   its version; a route whose version is NULL ("the latest registered") is accepted by every
+ *   ref with its name; an instance with no route at all (a START without target and no row)
+ *   is accepted by every filter. A NULL filter accepts everything (fetch_orch_filtered(NULL)
+ *   is fetch_orch); a filter with n = 0 accepts nothing.
+ * - Among accepted instances the order is fetch_orch's (the lowest eligible message id).
+ * - Invalid filters are DURO_EINVAL (retryable 0), nothing locked: refs NULL with n > 0, a
+ *   ref name or version NULL, empty or longer than DURO_MAX_ID_BYTES
+ *   (duro_provider_check_version_filter). A target name longer than DURO_MAX_ID_BYTES is
+ *   DURO_ETOOBIG, as every id.
  */
 #ifndef DURO_PROVIDER_H
 #define DURO_PROVIDER_H
@@ -182,6 +203,8 @@ extern "C" {
                                        * commit's work_tags; ignored on older ops */
 #define DURO_CAP_KV (1u << 4)         /* durable values: duro_orch_commit.kv applied, get_value
                                        * and list_values (ops version 5; ignored below it) */
+#define DURO_CAP_VERSION_FILTER (1u << 7) /* message targets stored, fetch_orch_filtered (ops
+                                           * version 7; ignored below it) */
 
 /* ---- Status and message kinds ------------------------------------------------------------ */
 
@@ -206,6 +229,20 @@ typedef enum duro_msg_kind {
 } duro_msg_kind;
 
 /* ---- Values passed IN ------------------------------------------------------------------- */
+
+/* An orchestration by name and version: the target of a START or CONTINUE_AS_NEW message,
+ * or one entry of a version filter. orch_version NULL in a target means "the latest version
+ * the fetching runtime has" (a start without a pinned version). */
+typedef struct duro_orch_ref {
+    const char *orch_name;
+    const char *orch_version;
+} duro_orch_ref;
+
+/* What a fetcher can replay (fetch_orch_filtered, ops version 7): n refs. */
+typedef struct duro_version_filter {
+    const duro_orch_ref *refs;
+    size_t n;
+} duro_version_filter;
 
 /* One orchestrator-queue message to enqueue. */
 typedef struct duro_msg {
@@ -288,6 +325,10 @@ typedef struct duro_orch_commit {
     /* Appended with ops version 5 (DURO_CAP_KV): durable value changes, in call order. */
     const struct duro_kv_change *kv;
     size_t n_kv;
+    /* Appended with ops version 7 (DURO_CAP_VERSION_FILTER): NULL, or n_msgs targets
+     * parallel to `msgs` (an entry whose orch_name is NULL: no target); a provider without
+     * the capability ignores it. */
+    const duro_orch_ref *msg_targets;
 } duro_orch_commit;
 
 /* Kind of one durable value change of a commit. */
@@ -430,13 +471,15 @@ typedef struct duro_prune_options {
  *   3: query_instances (duro 0.2, issue 14).
  *   4: routing: enqueue_work_tagged, fetch_work_filtered, queue_depths_by_tag and the
  *      commit's work_tags (issue 13).
- *   5: get_value, list_values (durable values, DURO_CAP_KV; issue 13). */
+ *   5: get_value, list_values (durable values, DURO_CAP_KV; issue 13).
+ *   7: enqueue_orch_start, fetch_orch_filtered (DURO_CAP_VERSION_FILTER; issue 13). */
 #define DURO_PROVIDER_OPS_V1 1
 #define DURO_PROVIDER_OPS_V2 2
 #define DURO_PROVIDER_OPS_V3 3
 #define DURO_PROVIDER_OPS_V4 4
 #define DURO_PROVIDER_OPS_V5 5
-#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V5
+#define DURO_PROVIDER_OPS_V7 7
+#define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V7
 
 typedef struct duro_provider_ops {
     /* DURO_PROVIDER_OPS_VERSION of the header the provider was compiled against (>= 1). */
@@ -573,6 +616,20 @@ typedef struct duro_provider_ops {
      * the instance has no row. */
     int (*list_values)(duro_provider *p, const char *instance, duro_kv_entry **entries,
                        size_t *n, duro_error *err);
+
+    /* ---- Version 7 ------------------------------------------------------------------------ */
+
+    /* Version filtering (DURO_CAP_VERSION_FILTER: both required with it, else NULL; see
+     * "Version filtering" above) -------------------------------------------------------- */
+    /* enqueue_orch, storing `target` (NULL, or orch_name NULL: no target) with the message
+     * for routing. A target name or version longer than DURO_MAX_ID_BYTES is DURO_ETOOBIG. */
+    int (*enqueue_orch_start)(duro_provider *p, const duro_msg *msg, const duro_orch_ref *target,
+                              duro_error *err);
+    /* fetch_orch restricted to instances whose route `filter` accepts (NULL: any). An invalid
+     * filter is DURO_EINVAL (duro_provider_check_version_filter), nothing locked. */
+    int (*fetch_orch_filtered)(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                               int64_t poll_ms, const duro_version_filter *filter,
+                               duro_orch_item **out, duro_error *err);
 } duro_provider_ops;
 
 /* Embed as the first member of a provider implementation. */
@@ -591,7 +648,8 @@ struct duro_provider {
  * DURO_CAP_NOTIFY; every management callback of its version with DURO_CAP_MANAGEMENT, so
  * query_instances from version 3; the three routing callbacks with DURO_CAP_TAGS from
  * version 4; get_value and list_values with DURO_CAP_KV from version 5: below version 5 the
- * bit is ignored, values are then not supported). Returns 0 or
+ * bit is ignored, values are then not supported; enqueue_orch_start and fetch_orch_filtered
+ * with DURO_CAP_VERSION_FILTER from version 7, ignored below). Returns 0 or
  * DURO_EINVAL with err naming what is wrong. The runtime, the client and both suites call it
  * before they use a provider. */
 DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);
@@ -642,6 +700,13 @@ DURO_EXTERN int duro_provider_check_tag(const char *tag, duro_error *err);
  * (DURO_ETOOBIG when too long) and no tag twice. Else DURO_EINVAL naming the fault. */
 DURO_EXTERN int duro_provider_check_work_filter(const duro_work_filter *filter,
                                                 duro_error *err);
+/* A version filter (NULL is valid: any): refs non-NULL when n > 0, each ref's name and
+ * version non-NULL, non-empty and at most DURO_MAX_ID_BYTES bytes, else DURO_EINVAL. */
+DURO_EXTERN int duro_provider_check_version_filter(const duro_version_filter *f,
+                                                   duro_error *err);
+/* A message target (NULL or orch_name NULL: none): name non-empty (else DURO_EINVAL), name
+ * and version at most DURO_MAX_ID_BYTES bytes (else DURO_ETOOBIG). */
+DURO_EXTERN int duro_provider_check_target(const duro_orch_ref *target, duro_error *err);
 /* A lock or extend duration: > 0, else DURO_EINVAL naming `what`. */
 DURO_EXTERN int duro_provider_check_lock_ms(int64_t ms, const char *what, duro_error *err);
 

@@ -384,7 +384,11 @@ typedef enum duro_worker_tag_mode {
 DURO_EXTERN void duro_runtime_options_init(duro_runtime_options *opt);
 
 /* Start dispatcher threads on `provider` with the handlers of `registry`. The registry and
- * provider must outlive the runtime; `opt` may be NULL for defaults. On failure `err` (may
+ * provider must outlive the runtime; `opt` may be NULL for defaults. With a provider that
+ * filters by version (DURO_CAP_VERSION_FILTER) the runtime fetches only instances whose
+ * orchestration (name, version) the registry holds AT THIS CALL (register everything first;
+ * see "Rolling upgrades" in the user guide); without it, every instance, those it cannot
+ * replay being handed back with the unregistered backoff. On failure `err` (may
  * be NULL) says why. Errors: DURO_EINVAL (a NULL argument, options whose size is 0 because
  * duro_runtime_options_init was not called, an option out of range, a provider that fails
  * duro_provider_check), DURO_ENOMEM, DURO_EIO (thread creation). */

@@ -37,6 +37,14 @@ int duro__random_u64(uint64_t *out);
 
 /* 1 when provider `p` stores durable values: DURO_CAP_KV and ops version 5 or later. */
 int duro__provider_has_kv(const duro_provider *p);
+/* 1 when `p` stores message targets and filters fetches by version (DURO_CAP_VERSION_FILTER
+ * with ops version 7 and both of its callbacks). */
+int duro__provider_has_version_filter(const duro_provider *p);
+/* Room for a canonical version text: three numbers of at most 6 digits and two dots. */
+#define DURO__VERSION_CANON_BYTES 24
+/* The canonical text ("%ld.%ld.%ld", no leading zeros) of a valid MAJOR.MINOR.PATCH version
+ * `v`, written to `buf` and returned; `v` itself when it is not a valid version. */
+const char *duro__version_canon(const char *v, char buf[DURO__VERSION_CANON_BYTES]);
 
 /* A client (client.c; its management calls are in manage.c). */
 struct duro_client {

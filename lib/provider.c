@@ -181,6 +181,10 @@ static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
         DURO__NEED(get_value);
         DURO__NEED(list_values);
     }
+    if ((caps & DURO_CAP_VERSION_FILTER) && o->version >= DURO_PROVIDER_OPS_V7) {
+        DURO__NEED(enqueue_orch_start);
+        DURO__NEED(fetch_orch_filtered);
+    }
 #undef DURO__NEED
     return NULL;
 }
@@ -344,6 +348,51 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
         rc = duro_provider_check_msg(&cm->msgs[i], err);
     if (rc == 0)
         rc = check_kv(cm, err);
+    for (size_t i = 0; rc == 0 && cm->msg_targets && i < cm->n_msgs; i++)
+        rc = duro_provider_check_target(&cm->msg_targets[i], err);
+    return rc;
+}
+
+/* One name or version of a filter ref: non-NULL, non-empty, at most DURO_MAX_ID_BYTES. */
+static int check_ref_part(const char *s, size_t i, const char *what, duro_error *err)
+{
+    if (s == NULL || *s == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0, "version filter: ref %zu has no %s", i,
+                              what);
+    if (strlen(s) > DURO_MAX_ID_BYTES)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "version filter: the %s of ref %zu is longer than %d bytes", what,
+                              i, DURO_MAX_ID_BYTES);
+    return 0;
+}
+
+int duro_provider_check_version_filter(const duro_version_filter *f, duro_error *err)
+{
+    int rc = 0;
+
+    if (f == NULL)
+        return 0;
+    if (f->n > 0 && f->refs == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "version filter: refs missing for a count");
+    for (size_t i = 0; rc == 0 && i < f->n; i++) {
+        rc = check_ref_part(f->refs[i].orch_name, i, "name", err);
+        if (rc == 0)
+            rc = check_ref_part(f->refs[i].orch_version, i, "version", err);
+    }
+    return rc;
+}
+
+int duro_provider_check_target(const duro_orch_ref *target, duro_error *err)
+{
+    int rc;
+
+    if (target == NULL || target->orch_name == NULL)
+        return 0;
+    if (*target->orch_name == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0, "message target: empty orchestration name");
+    rc = check_id_size(target->orch_name, "message target: orch_name", err);
+    if (rc == 0)
+        rc = check_id_size(target->orch_version, "message target: orch_version", err);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 typedef struct orch_entry {
     char *name;
     char *version;
+    char *canon;   /* canonical text of version (duro__version_canon) */
     int64_t key;
     duro_orch_fn fn;
     void *ud;
@@ -46,6 +47,7 @@ void duro_registry_free(duro_registry *r)
         orch_entry *e = (orch_entry *)r->orchs.data + i;
         free(e->name);
         free(e->version);
+        free(e->canon);
     }
     for (i = 0; i < r->acts.len; i++)
         free(((act_entry *)r->acts.data + i)->name);
@@ -90,9 +92,14 @@ int duro_register_orchestration(duro_registry *r, const char *name, const char *
         return DURO_ENOMEM;
     e->name = duro__strdup(name);
     e->version = duro__strdup(version);
-    if (!e->name || !e->version) {
+    {
+        char canon[DURO__VERSION_CANON_BYTES];
+        e->canon = duro__strdup(duro__version_canon(version, canon));
+    }
+    if (!e->name || !e->version || !e->canon) {
         free(e->name);
         free(e->version);
+        free(e->canon);
         r->orchs.len--;
         return DURO_ENOMEM;
     }
@@ -161,4 +168,24 @@ int duro__registry_activity(const duro_registry *r, const char *name, duro_activ
         }
     }
     return DURO_EUNREGISTERED;
+}
+
+int duro__registry_filter(const duro_registry *r, duro_version_filter *out)
+{
+    size_t i, n = 0;
+    duro_orch_ref *refs = calloc(r->orchs.len * 2 + 1, sizeof *refs);
+    if (!refs)
+        return DURO_ENOMEM;
+    for (i = 0; i < r->orchs.len; i++) {
+        const orch_entry *e = (const orch_entry *)r->orchs.data + i;
+        refs[n].orch_name = e->name;
+        refs[n++].orch_version = e->version;
+        if (strcmp(e->canon, e->version) != 0) {
+            refs[n].orch_name = e->name;
+            refs[n++].orch_version = e->canon;
+        }
+    }
+    out->refs = refs;
+    out->n = n;
+    return 0;
 }

@@ -14,6 +14,10 @@ int duro__registry_orch(const duro_registry *r, const char *name, const char *ve
                         duro_orch_fn *fn, void **ud, const char **resolved);
 int duro__registry_activity(const duro_registry *r, const char *name, duro_activity_fn *fn,
                             void **ud);
+/* The (name, version) pairs `r` can replay, as a version filter: every registered version as
+ * registered and, when it differs, in canonical text. out->refs is malloc'ed (free() it); its
+ * strings belong to the registry. 0 or DURO_ENOMEM. */
+int duro__registry_filter(const duro_registry *r, duro_version_filter *out);
 
 /* Derived per-event state, indexed by event id - 1. */
 typedef struct duro__slot {

@@ -84,6 +84,11 @@ struct duro_runtime {
     duro_work_filter filter;
     char **tags;
     atomic_uint fetch_turn;   /* the filter's turn: incremented on every filtered fetch */
+    /* DURO_CAP_VERSION_FILTER: what the registry could replay at start; orchestration fetches
+     * take only instances it accepts. `orch_filtered` 0: the provider cannot filter, every
+     * fetch takes any instance. */
+    int orch_filtered;
+    duro_version_filter orch_filter;
 };
 
 void duro_runtime_options_init(duro_runtime_options *opt)
@@ -471,10 +476,15 @@ static void *orch_thread(void *arg)
     while (!stopping(rt)) {
         duro_error err = {0};
         duro_orch_item *item = NULL;
-        int rc = PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
-                               rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(),
-                                                      rt->opt.orch_lock_ms, rt->opt.poll_ms,
-                                                      &item, &err));
+        int rc = rt->orch_filtered
+                     ? PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
+                                     rt->p->ops->fetch_orch_filtered(
+                                         rt->p, duro_clock_now_ms(), rt->opt.orch_lock_ms,
+                                         rt->opt.poll_ms, &rt->orch_filter, &item, &err))
+                     : PROVIDER_CALL(rt, DURO_OP_FETCH_ORCH, NULL, 0,
+                                     rt->p->ops->fetch_orch(rt->p, duro_clock_now_ms(),
+                                                            rt->opt.orch_lock_ms,
+                                                            rt->opt.poll_ms, &item, &err));
         if (rc == DURO_ENOTFOUND) {
             failures = 0;
             continue;
@@ -1121,7 +1131,10 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     rt->ready = calloc((size_t)rt->opt.worker_concurrency + 1, sizeof *rt->ready);
     rt->ready_since_us = calloc((size_t)rt->opt.worker_concurrency + 1,
                                 sizeof *rt->ready_since_us);
-    if (!rt->threads || !rt->args || !rt->held || !rt->ready || !rt->ready_since_us) {
+    rt->orch_filtered = duro__provider_has_version_filter(provider);
+    if (!rt->threads || !rt->args || !rt->held || !rt->ready || !rt->ready_since_us ||
+        (rt->orch_filtered && duro__registry_filter(registry, &rt->orch_filter) != 0)) {
+        free((void *)rt->orch_filter.refs);
         free(rt->threads);
         free(rt->args);
         free(rt->held);
@@ -1213,6 +1226,7 @@ int duro_runtime_shutdown(duro_runtime *rt)
     free(rt->ready);
     free(rt->ready_since_us);
     free_routing(rt);
+    free((void *)rt->orch_filter.refs);
     free(rt);
     return 0;
 }

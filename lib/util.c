@@ -76,6 +76,17 @@ int64_t duro__version_key(const char *v)
     return ((int64_t)part[0] * 1000000 + part[1]) * 1000000 + part[2];
 }
 
+const char *duro__version_canon(const char *v, char buf[DURO__VERSION_CANON_BYTES])
+{
+    int64_t key = duro__version_key(v);
+    if (key < 0)
+        return v;
+    snprintf(buf, DURO__VERSION_CANON_BYTES, "%lld.%lld.%lld",
+             (long long)(key / 1000000000000LL), (long long)(key / 1000000 % 1000000),
+             (long long)(key % 1000000));
+    return buf;
+}
+
 int duro__random_u64(uint64_t *out)
 {
     size_t got = 0;

@@ -178,6 +178,28 @@ static int fw_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int6
     return kind < 0 ? kind : settle(p, DURO_FAULT_FETCH_ORCH, kind, IN(p)->ops->fetch_orch(IN(p), now_ms, lock_ms, poll_ms, out, err), err);
 }
 
+/* Version 7: a targeted start counts as an enqueue, a filtered fetch as a fetch. */
+static int fw_enqueue_orch_start(duro_provider *p, const duro_msg *msg,
+                                 const duro_orch_ref *target, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_ENQUEUE_ORCH, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_ENQUEUE_ORCH, kind,
+                             IN(p)->ops->enqueue_orch_start(IN(p), msg, target, err), err);
+}
+
+static int fw_fetch_orch_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                  int64_t poll_ms, const duro_version_filter *filter,
+                                  duro_orch_item **out, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_FETCH_ORCH, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_FETCH_ORCH, kind,
+                             IN(p)->ops->fetch_orch_filtered(IN(p), now_ms, lock_ms, poll_ms,
+                                                             filter, out, err),
+                             err);
+}
+
 static int fw_ack_orch(duro_provider *p, int64_t now_ms, const char *token,
                        const duro_orch_commit *commit, duro_error *err)
 {
@@ -513,6 +535,10 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V5)) {
         MIRROR(get_value);
         MIRROR(list_values);
+    }
+    if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V7)) {
+        MIRROR(enqueue_orch_start);
+        MIRROR(fetch_orch_filtered);
     }
     w->base.ops = &w->ops;
     w->base.name = inner->name;

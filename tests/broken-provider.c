@@ -993,7 +993,8 @@ static int bp_create(void *ud, duro_provider **out, duro_error *err)
     b->inner = inner;
     b->base.ops = &bp_ops;
     b->base.name = factory_names[b->rule];
-    b->base.caps = inner->caps & ~DURO_CAP_TAGS; /* the routing ops (version 4) are not wrapped */
+    /* the routing ops (version 4) are not wrapped; the rules break fetch_orch only */
+    b->base.caps = inner->caps & ~(DURO_CAP_TAGS | DURO_CAP_VERSION_FILTER);
     *out = &b->base;
     return 0;
 }
@@ -1047,7 +1048,7 @@ const duro_provider_factory *broken_factory(const char *name)
         memset(f, 0, sizeof *f);
         f->version = DURO_PROVIDER_FACTORY_VERSION;
         f->name = factory_names[i];
-        f->caps = inner->caps & ~DURO_CAP_TAGS;
+        f->caps = inner->caps & ~(DURO_CAP_TAGS | DURO_CAP_VERSION_FILTER);
         f->create = bp_create;
         f->destroy = bp_factory_destroy;
         f->corrupt_history = inner->corrupt_history ? bp_corrupt_history : NULL;

@@ -18,4 +18,5 @@ include tests/lifecycle.mk
 include tests/cli.mk
 include tests/tags.mk
 include tests/kv.mk
+include tests/capfilter.mk
 include tests/mutants.mk

@@ -383,7 +383,7 @@ START_TEST(memory_is_private_and_single)
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
     ck_assert_uint_eq(duro__sq_from(a)->pool.n_conns, 1);
     ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
-                                   DURO_CAP_TAGS | DURO_CAP_KV);
+                                   DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_VERSION_FILTER);
     run_instance(a, "only-in-a");
     ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
     duro_instance_info_clear(&info);
@@ -454,14 +454,16 @@ START_TEST(upgrade_from_schema_1)
 
     run_instance(p, "old");
     duro_provider_destroy(p);
-    /* back to schema 1: without migration 2 (values) and 3 (tags) */
+    /* back to schema 1: without migrations 2 (values), 3 (tags) and 4 (targets) */
     raw_exec("DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
              " DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
+             " ALTER TABLE orch_queue DROP COLUMN target_name;"
+             " ALTER TABLE orch_queue DROP COLUMN target_version;"
              " DELETE FROM schema_version WHERE version > 1");
     ck_assert_int_eq(schema_rows(&max), 1);
     p = open_file(NULL);
     ck_assert_int_eq(schema_rows(&max), duro__sq_schema_version());
-    ck_assert_int_eq(max, 3);
+    ck_assert_int_eq(max, 4);
     ck_assert_int_eq(p->ops->read_history(p, "old", 0, &ev, &n, &err), 0);
     ck_assert_uint_eq(n, 3);
     duro_events_free(ev, n);
@@ -477,6 +479,43 @@ START_TEST(upgrade_from_schema_1)
     ck_assert_str_eq(value, "v");
     ck_assert_uint_eq(version, 1);
     free(value);
+    duro_provider_destroy(p);
+}
+END_TEST
+
+/* A store of schema version 3 (before message targets) opens under this library: migration
+ * 4 adds orch_queue.target_name and target_version; a START queued before has no target, so
+ * every filter accepts it, and a targeted start enqueued after routes by its target. */
+START_TEST(upgrade_from_schema_3)
+{
+    static const duro_orch_ref other[] = { { "Other", "9.0.0" } };
+    const duro_version_filter only_other = { other, 1 };
+    const duro_msg start = { "new", DURO_MSG_START, 0, T0, "start" };
+    const duro_orch_ref target = { "Orch", "2.0.0" };
+    duro_orch_item *item = NULL;
+    duro_error err = { 0, 0, "" };
+    int64_t max = 0;
+    duro_provider *p = open_file(NULL);
+
+    duro_provider_destroy(p);
+    raw_exec("ALTER TABLE orch_queue DROP COLUMN target_name;"
+             " ALTER TABLE orch_queue DROP COLUMN target_version;"
+             " DELETE FROM schema_version WHERE version > 3;"
+             " INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
+             " VALUES ('queued', 1, 0, 'start', 0)");
+    ck_assert_int_eq(schema_rows(&max), 3);
+    p = open_file(NULL);
+    ck_assert_int_eq(schema_rows(&max), 4);
+    ck_assert_int_eq(max, 4);
+    ck_assert_int_eq(p->ops->enqueue_orch_start(p, &start, &target, &err), 0);
+    ck_assert_int_eq(p->ops->fetch_orch_filtered(p, T0, LOCK_MS, 0, &only_other, &item, &err),
+                     0);
+    ck_assert_str_eq(item->instance, "queued");
+    duro_orch_item_free(item);
+    item = NULL;
+    ck_assert_int_eq(p->ops->fetch_orch_filtered(p, T0, LOCK_MS, 0, &only_other, &item, &err),
+                     DURO_ENOTFOUND);
+    ck_assert_ptr_null(item);
     duro_provider_destroy(p);
 }
 END_TEST
@@ -514,7 +553,7 @@ START_TEST(damaged_store_refused)
     duro_provider_destroy(p);
     raw_exec("DROP TABLE history");
     open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
-               "version 3)");
+               "version 4)");
     teardown_path();
 
     p = open_file(NULL);
@@ -1105,6 +1144,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, pragmas_off_when_asked);
     tcase_add_test(tc, migrations_idempotent_on_reopen);
     tcase_add_test(tc, upgrade_from_schema_1);
+    tcase_add_test(tc, upgrade_from_schema_3);
     tcase_add_test(tc, newer_schema_refused);
     tcase_add_test(tc, damaged_store_refused);
     tcase_add_test(tc, read_only_store_refused);

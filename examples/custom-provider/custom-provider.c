@@ -5,7 +5,7 @@
  * It shows that a third party can implement the contract of lib/duro-provider.h with its own
  * storage: a struct that embeds duro_provider as its FIRST member, a static table of
  * callbacks, the capabilities it claims (management, long polling, notification, activity
- * tags, durable values) and the
+ * tags, durable values, version filtering) and the
  * factory the conformance and stress suites use. Everything lives in process memory and is
  * lost when the provider is destroyed: this is an example and a test double, not durable
  * storage.
@@ -37,7 +37,8 @@
 
 /* What this provider claims; the suites skip (visibly) every case needing anything else. */
 #define CUSTOM_CAPS                                                                            \
-    (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS | DURO_CAP_KV)
+    (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS | DURO_CAP_KV |   \
+     DURO_CAP_VERSION_FILTER)
 
 #define NEVER INT64_MAX          /* "no future time known" for the long-poll wake-up */
 #define DEFAULT_BULK_LIMIT 1000  /* delete_bulk limit 0 means this */
@@ -204,6 +205,8 @@ typedef struct omsg {
     char *payload;
     int64_t visible_at;
     uint32_t attempts;           /* fetch count */
+    char *target_name;           /* START / CONTINUE_AS_NEW target (version 7), NULL: none */
+    char *target_version;
     int tagged;                  /* part of the batch of the current lock */
     struct okey *key;
     struct omsg *prev, *next;    /* the whole queue */
@@ -457,6 +460,8 @@ static void key_drop_if_empty(custom *c, okey *k)
 static void msg_free(omsg *m)
 {
     free(m->payload);
+    free(m->target_name);
+    free(m->target_version);
     free(m);
 }
 
@@ -513,8 +518,11 @@ typedef struct pending_msg {
     okey *spare;
 } pending_msg;
 
-static int pending_msg_prepare(custom *c, const duro_msg *msg, pending_msg *pm)
+static int pending_msg_prepare(custom *c, const duro_msg *msg, const duro_orch_ref *target,
+                               pending_msg *pm)
 {
+    int has_target = target != NULL && target->orch_name != NULL;
+
     pm->instance = msg->instance;
     pm->spare = NULL;
     pm->m = calloc(1, sizeof(*pm->m));
@@ -524,6 +532,8 @@ static int pending_msg_prepare(custom *c, const duro_msg *msg, pending_msg *pm)
     pm->m->execution_id = msg->execution_id;
     pm->m->visible_at = msg->visible_at_ms;
     if (dup_opt(msg->payload, &pm->m->payload) != 0 ||
+        (has_target && (dup_opt(target->orch_name, &pm->m->target_name) != 0 ||
+                        dup_opt(target->orch_version, &pm->m->target_version) != 0)) ||
         (key_find(c, msg->instance) == NULL && (pm->spare = key_new(msg->instance)) == NULL)) {
         msg_free(pm->m);
         pm->m = NULL;
@@ -736,17 +746,20 @@ static int poll_locked(custom *c, int64_t now_ms, int64_t lock_ms, int64_t poll_
 
 /* ---- Orchestrator queue ------------------------------------------------------------------ */
 
-/* Store one message; it is fetchable from visible_at_ms on. */
-static int custom_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
+/* Store one message with its target (NULL: none); it is fetchable from visible_at_ms on. */
+static int custom_enqueue_orch_start(duro_provider *p, const duro_msg *msg,
+                                     const duro_orch_ref *target, duro_error *err)
 {
     custom *c = (custom *)p;
     pending_msg pm;
     int rc = duro_provider_check_msg(msg, err);
 
+    if (rc == 0)
+        rc = duro_provider_check_target(target, err);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
-    if (pending_msg_prepare(c, msg, &pm) != 0) {
+    if (pending_msg_prepare(c, msg, target, &pm) != 0) {
         rc = no_memory(err, "message");
     } else {
         pending_msg_commit(c, &pm);
@@ -754,6 +767,11 @@ static int custom_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error
     }
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+static int custom_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
+{
+    return custom_enqueue_orch_start(p, msg, NULL, err);
 }
 
 /* Fetchable: unlocked, and started (a row) or about to be (a visible START message). */
@@ -875,14 +893,63 @@ static int take_instance(custom *c, okey *k, int64_t now, int64_t lock_ms,
     return 0;
 }
 
-/* The first message in id order whose instance is fetchable decides the instance, so an
- * orphan or a locked instance at the head of the queue never blocks the others. */
+/* The target of the visible message of `kind` with the highest id that has one, or NULL. */
+static const omsg *last_target(const okey *k, int kind, int64_t now)
+{
+    const omsg *found = NULL;
+
+    for (const omsg *m = k->first; m != NULL; m = m->knext)
+        if (m->kind == kind && m->visible_at <= now && m->target_name != NULL)
+            found = m;
+    return found;
+}
+
+/* Does `f` accept the route of `k` at now ("Version filtering" in duro-provider.h)? */
+static int filter_accepts(const duro_version_filter *f, const okey *k, int64_t now)
+{
+    const omsg *can = last_target(k, DURO_MSG_CONTINUE_AS_NEW, now);
+    const omsg *start = last_target(k, DURO_MSG_START, now);
+    const char *name = NULL, *version = NULL;
+
+    if (f == NULL)
+        return 1;
+    if (can != NULL) {
+        name = can->target_name;
+        version = can->target_version;
+    } else if (k->row != NULL) {
+        name = k->row->name;
+        version = k->row->version;
+    } else if (start != NULL) {
+        name = start->target_name;
+        version = start->target_version;
+    }
+    if (name == NULL)
+        return f->n > 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->refs[i].orch_name, name) == 0 &&
+            (version == NULL || strcmp(f->refs[i].orch_version, version) == 0))
+            return 1;
+    return 0;
+}
+
+/* Where a fetch puts its item, and the filter it applies (NULL: any). */
+typedef struct orch_fetch {
+    duro_orch_item **out;
+    const duro_version_filter *filter;
+} orch_fetch;
+
+/* The first message in id order whose instance is fetchable (and accepted by the filter)
+ * decides the instance, so an orphan, a locked or a filtered-out instance at the head of the
+ * queue never blocks the others. */
 static int try_orch(custom *c, int64_t now, int64_t lock_ms, void *out, int64_t *next,
                     duro_error *err)
 {
+    const orch_fetch *of = out;
+
     for (omsg *m = c->q_first; m != NULL; m = m->next) {
-        if (m->visible_at <= now && key_eligible(m->key, now))
-            return take_instance(c, m->key, now, lock_ms, out, err);
+        if (m->visible_at <= now && key_eligible(m->key, now) &&
+            filter_accepts(of->filter, m->key, now))
+            return take_instance(c, m->key, now, lock_ms, of->out, err);
     }
     *next = orch_next_time(c, now);
     return DURO_ENOTFOUND;
@@ -890,19 +957,30 @@ static int try_orch(custom *c, int64_t now, int64_t lock_ms, void *out, int64_t 
 
 /* Lock one fetchable instance and return its batch and history (see duro-provider.h);
  * DURO_ENOTFOUND (retryable) when none appears within poll_ms. */
-static int custom_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms,
-                             int64_t poll_ms, duro_orch_item **out, duro_error *err)
+static int custom_fetch_orch_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                      int64_t poll_ms, const duro_version_filter *filter,
+                                      duro_orch_item **out, duro_error *err)
 {
     custom *c = (custom *)p;
+    orch_fetch of = { out, filter };
     int rc;
 
     if (out == NULL || lock_ms <= 0)
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out and lock_ms > 0 required");
     *out = NULL;
+    rc = duro_provider_check_version_filter(filter, err);
+    if (rc != 0)
+        return rc;
     pthread_mutex_lock(&c->mu);
-    rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_orch, out, err);
+    rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_orch, &of, err);
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+static int custom_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                             int64_t poll_ms, duro_orch_item **out, duro_error *err)
+{
+    return custom_fetch_orch_filtered(p, now_ms, lock_ms, poll_ms, NULL, out, err);
 }
 
 /* The key locked by `token`, live at now; else DURO_ELOCK (permanent). */
@@ -1069,7 +1147,9 @@ static int plan_writes(custom *c, ack_plan *pl, const duro_orch_commit *cm)
         if ((pl->msgs = calloc(cm->n_msgs, sizeof(*pl->msgs))) == NULL)
             return -1;
         for (size_t i = 0; i < cm->n_msgs; i++) {
-            if (pending_msg_prepare(c, &cm->msgs[i], &pl->msgs[i]) != 0)
+            if (pending_msg_prepare(c, &cm->msgs[i],
+                                    cm->msg_targets ? &cm->msg_targets[i] : NULL,
+                                    &pl->msgs[i]) != 0)
                 return -1;
         }
     }
@@ -1487,7 +1567,7 @@ static int custom_ack_work(duro_provider *p, int64_t now_ms, const char *lock_to
         return rc;
     pthread_mutex_lock(&c->mu);
     rc = work_lock_of(c, lock_token, now_ms, &w, err);
-    if (rc == 0 && completion != NULL && pending_msg_prepare(c, completion, &pm) != 0)
+    if (rc == 0 && completion != NULL && pending_msg_prepare(c, completion, NULL, &pm) != 0)
         rc = no_memory(err, "completion message");
     if (rc == 0) {
         work_remove(c, w);
@@ -2416,6 +2496,8 @@ static const duro_provider_ops custom_ops = {
     .queue_depths_by_tag = custom_queue_depths_by_tag,
     .get_value = custom_get_value,
     .list_values = custom_list_values,
+    .enqueue_orch_start = custom_enqueue_orch_start,
+    .fetch_orch_filtered = custom_fetch_orch_filtered,
 };
 
 /* Mutex and condition variable (on CLOCK_MONOTONIC, so long polls ignore clock changes). */

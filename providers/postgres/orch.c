@@ -33,28 +33,45 @@
 
 typedef struct enqueue_arg {
     const duro_msg *msg;
+    const duro_orch_ref *target;
 } enqueue_arg;
 
 static int enqueue_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
     enqueue_arg *a = arg;
-    int rc = duro__pg_insert_msg(c, a->msg, err);
+    int rc = duro__pg_insert_msg(c, a->msg, a->target, err);
 
     *notes = DURO__NOTE_ORCH;
     return rc;
 }
 
-int duro__pg_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
+int duro__pg_enqueue_orch_start(duro_provider *p, const duro_msg *msg,
+                                const duro_orch_ref *target, duro_error *err)
 {
     duro_pg *s = (duro_pg *)p;
-    enqueue_arg a = { msg };
+    enqueue_arg a = { msg, target };
     int rc = duro_provider_check_msg(msg, err);
 
+    if (rc == 0)
+        rc = duro_provider_check_target(target, err);
     return rc != 0 ? rc : duro__pg_run(&s->pool, DURO__PG_WRITE, enqueue_txn, &a, err);
+}
+
+int duro__pg_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
+{
+    return duro__pg_enqueue_orch_start(p, msg, NULL, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
+/* The conditions that make candidate message q's instance fetchable at $1 ($2: the START
+ * kind): no live lock, and a row or a visible START. */
+#define ELIGIBLE                                                                              \
+    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"                                         \
+    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"                  \
+    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"            \
+    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"             \
+    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
 /* The oldest eligible instance, its advisory lock tried in the same statement (the first key
  * is the schema's, as in queue.c): 1 when this fetch holds it now, 0 when another has it. */
 static const char SQL_CANDIDATE[] =
@@ -63,20 +80,48 @@ static const char SQL_CANDIDATE[] =
     "SELECT q.instance_id FROM orch_queue q"
     " WHERE q.visible_at <= $1::bigint"
     " AND NOT (q.instance_id = ANY ($3::text[]))"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
+    ELIGIBLE
     " ORDER BY q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) c";
 static const char SQL_ANOTHER[] =
     "SELECT 1 FROM orch_queue q"
     " WHERE q.visible_at <= $1::bigint"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > $1::bigint)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = $2::int AND s.visible_at <= $1::bigint))"
+    ELIGIBLE
+    " LIMIT 1";
+/* The route of candidate q ("Version filtering" in duro-provider.h) and its test against the
+ * filter's names and versions (parallel text arrays), with the parameter numbers of the
+ * query that uses them: `now`, the START and CONTINUE_AS_NEW kinds, the two arrays. */
+#define ROUTE_TARGET(alias, now, kind)                                                        \
+    " LEFT JOIN LATERAL (SELECT t.target_name AS n, t.target_version AS v FROM orch_queue t"  \
+    "  WHERE t.instance_id = q.instance_id AND t.kind = " kind "::int"                        \
+    "  AND t.visible_at <= " now "::bigint AND t.target_name IS NOT NULL"                     \
+    "  ORDER BY t.id DESC LIMIT 1) " alias " ON true"
+#define ROUTE_JOINS(now, start, can)                                                          \
+    " LEFT JOIN instances ri ON ri.instance_id = q.instance_id"                                \
+    ROUTE_TARGET("rc", now, can) ROUTE_TARGET("rs", now, start)
+#define ROUTE_ACCEPTS(name, version, names, versions)                                         \
+    "EXISTS (SELECT 1 FROM unnest(" names "::text[], " versions "::text[]) f(n, v)"            \
+    " WHERE f.n = " name " AND (" version " IS NULL OR f.v = " version "))"
+#define ROUTE_OK(names, versions)                                                             \
+    " AND CASE WHEN rc.n IS NOT NULL THEN " ROUTE_ACCEPTS("rc.n", "rc.v", names, versions)     \
+    "  WHEN ri.instance_id IS NOT NULL THEN "                                                  \
+    ROUTE_ACCEPTS("ri.orch_name", "ri.orch_version", names, versions)                          \
+    "  WHEN rs.n IS NOT NULL THEN " ROUTE_ACCEPTS("rs.n", "rs.v", names, versions)             \
+    "  ELSE cardinality(" names "::text[]) > 0 END"
+/* SQL_CANDIDATE and SQL_ANOTHER among the instances whose route the filter accepts. */
+static const char SQL_CANDIDATE_FILTERED[] =
+    "SELECT c.instance_id, pg_try_advisory_xact_lock(hashtext(current_setting('search_path')),"
+    " hashtext(c.instance_id))::int FROM ("
+    "SELECT q.instance_id FROM orch_queue q" ROUTE_JOINS("$1", "$2", "$4")
+    " WHERE q.visible_at <= $1::bigint"
+    " AND NOT (q.instance_id = ANY ($3::text[]))"
+    ELIGIBLE
+    ROUTE_OK("$5", "$6")
+    " ORDER BY q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) c";
+static const char SQL_ANOTHER_FILTERED[] =
+    "SELECT 1 FROM orch_queue q" ROUTE_JOINS("$1", "$2", "$3")
+    " WHERE q.visible_at <= $1::bigint"
+    ELIGIBLE
+    ROUTE_OK("$4", "$5")
     " LIMIT 1";
 static const char SQL_NEXT_TIME[] =
     "SELECT LEAST((SELECT MIN(visible_at) FROM orch_queue WHERE visible_at > $1::bigint),"
@@ -244,12 +289,14 @@ typedef struct fetch_arg {
     int64_t now;
     int64_t next;
     duro_orch_item *item;
+    /* the filter's names and versions as array literals; NULL: no filter */
+    const char *names, *versions;
 } fetch_arg;
 
 /* The oldest eligible instance not in `skip`, or NULL (0) in *instance; *locked tells whether
  * its advisory lock is now held by this transaction. */
-static int candidate(duro__pg_conn *c, int64_t now, const duro__pg_strv *skip, char **instance,
-                     int *locked, duro_error *err)
+static int candidate(duro__pg_conn *c, const fetch_arg *fa, const duro__pg_strv *skip,
+                     char **instance, int *locked, duro_error *err)
 {
     char *arr = duro__pg_array_literal(skip);
     PGresult *r;
@@ -258,7 +305,11 @@ static int candidate(duro__pg_conn *c, int64_t now, const duro__pg_strv *skip, c
     *instance = NULL;
     if (arr == NULL)
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (fetch)");
-    rc = duro__pg_query(c, SQL_CANDIDATE, &r, err, "idt", now, (int)DURO_MSG_START, arr);
+    rc = fa->names ? duro__pg_query(c, SQL_CANDIDATE_FILTERED, &r, err, "idtdtt", fa->now,
+                                    (int)DURO_MSG_START, arr, (int)DURO_MSG_CONTINUE_AS_NEW,
+                                    fa->names, fa->versions)
+                   : duro__pg_query(c, SQL_CANDIDATE, &r, err, "idt", fa->now,
+                                    (int)DURO_MSG_START, arr);
     free(arr);
     if (rc != 0)
         return rc;
@@ -291,7 +342,7 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
         }
         rc = duro__pg_simple(c, "SAVEPOINT duro_fetch", err);
         if (rc == 0)
-            rc = candidate(c, fa->now, &skip, &instance, &locked, err);
+            rc = candidate(c, fa, &skip, &instance, &locked, err);
         if (rc == 0 && instance == NULL) {
             rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__NEVER, &fa->next, err, "i", fa->now);
             rc = rc < 0 ? rc : DURO_ENOTFOUND;
@@ -311,7 +362,11 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
     duro_strv_free(skip.v, skip.n);
     if (rc == 0) { /* another instance ready too? (this one is locked now) */
         int64_t another;
-        rc = duro__pg_int(c, SQL_ANOTHER, 0, &another, err, "id", fa->now, (int)DURO_MSG_START);
+        rc = fa->names ? duro__pg_int(c, SQL_ANOTHER_FILTERED, 0, &another, err, "iddtt",
+                                      fa->now, (int)DURO_MSG_START,
+                                      (int)DURO_MSG_CONTINUE_AS_NEW, fa->names, fa->versions)
+                       : duro__pg_int(c, SQL_ANOTHER, 0, &another, err, "id", fa->now,
+                                      (int)DURO_MSG_START);
         if (rc >= 0 && another == 1)
             fa->next = fa->now;
         rc = rc < 0 ? rc : 0;
@@ -339,24 +394,66 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     return rc;
 }
 
-int duro__pg_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
-                        duro_orch_item **out, duro_error *err)
+/* The names and versions of `f` as two array literals (malloc'ed). 0 or DURO_ENOMEM. */
+static int filter_arrays(const duro_version_filter *f, char **names, char **versions,
+                         duro_error *err)
 {
-    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__NEVER, NULL };
+    duro__pg_strv n = { NULL, 0, 0 }, v = { NULL, 0, 0 };
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < f->n; i++) {
+        rc = duro__pg_strv_push(&n, f->refs[i].orch_name, err);
+        if (rc == 0)
+            rc = duro__pg_strv_push(&v, f->refs[i].orch_version, err);
+    }
+    *names = rc == 0 ? duro__pg_array_literal(&n) : NULL;
+    *versions = rc == 0 ? duro__pg_array_literal(&v) : NULL;
+    duro_strv_free(n.v, n.n);
+    duro_strv_free(v.v, v.n);
+    if (rc == 0 && (*names == NULL || *versions == NULL))
+        rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (version filter)");
+    if (rc != 0) {
+        free(*names);
+        free(*versions);
+        *names = *versions = NULL;
+    }
+    return rc;
+}
+
+int duro__pg_fetch_orch_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_version_filter *filter,
+                                 duro_orch_item **out, duro_error *err)
+{
+    fetch_arg fa = { (duro_pg *)p, lock_ms, 0, DURO__NEVER, NULL, NULL, NULL };
+    char *names = NULL, *versions = NULL;
     int rc;
 
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out is required");
     *out = NULL;
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_orch: lock_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_version_filter(filter, err);
+    if (rc == 0 && filter != NULL)
+        rc = filter_arrays(filter, &names, &versions, err);
     if (rc != 0)
         return rc;
+    fa.names = names;
+    fa.versions = versions;
     rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa, err);
+    free(names);
+    free(versions);
     if (rc == 0)
         *out = fa.item;
     else
         duro_orch_item_free(fa.item);
     return rc;
+}
+
+int duro__pg_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
+                        duro_orch_item **out, duro_error *err)
+{
+    return duro__pg_fetch_orch_filtered(p, now_ms, lock_ms, poll_ms, NULL, out, err);
 }
 
 /* ---- Ack --------------------------------------------------------------------------------- */
@@ -607,7 +704,8 @@ static int apply_writes(duro__pg_conn *c, const char *instance, int64_t now,
         rc = duro__pg_exec(c, SQL_CANCEL_WORK, err, "tuu", instance, cm->cancel[i].execution_id,
                            cm->cancel[i].activity_id);
     for (size_t i = 0; rc >= 0 && i < cm->n_msgs; i++)
-        rc = duro__pg_insert_msg(c, &cm->msgs[i], err);
+        rc = duro__pg_insert_msg(c, &cm->msgs[i], cm->msg_targets ? &cm->msg_targets[i] : NULL,
+                                 err);
     return rc < 0 ? rc : 0;
 }
 

@@ -186,7 +186,7 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     s->base.name = "postgres";
     s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT | DURO_CAP_KV
                                 : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
-                                      DURO_CAP_TAGS | DURO_CAP_KV;
+                                      DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_VERSION_FILTER;
     *out = s;
     return 0;
 }
@@ -312,6 +312,8 @@ static const duro_provider_ops postgres_ops = {
     .destroy = pg_destroy,
     .enqueue_orch = duro__pg_enqueue_orch,
     .fetch_orch = duro__pg_fetch_orch,
+    .enqueue_orch_start = duro__pg_enqueue_orch_start,
+    .fetch_orch_filtered = duro__pg_fetch_orch_filtered,
     .ack_orch = duro__pg_ack_orch,
     .abandon_orch = duro__pg_abandon_orch,
     .renew_orch = duro__pg_renew_orch,

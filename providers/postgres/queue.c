@@ -8,8 +8,9 @@
 #include <string.h>
 
 static const char SQL_INSERT_MSG[] =
-    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
-    " VALUES ($1::text, $2::int, $3::bigint, $4::bytea, $5::bigint)";
+    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at,"
+    " target_name, target_version)"
+    " VALUES ($1::text, $2::int, $3::bigint, $4::bytea, $5::bigint, $6::text, $7::text)";
 /* A new work item is visible at once, whatever the clock reads (negative times and INT64_MIN
  * included): its visible_at is the smallest BIGINT, bound as $5. */
 static const char SQL_INSERT_WORK[] =
@@ -20,13 +21,18 @@ static const char SQL_INSERT_WORK[] =
 static const char SQL_ADVISORY[] =
     "SELECT pg_advisory_xact_lock(hashtext(current_setting('search_path')), hashtext($1::text))";
 
-int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, duro_error *err)
+int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, const duro_orch_ref *target,
+                        duro_error *err)
 {
     int rc = duro_provider_check_msg(msg, err);
+    int has = target != NULL && target->orch_name != NULL;
 
     if (rc == 0)
-        rc = duro__pg_exec(c, SQL_INSERT_MSG, err, "tdubi", msg->instance, (int)msg->kind,
-                           msg->execution_id, msg->payload, msg->visible_at_ms);
+        rc = duro_provider_check_target(target, err);
+    if (rc == 0)
+        rc = duro__pg_exec(c, SQL_INSERT_MSG, err, "tdubitt", msg->instance, (int)msg->kind,
+                           msg->execution_id, msg->payload, msg->visible_at_ms,
+                           has ? target->orch_name : NULL, has ? target->orch_version : NULL);
     return rc < 0 ? rc : 0;
 }
 

@@ -16,8 +16,10 @@
 #include "conn.h"
 #include "duro-provider.h"
 
-/* Validate (duro_provider_check_msg) and insert one orchestrator message. 0 or DURO_E*. */
-int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, duro_error *err);
+/* Validate (duro_provider_check_msg, duro_provider_check_target) and insert one
+ * orchestrator message with its target (NULL: none). 0 or DURO_E*. */
+int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, const duro_orch_ref *target,
+                        duro_error *err);
 /* Validate (duro_provider_check_work) and insert one work item, visible at once. */
 int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error *err);
 /* The same with `tag` (NULL: untagged; else checked by duro_provider_check_tag). */

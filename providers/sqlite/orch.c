@@ -19,21 +19,36 @@
 
 static const char SQL_DUE[] =
     "SELECT 1 FROM orch_queue WHERE instance_id = ?1 AND visible_at <= ?2 LIMIT 1";
-/* Group-commit body of enqueue_orch: `arg` is the message. */
+typedef struct enqueue_arg {
+    const duro_msg *msg;
+    const duro_orch_ref *target;
+} enqueue_arg;
+
+/* Group-commit body of enqueue_orch and enqueue_orch_start. */
 static int enqueue_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
+    const enqueue_arg *a = arg;
     *notes = DURO__NOTE_ORCH;
-    return duro__sq_insert_msg(c, arg, err);
+    return duro__sq_insert_msg(c, a->msg, a->target, err);
+}
+
+int duro__sq_enqueue_orch_start(duro_provider *p, const duro_msg *msg,
+                                const duro_orch_ref *target, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    enqueue_arg a = { msg, target };
+    int rc = duro_provider_check_msg(msg, err);
+
+    if (rc == 0)
+        rc = duro_provider_check_target(target, err);
+    if (rc != 0)
+        return rc;
+    return duro__sq_commit(&s->pool, enqueue_body, &a, err);
 }
 
 int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err)
 {
-    duro_sqlite *s = (duro_sqlite *)p;
-    int rc = duro_provider_check_msg(msg, err);
-
-    if (rc != 0)
-        return rc;
-    return duro__sq_commit(&s->pool, enqueue_body, (void *)msg, err);
+    return duro__sq_enqueue_orch_start(p, msg, NULL, err);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -48,6 +63,31 @@ static const char SQL_CANDIDATE[] =
     " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
     "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
     "   AND s.kind = ?2 AND s.visible_at <= ?1))"
+    " ORDER BY q.id LIMIT 1";
+/* The same, among the instances whose route (duro_route_ok) the filter ?3 accepts. */
+static const char SQL_CANDIDATE_FILTERED[] =
+    "SELECT q.instance_id FROM orch_queue q LEFT JOIN instances i"
+    " ON i.instance_id = q.instance_id"
+    " WHERE +q.visible_at <= ?1"
+    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
+    "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"
+    " AND (i.instance_id IS NOT NULL"
+    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
+    "   AND s.kind = ?2 AND s.visible_at <= ?1))"
+    " AND duro_route_ok(?3,"
+    "  (SELECT t.target_name FROM orch_queue t WHERE t.instance_id = q.instance_id"
+    "   AND t.kind = ?4 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
+    "   ORDER BY t.id DESC LIMIT 1),"
+    "  (SELECT t.target_version FROM orch_queue t WHERE t.instance_id = q.instance_id"
+    "   AND t.kind = ?4 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
+    "   ORDER BY t.id DESC LIMIT 1),"
+    "  i.orch_name, i.orch_version,"
+    "  (SELECT t.target_name FROM orch_queue t WHERE t.instance_id = q.instance_id"
+    "   AND t.kind = ?2 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
+    "   ORDER BY t.id DESC LIMIT 1),"
+    "  (SELECT t.target_version FROM orch_queue t WHERE t.instance_id = q.instance_id"
+    "   AND t.kind = ?2 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
+    "   ORDER BY t.id DESC LIMIT 1))"
     " ORDER BY q.id LIMIT 1";
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
@@ -225,14 +265,27 @@ static int take_instance(duro__sq_conn *c, const char *instance, int64_t now, in
 typedef struct fetch_arg {
     duro_sqlite *s;
     int64_t lock_ms;
+    const duro_version_filter *filter; /* NULL: any instance */
     duro_orch_item **out;
 } fetch_arg;
 
+/* The first eligible candidate in id order (fetch_orch or, with a filter, its filtered
+ * form): 0 with the statement stepped onto its row (1) or past the end, or an error. */
+static int query_candidate(duro__sq_conn *c, int64_t now, const duro_version_filter *filter,
+                           sqlite3_stmt **st, duro_error *err)
+{
+    return filter ? duro__sq_query(c, SQL_CANDIDATE_FILTERED, st, err, "idfd", now,
+                                   (int)DURO_MSG_START, (void *)filter,
+                                   (int)DURO_MSG_CONTINUE_AS_NEW)
+                  : duro__sq_query(c, SQL_CANDIDATE, st, err, "id", now, (int)DURO_MSG_START);
+}
+
 /* Set *next to `now` when some instance other than the locked ones is fetchable now. */
-static int candidate_exists(duro__sq_conn *c, int64_t now, int64_t *next, duro_error *err)
+static int candidate_exists(duro__sq_conn *c, int64_t now, const duro_version_filter *filter,
+                            int64_t *next, duro_error *err)
 {
     sqlite3_stmt *st;
-    int rc = duro__sq_query(c, SQL_CANDIDATE, &st, err, "id", now, (int)DURO_MSG_START);
+    int rc = query_candidate(c, now, filter, &st, err);
 
     if (rc == 0) {
         rc = duro__sq_step(c, st, err);
@@ -254,7 +307,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 
     if (rc != 0)
         return rc;
-    rc = duro__sq_query(c, SQL_CANDIDATE, &st, err, "id", now, (int)DURO_MSG_START);
+    rc = query_candidate(c, now, fa->filter, &st, err);
     if (rc == 0) {
         rc = duro__sq_step(c, st, err);
         if (rc == 1)
@@ -268,7 +321,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     } else if (rc == 0) {
         rc = take_instance(c, instance, now, fa->lock_ms, fa->out, err);
         if (rc == 0) /* another instance ready too? (this one is locked now) */
-            rc = candidate_exists(c, now, next, err);
+            rc = candidate_exists(c, now, fa->filter, next, err);
     }
     free(instance);
     rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
@@ -279,20 +332,29 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     return rc;
 }
 
-int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
-                        duro_orch_item **out, duro_error *err)
+int duro__sq_fetch_orch_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_version_filter *filter,
+                                 duro_orch_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_sqlite *)p, lock_ms, out };
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, filter, out };
     int rc;
 
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_orch: out is required");
     *out = NULL;
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_orch: lock_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_version_filter(filter, err);
     if (rc != 0)
         return rc;
     return duro__notify_poll(&fa.s->notes, DURO__NOTE_ORCH, now_ms, poll_ms, try_fetch, &fa,
                          err);
+}
+
+int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
+                        duro_orch_item **out, duro_error *err)
+{
+    return duro__sq_fetch_orch_filtered(p, now_ms, lock_ms, poll_ms, NULL, out, err);
 }
 
 /* ---- Ack --------------------------------------------------------------------------------- */
@@ -444,7 +506,8 @@ static int apply_writes(duro__sq_conn *c, const char *instance, int64_t now,
         rc = duro__sq_exec(c, SQL_CANCEL_WORK, err, "tuu", instance, cm->cancel[i].execution_id,
                            cm->cancel[i].activity_id);
     for (size_t i = 0; rc >= 0 && i < cm->n_msgs; i++)
-        rc = duro__sq_insert_msg(c, &cm->msgs[i], err);
+        rc = duro__sq_insert_msg(c, &cm->msgs[i], cm->msg_targets ? &cm->msg_targets[i] : NULL,
+                                 err);
     return rc < 0 ? rc : 0;
 }
 

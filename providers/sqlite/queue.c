@@ -5,8 +5,8 @@
 #include "queue.h"
 
 static const char SQL_INSERT_MSG[] =
-    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at,"
+    " target_name, target_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 /* A new work item is visible at once, whatever the clock reads (negative times included). */
 static const char SQL_INSERT_WORK[] =
     "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at, tag)"
@@ -14,13 +14,18 @@ static const char SQL_INSERT_WORK[] =
 static const char SQL_LOCKED[] =
     "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
 
-int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err)
+int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, const duro_orch_ref *target,
+                        duro_error *err)
 {
     int rc = duro_provider_check_msg(msg, err);
+    int has = target != NULL && target->orch_name != NULL;
 
     if (rc == 0)
-        rc = duro__sq_exec(c, SQL_INSERT_MSG, err, "tduti", msg->instance, (int)msg->kind,
-                           msg->execution_id, msg->payload, msg->visible_at_ms);
+        rc = duro_provider_check_target(target, err);
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_INSERT_MSG, err, "tdutitt", msg->instance, (int)msg->kind,
+                           msg->execution_id, msg->payload, msg->visible_at_ms,
+                           has ? target->orch_name : NULL, has ? target->orch_version : NULL);
     return rc < 0 ? rc : 0;
 }
 

@@ -10,10 +10,10 @@
 
 #include "duro-provider.h"
 #include "stmt.h"
-
-/* Validate (duro_provider_check_msg) and insert one orchestrator message. Returns 0 or a
- * DURO_E* code (err filled). */
-int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, duro_error *err);
+/* Validate (duro_provider_check_msg, duro_provider_check_target) and insert one orchestrator
+ * message with its target (NULL: none). Returns 0 or a DURO_E* code (err filled). */
+int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, const duro_orch_ref *target,
+                        duro_error *err);
 /* Validate (duro_provider_check_work) and insert one untagged work item, visible at once. */
 int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err);
 /* The same with `tag` (NULL: untagged; else checked by duro_provider_check_tag). */

@@ -97,6 +97,10 @@ static const char *const migrations[] = {
      * index serves the fetch of the oldest item of one tag (or of the untagged ones) */
     "ALTER TABLE work_queue ADD COLUMN tag TEXT;"
     "CREATE INDEX work_queue_tag ON work_queue(tag, id);",
+    /* 4: message targets (DURO_CAP_VERSION_FILTER): the (name, version) a START or
+     * CONTINUE_AS_NEW message starts, for fetch_orch_filtered */
+    "ALTER TABLE orch_queue ADD COLUMN target_name TEXT;"
+    "ALTER TABLE orch_queue ADD COLUMN target_version TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -42,6 +42,11 @@ typedef struct duro_sqlite {
 /* ---- Callbacks (orch.c, work.c, read.c, manage.c) --------------------------------------- */
 
 int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err);
+int duro__sq_enqueue_orch_start(duro_provider *p, const duro_msg *msg,
+                                const duro_orch_ref *target, duro_error *err);
+int duro__sq_fetch_orch_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_version_filter *filter,
+                                 duro_orch_item **out, duro_error *err);
 int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_orch_item **out, duro_error *err);
 int duro__sq_ack_orch(duro_provider *p, int64_t now_ms, const char *lock_token,

@@ -1,9 +1,12 @@
 /*
  * stmt.c — one SQLite connection: opening it (WAL and synchronous level for files), its
  * cache of prepared statements, the bind/step/read helpers, and the mapping of SQLite
- * result codes to DURO_E* errors. The bottom layer of the provider (see stmt.h).
+ * result codes to DURO_E* errors, and the duro_route_ok() SQL function of filtered fetches.
+ * The bottom layer of the provider (see stmt.h).
  */
 #include "stmt.h"
+
+#include "duro-provider.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,6 +132,9 @@ static int bind_args(duro__sq_conn *c, sqlite3_stmt *st, duro_error *err, const 
             break;
         case 'd':
             rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+            break;
+        case 'f': /* a version filter, for duro_route_ok() */
+            rc = sqlite3_bind_pointer(st, i, va_arg(ap, void *), DURO__SQ_FILTER_TYPE, NULL);
             break;
         default:
             return duro_error_set(err, DURO_EINTERNAL, 0, "bad bind format '%c'", fmt[i - 1]);
@@ -276,6 +282,43 @@ static int pragma(duro__sq_conn *c, const char *sql, char *buf, size_t size, dur
     return 0;
 }
 
+/* ---- duro_route_ok(): the route test of fetch_orch_filtered (orch.c) ---------------------- */
+
+/* Is `name` the text of the SQL value `v`? */
+static int text_is(sqlite3_value *v, const char *name)
+{
+    const unsigned char *t = sqlite3_value_text(v);
+    return t != NULL && strcmp((const char *)t, name) == 0;
+}
+
+static void route_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const duro_version_filter *f = sqlite3_value_pointer(argv[0], DURO__SQ_FILTER_TYPE);
+    int pair;
+
+    for (pair = 1; pair + 1 < argc; pair += 2)
+        if (sqlite3_value_type(argv[pair]) != SQLITE_NULL)
+            break;
+    if (f == NULL || (f->n > 0 && pair + 1 >= argc)) { /* no filter, or no route: any */
+        sqlite3_result_int(ctx, 1);
+        return;
+    }
+    for (size_t i = 0; i < f->n; i++)
+        if (text_is(argv[pair], f->refs[i].orch_name) &&
+            (sqlite3_value_type(argv[pair + 1]) == SQLITE_NULL ||
+             text_is(argv[pair + 1], f->refs[i].orch_version))) {
+            sqlite3_result_int(ctx, 1);
+            return;
+        }
+    sqlite3_result_int(ctx, 0);
+}
+
+int duro__sq_register_route_ok(sqlite3 *db)
+{
+    return sqlite3_create_function(db, "duro_route_ok", 7, SQLITE_UTF8, NULL, route_ok, NULL,
+                                   NULL);
+}
+
 int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro_error *err)
 {
     int rc = sqlite3_open_v2(set->path, &c->db,
@@ -292,6 +335,12 @@ int duro__sq_conn_open(duro__sq_conn *c, const duro__sq_conn_settings *set, duro
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, set->busy_timeout_ms);
+    rc = duro__sq_register_route_ok(c->db);
+    if (rc != SQLITE_OK) {
+        rc = duro__sq_error(c->db, rc, "registering duro_route_ok", err);
+        duro__sq_conn_close(c);
+        return rc;
+    }
     /* SQLite fell back to reading only */
     if (!set->read_only && sqlite3_db_readonly(c->db, "main") == 1) {
         duro__sq_conn_close(c);

@@ -68,6 +68,14 @@ void duro__sq_conn_close(duro__sq_conn *c);
  * duro__sq_step() and must call duro__sq_reset() before giving the connection back.
  * Returns 0 or a DURO_E* code (err filled): SQL that does not fit the database (no such
  * table, column or index) is DURO_ECORRUPT "damaged duro store: ...". */
+/* Pointer type of a bound version filter (bind format 'f': a const duro_version_filter *). */
+#define DURO__SQ_FILTER_TYPE "duro_version_filter"
+/* Register duro_route_ok(filter, can_name, can_version, row_name, row_version, start_name,
+ * start_version) on `db`: 1 when the route, the first pair whose name is not NULL,
+ * is accepted by the filter (see "Version filtering" in duro-provider.h), or when no pair has
+ * a name; else 0. Returns an SQLite result code. */
+int duro__sq_register_route_ok(sqlite3 *db);
+
 int duro__sq_query(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_error *err,
                    const char *fmt, ...);
 /* Step: 1 when a row is available, 0 when done, or a negative DURO_E* code (err filled). */
