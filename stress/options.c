@@ -155,14 +155,14 @@ static int parse_scenarios(const char *s, duro__stress_opts *o, FILE *errf)
     for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         if (strcmp(t, "all") == 0) {
             for (int i = 0; i < DURO__SC_COUNT; i++)
-                seen[i] = 1;
+                seen[i] = seen[i] || i != DURO__SC_ROUTING;
             continue;
         }
         int sc = duro__scenario_lookup(t);
         if (sc < 0)
             return usage_error(errf, "--scenario: unknown scenario '%s'; valid: %s", t,
                                "parallel, large-payload, timers, long-running, "
-                               "sub-orchestrations, mixed, faults, all");
+                               "sub-orchestrations, mixed, faults, routing, all");
         seen[sc] = 1;
     }
     for (int i = 0; i < DURO__SC_COUNT; i++)
