@@ -143,6 +143,7 @@ const duro__metric duro__metrics[] = {
     U(rt_activity_attempts), U(rt_provider_calls), U(rt_provider_errors), U(rt_queue_errors),
     U(injected_queue_errors), U(rt_spans), U(store_statements), D(statements_per_orch),
     D(prefill_secs), U(kv_reads), U(kv_mismatches),
+    U(rt_partial),
 };
 #undef U
 #undef D

@@ -857,27 +857,41 @@ static void count_span(const duro_span *span, void *ud)
     __atomic_fetch_add(&((run *)ud)->res->rt_spans, 1, __ATOMIC_RELAXED);
 }
 
-/* Add what runtime `rt` counted to `out` (the rt_* members). */
-static void add_runtime_metrics(duro_runtime *rt, duro_stress_result *out)
+/* Add the snapshot `m` of one runtime to `out` (the rt_* members). */
+static void add_metrics(const duro_runtime_metrics *m, duro_stress_result *out)
 {
     static const int queue_ops[] = {DURO_OP_FETCH_ORCH, DURO_OP_ACK_ORCH, DURO_OP_ABANDON_ORCH,
                                     DURO_OP_FETCH_WORK, DURO_OP_ACK_WORK, DURO_OP_ABANDON_WORK};
-    duro_runtime_metrics m;
-    duro_runtime_metrics_init(&m);
-    if (duro_runtime_metrics_get(rt, &m, NULL) != 0)
-        return;
-    out->rt_turns += m.turns;
-    out->rt_completed += m.completed;
-    out->rt_continued_as_new += m.continued_as_new;
+    out->rt_turns += m->turns;
+    out->rt_completed += m->completed;
+    out->rt_continued_as_new += m->continued_as_new;
     for (int c = 0; c <= DURO_CAT_POISON; c++)
-        out->rt_failed += m.failed[c];
-    out->rt_activity_attempts += m.activity_attempts;
+        out->rt_failed += m->failed[c];
+    out->rt_activity_attempts += m->activity_attempts;
     for (int op = 0; op < DURO_OP_COUNT; op++) {
-        out->rt_provider_calls += m.provider_calls[op];
-        out->rt_provider_errors += m.provider_errors[op];
+        out->rt_provider_calls += m->provider_calls[op];
+        out->rt_provider_errors += m->provider_errors[op];
     }
     for (size_t i = 0; i < sizeof queue_ops / sizeof queue_ops[0]; i++)
-        out->rt_queue_errors += m.provider_errors[queue_ops[i]];
+        out->rt_queue_errors += m->provider_errors[queue_ops[i]];
+}
+
+/* Add what runtime `rt` counted to `out` (the rt_* members). */
+static void add_runtime_metrics(duro_runtime *rt, duro_stress_result *out)
+{
+    duro_runtime_metrics m;
+    duro_runtime_metrics_init(&m);
+    if (duro_runtime_metrics_get(rt, &m, NULL) == 0)
+        add_metrics(&m, out);
+}
+
+/* --processes: the snapshot a child sent at its graceful shutdown. */
+static void on_child_metrics(const duro_runtime_metrics *m, void *ud)
+{
+    run *r = ud;
+    pthread_mutex_lock(&r->mu);
+    add_metrics(m, r->res);
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* The runtimes' options. Where children are killed, locks are short (2 s for turns, 4 s for
@@ -912,6 +926,8 @@ static void stop_children(run *r)
         return;
     r->procs_killed = duro__procs_killed(r->procs);
     duro__procs_stop(r->procs, &r->child_max_rss);
+    /* a killed child's counts died with it */
+    r->res->rt_partial = r->procs_killed > 0;
     r->procs = NULL;
 }
 
@@ -1153,7 +1169,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         duro_fault_options fo;
         int faulty = duro__fault_options(cfg, &fo);
         rc = duro__procs_fork(factory, reg, &opt, faulty ? &fo : NULL, cfg->processes, spares,
-                              on_terminal, sweep, &r, &r.procs, err);
+                              on_terminal, on_child_metrics, sweep, &r, &r.procs, err);
         if (rc != 0)
             goto out;
     }

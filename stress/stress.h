@@ -182,19 +182,24 @@ int duro__result_median(const duro_stress_result *runs, size_t n, duro_stress_re
 typedef struct duro__procs duro__procs;
 /* Receives every terminal event a child reports (on the reader thread). */
 typedef void (*duro__terminal_fn)(const duro_terminal_event *ev, void *ud);
+/* Receives the metrics snapshot a child sends at its graceful shutdown (on the reader
+ * thread, or in duro__procs_stop once that thread has stopped: never two at once). */
+typedef void (*duro__metrics_fn)(const duro_runtime_metrics *m, void *ud);
 /* Called on the reader thread every 200 ms (finds roots whose report a kill cut off). */
 typedef void (*duro__sweep_fn)(void *ud);
 
 /* Fork `running` + `spares` children, each of which will run one runtime with `opt` and the
  * handlers of `reg` on its own handle (factory locate + attach hooks), behind a fault
- * wrapper with `faults` unless that is NULL, and start the thread that reads their reports.
+ * wrapper with `faults` unless that is NULL, and start the thread that reads their reports:
+ * terminal events to on_terminal, each gracefully stopped child's metrics snapshot to
+ * on_metrics (may be NULL; a killed child sends none).
  * Call before the store exists and while no other thread runs.
  * 0, DURO_ENOTSUP (no hooks), DURO_ENOMEM or DURO_EIO (err filled). */
 int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
                      const duro_runtime_options *opt, const duro_fault_options *faults,
                      int running, int spares,
-                     duro__terminal_fn on_terminal, duro__sweep_fn sweep, void *ud,
-                     duro__procs **out, duro_error *err);
+                     duro__terminal_fn on_terminal, duro__metrics_fn on_metrics,
+                     duro__sweep_fn sweep, void *ud, duro__procs **out, duro_error *err);
 /* Name `store` to the running children; they open it and start their runtimes. */
 int duro__procs_go(duro__procs *ps, duro_provider *store, duro_error *err);
 /* SIGKILL the next running child (round robin) and start a spare in its place. 0, or -1

@@ -1122,10 +1122,21 @@ START_TEST(run_child_processes_survive_kills)
     assert_clean(&r);
     ck_assert_uint_eq(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.killed_processes, 0);
+    /* each child sent its runtime's snapshot at shutdown: the sums equal the suite's counts */
+    ck_assert_uint_eq(r.rt_partial, 0);
+    ck_assert_uint_eq(r.rt_completed, r.completed);
+    ck_assert_uint_eq(r.rt_failed, 0);
+    ck_assert_uint_eq(r.rt_activity_attempts, r.activities_total);
+    ck_assert_uint_ge(r.rt_turns, 2 * r.launched);
+    ck_assert_uint_gt(r.rt_provider_calls, r.rt_turns);
     c.kill_every_secs = 0.45;
     ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_file(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_ge(r.killed_processes, 2);
+    /* the killed children's counts are lost: partial, never more than the suite counted */
+    ck_assert_uint_eq(r.rt_partial, 1);
+    ck_assert_uint_le(r.rt_completed, r.completed);
+    ck_assert_uint_le(r.rt_activity_attempts, r.activities_total);
     ck_assert_uint_le(r.killed_processes, 3);
     ck_assert_uint_ge(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.histories_checked, r.launched);
