@@ -266,6 +266,14 @@ static void mark_runner(duro_orch *o, const duro__stress_ctx *ctx)
         duro_set_custom_status(o, ctx->runner);
 }
 
+/* Complete the orchestration with the malloc'd `out`, which is freed. */
+static int complete_free(duro_orch *o, char *out)
+{
+    int rc = duro_complete(o, out);
+    free(out);
+    return rc;
+}
+
 /* Fail the orchestration because task `what` failed. */
 static int fail_task(duro_orch *o, const char *what, const duro_task *t)
 {
@@ -372,9 +380,7 @@ static int orch_fanout(duro_orch *o, const char *input, void *ud)
         len += l;
     }
     out[len] = '\0';
-    int rc = duro_complete(o, out);
-    free(out);
-    return rc;
+    return complete_free(o, out);
 }
 
 static int verify_fanout(uint64_t idx, const duro_stress_config *cfg, const char *output,
@@ -766,9 +772,7 @@ static int orch_route(duro_orch *o, const char *input, void *ud)
             return duro_failf(o, "setting the durable value: %s", duro_strerror(rc));
         }
     }
-    int rc = duro_complete(o, out);
-    free(out);
-    return rc;
+    return complete_free(o, out);
 }
 
 static int verify_route(uint64_t idx, const duro_stress_config *cfg, const char *output,
