@@ -27,7 +27,7 @@ static const struct {
     const char *help;
 } opts[] = {
     {"--scenario", O_SCENARIO, "LIST",
-     "scenarios, comma-separated, or 'all' (default: parallel)"},
+     "scenarios, comma-separated, or 'all' (every one but routing; default: parallel)"},
     {"--config", O_CONFIG, "LIST",
      "orchestration/activity thread configs, e.g. 1/1,2/2,4/4 (default: 1/1,2/2)"},
     {"--max-concurrent", O_MAX_CONCURRENT, "N", "closed loop: roots kept in flight (20)"},
