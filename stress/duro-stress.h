@@ -141,8 +141,9 @@ typedef struct duro_stress_result {
     uint64_t open_fds_start;         /* open descriptors of this process at the window's start */
     uint64_t open_fds_end;           /* ... and once the drain ended (a leak shows as growth) */
     /* The runtimes' own metrics (duro_runtime_metrics_get), summed over the runtimes of this
-     * process and taken after the drain, before they shut down; all 0 when child processes
-     * run the runtimes or in the driver role. */
+     * process and taken after the drain, before they shut down; with child processes, the
+     * snapshots the children send at their graceful shutdown (a killed child's are lost:
+     * rt_partial); all 0 in the driver role. */
     uint64_t rt_turns;               /* turns */
     uint64_t rt_completed;           /* executions committed completed (roots and children) */
     uint64_t rt_failed;              /* executions committed failed, every category */
@@ -162,14 +163,26 @@ typedef struct duro_stress_result {
     uint64_t store_statements;
     double statements_per_orch;      /* store_statements / completed (NAN: not counted) */
     double prefill_secs;             /* time the prefill took (0 without one) */
+    /* The routing scenario's durable values: those the driver read with
+     * duro_client_get_value while roots ran and after each completed, and of those the ones
+     * that were not a value the root may have then (an integrity failure). 0 otherwise. */
+    uint64_t kv_reads;
+    uint64_t kv_mismatches;
+    /* 1 when the scenario cannot run with this provider or config (e.g. routing on a
+     * provider without DURO_CAP_TAGS or DURO_CAP_KV, or with processes): nothing ran,
+     * first_failure says why, every other member is 0. */
+    uint64_t skipped;
+    /* 1 when the rt_* members miss the counts of killed child processes (kill_every_secs
+     * killed at least one), else 0. */
+    uint64_t rt_partial;
     /* Room for members a later library adds (each taken from here, so the struct keeps its
      * size and a program built against an older header stays safe when a newer
      * duro_stress_run fills it). Zero. */
-    uint64_t reserved[15];
+    uint64_t reserved[11];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",
- * "sub-orchestrations", "mixed", "faults". Returns NULL past the end. */
+ * "sub-orchestrations", "mixed", "faults", "routing". Returns NULL past the end. */
 DURO_EXTERN const char *duro_stress_scenario_name(size_t i);
 
 /* Run `scenario` once on a fresh store from `factory` with `cfg` and fill `out`. The store is

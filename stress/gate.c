@@ -75,6 +75,8 @@ static int gate_cell(const duro__stress_opts *o, duro__stress_cell *cell, const 
     int rc = 0;
     if (cell->run_error)
         return add_failure(cell, "run could not take place: %s", cell->run_error_msg);
+    if (cell->skipped)
+        return 0;
     for (size_t i = 0; i < cell->n_runs && rc == 0; i++) {
         const duro_stress_result *r = &cell->runs[i];
         if (!r->integrity_ok)

@@ -80,6 +80,10 @@ static const struct {
     {"SubOrchestrationCancelled", R_SUB_CANCELLED, BIT(R_SUB)},
     {"OrchestrationDetached", R_DETACHED, 0},
     {"ValueRecorded", R_VALUE, 0},
+    /* durable value changes: decisions of their own, like a recorded value */
+    {"ValueSet", R_VALUE, 0},
+    {"ValueCleared", R_VALUE, 0},
+    {"ValuesCleared", R_VALUE, 0},
 };
 
 typedef struct checker {

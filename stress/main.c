@@ -56,6 +56,12 @@ static int run_cell(const duro__stress_opts *o, const duro_provider_factory *f,
                      err.message);
             break;
         }
+        if (cell->runs[i].skipped) {
+            cell->skipped = 1;
+            snprintf(cell->run_error_msg, sizeof cell->run_error_msg, "%.200s",
+                     cell->runs[i].first_failure);
+            break;
+        }
         cell->n_runs++;
     }
     cell->seconds = (double)(duro__monotonic_ns() - t0) / 1e9;

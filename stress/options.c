@@ -27,7 +27,7 @@ static const struct {
     const char *help;
 } opts[] = {
     {"--scenario", O_SCENARIO, "LIST",
-     "scenarios, comma-separated, or 'all' (default: parallel)"},
+     "scenarios, comma-separated, or 'all' (every one but routing; default: parallel)"},
     {"--config", O_CONFIG, "LIST",
      "orchestration/activity thread configs, e.g. 1/1,2/2,4/4 (default: 1/1,2/2)"},
     {"--max-concurrent", O_MAX_CONCURRENT, "N", "closed loop: roots kept in flight (20)"},
@@ -155,14 +155,14 @@ static int parse_scenarios(const char *s, duro__stress_opts *o, FILE *errf)
     for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         if (strcmp(t, "all") == 0) {
             for (int i = 0; i < DURO__SC_COUNT; i++)
-                seen[i] = 1;
+                seen[i] = seen[i] || i != DURO__SC_ROUTING;
             continue;
         }
         int sc = duro__scenario_lookup(t);
         if (sc < 0)
             return usage_error(errf, "--scenario: unknown scenario '%s'; valid: %s", t,
                                "parallel, large-payload, timers, long-running, "
-                               "sub-orchestrations, mixed, faults, all");
+                               "sub-orchestrations, mixed, faults, routing, all");
         seen[sc] = 1;
     }
     for (int i = 0; i < DURO__SC_COUNT; i++)

@@ -7,9 +7,9 @@
  * not be used across fork): the running ones and the spares that replace killed ones. A child
  * waits on its control pipe for the store's locator, opens its own handle through the
  * factory's attach hook (behind a fault wrapper when faults are injected), runs a runtime on
- * it, and writes every terminal event to its result
- * pipe as a frame. It shuts down gracefully when
- * its control pipe reaches end of file. A spare that is never needed exits on that end of
+ * it, and writes every terminal event to its result pipe as a frame. It shuts down gracefully
+ * when its control pipe reaches end of file, writing its runtime's metrics snapshot
+ * (duro_runtime_metrics) as one last frame first; a killed child's snapshot is lost. A spare that is never needed exits on that end of
  * file without opening the store. The parent reads every result pipe on one thread and hands
  * each complete frame to the run's terminal observer; a frame cut short by a kill is dropped
  * (the run's status sweep finds such instances in the store).
@@ -28,7 +28,10 @@
 
 #include "stress.h"
 
-/* Fixed part of a terminal frame; the instance id and the output follow it. */
+/* Fixed part of a frame; the instance id and the output follow it. A terminal frame has
+ * the event's state; a metrics frame has state FRAME_METRICS, no instance, and the child's
+ * duro_runtime_metrics (the same binary on both sides of fork) as its output bytes. */
+#define FRAME_METRICS (-1)
 typedef struct frame_head {
     int32_t state;
     int32_t category;
@@ -58,6 +61,7 @@ struct duro__procs {
     uint64_t killed;
     long max_rss_kb;      /* largest ru_maxrss of a reaped child, -1 before the first */
     duro__terminal_fn on_terminal;
+    duro__metrics_fn on_metrics;
     duro__sweep_fn sweep;
     void *ud;
     int wake[2];          /* self-pipe: closing wake[1] stops the reader */
@@ -83,6 +87,21 @@ static int write_all(int fd, const void *data, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+/* Send the metrics snapshot of `rt` to the parent as a FRAME_METRICS frame. */
+static void child_send_metrics(duro_runtime *rt)
+{
+    duro_runtime_metrics m;
+    duro_runtime_metrics_init(&m);
+    if (duro_runtime_metrics_get(rt, &m, NULL) != 0)
+        return;
+    frame_head h = {FRAME_METRICS, 0, 0, 0, (uint32_t)sizeof m};
+    pthread_mutex_lock(&child_write_mu);
+    if (write_all(child_result_fd, &h, sizeof h) != 0 ||
+        write_all(child_result_fd, &m, sizeof m) != 0)
+        _exit(4); /* the parent is gone */
+    pthread_mutex_unlock(&child_write_mu);
 }
 
 /* The child's terminal observer: one frame per event, whole frames only (runtime threads
@@ -161,6 +180,7 @@ static void child_main(const duro_provider_factory *f, const duro_registry *reg,
     do
         n = read(control, &go, 1);
     while (n != 0 && (n > 0 || errno == EINTR));
+    child_send_metrics(rt);
     duro_runtime_shutdown(rt);
     duro_provider_destroy(w);
     duro_provider_destroy(h);
@@ -179,6 +199,15 @@ static void parse_frames(duro__procs *ps, child *k)
         size_t need = sizeof h + (size_t)h.instance_len + (size_t)h.output_len;
         if (k->len - off < need)
             break;
+        if (h.state == FRAME_METRICS) {
+            duro_runtime_metrics m;
+            if (h.instance_len == 0 && h.output_len == sizeof m && ps->on_metrics != NULL) {
+                memcpy(&m, k->buf + off + sizeof h, sizeof m);
+                ps->on_metrics(&m, ps->ud);
+            }
+            off += need;
+            continue;
+        }
         char *inst = malloc((size_t)h.instance_len + 1);
         char *out = malloc((size_t)h.output_len + 1);
         if (inst != NULL && out != NULL) {
@@ -329,8 +358,8 @@ static int fork_child(const duro_registry *reg, const duro_runtime_options *opt,
 int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
                      const duro_runtime_options *opt, const duro_fault_options *faults,
                      int running, int spares,
-                     duro__terminal_fn on_terminal, duro__sweep_fn sweep, void *ud,
-                     duro__procs **out, duro_error *err)
+                     duro__terminal_fn on_terminal, duro__metrics_fn on_metrics,
+                     duro__sweep_fn sweep, void *ud, duro__procs **out, duro_error *err)
 {
     *out = NULL;
     if (f->attach == NULL || f->locate == NULL)
@@ -347,6 +376,7 @@ int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
         ps->has_faults = 1;
     }
     ps->on_terminal = on_terminal;
+    ps->on_metrics = on_metrics;
     ps->sweep = sweep;
     ps->ud = ud;
     ps->next_spare = running;

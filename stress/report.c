@@ -94,7 +94,7 @@ static duro_table *main_table(const duro__stress_cell *cells, size_t n, int scen
         fmt_ms(p50, sizeof p50, m->lat_p50_ms);
         fmt_ms(p95, sizeof p95, m->lat_p95_ms);
         fmt_ms(p99, sizeof p99, m->lat_p99_ms);
-        int rc = c->run_error
+        int rc = c->run_error || c->skipped
                      ? duro_table_add_rowf(t, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-", c->provider,
                                            cfg)
                      : duro_table_add_rowf(t, "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%.1f%%\t%.2f\t"
@@ -122,7 +122,7 @@ static duro_table *details_table(const duro__stress_cell *cells, size_t n, int s
         duro_table_align(t, k, DURO_ALIGN_RIGHT);
     for (size_t i = 0; i < n; i++) {
         const duro__stress_cell *c = &cells[i];
-        if (c->scenario != scenario || c->run_error)
+        if (c->scenario != scenario || c->run_error || c->skipped)
             continue;
         const duro_stress_result *m = &c->median;
         char cfg[32], max[32], slope[32];
@@ -153,7 +153,7 @@ static void statements_line(FILE *out, const duro__stress_cell *cells, size_t n,
 
     for (size_t i = 0; i < n; i++) {
         const duro__stress_cell *c = &cells[i];
-        if (c->scenario != scenario || c->run_error || !isfinite(c->median.statements_per_orch))
+        if (c->scenario != scenario || c->run_error || c->skipped || !isfinite(c->median.statements_per_orch))
             continue;
         char cfg[32];
         config_label(c, cfg, sizeof cfg);
@@ -201,6 +201,8 @@ int duro__report_table(FILE *out, const duro__stress_opts *o, int scenario,
         if (c->run_error)
             fprintf(out, "\n%s %s: run could not take place: %s", c->provider, cfg,
                     c->run_error_msg);
+        if (c->skipped)
+            fprintf(out, "\n%s %s: skipped: %s", c->provider, cfg, c->run_error_msg);
         if (c->median.first_failure[0] != '\0')
             fprintf(out, "\n%s %s: first failures: %s", c->provider, cfg,
                     c->median.first_failure);
@@ -368,9 +370,10 @@ static json_t *cell_json(const duro__stress_cell *c, int *ok)
     put(j, "worker_concurrency", json_integer(c->worker), ok);
     put(j, "seconds", json_real(c->seconds), ok);
     put(j, "run_error", c->run_error ? json_string(c->run_error_msg) : json_null(), ok);
+    put(j, "skipped", c->skipped ? json_string(c->run_error_msg) : json_null(), ok);
     put(j, "passed", json_boolean(c->gate_failures == NULL), ok);
     put(j, "gate_failures", c->gate_failures ? json_string(c->gate_failures) : json_null(), ok);
-    if (!c->run_error)
+    if (!c->run_error && !c->skipped)
         put(j, "median", metrics_json(&c->median, ok), ok);
     json_t *runs = json_array();
     put(j, "runs", runs, ok);
@@ -445,7 +448,7 @@ static int junit_suite(duro_junit *j, const duro__stress_opts *o, int scenario,
     double total = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const duro__stress_cell *cell = &cells[i];
-        if (cell->scenario != scenario || cell->run_error)
+        if (cell->scenario != scenario || cell->run_error || cell->skipped)
             continue;
         char cfg[32];
         config_label(cell, cfg, sizeof cfg);
@@ -474,6 +477,8 @@ static int junit_suite(duro_junit *j, const duro__stress_opts *o, int scenario,
         total += cell->seconds;
         if (cell->run_error) {
             rc = duro_junit_case_error(tc, "run-error", cell->run_error_msg, NULL);
+        } else if (cell->skipped) {
+            rc = duro_junit_case_skip(tc, cell->run_error_msg);
         } else if (cell->gate_failures != NULL) {
             char details[1200];
             snprintf(details, sizeof details, "first failures: %s\nintegrity: %s",

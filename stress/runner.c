@@ -517,6 +517,42 @@ static void launch(run *r, duro_client *c, uint64_t idx)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* The routing scenario: read the durable value of root idx through `c` and check it
+ * (`final`: the root completed, so the value must be its last step's). Counted in kv_reads and
+ * kv_mismatches; a wrong value, or a read that failed for another reason than "not set",
+ * is a mismatch with its failure noted. Retryable errors are tried again as in launch(). */
+static void check_value(run *r, duro_client *c, uint64_t idx, int final)
+{
+    char id[64], why[320];
+    snprintf(id, sizeof id, ROOT_PREFIX "%" PRIu64, idx);
+    char *value = NULL;
+    duro_error err = {0};
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        rc = duro_client_get_value(c, id, DURO__ROUTING_KEY, &value, NULL, &err);
+        if (rc == 0 || !err.retryable || attempt + 1 >= START_RETRIES)
+            break;
+        duro__sleep_ms(10 << (attempt < 6 ? attempt : 6));
+    }
+    int bad;
+    if (rc != 0 && rc != DURO_ENOTFOUND) {
+        bad = 1;
+        snprintf(why, sizeof why, "reading '" DURO__ROUTING_KEY "': %.200s (%s)", err.message,
+                 duro_strerror(rc));
+    } else {
+        bad = duro__scenario_verify_value(r->scenario, idx, r->cfg, rc == 0 ? value : NULL,
+                                          final, why, sizeof why) != 0;
+    }
+    free(value);
+    pthread_mutex_lock(&r->mu);
+    r->res->kv_reads++;
+    if (bad) {
+        r->res->kv_mismatches++;
+        note_failure(r, id, "%s", why);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* The launch window; returns at its end. 0, or DURO_ENOMEM when a record could not be
  * added. */
 static int drive(run *r, duro_client *c)
@@ -560,6 +596,9 @@ static int drive(run *r, duro_client *c)
         }
         pthread_mutex_unlock(&r->mu);
         launch(r, c, (uint64_t)idx);
+        /* routing: the previous root's value while it (most likely) still runs */
+        if (r->scenario == DURO__SC_ROUTING && idx > 0)
+            check_value(r, c, (uint64_t)idx - 1, 0);
         pthread_mutex_lock(&r->mu);
     }
     while (rc == 0 && duro__monotonic_ns() < r->window_end)
@@ -724,6 +763,12 @@ static int check_integrity(run *r, const duro_provider_factory *factory, duro_pr
         snprintf(r->res->integrity_message, sizeof r->res->integrity_message,
                  "%" PRIu64 " root(s) reported terminal twice", r->res->duplicate_terminal);
     }
+    if (rc == 0 && r->res->kv_mismatches > 0 && r->res->integrity_ok) {
+        r->res->integrity_ok = 0;
+        snprintf(r->res->integrity_message, sizeof r->res->integrity_message,
+                 "%" PRIu64 " of %" PRIu64 " durable values read were wrong (first failures)",
+                 r->res->kv_mismatches, r->res->kv_reads);
+    }
     free(roots);
     free(ids);
     return rc;
@@ -812,27 +857,41 @@ static void count_span(const duro_span *span, void *ud)
     __atomic_fetch_add(&((run *)ud)->res->rt_spans, 1, __ATOMIC_RELAXED);
 }
 
-/* Add what runtime `rt` counted to `out` (the rt_* members). */
-static void add_runtime_metrics(duro_runtime *rt, duro_stress_result *out)
+/* Add the snapshot `m` of one runtime to `out` (the rt_* members). */
+static void add_metrics(const duro_runtime_metrics *m, duro_stress_result *out)
 {
     static const int queue_ops[] = {DURO_OP_FETCH_ORCH, DURO_OP_ACK_ORCH, DURO_OP_ABANDON_ORCH,
                                     DURO_OP_FETCH_WORK, DURO_OP_ACK_WORK, DURO_OP_ABANDON_WORK};
-    duro_runtime_metrics m;
-    duro_runtime_metrics_init(&m);
-    if (duro_runtime_metrics_get(rt, &m, NULL) != 0)
-        return;
-    out->rt_turns += m.turns;
-    out->rt_completed += m.completed;
-    out->rt_continued_as_new += m.continued_as_new;
+    out->rt_turns += m->turns;
+    out->rt_completed += m->completed;
+    out->rt_continued_as_new += m->continued_as_new;
     for (int c = 0; c <= DURO_CAT_POISON; c++)
-        out->rt_failed += m.failed[c];
-    out->rt_activity_attempts += m.activity_attempts;
+        out->rt_failed += m->failed[c];
+    out->rt_activity_attempts += m->activity_attempts;
     for (int op = 0; op < DURO_OP_COUNT; op++) {
-        out->rt_provider_calls += m.provider_calls[op];
-        out->rt_provider_errors += m.provider_errors[op];
+        out->rt_provider_calls += m->provider_calls[op];
+        out->rt_provider_errors += m->provider_errors[op];
     }
     for (size_t i = 0; i < sizeof queue_ops / sizeof queue_ops[0]; i++)
-        out->rt_queue_errors += m.provider_errors[queue_ops[i]];
+        out->rt_queue_errors += m->provider_errors[queue_ops[i]];
+}
+
+/* Add what runtime `rt` counted to `out` (the rt_* members). */
+static void add_runtime_metrics(duro_runtime *rt, duro_stress_result *out)
+{
+    duro_runtime_metrics m;
+    duro_runtime_metrics_init(&m);
+    if (duro_runtime_metrics_get(rt, &m, NULL) == 0)
+        add_metrics(&m, out);
+}
+
+/* --processes: the snapshot a child sent at its graceful shutdown. */
+static void on_child_metrics(const duro_runtime_metrics *m, void *ud)
+{
+    run *r = ud;
+    pthread_mutex_lock(&r->mu);
+    add_metrics(m, r->res);
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* The runtimes' options. Where children are killed, locks are short (2 s for turns, 4 s for
@@ -867,13 +926,16 @@ static void stop_children(run *r)
         return;
     r->procs_killed = duro__procs_killed(r->procs);
     duro__procs_stop(r->procs, &r->child_max_rss);
+    /* a killed child's counts died with it */
+    r->res->rt_partial = r->procs_killed > 0;
     r->procs = NULL;
 }
 
-/* Start the runtimes (runtime i on rt_p[i]; none when child processes run them), drive
- * through `p`, drain, shut down, compute. The store and registry are ready. */
+/* Start the runtimes (runtime i on rt_p[i] with regs[i] and the scenario's options for it;
+ * none when child processes run them), drive through `p`, drain, shut down, compute. The
+ * store and registries are ready. */
 static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
-                   const duro_registry *reg, duro_error *err)
+                   const duro_registry *const *regs, duro_error *err)
 {
     const duro_stress_config *cfg = r->cfg;
     duro_runtime *rts[MAX_RUNTIMES] = {0};
@@ -883,7 +945,9 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     runtime_options(r, &opt);
     for (; r->procs == NULL && cfg->store == NULL && nrt < cfg->runtimes; nrt++) {
         duro_error why = {0};
-        rc = duro_runtime_start(rt_p[nrt], reg, &opt, &rts[nrt], &why);
+        duro_runtime_options own = opt;
+        duro__scenario_runtime_options(r->scenario, nrt, &own);
+        rc = duro_runtime_start(rt_p[nrt], regs[nrt], &own, &rts[nrt], &why);
         if (rc != 0) {
             duro_error_set(err, rc, 0, "runtime %d did not start: %s", nrt + 1, why.message);
             goto out;
@@ -910,6 +974,13 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
     uint64_t acts_window = atomic_load(&r->ctx->activities);
     int64_t drain_end = drain(r);
     count_statements(r);
+    for (size_t i = 0; r->scenario == DURO__SC_ROUTING && i < r->n_recs; i++) {
+        pthread_mutex_lock(&r->mu);
+        int completed = r->recs[i].done == 1;
+        pthread_mutex_unlock(&r->mu);
+        if (completed)
+            check_value(r, client, i, 1);
+    }
     r->fds_end = duro__open_fds();
     double cpu = duro__cpu_secs(RUSAGE_SELF) - cpu0;
     stop_sampler(r);
@@ -1047,6 +1118,12 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         return duro_error_set(err, DURO_EINVAL, 0, "unknown scenario '%s'",
                               scenario != NULL ? scenario : "(null)");
     duro__scenario_config(sc, &full);
+    char skip_why[256];
+    if (duro__scenario_unsupported(sc, cfg, 1, 1, skip_why, sizeof skip_why)) {
+        out->skipped = 1;
+        snprintf(out->first_failure, sizeof out->first_failure, "%s", skip_why);
+        return 0;
+    }
     int rc = validate(cfg, err);
     if (rc != 0)
         return rc;
@@ -1057,6 +1134,10 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
              factory->name, cfg->orch_concurrency, cfg->worker_concurrency);
 
     duro_registry *reg = duro_registry_new();
+    /* runtime i runs with regs[i]: the routing scenario's runtime B has a registry of its
+     * own (its routing activity reports "B"), every other runtime shares reg */
+    duro_registry *reg_b = NULL;
+    const duro_registry *regs[MAX_RUNTIMES];
     duro_provider *store = NULL, *proxy = NULL; /* proxy: the fault wrapper */
     /* with cfg->attach: runtime i's own handle, and its proxy when errors are injected */
     duro_provider *handles[MAX_RUNTIMES] = {0}, *handle_proxies[MAX_RUNTIMES] = {0};
@@ -1066,6 +1147,13 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         goto out;
     }
     rc = duro__scenario_register(reg, r.ctx);
+    for (int i = 0; i < MAX_RUNTIMES; i++)
+        regs[i] = reg;
+    if (rc == 0 && sc == DURO__SC_ROUTING) {
+        reg_b = duro_registry_new();
+        rc = reg_b != NULL ? duro__scenario_register_runtime(reg_b, r.ctx, 1) : DURO_ENOMEM;
+        regs[1] = reg_b;
+    }
     if (rc != 0) {
         duro_error_set(err, rc, 0, "registering the stress handlers: %s", duro_strerror(rc));
         goto out;
@@ -1081,7 +1169,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
         duro_fault_options fo;
         int faulty = duro__fault_options(cfg, &fo);
         rc = duro__procs_fork(factory, reg, &opt, faulty ? &fo : NULL, cfg->processes, spares,
-                              on_terminal, sweep, &r, &r.procs, err);
+                              on_terminal, on_child_metrics, sweep, &r, &r.procs, err);
         if (rc != 0)
             goto out;
     }
@@ -1093,6 +1181,15 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     rc = open_store(factory, cfg, &store, err);
     if (rc != 0)
         goto out;
+    if (duro__scenario_unsupported(sc, cfg, duro_provider_has_tags(store),
+                                   duro_provider_has_version(store, 5) &&
+                                       (store->caps & DURO_CAP_KV) != 0,
+                                   skip_why, sizeof skip_why)) {
+        memset(out, 0, sizeof *out);
+        out->skipped = 1;
+        snprintf(out->first_failure, sizeof out->first_failure, "%s", skip_why);
+        goto out;
+    }
     rc = duro__prefill(store, cfg->prefill, cfg->orch_concurrency, cfg->worker_concurrency,
                        &out->prefill_secs, err);
     if (rc != 0)
@@ -1111,7 +1208,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     if (cfg->attach)
         rc = attach_handles(factory, store, cfg, handles, handle_proxies, rt_p, err);
     if (rc == 0)
-        rc = measure(&r, proxy != NULL ? proxy : store, rt_p, reg, err);
+        rc = measure(&r, proxy != NULL ? proxy : store, rt_p, regs, err);
     count_faults(proxy, out);
     for (int i = 0; i < cfg->runtimes; i++) {
         count_faults(handle_proxies[i], out);
@@ -1131,6 +1228,7 @@ out:
         factory->destroy(factory->ud, store);
     if (r.ledger_fd >= 0)
         close(r.ledger_fd);
+    duro_registry_free(reg_b);
     duro_registry_free(reg);
     run_destroy(&r);
     return rc;

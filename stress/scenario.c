@@ -31,6 +31,8 @@
 #define ACT_DIGEST "StressDigest"
 #define ACT_TICK "StressTick"
 #define ACT_SQUARE "StressSquare"
+#define ORCH_ROUTE "StressRoute"
+#define ACT_ROUTE "StressRouteStep"
 
 static const struct {
     const char *name;
@@ -56,6 +58,10 @@ static const struct {
      "the mixed workload behind a fault wrapper (duro-fault.h); unless --inject-* sets a "
      "mix, 5 % of data-path calls fail before the store and 2 % of the calls that change it "
      "are applied and reported lost"},
+    {"routing", "Tag Routing and Durable Values",
+     "two runtimes (A: untagged + \"gpu\", B: untagged + \"io\"); tasks_per_instance steps "
+     "rotating untagged, \"gpu\" and \"io\" activities, a durable value set after each; "
+     "the runtime of every tagged step and the value verified (not in 'all')"},
 };
 
 int duro__scenario_lookup(const char *name)
@@ -260,6 +266,14 @@ static void mark_runner(duro_orch *o, const duro__stress_ctx *ctx)
         duro_set_custom_status(o, ctx->runner);
 }
 
+/* Complete the orchestration with the malloc'd `out`, which is freed. */
+static int complete_free(duro_orch *o, char *out)
+{
+    int rc = duro_complete(o, out);
+    free(out);
+    return rc;
+}
+
 /* Fail the orchestration because task `what` failed. */
 static int fail_task(duro_orch *o, const char *what, const duro_task *t)
 {
@@ -366,9 +380,7 @@ static int orch_fanout(duro_orch *o, const char *input, void *ud)
         len += l;
     }
     out[len] = '\0';
-    int rc = duro_complete(o, out);
-    free(out);
-    return rc;
+    return complete_free(o, out);
 }
 
 static int verify_fanout(uint64_t idx, const duro_stress_config *cfg, const char *output,
@@ -674,10 +686,187 @@ static int verify_sub(uint64_t idx, const duro_stress_config *cfg, const char *o
     return -1;
 }
 
+
+/* ---- Routing: tagged activities on two runtimes, durable values -------------------------- */
+
+static const char *const route_names[DURO__ROUTING_RUNTIMES] = {"A", "B"};
+static const char *const route_tags[DURO__ROUTING_RUNTIMES] = {"gpu", "io"};
+
+/* The tag of step j (NULL: untagged) and the runtime that must run it (NULL: either). */
+static const char *route_tag(uint64_t j)
+{
+    return j % 3 == 0 ? NULL : route_tags[j % 3 - 1];
+}
+
+static const char *route_runtime(uint64_t j)
+{
+    return j % 3 == 0 ? NULL : route_names[j % 3 - 1];
+}
+
+/* "i<idx>-s<j>": the input of step j. */
+static void route_input(char *buf, size_t size, uint64_t idx, uint64_t j)
+{
+    snprintf(buf, size, "i%" PRIu64 "-s%" PRIu64, idx, j);
+}
+
+/* "i<idx> step <k>/<n>": the durable value after step k. */
+static void route_value(char *buf, size_t size, uint64_t idx, uint64_t k, uint64_t n)
+{
+    snprintf(buf, size, "i%" PRIu64 " step %" PRIu64 "/%" PRIu64, idx, k, n);
+}
+
+/* Output "<input>@<name of the runtime that ran it>". */
+static int act_route(duro_activity *a, const char *input, void *ud)
+{
+    const duro__route_ud *route = ud;
+    if (activity_begin(a, route->ctx, input))
+        return duro_activity_failf(a, "injected failure");
+    return duro_activity_okf(a, "%s@%s", input, route->name);
+}
+
+/* Input "<idx> <n>": n steps in turn, step j an activity with route_tag(j) and input
+ * "i<idx>-s<j>", then the durable value route_value(j + 1). Output: the steps' results joined
+ * by ','; an untagged step's without its runtime (either may run it). */
+static int orch_route(duro_orch *o, const char *input, void *ud)
+{
+    const duro__stress_ctx *ctx = ud;
+    uint64_t v[2];
+    if (parse_u64s(input, v, 2, NULL) != 0 || v[1] == 0 || v[1] > DURO__MAX_TASKS)
+        return duro_failf(o, "bad input '%.40s'", input);
+    char *out = malloc((size_t)v[1] * 48 + 1);
+    if (out == NULL)
+        return duro_failf(o, "out of memory");
+    size_t len = 0;
+    out[0] = '\0';
+    for (uint64_t j = 0; j < v[1]; j++) {
+        char buf[64];
+        route_input(buf, sizeof buf, v[0], j);
+        duro_retry_policy rp = {.max_attempts = 3, .backoff = DURO_BACKOFF_NONE};
+        duro_task *t = duro_call_activity_tagged(o, ACT_ROUTE, buf, route_tag(j),
+                                                 ctx->cfg->activity_failure_pct > 0 ? &rp
+                                                                                    : NULL);
+        if (!duro_await_one(o, t)) {
+            free(out);
+            return DURO_SUSPEND;
+        }
+        if (!duro_task_ok(t)) {
+            free(out);
+            return fail_task(o, "route step", t);
+        }
+        const char *got = duro_task_value(t);
+        size_t l = strlen(buf);
+        if (strncmp(got, buf, l) != 0 || got[l] != '@') {
+            free(out);
+            return duro_failf(o, "step %" PRIu64 " returned '%.40s'", j, got);
+        }
+        size_t keep = route_tag(j) == NULL ? l : strlen(got);
+        if (keep > 47) {
+            free(out);
+            return duro_failf(o, "step %" PRIu64 " returned '%.40s'", j, got);
+        }
+        len += (size_t)snprintf(out + len, 49, "%s%.*s", j ? "," : "", (int)keep, got);
+        route_value(buf, sizeof buf, v[0], j + 1, v[1]);
+        int rc = duro_set_value(o, DURO__ROUTING_KEY, buf);
+        if (rc != 0) {
+            free(out);
+            return duro_failf(o, "setting the durable value: %s", duro_strerror(rc));
+        }
+    }
+    return complete_free(o, out);
+}
+
+static int verify_route(uint64_t idx, const duro_stress_config *cfg, const char *output,
+                        char *why, size_t why_size)
+{
+    const char *p = output;
+    char buf[64];
+    for (int j = 0; j < cfg->tasks_per_instance; j++) {
+        if (j > 0 && *p++ != ',')
+            goto wrong;
+        route_input(buf, sizeof buf, idx, (uint64_t)j);
+        const char *rt = route_runtime((uint64_t)j);
+        if (rt != NULL)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "@%s", rt);
+        size_t l = strlen(buf);
+        if (strncmp(p, buf, l) != 0 || (p[l] != ',' && p[l] != '\0')) {
+            snprintf(why, why_size, "step %d: expected '%s' (tag %s), got '%.40s'", j, buf,
+                     route_tag((uint64_t)j) ? route_tag((uint64_t)j) : "none", p);
+            return -1;
+        }
+        p += l;
+    }
+    if (*p == '\0')
+        return 0;
+wrong:
+    snprintf(why, why_size, "expected %d steps 'i%" PRIu64 "-s0,...', got '%.60s'",
+             cfg->tasks_per_instance, idx, output);
+    return -1;
+}
+
+int duro__scenario_verify_value(int scenario, uint64_t idx, const duro_stress_config *cfg,
+                                const char *value, int final, char *why, size_t why_size)
+{
+    if (scenario != DURO__SC_ROUTING) {
+        snprintf(why, why_size, "scenario %s keeps no durable value",
+                 duro_stress_scenario_name((size_t)scenario));
+        return -1;
+    }
+    uint64_t n = (uint64_t)cfg->tasks_per_instance;
+    char want[64];
+    if (!final && value == NULL)
+        return 0;
+    for (uint64_t k = final ? n : 1; value != NULL && k <= n; k++) {
+        route_value(want, sizeof want, idx, k, n);
+        if (strcmp(value, want) == 0)
+            return 0;
+    }
+    route_value(want, sizeof want, idx, n, n);
+    snprintf(why, why_size, "%s value of '" DURO__ROUTING_KEY "': expected %s'%s', got %s%.60s%s",
+             final ? "final" : "running", final ? "" : "a step up to ", want,
+             value ? "'" : "", value ? value : "none", value ? "'" : "");
+    return -1;
+}
+
+int duro__scenario_runtime_options(int scenario, int runtime, duro_runtime_options *opt)
+{
+    if (scenario != DURO__SC_ROUTING)
+        return 0;
+    if (runtime >= 0 && runtime < DURO__ROUTING_RUNTIMES) {
+        opt->worker_tag_mode = DURO_WORKER_TAGS_AND_UNTAGGED;
+        opt->worker_tags = &route_tags[runtime];
+        opt->n_worker_tags = 1;
+    }
+    return DURO__ROUTING_RUNTIMES;
+}
+
+int duro__scenario_unsupported(int scenario, const duro_stress_config *cfg, int tags, int kv,
+                               char *why, size_t why_size)
+{
+    if (scenario != DURO__SC_ROUTING)
+        return 0;
+    if (cfg->processes > 0 || cfg->store != NULL)
+        snprintf(why, why_size, "routing runs its two runtimes (A, B) in this process: "
+                 "not with %s", cfg->processes > 0 ? "--processes" : "--store");
+    else if (!tags)
+        snprintf(why, why_size, "the provider does not route tags (no DURO_CAP_TAGS)");
+    else if (!kv)
+        snprintf(why, why_size, "the provider keeps no durable values (no DURO_CAP_KV)");
+    else
+        return 0;
+    return 1;
+}
+
 /* ---- Registry, roots and verification ------------------------------------------------------- */
 
 int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx)
 {
+    return duro__scenario_register_runtime(r, ctx, 0);
+}
+
+int duro__scenario_register_runtime(duro_registry *r, duro__stress_ctx *ctx, int runtime)
+{
+    if (runtime < 0 || runtime >= DURO__ROUTING_RUNTIMES)
+        return DURO_EINVAL;
     static const struct {
         const char *name;
         duro_orch_fn fn;
@@ -685,6 +874,7 @@ int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx)
         {ORCH_FANOUT, orch_fanout}, {ORCH_LARGE, orch_large},
         {ORCH_LARGE_CHILD, orch_large_child}, {ORCH_TIMERS, orch_timers},
         {ORCH_LONG, orch_long}, {ORCH_SUB, orch_sub}, {ORCH_SUB_CHILD, orch_sub_child},
+        {ORCH_ROUTE, orch_route},
     };
     static const struct {
         const char *name;
@@ -703,11 +893,14 @@ int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx)
         if (rc != 0)
             return rc;
     }
-    return 0;
+    ctx->route[runtime] = (duro__route_ud){.ctx = ctx, .name = route_names[runtime]};
+    return duro_register_activity(r, ACT_ROUTE, act_route, &ctx->route[runtime]);
 }
 
 void duro__scenario_config(int scenario, duro_stress_config *cfg)
 {
+    if (scenario == DURO__SC_ROUTING)
+        cfg->runtimes = DURO__ROUTING_RUNTIMES;
     if (scenario != DURO__SC_FAULTS || cfg->provider_error_pct > 0 || cfg->lost_reply_pct > 0)
         return;
     cfg->provider_error_pct = DURO__FAULTS_ERROR_PCT;
@@ -748,6 +941,10 @@ int duro__scenario_root(int scenario, uint64_t idx, const duro_stress_config *cf
         *orch_name = ORCH_SUB;
         n = snprintf(input, input_size, "%" PRIu64 " %d", idx, tasks);
         break;
+    case DURO__SC_ROUTING:
+        *orch_name = ORCH_ROUTE;
+        n = snprintf(input, input_size, "%" PRIu64 " %d", idx, tasks);
+        break;
     default:
         return DURO_EINVAL;
     }
@@ -772,6 +969,8 @@ int duro__scenario_verify(int scenario, uint64_t idx, const duro_stress_config *
         return verify_long(idx, cfg, output, why, why_size);
     case DURO__SC_SUB_ORCHESTRATIONS:
         return verify_sub(idx, cfg, output, why, why_size);
+    case DURO__SC_ROUTING:
+        return verify_route(idx, cfg, output, why, why_size);
     default:
         snprintf(why, why_size, "unknown scenario %d", scenario);
         return -1;

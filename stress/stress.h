@@ -39,6 +39,7 @@ enum {
     DURO__SC_SUB_ORCHESTRATIONS,
     DURO__SC_MIXED,
     DURO__SC_FAULTS,
+    DURO__SC_ROUTING, /* not in --scenario all: two runtimes of its own (docs/stress.md) */
     DURO__SC_COUNT
 };
 
@@ -50,6 +51,18 @@ enum {
 /* Largest tasks_per_instance the scenarios accept (sums and outputs stay in range). */
 #define DURO__MAX_TASKS 1000
 
+struct duro__stress_ctx;
+/* The ud of the routing activity in the registry of runtime `name` ("A" or "B"). */
+typedef struct duro__route_ud {
+    struct duro__stress_ctx *ctx;
+    const char *name;
+} duro__route_ud;
+
+/* Runtimes of the routing scenario: A takes untagged and "gpu" work, B untagged and "io". */
+#define DURO__ROUTING_RUNTIMES 2
+/* The durable value the routing orchestration updates after every step. */
+#define DURO__ROUTING_KEY "progress"
+
 /* State shared by the orchestrations and activities of one run (their `ud`). */
 typedef struct duro__stress_ctx {
     const duro_stress_config *cfg;
@@ -58,6 +71,7 @@ typedef struct duro__stress_ctx {
     const char *runner;              /* runtime role: this runtime's name, NULL otherwise */
     int ledger_fd;                   /* runtime role with --ledger: where activities are
                                       * recorded (duro__ledger), else -1 */
+    duro__route_ud route[DURO__ROUTING_RUNTIMES]; /* set by duro__scenario_register_runtime */
 } duro__stress_ctx;
 
 /* Scenario index for `name`, or -1. */
@@ -71,10 +85,29 @@ const char *duro__scenario_summary(int scenario);
 #define DURO__FAULTS_ERROR_PCT 5.0
 #define DURO__FAULTS_LOST_REPLY_PCT 2.0
 /* `cfg` as `scenario` runs it: for faults, the mix above where cfg has no injected errors
- * and no lost replies; other scenarios leave it as it is. */
+ * and no lost replies; for routing, DURO__ROUTING_RUNTIMES runtimes; other scenarios leave
+ * it as it is. */
 void duro__scenario_config(int scenario, duro_stress_config *cfg);
-/* Register every stress orchestration and activity with `ctx` as their ud. 0 or DURO_E*. */
+/* Register every stress orchestration and activity with `ctx` as their ud (the routing
+ * activity as runtime A). 0 or DURO_E*. */
 int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx);
+/* The same for the registry of routing runtime `runtime` (0: A, 1: B): its routing activity
+ * reports that runtime's name. 0 or DURO_E*; DURO_EINVAL for another index. */
+int duro__scenario_register_runtime(duro_registry *r, duro__stress_ctx *ctx, int runtime);
+/* Set the worker tag filter of runtime `runtime` of `scenario` in `opt`, and return the
+ * number of runtimes the scenario runs in one process: routing 2 (A: untagged + "gpu",
+ * B: untagged + "io"), the others 0 (as configured, options left as they are). */
+int duro__scenario_runtime_options(int scenario, int runtime, duro_runtime_options *opt);
+/* Why `scenario` cannot run with `cfg` on a provider with these routing/KV abilities (`tags`:
+ * duro_provider_has_tags, `kv`: DURO_CAP_KV with ops version 5): 0 when it can, else 1 with
+ * the reason in `why` (the run is skipped, not failed). */
+int duro__scenario_unsupported(int scenario, const duro_stress_config *cfg, int tags, int kv,
+                               char *why, size_t why_size);
+/* Check a durable value of routing root `idx` that the driver read: `final` 1 after the root
+ * completed (the value must be the last step's), 0 while it runs (any step's value, or
+ * `value` NULL: not set yet). 0 when right; otherwise -1 and why. */
+int duro__scenario_verify_value(int scenario, uint64_t idx, const duro_stress_config *cfg,
+                                const char *value, int final, char *why, size_t why_size);
 /* The orchestration name and input of root instance `idx` of `scenario` (mixed rotates
  * through the others). `input` gets a NUL-terminated string. 0, or DURO_ETOOBIG when it does
  * not fit. */
@@ -149,19 +182,24 @@ int duro__result_median(const duro_stress_result *runs, size_t n, duro_stress_re
 typedef struct duro__procs duro__procs;
 /* Receives every terminal event a child reports (on the reader thread). */
 typedef void (*duro__terminal_fn)(const duro_terminal_event *ev, void *ud);
+/* Receives the metrics snapshot a child sends at its graceful shutdown (on the reader
+ * thread, or in duro__procs_stop once that thread has stopped: never two at once). */
+typedef void (*duro__metrics_fn)(const duro_runtime_metrics *m, void *ud);
 /* Called on the reader thread every 200 ms (finds roots whose report a kill cut off). */
 typedef void (*duro__sweep_fn)(void *ud);
 
 /* Fork `running` + `spares` children, each of which will run one runtime with `opt` and the
  * handlers of `reg` on its own handle (factory locate + attach hooks), behind a fault
- * wrapper with `faults` unless that is NULL, and start the thread that reads their reports.
+ * wrapper with `faults` unless that is NULL, and start the thread that reads their reports:
+ * terminal events to on_terminal, each gracefully stopped child's metrics snapshot to
+ * on_metrics (may be NULL; a killed child sends none).
  * Call before the store exists and while no other thread runs.
  * 0, DURO_ENOTSUP (no hooks), DURO_ENOMEM or DURO_EIO (err filled). */
 int duro__procs_fork(const duro_provider_factory *f, const duro_registry *reg,
                      const duro_runtime_options *opt, const duro_fault_options *faults,
                      int running, int spares,
-                     duro__terminal_fn on_terminal, duro__sweep_fn sweep, void *ud,
-                     duro__procs **out, duro_error *err);
+                     duro__terminal_fn on_terminal, duro__metrics_fn on_metrics,
+                     duro__sweep_fn sweep, void *ud, duro__procs **out, duro_error *err);
 /* Name `store` to the running children; they open it and start their runtimes. */
 int duro__procs_go(duro__procs *ps, duro_provider *store, duro_error *err);
 /* SIGKILL the next running child (round robin) and start a spare in its place. 0, or -1
@@ -273,6 +311,8 @@ typedef struct duro__stress_cell {
     double seconds;                /* wall time of all runs of the cell */
     int run_error;                 /* 1: a run could not take place (run_error_msg) */
     char run_error_msg[256];
+    int skipped;                   /* 1: the scenario cannot run here (run_error_msg says
+                                    * why; duro_stress_result.skipped); no runs, no gates */
     char *gate_failures;           /* "; "-separated messages, NULL when every gate passed */
 } duro__stress_cell;
 

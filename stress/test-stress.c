@@ -287,6 +287,65 @@ START_TEST(verify_accepts_exactly_the_expected_output)
 }
 END_TEST
 
+/* Routing: an exact output ("gpu" steps on A, "io" steps on B, untagged steps without a
+ * runtime); a tagged step on the wrong runtime, a missing or extra step fails. Durable values:
+ * any step's value (or none yet) while running, exactly the last step's at the end. */
+START_TEST(verify_routing_outputs_and_values)
+{
+    duro_stress_config cfg;
+    duro_stress_config_init(&cfg);
+    cfg.tasks_per_instance = 4;
+    char why[256];
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3", why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@B,i9-s2@B,i9-s3", why, sizeof why), 0);
+    ck_assert_str_eq(why, "step 1: expected 'i9-s1@A' (tag gpu), got 'i9-s1@B,i9-s2@B,i9-s3'");
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3", why, sizeof why), 0);
+    ck_assert_str_eq(why, "step 2: expected 'i9-s2@B' (tag io), got 'i9-s2@A,i9-s3'");
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0@A,i9-s1@A,i9-s2@B,i9-s3", why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg, "i9-s0,i9-s1@A,i9-s2@B",
+                                           why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3,", why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 8, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3", why, sizeof why), 0);
+
+    ck_assert_int_eq(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, NULL, 0, why,
+                                                 sizeof why), 0);
+    ck_assert_int_eq(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, "i9 step 2/4", 0,
+                                                 why, sizeof why), 0);
+    ck_assert_int_eq(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, "i9 step 4/4", 1,
+                                                 why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, "i9 step 3/4", 1,
+                                                 why, sizeof why), 0);
+    ck_assert_str_eq(why, "final value of 'progress': expected 'i9 step 4/4', got 'i9 step 3/4'");
+    ck_assert_int_ne(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, NULL, 1, why,
+                                                 sizeof why), 0);
+    ck_assert_str_eq(why, "final value of 'progress': expected 'i9 step 4/4', got none");
+    ck_assert_int_ne(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, "i9 step 5/4", 0,
+                                                 why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, "i8 step 2/4", 0,
+                                                 why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify_value(DURO__SC_PARALLEL, 9, &cfg, "i9 step 4/4", 1,
+                                                 why, sizeof why), 0);
+
+    /* runtime A takes untagged and "gpu" work, B untagged and "io"; other scenarios: none */
+    duro_runtime_options opt;
+    duro_runtime_options_init(&opt);
+    ck_assert_int_eq(duro__scenario_runtime_options(DURO__SC_PARALLEL, 0, &opt), 0);
+    ck_assert_int_eq(opt.worker_tag_mode, DURO_WORKER_UNTAGGED);
+    ck_assert_int_eq(duro__scenario_runtime_options(DURO__SC_ROUTING, 1, &opt), 2);
+    ck_assert_int_eq(opt.worker_tag_mode, DURO_WORKER_TAGS_AND_UNTAGGED);
+    ck_assert_uint_eq(opt.n_worker_tags, 1);
+    ck_assert_str_eq(opt.worker_tags[0], "io");
+    ck_assert_int_eq(duro__scenario_runtime_options(DURO__SC_ROUTING, 0, &opt), 2);
+    ck_assert_str_eq(opt.worker_tags[0], "gpu");
+}
+END_TEST
+
 START_TEST(roots_rotate_in_mixed)
 {
     duro_stress_config cfg;
@@ -413,7 +472,14 @@ START_TEST(options_parse_every_form)
     ck_assert_uint_eq(o.n_configs, 1);
     ck_assert_int_eq(o.orch[0], 3);
     ck_assert_int_eq(o.worker[0], 2);
+    /* every scenario but routing, which is named on its own */
+    ck_assert_uint_eq(o.n_scenarios, DURO__SC_COUNT - 1);
+    ck_assert_int_eq(o.scenarios[o.n_scenarios - 1], DURO__SC_FAULTS);
+    const char *with_routing[] = {"--scenario", "routing,all", NULL};
+    ck_assert_int_eq(parse(&o, &msg, with_routing), 0);
+    free(msg);
     ck_assert_uint_eq(o.n_scenarios, DURO__SC_COUNT);
+    ck_assert_int_eq(o.scenarios[DURO__SC_COUNT - 1], DURO__SC_ROUTING);
     const char *procs[] = {"--processes", "3", "--kill-every", "0.5", "--count", "1000",
                            "--prefill", "250", NULL};
     ck_assert_int_eq(parse(&o, &msg, procs), 0);
@@ -1056,10 +1122,21 @@ START_TEST(run_child_processes_survive_kills)
     assert_clean(&r);
     ck_assert_uint_eq(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.killed_processes, 0);
+    /* each child sent its runtime's snapshot at shutdown: the sums equal the suite's counts */
+    ck_assert_uint_eq(r.rt_partial, 0);
+    ck_assert_uint_eq(r.rt_completed, r.completed);
+    ck_assert_uint_eq(r.rt_failed, 0);
+    ck_assert_uint_eq(r.rt_activity_attempts, r.activities_total);
+    ck_assert_uint_ge(r.rt_turns, 2 * r.launched);
+    ck_assert_uint_gt(r.rt_provider_calls, r.rt_turns);
     c.kill_every_secs = 0.45;
     ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_file(), "parallel", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_ge(r.killed_processes, 2);
+    /* the killed children's counts are lost: partial, never more than the suite counted */
+    ck_assert_uint_eq(r.rt_partial, 1);
+    ck_assert_uint_le(r.rt_completed, r.completed);
+    ck_assert_uint_le(r.rt_activity_attempts, r.activities_total);
     ck_assert_uint_le(r.killed_processes, 3);
     ck_assert_uint_ge(r.activities_total, 3 * r.launched);
     ck_assert_uint_eq(r.histories_checked, r.launched);
@@ -1147,6 +1224,62 @@ START_TEST(run_roles_split_across_processes)
 }
 END_TEST
 
+/* The in-memory SQLite store with the DURO_CAP_* bits of cap_strip cleared. */
+static unsigned cap_strip;
+
+static int stripped_create(void *ud, duro_provider **out, duro_error *err)
+{
+    const duro_provider_factory *m = duro__sqlite_factory_memory();
+    int rc = m->create(m->ud, out, err);
+    if (rc == 0)
+        (*out)->caps &= ~cap_strip;
+    return rc;
+}
+
+static const duro_provider_factory stripped_factory = {
+    .version = DURO_PROVIDER_FACTORY_VERSION,
+    .name = "stripped", .create = stripped_create, .destroy = hook_destroy,
+};
+
+/* Routing on two runtimes: every root completes with each tagged step on its runtime and
+ * its durable value right (read while running and at the end); a provider without tags or
+ * values and --processes are skipped with the reason, nothing run. */
+START_TEST(run_routing_verifies_runtimes_and_values)
+{
+    duro_stress_config c = quick();
+    duro_stress_result r;
+    duro_error err = {0};
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "routing", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_eq(r.skipped, 0);
+    ck_assert_uint_gt(r.completed, 0);
+    ck_assert_uint_eq(r.completed, r.launched);
+    ck_assert_uint_eq(r.activities_total, r.completed * 3);
+    /* one read after each completion and one while running per launch but the first */
+    ck_assert_uint_eq(r.kv_reads, r.completed + r.launched - 1);
+    ck_assert_uint_eq(r.kv_mismatches, 0);
+
+    cap_strip = DURO_CAP_TAGS;
+    ck_assert_int_eq(duro_stress_run(&stripped_factory, "routing", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.skipped, 1);
+    ck_assert_uint_eq(r.launched, 0);
+    ck_assert_str_eq(r.first_failure, "the provider does not route tags (no DURO_CAP_TAGS)");
+    cap_strip = DURO_CAP_KV;
+    ck_assert_int_eq(duro_stress_run(&stripped_factory, "routing", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.skipped, 1);
+    ck_assert_str_eq(r.first_failure, "the provider keeps no durable values (no DURO_CAP_KV)");
+    /* the other scenarios do not need either */
+    ck_assert_int_eq(duro_stress_run(&stripped_factory, "parallel", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.skipped, 0);
+    assert_clean(&r);
+    c.processes = 2;
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "routing", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.skipped, 1);
+    ck_assert_str_eq(r.first_failure, "routing runs its two runtimes (A, B) in this process: "
+                                      "not with --processes");
+}
+END_TEST
+
 START_TEST(run_rejects_bad_arguments)
 {
     duro_stress_config c = quick();
@@ -1192,6 +1325,7 @@ static Suite *stress_suite(void)
     tcase_add_test(t, result_median_takes_each_metric_and_any_integrity_failure);
     tcase_add_test(t, payload_is_deterministic_and_exact);
     tcase_add_test(t, verify_accepts_exactly_the_expected_output);
+    tcase_add_test(t, verify_routing_outputs_and_values);
     tcase_add_test(t, roots_rotate_in_mixed);
     tcase_add_test(t, options_defaults_are_the_spec);
     tcase_add_test(t, options_parse_every_form);
@@ -1216,6 +1350,7 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_attached_handles_share_one_file);
     tcase_add_test(runs, run_child_processes_survive_kills);
     tcase_add_test(runs, run_roles_split_across_processes);
+    tcase_add_test(runs, run_routing_verifies_runtimes_and_values);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, run_runtime_metrics_equal_the_suite_counts);
     tcase_add_test(runs, run_counts_statements_per_orchestration);

@@ -1,9 +1,9 @@
 /*
  * cli-fixture.c — builds the file store that tests/cli.sh runs the `duro` command against:
  * through the library and a real runtime on a real SQLite file, one instance of each kind
- * (completed, failed with an application error, running and waiting for an event, a parent
- * with two children started one after the other, one that continued as new twice), started
- * one after another so that their creation order (the listing's order) is fixed, then `bulk`
+ * (completed, failed with an application error, running and waiting for an event with
+ * durable values set, a parent with two children started one after the other, one that
+ * continued as new twice), started one after another so that their creation order (the listing's order) is fixed, then `bulk`
  * more completed instances "b-NNNNN" for the paging checks.
  * Usage: cli-fixture FILE BULK. Exit status 0, or 1 with a message.
  * `cli-fixture --check-json FILE [--count N]` instead checks that FILE holds one JSON value
@@ -60,11 +60,17 @@ static int failing(duro_orch *o, const char *input, void *ud)
     return duro_failf(o, "boom: %s", input);
 }
 
+/* Also the durable values that `duro values` lists: "color" set twice (version 2), "note",
+ * and "gone" set and cleared. */
 static int waiting(duro_orch *o, const char *input, void *ud)
 {
     duro_task *t = duro_wait_event(o, "go");
 
     duro_set_custom_status(o, "waiting for go");
+    if (duro_set_value(o, "color", "blue") != 0 || duro_set_value(o, "color", "green") != 0 ||
+        duro_set_value(o, "note", "two words") != 0 || duro_set_value(o, "gone", "x") != 0 ||
+        duro_clear_value(o, "gone") != 0)
+        return duro_failf(o, "cannot set the durable values");
     DURO_AWAIT(o, t);
     return duro_complete(o, duro_task_value(t));
 }

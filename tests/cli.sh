@@ -195,6 +195,11 @@ else
     golden history-execution $at_db history a5-loop --execution 1
     golden tree $at_db tree a4-parent
     golden stats $at_db stats
+    golden values $at_db values a3-running
+    golden values-key $at_db values a3-running color
+    golden values-json $at_db values a3-running --json
+    golden values-key-json $at_db values a3-running note --json
+    golden values-none $at_db values a1-done
     if [ "$provider" = sqlite ]; then
         DURO_SQLITE="$db" golden env-store show a1-done
         # the option beats the environment; DURO_SQLITE beats DURO_PG_CONNINFO
@@ -217,7 +222,8 @@ else
     status schema-for-sqlite 2 "duro: --pg-schema is for a PostgreSQL store, not SQLite" \
         --sqlite "$tmp/x.db" --pg-schema duro list
 
-    for c in "list" "show a4-parent" "history a5-loop" "tree a4-parent" "stats"; do
+    for c in "list" "show a4-parent" "history a5-loop" "tree a4-parent" "stats" \
+        "values a3-running"; do
         n=json-$(echo "$c" | sed 's/ .*//')
         # shellcheck disable=SC2086
         duro $at_db $c --json >"$tmp/$n.json" 2>"$tmp/$n.log"
@@ -229,6 +235,11 @@ else
     status show-missing 1 "duro: nope: " $at_db show nope
     status history-missing 1 "duro: nope: no such instance" $at_db history nope
     status tree-missing 1 "duro: nope: " $at_db tree nope
+    exact values-missing 1 "duro: nope: instance nope not found" $at_db values nope
+    exact values-missing-key 1 'duro: a3-running: instance a3-running has no value "nope"' \
+        $at_db values a3-running nope
+    status values-extra 2 "duro: unexpected argument 'c'" $at_db values a3-running color c
+    status values-no-id 2 "duro: values ID [KEY] [--json]: missing arguments" $at_db values
     status no-command 2 "duro: no command given" $at_db
     status unknown-command 2 "duro: unknown command 'frob'" $at_db frob
     status unknown-option 2 "duro: unknown option '--force'" $at_db list --force
@@ -251,7 +262,8 @@ else
     out="$tmp/locked.log"
     : >"$out"
     locked=0
-    for c in "list" "show a1-done" "history a1-done" "tree a4-parent" "stats"; do
+    for c in "list" "show a1-done" "history a1-done" "tree a4-parent" "stats" \
+        "values a3-running"; do
         # shellcheck disable=SC2086
         if ! fixture $fx --while-locked "$db" ./tools/duro $at_db $c >/dev/null 2>>"$out"; then
             echo "duro $c failed while the store was write-locked" >>"$out"

@@ -1,7 +1,7 @@
 /*
  * duro.c — the `duro` command: inspect, steer and clean up the instances of a duro store from
  * the shell, over the client management API of duro.h (list, show, history, tree, raise,
- * cancel, terminate, suspend, resume, delete, prune, stats), on a SQLite file (--sqlite) or a
+ * cancel, terminate, suspend, resume, delete, prune, stats, values), on a SQLite file (--sqlite) or a
  * PostgreSQL schema (--postgres, --pg-schema). Reads open the store read-only; writes open it
  * read-write. Every command is one row of `commands` below, with its option table; --help
  * text is made from those tables, so it lists exactly what the parser accepts. Exit status:
@@ -643,6 +643,77 @@ static int cmd_stats(duro_client *c, const cmd_args *a)
     return EXIT_OK;
 }
 
+/* ---- values ----------------------------------------------------------------------------- */
+
+static json_t *value_json(const char *key, const char *value, uint64_t version)
+{
+    return json_pack("{s:s,s:I,s:I,s:s}", "key", key, "version", (json_int_t)version, "size",
+                     (json_int_t)strlen(value), "value", value);
+}
+
+/* `values ID KEY`: the stored value of KEY alone (text: the value and a newline). */
+static int show_value(duro_client *c, const cmd_args *a)
+{
+    char *value = NULL;
+    uint64_t version = 0;
+    duro_error err = { 0 };
+    int rc = duro_client_get_value(c, a->pos[0], a->pos[1], &value, &version, &err);
+
+    if (rc != 0)
+        return fail(&err, rc, a->pos[0]);
+    if (a->value[O_JSON] != NULL) {
+        json_t *o = value_json(a->pos[1], value, version);
+        free(value);
+        return o != NULL ? print_json(o) : out_of_memory();
+    }
+    printf("%s\n", value);
+    free(value);
+    return EXIT_OK;
+}
+
+/* `values ID [KEY]`: every durable value of an instance (key, version, size, value; keys
+ * ascending), or the value of KEY. */
+static int cmd_values(duro_client *c, const cmd_args *a)
+{
+    duro_kv_entry *e = NULL;
+    size_t n = 0;
+    duro_error err = { 0 };
+    int rc;
+
+    if (a->n_pos == 2)
+        return show_value(c, a);
+    rc = duro_client_list_values(c, a->pos[0], &e, &n, &err);
+    if (rc != 0)
+        return fail(&err, rc, a->pos[0]);
+    if (a->value[O_JSON] != NULL) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr != NULL && i < n; i++) {
+            json_t *o = value_json(e[i].key, e[i].value, e[i].version);
+            if (o == NULL || json_array_append_new(arr, o) != 0) {
+                json_decref(arr);
+                arr = NULL;
+            }
+        }
+        duro_kv_entries_free(e, n);
+        return arr != NULL ? print_json(arr) : out_of_memory();
+    }
+    static const char *const header[] = { "KEY", "VERSION", "SIZE", "VALUE" };
+    table t = { .cols = 4 };
+    rc = table_add(&t, header);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char version[24], size[24];
+        const char *row[4] = { e[i].key, version, size, e[i].value };
+        snprintf(version, sizeof version, "%" PRIu64, e[i].version);
+        snprintf(size, sizeof size, "%zu", strlen(e[i].value));
+        rc = table_add(&t, row);
+    }
+    duro_kv_entries_free(e, n);
+    if (rc == 0)
+        table_print(&t);
+    table_free(&t);
+    return rc == 0 ? EXIT_OK : out_of_memory();
+}
+
 /* ---- The command table ------------------------------------------------------------------ */
 
 #define BIT(o) (1u << (o))
@@ -677,6 +748,9 @@ static const cmd_def commands[] = {
      BIT(O_KEEP) | BIT(O_COMPLETED_BEFORE), 1, cmd_prune},
     {"stats", "stats [--json]", "store counts and queue depths", 0, 0, BIT(O_JSON), 0,
      cmd_stats},
+    {"values", "values ID [KEY] [--json]",
+     "an instance's durable values (key, version, size, value), or the value of KEY", 1, 2,
+     BIT(O_JSON), 0, cmd_values},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -703,8 +777,8 @@ static void global_help(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
-            "'duro COMMAND --help' lists the options of COMMAND. list, show, history, tree and\n"
-            "stats open the store read-only and never change it; raise, cancel, terminate,\n"
+            "'duro COMMAND --help' lists the options of COMMAND. list, show, history, tree,\n"
+            "stats and values open the store read-only and never change it; raise, cancel, terminate,\n"
             "suspend, resume, delete and prune open it read-write. terminate, suspend and\n"
             "resume queue a control that the instance's next turn (in a runtime) carries\n"
             "out. TIME is milliseconds since the epoch or UTC YYYY-MM-DDTHH:MM:SS[.mmm]Z.\n"
