@@ -97,7 +97,8 @@ typedef struct duro_case {
     X(contention)          \
     X(allocation_failures) \
     X(tags)                \
-    X(kv)
+    X(kv)                  \
+    X(sessions)
 
 /* Each category's NULL-terminated table duro__cases_<name>, defined by its file. */
 #define DURO__CT_DECLARE_CASES(name) extern const duro_case duro__cases_##name[];

@@ -340,7 +340,15 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     duro_work_in *w;
     json_t *p = duro__rec_new();
     char *payload;
-    const char **tag;
+    const char **tag, **session;
+    if (t->rec.session && o->no_sessions_provider) {
+        json_decref(p);
+        return duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                               "activity \"%s\" in session \"%s\": provider \"%s\" does not "
+                               "run sessions (needs ops version 6 and DURO_CAP_SESSIONS)",
+                               t->rec.name, t->rec.session, o->no_sessions_provider),
+               DURO_ENOTSUP;
+    }
     if (t->rec.tag && o->no_tags_provider) {
         json_decref(p);
         return duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
@@ -360,7 +368,10 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
         return DURO_ENOMEM;
     w = duro__vec_push(&o->out_work);
     tag = w ? duro__vec_push(&o->out_work_tags) : NULL;
-    if (!tag) {
+    session = tag ? duro__vec_push(&o->out_work_sessions) : NULL;
+    if (!session) {
+        if (tag)
+            o->out_work_tags.len--;
         if (w)
             o->out_work.len--;
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
@@ -369,6 +380,9 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     *tag = t->rec.tag;
     if (t->rec.tag)
         o->any_work_tagged = 1;
+    *session = t->rec.session;
+    if (t->rec.session)
+        o->any_work_session = 1;
     w->instance = o->item->instance;
     w->execution_id = o->exec;
     w->activity_id = dispatch;
@@ -821,6 +835,7 @@ static duro_orch *orch_new(const duro_registry *reg, const duro_orch_item *item,
     duro__vec_init(&o->kv, sizeof(duro__kv));
     duro__vec_init(&o->out_kv, sizeof(duro_kv_change));
     duro__vec_init(&o->out_work_tags, sizeof(const char *));
+    duro__vec_init(&o->out_work_sessions, sizeof(const char *));
     return o;
 }
 
@@ -846,6 +861,7 @@ static void orch_free(duro_orch *o)
     duro__vec_free(&o->kv);
     duro__vec_free(&o->out_kv);
     duro__vec_free(&o->out_work_tags);
+    duro__vec_free(&o->out_work_sessions);
     free(o->err_msg);
     free(o->term_text);
     free(o->custom_status);
@@ -967,6 +983,7 @@ static int build_commit(duro_orch *o, duro__turn *out)
     out->commit.work = o->out_work.data;
     out->commit.n_work = o->out_work.len;
     out->commit.work_tags = o->any_work_tagged ? o->out_work_tags.data : NULL;
+    out->commit.work_sessions = o->any_work_session ? o->out_work_sessions.data : NULL;
     out->commit.cancel = o->out_cancel.data;
     out->commit.n_cancel = o->out_cancel.len;
     out->commit.msgs = o->out_msgs.data;
@@ -1320,12 +1337,13 @@ static int reject_foreign_starts(duro_orch *o, const duro__rec *msgs, const duro
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out)
 {
-    return duro__turn_run_for(reg, item, now_ms, log, log_ud, 1, NULL, out);
+    return duro__turn_run_for(reg, item, now_ms, log, log_ud, 1, NULL, NULL, out);
 }
 
 int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                        duro__log_fn log, void *log_ud, int kv_supported,
-                       const char *no_tags_provider, duro__turn *out)
+                       const char *no_tags_provider, const char *no_sessions_provider,
+                       duro__turn *out)
 {
     duro__rec *msgs;
     const duro__rec *start = NULL;
@@ -1341,6 +1359,7 @@ int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int
     if (!o)
         return DURO_ENOMEM;
     o->no_tags_provider = no_tags_provider;
+    o->no_sessions_provider = no_sessions_provider;
     out->action = DURO__TURN_COMMIT;
     o->kv_supported = kv_supported;
     o->exec = item->execution_id ? item->execution_id : 1;

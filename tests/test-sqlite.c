@@ -383,7 +383,7 @@ START_TEST(memory_is_private_and_single)
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
     ck_assert_uint_eq(duro__sq_from(a)->pool.n_conns, 1);
     ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
-                                   DURO_CAP_TAGS | DURO_CAP_KV);
+                                   DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_SESSIONS);
     run_instance(a, "only-in-a");
     ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
     duro_instance_info_clear(&info);
@@ -454,14 +454,16 @@ START_TEST(upgrade_from_schema_1)
 
     run_instance(p, "old");
     duro_provider_destroy(p);
-    /* back to schema 1: without migration 2 (values) and 3 (tags) */
-    raw_exec("DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
+    /* back to schema 1: without migration 2 (values), 3 (tags) and 4 (sessions) */
+    raw_exec("DROP TABLE sessions; DROP INDEX work_queue_session;"
+             " ALTER TABLE work_queue DROP COLUMN session;"
+             " DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
              " DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
              " DELETE FROM schema_version WHERE version > 1");
     ck_assert_int_eq(schema_rows(&max), 1);
     p = open_file(NULL);
     ck_assert_int_eq(schema_rows(&max), duro__sq_schema_version());
-    ck_assert_int_eq(max, 3);
+    ck_assert_int_eq(max, 4);
     ck_assert_int_eq(p->ops->read_history(p, "old", 0, &ev, &n, &err), 0);
     ck_assert_uint_eq(n, 3);
     duro_events_free(ev, n);

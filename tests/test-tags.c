@@ -416,15 +416,17 @@ START_TEST(schema_1_store_upgrades)
 
     ck_assert_int_eq(p->ops->enqueue_work(p, &w, &err), 0);
     duro_provider_destroy(p);
-    /* back to schema 1: without migration 2 (values) and 3 (tags) */
-    raw_exec("DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
+    /* back to schema 1: without migration 2 (values), 3 (tags) and 4 (sessions) */
+    raw_exec("DROP TABLE sessions; DROP INDEX work_queue_session;"
+             " ALTER TABLE work_queue DROP COLUMN session;"
+             " DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
              " DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
              " DELETE FROM schema_version WHERE version > 1");
     ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 1);
     ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM pragma_table_info('work_queue')"
                              " WHERE name = 'tag'"), 0);
     p = open_store();
-    ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 3);
+    ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 4);
     ck_assert_int_eq(p->ops->queue_depths_by_tag(p, 0, &rows, &n, &err), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_ptr_null(rows[0].tag);
