@@ -516,7 +516,7 @@ START_TEST(damaged_store_refused)
     duro_provider_destroy(p);
     raw_exec("DROP TABLE history");
     open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
-               "version 3)");
+               "version 4)");
     teardown_path();
 
     p = open_file(NULL);
