@@ -343,7 +343,8 @@ typedef struct duro_runtime_options {
     int worker_concurrency;        /* activity threads (default 2) */
     int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
     int64_t worker_lock_ms;        /* activity lock, renewed while it runs (default 30000) */
-    int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2) */
+    int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2,
+                                    * and at most session_lease_ms / 3 with sessions) */
     uint32_t max_attempts;         /* fetches before a message is poison (default 10); a
                                     * fetch whose commit the store failed (I/O, busy, a
                                     * damaged store) is given back, not counted */
@@ -386,7 +387,7 @@ typedef struct duro_runtime_options {
     /* Sessions (duro_call_activity_session; used only with a provider that runs them). A
      * session this runtime takes stays its own until session_lease_ms (default 30000,
      * 1..86400000) after the last renewal (every fetch and every housekeeping pass renew;
-     * keep it above poll_ms and the renew interval) and is released when it has had no
+     * a renew_interval_ms you set must be below it) and is released when it has had no
      * item for session_idle_ms (default 300000, 1..86400000). max_sessions (default 64,
      * 0..1000000) bounds the sessions it owns: at the bound it takes no new session's
      * items but keeps serving its own; 0 takes no session work. */

@@ -1147,6 +1147,10 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         int64_t m = rt->opt.orch_lock_ms < rt->opt.worker_lock_ms ? rt->opt.orch_lock_ms
                                                                    : rt->opt.worker_lock_ms;
         rt->opt.renew_interval_ms = m / 2 > 0 ? m / 2 : 1;
+        /* session leases are renewed at least three times per lease */
+        if (rt->sessions && rt->opt.session_lease_ms / 3 < rt->opt.renew_interval_ms)
+            rt->opt.renew_interval_ms = rt->opt.session_lease_ms / 3 > 0
+                                            ? rt->opt.session_lease_ms / 3 : 1;
     }
     duro__metrics_init(&rt->metrics, &rt->opt);
     rt->p = provider;

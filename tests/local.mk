@@ -17,5 +17,6 @@ include tests/teeth.mk
 include tests/lifecycle.mk
 include tests/cli.mk
 include tests/tags.mk
+include tests/sessions.mk
 include tests/kv.mk
 include tests/mutants.mk
