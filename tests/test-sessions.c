@@ -1,6 +1,6 @@
 /*
  * test-sessions.c — end-to-end test of activity sessions (issue 13): three runtimes in one
- * process on one real SQLite file. Each activity records the runtime that ran it. The
+ * process on one real SQLite file, a handle each. Each activity records the runtime that ran it. The
  * activities of one session all run on the runtime that took the session; once that
  * runtime is shut down (its lease left to expire), the next activities of the session all
  * run on exactly one of the other two. Also: an invalid session id fails the instance with a
@@ -21,7 +21,7 @@
 
 #define WAIT_MS INT64_C(30000)
 #define N_RUNTIMES 3
-#define N_CALLS 4
+#define N_CALLS 8
 /* Short leases so that the take-over after a shutdown comes quickly. */
 #define LEASE_MS 600
 
@@ -70,8 +70,9 @@ static int work(duro_activity *a, const char *input, void *ud)
     return duro_activity_ok(a, name);
 }
 
-/* "Sessioned": N_CALLS activities one after the other in session `input`; completes with
- * the runtimes that ran them ("AAAA"). */
+/* "Sessioned": N_CALLS activities in session `input`, one after the other (each completion
+ * is a turn that any runtime may run, whose commit enqueues the next activity on that
+ * runtime's handle); completes with the runtimes that ran them ("AAAA..."). */
 static int sessioned(duro_orch *o, const char *input, void *ud)
 {
     char out[N_CALLS + 1] = "";
@@ -146,7 +147,7 @@ START_TEST(session_moves_to_one_runtime_when_its_owner_stops)
     int owner, next;
 
     for (int i = 0; i < N_RUNTIMES; i++) {
-        p[i] = open_store();
+        p[i] = open_store(); /* a handle each, as three processes would have */
         r[i] = registry(names[i]);
         rt[i] = start(p[i], r[i]);
     }
