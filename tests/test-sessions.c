@@ -1,11 +1,12 @@
 /*
  * test-sessions.c — end-to-end test of activity sessions (issue 13): three runtimes in one
- * process on one real SQLite file, a handle each. Each activity records the runtime that ran it. The
- * activities of one session all run on the runtime that took the session; once that
- * runtime is shut down (its lease left to expire), the next activities of the session all
- * run on exactly one of the other two. Also: an invalid session id fails the instance with a
- * configuration error, a provider without sessions (the SQLite ops presented as version 5)
- * fails the turn with DURO_ENOTSUP and runs nothing, and bad session options are refused.
+ * process on one real SQLite file, a handle each. Each activity records the runtime that ran
+ * it. The activities of one session all run on the runtime that took the session, also
+ * while two more runtimes run beside it; once that runtime is shut down (its lease left to
+ * expire), the next activities of the session all run on exactly one of the other two.
+ * Also: an invalid session id fails the instance with a configuration error, a provider
+ * without sessions (the SQLite ops presented as version 5) fails the turn with DURO_ENOTSUP
+ * and runs nothing, and bad session options are refused.
  * All waits are event-driven (duro_client_wait), bounded.
  */
 #include <check.h>
@@ -22,8 +23,9 @@
 #define WAIT_MS INT64_C(30000)
 #define N_RUNTIMES 3
 #define N_CALLS 8
-/* Short leases so that the take-over after a shutdown comes quickly. */
-#define LEASE_MS 600
+/* Leases short enough for a quick take-over after a shutdown, long enough to outlive a
+ * renewal delayed by a loaded machine (renewals come every LEASE_MS / 3). */
+#define LEASE_MS 3000
 
 static const char *const names[N_RUNTIMES] = {"A", "B", "C"};
 
@@ -96,17 +98,24 @@ static duro_registry *registry(const char *runtime_name)
     return r;
 }
 
-static duro_runtime *start(duro_provider *p, duro_registry *r)
+/* A runtime with `workers` activity threads and the test's short lease. */
+static duro_runtime *start_with(duro_provider *p, duro_registry *r, int workers)
 {
     duro_runtime_options o;
     duro_runtime *rt = NULL;
     duro_error err = {0};
     duro_runtime_options_init(&o);
     o.poll_ms = 200;
+    o.worker_concurrency = workers;
     o.session_lease_ms = LEASE_MS;
     ck_assert_msg(duro_runtime_start(p, r, &o, &rt, &err) == 0, "runtime start: %s",
                   err.message);
     return rt;
+}
+
+static duro_runtime *start(duro_provider *p, duro_registry *r)
+{
+    return start_with(p, r, 2);
 }
 
 static duro_provider *open_store(void)
@@ -134,54 +143,62 @@ static int index_of(char name)
     return -1;
 }
 
-/* A session's activities run on one runtime until it stops, then on exactly one other. */
+/* Run "Sessioned" as `instance` in session "model-7"; its output (N_CALLS runtime letters)
+ * into out, asserted completed. */
+static void run_ok(duro_client *c, const char *instance, char out[N_CALLS + 1])
+{
+    duro_status st = {0};
+    run(c, instance, "model-7", &st);
+    ck_assert_msg(st.state == DURO_STATE_COMPLETED, "%s: state %d", instance, (int)st.state);
+    ck_assert_uint_eq(strlen(st.output), N_CALLS);
+    snprintf(out, N_CALLS + 1, "%s", st.output);
+    duro_status_clear(&st);
+}
+
+/* A session's activities run on the runtime that took it, also once two more runtimes (with
+ * four workers each, eager for work) run beside it; when it stops, on exactly one other. */
 START_TEST(session_moves_to_one_runtime_when_its_owner_stops)
 {
     duro_provider *p[N_RUNTIMES];
     duro_registry *r[N_RUNTIMES];
     duro_runtime *rt[N_RUNTIMES];
     duro_client *c = NULL;
-    duro_status st = {0};
     duro_error err = {0};
-    char first[N_CALLS + 1], second[N_CALLS + 1];
-    int owner, next;
+    char one[N_CALLS + 1], two[N_CALLS + 1], three[N_CALLS + 1];
+    char want[3 * N_CALLS + 1];
+    int next;
 
     for (int i = 0; i < N_RUNTIMES; i++) {
         p[i] = open_store(); /* a handle each, as three processes would have */
         r[i] = registry(names[i]);
-        rt[i] = start(p[i], r[i]);
     }
+    rt[0] = start(p[0], r[0]);
+    ck_assert_int_eq(duro_client_new(p[0], &c, &err), 0);
+    run_ok(c, "one", one); /* only A runs: A takes the session */
+    ck_assert_str_eq(one, "AAAAAAAA");
+
+    for (int i = 1; i < N_RUNTIMES; i++)
+        rt[i] = start_with(p[i], r[i], 4);
     for (int i = 0; i < N_RUNTIMES; i++)
         for (int j = 0; j < i; j++)
             ck_assert_str_ne(duro_runtime_worker_id(rt[i]), duro_runtime_worker_id(rt[j]));
     ck_assert_int_eq(strlen(duro_runtime_worker_id(rt[0])), 32);
-    ck_assert_int_eq(duro_client_new(p[0], &c, &err), 0);
+    run_ok(c, "two", two); /* B and C run, but A's lease lives */
+    ck_assert_str_eq(two, "AAAAAAAA");
 
-    run(c, "one", "model-7", &st);
-    ck_assert_int_eq(st.state, DURO_STATE_COMPLETED);
-    snprintf(first, sizeof first, "%s", st.output);
-    duro_status_clear(&st);
-    owner = index_of(first[0]);
-    ck_assert_int_ge(owner, 0);
+    duro_runtime_shutdown(rt[0]); /* its lease is left to expire */
+    rt[0] = NULL;
+    run_ok(c, "three", three);
+    next = index_of(three[0]);
+    ck_assert_msg(next == 1 || next == 2, "third run: %s", three);
     for (int i = 0; i < N_CALLS; i++)
-        ck_assert_msg(first[i] == first[0], "first run not on one runtime: %s", first);
+        ck_assert_msg(three[i] == three[0], "third run not on one runtime: %s", three);
 
-    duro_runtime_shutdown(rt[owner]); /* its lease is left to expire */
-    rt[owner] = NULL;
-    run(c, "two", "model-7", &st);
-    ck_assert_int_eq(st.state, DURO_STATE_COMPLETED);
-    snprintf(second, sizeof second, "%s", st.output);
-    duro_status_clear(&st);
-    next = index_of(second[0]);
-    ck_assert_int_ge(next, 0);
-    ck_assert_int_ne(next, owner);
-    for (int i = 0; i < N_CALLS; i++)
-        ck_assert_msg(second[i] == second[0], "second run not on one runtime: %s", second);
-
+    snprintf(want, sizeof want, "%s%s%s", one, two, three);
     pthread_mutex_lock(&ledger.mu);
-    ck_assert_int_eq(ledger.n, 2 * N_CALLS);
-    for (int i = 0; i < ledger.n; i++)
-        ck_assert_int_eq(ledger.ran[i], i < N_CALLS ? first[0] : second[0]);
+    ck_assert_int_eq(ledger.n, 3 * N_CALLS);
+    ledger.ran[ledger.n] = '\0';
+    ck_assert_str_eq(ledger.ran, want);
     pthread_mutex_unlock(&ledger.mu);
 
     duro_client_free(c);
