@@ -334,6 +334,23 @@ static int64_t backoff_ms(const duro_retry_policy *p, uint32_t failed_attempt)
     return d < 0 ? 0 : d;
 }
 
+/* Fail the turn for an activity `r` in a session (or tagged) on a provider that does not
+ * run sessions (route tags): DURO_ENOTSUP, naming the provider. */
+static int refuse_routing(duro_orch *o, const duro__rec *r)
+{
+    if (r->session && o->no_sessions_provider)
+        duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                        "activity \"%s\" in session \"%s\": provider \"%s\" does not run "
+                        "sessions (needs ops version 6 and DURO_CAP_SESSIONS)",
+                        r->name, r->session, o->no_sessions_provider);
+    else
+        duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                        "activity \"%s\" tagged \"%s\": provider \"%s\" does not route "
+                        "tagged work (needs ops version 4 and DURO_CAP_TAGS)",
+                        r->name, r->tag, o->no_tags_provider);
+    return DURO_ENOTSUP;
+}
+
 int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t attempt)
 {
     duro__slot *t = duro__slot_at(o, task);
@@ -341,21 +358,9 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     json_t *p = duro__rec_new();
     char *payload;
     const char **tag, **session;
-    if (t->rec.session && o->no_sessions_provider) {
+    if ((t->rec.session && o->no_sessions_provider) || (t->rec.tag && o->no_tags_provider)) {
         json_decref(p);
-        return duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
-                               "activity \"%s\" in session \"%s\": provider \"%s\" does not "
-                               "run sessions (needs ops version 6 and DURO_CAP_SESSIONS)",
-                               t->rec.name, t->rec.session, o->no_sessions_provider),
-               DURO_ENOTSUP;
-    }
-    if (t->rec.tag && o->no_tags_provider) {
-        json_decref(p);
-        return duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
-                               "activity \"%s\" tagged \"%s\": provider \"%s\" does not route "
-                               "tagged work (needs ops version 4 and DURO_CAP_TAGS)",
-                               t->rec.name, t->rec.tag, o->no_tags_provider),
-               DURO_ENOTSUP;
+        return refuse_routing(o, &t->rec);
     }
     if (!p || duro__rec_str(p, "name", t->rec.name) || duro__rec_str(p, "input", t->rec.input) ||
         duro__rec_int(p, "attempt", attempt) || duro__rec_int(p, "due", o->now_ms)) {

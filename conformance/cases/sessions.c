@@ -117,6 +117,18 @@ static size_t renew(duro_ct_ctx *ctx, const char *worker)
     return owned;
 }
 
+/* w1 takes session s1 with item "a" (acked); items "b" and "c" of s1 are queued and the
+ * clock is at the end of w1's lease. */
+static void lease_ended_with_two_queued(duro_ct_ctx *ctx)
+{
+    begin(ctx);
+    put(ctx, 1, "s1", "a");
+    take_expect(ctx, "w1", "a");
+    put(ctx, 2, "s1", "b");
+    put(ctx, 3, "s1", "c");
+    ctx->now += LEASE_MS;
+}
+
 /* ---- Ownership --------------------------------------------------------------------------- */
 
 static void session_items_invisible_to_other_fetches(duro_ct_ctx *ctx)
@@ -176,12 +188,7 @@ static void other_worker_none_until_lease_end(duro_ct_ctx *ctx)
 
 static void expired_lease_moves_to_one_worker(duro_ct_ctx *ctx)
 {
-    begin(ctx);
-    put(ctx, 1, "s1", "a");
-    take_expect(ctx, "w1", "a");
-    put(ctx, 2, "s1", "b");
-    put(ctx, 3, "s1", "c");
-    ctx->now += LEASE_MS;
+    lease_ended_with_two_queued(ctx);
     take_expect(ctx, "w2", "b");
     take_none(ctx, "w1");
     take_none(ctx, "w3");
@@ -221,12 +228,7 @@ static void takeover_race_has_one_winner(duro_ct_ctx *ctx)
     int winners = 0, winner = -1;
 
     ck_assert_ptr_nonnull(b);
-    begin(ctx);
-    put(ctx, 1, "s1", "a");
-    take_expect(ctx, "w0", "a");
-    put(ctx, 2, "s1", "b");
-    put(ctx, 3, "s1", "c");
-    ctx->now += LEASE_MS;
+    lease_ended_with_two_queued(ctx);
     for (int i = 0; i < RACERS; i++) {
         args[i] = (race_arg){.ctx = ctx, .start = b, .got = NULL};
         snprintf(args[i].worker, sizeof args[i].worker, "r%d", i);
@@ -288,12 +290,7 @@ static void renew_keeps_the_lease(duro_ct_ctx *ctx)
 
 static void renew_after_expiry_reclaims_nothing(duro_ct_ctx *ctx)
 {
-    begin(ctx);
-    put(ctx, 1, "s1", "a");
-    take_expect(ctx, "w1", "a");
-    put(ctx, 2, "s1", "b");
-    put(ctx, 3, "s1", "c");
-    ctx->now += LEASE_MS;
+    lease_ended_with_two_queued(ctx);
     ck_assert_uint_eq(renew(ctx, "w1"), 0);
     take_expect(ctx, "w2", "b");
     ck_assert_uint_eq(renew(ctx, "w1"), 0);
