@@ -28,6 +28,7 @@ duro_conformance_cases = \
 	conformance/cases/contention.c \
 	conformance/cases/allocation_failures.c \
 	conformance/cases/tags.c \
+	conformance/cases/sessions.c \
 	conformance/cases/kv.c \
 	conformance/cases/capability_filtering.c
 

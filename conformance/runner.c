@@ -133,6 +133,7 @@ static const struct {
     {DURO_CAP_NOTIFY, "notify"},
     {DURO_CAP_TAGS, "tags"},
     {DURO_CAP_KV, "kv (durable values)"},
+    {DURO_CAP_SESSIONS, "sessions"},
     {DURO_CAP_VERSION_FILTER, "version-filter (fetch_orch_filtered)"},
 }, ct_hook_names[] = {
     {DURO_HOOK_CORRUPT, "corrupt_history hook"},

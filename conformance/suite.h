@@ -98,6 +98,7 @@ typedef struct duro_case {
     X(allocation_failures) \
     X(tags)                \
     X(kv)                  \
+    X(sessions)            \
     X(capability_filtering)
 
 /* Each category's NULL-terminated table duro__cases_<name>, defined by its file. */

@@ -92,6 +92,7 @@ int duro__rec_from_json(json_t *json, int kind, uint64_t id, duro__rec *r)
     r->parent = get_str(json, "parent", &bad);
     r->what = get_str(json, "what", &bad);
     r->tag = get_str(json, "tag", &bad);
+    r->session = get_str(json, "session", &bad);
     r->src = (uint64_t)get_int(json, "src", INT64_MAX, &bad);
     r->pexec = (uint64_t)get_int(json, "pexec", INT64_MAX, &bad);
     r->pid = (uint64_t)get_int(json, "pid", INT64_MAX, &bad);

@@ -12,7 +12,8 @@
  *   carried ([[name, data], ...] events carried over by continue-as-new),
  *   kv ({key: value, ...} the durable values an execution starts with),
  *   retry ({max, backoff, base, cap, timeout}), what ("now" | "guid" | "random"),
- *   tag (the routing tag of an activity: every attempt is enqueued with it).
+ *   tag (the routing tag of an activity: every attempt is enqueued with it),
+ *   session (the session of an activity: every attempt is enqueued in it).
  *
  * History event kinds (duro_event_kind of duro.h, without the DURO_EVENT_ prefix) and their
  * fields (src always points at an earlier event id):
@@ -23,7 +24,7 @@
  *   ORCH_FAILED    category text=message                                terminal
  *   ORCH_CONTINUED text=next input                                      terminal
  *   CANCEL_REQUESTED text=reason
- *   ACTIVITY_SCHEDULED name input [retry] [tag]  decision; dispatches attempt 1 (activity id =
+ *   ACTIVITY_SCHEDULED name input [retry] [tag|session] decision; dispatches attempt 1 (activity id =
  *                                            this event's id)
  *   ACTIVITY_RETRY src=task attempt at       backoff before attempt `attempt`
  *   ACTIVITY_DISPATCHED src=task attempt          attempt >= 2 (activity id = this event's id)
@@ -81,7 +82,8 @@ typedef struct duro__rec {
     int kind;
     uint64_t execution;  /* messages: execution the message belongs to (0 = current) */
     json_t *json;
-    const char *name, *version, *input, *text, *instance, *parent, *what, *tag;
+    const char *name, *version, *input, *text, *instance, *parent, *what, *tag,
+        *session;
     uint64_t src, pexec, pid;
     uint32_t attempt;
     int64_t at;

@@ -90,7 +90,7 @@ static uint64_t decide(duro_orch *o, json_t *want, int kind, int check_instance,
                    kind == DURO_EVENT_DETACHED))
             ok = same(h->name, w.name) && same(h->input, w.input);
         if (ok && kind == DURO_EVENT_ACTIVITY_SCHEDULED)
-            ok = same(h->tag, w.tag);
+            ok = same(h->tag, w.tag) && same(h->session, w.session);
         if (ok && kind == DURO_EVENT_EXTERNAL_WAIT)
             ok = same(h->name, w.name);
         if (ok && kind == DURO_EVENT_VALUE)
@@ -175,8 +175,10 @@ static int bad_policy(duro_orch *o, const char *name, const duro_retry_policy *p
     return 0;
 }
 
-duro_task *duro_call_activity_tagged(duro_orch *o, const char *name, const char *input,
-                                     const char *tag, const duro_retry_policy *policy)
+/* Schedule activity `name` with at most one of `tag` and `session` (NULL: none). */
+static duro_task *call_activity(duro_orch *o, const char *name, const char *input,
+                                const char *tag, const char *session,
+                                const duro_retry_policy *policy)
 {
     duro_error err;
     json_t *j;
@@ -186,7 +188,8 @@ duro_task *duro_call_activity_tagged(duro_orch *o, const char *name, const char 
         return &o->dead;
     if ((rc = duro__check_id(name, "activity name", &err)) ||
         (rc = duro__check_payload(input, "activity input", &err)) ||
-        (tag && (rc = duro__check_id(tag, "activity tag", &err)))) {
+        (tag && (rc = duro__check_id(tag, "activity tag", &err))) ||
+        (session && (rc = duro__check_id(session, "activity session", &err)))) {
         invalid(o, rc, "duro_call_activity", &err);
         return &o->dead;
     }
@@ -195,7 +198,8 @@ duro_task *duro_call_activity_tagged(duro_orch *o, const char *name, const char 
     j = duro__rec_new();
     if (j && ((rc = duro__rec_str(j, "name", name)) || (rc = duro__rec_str(j, "input", input ? input : "")) ||
               (policy && (rc = duro__rec_retry(j, policy))) ||
-              (tag && (rc = duro__rec_str(j, "tag", tag))))) {
+              (tag && (rc = duro__rec_str(j, "tag", tag))) ||
+              (session && (rc = duro__rec_str(j, "session", session))))) {
         json_decref(j);
         duro__fail_turn(o, rc, rc == DURO_EINVAL ? DURO_CAT_CONFIGURATION : DURO_CAT_INFRASTRUCTURE,
                         "activity \"%s\": %s", name,
@@ -208,15 +212,33 @@ duro_task *duro_call_activity_tagged(duro_orch *o, const char *name, const char 
     return new_task(o, DURO__TASK_ACTIVITY, id, NULL);
 }
 
+duro_task *duro_call_activity_tagged(duro_orch *o, const char *name, const char *input,
+                                     const char *tag, const duro_retry_policy *policy)
+{
+    return call_activity(o, name, input, tag, NULL, policy);
+}
+
+duro_task *duro_call_activity_session(duro_orch *o, const char *name, const char *input,
+                                      const char *session, const duro_retry_policy *policy)
+{
+    if (session == NULL && !may_call(o, "duro_call_activity_session")) {
+        duro_error err;
+        duro_error_set(&err, DURO_EINVAL, 0, "activity session is required (NULL)");
+        invalid(o, DURO_EINVAL, "duro_call_activity_session", &err);
+        return &o->dead;
+    }
+    return call_activity(o, name, input, NULL, session, policy);
+}
+
 duro_task *duro_call_activity_retry(duro_orch *o, const char *name, const char *input,
                                     const duro_retry_policy *policy)
 {
-    return duro_call_activity_tagged(o, name, input, NULL, policy);
+    return call_activity(o, name, input, NULL, NULL, policy);
 }
 
 duro_task *duro_call_activity(duro_orch *o, const char *name, const char *input)
 {
-    return duro_call_activity_tagged(o, name, input, NULL, NULL);
+    return call_activity(o, name, input, NULL, NULL, NULL);
 }
 
 duro_task *duro_timer(duro_orch *o, int64_t delay_ms)

@@ -145,6 +145,32 @@
  *   rows, *rows NULL.
  * - Several handles see the same tags and depths.
  *
+ * Sessions (ops version 6, DURO_CAP_SESSIONS; conformance category sessions):
+ * - A work item may belong to one session (the commit's work_sessions), an id as a tag is
+ *   (non-empty, at most DURO_MAX_ID_BYTES, bytes), given at enqueue and never changed. A
+ *   session item is untagged (work_tags NULL for it, else DURO_EINVAL). fetch_work and
+ *   fetch_work_filtered never return session items: only fetch_work_session does.
+ * - A session has at most one owner, a worker id, and a lease end (lease_until). A worker
+ *   OWNS a session at `now` when it is its owner and now < lease_until. fetch_work_session
+ *   by worker W adds one class, "sessions", after the filter's classes (round robin as in
+ *   "Tags"); that class's item is the lowest-id fetchable session item whose session W
+ *   owns, or whose session nobody owns at now (never leased, lease expired, or released)
+ *   provided W owns fewer than max_sessions sessions. Taking an item of a session nobody
+ *   owns makes W its owner until now + lease_ms. Every fetch_work_session of W (found or
+ *   not) extends each session W owns to now + lease_ms. So while W fetches or renews, no
+ *   other worker gets its sessions' items; once its lease expires, the first worker to fetch
+ *   one of them becomes the one new owner (the take is one transaction).
+ * - renew_sessions(W): first, a session W owns whose items are all gone (acked, cancelled,
+ *   deleted) and that has had none since `idle_ms` is released (it has no owner; its next
+ *   item goes to whichever worker fetches it first): "since" is the later of the last fetch
+ *   of one of its items and the last renew_sessions of its owner that saw one queued.
+ *   Then each session W still owns is extended to now + lease_ms. A session whose lease
+ *   expired is not renewed (another worker may hold it). *owned is the number W owns after.
+ * - Abandon, lock expiry and renew of a session item keep its session; cancelling or
+ *   deleting it does not change the session's owner. queue_depths and queue_depths_by_tag
+ *   count session items with the untagged ones.
+ * - Every reading is on the caller's now_ms; several handles see the same owners.
+ *
  * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
  * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
  * ack_work, abandon), and within 25 ms of the time, on its advancing clock, at which a
@@ -203,6 +229,8 @@ extern "C" {
                                        * commit's work_tags; ignored on older ops */
 #define DURO_CAP_KV (1u << 4)         /* durable values: duro_orch_commit.kv applied, get_value
                                        * and list_values (ops version 5; ignored below it) */
+#define DURO_CAP_SESSIONS (1u << 5)   /* activity sessions (ops version 6): the commit's
+                                       * work_sessions, fetch_work_session, renew_sessions */
 #define DURO_CAP_VERSION_FILTER (1u << 7) /* message targets stored, fetch_orch_filtered (ops
                                            * version 7; ignored below it) */
 
@@ -325,6 +353,10 @@ typedef struct duro_orch_commit {
     /* Appended with ops version 5 (DURO_CAP_KV): durable value changes, in call order. */
     const struct duro_kv_change *kv;
     size_t n_kv;
+    /* Appended with ops version 6 (DURO_CAP_SESSIONS): NULL = no work item in a session;
+     * else n_work entries parallel to `work`, each NULL or the item's session id (see
+     * "Sessions" above). libduro sets it only for a provider with DURO_CAP_SESSIONS. */
+    const char *const *work_sessions;
     /* Appended with ops version 7 (DURO_CAP_VERSION_FILTER): NULL, or n_msgs targets
      * parallel to `msgs` (an entry whose orch_name is NULL: no target); a provider without
      * the capability ignores it. */
@@ -472,12 +504,15 @@ typedef struct duro_prune_options {
  *   4: routing: enqueue_work_tagged, fetch_work_filtered, queue_depths_by_tag and the
  *      commit's work_tags (issue 13).
  *   5: get_value, list_values (durable values, DURO_CAP_KV; issue 13).
+ *   6: fetch_work_session, renew_sessions and the commit's work_sessions (activity
+ *      sessions, DURO_CAP_SESSIONS; issue 13).
  *   7: enqueue_orch_start, fetch_orch_filtered (DURO_CAP_VERSION_FILTER; issue 13). */
 #define DURO_PROVIDER_OPS_V1 1
 #define DURO_PROVIDER_OPS_V2 2
 #define DURO_PROVIDER_OPS_V3 3
 #define DURO_PROVIDER_OPS_V4 4
 #define DURO_PROVIDER_OPS_V5 5
+#define DURO_PROVIDER_OPS_V6 6
 #define DURO_PROVIDER_OPS_V7 7
 #define DURO_PROVIDER_OPS_VERSION DURO_PROVIDER_OPS_V7
 
@@ -616,7 +651,22 @@ typedef struct duro_provider_ops {
      * the instance has no row. */
     int (*list_values)(duro_provider *p, const char *instance, duro_kv_entry **entries,
                        size_t *n, duro_error *err);
+    /* ---- Version 6: sessions (DURO_CAP_SESSIONS: both required with it, else NULL) -------- */
 
+    /* fetch_work_filtered with the "sessions" class appended (see "Sessions"), as worker
+     * `worker_id` (a valid id) that may own at most max_sessions (>= 0) sessions, taking or
+     * extending leases to now + lease_ms (> 0). Invalid arguments are DURO_EINVAL, nothing
+     * changed. DURO_ENOTFOUND when nothing is available (after waiting up to poll_ms with
+     * DURO_CAP_LONG_POLL). */
+    int (*fetch_work_session)(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                              int64_t poll_ms, const duro_work_filter *filter,
+                              const char *worker_id, int64_t lease_ms, size_t max_sessions,
+                              duro_work_item **out, duro_error *err);
+    /* Release the idle sessions of `worker_id` (idle_ms > 0) and extend the others it owns to
+     * now + lease_ms (> 0), as "Sessions" states; *owned (may be NULL) = sessions it owns
+     * after. */
+    int (*renew_sessions)(duro_provider *p, int64_t now_ms, const char *worker_id,
+                          int64_t lease_ms, int64_t idle_ms, size_t *owned, duro_error *err);
     /* ---- Version 7 ------------------------------------------------------------------------ */
 
     /* Version filtering (DURO_CAP_VERSION_FILTER: both required with it, else NULL; see
@@ -657,6 +707,10 @@ DURO_EXTERN int duro_provider_check(const duro_provider *p, duro_error *err);
 /* 1 when `p` routes tagged work: ops version 4 or later and DURO_CAP_TAGS; else 0. */
 DURO_EXTERN int duro_provider_has_tags(const duro_provider *p);
 
+/* 1 when `p` runs activity sessions: ops version 6 or later, DURO_CAP_SESSIONS and both of
+ * its callbacks; else 0. */
+DURO_EXTERN int duro_provider_has_sessions(const duro_provider *p);
+
 /* 1 when the ops of `p` are of version `version` or later, so that the members of that
  * version may be read; else 0. */
 DURO_EXTERN int duro_provider_has_version(const duro_provider *p, int version);
@@ -695,6 +749,9 @@ DURO_EXTERN int duro_provider_check_kv_key(const char *key, duro_error *err);
 /* A work tag (version 4): NULL (untagged) is valid; else non-empty (DURO_EINVAL) and at most
  * DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
 DURO_EXTERN int duro_provider_check_tag(const char *tag, duro_error *err);
+/* A session id (version 6): NULL (no session) is valid; else non-empty (DURO_EINVAL) and at
+ * most DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
+DURO_EXTERN int duro_provider_check_session(const char *session, duro_error *err);
 /* A filter for fetch_work_filtered: non-NULL; accepts something (untagged, any_tag or a
  * tag); at most DURO_MAX_FILTER_TAGS tags, none with any_tag, each a valid non-NULL tag
  * (DURO_ETOOBIG when too long) and no tag twice. Else DURO_EINVAL naming the fault. */

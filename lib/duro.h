@@ -170,6 +170,19 @@ DURO_EXTERN duro_task *duro_call_activity_retry(duro_orch *o, const char *name,
 DURO_EXTERN duro_task *duro_call_activity_tagged(duro_orch *o, const char *name,
                                                  const char *input, const char *tag,
                                                  const duro_retry_policy *policy);
+/* Schedule activity `name` in session `session` (an id: non-empty, at most
+ * DURO_MAX_ID_BYTES; NULL or invalid fails the instance with a configuration error naming
+ * it), with `policy` (NULL: one attempt). Every attempt runs on the runtime that owns the
+ * session while its lease lives (duro_runtime_options.session_lease_ms), so an activity
+ * may keep state (a loaded model, a cache) in memory for the next activities of its
+ * session; see docs/user-guide.md "Sessions". A session activity is untagged. The session
+ * is recorded in history (ActivityScheduled), so replay enqueues it the same way; changing
+ * it is a nondeterminism. On a provider that does not run sessions (ops version < 6 or no
+ * DURO_CAP_SESSIONS) the turn that would enqueue it fails the instance with a
+ * configuration error (DURO_ENOTSUP) naming the provider. */
+DURO_EXTERN duro_task *duro_call_activity_session(duro_orch *o, const char *name,
+                                                  const char *input, const char *session,
+                                                  const duro_retry_policy *policy);
 /* A durable timer that fires `delay_ms` after the turn that first created it. A negative
  * delay acts as 0; a due time past INT64_MAX ms is INT64_MAX (the timer never fires). */
 DURO_EXTERN duro_task *duro_timer(duro_orch *o, int64_t delay_ms);
@@ -330,7 +343,8 @@ typedef struct duro_runtime_options {
     int worker_concurrency;        /* activity threads (default 2) */
     int64_t orch_lock_ms;          /* instance lock while a turn runs (default 5000) */
     int64_t worker_lock_ms;        /* activity lock, renewed while it runs (default 30000) */
-    int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2) */
+    int64_t renew_interval_ms;     /* lock renewal period (default 0: the shorter lock / 2,
+                                    * and at most session_lease_ms / 3 with sessions) */
     uint32_t max_attempts;         /* fetches before a message is poison (default 10); a
                                     * fetch whose commit the store failed (I/O, busy, a
                                     * damaged store) is given back, not counted */
@@ -370,6 +384,16 @@ typedef struct duro_runtime_options {
     int worker_tag_mode;
     const char *const *worker_tags;
     size_t n_worker_tags;
+    /* Sessions (duro_call_activity_session; used only with a provider that runs them). A
+     * session this runtime takes stays its own until session_lease_ms (default 30000,
+     * 1..86400000) after the last renewal (every fetch and every housekeeping pass renew;
+     * a renew_interval_ms you set must be below it) and is released when it has had no
+     * item for session_idle_ms (default 300000, 1..86400000). max_sessions (default 64,
+     * 0..1000000) bounds the sessions it owns: at the bound it takes no new session's
+     * items but keeps serving its own; 0 takes no session work. */
+    int64_t session_lease_ms;
+    int64_t session_idle_ms;
+    size_t max_sessions;
 } duro_runtime_options;
 
 /* Values of duro_runtime_options.worker_tag_mode. */
@@ -401,6 +425,10 @@ DURO_EXTERN int duro_runtime_start(duro_provider *provider, const duro_registry 
  * so another process picks it up at once; one that finished anyway is committed. Returns
  * 0. NULL is a no-op. */
 DURO_EXTERN int duro_runtime_shutdown(duro_runtime *rt);
+
+/* The worker id `rt` takes sessions as: 32 random lowercase hex digits, drawn at start,
+ * distinct per runtime (valid until duro_runtime_shutdown). NULL for NULL. */
+DURO_EXTERN const char *duro_runtime_worker_id(const duro_runtime *rt);
 
 /* ---- Client -------------------------------------------------------------------------------- */
 

@@ -129,6 +129,12 @@ int duro_provider_has_tags(const duro_provider *p)
            p->ops->queue_depths_by_tag;
 }
 
+int duro_provider_has_sessions(const duro_provider *p)
+{
+    return duro_provider_has_version(p, DURO_PROVIDER_OPS_V6) && (p->caps & DURO_CAP_SESSIONS) &&
+           p->ops->fetch_work_session && p->ops->renew_sessions;
+}
+
 /* The name of the first required callback of `o` that is NULL, or NULL when all are set.
  * Members of a later version than `o`'s are not read. */
 static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
@@ -180,6 +186,10 @@ static const char *missing_callback(const duro_provider_ops *o, unsigned caps)
     if ((caps & DURO_CAP_KV) && o->version >= DURO_PROVIDER_OPS_V5) {
         DURO__NEED(get_value);
         DURO__NEED(list_values);
+    }
+    if ((caps & DURO_CAP_SESSIONS) && o->version >= DURO_PROVIDER_OPS_V6) {
+        DURO__NEED(fetch_work_session);
+        DURO__NEED(renew_sessions);
     }
     if ((caps & DURO_CAP_VERSION_FILTER) && o->version >= DURO_PROVIDER_OPS_V7) {
         DURO__NEED(enqueue_orch_start);
@@ -343,6 +353,12 @@ int duro_provider_check_commit(const duro_orch_commit *cm, duro_error *err)
         rc = duro_provider_check_work(&cm->work[i], err);
         if (rc == 0 && cm->work_tags != NULL)
             rc = duro_provider_check_tag(cm->work_tags[i], err);
+        if (rc == 0 && cm->work_sessions != NULL)
+            rc = duro_provider_check_session(cm->work_sessions[i], err);
+        if (rc == 0 && cm->work_sessions != NULL && cm->work_sessions[i] != NULL &&
+            cm->work_tags != NULL && cm->work_tags[i] != NULL)
+            rc = duro_error_set(err, DURO_EINVAL, 0,
+                                "ack_orch: work item %zu has both a tag and a session", i);
     }
     for (size_t i = 0; rc == 0 && i < cm->n_msgs; i++)
         rc = duro_provider_check_msg(&cm->msgs[i], err);
@@ -403,6 +419,15 @@ int duro_provider_check_tag(const char *tag, duro_error *err)
     if (tag[0] == '\0')
         return duro_error_set(err, DURO_EINVAL, 0, "work tag is empty (NULL means untagged)");
     return check_id_size(tag, "work tag", err);
+}
+
+int duro_provider_check_session(const char *session, duro_error *err)
+{
+    if (session == NULL)
+        return 0;
+    if (session[0] == '\0')
+        return duro_error_set(err, DURO_EINVAL, 0, "session id is empty (NULL means none)");
+    return check_id_size(session, "session id", err);
 }
 
 int duro_provider_check_work_filter(const duro_work_filter *f, duro_error *err)

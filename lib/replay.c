@@ -334,20 +334,33 @@ static int64_t backoff_ms(const duro_retry_policy *p, uint32_t failed_attempt)
     return d < 0 ? 0 : d;
 }
 
+/* Fail the turn for an activity `r` in a session (or tagged) on a provider that does not
+ * run sessions (route tags): DURO_ENOTSUP, naming the provider. */
+static int refuse_routing(duro_orch *o, const duro__rec *r)
+{
+    if (r->session && o->no_sessions_provider)
+        duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                        "activity \"%s\" in session \"%s\": provider \"%s\" does not run "
+                        "sessions (needs ops version 6 and DURO_CAP_SESSIONS)",
+                        r->name, r->session, o->no_sessions_provider);
+    else
+        duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                        "activity \"%s\" tagged \"%s\": provider \"%s\" does not route "
+                        "tagged work (needs ops version 4 and DURO_CAP_TAGS)",
+                        r->name, r->tag, o->no_tags_provider);
+    return DURO_ENOTSUP;
+}
+
 int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t attempt)
 {
     duro__slot *t = duro__slot_at(o, task);
     duro_work_in *w;
     json_t *p = duro__rec_new();
     char *payload;
-    const char **tag;
-    if (t->rec.tag && o->no_tags_provider) {
+    const char **tag, **session;
+    if ((t->rec.session && o->no_sessions_provider) || (t->rec.tag && o->no_tags_provider)) {
         json_decref(p);
-        return duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
-                               "activity \"%s\" tagged \"%s\": provider \"%s\" does not route "
-                               "tagged work (needs ops version 4 and DURO_CAP_TAGS)",
-                               t->rec.name, t->rec.tag, o->no_tags_provider),
-               DURO_ENOTSUP;
+        return refuse_routing(o, &t->rec);
     }
     if (!p || duro__rec_str(p, "name", t->rec.name) || duro__rec_str(p, "input", t->rec.input) ||
         duro__rec_int(p, "attempt", attempt) || duro__rec_int(p, "due", o->now_ms)) {
@@ -360,7 +373,10 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
         return DURO_ENOMEM;
     w = duro__vec_push(&o->out_work);
     tag = w ? duro__vec_push(&o->out_work_tags) : NULL;
-    if (!tag) {
+    session = tag ? duro__vec_push(&o->out_work_sessions) : NULL;
+    if (!session) {
+        if (tag)
+            o->out_work_tags.len--;
         if (w)
             o->out_work.len--;
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
@@ -369,6 +385,9 @@ int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t atte
     *tag = t->rec.tag;
     if (t->rec.tag)
         o->any_work_tagged = 1;
+    *session = t->rec.session;
+    if (t->rec.session)
+        o->any_work_session = 1;
     w->instance = o->item->instance;
     w->execution_id = o->exec;
     w->activity_id = dispatch;
@@ -821,6 +840,7 @@ static duro_orch *orch_new(const duro_registry *reg, const duro_orch_item *item,
     duro__vec_init(&o->kv, sizeof(duro__kv));
     duro__vec_init(&o->out_kv, sizeof(duro_kv_change));
     duro__vec_init(&o->out_work_tags, sizeof(const char *));
+    duro__vec_init(&o->out_work_sessions, sizeof(const char *));
     return o;
 }
 
@@ -846,6 +866,7 @@ static void orch_free(duro_orch *o)
     duro__vec_free(&o->kv);
     duro__vec_free(&o->out_kv);
     duro__vec_free(&o->out_work_tags);
+    duro__vec_free(&o->out_work_sessions);
     free(o->err_msg);
     free(o->term_text);
     free(o->custom_status);
@@ -967,6 +988,7 @@ static int build_commit(duro_orch *o, duro__turn *out)
     out->commit.work = o->out_work.data;
     out->commit.n_work = o->out_work.len;
     out->commit.work_tags = o->any_work_tagged ? o->out_work_tags.data : NULL;
+    out->commit.work_sessions = o->any_work_session ? o->out_work_sessions.data : NULL;
     out->commit.cancel = o->out_cancel.data;
     out->commit.n_cancel = o->out_cancel.len;
     out->commit.msgs = o->out_msgs.data;
@@ -1320,12 +1342,13 @@ static int reject_foreign_starts(duro_orch *o, const duro__rec *msgs, const duro
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out)
 {
-    return duro__turn_run_for(reg, item, now_ms, log, log_ud, 1, NULL, out);
+    return duro__turn_run_for(reg, item, now_ms, log, log_ud, 1, NULL, NULL, out);
 }
 
 int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                        duro__log_fn log, void *log_ud, int kv_supported,
-                       const char *no_tags_provider, duro__turn *out)
+                       const char *no_tags_provider, const char *no_sessions_provider,
+                       duro__turn *out)
 {
     duro__rec *msgs;
     const duro__rec *start = NULL;
@@ -1341,6 +1364,7 @@ int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int
     if (!o)
         return DURO_ENOMEM;
     o->no_tags_provider = no_tags_provider;
+    o->no_sessions_provider = no_sessions_provider;
     out->action = DURO__TURN_COMMIT;
     o->kv_supported = kv_supported;
     o->exec = item->execution_id ? item->execution_id : 1;

@@ -129,6 +129,9 @@ struct duro_orch {
     duro__vec out_work_tags;  /* const char *, parallel to out_work (NULL = untagged) */
     int any_work_tagged;      /* some entry of out_work_tags is not NULL */
     const char *no_tags_provider; /* non-NULL: the provider (this name) routes no tags */
+    duro__vec out_work_sessions; /* const char *, parallel to out_work (NULL = none) */
+    int any_work_session;     /* some entry of out_work_sessions is not NULL */
+    const char *no_sessions_provider; /* non-NULL: the provider (this name) runs no sessions */
 };
 
 typedef enum duro__turn_action {
@@ -154,13 +157,15 @@ typedef struct duro__turn {
  * *out filled (free with duro__turn_free), or DURO_ENOMEM. */
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out);
-/* duro__turn_run for a provider that may lack durable values or tags: with kv_supported 0 a
- * change of a durable value fails the instance with DURO_ENOTSUP; with `no_tags_provider`
- * non-NULL (the provider's name) a turn that would enqueue a tagged attempt fails the
- * instance with DURO_ENOTSUP naming it. duro__turn_run assumes both are supported. */
+/* duro__turn_run for a provider that may lack durable values, tags or sessions: with
+ * kv_supported 0 a change of a durable value fails the instance with DURO_ENOTSUP; with
+ * `no_tags_provider` (`no_sessions_provider`) non-NULL (the provider's name) a turn that
+ * would enqueue a tagged attempt (an attempt in a session) fails the instance with
+ * DURO_ENOTSUP naming it. duro__turn_run assumes all are supported. */
 int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                        duro__log_fn log, void *log_ud, int kv_supported,
-                       const char *no_tags_provider, duro__turn *out);
+                       const char *no_tags_provider, const char *no_sessions_provider,
+                       duro__turn *out);
 void duro__turn_free(duro__turn *t);
 
 /* The poison commit for an item whose messages exceeded max_attempts (or whose history is

@@ -84,6 +84,11 @@ struct duro_runtime {
     duro_work_filter filter;
     char **tags;
     atomic_uint fetch_turn;   /* the filter's turn: incremented on every filtered fetch */
+
+    /* sessions: `sessions` when the provider runs them (workers then fetch through
+     * fetch_work_session as `worker_id`, and housekeeping renews their leases) */
+    int sessions;
+    char worker_id[33];
     /* DURO_CAP_VERSION_FILTER: what the registry could replay at start; orchestration fetches
      * take only instances it accepts. `orch_filtered` 0: the provider cannot filter, every
      * fetch takes any instance. */
@@ -106,6 +111,9 @@ void duro_runtime_options_init(duro_runtime_options *opt)
     opt->unregistered_backoff_max_ms = 60000;
     opt->poll_ms = 30000;
     opt->prefetch_ms = 50;
+    opt->session_lease_ms = 30000;
+    opt->session_idle_ms = 300000;
+    opt->max_sessions = 64;
 }
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -427,7 +435,8 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
     }
     int64_t run_start_us = duro__metrics_now_us();
     rc = duro__turn_run_for(rt->reg, item, now, turn_log, rt, duro__provider_has_kv(rt->p),
-                            duro_provider_has_tags(rt->p) ? NULL : rt->p->name, &t);
+                            duro_provider_has_tags(rt->p) ? NULL : rt->p->name,
+                            rt->sessions ? NULL : rt->p->name, &t);
     duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
     if (rc == 0 && rt->metrics.on_span && t.o && duro_orch_name(t.o))
         *name = duro__strdup(duro_orch_name(t.o));
@@ -624,11 +633,16 @@ static int prefetch_wanted(const duro_runtime *rt)
 static int fetch_work(duro_runtime *rt, int64_t poll_ms, duro_work_item **wi, duro_error *err)
 {
     duro_work_filter f;
-    if (!rt->filtered)
+    if (!rt->filtered && !rt->sessions)
         return rt->p->ops->fetch_work(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
                                       poll_ms, wi, err);
     f = rt->filter;
     f.turn = atomic_fetch_add(&rt->fetch_turn, 1u);
+    if (rt->sessions)
+        return rt->p->ops->fetch_work_session(rt->p, duro_clock_now_ms(),
+                                              rt->opt.worker_lock_ms, poll_ms, &f,
+                                              rt->worker_id, rt->opt.session_lease_ms,
+                                              rt->opt.max_sessions, wi, err);
     return rt->p->ops->fetch_work_filtered(rt->p, duro_clock_now_ms(), rt->opt.worker_lock_ms,
                                            poll_ms, &f, wi, err);
 }
@@ -895,6 +909,17 @@ static void *work_thread(void *arg)
 
 /* ---- housekeeping --------------------------------------------------------------------------- */
 
+/* Extend the leases of the sessions this runtime owns and release its idle ones; a failure
+ * is logged and retried on the next pass (leases outlive several passes). */
+static void renew_sessions(duro_runtime *rt)
+{
+    duro_error err = {0};
+    if (rt->p->ops->renew_sessions(rt->p, duro_clock_now_ms(), rt->worker_id,
+                                   rt->opt.session_lease_ms, rt->opt.session_idle_ms, NULL,
+                                   &err) != 0)
+        rt_log(rt, 1, NULL, "renew_sessions failed: %s", err.message);
+}
+
 static void *housekeeping_thread(void *arg)
 {
     thread_arg *ta = arg;
@@ -905,6 +930,8 @@ static void *housekeeping_thread(void *arg)
         pause_ms(rt, rt->opt.renew_interval_ms);
         if (stopping(rt) || !snap)
             break;
+        if (rt->sessions)
+            renew_sessions(rt);
         pthread_mutex_lock(&rt->mu);
         memcpy(snap, rt->held, rt->n_slots * sizeof *snap);
         pthread_mutex_unlock(&rt->mu);
@@ -1002,6 +1029,12 @@ static int check_options(const duro_runtime_options *o, duro_error *err)
         bad = "renew_interval_ms (0.." MAX_MS_TEXT ")";
     else if (o->prefetch_ms < 0)
         bad = "prefetch_ms (>= 0)";
+    else if (o->session_lease_ms < 1 || o->session_lease_ms > DURO_MAX_OPTION_MS)
+        bad = "session_lease_ms (1.." MAX_MS_TEXT ")";
+    else if (o->session_idle_ms < 1 || o->session_idle_ms > DURO_MAX_OPTION_MS)
+        bad = "session_idle_ms (1.." MAX_MS_TEXT ")";
+    else if (o->max_sessions > 1000000)
+        bad = "max_sessions (0..1000000)";
     if (bad)
         return duro_error_set(err, DURO_EINVAL, 0, "duro_runtime_start: option %s out of range",
                               bad);
@@ -1053,6 +1086,7 @@ static int adopt_routing(duro_runtime *rt, const duro_provider *p, duro_error *e
         return duro_error_set(err, DURO_EINVAL, 0,
                               "duro_runtime_start: option worker_tag_mode %d needs worker_tags",
                               mode);
+    rt->filter.untagged = 1;
     if (mode == DURO_WORKER_UNTAGGED)
         return 0;
     if (!duro_provider_has_tags(p))
@@ -1109,6 +1143,11 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         rc = check_options(&rt->opt, err);
     if (rc == 0)
         rc = adopt_routing(rt, provider, err);
+    if (rc == 0 && duro_provider_has_sessions(provider)) {
+        rt->sessions = 1;
+        if (duro_random_token(rt->worker_id) != 0)
+            rc = duro_error_set(err, DURO_EIO, 1, "duro_runtime_start: cannot draw a worker id");
+    }
     if (rc) {
         free_routing(rt);
         free(rt);
@@ -1118,6 +1157,10 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
         int64_t m = rt->opt.orch_lock_ms < rt->opt.worker_lock_ms ? rt->opt.orch_lock_ms
                                                                    : rt->opt.worker_lock_ms;
         rt->opt.renew_interval_ms = m / 2 > 0 ? m / 2 : 1;
+        /* session leases are renewed at least three times per lease */
+        if (rt->sessions && rt->opt.session_lease_ms / 3 < rt->opt.renew_interval_ms)
+            rt->opt.renew_interval_ms = rt->opt.session_lease_ms / 3 > 0
+                                            ? rt->opt.session_lease_ms / 3 : 1;
     }
     duro__metrics_init(&rt->metrics, &rt->opt);
     rt->p = provider;
@@ -1169,6 +1212,11 @@ int duro_runtime_start(duro_provider *provider, const duro_registry *registry,
     }
     *out = rt;
     return 0;
+}
+
+const char *duro_runtime_worker_id(const duro_runtime *rt)
+{
+    return rt ? rt->worker_id : NULL;
 }
 
 int duro_runtime_metrics_get(duro_runtime *rt, duro_runtime_metrics *out, duro_error *err)

@@ -423,6 +423,32 @@ static int fw_list_values(duro_provider *p, const char *instance, duro_kv_entry 
                              IN(p)->ops->list_values(IN(p), instance, entries, n, err), err);
 }
 
+/* Version 6: a session fetch fails like fetch_work, a lease renewal like renew_work. */
+static int fw_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                 int64_t poll_ms, const duro_work_filter *filter,
+                                 const char *worker_id, int64_t lease_ms, size_t max_sessions,
+                                 duro_work_item **out, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_FETCH_WORK, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_FETCH_WORK, kind,
+                             IN(p)->ops->fetch_work_session(IN(p), now_ms, lock_ms, poll_ms,
+                                                            filter, worker_id, lease_ms,
+                                                            max_sessions, out, err),
+                             err);
+}
+
+static int fw_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker_id,
+                             int64_t lease_ms, int64_t idle_ms, size_t *owned, duro_error *err)
+{
+    int kind = fault_for(p, DURO_FAULT_RENEW_WORK, err);
+    return kind < 0 ? kind
+                    : settle(p, DURO_FAULT_RENEW_WORK, kind,
+                             IN(p)->ops->renew_sessions(IN(p), now_ms, worker_id, lease_ms,
+                                                        idle_ms, owned, err),
+                             err);
+}
+
 static int fw_integrity_check(duro_provider *p, char *msg, size_t msg_size)
 {
     return duro_provider_integrity_check(IN(p), msg, msg_size);
@@ -535,6 +561,10 @@ int duro_fault_wrap(duro_provider *inner, const duro_fault_options *opt, duro_pr
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V5)) {
         MIRROR(get_value);
         MIRROR(list_values);
+    }
+    if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V6)) {
+        MIRROR(fetch_work_session);
+        MIRROR(renew_sessions);
     }
     if (duro_provider_has_version(inner, DURO_PROVIDER_OPS_V7)) {
         MIRROR(enqueue_orch_start);

@@ -261,7 +261,7 @@ static const duro_provider_factory memory_factory = {
     .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "sqlite",
     .caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS |
-            DURO_CAP_KV | DURO_CAP_VERSION_FILTER,
+            DURO_CAP_KV | DURO_CAP_SESSIONS | DURO_CAP_VERSION_FILTER,
     .create = memory_create,
     .destroy = memory_destroy,
     .corrupt_history = hook_corrupt,
@@ -274,7 +274,7 @@ static const duro_provider_factory file_factory = {
     .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "sqlite-file",
     .caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS |
-            DURO_CAP_KV | DURO_CAP_VERSION_FILTER,
+            DURO_CAP_KV | DURO_CAP_SESSIONS | DURO_CAP_VERSION_FILTER,
     .create = file_create,
     .destroy = file_destroy,
     .corrupt_history = hook_corrupt,

@@ -17,6 +17,7 @@ include tests/teeth.mk
 include tests/lifecycle.mk
 include tests/cli.mk
 include tests/tags.mk
+include tests/sessions.mk
 include tests/kv.mk
 include tests/capfilter.mk
 include tests/mutants.mk

@@ -383,7 +383,8 @@ START_TEST(memory_is_private_and_single)
     ck_assert_int_eq(duro_sqlite_open(":memory:", NULL, &b, &err), 0);
     ck_assert_uint_eq(duro__sq_from(a)->pool.n_conns, 1);
     ck_assert_uint_eq(a->caps, DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
-                                   DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_VERSION_FILTER);
+                                   DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_SESSIONS |
+                                   DURO_CAP_VERSION_FILTER);
     run_instance(a, "only-in-a");
     ck_assert_int_eq(a->ops->instance_info(a, "only-in-a", &info, &err), 0);
     duro_instance_info_clear(&info);
@@ -454,8 +455,10 @@ START_TEST(upgrade_from_schema_1)
 
     run_instance(p, "old");
     duro_provider_destroy(p);
-    /* back to schema 1: without migrations 2 (values), 3 (tags) and 4 (targets) */
-    raw_exec("DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
+    /* back to schema 1: without migrations 2 (values), 3 (tags), 4 (targets), 5 (sessions) */
+    raw_exec("DROP TABLE sessions; DROP INDEX work_queue_session;"
+             " ALTER TABLE work_queue DROP COLUMN session;"
+             " DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
              " DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
              " ALTER TABLE orch_queue DROP COLUMN target_name;"
              " ALTER TABLE orch_queue DROP COLUMN target_version;"
@@ -463,7 +466,7 @@ START_TEST(upgrade_from_schema_1)
     ck_assert_int_eq(schema_rows(&max), 1);
     p = open_file(NULL);
     ck_assert_int_eq(schema_rows(&max), duro__sq_schema_version());
-    ck_assert_int_eq(max, 4);
+    ck_assert_int_eq(max, 5);
     ck_assert_int_eq(p->ops->read_history(p, "old", 0, &ev, &n, &err), 0);
     ck_assert_uint_eq(n, 3);
     duro_events_free(ev, n);
@@ -498,15 +501,17 @@ START_TEST(upgrade_from_schema_3)
     duro_provider *p = open_file(NULL);
 
     duro_provider_destroy(p);
-    raw_exec("ALTER TABLE orch_queue DROP COLUMN target_name;"
+    raw_exec("DROP TABLE sessions; DROP INDEX work_queue_session;"
+             " ALTER TABLE work_queue DROP COLUMN session;"
+             " ALTER TABLE orch_queue DROP COLUMN target_name;"
              " ALTER TABLE orch_queue DROP COLUMN target_version;"
              " DELETE FROM schema_version WHERE version > 3;"
              " INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at)"
              " VALUES ('queued', 1, 0, 'start', 0)");
     ck_assert_int_eq(schema_rows(&max), 3);
     p = open_file(NULL);
-    ck_assert_int_eq(schema_rows(&max), 4);
-    ck_assert_int_eq(max, 4);
+    ck_assert_int_eq(schema_rows(&max), 5);
+    ck_assert_int_eq(max, 5);
     ck_assert_int_eq(p->ops->enqueue_orch_start(p, &start, &target, &err), 0);
     ck_assert_int_eq(p->ops->fetch_orch_filtered(p, T0, LOCK_MS, 0, &only_other, &item, &err),
                      0);
@@ -553,7 +558,7 @@ START_TEST(damaged_store_refused)
     duro_provider_destroy(p);
     raw_exec("DROP TABLE history");
     open_fails(NULL, DURO_ECORRUPT, "damaged duro store: table history is missing (schema "
-               "version 4)");
+               "version 5)");
     teardown_path();
 
     p = open_file(NULL);

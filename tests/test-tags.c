@@ -416,8 +416,10 @@ START_TEST(schema_1_store_upgrades)
 
     ck_assert_int_eq(p->ops->enqueue_work(p, &w, &err), 0);
     duro_provider_destroy(p);
-    /* back to schema 1: without migrations 2 (values), 3 (tags) and 4 (targets) */
-    raw_exec("DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
+    /* back to schema 1: without migrations 2 (values), 3 (tags), 4 (targets), 5 (sessions) */
+    raw_exec("DROP TABLE sessions; DROP INDEX work_queue_session;"
+             " ALTER TABLE work_queue DROP COLUMN session;"
+             " DROP INDEX work_queue_tag; ALTER TABLE work_queue DROP COLUMN tag;"
              " DROP TABLE kv; ALTER TABLE instances DROP COLUMN kv_version;"
              " ALTER TABLE orch_queue DROP COLUMN target_name;"
              " ALTER TABLE orch_queue DROP COLUMN target_version;"
@@ -426,7 +428,7 @@ START_TEST(schema_1_store_upgrades)
     ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM pragma_table_info('work_queue')"
                              " WHERE name = 'tag'"), 0);
     p = open_store();
-    ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 4);
+    ck_assert_int_eq(raw_int("SELECT MAX(version) FROM schema_version"), 5);
     ck_assert_int_eq(p->ops->queue_depths_by_tag(p, 0, &rows, &n, &err), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_ptr_null(rows[0].tag);

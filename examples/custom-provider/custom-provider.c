@@ -5,7 +5,7 @@
  * It shows that a third party can implement the contract of lib/duro-provider.h with its own
  * storage: a struct that embeds duro_provider as its FIRST member, a static table of
  * callbacks, the capabilities it claims (management, long polling, notification, activity
- * tags, durable values, version filtering) and the
+ * tags, durable values, activity sessions, version filtering) and the
  * factory the conformance and stress suites use. Everything lives in process memory and is
  * lost when the provider is destroyed: this is an example and a test double, not durable
  * storage.
@@ -38,7 +38,7 @@
 /* What this provider claims; the suites skip (visibly) every case needing anything else. */
 #define CUSTOM_CAPS                                                                            \
     (DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS | DURO_CAP_KV |   \
-     DURO_CAP_VERSION_FILTER)
+     DURO_CAP_SESSIONS | DURO_CAP_VERSION_FILTER)
 
 #define NEVER INT64_MAX          /* "no future time known" for the long-poll wake-up */
 #define DEFAULT_BULK_LIMIT 1000  /* delete_bulk limit 0 means this */
@@ -233,12 +233,20 @@ typedef struct witem {
     uint64_t execution_id, activity_id;
     char *payload;
     char *tag;                   /* routing tag (ops version 4); NULL: untagged */
+    char *session;               /* session (ops version 6); NULL: none */
     int64_t visible_at;
     char token[33];
     int64_t locked_until;
     uint32_t attempts;
     struct witem *prev, *next;
 } witem;
+
+/* One session that has had an owner (ops version 6): see duro-provider.h "Sessions". */
+typedef struct lease {
+    char *session, *owner;
+    int64_t lease_until;
+    int64_t active_at;           /* last fetch of one of its items, or renew that saw one */
+} lease;
 
 /* The provider object: duro_provider first, then the store. */
 typedef struct custom {
@@ -252,6 +260,8 @@ typedef struct custom {
     uint64_t created_seq;
     uint64_t commit_seq;
     uint64_t interrupt_gen;      /* bumped by interrupt(): ends the waits begun before */
+    lease *leases;               /* unordered; a linear search (an example) */
+    size_t n_leases, cap_leases;
 } custom;
 
 /* A growable array of keys. */
@@ -567,18 +577,19 @@ static void pending_msg_discard(pending_msg *pm)
     pm->spare = NULL;
 }
 
-/* A new, unqueued work item copied from `w`, with `tag` (NULL: untagged); NULL when out of
- * memory. */
-static witem *work_new(const duro_work_in *w, const char *tag)
+/* A new, unqueued work item copied from `w`, with `tag` (NULL: untagged) and `session`
+ * (NULL: none); NULL when out of memory. */
+static witem *work_new(const duro_work_in *w, const char *tag, const char *session)
 {
     witem *it = calloc(1, sizeof(*it));
 
     if (it == NULL)
         return NULL;
     if (dup_opt(w->instance, &it->instance) != 0 || dup_opt(w->payload, &it->payload) != 0 ||
-        dup_opt(tag, &it->tag) != 0) {
+        dup_opt(tag, &it->tag) != 0 || dup_opt(session, &it->session) != 0) {
         free(it->instance);
         free(it->payload);
+        free(it->tag);
         free(it);
         return NULL;
     }
@@ -630,6 +641,7 @@ static void work_remove(custom *c, witem *w)
     free(w->instance);
     free(w->payload);
     free(w->tag);
+    free(w->session);
     free(w);
 }
 
@@ -1138,8 +1150,9 @@ static int plan_writes(custom *c, ack_plan *pl, const duro_orch_commit *cm)
         if ((pl->work = calloc(cm->n_work, sizeof(*pl->work))) == NULL)
             return -1;
         for (size_t i = 0; i < cm->n_work; i++) {
-            if ((pl->work[i] = work_new(&cm->work[i],
-                                        cm->work_tags ? cm->work_tags[i] : NULL)) == NULL)
+            if ((pl->work[i] = work_new(&cm->work[i], cm->work_tags ? cm->work_tags[i] : NULL,
+                                        cm->work_sessions ? cm->work_sessions[i] : NULL)) ==
+                NULL)
                 return -1;
         }
     }
@@ -1402,7 +1415,7 @@ static int custom_enqueue_work_tagged(duro_provider *p, const duro_work_in *work
         rc = duro_provider_check_tag(tag, err);
     if (rc != 0)
         return rc;
-    if ((w = work_new(work, tag)) == NULL)
+    if ((w = work_new(work, tag, NULL)) == NULL)
         return no_memory(err, "work item");
     pthread_mutex_lock(&c->mu);
     work_link(c, w);
@@ -1420,6 +1433,9 @@ static int64_t work_next_time(const custom *c, int64_t now)
 {
     int64_t next = NEVER;
 
+    for (size_t i = 0; i < c->n_leases; i++) /* an expiring lease frees its session's items */
+        if (c->leases[i].lease_until > now && c->leases[i].lease_until < next)
+            next = c->leases[i].lease_until;
     for (const witem *w = c->w_first; w != NULL; w = w->next) {
         if (w->visible_at > now && w->visible_at < next)
             next = w->visible_at;
@@ -1463,17 +1479,125 @@ static int take_work(custom *c, witem *w, int64_t now, int64_t lock_ms, duro_wor
 static int work_in_class(const witem *w, const duro_work_filter *f, size_t k)
 {
     if (f == NULL || (f->untagged && k == 0))
-        return w->tag == NULL;
+        return w->tag == NULL && w->session == NULL;
     if (f->any_tag)
         return w->tag != NULL;
     return w->tag != NULL && strcmp(w->tag, f->tags[k - (f->untagged ? 1 : 0)]) == 0;
 }
 
-/* What a work fetch passes through poll_locked: its filter (NULL: untagged only) and out. */
+/* What a work fetch passes through poll_locked: its filter (NULL: untagged only) and out;
+ * for fetch_work_session the worker, its lease and its session bound. */
 typedef struct work_fetch {
     const duro_work_filter *filter;
     duro_work_item **out;
+    const char *worker;          /* NULL: no sessions class */
+    int64_t lease_ms;
+    size_t max_sessions;
 } work_fetch;
+
+static lease *lease_find(custom *c, const char *session)
+{
+    for (size_t i = 0; i < c->n_leases; i++)
+        if (strcmp(c->leases[i].session, session) == 0)
+            return &c->leases[i];
+    return NULL;
+}
+
+static int lease_live_for(const lease *l, const char *worker, int64_t now)
+{
+    return l->lease_until > now && strcmp(l->owner, worker) == 0;
+}
+
+static size_t leases_owned(const custom *c, const char *worker, int64_t now)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->n_leases; i++)
+        n += (size_t)lease_live_for(&c->leases[i], worker, now);
+    return n;
+}
+
+static int session_has_items(const custom *c, const char *session)
+{
+    for (const witem *w = c->w_first; w != NULL; w = w->next)
+        if (w->session != NULL && strcmp(w->session, session) == 0)
+            return 1;
+    return 0;
+}
+
+static void lease_drop(custom *c, size_t i)
+{
+    free(c->leases[i].session);
+    free(c->leases[i].owner);
+    c->leases[i] = c->leases[--c->n_leases];
+}
+
+/* Extend every lease `worker` holds at now to now + lease_ms. */
+static void leases_extend(custom *c, const char *worker, int64_t now, int64_t lease_ms)
+{
+    for (size_t i = 0; i < c->n_leases; i++)
+        if (lease_live_for(&c->leases[i], worker, now))
+            c->leases[i].lease_until = add_ms(now, lease_ms);
+}
+
+/* The oldest fetchable session item `wf->worker` may take at now (see "Sessions"), or NULL. */
+static witem *session_candidate(custom *c, const work_fetch *wf, int64_t now)
+{
+    size_t owned = leases_owned(c, wf->worker, now);
+
+    for (witem *w = c->w_first; w != NULL; w = w->next) {
+        lease *l;
+
+        if (w->session == NULL || w->visible_at > now || work_locked(w, now))
+            continue;
+        l = lease_find(c, w->session);
+        if ((l != NULL && lease_live_for(l, wf->worker, now)) ||
+            ((l == NULL || l->lease_until <= now) && owned < wf->max_sessions))
+            return w;
+    }
+    return NULL;
+}
+
+/* Take session item `w` for wf->worker: its lease (new or taken over) until now + lease_ms,
+ * then the item's lock. DURO_ENOMEM leaves the store as it was. */
+static int take_session_work(custom *c, const work_fetch *wf, witem *w, int64_t now,
+                             int64_t lock_ms, duro_error *err)
+{
+    lease *l = lease_find(c, w->session);
+    char *owner = NULL, *session = NULL;
+    int rc;
+
+    if (dup_opt(wf->worker, &owner) != 0 || (l == NULL && dup_opt(w->session, &session) != 0))
+        goto oom;
+    if (l == NULL && c->n_leases == c->cap_leases) {
+        size_t cap = c->cap_leases ? 2 * c->cap_leases : 8;
+        lease *v = realloc(c->leases, cap * sizeof(*v));
+
+        if (v == NULL)
+            goto oom;
+        c->leases = v;
+        c->cap_leases = cap;
+    }
+    if ((rc = take_work(c, w, now, lock_ms, wf->out, err)) != 0) {
+        free(owner);
+        free(session);
+        return rc;
+    }
+    if (l == NULL) {
+        l = &c->leases[c->n_leases++];
+        l->session = session;
+    } else {
+        free(l->owner);
+    }
+    l->owner = owner;
+    l->lease_until = add_ms(now, wf->lease_ms);
+    l->active_at = now;
+    return 0;
+oom:
+    free(owner);
+    free(session);
+    return duro_error_set(err, DURO_ENOMEM, 1, "out of memory (session lease)");
+}
 
 /* Take the oldest fetchable item of the first class, from turn % classes on, that has one. */
 static int try_work(custom *c, int64_t now, int64_t lock_ms, void *arg, int64_t *next,
@@ -1481,12 +1605,22 @@ static int try_work(custom *c, int64_t now, int64_t lock_ms, void *arg, int64_t 
 {
     const work_fetch *wf = arg;
     const duro_work_filter *f = wf->filter;
-    size_t classes = f == NULL ? 1 : (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+    size_t filter_classes = f == NULL ? 1 : (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+    size_t classes = filter_classes + (wf->worker != NULL ? 1 : 0);
     size_t start = f == NULL ? 0 : f->turn % classes;
 
+    if (wf->worker != NULL)
+        leases_extend(c, wf->worker, now, wf->lease_ms);
     for (size_t i = 0; i < classes; i++) {
         size_t k = (start + i) % classes;
 
+        if (k == filter_classes) {
+            witem *w = session_candidate(c, wf, now);
+
+            if (w != NULL)
+                return take_session_work(c, wf, w, now, lock_ms, err);
+            continue;
+        }
         for (witem *w = c->w_first; w != NULL; w = w->next) {
             if (w->visible_at <= now && !work_locked(w, now) && work_in_class(w, f, k))
                 return take_work(c, w, now, lock_ms, wf->out, err);
@@ -1504,7 +1638,7 @@ static int custom_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms,
     custom *c = (custom *)p;
     int rc;
 
-    work_fetch wf = { NULL, out };
+    work_fetch wf = { NULL, out, NULL, 0, 0 };
 
     if (out == NULL || lock_ms <= 0)
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out and lock_ms > 0 required");
@@ -1521,7 +1655,7 @@ static int custom_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t 
                                       duro_work_item **out, duro_error *err)
 {
     custom *c = (custom *)p;
-    work_fetch wf = { filter, out };
+    work_fetch wf = { filter, out, NULL, 0, 0 };
     int rc;
 
     if (out == NULL || lock_ms <= 0)
@@ -1534,6 +1668,62 @@ static int custom_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t 
     rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, &wf, err);
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+/* fetch_work_filtered with the sessions class (see duro-provider.h "Sessions"). */
+static int custom_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                     int64_t poll_ms, const duro_work_filter *filter,
+                                     const char *worker_id, int64_t lease_ms,
+                                     size_t max_sessions, duro_work_item **out, duro_error *err)
+{
+    custom *c = (custom *)p;
+    work_fetch wf = { filter, out, worker_id, lease_ms, max_sessions };
+    int rc;
+
+    if (out == NULL || lock_ms <= 0 || lease_ms <= 0)
+        return duro_error_set(err, DURO_EINVAL, 0,
+                              "fetch_work_session: out, lock_ms > 0 and lease_ms > 0 required");
+    *out = NULL;
+    if ((rc = duro_provider_check_work_filter(filter, err)) != 0 ||
+        (rc = duro_provider_check_id(worker_id, "fetch_work_session: worker_id", err)) != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, &wf, err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* Release the idle sessions of `worker_id`, extend the others it owns (see "Sessions"). */
+static int custom_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker_id,
+                                 int64_t lease_ms, int64_t idle_ms, size_t *owned,
+                                 duro_error *err)
+{
+    custom *c = (custom *)p;
+    int rc = duro_provider_check_id(worker_id, "renew_sessions: worker_id", err);
+
+    if (rc == 0 && (lease_ms <= 0 || idle_ms <= 0))
+        rc = duro_error_set(err, DURO_EINVAL, 0,
+                            "renew_sessions: lease_ms > 0 and idle_ms > 0 required");
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = c->n_leases; i-- > 0;) {
+        lease *l = &c->leases[i];
+        int busy = session_has_items(c, l->session);
+
+        if (lease_live_for(l, worker_id, now_ms) && busy)
+            l->active_at = now_ms;
+        if ((lease_live_for(l, worker_id, now_ms) && !busy &&
+             now_ms >= add_ms(l->active_at, idle_ms)) ||
+            (l->lease_until <= now_ms && !busy))
+            lease_drop(c, i);
+    }
+    leases_extend(c, worker_id, now_ms, lease_ms);
+    if (owned != NULL)
+        *owned = leases_owned(c, worker_id, now_ms);
+    changed(c);
+    pthread_mutex_unlock(&c->mu);
+    return 0;
 }
 
 /* The work item locked by `token`, live at now; else DURO_ELOCK (permanent). A cancelled or
@@ -2448,6 +2638,9 @@ static void custom_destroy(duro_provider *p)
 
     while (c->w_first != NULL)
         work_remove(c, c->w_first);
+    while (c->n_leases > 0)
+        lease_drop(c, c->n_leases - 1);
+    free(c->leases);
     for (size_t b = 0; b < c->keys.nb; b++) {
         while (c->keys.b[b] != NULL)
             key_delete(c, CONTAINER_OF(c->keys.b[b], okey, by_id), &ignored);
@@ -2496,6 +2689,8 @@ static const duro_provider_ops custom_ops = {
     .queue_depths_by_tag = custom_queue_depths_by_tag,
     .get_value = custom_get_value,
     .list_values = custom_list_values,
+    .fetch_work_session = custom_fetch_work_session,
+    .renew_sessions = custom_renew_sessions,
     .enqueue_orch_start = custom_enqueue_orch_start,
     .fetch_orch_filtered = custom_fetch_orch_filtered,
 };

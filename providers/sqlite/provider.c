@@ -164,7 +164,7 @@ static int provider_open(const char *path, const duro_sqlite_options *opt, duro_
     s->base.ops = &sqlite_ops;
     s->base.name = s->memory ? "sqlite" : "sqlite-file";
     s->base.caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS |
-                   DURO_CAP_KV | DURO_CAP_VERSION_FILTER;
+                   DURO_CAP_KV | DURO_CAP_SESSIONS | DURO_CAP_VERSION_FILTER;
     *out = s;
     return 0;
 }
@@ -325,6 +325,8 @@ static const duro_provider_ops sqlite_ops = {
     .queue_depths_by_tag = duro__sq_queue_depths_by_tag,
     .get_value = duro__sq_get_value,
     .list_values = duro__sq_list_values,
+    .fetch_work_session = duro__sq_fetch_work_session,
+    .renew_sessions = duro__sq_renew_sessions,
     .enqueue_orch_start = duro__sq_enqueue_orch_start,
     .fetch_orch_filtered = duro__sq_fetch_orch_filtered,
 };

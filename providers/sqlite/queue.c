@@ -9,8 +9,8 @@ static const char SQL_INSERT_MSG[] =
     " target_name, target_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 /* A new work item is visible at once, whatever the clock reads (negative times included). */
 static const char SQL_INSERT_WORK[] =
-    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at, tag)"
-    " VALUES (?1, ?2, ?3, ?4, -9223372036854775808, ?5)";
+    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at, tag,"
+    " session) VALUES (?1, ?2, ?3, ?4, -9223372036854775808, ?5, ?6)";
 static const char SQL_LOCKED[] =
     "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
 
@@ -29,17 +29,27 @@ int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, const duro_orch_r
     return rc < 0 ? rc : 0;
 }
 
-int duro__sq_insert_work_tagged(duro__sq_conn *c, const duro_work_in *work, const char *tag,
-                                duro_error *err)
+int duro__sq_insert_work_routed(duro__sq_conn *c, const duro_work_in *work, const char *tag,
+                                const char *session, duro_error *err)
 {
     int rc = duro_provider_check_work(work, err);
 
     if (rc == 0)
         rc = duro_provider_check_tag(tag, err);
     if (rc == 0)
-        rc = duro__sq_exec(c, SQL_INSERT_WORK, err, "tuutt", work->instance, work->execution_id,
-                           work->activity_id, work->payload, tag);
+        rc = duro_provider_check_session(session, err);
+    if (rc == 0 && tag != NULL && session != NULL)
+        rc = duro_error_set(err, DURO_EINVAL, 0, "a work item in a session has no tag");
+    if (rc == 0)
+        rc = duro__sq_exec(c, SQL_INSERT_WORK, err, "tuuttt", work->instance,
+                           work->execution_id, work->activity_id, work->payload, tag, session);
     return rc < 0 ? rc : 0;
+}
+
+int duro__sq_insert_work_tagged(duro__sq_conn *c, const duro_work_in *work, const char *tag,
+                                duro_error *err)
+{
+    return duro__sq_insert_work_routed(c, work, tag, NULL, err);
 }
 
 int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error *err)

@@ -19,6 +19,10 @@ int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error 
 /* The same with `tag` (NULL: untagged; else checked by duro_provider_check_tag). */
 int duro__sq_insert_work_tagged(duro__sq_conn *c, const duro_work_in *work, const char *tag,
                                 duro_error *err);
+/* The same in `session` too (NULL: none; else checked by duro_provider_check_session; a
+ * session item has no tag). */
+int duro__sq_insert_work_routed(duro__sq_conn *c, const duro_work_in *work, const char *tag,
+                                const char *session, duro_error *err);
 /* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or a negative
  * DURO_E* code. */
 int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,

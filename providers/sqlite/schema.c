@@ -101,6 +101,17 @@ static const char *const migrations[] = {
      * CONTINUE_AS_NEW message starts, for fetch_orch_filtered */
     "ALTER TABLE orch_queue ADD COLUMN target_name TEXT;"
     "ALTER TABLE orch_queue ADD COLUMN target_version TEXT;",
+    /* 5: activity sessions (ops version 6): a work item's session, NULL when none; one row
+     * per session that has had an owner (lease_until: the lease's end; active_at: the last
+     * time it was seen with an item, for idle release) */
+    "ALTER TABLE work_queue ADD COLUMN session TEXT;"
+    "CREATE INDEX work_queue_session ON work_queue(session, id);"
+    "CREATE TABLE sessions ("
+    " session_id TEXT PRIMARY KEY NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " lease_until INTEGER NOT NULL,"
+    " active_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX sessions_owner ON sessions(owner, lease_until);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,7 +1,8 @@
 /*
  * work.c — the worker (activity) queue of the SQLite provider: enqueue (untagged or tagged),
  * fetch (lock the oldest visible item of the untagged queue, or of the classes a filter
- * accepts, round robin), ack (delete and enqueue the completion atomically), abandon, renew
+ * accepts, round robin, with the sessions class of fetch_work_session), session leases
+ * (renew, idle release), ack (delete and enqueue the completion atomically), abandon, renew
  * and the depths per tag.
  *
  * Each row carries its own lock (lock_token, locked_until). Ack and renew succeed only while
@@ -68,7 +69,8 @@ int duro__sq_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, con
 #define TAKE_FETCHABLE " visible_at <= ?1 AND (lock_token IS NULL OR locked_until <= ?1)"
 #define TAKE_RETURNING " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count"
 static const char SQL_TAKE[] =
-    TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag IS NULL AND" TAKE_FETCHABLE
+    TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag IS NULL AND session IS NULL AND"
+    TAKE_FETCHABLE
     " ORDER BY id LIMIT 1)" TAKE_RETURNING;
 static const char SQL_TAKE_TAG[] =
     TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag = ?4 AND" TAKE_FETCHABLE
@@ -79,12 +81,43 @@ static const char SQL_TAKE_ANY_TAG[] =
 /* Is another item fetchable? Untagged ones for fetch_work; any for a filtered fetch, which
  * then wakes the other fetchers, each of which checks its own filter. */
 static const char SQL_ANOTHER[] =
-    "SELECT 1 FROM work_queue WHERE tag IS NULL AND" TAKE_FETCHABLE " LIMIT 1";
+    "SELECT 1 FROM work_queue WHERE tag IS NULL AND session IS NULL AND" TAKE_FETCHABLE
+    " LIMIT 1";
+/* The sessions class (duro-provider.h "Sessions"): the oldest fetchable session item whose
+ * session worker ?4 owns, or nobody owns while ?4 owns fewer than ?5. */
+static const char SQL_TAKE_SESSION[] =
+    TAKE_SET " WHERE id = (SELECT w.id FROM work_queue w"
+    " LEFT JOIN sessions s ON s.session_id = w.session"
+    " WHERE w.session IS NOT NULL AND w.visible_at <= ?1"
+    " AND (w.lock_token IS NULL OR w.locked_until <= ?1)"
+    " AND ((s.owner = ?4 AND s.lease_until > ?1)"
+    "  OR ((s.session_id IS NULL OR s.lease_until <= ?1)"
+    "   AND (SELECT COUNT(*) FROM sessions WHERE owner = ?4 AND lease_until > ?1) < ?5))"
+    " ORDER BY w.id LIMIT 1)" TAKE_RETURNING ", session";
+static const char SQL_OWN_SESSION[] =
+    "INSERT INTO sessions (session_id, owner, lease_until, active_at) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (session_id) DO UPDATE SET owner = excluded.owner,"
+    " lease_until = excluded.lease_until, active_at = excluded.active_at";
+static const char SQL_EXTEND_SESSIONS[] =
+    "UPDATE sessions SET lease_until = ?3 WHERE owner = ?1 AND lease_until > ?2";
+static const char SQL_MARK_ACTIVE[] =
+    "UPDATE sessions SET active_at = ?2 WHERE owner = ?1 AND lease_until > ?2"
+    " AND EXISTS (SELECT 1 FROM work_queue WHERE session = sessions.session_id)";
+static const char SQL_RELEASE_IDLE[] =
+    "DELETE FROM sessions WHERE owner = ?1 AND lease_until > ?2 AND active_at <= ?3"
+    " AND NOT EXISTS (SELECT 1 FROM work_queue WHERE session = sessions.session_id)";
+/* Rows of expired leases whose sessions have no item left are dropped (nobody owns them) */
+static const char SQL_DROP_EXPIRED[] =
+    "DELETE FROM sessions WHERE lease_until <= ?1"
+    " AND NOT EXISTS (SELECT 1 FROM work_queue WHERE session = sessions.session_id)";
+static const char SQL_COUNT_OWNED[] =
+    "SELECT COUNT(*) FROM sessions WHERE owner = ?1 AND lease_until > ?2";
 static const char SQL_ANOTHER_ANY[] = "SELECT 1 FROM work_queue WHERE" TAKE_FETCHABLE " LIMIT 1";
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
-    " UNION ALL SELECT MIN(locked_until) FROM work_queue WHERE locked_until > ?1)";
+    " UNION ALL SELECT MIN(locked_until) FROM work_queue WHERE locked_until > ?1"
+    " UNION ALL SELECT MIN(lease_until) FROM sessions WHERE lease_until > ?1)";
 
 /* Build the item from the current row of SQL_TAKE. */
 static int item_from_row(sqlite3_stmt *st, const char *token, duro_work_item **out,
@@ -118,7 +151,34 @@ typedef struct fetch_arg {
     int64_t lock_ms;
     const duro_work_filter *filter; /* NULL: the untagged queue (fetch_work) */
     duro_work_item **out;
+    const char *worker_id;          /* non-NULL: fetch_work_session, the sessions class last */
+    int64_t lease_ms;
+    size_t max_sessions;
 } fetch_arg;
+
+/* The sessions class of fetch_work_session: 1 with the row current (the session now owned
+ * by the worker until now + lease_ms), 0 when it has nothing, or a negative DURO_E* code. */
+static int take_session(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *token,
+                        int64_t until, sqlite3_stmt **st, duro_error *err)
+{
+    int64_t cap = fa->max_sessions > INT64_MAX ? INT64_MAX : (int64_t)fa->max_sessions;
+    int rc = duro__sq_query(c, SQL_TAKE_SESSION, st, err, "ititi", now, token, until,
+                            fa->worker_id, cap);
+
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_step(c, *st, err);
+    if (rc == 1) {
+        int own = duro__sq_exec(c, SQL_OWN_SESSION, err, "ttii",
+                                (const char *)sqlite3_column_text(*st, 6), fa->worker_id,
+                                duro__add_sat(now, fa->lease_ms), now);
+        if (own < 0)
+            rc = own;
+    }
+    if (rc != 1)
+        duro__sq_reset(*st);
+    return rc;
+}
 
 /* Run the take statement of class `k` of `f` (its order in duro-provider.h "Tags"): 1 with
  * the row current, 0 when the class has nothing fetchable, or a negative DURO_E* code. */
@@ -160,10 +220,14 @@ static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *
         if (rc != 1 && st != NULL)
             duro__sq_reset(st);
     } else {
-        classes = (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+        size_t filter_classes = (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+        classes = filter_classes + (fa->worker_id != NULL ? 1 : 0);
         start = f->turn % classes;
-        for (size_t i = 0; i < classes && rc == 0; i++)
-            rc = take_class(c, f, (start + i) % classes, now, token, until, &st, err);
+        for (size_t i = 0; i < classes && rc == 0; i++) {
+            size_t k = (start + i) % classes;
+            rc = k == filter_classes ? take_session(c, fa, now, token, until, &st, err)
+                                     : take_class(c, f, k, now, token, until, &st, err);
+        }
     }
     if (rc == 1) {
         rc = item_from_row(st, token, fa->out, err);
@@ -179,6 +243,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     duro_sqlite *s = fa->s;
     duro__sq_conn *c;
     char token[33];
+    int extended = 0, keep;
     int rc = duro_random_token(token);
 
     if (rc != 0)
@@ -186,7 +251,14 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = take(c, fa, now, token, err);
+    if (fa->worker_id != NULL) { /* every fetch of a worker renews the leases it holds */
+        rc = duro__sq_exec(c, SQL_EXTEND_SESSIONS, err, "tii", fa->worker_id, now,
+                           duro__add_sat(now, fa->lease_ms));
+        extended = rc > 0;
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0)
+        rc = take(c, fa, now, token, err);
     if (rc == 0) { /* another item ready too? */
         int64_t another;
         rc = duro__sq_int(c, fa->filter != NULL ? SQL_ANOTHER_ANY : SQL_ANOTHER, 0, &another,
@@ -202,7 +274,11 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
         if (rc >= 0)
             rc = DURO_ENOTFOUND;
     }
-    rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
+    /* a fetch that found nothing still commits the leases it extended */
+    keep = extended && rc == DURO_ENOTFOUND;
+    rc = duro__sq_end_write(&s->pool, c, keep ? 0 : rc, 0, err);
+    if (keep && rc == 0)
+        rc = DURO_ENOTFOUND;
     if (rc != 0 && *fa->out != NULL) {
         duro_work_item_free(*fa->out);
         *fa->out = NULL;
@@ -213,7 +289,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
 int duro__sq_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_sqlite *)p, lock_ms, NULL, out };
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, NULL, out, NULL, 0, 0 };
     int rc;
 
     if (out == NULL)
@@ -230,7 +306,7 @@ int duro__sq_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_
                                  int64_t poll_ms, const duro_work_filter *filter,
                                  duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_sqlite *)p, lock_ms, filter, out };
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, filter, out, NULL, 0, 0 };
     int rc;
 
     if (out == NULL)
@@ -243,6 +319,63 @@ int duro__sq_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_
         return rc;
     return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
                          &fa, err);
+}
+
+int duro__sq_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                int64_t poll_ms, const duro_work_filter *filter,
+                                const char *worker_id, int64_t lease_ms, size_t max_sessions,
+                                duro_work_item **out, duro_error *err)
+{
+    fetch_arg fa = { (duro_sqlite *)p, lock_ms, filter, out, worker_id, lease_ms, max_sessions };
+    int rc;
+
+    if (out == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_session: out is required");
+    *out = NULL;
+    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_session: lock_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(lease_ms, "fetch_work_session: lease_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_work_filter(filter, err);
+    if (rc == 0)
+        rc = duro_provider_check_id(worker_id, "fetch_work_session: worker_id", err);
+    if (rc != 0)
+        return rc;
+    return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
+                             &fa, err);
+}
+
+int duro__sq_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker_id,
+                            int64_t lease_ms, int64_t idle_ms, size_t *owned, duro_error *err)
+{
+    duro_sqlite *s = (duro_sqlite *)p;
+    duro__sq_conn *c;
+    int64_t count = 0;
+    int rc = duro_provider_check_id(worker_id, "renew_sessions: worker_id", err);
+
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(lease_ms, "renew_sessions: lease_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(idle_ms, "renew_sessions: idle_ms", err);
+    if (rc == 0)
+        rc = duro__sq_begin_lock(&s->pool, &c, err);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_exec(c, SQL_MARK_ACTIVE, err, "ti", worker_id, now_ms);
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_RELEASE_IDLE, err, "tii", worker_id, now_ms,
+                           duro__add_sat(now_ms, -idle_ms));
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_DROP_EXPIRED, err, "i", now_ms);
+    if (rc >= 0)
+        rc = duro__sq_exec(c, SQL_EXTEND_SESSIONS, err, "tii", worker_id, now_ms,
+                           duro__add_sat(now_ms, lease_ms));
+    if (rc >= 0)
+        rc = duro__sq_int(c, SQL_COUNT_OWNED, 0, &count, err, "ti", worker_id, now_ms);
+    rc = duro__sq_end_write(&s->pool, c, rc < 0 ? rc : 0, DURO__NOTE_WORK, err);
+    if (rc == 0 && owned != NULL)
+        *owned = (size_t)count;
+    return rc;
 }
 
 /* ---- Depths per tag ---------------------------------------------------------------------- */
