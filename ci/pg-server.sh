@@ -83,11 +83,13 @@ if [ "$(id -u)" -eq 0 ]; then
             id "$user" >/dev/null 2>&1 || die "cannot create system user $user"
     fi
     as_user() {
-        # runuser keeps the environment small; su as a fallback
+        # from /, which the user may enter (the caller's folder may be private to root, and
+        # the server's tools would warn that they cannot change into it); runuser keeps the
+        # environment small; su as a fallback
         if command -v runuser >/dev/null 2>&1; then
-            runuser -u "$user" -- "$@"
+            (cd / && runuser -u "$user" -- "$@")
         else
-            su -s /bin/sh "$user" -c "$(printf '%s ' "$@")"
+            (cd / && su -s /bin/sh "$user" -c "$(printf '%s ' "$@")")
         fi
     }
 else
