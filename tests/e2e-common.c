@@ -273,6 +273,16 @@ static void e2e_remove(const char *path)
     ck_assert_msg(stat(path, &sb) != 0 && errno == ENOENT, "%s still exists", path);
 }
 
+void e2e_remove_store(const char *path)
+{
+    char side[PATH_MAX + 8];
+    e2e_remove(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    e2e_remove(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    e2e_remove(side);
+}
+
 void e2e_close(e2e_env *e)
 {
     if (e->rt)
@@ -288,14 +298,8 @@ void e2e_close(e2e_env *e)
         ck_assert_msg(rc == 0, "drop schema %s: %s", e->schema, err.message);
     }
 #endif
-    if (e->path[0]) {
-        char side[PATH_MAX + 8];
-        e2e_remove(e->path);
-        snprintf(side, sizeof side, "%s-wal", e->path);
-        e2e_remove(side);
-        snprintf(side, sizeof side, "%s-shm", e->path);
-        e2e_remove(side);
-    }
+    if (e->path[0])
+        e2e_remove_store(e->path);
     for (size_t i = 0; i < e->n_terms; i++) {
         free(e->terms[i].instance);
         free(e->terms[i].output);

@@ -114,6 +114,9 @@ void e2e_stop(e2e_env *e);
 void e2e_restart_with(e2e_env *e, duro_registry *reg);
 /* Stop and free everything; remove the database file (and -wal, -shm) and assert it is gone. */
 void e2e_close(e2e_env *e);
+/* Remove the SQLite file `path` with its -wal and -shm files (those that exist) and assert
+ * that none is left. */
+void e2e_remove_store(const char *path);
 
 /* Register a handler in e->reg, asserting success. */
 void e2e_orch(e2e_env *e, const char *name, duro_orch_fn fn, void *ud);

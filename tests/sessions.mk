@@ -6,6 +6,6 @@ check_PROGRAMS += tests/test-sessions
 TESTS += tests/test-sessions
 endif
 
-tests_test_sessions_SOURCES = tests/test-sessions.c
+tests_test_sessions_SOURCES = tests/test-sessions.c $(E2E_SOURCES)
 tests_test_sessions_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_sessions_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)

@@ -6,6 +6,6 @@ check_PROGRAMS += tests/test-tags
 TESTS += tests/test-tags
 endif
 
-tests_test_tags_SOURCES = tests/test-tags.c
+tests_test_tags_SOURCES = tests/test-tags.c $(E2E_SOURCES)
 tests_test_tags_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SQLITE_CFLAGS)
 tests_test_tags_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "duro-sqlite.h"
+#include "e2e-common.h"
 #include "duro.h"
 #include "junit-check.h"
 
@@ -51,12 +52,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char f[128];
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(f, sizeof f, "%s%s", path, suffixes[i]);
-        unlink(f);
-    }
+    e2e_remove_store(path);
     rmdir(dir);
 }
 
