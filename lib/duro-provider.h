@@ -593,7 +593,11 @@ typedef struct duro_provider_ops {
     /* Delete an instance and its whole tree atomically: history, executions, both queues,
      * locks. DURO_ENOTFOUND unknown; DURO_ECHILD if it has a parent; DURO_ERUNNING if any
      * instance of the tree is running and !force. A lock holder's later ack fails with
-     * DURO_ELOCK and can never recreate the instance. */
+     * DURO_ELOCK and can never recreate the instance. An id with no instance row but with
+     * queued orchestrator messages (a start no runtime has taken, e.g. of a name none
+     * registers; orphans) is deleted too: its messages and lock go, out->messages counts
+     * them, out->instances is 0; DURO_ERUNNING instead when a runtime holds its lock at
+     * now_ms and !force (it is processing the start). */
     int (*delete_instance)(duro_provider *p, int64_t now_ms, const char *instance, int force,
                            duro_delete_result *out, duro_error *err);
     int (*delete_bulk)(duro_provider *p, int64_t now_ms, const duro_bulk_filter *filter,

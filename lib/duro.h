@@ -699,7 +699,10 @@ DURO_EXTERN int duro_client_tree(duro_client *c, const char *instance, duro_inst
 
 /* Delete `instance` with its whole tree (every descendant, their histories, queued messages
  * and work items) in one atomic step; `out` (may be NULL) counts what went. A runtime
- * holding a lock on a deleted instance cannot write it back. Errors: DURO_EINVAL,
+ * holding a lock on a deleted instance cannot write it back. A start no runtime has taken
+ * yet (no instance: e.g. a name no runtime registers) is deleted too: its queued messages,
+ * out->instances 0; DURO_ERUNNING without `force` while a runtime holds its lock. Errors:
+ * DURO_EINVAL,
  * DURO_ETOOBIG, DURO_ENOTFOUND, DURO_ECHILD (a sub-orchestration whose parent exists:
  * delete its root), DURO_ERUNNING (an instance of the tree is running and `force` is 0;
  * nothing is deleted), DURO_ENOTSUP, provider errors. */

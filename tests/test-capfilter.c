@@ -7,7 +7,7 @@
  * pinned instance is enqueued first, so a fetch that could take it would take it before
  * the 1.0.0 instance A completes) and is completed by B; a 1.0.0 instance runs on either;
  * an unpinned start runs the latest version of the runtime that takes it; a start of a name
- * no runtime has waits, neither poisoned nor counted; and, with the
+ * no runtime has waits, neither poisoned nor counted, until deleted by id; and, with the
  * filter off (a provider wrapper without DURO_CAP_VERSION_FILTER), A takes the pinned
  * instance again and again, backs it off as unregistered each time, and ends it as poison
  * once max_attempts is exceeded: what rolling upgrades risk before ops version 7.
@@ -95,6 +95,7 @@ START_TEST(test_rolling_upgrade)
     e2e_env a, b;
     duro_status st;
     duro_runtime_metrics m;
+    duro_delete_result del;
     duro_error err = {0};
 
     open_pair(&a, &b);
@@ -128,6 +129,13 @@ START_TEST(test_rolling_upgrade)
     e2e_wait_terminals(&b, 3);
     m = metrics_of(&b);
     ck_assert_uint_eq(m.completed, 3);
+    /* the start nobody can run is removed by id: its one message, no instance row */
+    DURO_ASSERT_QUEUED(&b, 1);
+    ck_assert_int_eq(duro_client_delete(b.c, "no-such", 0, &del, &err), 0);
+    ck_assert_uint_eq(del.instances, 0);
+    ck_assert_uint_eq(del.messages, 1);
+    DURO_ASSERT_QUEUED(&b, 0);
+    ck_assert_int_eq(duro_client_delete(b.c, "no-such", 0, &del, &err), DURO_ENOTFOUND);
     e2e_close(&b);
     e2e_close(&a);
 }

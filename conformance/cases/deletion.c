@@ -161,15 +161,57 @@ static void delete_unknown_instance_not_found(duro_ct_ctx *ctx)
 
     ct_require_management(ctx);
     ct_make_instance(ctx, "other", NULL, 1, 0, DURO_STATE_COMPLETED, "ok");
-    ct_enqueue_start(ctx, "queued-only");
+    ct_enqueue_start(ctx, "queued");
     memset(&r, 0xab, sizeof r); /* a failed delete reports nothing deleted */
     ck_assert_int_eq(del(ctx, "nobody", 0, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
     DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 0);
     ck_assert_int_eq(del(ctx, "nobody", 1, &r, &err), DURO_ENOTFOUND);
     ck_assert_int_eq(err.retryable, 0);
-    ck_assert_int_eq(del(ctx, "queued-only", 1, &r, &err), DURO_ENOTFOUND);
+    ck_assert_int_eq(del(ctx, "queue", 1, &r, &err), DURO_ENOTFOUND);
     ASSERT_PRESENT(ctx, "other", DURO_STATE_COMPLETED, 1);
+    DURO_CT_ASSERT_DEPTHS(ctx, 1, 0, 0);
+}
+
+/* A start that no runtime has taken (no instance row yet) and orphans of it are deleted by
+ * id: exact message count, no instance counted, nothing left to fetch; while a runtime holds
+ * the row-less instance's lock it is "starting": DURO_ERUNNING without force, and a forced
+ * delete leaves the holder's ack DURO_ELOCK with no row created. */
+static void delete_instance_without_row(duro_ct_ctx *ctx)
+{
+    static const duro_event_in ev = {1, 1, "started"};
+    duro_orch_commit c = ct_commit(1, &ev, 1);
+    duro_delete_result r;
+    duro_error err;
+    duro_orch_item *it;
+
+    ct_require_management(ctx);
+    ct_enqueue_start(ctx, "never");
+    ct_enqueue(ctx, "never", DURO_MSG_EVENT, "orphan", 0);
+    ct_enqueue(ctx, "orphans", DURO_MSG_EVENT, "only-orphan", 0);
+    ck_assert_int_eq(del(ctx, "never", 0, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 2);
+    ck_assert_int_eq(del(ctx, "orphans", 0, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 1);
+    ck_assert_int_eq(del(ctx, "never", 0, &r, &err), DURO_ENOTFOUND);
+    ck_assert_ptr_null(ct_try_fetch(ctx));
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
+
+    ct_enqueue_start(ctx, "starting");
+    it = ct_fetch(ctx);
+    ck_assert_str_eq(it->instance, "starting");
+    ck_assert_int_eq(del(ctx, "starting", 0, &r, &err), DURO_ERUNNING);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_int_eq(del(ctx, "starting", 1, &r, &err), 0);
+    DURO_CT_ASSERT_RESULT(r, 0, 0, 0, 1);
+    c.orch_name = "TestOrch";
+    ck_assert_int_eq(ctx->p->ops->ack_orch(ctx->p, ctx->now, it->lock_token, &c, &err),
+                     DURO_ELOCK);
+    ck_assert_int_eq(err.retryable, 0);
+    duro_orch_item_free(it);
+    ASSERT_GONE(ctx, "starting");
+    ck_assert_ptr_null(ct_try_fetch(ctx));
+    DURO_CT_ASSERT_DEPTHS(ctx, 0, 0, 0);
 }
 
 static void delete_twice_not_found(duro_ct_ctx *ctx)
@@ -571,9 +613,14 @@ DURO_CASES = {
     DURO_CASE(delete_running_with_force, DURO_CAP_MANAGEMENT, 0,
               "force deletes a running instance with exact counts."),
     DURO_CASE(delete_unknown_instance_not_found, DURO_CAP_MANAGEMENT, 0,
-              "Deleting an unknown id, or one that only has a queued start message, fails with "
-              "DURO_ENOTFOUND (not retryable), with or without force, and reports a result of "
-              "zeros."),
+              "Deleting an unknown id (one that is only a prefix of a queued one too) fails "
+              "with DURO_ENOTFOUND (not retryable), with or without force, reports a result of "
+              "zeros and touches no other instance or message."),
+    DURO_CASE(delete_instance_without_row, DURO_CAP_MANAGEMENT, 0,
+              "A queued start no runtime took (no instance row) and orphans are deleted by id "
+              "with exact message counts; while a runtime holds the row-less lock the delete "
+              "is DURO_ERUNNING without force, and after a forced one the holder's ack is "
+              "DURO_ELOCK and creates no row."),
     DURO_CASE(delete_twice_not_found, DURO_CAP_MANAGEMENT, 0,
               "A second delete of the same instance fails with DURO_ENOTFOUND."),
     DURO_CASE(delete_child_directly_rejected, DURO_CAP_MANAGEMENT, 0,

@@ -2331,14 +2331,23 @@ static void delete_keys(custom *c, const keyv *kv, duro_delete_result *res)
         changed(c);
 }
 
-/* Checks and tree collection of delete_instance (c->mu held). */
-static int delete_tree_of(custom *c, const char *instance_id, int force, keyv *tree,
-                          duro_error *err)
+/* Checks and tree collection of delete_instance (c->mu held). An id without a row but with
+ * queued messages (a start no runtime took, orphans) is deleted alone, unless a runtime
+ * holds its lock at now_ms and !force. */
+static int delete_tree_of(custom *c, int64_t now_ms, const char *instance_id, int force,
+                          keyv *tree, duro_error *err)
 {
     okey *k = key_find(c, instance_id);
 
-    if (k == NULL || k->row == NULL)
+    if (k == NULL || (k->row == NULL && k->first == NULL))
         return duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance_id);
+    if (k->row == NULL) {
+        if (!force && k->token[0] != '\0' && k->locked_until > now_ms)
+            return duro_error_set(err, DURO_ERUNNING, 0,
+                                  "instance %s is starting (a runtime holds its lock); delete"
+                                  " with force to remove it", instance_id);
+        return keyv_push(tree, k) != 0 ? no_memory(err, "instance tree") : 0;
+    }
     if (!is_root(c, k->row))
         return duro_error_set(err, DURO_ECHILD, 0,
                               "instance %s is a sub-orchestration of %s: delete its root",
@@ -2364,13 +2373,12 @@ static int custom_delete_instance(duro_provider *p, int64_t now_ms, const char *
     keyv tree = {NULL, 0, 0};
     int rc;
 
-    (void)now_ms;
     if (out != NULL)
         memset(out, 0, sizeof(*out));
     if ((rc = duro_provider_check_id(instance_id, "instance id", err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
-    rc = delete_tree_of(c, instance_id, force, &tree, err);
+    rc = delete_tree_of(c, now_ms, instance_id, force, &tree, err);
     if (rc == 0)
         delete_keys(c, &tree, &res);
     pthread_mutex_unlock(&c->mu);

@@ -331,6 +331,12 @@ static const char SQL_PARENT[] =
     "SELECT parent_instance,"
     " EXISTS (SELECT 1 FROM instances p WHERE p.instance_id = i.parent_instance)::int"
     " FROM instances i WHERE i.instance_id = $1::text";
+/* An instance with no row yet (a start no runtime took, orphans): queued messages, and
+ * whether a runtime holds its lock at $2 (it is processing the start). */
+static const char SQL_QUEUED_ONLY[] =
+    "SELECT (SELECT COUNT(*) FROM orch_queue WHERE instance_id = $1::text) * 2 +"
+    " (EXISTS (SELECT 1 FROM instance_locks WHERE instance_id = $1::text"
+    " AND locked_until > $2::bigint))::int";
 static const char SQL_STATE[] =
     "SELECT e.state FROM instances i JOIN executions e"
     " ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution"
@@ -403,8 +409,29 @@ static int delete_tree(duro__pg_conn *c, const char *root, int force, duro_delet
     return rc;
 }
 
+/* delete_instance of an id without an instance row: 0 (delete its messages) when it has
+ * queued messages and no runtime holds its lock (or force), else DURO_ENOTFOUND or
+ * DURO_ERUNNING. */
+static int queued_only(duro__pg_conn *c, int64_t now_ms, const char *instance, int force,
+                       duro_error *err)
+{
+    int64_t v;
+    int rc = duro__pg_int(c, SQL_QUEUED_ONLY, 0, &v, err, "ti", instance, now_ms);
+
+    if (rc < 0)
+        return rc;
+    if (v < 2)
+        return duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance);
+    if ((v & 1) && !force)
+        return duro_error_set(err, DURO_ERUNNING, 0,
+                              "instance %s is starting (a runtime holds its lock); delete with"
+                              " force to remove it", instance);
+    return 0;
+}
+
 typedef struct delete_arg {
     const char *instance;
+    int64_t now_ms;
     int force;
     const duro_bulk_filter *filter;
     int64_t limit;
@@ -424,7 +451,7 @@ static int delete_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *
     if (rc != 0)
         return rc;
     if (PQntuples(r) == 0)
-        rc = duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", a->instance);
+        rc = queued_only(c, a->now_ms, a->instance, a->force, err);
     else if (duro__pg_get_i64(r, 0, 1))
         rc = duro_error_set(err, DURO_ECHILD, 0,
                             "instance %s is a sub-orchestration of %s: delete its root",
@@ -438,7 +465,7 @@ static int delete_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *
 int duro__pg_delete_instance(duro_provider *p, int64_t now_ms, const char *instance,
                              int force, duro_delete_result *out, duro_error *err)
 {
-    delete_arg a = { instance, force, NULL, 0, { 0, 0, 0, 0 } };
+    delete_arg a = { instance, now_ms, force, NULL, 0, { 0, 0, 0, 0 } };
     int rc = duro_provider_check_id(instance, "instance id", err);
 
     if (out != NULL)
@@ -506,7 +533,7 @@ static int bulk_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *er
 int duro__pg_delete_bulk(duro_provider *p, int64_t now_ms, const duro_bulk_filter *filter,
                          duro_delete_result *out, duro_error *err)
 {
-    delete_arg a = { NULL, 1, filter,
+    delete_arg a = { NULL, now_ms, 1, filter,
                      filter != NULL && filter->limit != 0 ? (int64_t)filter->limit
                                                           : DEFAULT_BULK_LIMIT,
                      { 0, 0, 0, 0 } };

@@ -348,6 +348,11 @@ static const char SQL_DEL_WORK_QUEUE[] = "DELETE FROM work_queue WHERE instance_
 static const char SQL_DEL_LOCK[] = "DELETE FROM instance_locks WHERE instance_id = ?1";
 static const char SQL_DEL_INSTANCE[] = "DELETE FROM instances WHERE instance_id = ?1";
 static const char SQL_DEL_KV[] = "DELETE FROM kv WHERE instance_id = ?1";
+/* An instance with no row yet (a start no runtime took, orphans): queued messages, and
+ * whether a runtime holds its lock at ?2 (it is processing the start). */
+static const char SQL_QUEUED_ONLY[] =
+    "SELECT (SELECT COUNT(*) FROM orch_queue WHERE instance_id = ?1) * 2 +"
+    " EXISTS (SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2)";
 
 /* Every row of one instance; adds the counts to *out. */
 static int delete_one(duro__sq_conn *c, const char *id, duro_delete_result *out,
@@ -407,6 +412,26 @@ static int delete_tree(duro__sq_conn *c, const char *root, int force, duro_delet
     return rc;
 }
 
+/* delete_instance of an id without an instance row: 0 (delete its messages) when it has
+ * queued messages and no runtime holds its lock (or force), else DURO_ENOTFOUND or
+ * DURO_ERUNNING. */
+static int queued_only(duro__sq_conn *c, int64_t now_ms, const char *instance, int force,
+                       duro_error *err)
+{
+    int64_t v;
+    int rc = duro__sq_int(c, SQL_QUEUED_ONLY, 0, &v, err, "ti", instance, now_ms);
+
+    if (rc < 0)
+        return rc;
+    if (v < 2)
+        return duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance);
+    if ((v & 1) && !force)
+        return duro_error_set(err, DURO_ERUNNING, 0,
+                              "instance %s is starting (a runtime holds its lock); delete with"
+                              " force to remove it", instance);
+    return 0;
+}
+
 int duro__sq_delete_instance(duro_provider *p, int64_t now_ms, const char *instance,
                              int force, duro_delete_result *out, duro_error *err)
 {
@@ -426,7 +451,7 @@ int duro__sq_delete_instance(duro_provider *p, int64_t now_ms, const char *insta
     if (rc == 0) {
         rc = duro__sq_step(c, st, err);
         if (rc == 0)
-            rc = duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance);
+            rc = queued_only(c, now_ms, instance, force, err);
         else if (rc == 1 && sqlite3_column_int(st, 1))
             rc = duro_error_set(err, DURO_ECHILD, 0,
                                 "instance %s is a sub-orchestration of %s: delete its root",
