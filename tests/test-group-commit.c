@@ -8,7 +8,7 @@
  * stored. A commit alone runs as a batch of one. The commits are made to arrive together by
  * holding the writer mutex while the threads queue (duro__sq_wait_queued tells when all
  * have), then releasing it: no sleeps. Commits that grow the WAL wake the background
- * checkpointer. The test links the provider's convenience library to
+ * checkpointer, and under steady commits from two threads the WAL still starts over. The test links the provider's convenience library to
  * reach the pool.
  */
 #include <check.h>
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "duro-provider.h"
@@ -348,6 +349,78 @@ START_TEST(checkpointer_runs_when_the_wal_grows)
 }
 END_TEST
 
+/* One of the steady writers of wal_starts_over_under_steady_commits: WAL_ENQUEUES
+ * enqueues of a ~2 KB message each (at least one WAL frame each), back to back. */
+#define WAL_ENQUEUES 4000
+typedef struct wal_writer {
+    duro_provider *p;
+    int index;
+    pthread_barrier_t *start;
+    int failures;
+} wal_writer;
+
+static void *wal_writer_thread(void *arg)
+{
+    wal_writer *w = arg;
+    char payload[2048];
+
+    memset(payload, 'w', sizeof(payload) - 1);
+    payload[sizeof(payload) - 1] = '\0';
+    pthread_barrier_wait(w->start);
+    for (int i = 0; i < WAL_ENQUEUES; i++) {
+        char id[48];
+        duro_msg m = { id, DURO_MSG_START, 1, T0, payload };
+        duro_error err = { 0, 0, "" };
+        snprintf(id, sizeof(id), "steady-%d-%d", w->index, i);
+        if (w->p->ops->enqueue_orch(w->p, &m, &err) != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+/* Under commits that never pause, a PASSIVE checkpoint never reaches the end of the WAL and
+ * SQLite never starts the WAL over: before the RESTART round, 8,000 enqueues of ~2 KB from
+ * two threads (about 5 frames each) left a WAL of all of them, ~170 MB. Now the
+ * checkpointer starts it over (restarts counted) and the file stays within the 64 MiB
+ * journal_size_limit. */
+START_TEST(wal_starts_over_under_steady_commits)
+{
+    duro_provider *p = NULL;
+    duro_sqlite_options opt;
+    duro_error err = { 0, 0, "" };
+    duro_sqlite *s;
+    pthread_barrier_t start;
+    pthread_t th[2];
+    wal_writer w[2];
+    char wal[600];
+    struct stat st;
+
+    duro_sqlite_options_init(&opt);
+    opt.synchronous_normal = 1; /* the test is about frames, not fsyncs */
+    ck_assert_msg(duro_sqlite_open(db_path, &opt, &p, &err) == 0, "open: %s", err.message);
+    s = duro__sq_from(p);
+    ck_assert_int_eq(pthread_barrier_init(&start, NULL, 2), 0);
+    for (int i = 0; i < 2; i++) {
+        w[i] = (wal_writer){ p, i, &start, 0 };
+        ck_assert_int_eq(pthread_create(&th[i], NULL, wal_writer_thread, &w[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(w[i].failures, 0);
+    }
+    pthread_barrier_destroy(&start);
+    ck_assert_int_eq(duro__sq_wait_checkpoints(&s->pool, 1, 60000), 0);
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    ck_assert_int_eq(stat(wal, &st), 0);
+    /* over 150 MB of frames were written; the WAL started over again and again, and each
+     * time it starts over it is cut back to journal_size_limit (64 MiB) */
+    ck_assert_uint_ge(s->pool.restarts, 1);
+    ck_assert_msg(st.st_size <= 64 * 1024 * 1024, "WAL of %lld bytes after %d enqueues",
+                  (long long)st.st_size, 2 * WAL_ENQUEUES);
+    duro_provider_destroy(p);
+}
+END_TEST
+
 static Suite *gc_suite(void)
 {
     Suite *s = suite_create("group-commit");
@@ -357,6 +430,7 @@ static Suite *gc_suite(void)
     tcase_add_test(tc, failures_rejected_alone_in_a_shared_batch);
     tcase_add_test(tc, good_commits_batched_together_all_stored);
     tcase_add_test(tc, lone_commit_is_a_batch_of_one);
+    tcase_add_test(tc, wal_starts_over_under_steady_commits);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("checkpoint");

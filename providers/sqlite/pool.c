@@ -24,9 +24,32 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int frames)
     return SQLITE_OK;
 }
 
-/* The checkpointer: a PASSIVE checkpoint (which never blocks a writer or a reader) each time
- * a commit asks for one, until the pool closes. A failed checkpoint is tried again at the
- * next request; the WAL keeps every commit either way. */
+/* One round of the checkpointer. A PASSIVE checkpoint never blocks a writer or a reader,
+ * but under a steady stream of commits it never catches up with the end of the WAL, and
+ * SQLite starts the WAL over only after a checkpoint that did: the file then grows without
+ * bound (hundreds of MB a second), and every commit extends it. So when the WAL is still
+ * DURO__SQ_RESTART_FRAMES long after the PASSIVE pass has copied the bulk, a RESTART
+ * checkpoint runs with the writer mutex held: no writer of this process appends meanwhile
+ * (none waits in SQLite's busy handler either), it copies the short tail and waits for the
+ * readers, and the next commit writes the WAL from its start again. */
+static void checkpoint_round(duro__sq_pool *pool)
+{
+    int frames = 0;
+
+    if (sqlite3_wal_checkpoint_v2(pool->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &frames, NULL) != SQLITE_OK ||
+        frames < DURO__SQ_RESTART_FRAMES)
+        return;
+    pthread_mutex_lock(&pool->write_mu);
+    if (sqlite3_wal_checkpoint_v2(pool->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
+                                  NULL) == SQLITE_OK)
+        pool->restarts++;
+    pthread_mutex_unlock(&pool->write_mu);
+}
+
+/* The checkpointer: a checkpoint round each time a commit asks for one, until the pool
+ * closes. A failed checkpoint is tried again at the next request; the WAL keeps every
+ * commit either way. */
 static void *checkpointer(void *arg)
 {
     duro__sq_pool *pool = arg;
@@ -39,8 +62,7 @@ static void *checkpointer(void *arg)
             break;
         pool->ckpt_wanted = 0;
         pthread_mutex_unlock(&pool->ckpt_mu);
-        sqlite3_wal_checkpoint_v2(pool->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                                  NULL);
+        checkpoint_round(pool);
         pthread_mutex_lock(&pool->ckpt_mu);
         pool->checkpoints++;
         pthread_cond_broadcast(&pool->ckpt_cv);

@@ -47,6 +47,9 @@ typedef struct duro__sq_job {
 /* WAL size (frames) at which a commit wakes the checkpointer: SQLite's auto-checkpoint
  * default. */
 #define DURO__SQ_CHECKPOINT_FRAMES 1000
+/* WAL size (frames) left after a PASSIVE checkpoint at which the checkpointer runs a RESTART
+ * checkpoint under the writer mutex, so that the WAL starts over (see pool.c). */
+#define DURO__SQ_RESTART_FRAMES 4000
 
 typedef struct duro__sq_pool {
     duro__sq_conn *conns;          /* all connections */
@@ -76,6 +79,8 @@ typedef struct duro__sq_pool {
     int ckpt_wanted;
     int ckpt_stop;
     uint64_t checkpoints;          /* checkpoints run by the thread */
+    uint64_t restarts;             /* RESTART checkpoints that succeeded (written by the
+                                    * thread only) */
 } duro__sq_pool;
 
 /* Initialise `pool` (zeroed) for `n` connections, each opened and set up as `set` says. The

@@ -366,5 +366,7 @@ int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, dur
                        : set->synchronous_normal ? "PRAGMA synchronous=NORMAL"
                                                  : "PRAGMA synchronous=FULL",
                     NULL, 0, err);
+    if (rc == 0)
+        rc = pragma(c, "PRAGMA journal_size_limit=" DURO__SQ_WAL_LIMIT_TEXT, NULL, 0, err);
     return rc;
 }

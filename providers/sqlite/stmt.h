@@ -59,6 +59,10 @@ int duro__sq_conn_setup(duro__sq_conn *c, const duro__sq_conn_settings *set, dur
 /* Finalize every cached statement and close the connection; `c` may be half open. */
 void duro__sq_conn_close(duro__sq_conn *c);
 
+/* Size (bytes, as SQL text) to which a file store's WAL is cut back when it starts over
+ * (PRAGMA journal_size_limit): 64 MiB, far above its size between checkpoints. */
+#define DURO__SQ_WAL_LIMIT_TEXT "67108864"
+
 /* Bind format characters for the helpers below, one per `?N` parameter in order:
  *   't' const char * (NULL binds SQL NULL; borrowed until the statement is reset)
  *   'i' int64_t      'u' uint64_t (stored as a 64-bit integer)     'd' int */
