@@ -7,9 +7,11 @@
  * An instance a filter does not accept is never fetched through it, whether it is running
  * (routed by its row), newly started (by its START's target), continuing as new to a newer
  * version (by its CONTINUE_AS_NEW's target) or a child started with a version; a filter that
- * has the version takes it, in the order fetch_orch would. Filtered-out instances are left
- * untouched: not locked, their attempt counts unchanged. Every case is skipped, with the
- * reason, on a provider without DURO_CAP_VERSION_FILTER.
+ * has the version takes it, in the order fetch_orch would. The routes rank as the contract
+ * says (CONTINUE_AS_NEW target, then the row, then the latest targeted START) and a ref
+ * matches name and version together. Filtered-out instances are left untouched: not
+ * locked, their attempt counts unchanged, their messages kept in order. Every case is
+ * skipped, with the reason, on a provider without DURO_CAP_VERSION_FILTER.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,9 @@
  * its key (so versions never repeat, even after a clear). A rejected commit (bad event id,
  * lost lock, a key or value over its limit, too many keys) applies no change. Values belong
  * to the instance: a new execution and prune keep them, delete and bulk delete remove them.
- * Every case is skipped, with the reason, on a provider without DURO_CAP_KV.
+ * Keys and instance ids compare as exact bytes (never as patterns), the limits count bytes,
+ * and the key limit holds for the state at the end of the commit. Every case is skipped,
+ * with the reason, on a provider without DURO_CAP_KV.
  */
 #include <pthread.h>
 #include <stdio.h>
