@@ -321,13 +321,15 @@ typedef struct duro_activity_ref {
  * 10. (DURO_CAP_KV) apply `kv` in order to the instance's durable values: SET stores the
  *    value under the key (inserting or replacing it), CLEAR removes the key (absent: no-op),
  *    CLEAR_ALL removes every key. Each change increases the instance's value counter by one
- *    and a SET stamps its key with the new counter (duro_kv_entry.version). Checked before
+ *    (a CLEAR of an absent key and a CLEAR_ALL of none too; the counter is the instance's
+ *    own) and a SET stamps its key with the new counter (duro_kv_entry.version). Checked before
  *    anything is written (duro_provider_check_commit): a key NULL or empty is DURO_EINVAL,
  *    longer than DURO_MAX_ID_BYTES or a value longer than DURO_MAX_VALUE_BYTES (NULL for a
  *    SET is DURO_EINVAL) is DURO_ETOOBIG; more than DURO_MAX_VALUES keys after the changes
- *    is DURO_ETOOBIG; each rejected commit applies nothing and keeps the lock. Values belong
- *    to the instance, not to an execution: a new execution and prune keep them, deleting
- *    the instance deletes them. A provider without DURO_CAP_KV is never handed n_kv > 0. */
+ *    is DURO_ETOOBIG (counted after the last change, not in between); each rejected commit
+ *    applies nothing and keeps the lock. Values belong to the instance, not to an
+ *    execution: a new execution and prune keep them, deleting the instance deletes them
+ *    (with its tree). A provider without DURO_CAP_KV is never handed n_kv > 0. */
 typedef struct duro_orch_commit {
     uint64_t execution_id;
     const char *orch_name;        /* may be NULL when the instance row already exists */

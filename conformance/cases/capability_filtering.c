@@ -7,9 +7,11 @@
  * An instance a filter does not accept is never fetched through it, whether it is running
  * (routed by its row), newly started (by its START's target), continuing as new to a newer
  * version (by its CONTINUE_AS_NEW's target) or a child started with a version; a filter that
- * has the version takes it, in the order fetch_orch would. Filtered-out instances are left
- * untouched: not locked, their attempt counts unchanged. Every case is skipped, with the
- * reason, on a provider without DURO_CAP_VERSION_FILTER.
+ * has the version takes it, in the order fetch_orch would. The routes rank as the contract
+ * says (CONTINUE_AS_NEW target, then the row, then the latest targeted START) and a ref
+ * matches name and version together. Filtered-out instances are left untouched: not
+ * locked, their attempt counts unchanged, their messages kept in order. Every case is
+ * skipped, with the reason, on a provider without DURO_CAP_VERSION_FILTER.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +379,118 @@ static void handles_agree(duro_ct_ctx *ctx)
     duro_provider_destroy(other);
 }
 
+/* ---- Cases: which route wins, and refs as pairs ------------------------------------------- */
+
+static void name_and_version_match_in_one_ref(duro_ct_ctx *ctx)
+{
+    static const duro_orch_ref crossed_refs[] = {{ORCH, "1.0.0"}, {"OtherOrch", "2.0.0"}};
+    static const duro_orch_ref other_name_refs[] = {{"OtherOrch", "1.0.0"},
+                                                    {"OtherOrch", "2.0.0"}};
+    const duro_version_filter crossed = {crossed_refs, N_OF(crossed_refs)};
+    const duro_version_filter other_names = {other_name_refs, N_OF(other_name_refs)};
+    duro_orch_item *started, *running;
+
+    create_at(ctx, "running", "2.0.0");
+    start_at(ctx, "started", "2.0.0");
+    poke(ctx, "running");
+    expect_nothing(ctx, &crossed);
+    expect_nothing(ctx, &other_names);
+    started = expect_fetch(ctx, &only_v2, "started");
+    running = expect_fetch(ctx, &only_v2, "running");
+    duro_orch_item_free(started);
+    duro_orch_item_free(running);
+}
+
+static void row_route_wins_over_start_target(duro_ct_ctx *ctx)
+{
+    duro_orch_item *item;
+
+    create_at(ctx, "a", "1.0.0");
+    start_at(ctx, "a", "2.0.0"); /* a START for an instance that has a row */
+    expect_nothing(ctx, &only_v2);
+    item = expect_fetch(ctx, &only_v1, "a");
+    ck_assert_uint_eq(item->n_msgs, 1);
+    ck_assert_int_eq(item->msgs[0].kind, DURO_MSG_START);
+    duro_orch_item_free(item);
+}
+
+static void latest_targeted_start_routes(duro_ct_ctx *ctx)
+{
+    duro_orch_item *item;
+
+    start_at(ctx, "a", "1.0.0");
+    start_at(ctx, "a", "2.0.0");
+    ct_enqueue_start(ctx, "a"); /* without a target: the targeted START with the highest id */
+    expect_nothing(ctx, &only_v1);
+    item = expect_fetch(ctx, &only_v2, "a");
+    ck_assert_uint_eq(item->n_msgs, 3);
+    ck_assert_str_eq(item->msgs[0].payload, "start");
+    ck_assert_str_eq(item->msgs[2].payload, "start:a");
+    ck_assert(item->msgs[0].id < item->msgs[1].id && item->msgs[1].id < item->msgs[2].id);
+    duro_orch_item_free(item);
+}
+
+static void unpinned_continue_as_new_accepted_by_name(duro_ct_ctx *ctx)
+{
+    duro_orch_item *item;
+
+    create_at(ctx, "a", "1.0.0");
+    continue_as_new_to(ctx, "a", NULL);
+    expect_nothing(ctx, &only_other);
+    item = expect_fetch(ctx, &only_v2, "a"); /* the target, not the row's 1.0.0, routes */
+    ck_assert_int_eq(item->msgs[0].kind, DURO_MSG_CONTINUE_AS_NEW);
+    ct_abandon(ctx, item, 0, 1);
+    duro_orch_item_free(expect_fetch(ctx, &only_v1, "a"));
+}
+
+static void left_instance_keeps_its_messages_in_order(duro_ct_ctx *ctx)
+{
+    static const int kinds[] = {DURO_MSG_START, DURO_MSG_EVENT, DURO_MSG_TIMER_FIRED,
+                                DURO_MSG_EVENT};
+    static const char *const payloads[] = {"start", "first", "timer", "second"};
+    duro_orch_item *item;
+
+    start_at(ctx, "a", "2.0.0");
+    ct_enqueue(ctx, "a", DURO_MSG_EVENT, "first", 0);
+    ct_enqueue(ctx, "a", DURO_MSG_TIMER_FIRED, "timer", DURO_CT_STEP_MS);
+    ct_enqueue(ctx, "a", DURO_MSG_EVENT, "second", 0);
+    for (int i = 0; i < 3; i++) {
+        expect_nothing(ctx, &only_v1);
+        ctx->now += DURO_CT_STEP_MS;
+    }
+    item = expect_fetch(ctx, &only_v2, "a");
+    ck_assert_uint_eq(item->attempt, 1);
+    ck_assert_uint_eq(item->n_msgs, N_OF(kinds));
+    for (size_t i = 0; i < N_OF(kinds); i++) {
+        ck_assert_int_eq(item->msgs[i].kind, kinds[i]);
+        ck_assert_str_eq(item->msgs[i].payload, payloads[i]);
+    }
+    duro_orch_item_free(item);
+}
+
+static void filtered_fetch_honours_locks_and_holds(duro_ct_ctx *ctx)
+{
+    duro_orch_item *item;
+    int64_t locked_at;
+
+    create_at(ctx, "a", "2.0.0");
+    poke(ctx, "a");
+    item = expect_fetch(ctx, &only_v2, "a");
+    locked_at = ctx->now;
+    duro_orch_item_free(item);
+    expect_nothing(ctx, &only_v2);
+    ctx->now = locked_at + DURO_CT_LOCK_MS - 1;
+    expect_nothing(ctx, &v1_and_v2);
+    ctx->now = locked_at + DURO_CT_LOCK_MS;
+    item = expect_fetch(ctx, &only_v2, "a");
+    ck_assert_uint_eq(item->attempt, 2);
+    ct_abandon(ctx, item, DURO_CT_STEP_MS, 1);
+    ctx->now += DURO_CT_STEP_MS - 1;
+    expect_nothing(ctx, &only_v2);
+    ctx->now += 1;
+    duro_orch_item_free(expect_fetch(ctx, &only_v2, "a"));
+}
+
 /* ---- Cases: invalid input ---------------------------------------------------------------- */
 
 static void invalid_filter_rejected(duro_ct_ctx *ctx)
@@ -470,5 +584,23 @@ DURO_CASES = {
     DURO_CASE(invalid_target_rejected, CAP, 0,
               "A target with an empty name is DURO_EINVAL, one too long DURO_ETOOBIG; nothing "
               "enqueued."),
+    DURO_CASE(name_and_version_match_in_one_ref, CAP, 0,
+              "A ref accepts a route only when its name and version both match: a filter "
+              "holding the name in one ref and the version in another takes nothing."),
+    DURO_CASE(row_route_wins_over_start_target, CAP, 0,
+              "An instance with a row is routed by the row, not by the target of a START "
+              "sent to it later."),
+    DURO_CASE(latest_targeted_start_routes, CAP, 0,
+              "Of several STARTs of a queued instance the targeted one with the highest id "
+              "routes; an untargeted later START does not reset it."),
+    DURO_CASE(unpinned_continue_as_new_accepted_by_name, CAP, 0,
+              "A CONTINUE_AS_NEW target without a version routes before the row: every "
+              "filter with the name takes it, no other."),
+    DURO_CASE(left_instance_keeps_its_messages_in_order, CAP, 0,
+              "An instance left by other filters comes to the one that accepts it with all "
+              "its visible messages in id order, at attempt 1."),
+    DURO_CASE(filtered_fetch_honours_locks_and_holds, CAP, 0,
+              "An accepted instance is not taken while locked or held by an abandon delay; "
+              "it is taken at the lock's expiry and at the hold's end, exactly."),
     DURO_CASES_END,
 };

@@ -8,7 +8,9 @@
  * its key (so versions never repeat, even after a clear). A rejected commit (bad event id,
  * lost lock, a key or value over its limit, too many keys) applies no change. Values belong
  * to the instance: a new execution and prune keep them, delete and bulk delete remove them.
- * Every case is skipped, with the reason, on a provider without DURO_CAP_KV.
+ * Keys and instance ids compare as exact bytes (never as patterns), the limits count bytes,
+ * and the key limit holds for the state at the end of the commit. Every case is skipped,
+ * with the reason, on a provider without DURO_CAP_KV.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -531,6 +533,576 @@ static void value_commit_wakes_waiter(duro_ct_ctx *ctx)
     ct_barrier_free(w.ready);
 }
 
+/* ---- Cases: versions and changes within one commit -------------------------------------- */
+
+static void clears_count_as_changes(duro_ct_ctx *ctx)
+{
+    const duro_kv_change nothing_there[] = {CLEAR("never-set"), CLEAR_ALL, SET("k", "v")};
+    const duro_kv_change clear_missing[] = {CLEAR("still-never-set")};
+    const duro_kv_change set[] = {SET("j", "w")};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", nothing_there, N_OF(nothing_there));
+    expect_value(ctx, "a", "k", "v", 3);
+    kv_turn(ctx, "a", clear_missing, N_OF(clear_missing));
+    kv_turn(ctx, "a", set, N_OF(set));
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "j=w@5;k=v@3;");
+}
+
+static void counters_are_per_instance(duro_ct_ctx *ctx)
+{
+    const duro_kv_change first_i[] = {SET("k", "i-1")};
+    const duro_kv_change first_j[] = {SET("k", "j-1"), SET("l", "j-2")};
+    const duro_kv_change second_i[] = {SET("m", "i-2")};
+    char buf[256];
+
+    ct_create_instance(ctx, "i");
+    ct_create_instance(ctx, "j");
+    kv_turn(ctx, "i", first_i, N_OF(first_i));
+    kv_turn(ctx, "j", first_j, N_OF(first_j));
+    kv_turn(ctx, "i", second_i, N_OF(second_i));
+    ck_assert_str_eq(values(ctx, "i", buf, sizeof buf), "k=i-1@1;m=i-2@2;");
+    ck_assert_str_eq(values(ctx, "j", buf, sizeof buf), "k=j-1@1;l=j-2@2;");
+}
+
+static void set_then_clear_in_one_commit(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("k", "brief"), SET("j", "stays"), CLEAR("k")};
+    const duro_kv_change again[] = {SET("k", "back")};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", kv, N_OF(kv));
+    expect_absent(ctx, "a", "k");
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "j=stays@2;");
+    kv_turn(ctx, "a", again, N_OF(again));
+    expect_value(ctx, "a", "k", "back", 4);
+}
+
+static void clear_then_set_in_one_commit(duro_ct_ctx *ctx)
+{
+    const duro_kv_change before[] = {SET("k", "old"), SET("j", "other")};
+    const duro_kv_change kv[] = {CLEAR("k"), SET("k", "new")};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", before, N_OF(before));
+    kv_turn(ctx, "a", kv, N_OF(kv));
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "j=other@2;k=new@4;");
+}
+
+static void same_value_set_again_bumps_version(duro_ct_ctx *ctx)
+{
+    const duro_kv_change set[] = {SET("k", "same")};
+    const duro_kv_change twice[] = {SET("k", "same"), SET("k", "same")};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", set, N_OF(set));
+    kv_turn(ctx, "a", set, N_OF(set));
+    expect_value(ctx, "a", "k", "same", 2);
+    kv_turn(ctx, "a", twice, N_OF(twice));
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "k=same@4;");
+}
+
+/* ---- Cases: keys and instances are exact bytes ------------------------------------------ */
+
+static void keys_round_trip_byte_for_byte(duro_ct_ctx *ctx)
+{
+    static const char *const keys[] = {
+        "with space", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\xf0\x9f\x94\x91", "a.b.c",
+        "path/to/key", "quote'\"", "line\nbreak\ttab", "back\\slash",
+        "'); DELETE FROM kv; --", "%s%n",
+    };
+    duro_kv_change kv[N_OF(keys)];
+    duro_kv_entry *e = NULL;
+    size_t n = 0;
+    duro_error err = {0};
+
+    for (size_t i = 0; i < N_OF(keys); i++)
+        kv[i] = (duro_kv_change)SET(keys[i], keys[i]);
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", kv, N_OF(kv));
+    for (size_t i = 0; i < N_OF(keys); i++)
+        expect_value(ctx, "a", keys[i], keys[i], i + 1);
+    ck_assert_int_eq(ctx->p->ops->list_values(ctx->p, "a", &e, &n, &err), 0);
+    ck_assert_uint_eq(n, N_OF(keys));
+    for (size_t i = 0; i < n; i++) {
+        size_t at = 0;
+
+        while (at < N_OF(keys) && strcmp(keys[at], e[i].key) != 0)
+            at++;
+        ck_assert_msg(at < N_OF(keys), "list_values returned an unknown key \"%s\"", e[i].key);
+        ck_assert_str_eq(e[i].value, keys[at]);
+        ck_assert_uint_eq(e[i].version, at + 1);
+        if (i > 0)
+            ck_assert_int_lt(strcmp(e[i - 1].key, e[i].key), 0);
+    }
+    duro_kv_entries_free(e, n);
+}
+
+static void keys_are_not_patterns(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("k", "plain"), SET("K", "upper"), SET("kx", "kx"),
+                                 SET("k_", "underscore"), SET("k%", "percent"),
+                                 SET("k*", "star"), SET("k ", "trailing space")};
+    const duro_kv_change clear[] = {CLEAR("k_"), CLEAR("k%"), CLEAR("k*"), CLEAR("k?")};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", kv, N_OF(kv));
+    expect_value(ctx, "a", "K", "upper", 2);
+    expect_value(ctx, "a", "k_", "underscore", 4);
+    expect_value(ctx, "a", "k%", "percent", 5);
+    expect_value(ctx, "a", "k ", "trailing space", 7);
+    expect_absent(ctx, "a", "k?");
+    kv_turn(ctx, "a", clear, N_OF(clear));
+    expect_absent(ctx, "a", "k_");
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf),
+                     "K=upper@2;k=plain@1;k =trailing space@7;kx=kx@3;");
+}
+
+static void instance_ids_match_exactly(duro_ct_ctx *ctx)
+{
+    static const char *const ids[] = {"a", "A", "ab", "a_", "a%", "a "};
+    const duro_kv_change clear[] = {CLEAR_ALL};
+    char buf[256];
+
+    for (size_t i = 0; i < N_OF(ids); i++) {
+        const duro_kv_change kv[] = {SET("owner", ids[i])};
+
+        ct_create_instance(ctx, ids[i]);
+        kv_turn(ctx, ids[i], kv, N_OF(kv));
+    }
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "owner=a@1;");
+    kv_turn(ctx, "a", clear, N_OF(clear));
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "");
+    for (size_t i = 1; i < N_OF(ids); i++)
+        expect_value(ctx, ids[i], "owner", ids[i], 1);
+}
+
+/* ---- Cases: limits ---------------------------------------------------------------------- */
+
+/* A string of `n` bytes: as many three-byte euro signs as fit, then 'x' (malloc'd). */
+static char *euros(size_t n)
+{
+    char *s = malloc(n + 1);
+    size_t i = 0;
+
+    ck_assert_ptr_nonnull(s);
+    for (; i + 3 <= n; i += 3)
+        memcpy(s + i, "\xe2\x82\xac", 3);
+    for (; i < n; i++)
+        s[i] = 'x';
+    s[n] = '\0';
+    return s;
+}
+
+static void limits_count_bytes_not_characters(duro_ct_ctx *ctx)
+{
+    char *key = euros(DURO_MAX_ID_BYTES), *long_key = euros(DURO_MAX_ID_BYTES + 1);
+    char *value = euros(DURO_MAX_VALUE_BYTES), *long_value = euros(DURO_MAX_VALUE_BYTES + 1);
+    const duro_kv_change fits[] = {SET(key, value)};
+    const duro_kv_change key_over[] = {SET(long_key, "v")};
+    const duro_kv_change value_over[] = {SET("k", long_value)};
+    duro_orch_commit c = kv_commit(1, key_over, N_OF(key_over));
+
+    ct_create_instance(ctx, "a");
+    expect_rejected(ctx, "a", &c, DURO_ETOOBIG);
+    c = kv_commit(1, value_over, N_OF(value_over));
+    expect_rejected(ctx, "a", &c, DURO_ETOOBIG);
+    expect_absent(ctx, "a", "k");
+    kv_turn(ctx, "a", fits, N_OF(fits));
+    expect_value(ctx, "a", key, value, 1);
+    free(key);
+    free(long_key);
+    free(value);
+    free(long_value);
+}
+
+static void over_limit_rejects_the_whole_turn(duro_ct_ctx *ctx)
+{
+    char *big = repeat_x(DURO_MAX_VALUE_BYTES + 1);
+    char *long_key = repeat_x(DURO_MAX_ID_BYTES + 1);
+    const duro_kv_change value_over[] = {SET("ok", "1"), SET("big", big)};
+    const duro_kv_change key_over[] = {SET("ok", "1"), CLEAR(long_key)};
+    const duro_kv_change *const faults[] = {value_over, key_over};
+    const duro_event_in ev = {2, 1, "e2"};
+    const duro_work_in work = {"a", 1, 1, "work"};
+    const duro_msg start = {"b", DURO_MSG_START, 0, ctx->now, "start:b"};
+    duro_instance_info info;
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    for (size_t i = 0; i < N_OF(faults); i++) {
+        duro_orch_commit c = kv_commit(1, faults[i], 2);
+
+        c.events = &ev;
+        c.n_events = 1;
+        c.work = &work;
+        c.n_work = 1;
+        c.msgs = &start;
+        c.n_msgs = 1;
+        c.state = DURO_STATE_COMPLETED;
+        c.output = "done";
+        c.set_custom_status = 1;
+        c.custom_status = "half way";
+        expect_rejected(ctx, "a", &c, DURO_ETOOBIG);
+    }
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 1), 1);
+    ct_instance_info(ctx, "a", &info);
+    ck_assert_int_eq(info.state, DURO_STATE_RUNNING);
+    ck_assert_ptr_null(info.custom_status);
+    duro_instance_info_clear(&info);
+    ck_assert_ptr_null(ct_try_fetch_work(ctx));
+    ck_assert_ptr_null(ct_try_fetch(ctx));
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "");
+    free(big);
+    free(long_key);
+}
+
+static void key_limit_checks_the_end_of_the_commit(duro_ct_ctx *ctx)
+{
+    duro_kv_change *full = calloc(DURO_MAX_VALUES, sizeof *full);
+    duro_kv_change *fresh = calloc(DURO_MAX_VALUES + 1, sizeof *fresh);
+    char (*keys)[16] = calloc(2 * DURO_MAX_VALUES, sizeof *keys);
+    const duro_kv_change passing[] = {SET("extra", "x"), CLEAR("extra")};
+    const duro_kv_change one_over[] = {CLEAR("old-0"), SET("extra-1", "x"), SET("extra-2", "y")};
+    duro_orch_commit c = kv_commit(1, one_over, N_OF(one_over));
+    duro_kv_entry *e = NULL;
+    size_t n = 0;
+    duro_error err = {0};
+
+    ck_assert_ptr_nonnull(full);
+    ck_assert_ptr_nonnull(fresh);
+    ck_assert_ptr_nonnull(keys);
+    fresh[0] = (duro_kv_change)CLEAR_ALL;
+    for (size_t i = 0; i < DURO_MAX_VALUES; i++) {
+        snprintf(keys[i], sizeof keys[i], "old-%zu", i);
+        full[i] = (duro_kv_change)SET(keys[i], "old");
+        snprintf(keys[DURO_MAX_VALUES + i], sizeof keys[i], "new-%zu", i);
+        fresh[i + 1] = (duro_kv_change)SET(keys[DURO_MAX_VALUES + i], "new");
+    }
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", full, DURO_MAX_VALUES);
+    kv_turn(ctx, "a", passing, N_OF(passing)); /* 1025 keys for a moment, 1024 at the end */
+    expect_absent(ctx, "a", "extra");
+    expect_rejected(ctx, "a", &c, DURO_ETOOBIG); /* 1025 at the end */
+    expect_value(ctx, "a", "old-0", "old", 1);
+    expect_absent(ctx, "a", "extra-1");
+    kv_turn(ctx, "a", fresh, DURO_MAX_VALUES + 1); /* 2048 keys seen, 1024 at the end */
+    expect_absent(ctx, "a", "old-0");
+    expect_value(ctx, "a", "new-0", "new", DURO_MAX_VALUES + 4);
+    expect_value(ctx, "a", "new-1023", "new", 2 * DURO_MAX_VALUES + 3);
+    ck_assert_int_eq(ctx->p->ops->list_values(ctx->p, "a", &e, &n, &err), 0);
+    ck_assert_uint_eq(n, DURO_MAX_VALUES);
+    duro_kv_entries_free(e, n);
+    free(full);
+    free(fresh);
+    free(keys);
+}
+
+/* ---- Cases: which commits may write values ---------------------------------------------- */
+
+static void values_in_the_creating_commit(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("input-seen", "yes")};
+    const duro_event_in ev = {1, 1, "started"};
+    duro_orch_commit c = kv_commit(1, kv, N_OF(kv));
+    char buf[256];
+
+    ct_enqueue_start(ctx, "a");
+    expect_absent(ctx, "a", "input-seen");
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "ENOTFOUND");
+    c.orch_name = "TestOrch";
+    c.orch_version = "1.0.0";
+    c.events = &ev;
+    c.n_events = 1;
+    ct_ack(ctx, ct_fetch(ctx), &c);
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "input-seen=yes@1;");
+}
+
+static void values_need_an_instance_row(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("k", "v")};
+    duro_orch_commit c = kv_commit(1, kv, N_OF(kv)); /* no orch_name: it may only drain */
+    duro_orch_commit drain = ct_commit(1, NULL, 0);
+    duro_orch_item *item;
+    duro_error err = {0};
+    char buf[256];
+
+    ct_enqueue_start(ctx, "a");
+    item = ct_fetch(ctx);
+    ck_assert_int_eq(ct_ack_rc(ctx, item->lock_token, &c, &err), DURO_EINVAL);
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "ENOTFOUND");
+    ct_ack(ctx, item, &drain);
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "ENOTFOUND");
+    ck_assert_ptr_null(ct_try_fetch(ctx));
+}
+
+static void values_set_with_a_terminal_state(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("result", "42"), SET("scratch", "x"), CLEAR("scratch")};
+    duro_orch_commit c = kv_commit(1, kv, N_OF(kv));
+    duro_instance_info info;
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    c.state = DURO_STATE_FAILED;
+    c.output = "boom";
+    ct_turn(ctx, "a", &c);
+    ct_instance_info(ctx, "a", &info);
+    ck_assert_int_eq(info.state, DURO_STATE_FAILED);
+    duro_instance_info_clear(&info);
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "result=42@1;");
+}
+
+/* ---- Cases: locks ----------------------------------------------------------------------- */
+
+static void taken_over_lock_commit_applies_nothing(duro_ct_ctx *ctx)
+{
+    const duro_kv_change mine[] = {SET("owner", "second")};
+    const duro_kv_change late[] = {SET("owner", "first"), SET("late", "x"), CLEAR_ALL};
+    duro_orch_commit c = kv_commit(1, mine, N_OF(mine));
+    duro_orch_item *first, *second;
+    duro_error err = {0};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    first = ct_poke(ctx, "a");
+    ctx->now += DURO_CT_LOCK_MS;
+    second = ct_fetch(ctx);
+    ck_assert_str_eq(second->instance, "a");
+    ck_assert_str_ne(second->lock_token, first->lock_token);
+    ct_ack(ctx, second, &c);
+    c = kv_commit(1, late, N_OF(late));
+    ck_assert_int_eq(ct_ack_rc(ctx, first->lock_token, &c, &err), DURO_ELOCK);
+    ck_assert_int_eq(err.retryable, 0);
+    duro_orch_item_free(first);
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "owner=second@1;");
+}
+
+static void deleted_instance_late_ack_sets_nothing(duro_ct_ctx *ctx)
+{
+    const duro_kv_change before[] = {SET("k", "v")};
+    const duro_kv_change late[] = {SET("k", "late"), SET("new", "n")};
+    duro_orch_commit c = kv_commit(1, late, N_OF(late));
+    duro_delete_result r = {0};
+    duro_orch_item *item;
+    duro_error err = {0};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", before, N_OF(before));
+    item = ct_poke(ctx, "a");
+    ck_assert_int_eq(ctx->p->ops->delete_instance(ctx->p, ctx->now, "a", 1, &r, &err), 0);
+    ck_assert_int_eq(ct_ack_rc(ctx, item->lock_token, &c, &err), DURO_ELOCK);
+    duro_orch_item_free(item);
+    expect_absent(ctx, "a", "k");
+    expect_absent(ctx, "a", "new");
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "ENOTFOUND");
+}
+
+/* ---- Cases: trees, handles, threads ----------------------------------------------------- */
+
+static void delete_parent_removes_child_values(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("k", "v")};
+    duro_delete_result r = {0};
+    duro_error err = {0};
+    char buf[256];
+
+    ct_create_instance(ctx, "parent");
+    ct_create_child(ctx, "child", "parent");
+    ct_create_instance(ctx, "other");
+    kv_turn(ctx, "parent", kv, N_OF(kv));
+    kv_turn(ctx, "child", kv, N_OF(kv));
+    kv_turn(ctx, "other", kv, N_OF(kv));
+    ck_assert_int_eq(ctx->p->ops->delete_instance(ctx->p, ctx->now, "parent", 1, &r, &err), 0);
+    ck_assert_uint_eq(r.instances, 2);
+    ck_assert_str_eq(values(ctx, "parent", buf, sizeof buf), "ENOTFOUND");
+    ck_assert_str_eq(values(ctx, "child", buf, sizeof buf), "ENOTFOUND");
+    expect_absent(ctx, "child", "k");
+    ck_assert_str_eq(values(ctx, "other", buf, sizeof buf), "k=v@1;");
+}
+
+/* One turn of `instance` through handle `p`: enqueue a poke, fetch it, ack it with `kv`. */
+static void kv_turn_on(duro_ct_ctx *ctx, duro_provider *p, const char *instance,
+                       const duro_kv_change *kv, size_t n)
+{
+    const duro_msg poke = {instance, DURO_MSG_EVENT, 0, ctx->now, "poke"};
+    duro_orch_commit c = kv_commit(1, kv, n);
+    duro_orch_item *item = NULL;
+    duro_error err = {0};
+
+    ck_assert_int_eq(p->ops->enqueue_orch(p, &poke, &err), 0);
+    ck_assert_int_eq(p->ops->fetch_orch(p, ctx->now, DURO_CT_LOCK_MS, 0, &item, &err), 0);
+    ck_assert_str_eq(item->instance, instance);
+    ck_assert_int_eq(p->ops->ack_orch(p, ctx->now, item->lock_token, &c, &err), 0);
+    duro_orch_item_free(item);
+}
+
+static void commits_through_two_handles_share_the_counter(duro_ct_ctx *ctx)
+{
+    const duro_kv_change set_x[] = {SET("x", "from-one")};
+    const duro_kv_change set_y[] = {SET("y", "from-two")};
+    const duro_kv_change clear_x[] = {CLEAR("x")};
+    const duro_kv_change reset_x[] = {SET("x", "from-two")};
+    duro_provider *other = ct_attach(ctx);
+    char a[256], b[256];
+
+    ct_create_instance(ctx, "i");
+    kv_turn_on(ctx, ctx->p, "i", set_x, N_OF(set_x));
+    kv_turn_on(ctx, other, "i", set_y, N_OF(set_y));
+    kv_turn_on(ctx, ctx->p, "i", clear_x, N_OF(clear_x));
+    kv_turn_on(ctx, other, "i", reset_x, N_OF(reset_x));
+    ck_assert_str_eq(values(ctx, "i", a, sizeof a), "x=from-two@4;y=from-two@2;");
+    ck_assert_str_eq(values_on(other, "i", b, sizeof b), a);
+    duro_provider_destroy(other);
+}
+
+#define KV_RACE_ROUNDS 20
+#define KV_RACE_TRIES 100
+
+typedef struct kv_acker {
+    duro_provider *p;
+    ct_barrier *go;
+    int64_t now;
+    const char *token;
+    const duro_orch_commit *commit;
+    int rc;
+} kv_acker;
+
+/* Thread body: wait at the barrier, then ack, again while the failure is retryable. */
+static void *ack_at_barrier(void *arg)
+{
+    kv_acker *a = arg;
+    duro_error err;
+    int tries = 0;
+
+    ct_barrier_wait(a->go);
+    do {
+        memset(&err, 0, sizeof err);
+        a->rc = a->p->ops->ack_orch(a->p, a->now, a->token, a->commit, &err);
+    } while (a->rc != 0 && err.retryable && ++tries < KV_RACE_TRIES);
+    return NULL;
+}
+
+static void concurrent_commits_on_two_instances(duro_ct_ctx *ctx)
+{
+    static const char *const ids[] = {"left", "right"};
+    ct_barrier *go = ct_barrier_new(N_OF(ids));
+    char want[64], buf[256];
+
+    ck_assert_ptr_nonnull(go);
+    for (size_t i = 0; i < N_OF(ids); i++)
+        ct_create_instance(ctx, ids[i]);
+    for (int round = 0; round < KV_RACE_ROUNDS; round++) {
+        duro_orch_item *items[N_OF(ids)];
+        duro_kv_change kv[N_OF(ids)][2];
+        duro_orch_commit c[N_OF(ids)];
+        kv_acker acker[N_OF(ids)];
+        pthread_t tid[N_OF(ids)];
+        char v[N_OF(ids)][32];
+
+        for (size_t i = 0; i < N_OF(ids); i++) {
+            items[i] = ct_poke(ctx, ids[i]);
+            snprintf(v[i], sizeof v[i], "%s-%d", ids[i], round);
+            kv[i][0] = (duro_kv_change)SET("round", v[i]);
+            kv[i][1] = (duro_kv_change)SET(ids[i], v[i]);
+            c[i] = kv_commit(1, kv[i], 2);
+            acker[i] = (kv_acker){ctx->p, go, ctx->now, items[i]->lock_token, &c[i], -1};
+        }
+        for (size_t i = 0; i < N_OF(ids); i++)
+            ck_assert_int_eq(pthread_create(&tid[i], NULL, ack_at_barrier, &acker[i]), 0);
+        for (size_t i = 0; i < N_OF(ids); i++)
+            ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+        for (size_t i = 0; i < N_OF(ids); i++) {
+            ck_assert_msg(acker[i].rc == 0, "round %d: ack of %s gave %s", round, ids[i],
+                          duro_err_name(acker[i].rc));
+            duro_orch_item_free(items[i]);
+        }
+    }
+    ct_barrier_free(go);
+    for (size_t i = 0; i < N_OF(ids); i++) {
+        snprintf(want, sizeof want, "%s=%s-%d@%d;round=%s-%d@%d;", ids[i], ids[i],
+                 KV_RACE_ROUNDS - 1, 2 * KV_RACE_ROUNDS, ids[i], KV_RACE_ROUNDS - 1,
+                 2 * KV_RACE_ROUNDS - 1);
+        ck_assert_str_eq(values(ctx, ids[i], buf, sizeof buf), want);
+    }
+}
+
+/* ---- Cases: invalid reads and changes --------------------------------------------------- */
+
+/* Assert that get_value(instance, key) is `code`, retryable 0, *value NULL. */
+static void expect_get_error(duro_ct_ctx *ctx, const char *instance, const char *key, int code)
+{
+    char *got = (char *)"untouched";
+    duro_error err = {0};
+    int rc = ctx->p->ops->get_value(ctx->p, instance, key, &got, NULL, &err);
+
+    ck_assert_msg(rc == code, "get_value gave %s, expected %s", duro_err_name(rc),
+                  duro_err_name(code));
+    ck_assert_int_eq(err.retryable, 0);
+    ck_assert_ptr_null(got);
+}
+
+static void read_arguments_checked(duro_ct_ctx *ctx)
+{
+    const duro_kv_change kv[] = {SET("k", "v")};
+    char *long_key = repeat_x(DURO_MAX_ID_BYTES + 1);
+    char *longest = repeat_x(DURO_MAX_ID_BYTES);
+    duro_kv_entry *e = (duro_kv_entry *)&e;
+    size_t n = 7;
+    char *got = NULL;
+    duro_error err = {0};
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", kv, N_OF(kv));
+    expect_get_error(ctx, "a", NULL, DURO_EINVAL);
+    expect_get_error(ctx, "a", long_key, DURO_ETOOBIG);
+    expect_get_error(ctx, "a", longest, DURO_ENOTFOUND);
+    expect_get_error(ctx, NULL, "k", DURO_EINVAL);
+    expect_get_error(ctx, "", "k", DURO_EINVAL);
+    ck_assert_int_eq(ctx->p->ops->list_values(ctx->p, "", &e, &n, &err), DURO_EINVAL);
+    ck_assert_ptr_null(e);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(ctx->p->ops->list_values(ctx->p, NULL, &e, &n, &err), DURO_EINVAL);
+    ck_assert_int_eq(ctx->p->ops->get_value(ctx->p, "a", "k", &got, NULL, &err), 0);
+    ck_assert_str_eq(got, "v");
+    free(got);
+    free(long_key);
+    free(longest);
+}
+
+static void malformed_changes_rejected(duro_ct_ctx *ctx)
+{
+    const duro_kv_change before[] = {SET("k", "kept")};
+    const duro_kv_change op_zero[] = {SET("ok", "1"), {(duro_kv_op)0, "k", "v"}};
+    const duro_kv_change op_unknown[] = {SET("ok", "1"), {(duro_kv_op)(DURO_KV_CLEAR_ALL + 1),
+                                                          "k", "v"}};
+    const duro_kv_change clear_null[] = {SET("ok", "1"), CLEAR(NULL)};
+    const duro_kv_change set_null_key[] = {SET(NULL, "v")};
+    const duro_kv_change *const faults[] = {op_zero, op_unknown, clear_null, set_null_key, NULL};
+    const size_t n_faults[] = {2, 2, 2, 1, 1}; /* the last: n_kv 1 without an array */
+    const duro_event_in ev = {2, 1, "e2"};
+    char buf[256];
+
+    ct_create_instance(ctx, "a");
+    kv_turn(ctx, "a", before, N_OF(before));
+    for (size_t i = 0; i < N_OF(faults); i++) {
+        duro_orch_commit c = kv_commit(1, faults[i], n_faults[i]);
+
+        c.events = &ev;
+        c.n_events = 1;
+        expect_rejected(ctx, "a", &c, DURO_EINVAL);
+    }
+    ck_assert_uint_eq(ct_history_len(ctx, "a", 1), 1);
+    ck_assert_str_eq(values(ctx, "a", buf, sizeof buf), "k=kept@1;");
+}
+
 /* ---- The table ------------------------------------------------------------------------- */
 
 DURO_CASES = {
@@ -578,5 +1150,67 @@ DURO_CASES = {
               "Another handle on the store reads the same values and versions."),
     DURO_CASE(value_commit_wakes_waiter, DURO_CAP_KV | DURO_CAP_NOTIFY, 0,
               "A commit that changes a value wakes a thread blocked in wait_commit."),
+    DURO_CASE(clears_count_as_changes, DURO_CAP_KV, 0,
+              "A CLEAR of an absent key and a CLEAR_ALL of no keys succeed and each still "
+              "counts one change: the next SET's version is past them."),
+    DURO_CASE(counters_are_per_instance, DURO_CAP_KV, 0,
+              "Each instance has its own keys and counter: the same key holds two values and "
+              "both instances' versions start at 1."),
+    DURO_CASE(set_then_clear_in_one_commit, DURO_CAP_KV, 0,
+              "A key set and cleared in one commit is absent after it; the next SET is "
+              "stamped past both changes."),
+    DURO_CASE(clear_then_set_in_one_commit, DURO_CAP_KV, 0,
+              "A key cleared and set again in one commit holds the new value at the later "
+              "version."),
+    DURO_CASE(same_value_set_again_bumps_version, DURO_CAP_KV, 0,
+              "Setting a key to the value it holds is still a change: one entry, a new "
+              "version each time."),
+    DURO_CASE(keys_round_trip_byte_for_byte, DURO_CAP_KV, 0,
+              "Keys with spaces, CJK, emoji, quotes, newlines, backslashes and SQL text are "
+              "stored and listed exactly, in byte order."),
+    DURO_CASE(keys_are_not_patterns, DURO_CAP_KV, 0,
+              "Keys compare exactly: case, a trailing space and the wildcards _ % * ? never "
+              "match another key in get_value or CLEAR."),
+    DURO_CASE(instance_ids_match_exactly, DURO_CAP_KV, 0,
+              "Values belong to exactly their instance id: CLEAR_ALL of \"a\" leaves \"A\", "
+              "\"ab\", \"a_\", \"a%\" and \"a \" alone."),
+    DURO_CASE(limits_count_bytes_not_characters, DURO_CAP_KV, 0,
+              "Key and value limits count bytes: multi-byte text at the limit is accepted, one "
+              "byte over is DURO_ETOOBIG."),
+    DURO_CASE(over_limit_rejects_the_whole_turn, DURO_CAP_KV, 0,
+              "A value or key over its limit rejects the whole commit: no event, state, custom "
+              "status, work item or message of it is applied."),
+    DURO_CASE(key_limit_checks_the_end_of_the_commit, DURO_CAP_KV, 0,
+              "DURO_MAX_VALUES is checked after all changes: passing over it within a commit "
+              "is accepted, ending over it is DURO_ETOOBIG."),
+    DURO_CASE(values_in_the_creating_commit, DURO_CAP_KV, 0,
+              "The commit that creates the instance row applies its values; a queued start "
+              "has none (DURO_ENOTFOUND)."),
+    DURO_CASE(values_need_an_instance_row, DURO_CAP_KV, 0,
+              "A drain commit (no row, no orch_name) carrying values is DURO_EINVAL, creates "
+              "nothing and keeps the lock."),
+    DURO_CASE(values_set_with_a_terminal_state, DURO_CAP_KV, 0,
+              "The commit that ends the instance applies its value changes; they stay "
+              "readable after it ended."),
+    DURO_CASE(taken_over_lock_commit_applies_nothing, DURO_CAP_KV, 0,
+              "After another fetcher took the expired lock and committed, the first holder's "
+              "ack is DURO_ELOCK and changes no value."),
+    DURO_CASE(deleted_instance_late_ack_sets_nothing, DURO_CAP_KV | DURO_CAP_MANAGEMENT, 0,
+              "An ack after its instance was deleted is DURO_ELOCK and brings back no value."),
+    DURO_CASE(delete_parent_removes_child_values, DURO_CAP_KV | DURO_CAP_MANAGEMENT, 0,
+              "Deleting a parent removes the values of its whole tree and of no other "
+              "instance."),
+    DURO_CASE(commits_through_two_handles_share_the_counter, DURO_CAP_KV, DURO_HOOK_ATTACH,
+              "Commits through two handles on one store continue one counter and both "
+              "handles list the same values."),
+    DURO_CASE(concurrent_commits_on_two_instances, DURO_CAP_KV, 0,
+              "Two threads committing values to two instances at once lose no change: each "
+              "instance's versions run 1..2N."),
+    DURO_CASE(read_arguments_checked, DURO_CAP_KV, 0,
+              "get_value and list_values reject a NULL or empty instance and a NULL key "
+              "(DURO_EINVAL) and a key too long (DURO_ETOOBIG)."),
+    DURO_CASE(malformed_changes_rejected, DURO_CAP_KV, 0,
+              "A change with an unknown op or a NULL key, or n_kv without an array, is "
+              "DURO_EINVAL and the commit applies nothing."),
     DURO_CASES_END,
 };
