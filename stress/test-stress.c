@@ -841,6 +841,38 @@ START_TEST(junit_report_is_valid_and_carries_metrics)
 }
 END_TEST
 
+/* The console table of a routing cell ends with how its sessions fell; other scenarios'
+ * tables have no such line. */
+START_TEST(table_prints_the_routing_sessions_line)
+{
+    duro__stress_opts o = default_opts();
+    duro__stress_cell c;
+    duro_stress_result r;
+    fake_cell(&c, &r, 60, 400, 100);
+    c.scenario = DURO__SC_ROUTING;
+    r.sessions_on_a = 1;
+    r.sessions_on_b = 3;
+    r.session_steps = 200;
+    ck_assert_int_eq(duro__result_median(&r, 1, &c.median), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_int_eq(duro__report_table(mem, &o, DURO__SC_ROUTING, &c, 1), 0);
+    ck_assert_int_eq(fclose(mem), 0);
+    ck_assert_ptr_nonnull(strstr(text, "\nSessions: sqlite 2/2 on A 1, on B 3, 200 steps, 0 "
+                                       "roots with a step on the other runtime\n"));
+    free(text);
+    c.scenario = DURO__SC_PARALLEL;
+    mem = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_int_eq(duro__report_table(mem, &o, DURO__SC_PARALLEL, &c, 1), 0);
+    ck_assert_int_eq(fclose(mem), 0);
+    ck_assert_ptr_null(strstr(text, "Sessions:"));
+    free(text);
+}
+END_TEST
+
 /* ---- Real runs -------------------------------------------------------------------------------- */
 
 static duro_stress_config quick(void)
@@ -1466,6 +1498,7 @@ static Suite *stress_suite(void)
     tcase_add_test(t, gates_check_success_integrity_and_thresholds);
     tcase_add_test(t, baseline_regression_and_json_round_trip);
     tcase_add_test(t, junit_report_is_valid_and_carries_metrics);
+    tcase_add_test(t, table_prints_the_routing_sessions_line);
     tcase_add_test(t, fault_wrap_rejects_bad_options);
     tcase_add_test(t, fault_schedule_before_and_after);
     tcase_add_test(t, fault_rates_are_deterministic_per_seed);
