@@ -800,6 +800,37 @@ static char *schema_dir(void)
     return p;
 }
 
+/* Read the report at `path` (malloc'd, freed here, the file removed) into buf, NUL-ended;
+ * returns its length. */
+static size_t take_report(char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t len = fread(buf, 1, size - 1, f);
+    buf[len] = '\0';
+    fclose(f);
+    remove(path);
+    free(path);
+    return len;
+}
+
+/* Validate the JUnit XML `xml` against both schemas, where they are present (they live
+ * outside the distributed tree). */
+static void assert_valid_junit(const char *xml, size_t len)
+{
+    char *dir = schema_dir();
+    if (dir == NULL)
+        return;
+    static const char *const xsd[] = {"JUnit.xsd", "junit-10.xsd"};
+    for (size_t i = 0; i < 2; i++) {
+        char p[1200], msg[512];
+        snprintf(p, sizeof p, "%s/%s", dir, xsd[i]);
+        ck_assert_msg(duro_junit_validate(xml, len, p, msg, sizeof msg) == 0, "%s: %s", xsd[i],
+                      msg);
+    }
+    free(dir);
+}
+
 START_TEST(junit_report_is_valid_and_carries_metrics)
 {
     duro__stress_opts o = default_opts();
@@ -812,14 +843,8 @@ START_TEST(junit_report_is_valid_and_carries_metrics)
     char *path = temp_path("junit.xml");
     duro_error err = {0};
     ck_assert_int_eq(duro__report_junit(path, &o, c, 2, &err), 0);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
     static char xml[1 << 20];
-    size_t len = fread(xml, 1, sizeof xml - 1, f);
-    xml[len] = '\0';
-    fclose(f);
-    remove(path);
-    free(path);
+    size_t len = take_report(path, xml, sizeof xml);
     ck_assert_ptr_nonnull(strstr(xml, "<testsuite name=\"stress.parallel\""));
     ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.orch_per_sec\" value=\"20.000\""));
     ck_assert_ptr_nonnull(strstr(xml, "<testcase name=\"sqlite.2/2\" classname=\"stress.parallel\""));
@@ -827,17 +852,7 @@ START_TEST(junit_report_is_valid_and_carries_metrics)
                                       "100.00% (run 1: 10 of 100 failed)\""));
     ck_assert_ptr_nonnull(strstr(xml, "tests=\"2\" failures=\"1\""));
     free(c[1].gate_failures);
-    char *dir = schema_dir();
-    if (dir == NULL)
-        return; /* the schemas live outside the distributed tree; validated where present */
-    static const char *const xsd[] = {"JUnit.xsd", "junit-10.xsd"};
-    for (size_t i = 0; i < 2; i++) {
-        char p[1200], msg[512];
-        snprintf(p, sizeof p, "%s/%s", dir, xsd[i]);
-        ck_assert_msg(duro_junit_validate(xml, len, p, msg, sizeof msg) == 0, "%s: %s", xsd[i],
-                      msg);
-    }
-    free(dir);
+    assert_valid_junit(xml, len);
 }
 END_TEST
 
@@ -1416,31 +1431,15 @@ START_TEST(main_routing_junit_reports_sessions_and_the_skip)
                     (char *)"--junit", path, NULL};
     fflush(stdout);
     ck_assert_int_eq(duro_stress_main_factories(factories, 2, 16, argv), 0);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
     static char xml[1 << 20];
-    size_t len = fread(xml, 1, sizeof xml - 1, f);
-    xml[len] = '\0';
-    fclose(f);
-    remove(path);
-    free(path);
+    size_t len = take_report(path, xml, sizeof xml);
     ck_assert_ptr_nonnull(strstr(xml, "<testsuite name=\"stress.routing\""));
     ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.session_steps\" value=\"16\""));
     ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.session_mismatches\" value=\"0\""));
     ck_assert_ptr_nonnull(strstr(xml, "<skipped message=\"the provider runs no activity "
                                       "sessions (no DURO_CAP_SESSIONS)\""));
     ck_assert_ptr_nonnull(strstr(xml, "tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\""));
-    char *dir = schema_dir();
-    if (dir == NULL)
-        return; /* the schemas live outside the distributed tree; validated where present */
-    static const char *const xsd[] = {"JUnit.xsd", "junit-10.xsd"};
-    for (size_t i = 0; i < 2; i++) {
-        char p[1200], msg[512];
-        snprintf(p, sizeof p, "%s/%s", dir, xsd[i]);
-        ck_assert_msg(duro_junit_validate(xml, len, p, msg, sizeof msg) == 0, "%s: %s", xsd[i],
-                      msg);
-    }
-    free(dir);
+    assert_valid_junit(xml, len);
 }
 END_TEST
 
