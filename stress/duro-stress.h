@@ -169,16 +169,25 @@ typedef struct duro_stress_result {
     uint64_t kv_reads;
     uint64_t kv_mismatches;
     /* 1 when the scenario cannot run with this provider or config (e.g. routing on a
-     * provider without DURO_CAP_TAGS or DURO_CAP_KV, or with processes): nothing ran,
-     * first_failure says why, every other member is 0. */
+     * provider without DURO_CAP_TAGS, DURO_CAP_KV or DURO_CAP_SESSIONS, or with processes):
+     * nothing ran, first_failure says why, every other member is 0. */
     uint64_t skipped;
     /* 1 when the rt_* members miss the counts of killed child processes (kill_every_secs
      * killed at least one), else 0. */
     uint64_t rt_partial;
+    /* The routing scenario's sessions: the session steps of the completed roots (activities
+     * in the root's session, one of a few the roots share); the completed roots with a
+     * session step that ran on another runtime than an earlier step of its session (an
+     * integrity failure: while both runtimes live, a session runs on one); and the sessions
+     * whose steps ran on runtime A and on runtime B. 0 otherwise. */
+    uint64_t session_steps;
+    uint64_t session_mismatches;
+    uint64_t sessions_on_a;
+    uint64_t sessions_on_b;
     /* Room for members a later library adds (each taken from here, so the struct keeps its
      * size and a program built against an older header stays safe when a newer
      * duro_stress_run fills it). Zero. */
-    uint64_t reserved[11];
+    uint64_t reserved[7];
 } duro_stress_result;
 
 /* Scenario names, in report order: "parallel", "large-payload", "timers", "long-running",

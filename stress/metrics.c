@@ -142,7 +142,8 @@ const duro__metric duro__metrics[] = {
     U(events_checked), U(rt_turns), U(rt_completed), U(rt_failed), U(rt_continued_as_new),
     U(rt_activity_attempts), U(rt_provider_calls), U(rt_provider_errors), U(rt_queue_errors),
     U(injected_queue_errors), U(rt_spans), U(store_statements), D(statements_per_orch),
-    D(prefill_secs), U(kv_reads), U(kv_mismatches),
+    D(prefill_secs), U(kv_reads), U(kv_mismatches), U(session_steps), U(session_mismatches),
+    U(sessions_on_a), U(sessions_on_b),
     U(rt_partial),
 };
 #undef U

@@ -162,6 +162,26 @@ static void statements_line(FILE *out, const duro__stress_cell *cells, size_t n,
     }
 }
 
+/* For the routing scenario, one line of how its sessions fell on runtimes A and B, their
+ * steps and the roots with a step on the other runtime (the median run's figures). */
+static void sessions_line(FILE *out, const duro__stress_cell *cells, size_t n, int scenario)
+{
+    const char *sep = "\nSessions: ";
+
+    for (size_t i = 0; scenario == DURO__SC_ROUTING && i < n; i++) {
+        const duro__stress_cell *c = &cells[i];
+        if (c->scenario != scenario || c->run_error || c->skipped)
+            continue;
+        char cfg[32];
+        config_label(c, cfg, sizeof cfg);
+        const duro_stress_result *m = &c->median;
+        fprintf(out, "%s%s %s on A %" PRIu64 ", on B %" PRIu64 ", %" PRIu64 " steps, %" PRIu64
+                " roots with a step on the other runtime", sep, c->provider, cfg,
+                m->sessions_on_a, m->sessions_on_b, m->session_steps, m->session_mismatches);
+        sep = "; ";
+    }
+}
+
 /* The synchronous level a sqlite-file row ran with, from the name duro-stress gives it
  * (sqlite-file/full, /normal or /off); NULL for every other provider. */
 static const char *sync_of(const char *provider)
@@ -210,6 +230,7 @@ int duro__report_table(FILE *out, const duro__stress_opts *o, int scenario,
             fprintf(out, "\n%s %s: GATE FAILED: %s", c->provider, cfg, c->gate_failures);
     }
     statements_line(out, cells, n, scenario);
+    sessions_line(out, cells, n, scenario);
     fputs("\n\n", out);
     return 0;
 }

@@ -101,6 +101,8 @@ typedef struct run {
     const duro_provider_factory *counter; /* counts this run's statements, or NULL */
     uint64_t statements_at_open;    /* its count just before the store was opened */
     int statements_counted;         /* res->store_statements holds this run's count */
+    char session_owner[DURO__ROUTING_SESSIONS]; /* routing: who ran each session's steps
+                                                 * ('A', 'B'; 0: none yet), under mu */
 
     /* sampler thread, and the watcher thread of the driver role; both stop on `stop` */
     pthread_t sampler, watcher;
@@ -182,6 +184,21 @@ static void count_failure_class(run *r, const duro_terminal_event *ev)
 /* Record the end of an instance. `swept`: read from the store by sweep(), which yields to
  * a report that arrived first; a report arriving after it is ignored. Returns 1 when the
  * event ended a root in flight, else 0. */
+/* The routing scenario: check the session steps of verified root idx (mu held); counted in
+ * session_steps, or as a session mismatch with its failure noted. */
+static void check_sessions(run *r, const char *instance, uint64_t idx, const char *output)
+{
+    char why[256];
+    int steps = duro__scenario_check_sessions(r->scenario, idx, r->cfg, output,
+                                              r->session_owner, why, sizeof why);
+    if (steps >= 0) {
+        r->res->session_steps += (uint64_t)steps;
+        return;
+    }
+    r->res->session_mismatches++;
+    note_failure(r, instance, "%s", why);
+}
+
 static int observe(run *r, const duro_terminal_event *ev, int swept)
 {
     int64_t now = duro__monotonic_ns();
@@ -230,6 +247,8 @@ static int observe(run *r, const duro_terminal_event *ev, int swept)
     }
     x->observed = (unsigned char)ev->state;
     x->verified = ev->state == DURO_STATE_COMPLETED && !wrong;
+    if (x->verified)
+        check_sessions(r, ev->instance, idx, ev->output);
     if (wrong) {
         x->done = 2;
         r->res->wrong_output++;
@@ -553,6 +572,17 @@ static void check_value(run *r, duro_client *c, uint64_t idx, int final)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* The routing scenario, after the drain: how many sessions ran on runtime A and on B. */
+static void count_session_owners(run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    for (size_t k = 0; k < DURO__ROUTING_SESSIONS; k++) {
+        r->res->sessions_on_a += r->session_owner[k] == 'A';
+        r->res->sessions_on_b += r->session_owner[k] == 'B';
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* The launch window; returns at its end. 0, or DURO_ENOMEM when a record could not be
  * added. */
 static int drive(run *r, duro_client *c)
@@ -769,6 +799,13 @@ static int check_integrity(run *r, const duro_provider_factory *factory, duro_pr
                  "%" PRIu64 " of %" PRIu64 " durable values read were wrong (first failures)",
                  r->res->kv_mismatches, r->res->kv_reads);
     }
+    if (rc == 0 && r->res->session_mismatches > 0 && r->res->integrity_ok) {
+        r->res->integrity_ok = 0;
+        snprintf(r->res->integrity_message, sizeof r->res->integrity_message,
+                 "%" PRIu64 " of %" PRIu64 " completed roots ran a session step on another "
+                 "runtime than their session's earlier steps (first failures)",
+                 r->res->session_mismatches, r->res->completed);
+    }
     free(roots);
     free(ids);
     return rc;
@@ -981,6 +1018,7 @@ static int measure(run *r, duro_provider *p, duro_provider *const *rt_p,
         if (completed)
             check_value(r, client, i, 1);
     }
+    count_session_owners(r);
     r->fds_end = duro__open_fds();
     double cpu = duro__cpu_secs(RUSAGE_SELF) - cpu0;
     stop_sampler(r);
@@ -1119,7 +1157,7 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
                               scenario != NULL ? scenario : "(null)");
     duro__scenario_config(sc, &full);
     char skip_why[256];
-    if (duro__scenario_unsupported(sc, cfg, 1, 1, skip_why, sizeof skip_why)) {
+    if (duro__scenario_unsupported(sc, cfg, 1, 1, 1, skip_why, sizeof skip_why)) {
         out->skipped = 1;
         snprintf(out->first_failure, sizeof out->first_failure, "%s", skip_why);
         return 0;
@@ -1184,7 +1222,8 @@ int duro_stress_run(const duro_provider_factory *factory, const char *scenario,
     if (duro__scenario_unsupported(sc, cfg, duro_provider_has_tags(store),
                                    duro_provider_has_version(store, 5) &&
                                        (store->caps & DURO_CAP_KV) != 0,
-                                   skip_why, sizeof skip_why)) {
+                                   duro_provider_has_sessions(store), skip_why,
+                                   sizeof skip_why)) {
         memset(out, 0, sizeof *out);
         out->skipped = 1;
         snprintf(out->first_failure, sizeof out->first_failure, "%s", skip_why);

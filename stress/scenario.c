@@ -34,6 +34,9 @@
 #define ORCH_ROUTE "StressRoute"
 #define ACT_ROUTE "StressRouteStep"
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 static const struct {
     const char *name;
     const char *title;
@@ -58,10 +61,12 @@ static const struct {
      "the mixed workload behind a fault wrapper (duro-fault.h); unless --inject-* sets a "
      "mix, 5 % of data-path calls fail before the store and 2 % of the calls that change it "
      "are applied and reported lost"},
-    {"routing", "Tag Routing and Durable Values",
-     "two runtimes (A: untagged + \"gpu\", B: untagged + \"io\"); tasks_per_instance steps "
-     "rotating untagged, \"gpu\" and \"io\" activities, a durable value set after each; "
-     "the runtime of every tagged step and the value verified (not in 'all')"},
+    {"routing", "Tag and Session Routing, Durable Values",
+     "two runtimes (A: untagged + \"gpu\", B: untagged + \"io\", both sessions); "
+     "tasks_per_instance steps rotating untagged, \"gpu\", session, \"io\", session "
+     "activities (" STRINGIFY(DURO__ROUTING_SESSIONS) " sessions shared by the roots), a "
+     "durable value set after each; the runtime of every tagged step, one runtime per "
+     "session and the value verified (not in 'all')"},
 };
 
 int duro__scenario_lookup(const char *name)
@@ -687,20 +692,47 @@ static int verify_sub(uint64_t idx, const duro_stress_config *cfg, const char *o
 }
 
 
-/* ---- Routing: tagged activities on two runtimes, durable values -------------------------- */
+/* ---- Routing: tagged and session activities on two runtimes, durable values -------------- */
 
 static const char *const route_names[DURO__ROUTING_RUNTIMES] = {"A", "B"};
 static const char *const route_tags[DURO__ROUTING_RUNTIMES] = {"gpu", "io"};
 
-/* The tag of step j (NULL: untagged) and the runtime that must run it (NULL: either). */
+/* What step j of a routing root is: steps rotate untagged, "gpu", session, "io", session. */
+enum { STEP_UNTAGGED, STEP_GPU, STEP_IO, STEP_SESSION };
+
+static int route_kind(uint64_t j)
+{
+    static const int rotation[5] = {STEP_UNTAGGED, STEP_GPU, STEP_SESSION, STEP_IO,
+                                    STEP_SESSION};
+    return rotation[j % 5];
+}
+
+/* The tag of step j (NULL: untagged or a session step) and the runtime that must run it
+ * (NULL: either; for a session step, whichever owns the session). */
 static const char *route_tag(uint64_t j)
 {
-    return j % 3 == 0 ? NULL : route_tags[j % 3 - 1];
+    int kind = route_kind(j);
+    return kind == STEP_GPU ? route_tags[0] : kind == STEP_IO ? route_tags[1] : NULL;
 }
 
 static const char *route_runtime(uint64_t j)
 {
-    return j % 3 == 0 ? NULL : route_names[j % 3 - 1];
+    int kind = route_kind(j);
+    return kind == STEP_GPU ? route_names[0] : kind == STEP_IO ? route_names[1] : NULL;
+}
+
+/* The number of the session that root idx's session steps run in. */
+static unsigned route_session_of(uint64_t idx)
+{
+    return (unsigned)(idx % DURO__ROUTING_SESSIONS);
+}
+
+/* The id of session k: "route-<k>". */
+#define ROUTE_SESSION_FMT "route-%u"
+
+static void route_session_id(char *buf, size_t size, unsigned k)
+{
+    snprintf(buf, size, ROUTE_SESSION_FMT, k);
 }
 
 /* "i<idx>-s<j>": the input of step j. */
@@ -724,7 +756,21 @@ static int act_route(duro_activity *a, const char *input, void *ud)
     return duro_activity_okf(a, "%s@%s", input, route->name);
 }
 
-/* Input "<idx> <n>": n steps in turn, step j an activity with route_tag(j) and input
+/* Schedule step j of root idx with input `input`: an activity with route_tag(j), or in the
+ * root's session for a session step; under a retry policy when failures are injected. */
+static duro_task *call_route_step(duro_orch *o, const duro__stress_ctx *ctx, uint64_t idx,
+                                  uint64_t j, const char *input)
+{
+    duro_retry_policy rp = {.max_attempts = 3, .backoff = DURO_BACKOFF_NONE};
+    const duro_retry_policy *policy = ctx->cfg->activity_failure_pct > 0 ? &rp : NULL;
+    if (route_kind(j) != STEP_SESSION)
+        return duro_call_activity_tagged(o, ACT_ROUTE, input, route_tag(j), policy);
+    char session[32];
+    route_session_id(session, sizeof session, route_session_of(idx));
+    return duro_call_activity_session(o, ACT_ROUTE, input, session, policy);
+}
+
+/* Input "<idx> <n>": n steps in turn, step j an activity of route_kind(j) with input
  * "i<idx>-s<j>", then the durable value route_value(j + 1). Output: the steps' results joined
  * by ','; an untagged step's without its runtime (either may run it). */
 static int orch_route(duro_orch *o, const char *input, void *ud)
@@ -741,10 +787,7 @@ static int orch_route(duro_orch *o, const char *input, void *ud)
     for (uint64_t j = 0; j < v[1]; j++) {
         char buf[64];
         route_input(buf, sizeof buf, v[0], j);
-        duro_retry_policy rp = {.max_attempts = 3, .backoff = DURO_BACKOFF_NONE};
-        duro_task *t = duro_call_activity_tagged(o, ACT_ROUTE, buf, route_tag(j),
-                                                 ctx->cfg->activity_failure_pct > 0 ? &rp
-                                                                                    : NULL);
+        duro_task *t = call_route_step(o, ctx, v[0], j, buf);
         if (!duro_await_one(o, t)) {
             free(out);
             return DURO_SUSPEND;
@@ -759,7 +802,7 @@ static int orch_route(duro_orch *o, const char *input, void *ud)
             free(out);
             return duro_failf(o, "step %" PRIu64 " returned '%.40s'", j, got);
         }
-        size_t keep = route_tag(j) == NULL ? l : strlen(got);
+        size_t keep = route_kind(j) == STEP_UNTAGGED ? l : strlen(got);
         if (keep > 47) {
             free(out);
             return duro_failf(o, "step %" PRIu64 " returned '%.40s'", j, got);
@@ -775,6 +818,26 @@ static int orch_route(duro_orch *o, const char *input, void *ud)
     return complete_free(o, out);
 }
 
+/* 1 when `s` starts with step result `want` followed by ',' or the end; for a session step
+ * (`any_runtime`) `want` ends in '@' and one runtime's name must follow it. *len = the
+ * length of the step result matched. */
+static int route_step_matches(const char *s, const char *want, int any_runtime, size_t *len)
+{
+    size_t l = strlen(want);
+    if (strncmp(s, want, l) != 0)
+        return 0;
+    if (any_runtime) {
+        size_t k = 0;
+        while (k < DURO__ROUTING_RUNTIMES && s[l] != route_names[k][0])
+            k++;
+        if (k == DURO__ROUTING_RUNTIMES)
+            return 0;
+        l++;
+    }
+    *len = l;
+    return s[l] == ',' || s[l] == '\0';
+}
+
 static int verify_route(uint64_t idx, const duro_stress_config *cfg, const char *output,
                         char *why, size_t why_size)
 {
@@ -785,15 +848,22 @@ static int verify_route(uint64_t idx, const duro_stress_config *cfg, const char 
             goto wrong;
         route_input(buf, sizeof buf, idx, (uint64_t)j);
         const char *rt = route_runtime((uint64_t)j);
-        if (rt != NULL)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "@%s", rt);
-        size_t l = strlen(buf);
-        if (strncmp(p, buf, l) != 0 || (p[l] != ',' && p[l] != '\0')) {
+        int session = route_kind((uint64_t)j) == STEP_SESSION;
+        if (rt != NULL || session)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "@%s", session ? "" : rt);
+        size_t l;
+        if (route_step_matches(p, buf, session, &l)) {
+            p += l;
+            continue;
+        }
+        if (session)
+            snprintf(why, why_size,
+                     "step %d: expected '%sA' or '%sB' (session " ROUTE_SESSION_FMT
+                     "), got '%.40s'", j, buf, buf, route_session_of(idx), p);
+        else
             snprintf(why, why_size, "step %d: expected '%s' (tag %s), got '%.40s'", j, buf,
                      route_tag((uint64_t)j) ? route_tag((uint64_t)j) : "none", p);
-            return -1;
-        }
-        p += l;
+        return -1;
     }
     if (*p == '\0')
         return 0;
@@ -801,6 +871,37 @@ wrong:
     snprintf(why, why_size, "expected %d steps 'i%" PRIu64 "-s0,...', got '%.60s'",
              cfg->tasks_per_instance, idx, output);
     return -1;
+}
+
+int duro__scenario_check_sessions(int scenario, uint64_t idx, const duro_stress_config *cfg,
+                                  const char *output, char owners[DURO__ROUTING_SESSIONS],
+                                  char *why, size_t why_size)
+{
+    if (scenario != DURO__SC_ROUTING)
+        return 0;
+    unsigned k = route_session_of(idx);
+    char owner = owners[k];
+    int steps = 0;
+    const char *p = output;
+    for (int j = 0; j < cfg->tasks_per_instance && p != NULL; j++) {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (route_kind((uint64_t)j) == STEP_SESSION) {
+            const char *at = memchr(p, '@', n);
+            char ran = at != NULL && at + 1 < p + n ? at[1] : '?';
+            if (owner != 0 && ran != owner) {
+                snprintf(why, why_size,
+                         "session " ROUTE_SESSION_FMT
+                         ": step %d ran on %c, its earlier steps on %c", k, j, ran, owner);
+                return -1;
+            }
+            owner = ran;
+            steps++;
+        }
+        p = end != NULL ? end + 1 : NULL;
+    }
+    owners[k] = owner;
+    return steps;
 }
 
 int duro__scenario_verify_value(int scenario, uint64_t idx, const duro_stress_config *cfg,
@@ -835,12 +936,13 @@ int duro__scenario_runtime_options(int scenario, int runtime, duro_runtime_optio
         opt->worker_tag_mode = DURO_WORKER_TAGS_AND_UNTAGGED;
         opt->worker_tags = &route_tags[runtime];
         opt->n_worker_tags = 1;
+        opt->max_sessions = DURO__ROUTING_SESSIONS;
     }
     return DURO__ROUTING_RUNTIMES;
 }
 
 int duro__scenario_unsupported(int scenario, const duro_stress_config *cfg, int tags, int kv,
-                               char *why, size_t why_size)
+                               int sessions, char *why, size_t why_size)
 {
     if (scenario != DURO__SC_ROUTING)
         return 0;
@@ -851,6 +953,8 @@ int duro__scenario_unsupported(int scenario, const duro_stress_config *cfg, int 
         snprintf(why, why_size, "the provider does not route tags (no DURO_CAP_TAGS)");
     else if (!kv)
         snprintf(why, why_size, "the provider keeps no durable values (no DURO_CAP_KV)");
+    else if (!sessions)
+        snprintf(why, why_size, "the provider runs no activity sessions (no DURO_CAP_SESSIONS)");
     else
         return 0;
     return 1;

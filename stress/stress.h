@@ -58,8 +58,12 @@ typedef struct duro__route_ud {
     const char *name;
 } duro__route_ud;
 
-/* Runtimes of the routing scenario: A takes untagged and "gpu" work, B untagged and "io". */
+/* Runtimes of the routing scenario: A takes untagged and "gpu" work, B untagged and "io";
+ * both take session work. */
 #define DURO__ROUTING_RUNTIMES 2
+/* Sessions of the routing scenario: root idx runs its session steps in session
+ * "route-<idx mod DURO__ROUTING_SESSIONS>", so the roots share a few sessions. */
+#define DURO__ROUTING_SESSIONS 4
 /* The durable value the routing orchestration updates after every step. */
 #define DURO__ROUTING_KEY "progress"
 
@@ -94,15 +98,26 @@ int duro__scenario_register(duro_registry *r, duro__stress_ctx *ctx);
 /* The same for the registry of routing runtime `runtime` (0: A, 1: B): its routing activity
  * reports that runtime's name. 0 or DURO_E*; DURO_EINVAL for another index. */
 int duro__scenario_register_runtime(duro_registry *r, duro__stress_ctx *ctx, int runtime);
-/* Set the worker tag filter of runtime `runtime` of `scenario` in `opt`, and return the
- * number of runtimes the scenario runs in one process: routing 2 (A: untagged + "gpu",
- * B: untagged + "io"), the others 0 (as configured, options left as they are). */
+/* Set the worker tag filter and sessions of runtime `runtime` of `scenario` in `opt`, and
+ * return the number of runtimes the scenario runs in one process: routing 2 (A: untagged +
+ * "gpu", B: untagged + "io", each may own all DURO__ROUTING_SESSIONS sessions), the others 0
+ * (as configured, options left as they are). */
 int duro__scenario_runtime_options(int scenario, int runtime, duro_runtime_options *opt);
-/* Why `scenario` cannot run with `cfg` on a provider with these routing/KV abilities (`tags`:
- * duro_provider_has_tags, `kv`: DURO_CAP_KV with ops version 5): 0 when it can, else 1 with
- * the reason in `why` (the run is skipped, not failed). */
+/* Why `scenario` cannot run with `cfg` on a provider with these routing/KV/session abilities
+ * (`tags`: duro_provider_has_tags, `kv`: DURO_CAP_KV with ops version 5, `sessions`:
+ * duro_provider_has_sessions): 0 when it can, else 1 with the reason in `why` (the run is
+ * skipped, not failed). */
 int duro__scenario_unsupported(int scenario, const duro_stress_config *cfg, int tags, int kv,
-                               char *why, size_t why_size);
+                               int sessions, char *why, size_t why_size);
+/* Check the session steps in the verified `output` of routing root `idx` against `owners`,
+ * the runtime ('A' or 'B'; 0: none seen yet) that ran each routing session's steps so far,
+ * and record the runtime of a session seen for the first time. Returns the number of
+ * session steps checked (0 for other scenarios), or -1 with why, owners unchanged, when a
+ * step ran on another runtime than an earlier step of its session (of this root or
+ * another). */
+int duro__scenario_check_sessions(int scenario, uint64_t idx, const duro_stress_config *cfg,
+                                  const char *output, char owners[DURO__ROUTING_SESSIONS],
+                                  char *why, size_t why_size);
 /* Check a durable value of routing root `idx` that the driver read: `final` 1 after the root
  * completed (the value must be the last step's), 0 while it runs (any step's value, or
  * `value` NULL: not set yet). 0 when right; otherwise -1 and why. */

@@ -287,31 +287,91 @@ START_TEST(verify_accepts_exactly_the_expected_output)
 }
 END_TEST
 
-/* Routing: an exact output ("gpu" steps on A, "io" steps on B, untagged steps without a
- * runtime); a tagged step on the wrong runtime, a missing or extra step fails. Durable values:
- * any step's value (or none yet) while running, exactly the last step's at the end. */
+/* Routing: an exact output ("gpu" steps on A, "io" steps on B, session steps on either,
+ * untagged steps without a runtime); a tagged step on the wrong runtime, a session step on no
+ * runtime, a missing or extra step fails. Durable values: any step's value (or none yet) while
+ * running, exactly the last step's at the end. */
 START_TEST(verify_routing_outputs_and_values)
 {
     duro_stress_config cfg;
     duro_stress_config_init(&cfg);
-    cfg.tasks_per_instance = 4;
+    cfg.tasks_per_instance = 5;
     char why[256];
+    /* steps: untagged, "gpu", session, "io", session */
     ck_assert_int_eq(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
-                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3", why, sizeof why), 0);
+                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3@B,i9-s4@B", why,
+                                           sizeof why), 0);
+    ck_assert_int_eq(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
     ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
-                                           "i9-s0,i9-s1@B,i9-s2@B,i9-s3", why, sizeof why), 0);
-    ck_assert_str_eq(why, "step 1: expected 'i9-s1@A' (tag gpu), got 'i9-s1@B,i9-s2@B,i9-s3'");
+                                           "i9-s0,i9-s1@B,i9-s2@A,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
+    ck_assert_str_eq(why, "step 1: expected 'i9-s1@A' (tag gpu), got "
+                          "'i9-s1@B,i9-s2@A,i9-s3@B,i9-s4@A'");
     ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
-                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3", why, sizeof why), 0);
-    ck_assert_str_eq(why, "step 2: expected 'i9-s2@B' (tag io), got 'i9-s2@A,i9-s3'");
+                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3@A,i9-s4@A", why,
+                                           sizeof why), 0);
+    ck_assert_str_eq(why, "step 3: expected 'i9-s3@B' (tag io), got 'i9-s3@A,i9-s4@A'");
     ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
-                                           "i9-s0@A,i9-s1@A,i9-s2@B,i9-s3", why, sizeof why), 0);
-    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg, "i9-s0,i9-s1@A,i9-s2@B",
-                                           why, sizeof why), 0);
+                                           "i9-s0,i9-s1@A,i9-s2@C,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
+    ck_assert_str_eq(why, "step 2: expected 'i9-s2@A' or 'i9-s2@B' (session route-1), got "
+                          "'i9-s2@C,i9-s3@B,i9-s4@A'");
     ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
-                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3,", why, sizeof why), 0);
+                                           "i9-s0,i9-s1@A,i9-s2,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@AB,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0@A,i9-s1@A,i9-s2@A,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3@B", why, sizeof why), 0);
+    ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 9, &cfg,
+                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3@B,i9-s4@A,", why,
+                                           sizeof why), 0);
     ck_assert_int_ne(duro__scenario_verify(DURO__SC_ROUTING, 8, &cfg,
-                                           "i9-s0,i9-s1@A,i9-s2@B,i9-s3", why, sizeof why), 0);
+                                           "i9-s0,i9-s1@A,i9-s2@A,i9-s3@B,i9-s4@A", why,
+                                           sizeof why), 0);
+
+    /* sessions: roots 1, 5 and 9 share session route-1; whoever ran its first step runs all */
+    char owners[DURO__ROUTING_SESSIONS] = {0};
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 9, &cfg,
+                                                   "i9-s0,i9-s1@A,i9-s2@B,i9-s3@B,i9-s4@B",
+                                                   owners, why, sizeof why), 2);
+    ck_assert_int_eq(owners[1], 'B');
+    ck_assert_int_eq(owners[0] | owners[2] | owners[3], 0);
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 5, &cfg,
+                                                   "i5-s0,i5-s1@A,i5-s2@B,i5-s3@B,i5-s4@B",
+                                                   owners, why, sizeof why), 2);
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 1, &cfg,
+                                                   "i1-s0,i1-s1@A,i1-s2@B,i1-s3@B,i1-s4@A",
+                                                   owners, why, sizeof why), -1);
+    ck_assert_str_eq(why, "session route-1: step 4 ran on A, its earlier steps on B");
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 13, &cfg,
+                                                   "i13-s0,i13-s1@A,i13-s2@A,i13-s3@B,i13-s4@A",
+                                                   owners, why, sizeof why), -1);
+    ck_assert_str_eq(why, "session route-1: step 2 ran on A, its earlier steps on B");
+    ck_assert_int_eq(owners[1], 'B');
+    /* a root of a new session takes it; inside one root the steps must agree too */
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 2, &cfg,
+                                                   "i2-s0,i2-s1@A,i2-s2@B,i2-s3@B,i2-s4@A",
+                                                   owners, why, sizeof why), -1);
+    ck_assert_str_eq(why, "session route-2: step 4 ran on A, its earlier steps on B");
+    ck_assert_int_eq(owners[2], 0);
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 6, &cfg,
+                                                   "i6-s0,i6-s1@A,i6-s2@A,i6-s3@B,i6-s4@A",
+                                                   owners, why, sizeof why), 2);
+    ck_assert_int_eq(owners[2], 'A');
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_PARALLEL, 6, &cfg, "i6-t0", owners,
+                                                   why, sizeof why), 0);
+    cfg.tasks_per_instance = 2; /* untagged and "gpu": no session step */
+    ck_assert_int_eq(duro__scenario_check_sessions(DURO__SC_ROUTING, 3, &cfg, "i3-s0,i3-s1@A",
+                                                   owners, why, sizeof why), 0);
+    ck_assert_int_eq(owners[3], 0);
+    cfg.tasks_per_instance = 4;
 
     ck_assert_int_eq(duro__scenario_verify_value(DURO__SC_ROUTING, 9, &cfg, NULL, 0, why,
                                                  sizeof why), 0);
@@ -332,7 +392,8 @@ START_TEST(verify_routing_outputs_and_values)
     ck_assert_int_ne(duro__scenario_verify_value(DURO__SC_PARALLEL, 9, &cfg, "i9 step 4/4", 1,
                                                  why, sizeof why), 0);
 
-    /* runtime A takes untagged and "gpu" work, B untagged and "io"; other scenarios: none */
+    /* runtime A takes untagged and "gpu" work, B untagged and "io", both sessions; other
+     * scenarios: none */
     duro_runtime_options opt;
     duro_runtime_options_init(&opt);
     ck_assert_int_eq(duro__scenario_runtime_options(DURO__SC_PARALLEL, 0, &opt), 0);
@@ -341,8 +402,11 @@ START_TEST(verify_routing_outputs_and_values)
     ck_assert_int_eq(opt.worker_tag_mode, DURO_WORKER_TAGS_AND_UNTAGGED);
     ck_assert_uint_eq(opt.n_worker_tags, 1);
     ck_assert_str_eq(opt.worker_tags[0], "io");
+    ck_assert_uint_eq(opt.max_sessions, DURO__ROUTING_SESSIONS);
+    duro_runtime_options_init(&opt);
     ck_assert_int_eq(duro__scenario_runtime_options(DURO__SC_ROUTING, 0, &opt), 2);
     ck_assert_str_eq(opt.worker_tags[0], "gpu");
+    ck_assert_uint_eq(opt.max_sessions, DURO__ROUTING_SESSIONS); /* both may own them all */
 }
 END_TEST
 
@@ -736,6 +800,37 @@ static char *schema_dir(void)
     return p;
 }
 
+/* Read the report at `path` (malloc'd, freed here, the file removed) into buf, NUL-ended;
+ * returns its length. */
+static size_t take_report(char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t len = fread(buf, 1, size - 1, f);
+    buf[len] = '\0';
+    fclose(f);
+    remove(path);
+    free(path);
+    return len;
+}
+
+/* Validate the JUnit XML `xml` against both schemas, where they are present (they live
+ * outside the distributed tree). */
+static void assert_valid_junit(const char *xml, size_t len)
+{
+    char *dir = schema_dir();
+    if (dir == NULL)
+        return;
+    static const char *const xsd[] = {"JUnit.xsd", "junit-10.xsd"};
+    for (size_t i = 0; i < 2; i++) {
+        char p[1200], msg[512];
+        snprintf(p, sizeof p, "%s/%s", dir, xsd[i]);
+        ck_assert_msg(duro_junit_validate(xml, len, p, msg, sizeof msg) == 0, "%s: %s", xsd[i],
+                      msg);
+    }
+    free(dir);
+}
+
 START_TEST(junit_report_is_valid_and_carries_metrics)
 {
     duro__stress_opts o = default_opts();
@@ -748,14 +843,8 @@ START_TEST(junit_report_is_valid_and_carries_metrics)
     char *path = temp_path("junit.xml");
     duro_error err = {0};
     ck_assert_int_eq(duro__report_junit(path, &o, c, 2, &err), 0);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
     static char xml[1 << 20];
-    size_t len = fread(xml, 1, sizeof xml - 1, f);
-    xml[len] = '\0';
-    fclose(f);
-    remove(path);
-    free(path);
+    size_t len = take_report(path, xml, sizeof xml);
     ck_assert_ptr_nonnull(strstr(xml, "<testsuite name=\"stress.parallel\""));
     ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.orch_per_sec\" value=\"20.000\""));
     ck_assert_ptr_nonnull(strstr(xml, "<testcase name=\"sqlite.2/2\" classname=\"stress.parallel\""));
@@ -763,17 +852,39 @@ START_TEST(junit_report_is_valid_and_carries_metrics)
                                       "100.00% (run 1: 10 of 100 failed)\""));
     ck_assert_ptr_nonnull(strstr(xml, "tests=\"2\" failures=\"1\""));
     free(c[1].gate_failures);
-    char *dir = schema_dir();
-    if (dir == NULL)
-        return; /* the schemas live outside the distributed tree; validated where present */
-    static const char *const xsd[] = {"JUnit.xsd", "junit-10.xsd"};
-    for (size_t i = 0; i < 2; i++) {
-        char p[1200], msg[512];
-        snprintf(p, sizeof p, "%s/%s", dir, xsd[i]);
-        ck_assert_msg(duro_junit_validate(xml, len, p, msg, sizeof msg) == 0, "%s: %s", xsd[i],
-                      msg);
-    }
-    free(dir);
+    assert_valid_junit(xml, len);
+}
+END_TEST
+
+/* The console table of a routing cell ends with how its sessions fell; other scenarios'
+ * tables have no such line. */
+START_TEST(table_prints_the_routing_sessions_line)
+{
+    duro__stress_opts o = default_opts();
+    duro__stress_cell c;
+    duro_stress_result r;
+    fake_cell(&c, &r, 60, 400, 100);
+    c.scenario = DURO__SC_ROUTING;
+    r.sessions_on_a = 1;
+    r.sessions_on_b = 3;
+    r.session_steps = 200;
+    ck_assert_int_eq(duro__result_median(&r, 1, &c.median), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_int_eq(duro__report_table(mem, &o, DURO__SC_ROUTING, &c, 1), 0);
+    ck_assert_int_eq(fclose(mem), 0);
+    ck_assert_ptr_nonnull(strstr(text, "\nSessions: sqlite 2/2 on A 1, on B 3, 200 steps, 0 "
+                                       "roots with a step on the other runtime\n"));
+    free(text);
+    c.scenario = DURO__SC_PARALLEL;
+    mem = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_int_eq(duro__report_table(mem, &o, DURO__SC_PARALLEL, &c, 1), 0);
+    ck_assert_int_eq(fclose(mem), 0);
+    ck_assert_ptr_null(strstr(text, "Sessions:"));
+    free(text);
 }
 END_TEST
 
@@ -1241,23 +1352,38 @@ static const duro_provider_factory stripped_factory = {
     .name = "stripped", .create = stripped_create, .destroy = hook_destroy,
 };
 
-/* Routing on two runtimes: every root completes with each tagged step on its runtime and
- * its durable value right (read while running and at the end); a provider without tags or
- * values and --processes are skipped with the reason, nothing run. */
-START_TEST(run_routing_verifies_runtimes_and_values)
+/* Routing on two runtimes: every root completes with each tagged step on its runtime, the
+ * steps of each session on one runtime, and its durable value right (read while running and
+ * at the end), also when activity attempts fail and are retried in their session; a provider
+ * without tags, values or sessions and --processes are skipped with the reason, nothing run. */
+START_TEST(run_routing_verifies_runtimes_sessions_and_values)
 {
     duro_stress_config c = quick();
+    c.duration_secs = 30;
+    c.max_roots = 12;
+    c.tasks_per_instance = 5; /* untagged, "gpu", session, "io", session */
     duro_stress_result r;
     duro_error err = {0};
     ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "routing", &c, &r, &err), 0);
     assert_clean(&r);
     ck_assert_uint_eq(r.skipped, 0);
-    ck_assert_uint_gt(r.completed, 0);
-    ck_assert_uint_eq(r.completed, r.launched);
-    ck_assert_uint_eq(r.activities_total, r.completed * 3);
+    ck_assert_uint_eq(r.completed, 12);
+    ck_assert_uint_eq(r.activities_total, 12 * 5);
     /* one read after each completion and one while running per launch but the first */
-    ck_assert_uint_eq(r.kv_reads, r.completed + r.launched - 1);
+    ck_assert_uint_eq(r.kv_reads, 12 + 11);
     ck_assert_uint_eq(r.kv_mismatches, 0);
+    ck_assert_uint_eq(r.session_steps, 12 * 2);
+    ck_assert_uint_eq(r.session_mismatches, 0);
+    ck_assert_uint_eq(r.sessions_on_a + r.sessions_on_b, DURO__ROUTING_SESSIONS);
+
+    c.activity_failure_pct = 50; /* retried attempts stay in their session */
+    ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "routing", &c, &r, &err), 0);
+    assert_clean(&r);
+    ck_assert_uint_gt(r.injected_activity_failures, 0);
+    ck_assert_uint_eq(r.activities_total, 12 * 5 + r.injected_activity_failures);
+    ck_assert_uint_eq(r.session_steps, 12 * 2);
+    ck_assert_uint_eq(r.session_mismatches, 0);
+    c.activity_failure_pct = 0;
 
     cap_strip = DURO_CAP_TAGS;
     ck_assert_int_eq(duro_stress_run(&stripped_factory, "routing", &c, &r, &err), 0);
@@ -1268,15 +1394,52 @@ START_TEST(run_routing_verifies_runtimes_and_values)
     ck_assert_int_eq(duro_stress_run(&stripped_factory, "routing", &c, &r, &err), 0);
     ck_assert_uint_eq(r.skipped, 1);
     ck_assert_str_eq(r.first_failure, "the provider keeps no durable values (no DURO_CAP_KV)");
-    /* the other scenarios do not need either */
+    cap_strip = DURO_CAP_SESSIONS;
+    ck_assert_int_eq(duro_stress_run(&stripped_factory, "routing", &c, &r, &err), 0);
+    ck_assert_uint_eq(r.skipped, 1);
+    ck_assert_uint_eq(r.launched, 0);
+    ck_assert_uint_eq(r.session_steps, 0);
+    ck_assert_str_eq(r.first_failure,
+                     "the provider runs no activity sessions (no DURO_CAP_SESSIONS)");
+    /* the other scenarios need none of them */
+    cap_strip = DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_SESSIONS;
     ck_assert_int_eq(duro_stress_run(&stripped_factory, "parallel", &c, &r, &err), 0);
     ck_assert_uint_eq(r.skipped, 0);
     assert_clean(&r);
+    ck_assert_uint_eq(r.session_steps, 0);
     c.processes = 2;
     ck_assert_int_eq(duro_stress_run(duro__sqlite_factory_memory(), "routing", &c, &r, &err), 0);
     ck_assert_uint_eq(r.skipped, 1);
     ck_assert_str_eq(r.first_failure, "routing runs its two runtimes (A, B) in this process: "
                                       "not with --processes");
+}
+END_TEST
+
+/* The JUnit report of a routing run on a provider with sessions and on one without: the
+ * first a passing testcase with the session counts as properties, the second skipped with
+ * the reason; valid against both schemas. */
+START_TEST(main_routing_junit_reports_sessions_and_the_skip)
+{
+    char *path = temp_path("routing.xml");
+    cap_strip = DURO_CAP_SESSIONS;
+    const duro_provider_factory *factories[] = {duro__sqlite_factory_memory(),
+                                                &stripped_factory};
+    char *argv[] = {(char *)"duro-stress", (char *)"--scenario", (char *)"routing",
+                    (char *)"--config", (char *)"2/2", (char *)"--count", (char *)"8",
+                    (char *)"--duration", (char *)"30", (char *)"--activity-delay", (char *)"1",
+                    (char *)"--min-success", (char *)"100", (char *)"--no-progress",
+                    (char *)"--junit", path, NULL};
+    fflush(stdout);
+    ck_assert_int_eq(duro_stress_main_factories(factories, 2, 16, argv), 0);
+    static char xml[1 << 20];
+    size_t len = take_report(path, xml, sizeof xml);
+    ck_assert_ptr_nonnull(strstr(xml, "<testsuite name=\"stress.routing\""));
+    ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.session_steps\" value=\"16\""));
+    ck_assert_ptr_nonnull(strstr(xml, "name=\"sqlite.2/2.session_mismatches\" value=\"0\""));
+    ck_assert_ptr_nonnull(strstr(xml, "<skipped message=\"the provider runs no activity "
+                                      "sessions (no DURO_CAP_SESSIONS)\""));
+    ck_assert_ptr_nonnull(strstr(xml, "tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\""));
+    assert_valid_junit(xml, len);
 }
 END_TEST
 
@@ -1334,6 +1497,7 @@ static Suite *stress_suite(void)
     tcase_add_test(t, gates_check_success_integrity_and_thresholds);
     tcase_add_test(t, baseline_regression_and_json_round_trip);
     tcase_add_test(t, junit_report_is_valid_and_carries_metrics);
+    tcase_add_test(t, table_prints_the_routing_sessions_line);
     tcase_add_test(t, fault_wrap_rejects_bad_options);
     tcase_add_test(t, fault_schedule_before_and_after);
     tcase_add_test(t, fault_rates_are_deterministic_per_seed);
@@ -1350,7 +1514,8 @@ static Suite *stress_suite(void)
     tcase_add_test(runs, run_attached_handles_share_one_file);
     tcase_add_test(runs, run_child_processes_survive_kills);
     tcase_add_test(runs, run_roles_split_across_processes);
-    tcase_add_test(runs, run_routing_verifies_runtimes_and_values);
+    tcase_add_test(runs, run_routing_verifies_runtimes_sessions_and_values);
+    tcase_add_test(runs, main_routing_junit_reports_sessions_and_the_skip);
     tcase_add_test(runs, run_rejects_bad_arguments);
     tcase_add_test(runs, run_runtime_metrics_equal_the_suite_counts);
     tcase_add_test(runs, run_counts_statements_per_orchestration);
