@@ -53,56 +53,56 @@ int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
 
-/* Scan in id order and stop at the first eligible message ("+" keeps the planner off the
- * visible_at index, which would sort every visible message on each fetch). */
-static const char SQL_CANDIDATE[] =
-    "SELECT q.instance_id FROM orch_queue q"
-    " WHERE +q.visible_at <= ?1"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"
-    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
+/* The eligible messages: visible at ?1, their instance not locked, and either started or
+ * with a visible START (kind ?2). Scanned in id order, stopping at the first ("+" keeps the
+ * planner off the visible_at index, which would sort every visible message on each fetch). */
+#define CANDIDATE_WHERE                                                                       \
+    " WHERE +q.visible_at <= ?1"                                                              \
+    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"                                         \
+    "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"                          \
+    " AND (EXISTS (SELECT 1 FROM instances i WHERE i.instance_id = q.instance_id)"            \
+    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"             \
     "   AND s.kind = ?2 AND s.visible_at <= ?1))"
-    " ORDER BY q.id LIMIT 1";
-/* The same, among the instances whose route (duro_route_ok) the filter ?3 accepts. */
-static const char SQL_CANDIDATE_FILTERED[] =
-    "SELECT q.instance_id FROM orch_queue q LEFT JOIN instances i"
-    " ON i.instance_id = q.instance_id"
-    " WHERE +q.visible_at <= ?1"
-    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"
-    "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"
-    " AND (i.instance_id IS NOT NULL"
-    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"
-    "   AND s.kind = ?2 AND s.visible_at <= ?1))"
-    " AND duro_route_ok(?3,"
-    "  (SELECT t.target_name FROM orch_queue t WHERE t.instance_id = q.instance_id"
-    "   AND t.kind = ?4 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
-    "   ORDER BY t.id DESC LIMIT 1),"
-    "  (SELECT t.target_version FROM orch_queue t WHERE t.instance_id = q.instance_id"
-    "   AND t.kind = ?4 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
-    "   ORDER BY t.id DESC LIMIT 1),"
-    "  i.orch_name, i.orch_version,"
-    "  (SELECT t.target_name FROM orch_queue t WHERE t.instance_id = q.instance_id"
-    "   AND t.kind = ?2 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
-    "   ORDER BY t.id DESC LIMIT 1),"
-    "  (SELECT t.target_version FROM orch_queue t WHERE t.instance_id = q.instance_id"
-    "   AND t.kind = ?2 AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"
-    "   ORDER BY t.id DESC LIMIT 1))"
-    " ORDER BY q.id LIMIT 1";
+/* The same, among the instances whose route (duro_route_ok) the filter ?3 accepts (?4: the
+ * CONTINUE_AS_NEW kind). */
+#define ROUTE_TARGET(column, kind)                                                            \
+    "  (SELECT t." column " FROM orch_queue t WHERE t.instance_id = q.instance_id"            \
+    "   AND t.kind = " kind " AND t.visible_at <= ?1 AND t.target_name IS NOT NULL"           \
+    "   ORDER BY t.id DESC LIMIT 1)"
+#define CANDIDATE_FILTERED_FROM_WHERE                                                         \
+    " FROM orch_queue q LEFT JOIN instances i ON i.instance_id = q.instance_id"               \
+    " WHERE +q.visible_at <= ?1"                                                              \
+    " AND NOT EXISTS (SELECT 1 FROM instance_locks l"                                         \
+    "  WHERE l.instance_id = q.instance_id AND l.locked_until > ?1)"                          \
+    " AND (i.instance_id IS NOT NULL"                                                         \
+    "  OR EXISTS (SELECT 1 FROM orch_queue s WHERE s.instance_id = q.instance_id"             \
+    "   AND s.kind = ?2 AND s.visible_at <= ?1))"                                             \
+    " AND duro_route_ok(?3," ROUTE_TARGET("target_name", "?4") ","                            \
+    ROUTE_TARGET("target_version", "?4") ", i.orch_name, i.orch_version,"                     \
+    ROUTE_TARGET("target_name", "?2") "," ROUTE_TARGET("target_version", "?2") ")"
+/* Take the lock of the first eligible instance in one statement (lock token ?T, until ?U; an
+ * expired lock row is taken over) and say whether another instance is eligible once it is
+ * locked: RETURNING instance_id, another. */
+#define LOCK_FIRST(from_where, token, until)                                                  \
+    "INSERT INTO instance_locks (instance_id, lock_token, locked_until)"                      \
+    " SELECT q.instance_id, " token ", " until from_where " ORDER BY q.id LIMIT 1"            \
+    " ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token,"              \
+    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= ?1"           \
+    " RETURNING instance_id, EXISTS (SELECT 1" from_where ")"
+static const char SQL_LOCK_FIRST[] =
+    LOCK_FIRST(" FROM orch_queue q" CANDIDATE_WHERE, "?3", "?4");
+static const char SQL_LOCK_FIRST_FILTERED[] =
+    LOCK_FIRST(CANDIDATE_FILTERED_FROM_WHERE, "?5", "?6");
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(visible_at) AS t FROM orch_queue WHERE visible_at > ?1"
     " UNION ALL SELECT MIN(locked_until) FROM instance_locks WHERE locked_until > ?1)";
-static const char SQL_LOCK[] =
-    "INSERT INTO instance_locks (instance_id, lock_token, locked_until) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token,"
-    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= ?4";
+/* Tag the instance's visible messages with the lock token and read them (in no particular
+ * order: read_batch sorts them by id). */
 static const char SQL_TAG[] =
     "UPDATE orch_queue SET lock_token = ?1, attempt_count = attempt_count + 1"
-    " WHERE instance_id = ?2 AND visible_at <= ?3";
-static const char SQL_TAGGED[] =
-    "SELECT id, kind, execution_id, payload, attempt_count FROM orch_queue"
-    " WHERE lock_token = ?1 ORDER BY id";
+    " WHERE instance_id = ?2 AND visible_at <= ?3"
+    " RETURNING id, kind, execution_id, payload, attempt_count";
 static const char SQL_INSTANCE[] =
     "SELECT i.orch_name, i.orch_version, i.current_execution, i.custom_status, e.state"
     " FROM instances i LEFT JOIN executions e"
@@ -112,12 +112,20 @@ static const char SQL_HISTORY[] =
     "SELECT event_id, kind, payload FROM history"
     " WHERE instance_id = ?1 AND execution_id = ?2 ORDER BY event_id";
 
-/* Read the batch tagged with the item's token into item->msgs; sets item->attempt. */
-static int read_batch(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
+/* qsort order of fetched messages: by id, the order they were enqueued in. */
+static int msg_id_order(const void *a, const void *b)
+{
+    int64_t x = ((const duro_stored_msg *)a)->id, y = ((const duro_stored_msg *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Tag the instance's messages visible at `now` with the item's token and read them into
+ * item->msgs in id order; sets item->attempt. */
+static int read_batch(duro__sq_conn *c, int64_t now, duro_orch_item *item, duro_error *err)
 {
     sqlite3_stmt *st;
     size_t cap = 0;
-    int rc = duro__sq_query(c, SQL_TAGGED, &st, err, "t", item->lock_token);
+    int rc = duro__sq_query(c, SQL_TAG, &st, err, "tti", item->lock_token, item->instance, now);
 
     if (rc != 0)
         return rc;
@@ -148,7 +156,10 @@ static int read_batch(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
             item->attempt = attempts > UINT32_MAX ? UINT32_MAX : (uint32_t)attempts;
     }
     duro__sq_reset(st);
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    qsort(item->msgs, item->n_msgs, sizeof(*item->msgs), msg_id_order);
+    return 0;
 }
 
 /* Read the instance row (if any) into the item. */
@@ -225,8 +236,9 @@ static int read_item_history(duro__sq_conn *c, duro_orch_item *item, duro_error 
     return rc < 0 ? rc : 0;
 }
 
-/* Lock `instance` at `now`, tag its visible messages and build the item. */
-static int take_instance(duro__sq_conn *c, const char *instance, int64_t now, int64_t lock_ms,
+/* Build the item of `instance`, just locked with `token` at `now`: tag and read its batch,
+ * then its instance row and history. */
+static int take_instance(duro__sq_conn *c, const char *instance, const char *token, int64_t now,
                          duro_orch_item **out, duro_error *err)
 {
     duro_orch_item *item = calloc(1, sizeof(*item));
@@ -236,20 +248,8 @@ static int take_instance(duro__sq_conn *c, const char *instance, int64_t now, in
         free(item);
         return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (orchestration item)");
     }
-    rc = duro_random_token(item->lock_token);
-    if (rc != 0) {
-        rc = duro_error_set(err, rc, 1, "cannot generate a lock token");
-    } else {
-        rc = duro__sq_exec(c, SQL_LOCK, err, "ttii", instance, item->lock_token,
-                           duro__add_sat(now, lock_ms), now);
-        if (rc == 0)
-            rc = duro_error_set(err, DURO_ENOTFOUND, 1, "instance %s was locked concurrently",
-                                instance);
-        else if (rc > 0)
-            rc = duro__sq_exec(c, SQL_TAG, err, "tti", item->lock_token, instance, now);
-        if (rc >= 0)
-            rc = read_batch(c, item, err);
-    }
+    memcpy(item->lock_token, token, sizeof(item->lock_token));
+    rc = read_batch(c, now, item, err);
     if (rc == 0)
         rc = read_instance(c, item, err);
     if (rc == 0)
@@ -269,30 +269,29 @@ typedef struct fetch_arg {
     duro_orch_item **out;
 } fetch_arg;
 
-/* The first eligible candidate in id order (fetch_orch or, with a filter, its filtered
- * form): 0 with the statement stepped onto its row (1) or past the end, or an error. */
-static int query_candidate(duro__sq_conn *c, int64_t now, const duro_version_filter *filter,
-                           sqlite3_stmt **st, duro_error *err)
+/* Lock the first eligible instance in id order (fetch_orch or, with a filter, its filtered
+ * form) with `token` until now + lock_ms: 0 with *instance a malloc'ed copy of its id (NULL
+ * when none is eligible) and *another set when another instance is eligible too, or an
+ * error. */
+static int lock_first(duro__sq_conn *c, int64_t now, const fetch_arg *fa, const char *token,
+                      char **instance, int *another, duro_error *err)
 {
-    return filter ? duro__sq_query(c, SQL_CANDIDATE_FILTERED, st, err, "idfd", now,
-                                   (int)DURO_MSG_START, (void *)filter,
-                                   (int)DURO_MSG_CONTINUE_AS_NEW)
-                  : duro__sq_query(c, SQL_CANDIDATE, st, err, "id", now, (int)DURO_MSG_START);
-}
-
-/* Set *next to `now` when some instance other than the locked ones is fetchable now. */
-static int candidate_exists(duro__sq_conn *c, int64_t now, const duro_version_filter *filter,
-                            int64_t *next, duro_error *err)
-{
+    int64_t until = duro__add_sat(now, fa->lock_ms);
     sqlite3_stmt *st;
-    int rc = query_candidate(c, now, filter, &st, err);
+    int rc = fa->filter ? duro__sq_query(c, SQL_LOCK_FIRST_FILTERED, &st, err, "idfdti", now,
+                                         (int)DURO_MSG_START, (void *)fa->filter,
+                                         (int)DURO_MSG_CONTINUE_AS_NEW, token, until)
+                        : duro__sq_query(c, SQL_LOCK_FIRST, &st, err, "idti", now,
+                                         (int)DURO_MSG_START, token, until);
 
-    if (rc == 0) {
-        rc = duro__sq_step(c, st, err);
-        if (rc == 1)
-            *next = now;
-        duro__sq_reset(st);
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_step(c, st, err);
+    if (rc == 1) {
+        *another = sqlite3_column_int(st, 1);
+        rc = duro__sq_col_strdup(st, 0, instance, err);
     }
+    duro__sq_reset(st);
     return rc < 0 ? rc : 0;
 }
 
@@ -301,27 +300,25 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     fetch_arg *fa = arg;
     duro_sqlite *s = fa->s;
     duro__sq_conn *c;
-    sqlite3_stmt *st;
+    char token[33];
     char *instance = NULL;
-    int rc = duro__sq_begin_lock(&s->pool, &c, err);
+    int another = 0;
+    int rc = duro_random_token(token);
 
     if (rc != 0)
+        return duro_error_set(err, rc, 1, "cannot generate a lock token");
+    rc = duro__sq_begin_lock(&s->pool, &c, err);
+    if (rc != 0)
         return rc;
-    rc = query_candidate(c, now, fa->filter, &st, err);
-    if (rc == 0) {
-        rc = duro__sq_step(c, st, err);
-        if (rc == 1)
-            rc = duro__sq_col_strdup(st, 0, &instance, err);
-        duro__sq_reset(st);
-    }
+    rc = lock_first(c, now, fa, token, &instance, &another, err);
     if (rc == 0 && instance == NULL) {
         rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__NEVER, next, err, "i", now);
         if (rc >= 0)
             rc = DURO_ENOTFOUND;
     } else if (rc == 0) {
-        rc = take_instance(c, instance, now, fa->lock_ms, fa->out, err);
-        if (rc == 0) /* another instance ready too? (this one is locked now) */
-            rc = candidate_exists(c, now, fa->filter, next, err);
+        rc = take_instance(c, instance, token, now, fa->out, err);
+        if (rc == 0 && another) /* another instance ready too (this one is locked now) */
+            *next = now;
     }
     free(instance);
     rc = duro__sq_end_write(&s->pool, c, rc, 0, err);
