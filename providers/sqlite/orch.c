@@ -17,8 +17,6 @@
 
 /* ---- Enqueue ----------------------------------------------------------------------------- */
 
-static const char SQL_DUE[] =
-    "SELECT 1 FROM orch_queue WHERE instance_id = ?1 AND visible_at <= ?2 LIMIT 1";
 typedef struct enqueue_arg {
     const duro_msg *msg;
     const duro_orch_ref *target;
@@ -358,14 +356,19 @@ int duro__sq_fetch_orch(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
 
 static const char SQL_LOCK_BY_TOKEN[] =
     "SELECT instance_id, locked_until FROM instance_locks WHERE lock_token = ?1";
-/* A row when the instance exists; its value is 1 when the commit's execution ?2 is stored,
- * the current one or the next one (current + 1), else 0. */
-static const char SQL_INSTANCE_EXISTS[] =
-    "SELECT ?2 IN (i.current_execution, i.current_execution + 1) OR EXISTS (SELECT 1 FROM"
-    " executions e"
-    " WHERE e.instance_id = ?1 AND e.execution_id = ?2) FROM instances i WHERE i.instance_id = ?1";
-static const char SQL_LAST_EVENT[] =
-    "SELECT COALESCE(MAX(event_id), 0) FROM history WHERE instance_id = ?1 AND execution_id = ?2";
+/* What ack_orch checks before it writes, in one row for lock token ?1 and the commit's
+ * execution ?2: the instance and the lock's end; whether the instance has a row; whether
+ * execution ?2 is stored, the current one or the next one (current + 1); whether it is
+ * stored; the last event id stored in it (0: none). */
+static const char SQL_ACK_STATE[] =
+    "SELECT l.instance_id, l.locked_until, i.instance_id IS NOT NULL,"
+    " ?2 IN (i.current_execution, i.current_execution + 1) OR e.execution_id IS NOT NULL,"
+    " e.execution_id IS NOT NULL,"
+    " (SELECT COALESCE(MAX(h.event_id), 0) FROM history h"
+    "  WHERE h.instance_id = l.instance_id AND h.execution_id = ?2)"
+    " FROM instance_locks l LEFT JOIN instances i ON i.instance_id = l.instance_id"
+    " LEFT JOIN executions e ON e.instance_id = l.instance_id AND e.execution_id = ?2"
+    " WHERE l.lock_token = ?1";
 static const char SQL_CREATE_INSTANCE[] =
     "INSERT INTO instances (instance_id, orch_name, orch_version, parent_instance,"
     " current_execution, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
@@ -377,9 +380,22 @@ static const char SQL_UPDATE_INSTANCE[] =
 static const char SQL_CREATE_EXECUTION[] =
     "INSERT INTO executions (instance_id, execution_id, state, started_at)"
     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (instance_id, execution_id) DO NOTHING";
-static const char SQL_INSERT_EVENT[] =
+/* Up to EVENT_ROWS events of execution ?2 of ?1 in one statement; rows left unbound (event
+ * id NULL) are skipped. */
+#define EVENT_ROWS 8
+static const char SQL_INSERT_EVENTS[] =
     "INSERT INTO history (instance_id, execution_id, event_id, kind, payload)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
+    " SELECT ?1, ?2, column1, column2, column3 FROM (VALUES"
+    " (?3, ?4, ?5),"
+    " (?6, ?7, ?8),"
+    " (?9, ?10, ?11),"
+    " (?12, ?13, ?14),"
+    " (?15, ?16, ?17),"
+    " (?18, ?19, ?20),"
+    " (?21, ?22, ?23),"
+    " (?24, ?25, ?26))"
+    " WHERE column1 IS NOT NULL";
+#define EVENT_ROW_PARAMS 3
 static const char SQL_SET_STATE[] =
     "UPDATE executions SET state = ?3, output = ?4,"
     " completed_at = CASE WHEN ?3 = 1 THEN NULL ELSE ?5 END" /* 1 = DURO_STATE_RUNNING */
@@ -391,8 +407,13 @@ static const char SQL_CANCEL_WORK[] =
     "DELETE FROM work_queue WHERE instance_id = ?1 AND execution_id = ?2 AND activity_id = ?3";
 static const char SQL_DELETE_TAGGED[] = "DELETE FROM orch_queue WHERE lock_token = ?1";
 static const char SQL_UNLOCK[] = "DELETE FROM instance_locks WHERE lock_token = ?1";
+/* The same, answering whether the instance, now unlocked, still has messages due at ?2. */
+static const char SQL_UNLOCK_DUE[] =
+    "DELETE FROM instance_locks WHERE lock_token = ?1"
+    " RETURNING EXISTS (SELECT 1 FROM orch_queue q"
+    "  WHERE q.instance_id = instance_locks.instance_id AND q.visible_at <= ?2)";
 
-/* Step 1: resolve the token to its instance and verify the lock is live at now. */
+/* Resolve the token to its instance and verify the lock is live at now (abandon_orch). */
 static int verify_lock(duro__sq_conn *c, const char *token, int64_t now, char **instance,
                        duro_error *err)
 {
@@ -413,76 +434,122 @@ static int verify_lock(duro__sq_conn *c, const char *token, int64_t now, char **
     return rc;
 }
 
-/* Step 2: instance and execution rows. *exists tells whether the instance has a row now. */
-static int upsert_instance(duro__sq_conn *c, const char *instance, int64_t now,
-                           const duro_orch_commit *cm, int *exists, duro_error *err)
-{
-    int64_t found;
-    int rc = duro__sq_int(c, SQL_INSTANCE_EXISTS, 0, &found, err, "tu", instance,
-                          cm->execution_id);
+/* What SQL_ACK_STATE read for one ack. */
+typedef struct ack_state {
+    char *instance;        /* malloc'ed */
+    int exists;            /* the instance has a row */
+    int execution_ok;      /* the commit's execution is stored, current or next */
+    int execution_stored;  /* it has a row */
+    int64_t last_event;    /* the last event id stored in it, 0: none */
+} ack_state;
 
-    if (rc < 0)
+/* Step 1: resolve the token to its instance, verify the lock is live at now, and read what
+ * the next steps check. 1 with *state filled, or a negative DURO_E* code. */
+static int read_ack_state(duro__sq_conn *c, const char *token, int64_t now, uint64_t execution,
+                          ack_state *state, duro_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = duro__sq_query(c, SQL_ACK_STATE, &st, err, "tu", token, execution);
+
+    if (rc != 0)
         return rc;
-    *exists = rc == 1;
-    if (*exists ? found != 1 : cm->execution_id != 1)
+    rc = duro__sq_step(c, st, err);
+    if (rc == 0)
+        rc = duro_error_set(err, DURO_ELOCK, 0,
+                            "invalid lock token: unknown, released or stolen");
+    else if (rc == 1 && sqlite3_column_int64(st, 1) <= now)
+        rc = duro_error_set(err, DURO_ELOCK, 0, "instance lock expired");
+    else if (rc == 1) {
+        state->exists = sqlite3_column_int(st, 2);
+        state->execution_ok = sqlite3_column_int(st, 3) == 1;
+        state->execution_stored = sqlite3_column_int(st, 4);
+        state->last_event = sqlite3_column_int64(st, 5);
+        if (duro__sq_col_strdup(st, 0, &state->instance, err) != 0)
+            rc = DURO_ENOMEM;
+    }
+    duro__sq_reset(st);
+    return rc;
+}
+
+/* Step 2: instance and execution rows; state->exists becomes whether the instance has a
+ * row now. */
+static int upsert_instance(duro__sq_conn *c, ack_state *state, int64_t now,
+                           const duro_orch_commit *cm, duro_error *err)
+{
+    const char *instance = state->instance;
+    int rc;
+
+    if (state->exists ? !state->execution_ok : cm->execution_id != 1)
         return duro_error_set(err, DURO_ENOTFOUND, 0,
                               "ack_orch: execution %llu of %s is not stored, current or next",
                               (unsigned long long)cm->execution_id, instance);
-    if (!*exists && cm->orch_name == NULL) {
+    if (!state->exists && cm->orch_name == NULL) {
         if (cm->n_events || cm->state || cm->set_custom_status || cm->n_kv)
             return duro_error_set(err, DURO_EINVAL, 0,
                                   "ack_orch: orch_name is required to create instance %s",
                                   instance);
         return 0;
     }
-    if (*exists)
+    if (state->exists)
         rc = duro__sq_exec(c, SQL_UPDATE_INSTANCE, err, "tttui", instance, cm->orch_name,
                            cm->orch_version, cm->execution_id, now);
     else
         rc = duro__sq_exec(c, SQL_CREATE_INSTANCE, err, "ttttui", instance, cm->orch_name,
                            cm->orch_version, cm->parent_instance, cm->execution_id, now);
-    *exists = 1;
-    if (rc >= 0)
+    state->exists = 1;
+    if (rc >= 0 && !state->execution_stored)
         rc = duro__sq_exec(c, SQL_CREATE_EXECUTION, err, "tudi", instance, cm->execution_id,
                            (int)DURO_STATE_RUNNING, now);
     return rc < 0 ? rc : 0;
 }
 
+/* Insert events [first, first + EVENT_ROWS) of the commit (fewer at the end). */
+static int insert_events(duro__sq_conn *c, const char *instance, const duro_orch_commit *cm,
+                         size_t first, duro_error *err)
+{
+    size_t end = cm->n_events - first < EVENT_ROWS ? cm->n_events : first + EVENT_ROWS;
+    sqlite3_stmt *st;
+    int rc = duro__sq_query(c, SQL_INSERT_EVENTS, &st, err, "tu", instance, cm->execution_id);
+
+    if (rc != 0)
+        return rc;
+    for (size_t i = first; rc == 0 && i < end; i++)
+        rc = duro__sq_bind_from(c, st, 3 + (int)(i - first) * EVENT_ROW_PARAMS, err, "udt",
+                                cm->events[i].event_id, cm->events[i].kind,
+                                cm->events[i].payload);
+    if (rc == 0)
+        rc = duro__sq_step(c, st, err);
+    duro__sq_reset(st);
+    if (rc == DURO_ECONSTRAINT)
+        return duro_error_set(err, DURO_ECONSTRAINT, 0,
+                              "event ids %llu to %llu rejected in execution %llu of %s"
+                              " (duplicate or out of range)",
+                              (unsigned long long)cm->events[first].event_id,
+                              (unsigned long long)cm->events[end - 1].event_id,
+                              (unsigned long long)cm->execution_id, instance);
+    return rc < 0 ? rc : 0;
+}
+
 /* Step 3: append the events, insert-only, above the last stored id (the commit's own ids
- * increase: duro_provider_check_commit). */
-static int append_events(duro__sq_conn *c, const char *instance, const duro_orch_commit *cm,
+ * increase: duro_provider_check_commit), up to EVENT_ROWS in one statement. */
+static int append_events(duro__sq_conn *c, const ack_state *state, const duro_orch_commit *cm,
                          duro_error *err)
 {
-    int64_t last = 0;
-    int rc = cm->n_events == 0 ? 0
-                               : duro__sq_int(c, SQL_LAST_EVENT, 0, &last, err, "tu", instance,
-                                              cm->execution_id);
+    int rc = 0;
 
-    if (rc < 0)
-        return rc;
-    if (cm->n_events > 0 && cm->events[0].event_id <= (uint64_t)last)
+    if (cm->n_events > 0 && cm->events[0].event_id <= (uint64_t)state->last_event)
         return duro_error_set(err, DURO_ECONSTRAINT, 0,
                               "event id %llu rejected in execution %llu of %s: not above the"
                               " last stored id %lld (duplicate or out of order)",
                               (unsigned long long)cm->events[0].event_id,
-                              (unsigned long long)cm->execution_id, instance, (long long)last);
-    for (size_t i = 0; i < cm->n_events; i++) {
-        const duro_event_in *e = &cm->events[i];
-
-        if (e->event_id == 0)
+                              (unsigned long long)cm->execution_id, state->instance,
+                              (long long)state->last_event);
+    for (size_t i = 0; i < cm->n_events; i++)
+        if (cm->events[i].event_id == 0)
             return duro_error_set(err, DURO_ECONSTRAINT, 0, "event id 0 is invalid");
-        rc = duro__sq_exec(c, SQL_INSERT_EVENT, err, "tuudt", instance, cm->execution_id,
-                           e->event_id, e->kind, e->payload);
-        if (rc == DURO_ECONSTRAINT)
-            return duro_error_set(err, DURO_ECONSTRAINT, 0,
-                                  "event id %llu rejected in execution %llu of %s"
-                                  " (duplicate or out of range)",
-                                  (unsigned long long)e->event_id,
-                                  (unsigned long long)cm->execution_id, instance);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    for (size_t first = 0; rc == 0 && first < cm->n_events; first += EVENT_ROWS)
+        rc = insert_events(c, state->instance, cm, first, err);
+    return rc;
 }
 
 /* Steps 4-7: state, custom status, work (inserts before cancel-deletes), messages. */
@@ -496,11 +563,9 @@ static int apply_writes(duro__sq_conn *c, const char *instance, int64_t now,
                            cm->state, cm->output, now);
     if (rc >= 0 && cm->set_custom_status)
         rc = duro__sq_exec(c, SQL_SET_CUSTOM, err, "tt", instance, cm->custom_status);
-    for (size_t i = 0; rc >= 0 && i < cm->n_work; i++)
-        rc = duro__sq_insert_work_routed(c, &cm->work[i],
-                                         cm->work_tags != NULL ? cm->work_tags[i] : NULL,
-                                         cm->work_sessions != NULL ? cm->work_sessions[i] : NULL,
-                                         err);
+    if (rc >= 0)
+        rc = duro__sq_insert_works(c, cm->n_work, cm->work, cm->work_tags, cm->work_sessions,
+                                   err);
     for (size_t i = 0; rc >= 0 && i < cm->n_cancel; i++)
         rc = duro__sq_exec(c, SQL_CANCEL_WORK, err, "tuu", instance, cm->cancel[i].execution_id,
                            cm->cancel[i].activity_id);
@@ -521,34 +586,33 @@ static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *er
 {
     const ack_arg *a = arg;
     const duro_orch_commit *commit = a->commit;
-    char *instance = NULL;
-    int exists = 0;
-    int rc = verify_lock(c, a->lock_token, a->now_ms, &instance, err);
+    ack_state state = { 0 };
+    int rc = read_ack_state(c, a->lock_token, a->now_ms, commit->execution_id, &state, err);
 
     *notes = commit->n_work > 0 ? DURO__NOTE_WORK : 0;
     if (rc >= 0)
-        rc = upsert_instance(c, instance, a->now_ms, commit, &exists, err);
-    if (rc == 0 && exists)
-        rc = append_events(c, instance, commit, err);
+        rc = upsert_instance(c, &state, a->now_ms, commit, err);
+    if (rc == 0 && state.exists)
+        rc = append_events(c, &state, commit, err);
     if (rc == 0)
-        rc = apply_writes(c, instance, a->now_ms, commit, err);
+        rc = apply_writes(c, state.instance, a->now_ms, commit, err);
     if (rc == 0 && commit->n_kv > 0)
-        rc = duro__sq_apply_kv(c, instance, commit, err);
+        rc = duro__sq_apply_kv(c, state.instance, commit, err);
     if (rc == 0)
         rc = duro__sq_exec(c, SQL_DELETE_TAGGED, err, "t", a->lock_token);
-    if (rc >= 0)
-        rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", a->lock_token);
     /* Orchestration fetchers are woken only when this commit sent messages (a delay may
      * change their next wake-up) or the instance, now unlocked, still has messages due. */
-    if (rc >= 0 && commit->n_msgs > 0)
-        *notes |= DURO__NOTE_ORCH;
-    else if (rc >= 0) {
+    if (rc >= 0 && commit->n_msgs > 0) {
+        rc = duro__sq_exec(c, SQL_UNLOCK, err, "t", a->lock_token);
+        if (rc >= 0)
+            *notes |= DURO__NOTE_ORCH;
+    } else if (rc >= 0) {
         int64_t due;
-        rc = duro__sq_int(c, SQL_DUE, 0, &due, err, "ti", instance, a->now_ms);
+        rc = duro__sq_int(c, SQL_UNLOCK_DUE, 0, &due, err, "ti", a->lock_token, a->now_ms);
         if (rc >= 0 && due == 1)
             *notes |= DURO__NOTE_ORCH;
     }
-    free(instance);
+    free(state.instance);
     return rc < 0 ? rc : 0;
 }
 

@@ -23,6 +23,12 @@ int duro__sq_insert_work_tagged(duro__sq_conn *c, const duro_work_in *work, cons
  * session item has no tag). */
 int duro__sq_insert_work_routed(duro__sq_conn *c, const duro_work_in *work, const char *tag,
                                 const char *session, duro_error *err);
+/* Check all `n` work items of a commit first (each as duro__sq_insert_work_routed does;
+ * tags and sessions each NULL or n entries, each NULL or the item's), then insert them in
+ * order, up to 8 in one statement. Returns 0 or a DURO_E* code (err filled). */
+int duro__sq_insert_works(duro__sq_conn *c, size_t n, const duro_work_in *work,
+                          const char *const *tags, const char *const *sessions,
+                          duro_error *err);
 /* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or a negative
  * DURO_E* code. */
 int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,

@@ -111,14 +111,16 @@ static int stmt_get(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_
     return 0;
 }
 
-static int bind_args(duro__sq_conn *c, sqlite3_stmt *st, duro_error *err, const char *fmt,
-                     va_list ap)
+/* Bind the arguments of `fmt` to parameters ?first, ?first+1, ... of `st`. */
+static int bind_args(duro__sq_conn *c, sqlite3_stmt *st, int first, duro_error *err,
+                     const char *fmt, va_list ap)
 {
-    for (int i = 1; fmt[i - 1] != '\0'; i++) {
+    for (int k = 0; fmt[k] != '\0'; k++) {
+        int i = first + k;
         int rc;
         const char *s;
 
-        switch (fmt[i - 1]) {
+        switch (fmt[k]) {
         case 't':
             s = va_arg(ap, const char *);
             rc = s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)
@@ -137,7 +139,7 @@ static int bind_args(duro__sq_conn *c, sqlite3_stmt *st, duro_error *err, const 
             rc = sqlite3_bind_pointer(st, i, va_arg(ap, void *), DURO__SQ_FILTER_TYPE, NULL);
             break;
         default:
-            return duro_error_set(err, DURO_EINTERNAL, 0, "bad bind format '%c'", fmt[i - 1]);
+            return duro_error_set(err, DURO_EINTERNAL, 0, "bad bind format '%c'", fmt[k]);
         }
         if (rc != SQLITE_OK)
             return duro__sq_error(c->db, rc, "bind", err);
@@ -153,7 +155,7 @@ static int query_v(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_e
 
     if (rc != 0)
         return rc;
-    rc = bind_args(c, st, err, fmt, ap);
+    rc = bind_args(c, st, 1, err, fmt, ap);
     if (rc != 0) {
         duro__sq_reset(st);
         return rc;
@@ -170,6 +172,18 @@ int duro__sq_query(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_e
 
     va_start(ap, fmt);
     rc = query_v(c, sql, out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int duro__sq_bind_from(duro__sq_conn *c, sqlite3_stmt *st, int first, duro_error *err,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = bind_args(c, st, first, err, fmt, ap);
     va_end(ap);
     return rc;
 }

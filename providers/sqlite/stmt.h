@@ -82,6 +82,11 @@ int duro__sq_register_route_ok(sqlite3 *db);
 
 int duro__sq_query(duro__sq_conn *c, const char *sql, sqlite3_stmt **out, duro_error *err,
                    const char *fmt, ...);
+/* Bind more arguments to a statement from duro__sq_query(), from parameter ?first on (for
+ * the rows of a multi-row statement). Returns 0 or a DURO_E* code (err filled); on error
+ * the caller resets the statement. */
+int duro__sq_bind_from(duro__sq_conn *c, sqlite3_stmt *st, int first, duro_error *err,
+                       const char *fmt, ...);
 /* Step: 1 when a row is available, 0 when done, or a negative DURO_E* code (err filled). */
 int duro__sq_step(duro__sq_conn *c, sqlite3_stmt *st, duro_error *err);
 /* Reset a statement from duro__sq_query() and clear its bindings. */
