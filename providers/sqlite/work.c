@@ -67,24 +67,29 @@ int duro__sq_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, con
 #define TAKE_SET                                                                              \
     "UPDATE work_queue SET lock_token = ?2, locked_until = ?3, attempt_count = attempt_count + 1"
 #define TAKE_FETCHABLE " visible_at <= ?1 AND (lock_token IS NULL OR locked_until <= ?1)"
-#define TAKE_RETURNING " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count"
-static const char SQL_TAKE[] =
-    TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag IS NULL AND session IS NULL AND"
-    TAKE_FETCHABLE
-    " ORDER BY id LIMIT 1)" TAKE_RETURNING;
+/* The item's columns, then whether another item is fetchable once it is locked: untagged
+ * ones for fetch_work; any for a filtered fetch, which then wakes the other fetchers, each
+ * of which checks its own filter. */
+#define TAKE_RETURNING(another)                                                               \
+    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count, " another
+#define ANOTHER_UNTAGGED                                                                      \
+    "EXISTS (SELECT 1 FROM work_queue WHERE tag IS NULL AND session IS NULL AND"              \
+    TAKE_FETCHABLE ")"
+#define ANOTHER_ANY "EXISTS (SELECT 1 FROM work_queue WHERE" TAKE_FETCHABLE ")"
+#define TAKE_UNTAGGED_WHERE                                                                   \
+    " WHERE id = (SELECT id FROM work_queue WHERE tag IS NULL AND session IS NULL AND"        \
+    TAKE_FETCHABLE " ORDER BY id LIMIT 1)"
+static const char SQL_TAKE[] = TAKE_SET TAKE_UNTAGGED_WHERE TAKE_RETURNING(ANOTHER_UNTAGGED);
+static const char SQL_TAKE_UNTAGGED_CLASS[] =
+    TAKE_SET TAKE_UNTAGGED_WHERE TAKE_RETURNING(ANOTHER_ANY);
 static const char SQL_TAKE_TAG[] =
     TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag = ?4 AND" TAKE_FETCHABLE
-    " ORDER BY id LIMIT 1)" TAKE_RETURNING;
+    " ORDER BY id LIMIT 1)" TAKE_RETURNING(ANOTHER_ANY);
 static const char SQL_TAKE_ANY_TAG[] =
     TAKE_SET " WHERE id = (SELECT id FROM work_queue WHERE tag IS NOT NULL AND" TAKE_FETCHABLE
-    " ORDER BY id LIMIT 1)" TAKE_RETURNING;
-/* Is another item fetchable? Untagged ones for fetch_work; any for a filtered fetch, which
- * then wakes the other fetchers, each of which checks its own filter. */
-static const char SQL_ANOTHER[] =
-    "SELECT 1 FROM work_queue WHERE tag IS NULL AND session IS NULL AND" TAKE_FETCHABLE
-    " LIMIT 1";
+    " ORDER BY id LIMIT 1)" TAKE_RETURNING(ANOTHER_ANY);
 /* The sessions class (duro-provider.h "Sessions"): the oldest fetchable session item whose
- * session worker ?4 owns, or nobody owns while ?4 owns fewer than ?5. */
+ * session worker ?4 owns, or nobody owns while ?4 owns fewer than ?5; its session last. */
 static const char SQL_TAKE_SESSION[] =
     TAKE_SET " WHERE id = (SELECT w.id FROM work_queue w"
     " LEFT JOIN sessions s ON s.session_id = w.session"
@@ -93,7 +98,7 @@ static const char SQL_TAKE_SESSION[] =
     " AND ((s.owner = ?4 AND s.lease_until > ?1)"
     "  OR ((s.session_id IS NULL OR s.lease_until <= ?1)"
     "   AND (SELECT COUNT(*) FROM sessions WHERE owner = ?4 AND lease_until > ?1) < ?5))"
-    " ORDER BY w.id LIMIT 1)" TAKE_RETURNING ", session";
+    " ORDER BY w.id LIMIT 1)" TAKE_RETURNING(ANOTHER_ANY) ", session";
 static const char SQL_OWN_SESSION[] =
     "INSERT INTO sessions (session_id, owner, lease_until, active_at) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT (session_id) DO UPDATE SET owner = excluded.owner,"
@@ -112,7 +117,6 @@ static const char SQL_DROP_EXPIRED[] =
     " AND NOT EXISTS (SELECT 1 FROM work_queue WHERE session = sessions.session_id)";
 static const char SQL_COUNT_OWNED[] =
     "SELECT COUNT(*) FROM sessions WHERE owner = ?1 AND lease_until > ?2";
-static const char SQL_ANOTHER_ANY[] = "SELECT 1 FROM work_queue WHERE" TAKE_FETCHABLE " LIMIT 1";
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
@@ -170,7 +174,7 @@ static int take_session(duro__sq_conn *c, const fetch_arg *fa, int64_t now, cons
     rc = duro__sq_step(c, *st, err);
     if (rc == 1) {
         int own = duro__sq_exec(c, SQL_OWN_SESSION, err, "ttii",
-                                (const char *)sqlite3_column_text(*st, 6), fa->worker_id,
+                                (const char *)sqlite3_column_text(*st, 7), fa->worker_id,
                                 duro__add_sat(now, fa->lease_ms), now);
         if (own < 0)
             rc = own;
@@ -188,7 +192,7 @@ static int take_class(duro__sq_conn *c, const duro_work_filter *f, size_t k, int
     int rc;
 
     if (f->untagged && k == 0)
-        rc = duro__sq_query(c, SQL_TAKE, st, err, "iti", now, token, until);
+        rc = duro__sq_query(c, SQL_TAKE_UNTAGGED_CLASS, st, err, "iti", now, token, until);
     else if (f->any_tag)
         rc = duro__sq_query(c, SQL_TAKE_ANY_TAG, st, err, "iti", now, token, until);
     else
@@ -203,9 +207,10 @@ static int take_class(duro__sq_conn *c, const duro_work_filter *f, size_t k, int
 }
 
 /* Take the item the fetch of `fa` is owed: the untagged queue's oldest, or the oldest of
- * the first class of the filter, from class turn % classes on, that has one. */
+ * the first class of the filter, from class turn % classes on, that has one; *another tells
+ * whether another item is fetchable too (see TAKE_RETURNING). */
 static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *token,
-                duro_error *err)
+                int *another, duro_error *err)
 {
     const duro_work_filter *f = fa->filter;
     int64_t until = duro__add_sat(now, fa->lock_ms);
@@ -230,6 +235,7 @@ static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *
         }
     }
     if (rc == 1) {
+        *another = sqlite3_column_int(st, 6);
         rc = item_from_row(st, token, fa->out, err);
         duro__sq_reset(st);
         return rc;
@@ -243,7 +249,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     duro_sqlite *s = fa->s;
     duro__sq_conn *c;
     char token[33];
-    int extended = 0, keep;
+    int extended = 0, another = 0, keep;
     int rc = duro_random_token(token);
 
     if (rc != 0)
@@ -258,17 +264,9 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
         rc = rc < 0 ? rc : 0;
     }
     if (rc == 0)
-        rc = take(c, fa, now, token, err);
-    if (rc == 0) { /* another item ready too? */
-        int64_t another;
-        rc = duro__sq_int(c, fa->filter != NULL ? SQL_ANOTHER_ANY : SQL_ANOTHER, 0, &another,
-                          err, "i", now);
-        if (rc >= 0) {
-            if (another == 1)
-                *next = now;
-            rc = 0;
-        }
-    }
+        rc = take(c, fa, now, token, &another, err);
+    if (rc == 0 && another) /* another item ready too */
+        *next = now;
     if (rc == DURO_ENOTFOUND) {
         rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__NEVER, next, err, "i", now);
         if (rc >= 0)
