@@ -101,14 +101,17 @@ static const char SQL_TAG[] =
     "UPDATE orch_queue SET lock_token = ?1, attempt_count = attempt_count + 1"
     " WHERE instance_id = ?2 AND visible_at <= ?3"
     " RETURNING id, kind, execution_id, payload, attempt_count";
-static const char SQL_INSTANCE[] =
-    "SELECT i.orch_name, i.orch_version, i.current_execution, i.custom_status, e.state"
+/* The instance row with its current execution's state, one row per event of that
+ * execution's history in event id order (event columns NULL when it has none); no row when
+ * the instance has no row (a history needs one: ack_orch appends events only then). */
+static const char SQL_INSTANCE_HISTORY[] =
+    "SELECT i.orch_name, i.orch_version, i.current_execution, i.custom_status, e.state,"
+    " h.event_id, h.kind, h.payload"
     " FROM instances i LEFT JOIN executions e"
     " ON e.instance_id = i.instance_id AND e.execution_id = i.current_execution"
-    " WHERE i.instance_id = ?1";
-static const char SQL_HISTORY[] =
-    "SELECT event_id, kind, payload FROM history"
-    " WHERE instance_id = ?1 AND execution_id = ?2 ORDER BY event_id";
+    " LEFT JOIN history h"
+    " ON h.instance_id = i.instance_id AND h.execution_id = i.current_execution"
+    " WHERE i.instance_id = ?1 ORDER BY h.event_id";
 
 /* qsort order of fetched messages: by id, the order they were enqueued in. */
 static int msg_id_order(const void *a, const void *b)
@@ -160,75 +163,78 @@ static int read_batch(duro__sq_conn *c, int64_t now, duro_orch_item *item, duro_
     return 0;
 }
 
-/* Read the instance row (if any) into the item. */
-static int read_instance(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
+/* Fill the item's instance fields from the current row of SQL_INSTANCE_HISTORY. */
+static int instance_from_row(sqlite3_stmt *st, duro_orch_item *item, duro_error *err)
+{
+    int rc;
+
+    item->execution_id = (uint64_t)sqlite3_column_int64(st, 2);
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+        item->state = sqlite3_column_int(st, 4);
+    rc = duro__sq_col_strdup(st, 0, &item->orch_name, err);
+    if (rc == 0)
+        rc = duro__sq_col_strdup(st, 1, &item->orch_version, err);
+    if (rc == 0)
+        rc = duro__sq_col_strdup(st, 3, &item->custom_status, err);
+    return rc;
+}
+
+/* Append the event of the current row of SQL_INSTANCE_HISTORY (*cap: the history's
+ * capacity). A payload that is not text empties the history and sets item->history_error
+ * instead of failing the fetch: 1 then (read no further), else 0 or a DURO_E* code. */
+static int event_from_row(sqlite3_stmt *st, duro_orch_item *item, size_t *cap, duro_error *err)
+{
+    duro_event *e;
+
+    if (sqlite3_column_type(st, 7) != SQLITE_TEXT) {
+        char buf[160];
+        snprintf(buf, sizeof(buf), "history event %lld of execution %llu cannot be read"
+                 " (payload is not text)", (long long)sqlite3_column_int64(st, 5),
+                 (unsigned long long)item->execution_id);
+        duro_events_free(item->history, item->n_history);
+        item->history = NULL;
+        item->n_history = 0;
+        item->history_error = strdup(buf);
+        return item->history_error == NULL
+                   ? duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history error)")
+                   : 1;
+    }
+    if (item->n_history == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        duro_event *ne = realloc(item->history, ncap * sizeof(*ne));
+        if (ne == NULL)
+            return duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history)");
+        item->history = ne;
+        *cap = ncap;
+    }
+    e = &item->history[item->n_history];
+    e->event_id = (uint64_t)sqlite3_column_int64(st, 5);
+    e->kind = sqlite3_column_int(st, 6);
+    if (duro__sq_col_strdup(st, 7, &e->payload, err) != 0)
+        return DURO_ENOMEM;
+    item->n_history++;
+    return 0;
+}
+
+/* Read the instance row (if any) and its current execution's history into the item. */
+static int read_instance_history(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
 {
     sqlite3_stmt *st;
-    int rc = duro__sq_query(c, SQL_INSTANCE, &st, err, "t", item->instance);
+    size_t cap = 0;
+    int rc = duro__sq_query(c, SQL_INSTANCE_HISTORY, &st, err, "t", item->instance);
 
     if (rc != 0)
         return rc;
     item->execution_id = 1;
     item->state = DURO_STATE_NOT_FOUND;
     rc = duro__sq_step(c, st, err);
-    if (rc == 1) {
-        item->execution_id = (uint64_t)sqlite3_column_int64(st, 2);
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-            item->state = sqlite3_column_int(st, 4);
-        rc = duro__sq_col_strdup(st, 0, &item->orch_name, err);
-        if (rc == 0)
-            rc = duro__sq_col_strdup(st, 1, &item->orch_version, err);
-        if (rc == 0)
-            rc = duro__sq_col_strdup(st, 3, &item->custom_status, err);
-    }
-    duro__sq_reset(st);
-    return rc < 0 ? rc : 0;
-}
-
-/* Read the current execution's history. A payload that is not text is reported through
- * item->history_error (history left empty) instead of failing the fetch. */
-static int read_item_history(duro__sq_conn *c, duro_orch_item *item, duro_error *err)
-{
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    int rc = duro__sq_query(c, SQL_HISTORY, &st, err, "tu", item->instance, item->execution_id);
-
-    if (rc != 0)
-        return rc;
-    while ((rc = duro__sq_step(c, st, err)) == 1) {
-        duro_event *e;
-
-        if (sqlite3_column_type(st, 2) != SQLITE_TEXT) {
-            char buf[160];
-            snprintf(buf, sizeof(buf), "history event %lld of execution %llu cannot be read"
-                     " (payload is not text)", (long long)sqlite3_column_int64(st, 0),
-                     (unsigned long long)item->execution_id);
-            duro_events_free(item->history, item->n_history);
-            item->history = NULL;
-            item->n_history = 0;
-            item->history_error = strdup(buf);
-            rc = item->history_error == NULL
-                     ? duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history error)")
-                     : 0;
+    if (rc == 1)
+        rc = instance_from_row(st, item, err) != 0 ? DURO_ENOMEM : 1;
+    while (rc == 1) {
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
+            (rc = event_from_row(st, item, &cap, err)) != 0)
             break;
-        }
-        if (item->n_history == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            duro_event *ne = realloc(item->history, ncap * sizeof(*ne));
-            if (ne == NULL) {
-                rc = duro_error_set(err, DURO_ENOMEM, 0, "out of memory (history)");
-                break;
-            }
-            item->history = ne;
-            cap = ncap;
-        }
-        e = &item->history[item->n_history];
-        e->event_id = (uint64_t)sqlite3_column_int64(st, 0);
-        e->kind = sqlite3_column_int(st, 1);
-        rc = duro__sq_col_strdup(st, 2, &e->payload, err);
-        if (rc != 0)
-            break;
-        item->n_history++;
+        rc = duro__sq_step(c, st, err);
     }
     duro__sq_reset(st);
     return rc < 0 ? rc : 0;
@@ -249,9 +255,7 @@ static int take_instance(duro__sq_conn *c, const char *instance, const char *tok
     memcpy(item->lock_token, token, sizeof(item->lock_token));
     rc = read_batch(c, now, item, err);
     if (rc == 0)
-        rc = read_instance(c, item, err);
-    if (rc == 0)
-        rc = read_item_history(c, item, err);
+        rc = read_instance_history(c, item, err);
     if (rc != 0) {
         duro_orch_item_free(item);
         return rc;

@@ -25,8 +25,12 @@ static const char SQL_INSERT_WORK[] =
     " (?43, ?44, ?45, ?46, ?47, ?48))"
     " WHERE column1 IS NOT NULL";
 #define WORK_ROW_PARAMS 6
-static const char SQL_LOCKED[] =
-    "SELECT 1 FROM instance_locks WHERE instance_id = ?1 AND locked_until > ?2";
+/* The same, answering whether the instance holds a live lock at ?8. */
+static const char SQL_INSERT_MSG_LOCKED[] =
+    "INSERT INTO orch_queue (instance_id, kind, execution_id, payload, visible_at,"
+    " target_name, target_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    " RETURNING EXISTS (SELECT 1 FROM instance_locks l"
+    "  WHERE l.instance_id = ?1 AND l.locked_until > ?8)";
 
 int duro__sq_insert_msg(duro__sq_conn *c, const duro_msg *msg, const duro_orch_ref *target,
                         duro_error *err)
@@ -103,11 +107,15 @@ int duro__sq_insert_work(duro__sq_conn *c, const duro_work_in *work, duro_error 
     return duro__sq_insert_work_tagged(c, work, NULL, err);
 }
 
-int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
-                             duro_error *err)
+int duro__sq_insert_msg_locked(duro__sq_conn *c, const duro_msg *msg, int64_t now_ms,
+                               duro_error *err)
 {
     int64_t locked;
-    int rc = duro__sq_int(c, SQL_LOCKED, 0, &locked, err, "ti", instance, now_ms);
+    int rc = duro_provider_check_msg(msg, err);
 
+    if (rc == 0)
+        rc = duro__sq_int(c, SQL_INSERT_MSG_LOCKED, 0, &locked, err, "tdutitti", msg->instance,
+                          (int)msg->kind, msg->execution_id, msg->payload, msg->visible_at_ms,
+                          NULL, NULL, now_ms);
     return rc < 0 ? rc : locked == 1;
 }

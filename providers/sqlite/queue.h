@@ -29,9 +29,10 @@ int duro__sq_insert_work_routed(duro__sq_conn *c, const duro_work_in *work, cons
 int duro__sq_insert_works(duro__sq_conn *c, size_t n, const duro_work_in *work,
                           const char *const *tags, const char *const *sessions,
                           duro_error *err);
-/* 1 when `instance` holds a live orchestration lock at `now_ms`, 0 when not, or a negative
- * DURO_E* code. */
-int duro__sq_instance_locked(duro__sq_conn *c, const char *instance, int64_t now_ms,
-                             duro_error *err);
+/* Validate (duro_provider_check_msg) and insert one orchestrator message without a target,
+ * as duro__sq_insert_msg does. Returns 1 when its instance holds a live orchestration lock
+ * at `now_ms`, 0 when not, or a negative DURO_E* code (err filled). */
+int duro__sq_insert_msg_locked(duro__sq_conn *c, const duro_msg *msg, int64_t now_ms,
+                               duro_error *err);
 
 #endif /* DURO_SQLITE_QUEUE_H */

@@ -472,12 +472,10 @@ static int ack_body(duro__sq_conn *c, void *arg, unsigned *notes, duro_error *er
         rc = duro_error_set(err, DURO_ELOCK, 0,
                             "work item is gone (cancelled or deleted) or its lock expired");
     if (rc > 0 && a->completion != NULL)
-        rc = duro__sq_insert_msg(c, a->completion, NULL, err);
+        rc = duro__sq_insert_msg_locked(c, a->completion, a->now_ms, err);
     /* A completion for an instance whose turn is running wakes no fetcher: the instance is
      * not fetchable until that turn's commit or abandon, which notifies (or its lock
      * expires, which a waiting fetcher's next-time check covers). */
-    if (rc == 0 && a->completion != NULL)
-        rc = duro__sq_instance_locked(c, a->completion->instance, a->now_ms, err);
     if (rc == 0 && a->completion != NULL)
         *notes = DURO__NOTE_ORCH;
     return rc < 0 ? rc : 0;
