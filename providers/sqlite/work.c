@@ -67,11 +67,14 @@ int duro__sq_enqueue_work_tagged(duro_provider *p, const duro_work_in *work, con
 #define TAKE_SET                                                                              \
     "UPDATE work_queue SET lock_token = ?2, locked_until = ?3, attempt_count = attempt_count + 1"
 #define TAKE_FETCHABLE " visible_at <= ?1 AND (lock_token IS NULL OR locked_until <= ?1)"
-/* The item's columns, then whether another item is fetchable once it is locked: untagged
+/* The item's columns, then whether another item is fetchable once it is locked (untagged
  * ones for fetch_work; any for a filtered fetch, which then wakes the other fetchers, each
- * of which checks its own filter. */
+ * of which checks its own filter), then whether worker ?6 (NULL: none) owns a session. */
 #define TAKE_RETURNING(another)                                                               \
-    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count, " another
+    " RETURNING id, instance_id, execution_id, activity_id, payload, attempt_count, " another \
+    ", " OWNS_SESSION("?6")
+#define OWNS_SESSION(worker)                                                                  \
+    "EXISTS (SELECT 1 FROM sessions WHERE owner = " worker " AND lease_until > ?1)"
 #define ANOTHER_UNTAGGED                                                                      \
     "EXISTS (SELECT 1 FROM work_queue WHERE tag IS NULL AND session IS NULL AND"              \
     TAKE_FETCHABLE ")"
@@ -122,6 +125,14 @@ static const char SQL_NEXT_TIME[] =
     " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
     " UNION ALL SELECT MIN(locked_until) FROM work_queue WHERE locked_until > ?1"
     " UNION ALL SELECT MIN(lease_until) FROM sessions WHERE lease_until > ?1)";
+/* The same for fetch_work_session of worker ?2, whose leases are extended to ?3 when it owns
+ * a session (the second column). */
+static const char SQL_NEXT_TIME_SESSION[] =
+    "SELECT MIN(t), " OWNS_SESSION("?2") " FROM ("
+    " SELECT MIN(visible_at) AS t FROM work_queue WHERE visible_at > ?1"
+    " UNION ALL SELECT MIN(locked_until) FROM work_queue WHERE locked_until > ?1"
+    " UNION ALL SELECT MIN(lease_until) FROM sessions WHERE lease_until > ?1 AND owner IS NOT ?2"
+    " UNION ALL SELECT MIN(?3) FROM sessions WHERE owner = ?2 AND lease_until > ?1)";
 
 /* Build the item from the current row of SQL_TAKE. */
 static int item_from_row(sqlite3_stmt *st, const char *token, duro_work_item **out,
@@ -160,6 +171,19 @@ typedef struct fetch_arg {
     size_t max_sessions;
 } fetch_arg;
 
+/* Bind worker ?6 (NULL: none) to the take statement `st` and step it: 1 with the row
+ * current, 0 (statement reset) when it took nothing, or a negative DURO_E* code (reset). */
+static int step_take(duro__sq_conn *c, sqlite3_stmt *st, const char *worker, duro_error *err)
+{
+    int rc = duro__sq_bind_from(c, st, 6, err, "t", worker);
+
+    if (rc == 0)
+        rc = duro__sq_step(c, st, err);
+    if (rc != 1)
+        duro__sq_reset(st);
+    return rc;
+}
+
 /* The sessions class of fetch_work_session: 1 with the row current (the session now owned
  * by the worker until now + lease_ms), 0 when it has nothing, or a negative DURO_E* code. */
 static int take_session(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *token,
@@ -171,23 +195,25 @@ static int take_session(duro__sq_conn *c, const fetch_arg *fa, int64_t now, cons
 
     if (rc != 0)
         return rc;
-    rc = duro__sq_step(c, *st, err);
+    rc = step_take(c, *st, fa->worker_id, err);
     if (rc == 1) {
         int own = duro__sq_exec(c, SQL_OWN_SESSION, err, "ttii",
-                                (const char *)sqlite3_column_text(*st, 7), fa->worker_id,
+                                (const char *)sqlite3_column_text(*st, 8), fa->worker_id,
                                 duro__add_sat(now, fa->lease_ms), now);
-        if (own < 0)
+        if (own < 0) {
             rc = own;
+            duro__sq_reset(*st);
+        }
     }
-    if (rc != 1)
-        duro__sq_reset(*st);
     return rc;
 }
 
-/* Run the take statement of class `k` of `f` (its order in duro-provider.h "Tags"): 1 with
- * the row current, 0 when the class has nothing fetchable, or a negative DURO_E* code. */
-static int take_class(duro__sq_conn *c, const duro_work_filter *f, size_t k, int64_t now,
-                      const char *token, int64_t until, sqlite3_stmt **st, duro_error *err)
+/* Run the take statement of class `k` of `f` (its order in duro-provider.h "Tags") for
+ * `worker` (NULL: none): 1 with the row current, 0 when the class has nothing fetchable, or
+ * a negative DURO_E* code. */
+static int take_class(duro__sq_conn *c, const duro_work_filter *f, const char *worker, size_t k,
+                      int64_t now, const char *token, int64_t until, sqlite3_stmt **st,
+                      duro_error *err)
 {
     int rc;
 
@@ -198,19 +224,15 @@ static int take_class(duro__sq_conn *c, const duro_work_filter *f, size_t k, int
     else
         rc = duro__sq_query(c, SQL_TAKE_TAG, st, err, "itit", now, token, until,
                             f->tags[k - (f->untagged ? 1 : 0)]);
-    if (rc != 0)
-        return rc;
-    rc = duro__sq_step(c, *st, err);
-    if (rc != 1)
-        duro__sq_reset(*st);
-    return rc;
+    return rc != 0 ? rc : step_take(c, *st, worker, err);
 }
 
 /* Take the item the fetch of `fa` is owed: the untagged queue's oldest, or the oldest of
  * the first class of the filter, from class turn % classes on, that has one; *another tells
- * whether another item is fetchable too (see TAKE_RETURNING). */
+ * whether another item is fetchable too, *owns whether the worker owns a session (see
+ * TAKE_RETURNING). */
 static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *token,
-                int *another, duro_error *err)
+                int *another, int *owns, duro_error *err)
 {
     const duro_work_filter *f = fa->filter;
     int64_t until = duro__add_sat(now, fa->lock_ms);
@@ -221,9 +243,7 @@ static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *
     if (f == NULL) {
         rc = duro__sq_query(c, SQL_TAKE, &st, err, "iti", now, token, until);
         if (rc == 0)
-            rc = duro__sq_step(c, st, err);
-        if (rc != 1 && st != NULL)
-            duro__sq_reset(st);
+            rc = step_take(c, st, NULL, err);
     } else {
         size_t filter_classes = (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
         classes = filter_classes + (fa->worker_id != NULL ? 1 : 0);
@@ -231,16 +251,40 @@ static int take(duro__sq_conn *c, const fetch_arg *fa, int64_t now, const char *
         for (size_t i = 0; i < classes && rc == 0; i++) {
             size_t k = (start + i) % classes;
             rc = k == filter_classes ? take_session(c, fa, now, token, until, &st, err)
-                                     : take_class(c, f, k, now, token, until, &st, err);
+                                     : take_class(c, f, fa->worker_id, k, now, token, until,
+                                                  &st, err);
         }
     }
     if (rc == 1) {
         *another = sqlite3_column_int(st, 6);
+        *owns = sqlite3_column_int(st, 7);
         rc = item_from_row(st, token, fa->out, err);
         duro__sq_reset(st);
         return rc;
     }
     return rc == 0 ? DURO_ENOTFOUND : rc;
+}
+
+/* The next wake-up time of a fetch_work_session that found nothing, counting the leases of
+ * fa's worker as extended to now + lease_ms; *owns tells whether it owns a session.
+ * Returns DURO_ENOTFOUND, or another DURO_E* code. */
+static int next_time_session(duro__sq_conn *c, const fetch_arg *fa, int64_t now, int64_t *next,
+                             int *owns, duro_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = duro__sq_query(c, SQL_NEXT_TIME_SESSION, &st, err, "iti", now, fa->worker_id,
+                            duro__add_sat(now, fa->lease_ms));
+
+    if (rc != 0)
+        return rc;
+    rc = duro__sq_step(c, st, err);
+    if (rc == 1) {
+        *next = sqlite3_column_type(st, 0) == SQLITE_NULL ? DURO__NEVER
+                                                          : sqlite3_column_int64(st, 0);
+        *owns = sqlite3_column_int(st, 1);
+    }
+    duro__sq_reset(st);
+    return rc < 0 ? rc : DURO_ENOTFOUND;
 }
 
 static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
@@ -249,7 +293,7 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     duro_sqlite *s = fa->s;
     duro__sq_conn *c;
     char token[33];
-    int extended = 0, another = 0, keep;
+    int extended = 0, another = 0, owns = 0, keep;
     int rc = duro_random_token(token);
 
     if (rc != 0)
@@ -257,20 +301,24 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    if (fa->worker_id != NULL) { /* every fetch of a worker renews the leases it holds */
-        rc = duro__sq_exec(c, SQL_EXTEND_SESSIONS, err, "tii", fa->worker_id, now,
-                           duro__add_sat(now, fa->lease_ms));
-        extended = rc > 0;
-        rc = rc < 0 ? rc : 0;
-    }
-    if (rc == 0)
-        rc = take(c, fa, now, token, &another, err);
+    rc = take(c, fa, now, token, &another, &owns, err);
     if (rc == 0 && another) /* another item ready too */
         *next = now;
-    if (rc == DURO_ENOTFOUND) {
+    if (rc == DURO_ENOTFOUND && fa->worker_id != NULL)
+        rc = next_time_session(c, fa, now, next, &owns, err);
+    else if (rc == DURO_ENOTFOUND) {
         rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__NEVER, next, err, "i", now);
         if (rc >= 0)
             rc = DURO_ENOTFOUND;
+    }
+    /* Every fetch of a worker renews the leases it holds (found or not); after the take,
+     * which sees the same leases live either way, and only when it holds one. */
+    if ((rc == 0 || rc == DURO_ENOTFOUND) && owns) {
+        int changed = duro__sq_exec(c, SQL_EXTEND_SESSIONS, err, "tii", fa->worker_id, now,
+                                    duro__add_sat(now, fa->lease_ms));
+        extended = changed > 0;
+        if (changed < 0)
+            rc = changed;
     }
     /* a fetch that found nothing still commits the leases it extended */
     keep = extended && rc == DURO_ENOTFOUND;
