@@ -78,25 +78,20 @@ int duro__sq_enqueue_orch(duro_provider *p, const duro_msg *msg, duro_error *err
     " AND duro_route_ok(?3," ROUTE_TARGET("target_name", "?4") ","                            \
     ROUTE_TARGET("target_version", "?4") ", i.orch_name, i.orch_version,"                     \
     ROUTE_TARGET("target_name", "?2") "," ROUTE_TARGET("target_version", "?2") ")"
-/* Take the lock of the first eligible instance in one statement (lock token ?T, until ?U; an
- * expired lock row is taken over) and say whether another instance is eligible once it is
- * locked: RETURNING instance_id, another. */
-#define LOCK_FIRST(from_where, token, until)                                                  \
-    "INSERT INTO instance_locks (instance_id, lock_token, locked_until)"                      \
-    " SELECT q.instance_id, " token ", " until from_where " ORDER BY q.id LIMIT 1"            \
-    " ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token,"              \
-    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= ?1"           \
-    " RETURNING instance_id, EXISTS (SELECT 1" from_where ")"
-static const char SQL_LOCK_FIRST[] =
-    LOCK_FIRST(" FROM orch_queue q" CANDIDATE_WHERE, "?3", "?4");
-static const char SQL_LOCK_FIRST_FILTERED[] =
-    LOCK_FIRST(CANDIDATE_FILTERED_FROM_WHERE, "?5", "?6");
+static const char SQL_CANDIDATE[] =
+    "SELECT q.instance_id FROM orch_queue q" CANDIDATE_WHERE " ORDER BY q.id";
+static const char SQL_CANDIDATE_FILTERED[] =
+    "SELECT q.instance_id" CANDIDATE_FILTERED_FROM_WHERE " ORDER BY q.id";
 static const char SQL_NEXT_TIME[] =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(visible_at) AS t FROM orch_queue WHERE visible_at > ?1"
     " UNION ALL SELECT MIN(locked_until) FROM instance_locks WHERE locked_until > ?1)";
 /* Tag the instance's visible messages with the lock token and read them (in no particular
  * order: read_batch sorts them by id). */
+static const char SQL_LOCK[] =
+    "INSERT INTO instance_locks (instance_id, lock_token, locked_until) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (instance_id) DO UPDATE SET lock_token = excluded.lock_token,"
+    " locked_until = excluded.locked_until WHERE instance_locks.locked_until <= ?4";
 static const char SQL_TAG[] =
     "UPDATE orch_queue SET lock_token = ?1, attempt_count = attempt_count + 1"
     " WHERE instance_id = ?2 AND visible_at <= ?3"
@@ -271,29 +266,49 @@ typedef struct fetch_arg {
     duro_orch_item **out;
 } fetch_arg;
 
-/* Lock the first eligible instance in id order (fetch_orch or, with a filter, its filtered
- * form) with `token` until now + lock_ms: 0 with *instance a malloc'ed copy of its id (NULL
- * when none is eligible) and *another set when another instance is eligible too, or an
- * error. */
-static int lock_first(duro__sq_conn *c, int64_t now, const fetch_arg *fa, const char *token,
-                      char **instance, int *another, duro_error *err)
+/* The first eligible instance in id order (fetch_orch or, with a filter, its filtered
+ * form): 0 with *instance a malloc'ed copy of its id (NULL when none is eligible) and
+ * *another set when another instance is eligible too, or an error. The scan goes on past
+ * the first one's messages to the first message of another instance (every row before the
+ * first one was not eligible), so one statement answers both. */
+static int first_candidate(duro__sq_conn *c, int64_t now, const duro_version_filter *filter,
+                           char **instance, int *another, duro_error *err)
 {
-    int64_t until = duro__add_sat(now, fa->lock_ms);
     sqlite3_stmt *st;
-    int rc = fa->filter ? duro__sq_query(c, SQL_LOCK_FIRST_FILTERED, &st, err, "idfdti", now,
-                                         (int)DURO_MSG_START, (void *)fa->filter,
-                                         (int)DURO_MSG_CONTINUE_AS_NEW, token, until)
-                        : duro__sq_query(c, SQL_LOCK_FIRST, &st, err, "idti", now,
-                                         (int)DURO_MSG_START, token, until);
+    int rc = filter ? duro__sq_query(c, SQL_CANDIDATE_FILTERED, &st, err, "idfd", now,
+                                     (int)DURO_MSG_START, (void *)filter,
+                                     (int)DURO_MSG_CONTINUE_AS_NEW)
+                    : duro__sq_query(c, SQL_CANDIDATE, &st, err, "id", now,
+                                     (int)DURO_MSG_START);
 
     if (rc != 0)
         return rc;
     rc = duro__sq_step(c, st, err);
-    if (rc == 1) {
-        *another = sqlite3_column_int(st, 1);
+    if (rc == 1)
         rc = duro__sq_col_strdup(st, 0, instance, err);
+    while (rc == 0 && *instance != NULL && (rc = duro__sq_step(c, st, err)) == 1) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+
+        rc = 0;
+        if (id == NULL || strcmp((const char *)id, *instance) != 0) {
+            *another = 1;
+            break;
+        }
     }
     duro__sq_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Lock `instance` with `token` until now + lock_ms, where no live lock holds it. */
+static int lock_instance(duro__sq_conn *c, const char *instance, const char *token, int64_t now,
+                         int64_t lock_ms, duro_error *err)
+{
+    int rc = duro__sq_exec(c, SQL_LOCK, err, "ttii", instance, token,
+                           duro__add_sat(now, lock_ms), now);
+
+    if (rc == 0)
+        return duro_error_set(err, DURO_ENOTFOUND, 1, "instance %s was locked concurrently",
+                              instance);
     return rc < 0 ? rc : 0;
 }
 
@@ -312,7 +327,9 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     rc = duro__sq_begin_lock(&s->pool, &c, err);
     if (rc != 0)
         return rc;
-    rc = lock_first(c, now, fa, token, &instance, &another, err);
+    rc = first_candidate(c, now, fa->filter, &instance, &another, err);
+    if (rc == 0 && instance != NULL)
+        rc = lock_instance(c, instance, token, now, fa->lock_ms, err);
     if (rc == 0 && instance == NULL) {
         rc = duro__sq_int(c, SQL_NEXT_TIME, DURO__NEVER, next, err, "i", now);
         if (rc >= 0)
