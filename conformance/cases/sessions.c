@@ -272,6 +272,25 @@ static void fetch_extends_the_lease(duro_ct_ctx *ctx)
     take_expect(ctx, "w2", "b");
 }
 
+/* The owner's fetch that finds an item of another class extends its session's lease too. */
+static void fetch_of_another_class_extends_the_lease(duro_ct_ctx *ctx)
+{
+    int64_t t0;
+
+    begin(ctx);
+    put(ctx, 1, "s1", "a");
+    t0 = ctx->now;
+    take_expect(ctx, "w1", "a");
+    ctx->now = t0 + LEASE_MS - 1;
+    put(ctx, 2, NULL, "u"); /* untagged: s1 has nothing, so the untagged class serves it */
+    take_expect(ctx, "w1", "u");
+    put(ctx, 3, "s1", "b");
+    ctx->now = t0 + 2 * LEASE_MS - 2;
+    take_none(ctx, "w2");
+    ctx->now = t0 + 2 * LEASE_MS - 1;
+    take_expect(ctx, "w2", "b");
+}
+
 static void renew_keeps_the_lease(duro_ct_ctx *ctx)
 {
     int64_t t0;
@@ -619,6 +638,9 @@ DURO_CASES = {
     DURO_CASE(fetch_extends_the_lease, DURO_CAP_SESSIONS, 0,
               "Every fetch of the owner, one that finds nothing too, extends its lease to "
               "now + lease_ms."),
+    DURO_CASE(fetch_of_another_class_extends_the_lease, DURO_CAP_SESSIONS, 0,
+              "A fetch of the owner that returns an item of another class (untagged) extends "
+              "its lease to now + lease_ms as well."),
     DURO_CASE(renew_keeps_the_lease, DURO_CAP_SESSIONS, 0,
               "renew_sessions extends the owner's lease to now + lease_ms and counts it."),
     DURO_CASE(renew_after_expiry_reclaims_nothing, DURO_CAP_SESSIONS, 0,
