@@ -255,7 +255,8 @@ static void takeover_race_has_one_winner(duro_ct_ctx *ctx)
 
 /* ---- Renewal ----------------------------------------------------------------------------- */
 
-static void fetch_extends_the_lease(duro_ct_ctx *ctx)
+/* w1 takes (and acks) item "a" of s1: the time its lease began. */
+static int64_t w1_took_s1(duro_ct_ctx *ctx)
 {
     int64_t t0;
 
@@ -263,32 +264,38 @@ static void fetch_extends_the_lease(duro_ct_ctx *ctx)
     put(ctx, 1, "s1", "a");
     t0 = ctx->now;
     take_expect(ctx, "w1", "a");
+    return t0;
+}
+
+/* Queue item "b" (activity_id) of s1, owned by w1: w2 gets nothing before `end` and "b" at
+ * exactly `end`, the end of w1's lease. */
+static void lease_ends_at(duro_ct_ctx *ctx, uint64_t activity_id, int64_t end)
+{
+    put(ctx, activity_id, "s1", "b");
+    ctx->now = end - 1;
+    take_none(ctx, "w2");
+    ctx->now = end;
+    take_expect(ctx, "w2", "b");
+}
+
+static void fetch_extends_the_lease(duro_ct_ctx *ctx)
+{
+    int64_t t0 = w1_took_s1(ctx);
+
     ctx->now = t0 + LEASE_MS - 1;
     take_none(ctx, "w1"); /* a poll that finds nothing renews too */
-    put(ctx, 2, "s1", "b");
-    ctx->now = t0 + 2 * LEASE_MS - 2;
-    take_none(ctx, "w2");
-    ctx->now = t0 + 2 * LEASE_MS - 1;
-    take_expect(ctx, "w2", "b");
+    lease_ends_at(ctx, 2, t0 + 2 * LEASE_MS - 1);
 }
 
 /* The owner's fetch that finds an item of another class extends its session's lease too. */
 static void fetch_of_another_class_extends_the_lease(duro_ct_ctx *ctx)
 {
-    int64_t t0;
+    int64_t t0 = w1_took_s1(ctx);
 
-    begin(ctx);
-    put(ctx, 1, "s1", "a");
-    t0 = ctx->now;
-    take_expect(ctx, "w1", "a");
     ctx->now = t0 + LEASE_MS - 1;
     put(ctx, 2, NULL, "u"); /* untagged: s1 has nothing, so the untagged class serves it */
     take_expect(ctx, "w1", "u");
-    put(ctx, 3, "s1", "b");
-    ctx->now = t0 + 2 * LEASE_MS - 2;
-    take_none(ctx, "w2");
-    ctx->now = t0 + 2 * LEASE_MS - 1;
-    take_expect(ctx, "w2", "b");
+    lease_ends_at(ctx, 3, t0 + 2 * LEASE_MS - 1);
 }
 
 static void renew_keeps_the_lease(duro_ct_ctx *ctx)

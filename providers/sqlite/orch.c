@@ -434,6 +434,20 @@ static const char SQL_UNLOCK_DUE[] =
     " RETURNING EXISTS (SELECT 1 FROM orch_queue q"
     "  WHERE q.instance_id = instance_locks.instance_id AND q.visible_at <= ?2)";
 
+/* Step `st`, a query of the lock row of a token (column 1: locked_until): 1 when the row is
+ * there and the lock live at now, else DURO_ELOCK or the step's error (err filled). */
+static int step_live_lock(duro__sq_conn *c, sqlite3_stmt *st, int64_t now, duro_error *err)
+{
+    int rc = duro__sq_step(c, st, err);
+
+    if (rc == 0)
+        return duro_error_set(err, DURO_ELOCK, 0,
+                              "invalid lock token: unknown, released or stolen");
+    if (rc == 1 && sqlite3_column_int64(st, 1) <= now)
+        return duro_error_set(err, DURO_ELOCK, 0, "instance lock expired");
+    return rc;
+}
+
 /* Resolve the token to its instance and verify the lock is live at now (abandon_orch). */
 static int verify_lock(duro__sq_conn *c, const char *token, int64_t now, char **instance,
                        duro_error *err)
@@ -443,13 +457,8 @@ static int verify_lock(duro__sq_conn *c, const char *token, int64_t now, char **
 
     if (rc != 0)
         return rc;
-    rc = duro__sq_step(c, st, err);
-    if (rc == 0)
-        rc = duro_error_set(err, DURO_ELOCK, 0,
-                            "invalid lock token: unknown, released or stolen");
-    else if (rc == 1 && sqlite3_column_int64(st, 1) <= now)
-        rc = duro_error_set(err, DURO_ELOCK, 0, "instance lock expired");
-    else if (rc == 1)
+    rc = step_live_lock(c, st, now, err);
+    if (rc == 1)
         rc = duro__sq_col_strdup(st, 0, instance, err);
     duro__sq_reset(st);
     return rc;
@@ -474,13 +483,8 @@ static int read_ack_state(duro__sq_conn *c, const char *token, int64_t now, uint
 
     if (rc != 0)
         return rc;
-    rc = duro__sq_step(c, st, err);
-    if (rc == 0)
-        rc = duro_error_set(err, DURO_ELOCK, 0,
-                            "invalid lock token: unknown, released or stolen");
-    else if (rc == 1 && sqlite3_column_int64(st, 1) <= now)
-        rc = duro_error_set(err, DURO_ELOCK, 0, "instance lock expired");
-    else if (rc == 1) {
+    rc = step_live_lock(c, st, now, err);
+    if (rc == 1) {
         state->exists = sqlite3_column_int(st, 2);
         state->execution_ok = sqlite3_column_int(st, 3) == 1;
         state->execution_stored = sqlite3_column_int(st, 4);
