@@ -126,18 +126,24 @@ static void take_none(duro_ct_ctx *ctx, const char *worker)
                   item ? item->payload : "");
 }
 
-/* renew_sessions of `worker` at ctx->now with `lease_ms` and IDLE_MS: the number it owns
+/* renew_sessions of `worker` at ctx->now with `lease_ms` and `idle_ms`: the number it owns
  * after. */
-static size_t renew_for(duro_ct_ctx *ctx, const char *worker, int64_t lease_ms)
+static size_t renew_idle(duro_ct_ctx *ctx, const char *worker, int64_t lease_ms,
+                         int64_t idle_ms)
 {
     duro_error err = {0};
     size_t owned = 999;
-    int rc = ctx->p->ops->renew_sessions(ctx->p, ctx->now, worker, lease_ms, IDLE_MS, &owned,
+    int rc = ctx->p->ops->renew_sessions(ctx->p, ctx->now, worker, lease_ms, idle_ms, &owned,
                                          &err);
 
     ck_assert_msg(rc == 0, "renew_sessions(%s) failed: %s (%s)", worker, duro_strerror(rc),
                   err.message);
     return owned;
+}
+
+static size_t renew_for(duro_ct_ctx *ctx, const char *worker, int64_t lease_ms)
+{
+    return renew_idle(ctx, worker, lease_ms, IDLE_MS);
 }
 
 static size_t renew(duro_ct_ctx *ctx, const char *worker)
@@ -759,6 +765,33 @@ static void renew_counts_each_owned_session(duro_ct_ctx *ctx)
     take_expect(ctx, "w1", "a2");
 }
 
+static void renew_touches_only_the_callers_sessions(duro_ct_ctx *ctx)
+{
+    int64_t t0;
+
+    begin(ctx);
+    put(ctx, 1, "s1", "a");
+    put(ctx, 2, "s2", "b");
+    t0 = ctx->now;
+    take_expect(ctx, "w1", "a");
+    take_expect(ctx, "w2", "b");
+    for (ctx->now = t0 + LEASE_MS / 2; ctx->now < t0 + IDLE_MS; ctx->now += LEASE_MS / 2) {
+        ck_assert_uint_eq(renew(ctx, "w1"), 1);
+        ck_assert_uint_eq(renew_idle(ctx, "w2", LEASE_MS, 3 * IDLE_MS), 1);
+    }
+    ctx->now = t0 + IDLE_MS; /* both idle for IDLE_MS: only w1's own is released */
+    ck_assert_uint_eq(renew(ctx, "w1"), 0);
+    put(ctx, 3, "s2", "c");
+    take_none(ctx, "w1");
+    take_expect(ctx, "w2", "c"); /* leased until t0 + IDLE_MS + LEASE_MS */
+    put(ctx, 4, "s2", "d");
+    ctx->now = t0 + IDLE_MS + LEASE_MS - 1;
+    ck_assert_uint_eq(renew(ctx, "w1"), 0); /* extends nothing of w2's */
+    take_none(ctx, "w3");
+    ctx->now = t0 + IDLE_MS + LEASE_MS;
+    take_expect(ctx, "w3", "d");
+}
+
 static void idle_counts_from_the_last_renew_that_saw_an_item(duro_ct_ctx *ctx)
 {
     duro_work_item *item;
@@ -1268,6 +1301,9 @@ DURO_CASES = {
     DURO_CASE(renew_counts_each_owned_session, DURO_CAP_SESSIONS, 0,
               "renew_sessions counts each session the worker owns (2, 1, 0 for three "
               "workers) and releases only the idle one of them."),
+    DURO_CASE(renew_touches_only_the_callers_sessions, DURO_CAP_SESSIONS, 0,
+              "renew_sessions releases and extends only the caller's sessions, each judged "
+              "by the caller's own idle_ms."),
     DURO_CASE(idle_counts_from_the_last_renew_that_saw_an_item, DURO_CAP_SESSIONS, 0,
               "Idle time runs from the last renew_sessions that saw an item of the session "
               "(here a running one), released exactly idle_ms after it."),
