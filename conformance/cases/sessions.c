@@ -711,6 +711,7 @@ static void huge_lease_saturates(duro_ct_ctx *ctx)
     item = take_timed(ctx, ctx->p, "w1", INT64_MAX, INT64_MAX, MAX_SESSIONS, &only_untagged, 1);
     ck_assert_ptr_nonnull(item);
     ck_assert_str_eq(item->payload, "b");
+    ck_assert_ptr_null(take(ctx, "w1")); /* b's lock saturated too: still held */
     ack(ctx, item);
 }
 
