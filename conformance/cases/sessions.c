@@ -1014,6 +1014,7 @@ static void depths_count_session_items_as_untagged(duro_ct_ctx *ctx)
 
 #define DRAINERS 4
 #define DRAIN_ITEMS 12
+#define DRAIN_ROUNDS 20
 
 typedef struct drain_arg {
     duro_ct_ctx *ctx;
@@ -1076,49 +1077,79 @@ static void run_drainers(duro_ct_ctx *ctx, size_t max, drain_arg args[DRAINERS])
         ck_assert_msg(!args[i].failed, "drainer %d: a fetch or ack failed", i);
 }
 
+/* One turn of "inst" committing DRAIN_ITEMS items, activity ids base + 1 .. base +
+ * DRAIN_ITEMS in id order, item k in session k % DRAINERS of round `round` ("r<round>-s<j>";
+ * only session 0 when `one_session`). */
+static void put_drain_round(duro_ct_ctx *ctx, unsigned round, int one_session, uint64_t base)
+{
+    char names[DRAINERS][16];
+    const char *sessions[DRAIN_ITEMS];
+    duro_work_in work[DRAIN_ITEMS];
+    duro_orch_commit c = ct_commit(1, NULL, 0);
+
+    for (int j = 0; j < DRAINERS; j++)
+        snprintf(names[j], sizeof names[j], "r%u-s%d", round, j);
+    for (size_t k = 0; k < DRAIN_ITEMS; k++) {
+        work[k] = (duro_work_in){.instance = "inst", .execution_id = 1,
+                                 .activity_id = base + k + 1, .payload = "item"};
+        sessions[k] = names[one_session ? 0 : k % DRAINERS];
+    }
+    c.work = work;
+    c.n_work = DRAIN_ITEMS;
+    c.work_sessions = sessions;
+    ct_turn(ctx, "inst", &c);
+}
+
 static void racers_for_a_new_session_leave_one_owner(duro_ct_ctx *ctx)
 {
-    drain_arg args[DRAINERS];
-    int owner = -1;
-
     begin(ctx);
-    for (uint64_t i = 1; i <= DRAIN_ITEMS; i++)
-        put(ctx, i, "s1", "item");
-    run_drainers(ctx, MAX_SESSIONS, args);
-    for (int i = 0; i < DRAINERS; i++) {
-        if (args[i].n_got == 0)
-            continue;
-        ck_assert_msg(owner < 0, "drainers %d and %d both got items of s1", owner, i);
-        owner = i;
+    for (unsigned round = 0; round < DRAIN_ROUNDS; round++) {
+        uint64_t base = (uint64_t)round * DRAIN_ITEMS;
+        drain_arg args[DRAINERS];
+        int owner = -1;
+
+        put_drain_round(ctx, round, 1, base);
+        run_drainers(ctx, MAX_SESSIONS, args);
+        for (int i = 0; i < DRAINERS; i++) {
+            if (args[i].n_got == 0)
+                continue;
+            ck_assert_msg(owner < 0, "round %u: drainers %d and %d both got items of one "
+                          "session", round, owner, i);
+            owner = i;
+        }
+        ck_assert_int_ge(owner, 0);
+        ck_assert_uint_eq(args[owner].n_got, DRAIN_ITEMS);
+        for (size_t k = 0; k < DRAIN_ITEMS; k++)
+            ck_assert_uint_eq(args[owner].got[k], base + k + 1);
+        ck_assert_uint_eq(renew(ctx, args[owner].worker), 1);
+        ctx->now += LEASE_MS; /* the next round's session is new to everyone */
     }
-    ck_assert_int_ge(owner, 0);
-    ck_assert_uint_eq(args[owner].n_got, DRAIN_ITEMS);
-    for (size_t k = 0; k < DRAIN_ITEMS; k++)
-        ck_assert_uint_eq(args[owner].got[k], k + 1);
-    ck_assert_uint_eq(renew(ctx, args[owner].worker), 1);
 }
 
 static void max_sessions_holds_under_contention(duro_ct_ctx *ctx)
 {
-    static const char *const names[DRAINERS] = {"s0", "s1", "s2", "s3"};
-    drain_arg args[DRAINERS];
-    unsigned sessions_seen = 0;
-
     begin(ctx);
-    for (uint64_t i = 1; i <= DRAIN_ITEMS; i++)
-        put(ctx, i, names[(i - 1) % DRAINERS], "item");
-    run_drainers(ctx, 1, args);
-    for (int i = 0; i < DRAINERS; i++) {
-        uint64_t first;
+    for (unsigned round = 0; round < DRAIN_ROUNDS; round++) {
+        uint64_t base = (uint64_t)round * DRAIN_ITEMS;
+        drain_arg args[DRAINERS];
+        unsigned sessions_seen = 0;
 
-        ck_assert_uint_eq(args[i].n_got, DRAIN_ITEMS / DRAINERS);
-        first = args[i].got[0];
-        for (size_t k = 0; k < args[i].n_got; k++) /* one session, in id order */
-            ck_assert_uint_eq(args[i].got[k], first + k * DRAINERS);
-        sessions_seen |= 1u << ((first - 1) % DRAINERS);
-        ck_assert_uint_eq(renew(ctx, args[i].worker), 1);
+        put_drain_round(ctx, round, 0, base);
+        run_drainers(ctx, 1, args);
+        for (int i = 0; i < DRAINERS; i++) {
+            uint64_t first;
+
+            ck_assert_msg(args[i].n_got == DRAIN_ITEMS / DRAINERS,
+                          "round %u: drainer %d got %zu items", round, i, args[i].n_got);
+            first = args[i].got[0];
+            for (size_t k = 0; k < args[i].n_got; k++) /* one session, in id order */
+                ck_assert_uint_eq(args[i].got[k], first + k * DRAINERS);
+            sessions_seen |= 1u << ((first - base - 1) % DRAINERS);
+            ck_assert_uint_eq(renew(ctx, args[i].worker), 1);
+        }
+        ck_assert_uint_eq(sessions_seen, (1u << DRAINERS) - 1);
+        ctx->now += LEASE_MS; /* every lease of this round ends */
     }
-    ck_assert_uint_eq(sessions_seen, (1u << DRAINERS) - 1);
 }
 
 /* ---- Cancel and delete ------------------------------------------------------------------- */
@@ -1333,10 +1364,10 @@ DURO_CASES = {
               "delayed) with the untagged ones."),
     DURO_CASE(racers_for_a_new_session_leave_one_owner, DURO_CAP_SESSIONS, 0,
               "Four threads draining a never-leased session: one of them gets all twelve "
-              "items, in id order, and the others none."),
+              "items, in id order, and the others none (20 rounds)."),
     DURO_CASE(max_sessions_holds_under_contention, DURO_CAP_SESSIONS, 0,
               "Four threads at max_sessions 1 draining four sessions: each gets exactly one "
-              "whole session, in id order."),
+              "whole session, in id order (20 rounds)."),
     DURO_CASE(cancel_keeps_the_owner, DURO_CAP_SESSIONS, 0,
               "Cancelling a session's queued item keeps its owner: the next item goes to it "
               "only."),
