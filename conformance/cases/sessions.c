@@ -5,8 +5,9 @@
  * fetch of a session nobody owns takes the lease, every fetch and renew_sessions of the
  * owner extend it, an idle session is released, max_sessions bounds the sessions a worker
  * takes, and the sessions class takes its turn with the filter's classes. All on the
- * virtual clock; the take-over race runs on real threads. Every case is skipped, with the
- * reason, for a provider without DURO_CAP_SESSIONS.
+ * virtual clock, each lease and idle boundary to the millisecond; the take-over race and
+ * the drains (one new session, and max_sessions 1 over four) run on real threads. Every
+ * case is skipped, with the reason, for a provider without DURO_CAP_SESSIONS.
  */
 #include <pthread.h>
 #include <stdio.h>
