@@ -170,6 +170,12 @@
  *   deleting it does not change the session's owner. queue_depths and queue_depths_by_tag
  *   count session items with the untagged ones.
  * - Every reading is on the caller's now_ms; several handles see the same owners.
+ * - A worker id is an id: non-empty (DURO_EINVAL), at most DURO_MAX_ID_BYTES (DURO_ETOOBIG),
+ *   nothing changed. A lease end is now + lease_ms saturated at INT64_MAX. An item a renew
+ *   "saw" is any stored item of the session: queued, running or hidden by an abandon delay.
+ *   A session does not serialise its items (its owner may hold several at once), and a
+ *   lease governs fetches only: an item's lock holder acks it whoever owns the session by
+ *   then. renew_sessions releases and extends only the caller's sessions, by its idle_ms.
  *
  * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
  * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
