@@ -5,8 +5,9 @@
  * schema refused), ten processes opening one empty schema at once, query_instances ordering
  * ids as bytes under a linguistic collation, LISTEN/NOTIFY waking another provider's long
  * poll (of fetch_work and of fetch_work_session), two workers' claims of one session meeting
- * on its row (the second waits for the first and takes nothing), and faults: backends killed with pg_terminate_backend, the server restarted with
- * pg_ctl restart -m fast, a statement timeout. Each fault must surface as a retryable error
+ * on its row (the second waits for the first and takes nothing), and faults: backends
+ * killed with pg_terminate_backend, the server restarted with pg_ctl restart -m fast, a
+ * statement timeout. Each fault must surface as a retryable error
  * (or not at all) and the pool must reconnect by itself. A client stopped in the middle of
  * a transaction (as a host that dies) has its session ended after dead_client_timeout_ms.
  * A read-only open (read_only option) reads, refuses every kind of write with DURO_EIO (not
@@ -94,30 +95,41 @@ static int version_rows(const char *name)
     return atoi(v);
 }
 
-/* One instance through its first turn: start, fetch, ack completed, read it back. */
-static void smoke(duro_provider *p, const char *id)
+/* Instance `id` through its first turn: start, fetch, ack `cm` (execution 1 and its
+ * ExecutionStarted event filled in here) at `ack_ms`. */
+static void first_turn(duro_provider *p, const char *id, duro_orch_commit *cm, int64_t ack_ms)
 {
     duro_msg m = { id, DURO_MSG_START, 0, 0, "input" };
     duro_event_in ev = { 1, 1, "started" };
-    duro_orch_commit cm;
     duro_orch_item *it = NULL;
-    duro_instance_info info;
     duro_error err = { 0, 0, "" };
 
-    memset(&cm, 0, sizeof cm);
     ck_assert_int_eq(p->ops->enqueue_orch(p, &m, &err), 0);
     ck_assert_msg(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &it, &err) == 0, "fetch: %s",
                   err.message);
     ck_assert_str_eq(it->instance, id);
-    cm.execution_id = 1;
+    cm->execution_id = 1;
+    cm->events = &ev;
+    cm->n_events = 1;
+    ck_assert_msg(p->ops->ack_orch(p, ack_ms, it->lock_token, cm, &err) == 0, "ack: %s",
+                  err.message);
+    cm->events = NULL; /* ev ends here */
+    cm->n_events = 0;
+    duro_orch_item_free(it);
+}
+
+/* One instance through its first turn: start, fetch, ack completed, read it back. */
+static void smoke(duro_provider *p, const char *id)
+{
+    duro_orch_commit cm;
+    duro_instance_info info;
+    duro_error err = { 0, 0, "" };
+
+    memset(&cm, 0, sizeof cm);
     cm.orch_name = "Smoke";
-    cm.events = &ev;
-    cm.n_events = 1;
     cm.state = DURO_STATE_COMPLETED;
     cm.output = "done";
-    ck_assert_msg(p->ops->ack_orch(p, T0 + 1, it->lock_token, &cm, &err) == 0, "ack: %s",
-                  err.message);
-    duro_orch_item_free(it);
+    first_turn(p, id, &cm, T0 + 1);
     ck_assert_int_eq(p->ops->instance_info(p, id, &info, &err), 0);
     ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(info.output, "done");
@@ -487,28 +499,16 @@ END_TEST
 /* A turn of instance `id` committed through `p` that schedules activity 1 in `session`. */
 static void commit_session_item(duro_provider *p, const char *id, const char *session)
 {
-    duro_msg m = { id, DURO_MSG_START, 0, 0, "input" };
-    duro_event_in ev = { 1, 1, "started" };
     duro_work_in w = { id, 1, 1, "work" };
     const char *sessions[1] = { session };
     duro_orch_commit cm;
-    duro_orch_item *it = NULL;
-    duro_error err = { 0, 0, "" };
 
     memset(&cm, 0, sizeof cm);
-    ck_assert_int_eq(p->ops->enqueue_orch(p, &m, &err), 0);
-    ck_assert_msg(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &it, &err) == 0, "fetch: %s",
-                  err.message);
-    cm.execution_id = 1;
     cm.orch_name = "Sessioned";
-    cm.events = &ev;
-    cm.n_events = 1;
     cm.work = &w;
     cm.n_work = 1;
     cm.work_sessions = sessions;
-    ck_assert_msg(p->ops->ack_orch(p, T0, it->lock_token, &cm, &err) == 0, "ack: %s",
-                  err.message);
-    duro_orch_item_free(it);
+    first_turn(p, id, &cm, T0);
 }
 
 /* A session item committed through another provider object wakes a fetch_work_session long

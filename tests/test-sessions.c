@@ -1,14 +1,14 @@
 /*
  * test-sessions.c — end-to-end test of activity sessions (issue 13): three runtimes in one
  * process on one real SQLite file, a handle each; built as test-sessions-postgres
- * (DURO_E2E_POSTGRES), the same on one fresh PostgreSQL schema of $DURO_PG_CONNINFO's server. Each activity records the runtime that ran
- * it. The activities of one session all run on the runtime that took the session, also
- * while two more runtimes run beside it; once that runtime is shut down (its lease left to
- * expire), the next activities of the session all run on exactly one of the other two.
+ * (DURO_E2E_POSTGRES), the same on one fresh PostgreSQL schema of $DURO_PG_CONNINFO's
+ * server. Each activity records the runtime that ran it. The activities of one session all
+ * run on the runtime that took the session, also while two more runtimes run beside it;
+ * once that runtime is shut down (its lease left to expire), the next activities of the
+ * session all run on exactly one of the other two.
  * Also: an invalid session id fails the instance with a configuration error, a provider
- * without sessions (the SQLite ops presented as version 5) fails the turn with DURO_ENOTSUP
- * and runs nothing, and bad session options are refused. (The ops presented as version 5 are
- * the provider's own, SQLite's or PostgreSQL's.)
+ * without sessions (the provider's own ops presented as version 5) fails the turn with
+ * DURO_ENOTSUP and runs nothing, and bad session options are refused.
  * All waits are event-driven (duro_client_wait), bounded.
  */
 #include <check.h>

@@ -293,6 +293,20 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
     return rc;
 }
 
+/* Long-poll `fa` (of kind `note`) from now_ms for up to poll_ms: 0 with *out the item, or
+ * DURO_ENOTFOUND / another DURO_E* code. */
+static int poll_fetch(fetch_arg *fa, unsigned note, int64_t now_ms, int64_t poll_ms,
+                      duro_work_item **out, duro_error *err)
+{
+    int rc = duro__notify_poll(&fa->s->notes, note, now_ms, poll_ms, try_fetch, fa, err);
+
+    if (rc == 0)
+        *out = fa->item;
+    else
+        duro_work_item_free(fa->item);
+    return rc;
+}
+
 int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
@@ -303,14 +317,7 @@ int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out is required");
     *out = NULL;
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_work: lock_ms", err);
-    if (rc != 0)
-        return rc;
-    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK, now_ms, poll_ms, try_fetch, &fa, err);
-    if (rc == 0)
-        *out = fa.item;
-    else
-        duro_work_item_free(fa.item);
-    return rc;
+    return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK, now_ms, poll_ms, out, err);
 }
 
 int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
@@ -326,15 +333,7 @@ int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_filtered: lock_ms", err);
     if (rc == 0)
         rc = duro_provider_check_work_filter(filter, err);
-    if (rc != 0)
-        return rc;
-    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
-                       &fa, err);
-    if (rc == 0)
-        *out = fa.item;
-    else
-        duro_work_item_free(fa.item);
-    return rc;
+    return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, out, err);
 }
 
 int duro__pg_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
@@ -356,15 +355,7 @@ int duro__pg_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_m
         rc = duro_provider_check_work_filter(filter, err);
     if (rc == 0)
         rc = duro_provider_check_id(worker_id, "fetch_work_session: worker_id", err);
-    if (rc != 0)
-        return rc;
-    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
-                           &fa, err);
-    if (rc == 0)
-        *out = fa.item;
-    else
-        duro_work_item_free(fa.item);
-    return rc;
+    return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, out, err);
 }
 
 typedef struct sessions_arg {
