@@ -466,13 +466,14 @@ static void *wait_work(void *arg)
     return NULL;
 }
 
-/* Another provider object (as another process would be) wakes this one's long poll through
- * NOTIFY, long before the 10 s re-check bound. */
-START_TEST(notify_wakes_other_provider)
+/* A waiter on one provider object long-polls (fetch_work, or fetch_work_session as
+ * `worker`); `make_work` then makes an item fetchable through another provider object (as
+ * another process would be), which must wake the waiter through NOTIFY, long before the
+ * 10 s re-check bound. */
+static void assert_notify_wakes(const char *worker, void (*make_work)(duro_provider *other))
 {
     duro_postgres_options opt;
     duro_provider *a, *b = NULL;
-    duro_work_in w = { "inst", 1, 1, "work" };
     waiter wt;
     pthread_t th;
 
@@ -482,60 +483,54 @@ START_TEST(notify_wakes_other_provider)
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &a, NULL), 0);
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &b, NULL), 0);
     wt.p = a;
-    wt.worker = NULL;
+    wt.worker = worker;
     ck_assert_int_eq(pthread_create(&th, NULL, wait_work, &wt), 0);
     usleep(200000); /* the workload: the waiter is asleep in its poll when the work comes */
-    ck_assert_int_eq(b->ops->enqueue_work(b, &w, NULL), 0);
+    make_work(b);
     pthread_join(th, NULL);
     ck_assert_int_eq(wt.rc, 0);
     ck_assert_msg(wt.waited_ms < 1500, "woken after %lld ms", (long long)wt.waited_ms);
     duro_provider_destroy(a);
     duro_provider_destroy(b);
+}
+
+static void enqueue_untagged(duro_provider *p)
+{
+    duro_work_in w = { "inst", 1, 1, "work" };
+
+    ck_assert_int_eq(p->ops->enqueue_work(p, &w, NULL), 0);
+}
+
+START_TEST(notify_wakes_other_provider)
+{
+    assert_notify_wakes(NULL, enqueue_untagged);
 }
 END_TEST
 
 /* ---- Sessions ---------------------------------------------------------------------------- */
 
-/* A turn of instance `id` committed through `p` that schedules activity 1 in `session`. */
-static void commit_session_item(duro_provider *p, const char *id, const char *session)
+/* A turn of instance "sess-inst" committed through `p` that schedules activity 1 in session
+ * "s1". */
+static void commit_session_item(duro_provider *p)
 {
-    duro_work_in w = { id, 1, 1, "work" };
-    const char *sessions[1] = { session };
+    duro_work_in w = { "sess-inst", 1, 1, "work" };
+    const char *sessions[1] = { "s1" };
     duro_orch_commit cm;
 
+    ck_assert_uint_ne(p->caps & DURO_CAP_SESSIONS, 0);
     memset(&cm, 0, sizeof cm);
     cm.orch_name = "Sessioned";
     cm.work = &w;
     cm.n_work = 1;
     cm.work_sessions = sessions;
-    first_turn(p, id, &cm, T0);
+    first_turn(p, "sess-inst", &cm, T0);
 }
 
 /* A session item committed through another provider object wakes a fetch_work_session long
- * poll through NOTIFY, long before the 10 s re-check bound. */
+ * poll as any work item does. */
 START_TEST(notify_wakes_session_fetch_of_other_provider)
 {
-    duro_postgres_options opt;
-    duro_provider *a, *b = NULL;
-    waiter wt;
-    pthread_t th;
-
-    duro_postgres_options_init(&opt);
-    opt.schema = schema;
-    opt.recheck_ms = 10000;
-    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &a, NULL), 0);
-    ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &b, NULL), 0);
-    ck_assert_uint_ne(a->caps & DURO_CAP_SESSIONS, 0);
-    wt.p = a;
-    wt.worker = "w1";
-    ck_assert_int_eq(pthread_create(&th, NULL, wait_work, &wt), 0);
-    usleep(200000); /* the workload: the waiter is asleep in its poll when the work comes */
-    commit_session_item(b, "sess-inst", "s1");
-    pthread_join(th, NULL);
-    ck_assert_int_eq(wt.rc, 0);
-    ck_assert_msg(wt.waited_ms < 1500, "woken after %lld ms", (long long)wt.waited_ms);
-    duro_provider_destroy(a);
-    duro_provider_destroy(b);
+    assert_notify_wakes("w1", commit_session_item);
 }
 END_TEST
 
