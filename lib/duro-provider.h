@@ -764,6 +764,10 @@ DURO_EXTERN int duro_provider_check_tag(const char *tag, duro_error *err);
 /* A session id (version 6): NULL (no session) is valid; else non-empty (DURO_EINVAL) and at
  * most DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
 DURO_EXTERN int duro_provider_check_session(const char *session, duro_error *err);
+/* A worker id of fetch_work_session or renew_sessions (version 6): non-NULL and non-empty
+ * (DURO_EINVAL "<what> is required") and at most DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
+DURO_EXTERN int duro_provider_check_worker_id(const char *worker_id, const char *what,
+                                              duro_error *err);
 /* A filter for fetch_work_filtered: non-NULL; accepts something (untagged, any_tag or a
  * tag); at most DURO_MAX_FILTER_TAGS tags, none with any_tag, each a valid non-NULL tag
  * (DURO_ETOOBIG when too long) and no tag twice. Else DURO_EINVAL naming the fault. */

@@ -430,6 +430,13 @@ int duro_provider_check_session(const char *session, duro_error *err)
     return check_id_size(session, "session id", err);
 }
 
+int duro_provider_check_worker_id(const char *worker_id, const char *what, duro_error *err)
+{
+    int rc = duro_provider_check_id(worker_id, what, err);
+
+    return rc != 0 ? rc : check_id_size(worker_id, what, err);
+}
+
 int duro_provider_check_work_filter(const duro_work_filter *f, duro_error *err)
 {
     if (f == NULL)

@@ -1670,18 +1670,6 @@ static int custom_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t 
     return rc;
 }
 
-/* A worker id (`what` names the call): non-empty (DURO_EINVAL), at most DURO_MAX_ID_BYTES
- * (DURO_ETOOBIG). */
-static int check_worker_id(const char *worker_id, const char *what, duro_error *err)
-{
-    int rc = duro_provider_check_id(worker_id, what, err);
-
-    if (rc == 0 && strlen(worker_id) > DURO_MAX_ID_BYTES)
-        rc = duro_error_set(err, DURO_ETOOBIG, 0, "%s is longer than %d bytes", what,
-                            DURO_MAX_ID_BYTES);
-    return rc;
-}
-
 /* fetch_work_filtered with the sessions class (see duro-provider.h "Sessions"). */
 static int custom_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
                                      int64_t poll_ms, const duro_work_filter *filter,
@@ -1697,7 +1685,8 @@ static int custom_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t l
                               "fetch_work_session: out, lock_ms > 0 and lease_ms > 0 required");
     *out = NULL;
     if ((rc = duro_provider_check_work_filter(filter, err)) != 0 ||
-        (rc = check_worker_id(worker_id, "fetch_work_session: worker_id", err)) != 0)
+        (rc = duro_provider_check_worker_id(worker_id, "fetch_work_session: worker_id",
+                                            err)) != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, &wf, err);
@@ -1711,7 +1700,7 @@ static int custom_renew_sessions(duro_provider *p, int64_t now_ms, const char *w
                                  duro_error *err)
 {
     custom *c = (custom *)p;
-    int rc = check_worker_id(worker_id, "renew_sessions: worker_id", err);
+    int rc = duro_provider_check_worker_id(worker_id, "renew_sessions: worker_id", err);
 
     if (rc == 0 && (lease_ms <= 0 || idle_ms <= 0))
         rc = duro_error_set(err, DURO_EINVAL, 0,

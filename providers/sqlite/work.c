@@ -321,18 +321,6 @@ int duro__sq_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_
                          &fa, err);
 }
 
-/* A worker id of fetch_work_session or renew_sessions (`what` names the call): an id,
- * non-empty (DURO_EINVAL) and at most DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
-static int check_worker_id(const char *worker_id, const char *what, duro_error *err)
-{
-    int rc = duro_provider_check_id(worker_id, what, err);
-
-    if (rc == 0 && strlen(worker_id) > DURO_MAX_ID_BYTES)
-        rc = duro_error_set(err, DURO_ETOOBIG, 0, "%s is %zu bytes (limit %d)", what,
-                            strlen(worker_id), DURO_MAX_ID_BYTES);
-    return rc;
-}
-
 int duro__sq_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
                                 int64_t poll_ms, const duro_work_filter *filter,
                                 const char *worker_id, int64_t lease_ms, size_t max_sessions,
@@ -350,7 +338,7 @@ int duro__sq_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_m
     if (rc == 0)
         rc = duro_provider_check_work_filter(filter, err);
     if (rc == 0)
-        rc = check_worker_id(worker_id, "fetch_work_session: worker_id", err);
+        rc = duro_provider_check_worker_id(worker_id, "fetch_work_session: worker_id", err);
     if (rc != 0)
         return rc;
     return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
@@ -363,7 +351,7 @@ int duro__sq_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     int64_t count = 0;
-    int rc = check_worker_id(worker_id, "renew_sessions: worker_id", err);
+    int rc = duro_provider_check_worker_id(worker_id, "renew_sessions: worker_id", err);
 
     if (rc == 0)
         rc = duro_provider_check_lock_ms(lease_ms, "renew_sessions: lease_ms", err);
