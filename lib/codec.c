@@ -193,7 +193,7 @@ const char *duro__ev_kind_name(int kind)
         "SubOrchestrationCompleted", "SubOrchestrationFailed", "SubOrchestrationCancelled",
         "OrchestrationDetached", "ValueRecorded", "OrchestrationTerminated",
         "OrchestrationSuspended", "OrchestrationResumed", "ValueSet", "ValueCleared",
-        "ValuesCleared"};
+        "ValuesCleared", "ValueRead"};
     if (kind < 1 || kind > DURO__EVENT_KIND_MAX)
         return names[0];
     return names[kind];

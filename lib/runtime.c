@@ -434,9 +434,12 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
         return DURO_ECORRUPT;
     }
     int64_t run_start_us = duro__metrics_now_us();
-    rc = duro__turn_run_for(rt->reg, item, now, turn_log, rt, duro__provider_has_kv(rt->p),
-                            duro_provider_has_tags(rt->p) ? NULL : rt->p->name,
-                            rt->sessions ? NULL : rt->p->name, &t);
+    duro__turn_env env;
+    env.kv_supported = duro__provider_has_kv(rt->p);
+    env.no_tags_provider = duro_provider_has_tags(rt->p) ? NULL : rt->p->name;
+    env.no_sessions_provider = rt->sessions ? NULL : rt->p->name;
+    env.values = env.kv_supported ? rt->p : NULL;
+    rc = duro__turn_run_for(rt->reg, item, now, turn_log, rt, &env, &t);
     duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
     if (rc == 0 && rt->metrics.on_span && t.o && duro_orch_name(t.o))
         *name = duro__strdup(duro_orch_name(t.o));
@@ -453,6 +456,13 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
                item->attempt, rt->opt.max_attempts);
         abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
         rc = t.action == DURO__TURN_ABANDON_UNREGISTERED ? DURO_EUNREGISTERED : DURO_ECORRUPT;
+        break;
+    case DURO__TURN_ABANDON_RETRY:
+        /* a store read of the code (duro_read_value) failed retryably: nothing was recorded,
+         * the turn runs again soon and its attempt is not counted, as a failed commit */
+        rt_log(rt, 1, item->instance, "%s", t.reason ? t.reason : "");
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 1);
+        rc = DURO_EBUSY;
         break;
     default:
         rc = commit_turn(rt, item, &t);
