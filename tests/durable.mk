@@ -1,8 +1,9 @@
 # tests/durable.mk — durable cross-instance reads and version targets from orchestration code
-# (issue 13): tests/test-reads (duro_read_value on both SQLite providers; as
-# tests/test-reads-postgres on PostgreSQL when configure found libpq, run by
-# tests/run-test-reads-postgres.sh) and tests/test-versions (duro_continue_as_new_version and
-# duro_call_sub_version with two runtimes on one SQLite file). Included from tests/local.mk.
+# (issue 13): tests/test-reads (duro_read_value on both SQLite providers) and
+# tests/test-versions (duro_continue_as_new_version and duro_call_sub_version with two
+# runtimes on one SQLite file); when configure found libpq, the same sources as
+# tests/test-reads-postgres and tests/test-versions-postgres on PostgreSQL, both run by
+# tests/run-test-durable-postgres.sh. Included from tests/local.mk.
 if HAVE_CHECK
 check_PROGRAMS += tests/test-reads tests/test-versions
 TESTS += tests/test-reads tests/test-versions
@@ -14,13 +15,16 @@ tests_test_versions_SOURCES = tests/test-versions.c $(E2E_SOURCES)
 tests_test_versions_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_versions_LDADD = $(E2E_LDADD)
 
-EXTRA_DIST += tests/run-test-reads-postgres.sh
+EXTRA_DIST += tests/run-test-durable-postgres.sh
 if HAVE_LIBPQ
 if HAVE_CHECK
-check_PROGRAMS += tests/test-reads-postgres
-TESTS += tests/run-test-reads-postgres.sh
+check_PROGRAMS += tests/test-reads-postgres tests/test-versions-postgres
+TESTS += tests/run-test-durable-postgres.sh
 endif
 endif
 tests_test_reads_postgres_SOURCES = tests/test-reads.c $(E2E_SOURCES)
 tests_test_reads_postgres_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DDURO_E2E_POSTGRES
 tests_test_reads_postgres_LDADD = providers/postgres/libduro-postgres.la $(E2E_LDADD)
+tests_test_versions_postgres_SOURCES = tests/test-versions.c $(E2E_SOURCES)
+tests_test_versions_postgres_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DDURO_E2E_POSTGRES
+tests_test_versions_postgres_LDADD = providers/postgres/libduro-postgres.la $(E2E_LDADD)

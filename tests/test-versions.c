@@ -1,7 +1,8 @@
 /*
  * test-versions.c — version targets from orchestration code end to end (issue 13):
  * duro_continue_as_new_version and duro_call_sub_version with two runtimes on one SQLite
- * file during a rolling upgrade, runtime A with only version 1.0.0 of the orchestrations,
+ * file (and, built as test-versions-postgres with DURO_E2E_POSTGRES, on one PostgreSQL
+ * schema) during a rolling upgrade, runtime A with only version 1.0.0 of the orchestrations,
  * runtime B with 1.0.0 and 2.0.0.
  *
  * Covered: an instance on A continues as new onto 2.0.0 (a version A does not have: allowed),
@@ -83,14 +84,11 @@ static int bad_version(duro_orch *o, const char *input, void *ud)
 }
 
 /* Runtime A (Loop, Child 1.0.0; Parent, BadVersion) and runtime B (Loop, Child 1.0.0 and
- * 2.0.0), each on its own handle of one fresh database file; neither runs yet. */
-static void open_pair(e2e_env *a, e2e_env *b)
+ * 2.0.0), each on its own handle of one fresh store of `kind`; neither runs yet. */
+static void open_pair(e2e_env *a, e2e_env *b, int kind)
 {
-    char path[PATH_MAX];
-
-    e2e_new_db_path(path, sizeof path);
-    e2e_open_path(a, path);
-    e2e_open_path(b, path);
+    e2e_open(a, kind);
+    e2e_open_shared(b, a);
     ck_assert_int_eq(duro_register_orchestration(a->reg, "Loop", "1.0.0", loop_v1, (void *)runtime_a), 0);
     ck_assert_int_eq(duro_register_orchestration(a->reg, "Child", "1.0.0", child_v1, (void *)runtime_a), 0);
     ck_assert_int_eq(duro_register_orchestration(a->reg, "Parent", "1.0.0", parent, NULL), 0);
@@ -160,7 +158,7 @@ START_TEST(test_continue_as_new_onto_newer_version)
 {
     e2e_env a, b;
 
-    open_pair(&a, &b);
+    open_pair(&a, &b, _i);
     e2e_start(&a);
     start_at(&a, "loop", "Loop", "1.0.0", "start");
     e2e_wait_terminals(&a, 1); /* A's observer: execution 1 continued as new */
@@ -187,7 +185,7 @@ START_TEST(test_child_pinned_to_version_only_new_runtime_runs)
 {
     e2e_env a, b;
 
-    open_pair(&a, &b);
+    open_pair(&a, &b, _i);
     e2e_start(&a);
     start_at(&a, "parent", "Parent", NULL, "x");
     /* kid's start is queued with the commit that sets the parent's status */
@@ -212,7 +210,7 @@ START_TEST(test_invalid_version_fails_instance)
 {
     e2e_env a, b;
 
-    open_pair(&a, &b);
+    open_pair(&a, &b, _i);
     e2e_start(&a);
     start_at(&a, "bad-can", "BadVersion", NULL, "can");
     start_at(&a, "bad-sub", "BadVersion", NULL, "sub");
@@ -230,7 +228,7 @@ START_TEST(test_other_pinned_version_on_replay_is_nondeterminism)
 {
     e2e_env a, b;
 
-    open_pair(&a, &b);
+    open_pair(&a, &b, _i);
     __atomic_store_n(&parent_pin, 0, __ATOMIC_SEQ_CST);
     e2e_start(&a);
     start_at(&a, "parent", "Parent", NULL, "x");
@@ -256,5 +254,10 @@ int main(void)
         {"other_pinned_version_on_replay_is_nondeterminism",
          test_other_pinned_version_on_replay_is_nondeterminism},
     };
+#ifdef DURO_E2E_POSTGRES
+    return e2e_main("test-versions-postgres", 1u << E2E_POSTGRES, tests,
+                    sizeof tests / sizeof tests[0]);
+#else
     return e2e_main("test-versions", 1u << E2E_FILE, tests, sizeof tests / sizeof tests[0]);
+#endif
 }
