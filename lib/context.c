@@ -1048,12 +1048,6 @@ int duro_read_value(duro_orch *o, const char *instance, const char *key, const c
         return DURO_EINVAL;
     if (may_call(o, call))
         return DURO_ESTATE;
-    if (!o->values) {
-        duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
-                        "%s: the provider does not store durable values (it lacks "
-                        "DURO_CAP_KV)", call);
-        return DURO_ENOTSUP;
-    }
     if (!value) {
         duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION, "%s: value is NULL", call);
         return DURO_EINVAL;
@@ -1075,9 +1069,18 @@ int duro_read_value(duro_orch *o, const char *instance, const char *key, const c
         j = NULL;
     }
     /* past the recorded decisions: read the store now (a replay never does) */
-    if (j && o->next_decision >= o->decisions.len && (rc = read_other(o, instance, key, j))) {
-        json_decref(j);
-        return rc;
+    if (j && o->next_decision >= o->decisions.len) {
+        if (!o->values) {
+            json_decref(j);
+            duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                            "%s: the provider does not store durable values (it lacks "
+                            "DURO_CAP_KV)", call);
+            return DURO_ENOTSUP;
+        }
+        if ((rc = read_other(o, instance, key, j))) {
+            json_decref(j);
+            return rc;
+        }
     }
     id = decide(o, j, DURO_EVENT_VALUE_READ, 1, &fresh);
     if (!id)

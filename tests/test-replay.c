@@ -125,6 +125,16 @@ static int no_result(duro_orch *o, const char *in, void *ud)
     return 0;
 }
 
+/* Reads key "k" of instance "other" (duro_read_value) and completes with what it got. */
+static int read_k(duro_orch *o, const char *in, void *ud)
+{
+    const char *v;
+    int rc = duro_read_value(o, "other", "k", &v);
+    if (rc < 0 && rc != DURO_ENOTFOUND)
+        return DURO_DONE;
+    return duro_completef(o, "rc=%d v=%s", rc, v ? v : "(null)");
+}
+
 /* ---- table ----------------------------------------------------------------------------------- */
 
 typedef struct hev {
@@ -416,6 +426,31 @@ static const row rows[] = {
                          "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
      {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
      0, 0, 0, NULL, 0},
+    /* duro__turn_run has no store to read from: a replayed read never needs one */
+    {"a recorded read replays its value without the store", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"instance\":\"other\",\"name\":\"k\","
+                                                 "\"what\":\"set\",\"text\":\"old\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
+     "rc=0 v=old", 0},
+    {"a recorded no_instance read replays as DURO_ENOTFOUND", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"instance\":\"other\",\"name\":\"k\","
+                                                 "\"what\":\"no_instance\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
+     "rc=-3 v=(null)", 0},
+    {"a fresh read without a store fails with DURO_ENOTSUP", "ReadK", read_k, 1, 0, {{0}},
+     {START_MSG("ReadK")}, DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_ORCH_FAILED},
+     0, {0}, 0, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "lacks DURO_CAP_KV", 0},
+    {"a ValueRead of an unknown result is corrupt history", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"instance\":\"other\",\"name\":\"k\","
+                                                 "\"what\":\"maybe\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT,
+     {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"a ValueRead without its instance is corrupt history", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"name\":\"k\",\"what\":\"unset\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT,
+     {0}, 0, {0}, 0, 0, 0, NULL, 0},
 };
 
 static duro_registry *registry(void)
