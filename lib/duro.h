@@ -306,8 +306,9 @@ DURO_EXTERN const char *duro_get_value(duro_orch *o, const char *key);
  * no such instance (never started, or deleted). Errors, which also fail the instance with a
  * configuration error naming them (nothing recorded): DURO_EINVAL (NULL `value`, an invalid
  * or empty instance id or key, or this instance's own id: read those with duro_get_value),
- * DURO_ETOOBIG (an id or key above DURO_MAX_ID_BYTES), DURO_ENOTSUP (the provider has no
- * DURO_CAP_KV), DURO_ESTATE (after a pending observation or a terminal call). A store error
+ * DURO_ETOOBIG (an id or key above DURO_MAX_ID_BYTES), DURO_ENOTSUP (a first read on a
+ * provider without DURO_CAP_KV; a replay needs no store), DURO_ESTATE (after a pending
+ * observation or a terminal call). A store error
  * while reading is returned too: a retryable one (busy, I/O, out of memory) discards the
  * turn, which is retried later (nothing is recorded); any other fails the instance with an
  * infrastructure error naming it. */

@@ -108,6 +108,17 @@ static void start_at(e2e_env *e, const char *id, const char *name, const char *v
     ck_assert_msg(rc == 0, "start %s: %s (%s)", id, duro_err_name(rc), err.message);
 }
 
+/* open_pair, then only A runs: "parent" (Parent, input "x", pinning 2.0.0) has made its first
+ * turn, which queued kid's start in the commit that set its status "waiting". */
+static void start_parent_on_a(e2e_env *a, e2e_env *b, int kind)
+{
+    open_pair(a, b, kind);
+    __atomic_store_n(&parent_pin, 0, __ATOMIC_SEQ_CST);
+    e2e_start(a);
+    start_at(a, "parent", "Parent", NULL, "x");
+    e2e_wait_custom_status(a, "parent", "waiting");
+}
+
 static uint64_t turns_of(e2e_env *e)
 {
     duro_runtime_metrics m;
@@ -185,11 +196,7 @@ START_TEST(test_child_pinned_to_version_only_new_runtime_runs)
 {
     e2e_env a, b;
 
-    open_pair(&a, &b, _i);
-    e2e_start(&a);
-    start_at(&a, "parent", "Parent", NULL, "x");
-    /* kid's start is queued with the commit that sets the parent's status */
-    e2e_wait_custom_status(&a, "parent", "waiting");
+    start_parent_on_a(&a, &b, _i);
     start_at(&a, "probe", "Child", "1.0.0", "probe");
     e2e_expect_completed(&a, "probe", "child v1@A:probe");
     e2e_wait_terminals(&a, 1);
@@ -228,11 +235,7 @@ START_TEST(test_other_pinned_version_on_replay_is_nondeterminism)
 {
     e2e_env a, b;
 
-    open_pair(&a, &b, _i);
-    __atomic_store_n(&parent_pin, 0, __ATOMIC_SEQ_CST);
-    e2e_start(&a);
-    start_at(&a, "parent", "Parent", NULL, "x");
-    e2e_wait_custom_status(&a, "parent", "waiting");
+    start_parent_on_a(&a, &b, _i);
     __atomic_store_n(&parent_pin, 1, __ATOMIC_SEQ_CST); /* the code now pins 1.0.0 */
     e2e_start(&b); /* B runs kid at 2.0.0; its result replays the parent on A */
     e2e_expect_completed(&a, "kid", "child v2@B:x");
