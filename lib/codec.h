@@ -115,8 +115,12 @@ int duro__rec_retry(json_t *o, const duro_retry_policy *p);
 /* Take ownership of `json` and fill `r` from it. Returns 0 or DURO_ECORRUPT (wrong shape);
  * on failure `json` is released. */
 int duro__rec_from_json(json_t *json, int kind, uint64_t id, duro__rec *r);
-/* Parse stored text. Returns 0 or DURO_ECORRUPT with a message in err. */
+/* Parse stored text. Returns 0, DURO_ECORRUPT (not a record) or DURO_ENOMEM (the parser ran
+ * out of memory: the text may be fine) with a message in err. */
 int duro__rec_decode(const char *text, int kind, uint64_t id, duro__rec *r, duro_error *err);
+/* Compact JSON text of `j` (malloc), NULL when `j` is NULL or out of memory: never a text
+ * with a part missing. Every stored or sent record is encoded with it. */
+char *duro__json_text(const json_t *j);
 /* Compact JSON text of a record (malloc), NULL when out of memory. */
 char *duro__rec_encode(const duro__rec *r);
 void duro__rec_clear(duro__rec *r);

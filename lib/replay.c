@@ -75,7 +75,7 @@ char *duro__keep(duro_orch *o, char *s)
 
 static char *keep_json(duro_orch *o, json_t *j)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *s = duro__json_text(j);
     json_decref(j);
     return duro__keep(o, s);
 }
@@ -806,8 +806,10 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
             json_decref(m);
             return DURO_ENOMEM;
         }
-        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, 0, m))
+        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, 0, m)) {
+            json_decref(j);
             return DURO_ENOMEM;
+        }
         /* a pinned version routes the next execution to the runtimes that have it; without
          * one the instance keeps its route (the row's name and version), as before */
         if (o->term_version)
@@ -819,7 +821,11 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         j = failure_json(category, text);
         stored = f ? keep_json(o, f) : NULL;
     }
-    if (!stored || !duro__append(o, kind, j))
+    if (!stored) {
+        json_decref(j);
+        return DURO_ENOMEM;
+    }
+    if (!duro__append(o, kind, j))
         return DURO_ENOMEM;
     out->commit.state = state;
     out->commit.output = stored;
@@ -989,9 +995,9 @@ static int build_commit(duro_orch *o, duro__turn *out)
     size_t i;
     for (i = o->n_persisted; i < o->slots.len; i++) {
         duro__slot *s = (duro__slot *)o->slots.data + i;
-        duro_event_in *e = duro__vec_push(&out->events);
-        char *text = duro__rec_encode(&s->rec);
-        if (!e || !duro__keep(o, text))
+        char *text = duro__keep(o, duro__rec_encode(&s->rec));
+        duro_event_in *e = text ? duro__vec_push(&out->events) : NULL;
+        if (!e)
             return DURO_ENOMEM;
         e->event_id = i + 1;
         e->kind = s->rec.kind;
@@ -1123,8 +1129,11 @@ static int decode_messages(const duro_orch_item *item, duro__rec *msgs, duro__tu
     size_t i;
     for (i = 0; i < item->n_msgs; i++) {
         duro_error err;
-        if (duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind, (uint64_t)item->msgs[i].id,
-                             &msgs[i], &err) != 0 ||
+        int rc = duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind,
+                                  (uint64_t)item->msgs[i].id, &msgs[i], &err);
+        if (rc == DURO_ENOMEM)
+            return rc; /* not a broken message: the runtime retries the turn */
+        if (rc != 0 ||
             (msgs[i].parent && duro__check_id(msgs[i].parent, "parent instance id", &err))) {
             /* unknown stored data goes to the poison path: retried, then failed as poison (a
              * parent id no message can go to is as unreadable as a broken payload) */
@@ -1513,7 +1522,7 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
         uint64_t next = 0;
         json_t *j = failure_json(DURO_CAT_POISON, text), *f = failure_json(DURO_CAT_POISON, text);
         duro_event_in *e;
-        char *payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        char *payload = duro__json_text(j);
         json_decref(j);
         for (i = 0; i < item->n_history; i++)
             if (item->history[i].event_id > next)

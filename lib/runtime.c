@@ -603,7 +603,7 @@ static void build_ack(duro_runtime *rt, const duro_work_item *wi, int ok, int ca
         duro__rec_int(j, "ok", ok) || (!ok && duro__rec_int(j, "category", category)) ||
         duro__rec_str(j, "text", text ? text : "") ||
         duro__rec_int(j, "due", duro_clock_now_ms()) ||
-        !(pa->payload = json_dumps(j, JSON_COMPACT)) || !(pa->instance = duro__strdup(wi->instance))) {
+        !(pa->payload = duro__json_text(j)) || !(pa->instance = duro__strdup(wi->instance))) {
         rt_log(rt, 2, wi->instance, "out of memory recording an activity result; the work item "
                "will be retried when its lock expires");
         json_decref(j);
@@ -765,15 +765,26 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     duro_activity_fn fn;
     void *ud;
     char *msg;
-    int cancelled;
+    int cancelled, decoded;
     duro__metrics_work_wait(&rt->metrics, wi, duro_clock_now_ms());
-    if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
+    decoded = duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err);
+    if (decoded == DURO_ENOMEM) {
+        /* out of memory says nothing of the item: back to the queue, not to poison */
+        rt_log(rt, 1, wi->instance, "work item #%llu: %s; handed back",
+               (unsigned long long)wi->activity_id, err.message);
+        if (abandon_work_retried(rt, wi->lock_token, 100, 0, &err))
+            rt_log(rt, 1, wi->instance, "work item #%llu could not be handed back (its lock "
+                   "will expire): %s", (unsigned long long)wi->activity_id, err.message);
+        return;
+    }
+    if (decoded != 0 || !rec.name) {
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
-                             (unsigned long long)wi->activity_id, wi->instance, err.message);
+                             (unsigned long long)wi->activity_id, wi->instance,
+                             decoded ? err.message : "no name");
         build_ack(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity", ack);
         duro__metrics_poison_activity(&rt->metrics);
         free(msg);
-        if (rec.json)
+        if (decoded == 0) /* a failed decode leaves `rec` unset */
             duro__rec_clear(&rec);
         return;
     }

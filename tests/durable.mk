@@ -28,3 +28,16 @@ tests_test_reads_postgres_LDADD = providers/postgres/libduro-postgres.la $(E2E_L
 tests_test_versions_postgres_SOURCES = tests/test-versions.c $(E2E_SOURCES)
 tests_test_versions_postgres_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -DDURO_E2E_POSTGRES
 tests_test_versions_postgres_LDADD = providers/postgres/libduro-postgres.la $(E2E_LDADD)
+
+# Every allocation failure of the turns that make those calls, through the turn engine
+# (lib/replay.h, so linked against libduro-core) and a real in-memory SQLite store.
+if HAVE_CHECK
+check_PROGRAMS += tests/test-durable-alloc
+TESTS += tests/test-durable-alloc
+endif
+tests_test_durable_alloc_SOURCES = tests/test-durable-alloc.c conformance/alloc-fault.h \
+	conformance/alloc-fault.c
+tests_test_durable_alloc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_durable_alloc_LDADD = tests/libjunitcheck.la report/libduroreport.la \
+	providers/sqlite/libduro-sqlite.la lib/libduro-core.la util/libduro-util.la \
+	$(LIBXML_LIBS) $(CHECK_LIBS) $(JANSSON_LIBS)
