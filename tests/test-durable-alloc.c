@@ -156,23 +156,48 @@ static void expect_clean(int scenario, const duro__turn *t)
     }
 }
 
+/* The first turn of scenario `scenario` (0 read, 1 continue-as-new, 2 sub-orchestration):
+ * its registry, its store (holding "other") and the fetched item of instance "subject". */
+typedef struct fixture {
+    duro_registry *reg;
+    duro_provider *p;
+    duro_orch_item *item;
+    duro__turn_env env;
+} fixture;
+
+static void fixture_open(fixture *f, int scenario)
+{
+    static const char *const names[] = {"Reader", "Mover", "Parent"};
+
+    f->reg = registry();
+    f->p = store_with_other(f->reg);
+    f->item = fetch_start(f->p, "subject", names[scenario]);
+    f->env.kv_supported = 1;
+    f->env.no_tags_provider = f->env.no_sessions_provider = NULL;
+    f->env.values = f->p;
+}
+
+static void fixture_close(fixture *f)
+{
+    duro_orch_item_free(f->item);
+    duro_provider_destroy(f->p);
+    duro_registry_free(f->reg);
+}
+
 #if DURO_ALLOC_FAULT_AVAILABLE
 START_TEST(test_every_allocation_failure_is_handled)
 {
-    static const char *const names[] = {"Reader", "Mover", "Parent"};
-    duro_registry *reg = registry();
-    duro_provider *p = store_with_other(reg);
-    duro_orch_item *item = fetch_start(p, "subject", names[_i]);
-    duro__turn_env env = {1, NULL, NULL, p};
+    fixture f;
     long k, failed = 0;
 
+    fixture_open(&f, _i);
     for (k = 1;; k++) {
         duro__turn t;
         int rc;
         long made;
 
         duro__alloc_fault(NULL, k);
-        rc = duro__turn_run_for(reg, item, duro_clock_now_ms(), NULL, NULL, &env, &t);
+        rc = duro__turn_run_for(f.reg, f.item, duro_clock_now_ms(), NULL, NULL, &f.env, &t);
         made = duro__alloc_fault(NULL, 0);
         if (made < k) { /* nothing failed: the exact commit, and the sweep is over */
             ck_assert_int_eq(rc, 0);
@@ -198,9 +223,7 @@ START_TEST(test_every_allocation_failure_is_handled)
         duro__turn_free(&t);
     }
     ck_assert_int_gt(failed, 10);
-    duro_orch_item_free(item);
-    duro_provider_destroy(p);
-    duro_registry_free(reg);
+    fixture_close(&f);
 }
 END_TEST
 #endif
@@ -208,19 +231,15 @@ END_TEST
 /* Without faults: each scenario's commit (the sweep's last run checks the same). */
 START_TEST(test_clean_turns)
 {
-    static const char *const names[] = {"Reader", "Mover", "Parent"};
-    duro_registry *reg = registry();
-    duro_provider *p = store_with_other(reg);
-    duro_orch_item *item = fetch_start(p, "subject", names[_i]);
-    duro__turn_env env = {1, NULL, NULL, p};
+    fixture f;
     duro__turn t;
 
-    ck_assert_int_eq(duro__turn_run_for(reg, item, duro_clock_now_ms(), NULL, NULL, &env, &t), 0);
+    fixture_open(&f, _i);
+    ck_assert_int_eq(
+        duro__turn_run_for(f.reg, f.item, duro_clock_now_ms(), NULL, NULL, &f.env, &t), 0);
     expect_clean(_i, &t);
     duro__turn_free(&t);
-    duro_orch_item_free(item);
-    duro_provider_destroy(p);
-    duro_registry_free(reg);
+    fixture_close(&f);
 }
 END_TEST
 
