@@ -296,6 +296,16 @@ static const row rows[] = {
        "{\"name\":\"Wait\",\"input\":\"next\",\"carried\":[[\"go\",\"carried\"]]}"}},
      DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_WAIT, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0,
      DURO_STATE_COMPLETED, 0, "got carried", 2},
+    {"continue-as-new onto a version this registry lacks is handed back", "Wait", wait_go, 1, 4,
+     {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\",\"version\":\"9.0.0\"}"}},
+     {{DURO_MSG_CONTINUE_AS_NEW, 1, "{\"name\":\"Wait\",\"version\":\"9.0.0\",\"input\":\"next\"}"}},
+     DURO__TURN_ABANDON_UNREGISTERED, {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"continue-as-new onto a registered version starts it", "Wait", wait_go, 1, 4,
+     {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\",\"version\":\"1.0.0\"}"}},
+     {{DURO_MSG_CONTINUE_AS_NEW, 1, "{\"name\":\"Wait\",\"version\":\"1.0.0\",\"input\":\"next\"}"},
+      {DURO_MSG_EVENT, 0, "{\"name\":\"go\",\"text\":\"v\"}"}},
+     DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_EXTERNAL_WAIT,
+                         DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "got v", 2},
     {"sub-orchestration starts its child with the parent link", "Sub", sub, 1, 0, {{0}},
      {START_MSG("Sub")}, DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_SUB_SCHEDULED}, 0,
      {DURO_MSG_START}, 0, DURO_STATE_RUNNING, 0, NULL, 0},
@@ -544,6 +554,8 @@ START_TEST(replay_table)
         }
         if (w->state == DURO_STATE_FAILED)
             ck_assert_int_eq(t.category, w->category);
+        if (w->state == DURO_STATE_CONTINUED_AS_NEW) /* keeps the instance's route */
+            ck_assert_msg(t.commit.msg_targets == NULL, "%s: a target", w->name);
     }
     duro__turn_free(&t);
     duro_orch_item_free(it);
@@ -608,6 +620,11 @@ START_TEST(child_start_message_carries_parent)
     ck_assert_uint_eq(r.pexec, 1);
     ck_assert_uint_eq(r.pid, 2);
     ck_assert_str_eq(r.name, "Child");
+    ck_assert_ptr_null(r.version);
+    /* routed to runtimes that register the name, on their latest version */
+    ck_assert_ptr_nonnull(t.commit.msg_targets);
+    ck_assert_str_eq(t.commit.msg_targets[0].orch_name, "Child");
+    ck_assert_ptr_null(t.commit.msg_targets[0].orch_version);
     duro__rec_clear(&r);
     duro__turn_free(&t);
     duro_orch_item_free(it);
