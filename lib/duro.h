@@ -303,7 +303,8 @@ DURO_EXTERN const char *duro_get_value(duro_orch *o, const char *key);
  * like any decision: a replay that reads another instance or key at that point is a
  * nondeterminism. Returns 0 with *value the value (owned by the turn), 0 with *value NULL
  * when the instance exists and the key is not set, DURO_ENOTFOUND (*value NULL) when there is
- * no such instance (never started, or deleted). Errors, which also fail the instance with a
+ * no such instance (no instance row: never started, its start still queued, or deleted).
+ * Errors, which also fail the instance with a
  * configuration error naming them (nothing recorded): DURO_EINVAL (NULL `value`, an invalid
  * or empty instance id or key, or this instance's own id: read those with duro_get_value),
  * DURO_ETOOBIG (an id or key above DURO_MAX_ID_BYTES), DURO_ENOTSUP (a first read on a
