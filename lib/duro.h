@@ -296,23 +296,22 @@ DURO_EXTERN int duro_clear_values(duro_orch *o);
 /* The value of `key` as this instance's code has set it up to this point of the run (from
  * replayed history: no I/O), or NULL when it is not set. Owned by the turn. */
 DURO_EXTERN const char *duro_get_value(duro_orch *o, const char *key);
-/* Read durable value `key` of ANOTHER instance `instance`, as a recorded call: the first run
- * reads the store (the value as of that instance's last commit) and records the result in
- * history (a ValueRead event, committed with the turn); every replay returns the recorded
- * result without reading again, even if the value has changed since. Matched in call order
- * like any decision: a replay that reads another instance or key at that point is a
- * nondeterminism. Returns 0 with *value the value (owned by the turn), 0 with *value NULL
- * when the instance exists and the key is not set, DURO_ENOTFOUND (*value NULL) when there is
- * no such instance (no instance row: never started, its start still queued, or deleted).
- * Errors, which also fail the instance with a
- * configuration error naming them (nothing recorded): DURO_EINVAL (NULL `value`, an invalid
- * or empty instance id or key, or this instance's own id: read those with duro_get_value),
- * DURO_ETOOBIG (an id or key above DURO_MAX_ID_BYTES), DURO_ENOTSUP (a first read on a
- * provider without DURO_CAP_KV; a replay needs no store), DURO_ESTATE (after a pending
- * observation or a terminal call). A store error
- * while reading is returned too: a retryable one (busy, I/O, out of memory) discards the
- * turn, which is retried later (nothing is recorded); any other fails the instance with an
- * infrastructure error naming it. */
+/* Read durable value `key` of ANOTHER instance `instance`, as a recorded call: the first
+ * run reads the store (the value as of that instance's last commit) and records the result
+ * in history (a ValueRead event, committed with the turn); every replay returns the
+ * recorded result without reading again, even if the value has changed since. Matched in
+ * call order like any decision: a replay that reads another instance or key at that point
+ * is a nondeterminism. Returns 0 with *value the value (owned by the turn), 0 with *value
+ * NULL when the instance exists and the key is not set, DURO_ENOTFOUND (*value NULL) when
+ * there is no such instance (no instance row: never started, its start still queued, or
+ * deleted). Errors, which also fail the instance with a configuration error naming them
+ * (nothing recorded): DURO_EINVAL (NULL `value`, an invalid or empty instance id or key, or
+ * this instance's own id: read those with duro_get_value), DURO_ETOOBIG (an id or key above
+ * DURO_MAX_ID_BYTES), DURO_ENOTSUP (a first read on a provider without DURO_CAP_KV; a
+ * replay needs no store), DURO_ESTATE (after a pending observation or a terminal call). A
+ * store error while reading is returned too: a retryable one (busy, I/O, out of memory)
+ * discards the turn, which is retried later (nothing is recorded); any other fails the
+ * instance with an infrastructure error naming it. */
 DURO_EXTERN int duro_read_value(duro_orch *o, const char *instance, const char *key,
                                 const char **value);
 
