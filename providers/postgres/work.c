@@ -350,18 +350,8 @@ int duro__pg_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_m
 {
     fetch_arg fa = { (duro_pg *)p, lock_ms, filter, 0, DURO__NEVER, NULL,
                      worker_id, lease_ms, max_sessions };
-    int rc;
+    int rc = duro_provider_check_session_fetch(out, lock_ms, lease_ms, filter, worker_id, err);
 
-    if (out == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_session: out is required");
-    *out = NULL;
-    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_session: lock_ms", err);
-    if (rc == 0)
-        rc = duro_provider_check_lock_ms(lease_ms, "fetch_work_session: lease_ms", err);
-    if (rc == 0)
-        rc = duro_provider_check_work_filter(filter, err);
-    if (rc == 0)
-        rc = duro_provider_check_worker_id(worker_id, "fetch_work_session: worker_id", err);
     return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, out, err);
 }
 
