@@ -90,7 +90,7 @@ static int encode(json_t *payload, char **text, duro_error *err)
 {
     /* due now, as the last member (the runtime's queue-wait metric reads it from the end) */
     *text = payload && duro__rec_int(payload, "due", duro_clock_now_ms()) == 0
-                ? json_dumps(payload, JSON_COMPACT)
+                ? duro__json_text(payload)
                 : NULL;
     json_decref(payload);
     return *text ? 0 : duro_error_set(err, DURO_ENOMEM, 0, "out of memory");

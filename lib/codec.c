@@ -160,6 +160,13 @@ int duro__rec_decode(const char *text, int kind, uint64_t id, duro__rec *r, duro
         return duro_error_set(err, DURO_ECORRUPT, 0, "record %llu (kind %d) has no payload",
                               (unsigned long long)id, kind);
     j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    /* jansson reports an allocation failure inside the text as a syntax error (and one of
+     * its reader's buffer with no text at all): a text that parses at the second try was
+     * not corrupt, so a failed parse is repeated once before the record is called corrupt */
+    if (!j && (j = json_loads(text, JSON_REJECT_DUPLICATES, &je)) == NULL &&
+        (json_error_code(&je) == json_error_out_of_memory || je.text[0] == '\0'))
+        return duro_error_set(err, DURO_ENOMEM, 1, "record %llu (kind %d): out of memory",
+                              (unsigned long long)id, kind);
     if (!j)
         return duro_error_set(err, DURO_ECORRUPT, 0, "record %llu (kind %d) is not JSON: %s",
                               (unsigned long long)id, kind, je.text);
@@ -170,9 +177,25 @@ int duro__rec_decode(const char *text, int kind, uint64_t id, duro__rec *r, duro
     return 0;
 }
 
+char *duro__json_text(const json_t *j)
+{
+    /* not json_dumps: out of memory it may drop an object key and still return text (it
+     * ignores a failed append of a key), which would be stored as a corrupt record. Dumping
+     * into a buffer of the measured size appends without allocating. */
+    size_t need = j ? json_dumpb(j, NULL, 0, JSON_COMPACT) : 0;
+    char *text = need ? malloc(need + 1) : NULL;
+    if (text && json_dumpb(j, text, need, JSON_COMPACT) != need) {
+        free(text);
+        return NULL;
+    }
+    if (text)
+        text[need] = '\0';
+    return text;
+}
+
 char *duro__rec_encode(const duro__rec *r)
 {
-    return json_dumps(r->json, JSON_COMPACT);
+    return duro__json_text(r->json);
 }
 
 void duro__rec_clear(duro__rec *r)
@@ -193,7 +216,7 @@ const char *duro__ev_kind_name(int kind)
         "SubOrchestrationCompleted", "SubOrchestrationFailed", "SubOrchestrationCancelled",
         "OrchestrationDetached", "ValueRecorded", "OrchestrationTerminated",
         "OrchestrationSuspended", "OrchestrationResumed", "ValueSet", "ValueCleared",
-        "ValuesCleared"};
+        "ValuesCleared", "ValueRead"};
     if (kind < 1 || kind > DURO__EVENT_KIND_MAX)
         return names[0];
     return names[kind];

@@ -22,7 +22,8 @@
  *                  over by continue-as-new
  *   ORCH_COMPLETED text=output                                          terminal
  *   ORCH_FAILED    category text=message                                terminal
- *   ORCH_CONTINUED text=next input                                      terminal
+ *   ORCH_CONTINUED text=next input [version]                            terminal; version:
+ *                  the next execution's (duro_continue_as_new_version)
  *   CANCEL_REQUESTED text=reason
  *   ACTIVITY_SCHEDULED name input [retry] [tag|session] decision; dispatches attempt 1 (activity id =
  *                                            this event's id)
@@ -36,7 +37,7 @@
  *   TIMER_FIRED    src=timer
  *   EXTERNAL_WAIT  name                      decision
  *   EXTERNAL_RAISED name text=data            buffered FIFO per name
- *   SUB_SCHEDULED  name instance input       decision
+ *   SUB_SCHEDULED  name instance input [version]  decision; version: the child is pinned to it
  *   SUB_COMPLETED  src=sub text=result
  *   SUB_FAILED     src=sub category text=message
  *   SUB_CANCELLED  src=sub text=reason       breadcrumb
@@ -48,10 +49,19 @@
  *   VALUE_SET      name=key text=value       decision (duro_set_value)
  *   VALUE_CLEARED  name=key                  decision (duro_clear_value)
  *   VALUES_CLEARED                           decision (duro_clear_values)
+ *   VALUE_READ     instance name=key what [text=value]  decision (duro_read_value): what is
+ *                  "set" (text = the value read), "unset" (instance exists, key not set) or
+ *                  "no_instance"; replay returns it without reading the store
+ *
+ * Compatibility: kinds and keys are only ever added, never renumbered or renamed, and every
+ * key a newer version adds is optional, so every history an older libduro wrote decodes and
+ * replays unchanged (a SUB_SCHEDULED without version is an unpinned child, an ORCH_CONTINUED
+ * without one continued onto the latest version). A history holding a kind this libduro
+ * does not know (one newer than it) is unreadable for it: the turn goes to the poison path.
  *
  * Message kinds are duro_msg_kind (duro-provider.h):
  *   START          name [version] input [parent pexec pid] [at=scheduled start]
- *   CONTINUE_AS_NEW name version input [carried] [kv]
+ *   CONTINUE_AS_NEW name [version] input [carried] [kv]   (no version: the latest)
  *   ACTIVITY_DONE  src=dispatch (ok: text=result | category text=message), execution in the
  *                  indexed field
  *   TIMER_FIRED    src what ("timer" | "retry" | "timeout" | "start": a scheduled start)
@@ -73,7 +83,7 @@
 #include "duro.h"
 
 /* The event kinds are duro_event_kind (duro.h); the highest one: */
-#define DURO__EVENT_KIND_MAX DURO_EVENT_VALUES_CLEARED
+#define DURO__EVENT_KIND_MAX DURO_EVENT_VALUE_READ
 
 /* A decoded record (event, message or work item). String fields point into `json`, which
  * the record owns; absent fields are NULL / 0. */
@@ -105,8 +115,12 @@ int duro__rec_retry(json_t *o, const duro_retry_policy *p);
 /* Take ownership of `json` and fill `r` from it. Returns 0 or DURO_ECORRUPT (wrong shape);
  * on failure `json` is released. */
 int duro__rec_from_json(json_t *json, int kind, uint64_t id, duro__rec *r);
-/* Parse stored text. Returns 0 or DURO_ECORRUPT with a message in err. */
+/* Parse stored text. Returns 0, DURO_ECORRUPT (not a record) or DURO_ENOMEM (the parser ran
+ * out of memory: the text may be fine) with a message in err. */
 int duro__rec_decode(const char *text, int kind, uint64_t id, duro__rec *r, duro_error *err);
+/* Compact JSON text of `j` (malloc), NULL when `j` is NULL or out of memory: never a text
+ * with a part missing. Every stored or sent record is encoded with it. */
+char *duro__json_text(const json_t *j);
 /* Compact JSON text of a record (malloc), NULL when out of memory. */
 char *duro__rec_encode(const duro__rec *r);
 void duro__rec_clear(duro__rec *r);

@@ -49,7 +49,8 @@ static const char *describe(const duro__rec *r, char *buf, size_t n)
     case DURO_EVENT_TIMER_CREATED: snprintf(buf, n, "timer"); break;
     case DURO_EVENT_EXTERNAL_WAIT: snprintf(buf, n, "wait for event \"%s\"", r->name ? r->name : ""); break;
     case DURO_EVENT_SUB_SCHEDULED:
-        snprintf(buf, n, "sub-orchestration \"%s\"", r->name ? r->name : "");
+        snprintf(buf, n, "sub-orchestration \"%s\"%s%s", r->name ? r->name : "",
+                 r->version ? " version " : "", r->version ? r->version : "");
         break;
     case DURO_EVENT_DETACHED:
         snprintf(buf, n, "detached start of \"%s\" as %s", r->name ? r->name : "",
@@ -59,6 +60,10 @@ static const char *describe(const duro__rec *r, char *buf, size_t n)
     case DURO_EVENT_VALUE_SET: snprintf(buf, n, "set of value \"%s\"", r->name ? r->name : ""); break;
     case DURO_EVENT_VALUE_CLEARED: snprintf(buf, n, "clear of value \"%s\"", r->name ? r->name : ""); break;
     case DURO_EVENT_VALUES_CLEARED: snprintf(buf, n, "clear of every value"); break;
+    case DURO_EVENT_VALUE_READ:
+        snprintf(buf, n, "read of value \"%s\" of instance \"%s\"", r->name ? r->name : "",
+                 r->instance ? r->instance : "");
+        break;
     default: snprintf(buf, n, "%s", duro__ev_kind_name(r->kind)); break;
     }
     return buf;
@@ -91,6 +96,10 @@ static uint64_t decide(duro_orch *o, json_t *want, int kind, int check_instance,
             ok = same(h->name, w.name) && same(h->input, w.input);
         if (ok && kind == DURO_EVENT_ACTIVITY_SCHEDULED)
             ok = same(h->tag, w.tag) && same(h->session, w.session);
+        if (ok && kind == DURO_EVENT_SUB_SCHEDULED)
+            ok = same(h->version, w.version);
+        if (ok && kind == DURO_EVENT_VALUE_READ)
+            ok = same(h->name, w.name);
         if (ok && kind == DURO_EVENT_EXTERNAL_WAIT)
             ok = same(h->name, w.name);
         if (ok && kind == DURO_EVENT_VALUE)
@@ -291,25 +300,49 @@ duro_task *duro_wait_event(duro_orch *o, const char *name)
     return new_task(o, DURO__TASK_WAIT, id, id ? duro__slot_at(o, id)->rec.name : NULL);
 }
 
-duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, const char *input)
+/* The canonical text of `version` kept for the turn, or NULL after failing the instance with
+ * a configuration error naming `call` and the version (invalid, or out of memory). */
+static const char *pinned_version(duro_orch *o, const char *call, const char *version)
+{
+    char canon[DURO__VERSION_CANON_BYTES];
+    duro_error err;
+    int rc = duro__check_id(version, "version", &err);
+    if (rc) {
+        invalid(o, rc, call, &err);
+        return NULL;
+    }
+    if (duro__version_key(version) < 0) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "%s: version \"%s\" is not MAJOR.MINOR.PATCH", call, version);
+        return NULL;
+    }
+    return duro__keep(o, duro__strdup(duro__version_canon(version, canon)));
+}
+
+/* Start sub-orchestration `name`, pinned to `version` (valid; NULL: the latest). */
+static duro_task *call_sub(duro_orch *o, const char *call, const char *name,
+                           const char *version, const char *child_id, const char *input)
 {
     duro_error err;
     json_t *j, *m;
     uint64_t id;
     int rc, fresh;
     const char *child;
-    if (may_call(o, "duro_call_sub"))
+    if (may_call(o, call))
         return &o->dead;
     if ((rc = duro__check_id(name, "sub-orchestration name", &err)) ||
         (child_id && (rc = duro__check_id(child_id, "child instance id", &err))) ||
         (rc = duro__check_payload(input, "sub-orchestration input", &err))) {
-        invalid(o, rc, "duro_call_sub", &err);
+        invalid(o, rc, call, &err);
         return &o->dead;
     }
+    if (version && !(version = pinned_version(o, call, version)))
+        return &o->dead;
     j = duro__rec_new();
     if (j && ((rc = duro__rec_str(j, "name", name)) ||
               (rc = duro__rec_str(j, "input", input ? input : "")) ||
-              (rc = duro__rec_str(j, "instance", child_id)))) {
+              (rc = duro__rec_str(j, "instance", child_id)) ||
+              (rc = duro__rec_str(j, "version", version)))) {
         json_decref(j);
         duro__fail_turn(o, rc, rc == DURO_EINVAL ? DURO_CAT_CONFIGURATION : DURO_CAT_INFRASTRUCTURE,
                         "sub-orchestration \"%s\": %s", name,
@@ -338,7 +371,8 @@ duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, c
         }
         child = s->rec.instance;
         m = duro__rec_new();
-        if (!m || duro__rec_str(m, "name", name) || duro__rec_str(m, "input", input ? input : "") ||
+        if (!m || duro__rec_str(m, "name", name) || duro__rec_str(m, "version", version) ||
+            duro__rec_str(m, "input", input ? input : "") ||
             duro__rec_str(m, "parent", o->item->instance) ||
             duro__rec_int(m, "pexec", (int64_t)o->exec) || duro__rec_int(m, "pid", (int64_t)id)) {
             json_decref(m);
@@ -347,8 +381,21 @@ duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, c
         }
         if (duro__out_msg(o, child, DURO_MSG_START, 0, 0, m))
             return &o->dead;
+        /* routes the child to runtimes that have the name (and the pinned version) */
+        duro__out_target(o, s->rec.name, s->rec.version);
     }
     return new_task(o, DURO__TASK_SUB, id, NULL);
+}
+
+duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id, const char *input)
+{
+    return call_sub(o, "duro_call_sub", name, NULL, child_id, input);
+}
+
+duro_task *duro_call_sub_version(duro_orch *o, const char *name, const char *version,
+                                 const char *child_id, const char *input)
+{
+    return call_sub(o, "duro_call_sub_version", name, version, child_id, input);
 }
 
 int duro_start_detached(duro_orch *o, const char *name, const char *instance, const char *input)
@@ -387,6 +434,7 @@ int duro_start_detached(duro_orch *o, const char *name, const char *instance, co
         }
         if (duro__out_msg(o, instance, DURO_MSG_START, 0, 0, m))
             return DURO_ENOMEM;
+        duro__out_target(o, duro__slot_at(o, id)->rec.name, NULL);
     }
     return 0;
 }
@@ -680,6 +728,19 @@ int duro_continue_as_new(duro_orch *o, const char *input)
     return terminal(o, DURO__TERM_CAN, duro__strdup(input));
 }
 
+int duro_continue_as_new_version(duro_orch *o, const char *input, const char *version)
+{
+    const char *pinned = NULL;
+    int rc;
+    if (version && o->in_run && !o->terminal && !o->err_code &&
+        !(pinned = pinned_version(o, "duro_continue_as_new_version", version)))
+        return DURO_DONE;
+    rc = terminal(o, DURO__TERM_CAN, duro__strdup(input));
+    if (o->terminal == DURO__TERM_CAN && !o->err_code)
+        o->term_version = pinned;
+    return rc;
+}
+
 /* ---- deterministic values, status, logging -------------------------------------------------- */
 
 /* Record or replay a VALUE decision; returns the recorded text or NULL. */
@@ -927,6 +988,108 @@ const char *duro_get_value(duro_orch *o, const char *key)
         return NULL;
     i = kv_index(o, key);
     return i < o->kv.len ? ((const duro__kv *)o->kv.data)[i].value : NULL;
+}
+
+/* Read `key` of `instance` from the store into the fresh decision `j` (what, text). 0, or
+ * the store's error after recording it: a retryable one discards the turn (retry_reason),
+ * any other fails the instance. */
+static int read_other(duro_orch *o, const char *instance, const char *key, json_t *j)
+{
+    duro_provider *p = o->values;
+    duro_error err = {0};
+    const char *what = "set";
+    char *value = NULL;
+    int rc = p->ops->get_value(p, instance, key, &value, NULL, &err);
+    if (rc == DURO_ENOTFOUND) {
+        /* no instance, or no key: the instance row tells them apart */
+        duro_instance_info info;
+        memset(&info, 0, sizeof info);
+        memset(&err, 0, sizeof err);
+        rc = p->ops->instance_info(p, instance, &info, &err);
+        duro_instance_info_clear(&info);
+        what = rc == 0 ? "unset" : "no_instance";
+        if (rc == DURO_ENOTFOUND)
+            rc = 0;
+    }
+    if (rc == 0 && (duro__rec_str(j, "what", what) || duro__rec_str(j, "text", value))) {
+        duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+        rc = DURO_ENOMEM;
+    }
+    free(value);
+    if (rc == 0 || o->err_code)
+        return rc;
+    err.message[sizeof err.message - 1] = '\0';
+    if (err.retryable || rc == DURO_EBUSY || rc == DURO_EIO || rc == DURO_ENOMEM) {
+        o->retry_reason = duro__asprintf("duro_read_value: reading \"%s\" of instance \"%s\": "
+                                         "%s (%s); the turn is retried",
+                                         key, instance, err.message, duro_strerror(rc));
+        if (!o->retry_reason) {
+            duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory");
+            return DURO_ENOMEM;
+        }
+    }
+    duro__fail_turn(o, rc, DURO_CAT_INFRASTRUCTURE,
+                    "duro_read_value: reading \"%s\" of instance \"%s\" failed: %s (%s)", key,
+                    instance, err.message, duro_strerror(rc));
+    return rc;
+}
+
+int duro_read_value(duro_orch *o, const char *instance, const char *key, const char **value)
+{
+    static const char call[] = "duro_read_value";
+    const duro__rec *r;
+    duro_error err;
+    json_t *j;
+    uint64_t id;
+    int rc, fresh;
+    if (value)
+        *value = NULL;
+    if (!o)
+        return DURO_EINVAL;
+    if (may_call(o, call))
+        return DURO_ESTATE;
+    if (!value) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION, "%s: value is NULL", call);
+        return DURO_EINVAL;
+    }
+    if ((rc = duro__check_id(instance, "instance id", &err)) ||
+        (rc = duro__check_id(key, "key", &err))) {
+        invalid(o, rc, call, &err);
+        return rc;
+    }
+    if (strcmp(instance, o->item->instance) == 0) {
+        duro__fail_turn(o, DURO_EINVAL, DURO_CAT_CONFIGURATION,
+                        "%s: \"%s\" is this instance: read its own values with "
+                        "duro_get_value", call, instance);
+        return DURO_EINVAL;
+    }
+    j = duro__rec_new();
+    if (j && (duro__rec_str(j, "instance", instance) || duro__rec_str(j, "name", key))) {
+        json_decref(j);
+        j = NULL;
+    }
+    /* past the recorded decisions: read the store now (a replay never does) */
+    if (j && o->next_decision >= o->decisions.len) {
+        if (!o->values) {
+            json_decref(j);
+            duro__fail_turn(o, DURO_ENOTSUP, DURO_CAT_CONFIGURATION,
+                            "%s: the provider does not store durable values (it lacks "
+                            "DURO_CAP_KV)", call);
+            return DURO_ENOTSUP;
+        }
+        if ((rc = read_other(o, instance, key, j))) {
+            json_decref(j);
+            return rc;
+        }
+    }
+    id = decide(o, j, DURO_EVENT_VALUE_READ, 1, &fresh);
+    if (!id)
+        return o->err_code ? o->err_code : DURO_EINTERNAL;
+    r = &duro__slot_at(o, id)->rec;
+    if (strcmp(r->what, "no_instance") == 0)
+        return DURO_ENOTFOUND;
+    *value = strcmp(r->what, "set") == 0 ? r->text : NULL;
+    return 0;
 }
 
 void duro_log(duro_orch *o, const char *message)

@@ -170,6 +170,12 @@
  *   deleting it does not change the session's owner. queue_depths and queue_depths_by_tag
  *   count session items with the untagged ones.
  * - Every reading is on the caller's now_ms; several handles see the same owners.
+ * - A worker id is an id: non-empty (DURO_EINVAL), at most DURO_MAX_ID_BYTES (DURO_ETOOBIG),
+ *   nothing changed. A lease end is now + lease_ms saturated at INT64_MAX. An item a renew
+ *   "saw" is any stored item of the session: queued, running or hidden by an abandon delay.
+ *   A session does not serialise its items (its owner may hold several at once), and a
+ *   lease governs fetches only: an item's lock holder acks it whoever owns the session by
+ *   then. renew_sessions releases and extends only the caller's sessions, by its idle_ms.
  *
  * Wake-ups (DURO_CAP_LONG_POLL): a fetch sleeping in its poll returns an item within 25 ms
  * of the return of the call of this process that made it fetchable (enqueue, ack_orch,
@@ -758,6 +764,22 @@ DURO_EXTERN int duro_provider_check_tag(const char *tag, duro_error *err);
 /* A session id (version 6): NULL (no session) is valid; else non-empty (DURO_EINVAL) and at
  * most DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
 DURO_EXTERN int duro_provider_check_session(const char *session, duro_error *err);
+/* A worker id of fetch_work_session or renew_sessions (version 6): non-NULL and non-empty
+ * (DURO_EINVAL "<what> is required") and at most DURO_MAX_ID_BYTES (DURO_ETOOBIG). */
+DURO_EXTERN int duro_provider_check_worker_id(const char *worker_id, const char *what,
+                                              duro_error *err);
+/* The arguments of fetch_work_session: out non-NULL (then *out = NULL), lock_ms and lease_ms
+ * valid lock durations, a valid filter and worker id; else the error of the first that is
+ * not (DURO_EINVAL, or DURO_ETOOBIG for a worker id too long). */
+DURO_EXTERN int duro_provider_check_session_fetch(duro_work_item **out, int64_t lock_ms,
+                                                  int64_t lease_ms,
+                                                  const duro_work_filter *filter,
+                                                  const char *worker_id, duro_error *err);
+/* The verdict of delete_instance on an id without an instance row that has `queued`
+ * orchestrator messages, `locked` when a runtime holds its lock now: 0 (delete them),
+ * DURO_ENOTFOUND when nothing is queued, DURO_ERUNNING when locked and !force. */
+DURO_EXTERN int duro_provider_delete_rowless(const char *instance, uint64_t queued, int locked,
+                                             int force, duro_error *err);
 /* A filter for fetch_work_filtered: non-NULL; accepts something (untagged, any_tag or a
  * tag); at most DURO_MAX_FILTER_TAGS tags, none with any_tag, each a valid non-NULL tag
  * (DURO_ETOOBIG when too long) and no tag twice. Else DURO_EINVAL naming the fault. */

@@ -91,7 +91,10 @@ typedef enum duro_event_kind {
     DURO_EVENT_RESUMED,                 /* duro_client_resume (text = reason) */
     DURO_EVENT_VALUE_SET,               /* duro_set_value (name = key, text = value) */
     DURO_EVENT_VALUE_CLEARED,           /* duro_clear_value (name = key) */
-    DURO_EVENT_VALUES_CLEARED           /* duro_clear_values */
+    DURO_EVENT_VALUES_CLEARED,          /* duro_clear_values */
+    DURO_EVENT_VALUE_READ               /* duro_read_value (instance, name = key, what =
+                                         * "set" with text = value, "unset" or
+                                         * "no_instance") */
 } duro_event_kind;
 
 typedef struct duro_registry duro_registry;
@@ -193,6 +196,17 @@ DURO_EXTERN duro_task *duro_wait_event(duro_orch *o, const char *name);
  * "<parent>::<event id>". The child knows its parent instance and execution. */
 DURO_EXTERN duro_task *duro_call_sub(duro_orch *o, const char *name, const char *child_id,
                                      const char *input);
+/* duro_call_sub with the child pinned to orchestration `version` ("MAJOR.MINOR.PATCH"; NULL:
+ * the latest version registered on the runtime that starts the child, as duro_call_sub).
+ * The version is recorded in history (SubOrchestrationScheduled), so replay is
+ * deterministic (a call that now names another version is a nondeterminism), and the
+ * child's start carries (name, version) as its target: with a provider that filters by
+ * version (DURO_CAP_VERSION_FILTER) only runtimes that register that version fetch the
+ * child. A version no runtime of this process registers is allowed (another runtime may
+ * have it); an invalid one fails the instance with a configuration error naming it. */
+DURO_EXTERN duro_task *duro_call_sub_version(duro_orch *o, const char *name,
+                                             const char *version, const char *child_id,
+                                             const char *input);
 /* Start an independent orchestration (no parent link). Returns 0 or a DURO_E* code. */
 DURO_EXTERN int duro_start_detached(duro_orch *o, const char *name, const char *instance,
                                     const char *input);
@@ -251,6 +265,16 @@ DURO_EXTERN int duro_failf(duro_orch *o, const char *fmt, ...) DURO_PRINTF(2, 3)
 /* End this execution and start the next one with `input`, on the latest registered
  * version. Unconsumed external events are carried forward. Returns DURO_DONE. */
 DURO_EXTERN int duro_continue_as_new(duro_orch *o, const char *input);
+/* duro_continue_as_new onto orchestration `version` ("MAJOR.MINOR.PATCH"; NULL: the latest
+ * registered, exactly as duro_continue_as_new): the next execution runs that version. It is
+ * recorded in the OrchestrationContinuedAsNew event and travels with the continue-as-new
+ * message as its target (name, version), so with a provider that filters by version
+ * (DURO_CAP_VERSION_FILTER) only runtimes that register it take the next execution; others
+ * (without the filter) hand it back as unregistered until one that has it does. A version
+ * this runtime does not register is allowed; an invalid one fails the instance with a
+ * configuration error naming it. Returns DURO_DONE. */
+DURO_EXTERN int duro_continue_as_new_version(duro_orch *o, const char *input,
+                                             const char *version);
 
 /* Set (NULL clears) the custom status visible to clients. */
 DURO_EXTERN void duro_set_custom_status(duro_orch *o, const char *status);
@@ -272,6 +296,24 @@ DURO_EXTERN int duro_clear_values(duro_orch *o);
 /* The value of `key` as this instance's code has set it up to this point of the run (from
  * replayed history: no I/O), or NULL when it is not set. Owned by the turn. */
 DURO_EXTERN const char *duro_get_value(duro_orch *o, const char *key);
+/* Read durable value `key` of ANOTHER instance `instance`, as a recorded call: the first
+ * run reads the store (the value as of that instance's last commit) and records the result
+ * in history (a ValueRead event, committed with the turn); every replay returns the
+ * recorded result without reading again, even if the value has changed since. Matched in
+ * call order like any decision: a replay that reads another instance or key at that point
+ * is a nondeterminism. Returns 0 with *value the value (owned by the turn), 0 with *value
+ * NULL when the instance exists and the key is not set, DURO_ENOTFOUND (*value NULL) when
+ * there is no such instance (no instance row: never started, its start still queued, or
+ * deleted). Errors, which also fail the instance with a configuration error naming them
+ * (nothing recorded): DURO_EINVAL (NULL `value`, an invalid or empty instance id or key, or
+ * this instance's own id: read those with duro_get_value), DURO_ETOOBIG (an id or key above
+ * DURO_MAX_ID_BYTES), DURO_ENOTSUP (a first read on a provider without DURO_CAP_KV; a
+ * replay needs no store), DURO_ESTATE (after a pending observation or a terminal call). A
+ * store error while reading is returned too: a retryable one (busy, I/O, out of memory)
+ * discards the turn, which is retried later (nothing is recorded); any other fails the
+ * instance with an infrastructure error naming it. */
+DURO_EXTERN int duro_read_value(duro_orch *o, const char *instance, const char *key,
+                                const char **value);
 
 /* Deterministic values, recorded in history on first execution and replayed after. */
 DURO_EXTERN int64_t duro_now_ms(duro_orch *o);

@@ -430,6 +430,44 @@ int duro_provider_check_session(const char *session, duro_error *err)
     return check_id_size(session, "session id", err);
 }
 
+int duro_provider_check_worker_id(const char *worker_id, const char *what, duro_error *err)
+{
+    int rc = duro_provider_check_id(worker_id, what, err);
+
+    return rc != 0 ? rc : check_id_size(worker_id, what, err);
+}
+
+int duro_provider_check_session_fetch(duro_work_item **out, int64_t lock_ms, int64_t lease_ms,
+                                      const duro_work_filter *filter, const char *worker_id,
+                                      duro_error *err)
+{
+    int rc;
+
+    if (out == NULL)
+        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_session: out is required");
+    *out = NULL;
+    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_session: lock_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(lease_ms, "fetch_work_session: lease_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_work_filter(filter, err);
+    if (rc == 0)
+        rc = duro_provider_check_worker_id(worker_id, "fetch_work_session: worker_id", err);
+    return rc;
+}
+
+int duro_provider_delete_rowless(const char *instance, uint64_t queued, int locked, int force,
+                                 duro_error *err)
+{
+    if (queued == 0)
+        return duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance);
+    if (locked && !force)
+        return duro_error_set(err, DURO_ERUNNING, 0,
+                              "instance %s is starting (a runtime holds its lock); delete with"
+                              " force to remove it", instance);
+    return 0;
+}
+
 int duro_provider_check_work_filter(const duro_work_filter *f, duro_error *err)
 {
     if (f == NULL)

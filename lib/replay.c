@@ -75,7 +75,7 @@ char *duro__keep(duro_orch *o, char *s)
 
 static char *keep_json(duro_orch *o, json_t *j)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *s = duro__json_text(j);
     json_decref(j);
     return duro__keep(o, s);
 }
@@ -84,6 +84,7 @@ int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
                   int64_t visible_at, json_t *payload)
 {
     duro_msg *m;
+    duro_orch_ref *target;
     char *text, *inst;
     /* the due time goes last: the metrics read it from the end of the text (metrics.c) */
     if (payload &&
@@ -95,10 +96,12 @@ int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
     inst = duro__keep(o, duro__strdup(instance));
     if (!text || !inst)
         return DURO_ENOMEM;
-    m = duro__vec_push(&o->out_msgs);
+    target = duro__vec_push(&o->out_msg_targets);
+    m = target ? duro__vec_push(&o->out_msgs) : NULL;
     if (!m)
         return duro__fail_turn(o, DURO_ENOMEM, DURO_CAT_INFRASTRUCTURE, "out of memory"),
                DURO_ENOMEM;
+    target->orch_name = target->orch_version = NULL;
     m->instance = inst;
     m->kind = kind;
     m->execution_id = exec;
@@ -107,13 +110,21 @@ int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
     return 0;
 }
 
+void duro__out_target(duro_orch *o, const char *name, const char *version)
+{
+    duro_orch_ref *t = (duro_orch_ref *)o->out_msg_targets.data + o->out_msg_targets.len - 1;
+    t->orch_name = name;
+    t->orch_version = version;
+    o->any_msg_target = 1;
+}
+
 static int kind_is_decision(int kind)
 {
     return kind == DURO_EVENT_ACTIVITY_SCHEDULED || kind == DURO_EVENT_TIMER_CREATED ||
            kind == DURO_EVENT_EXTERNAL_WAIT || kind == DURO_EVENT_SUB_SCHEDULED ||
            kind == DURO_EVENT_DETACHED || kind == DURO_EVENT_VALUE ||
            kind == DURO_EVENT_VALUE_SET || kind == DURO_EVENT_VALUE_CLEARED ||
-           kind == DURO_EVENT_VALUES_CLEARED;
+           kind == DURO_EVENT_VALUES_CLEARED || kind == DURO_EVENT_VALUE_READ;
 }
 
 static int kind_is_dispatch(int kind)
@@ -257,6 +268,14 @@ static int index_event(duro_orch *o, uint64_t id)
     case DURO_EVENT_VALUE_SET:
     case DURO_EVENT_VALUE_CLEARED:
         return r->name ? 0 : DURO_ECORRUPT;
+    case DURO_EVENT_VALUE_READ:
+        if (!r->name || !r->instance || !r->what)
+            return DURO_ECORRUPT;
+        if (strcmp(r->what, "set") == 0)
+            return r->text ? 0 : DURO_ECORRUPT;
+        return strcmp(r->what, "unset") == 0 || strcmp(r->what, "no_instance") == 0
+                   ? 0
+                   : DURO_ECORRUPT;
     default:
         return DURO_ECORRUPT;
     }
@@ -766,6 +785,7 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         json_t *m = duro__rec_new(), *carried = carried_events(o);
         json_t *kv = o->kv.len ? duro__kv_snapshot(o) : NULL;
         int bad = !m || !carried || (o->kv.len && !kv) || duro__rec_str(m, "name", o->name) ||
+                  duro__rec_str(m, "version", o->term_version) ||
                   duro__rec_str(m, "input", text);
         /* json_object_set_new takes its value even when it fails */
         if (!bad) {
@@ -780,13 +800,20 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         json_decref(kv);
         kind = DURO_EVENT_ORCH_CONTINUED;
         j = duro__rec_new();
-        if (bad || !j || duro__rec_str(j, "text", text)) {
+        if (bad || !j || duro__rec_str(j, "text", text) ||
+            duro__rec_str(j, "version", o->term_version)) {
             json_decref(j);
             json_decref(m);
             return DURO_ENOMEM;
         }
-        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, 0, m))
+        if (duro__out_msg(o, o->item->instance, DURO_MSG_CONTINUE_AS_NEW, o->exec, 0, m)) {
+            json_decref(j);
             return DURO_ENOMEM;
+        }
+        /* a pinned version routes the next execution to the runtimes that have it; without
+         * one the instance keeps its route (the row's name and version), as before */
+        if (o->term_version)
+            duro__out_target(o, o->name, o->term_version);
         stored = duro__keep(o, duro__strdup(text));
     } else {
         json_t *f = failure_json(category, text);
@@ -794,7 +821,11 @@ static int finish(duro_orch *o, duro__turn *out, int state, int category, const 
         j = failure_json(category, text);
         stored = f ? keep_json(o, f) : NULL;
     }
-    if (!stored || !duro__append(o, kind, j))
+    if (!stored) {
+        json_decref(j);
+        return DURO_ENOMEM;
+    }
+    if (!duro__append(o, kind, j))
         return DURO_ENOMEM;
     out->commit.state = state;
     out->commit.output = stored;
@@ -836,6 +867,7 @@ static duro_orch *orch_new(const duro_registry *reg, const duro_orch_item *item,
     duro__vec_init(&o->strs, sizeof(char *));
     duro__vec_init(&o->out_work, sizeof(duro_work_in));
     duro__vec_init(&o->out_msgs, sizeof(duro_msg));
+    duro__vec_init(&o->out_msg_targets, sizeof(duro_orch_ref));
     duro__vec_init(&o->out_cancel, sizeof(duro_activity_ref));
     duro__vec_init(&o->kv, sizeof(duro__kv));
     duro__vec_init(&o->out_kv, sizeof(duro_kv_change));
@@ -862,12 +894,14 @@ static void orch_free(duro_orch *o)
     duro__vec_free(&o->strs);
     duro__vec_free(&o->out_work);
     duro__vec_free(&o->out_msgs);
+    duro__vec_free(&o->out_msg_targets);
     duro__vec_free(&o->out_cancel);
     duro__vec_free(&o->kv);
     duro__vec_free(&o->out_kv);
     duro__vec_free(&o->out_work_tags);
     duro__vec_free(&o->out_work_sessions);
     free(o->err_msg);
+    free(o->retry_reason);
     free(o->term_text);
     free(o->custom_status);
     free(o);
@@ -961,9 +995,9 @@ static int build_commit(duro_orch *o, duro__turn *out)
     size_t i;
     for (i = o->n_persisted; i < o->slots.len; i++) {
         duro__slot *s = (duro__slot *)o->slots.data + i;
-        duro_event_in *e = duro__vec_push(&out->events);
-        char *text = duro__rec_encode(&s->rec);
-        if (!e || !duro__keep(o, text))
+        char *text = duro__keep(o, duro__rec_encode(&s->rec));
+        duro_event_in *e = text ? duro__vec_push(&out->events) : NULL;
+        if (!e)
             return DURO_ENOMEM;
         e->event_id = i + 1;
         e->kind = s->rec.kind;
@@ -993,6 +1027,7 @@ static int build_commit(duro_orch *o, duro__turn *out)
     out->commit.n_cancel = o->out_cancel.len;
     out->commit.msgs = o->out_msgs.data;
     out->commit.n_msgs = o->out_msgs.len;
+    out->commit.msg_targets = o->any_msg_target ? o->out_msg_targets.data : NULL;
     if (o->name) {
         out->commit.orch_name = o->name;
         out->commit.orch_version = o->version;
@@ -1020,6 +1055,9 @@ static const duro__rec *find_start(const duro__rec *msgs, size_t n, int kind)
     return NULL;
 }
 
+/* A phase's result besides 0 (go on) and a negative error code: the turn ends here. */
+#define TURN_ENDS 1
+
 /* Run the orchestration code once and decide the outcome. */
 static int run_code(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
 {
@@ -1030,6 +1068,12 @@ static int run_code(duro_orch *o, duro__turn *out, duro_orch_fn fn, void *ud)
     o->in_run = 1;
     r = fn(o, o->input, ud);
     o->in_run = 0;
+    if (o->retry_reason) {
+        out->action = DURO__TURN_ABANDON_RETRY;
+        out->reason = o->retry_reason;
+        o->retry_reason = NULL;
+        return TURN_ENDS;
+    }
     if (o->err_code == DURO_ENOMEM)
         return DURO_ENOMEM;
     if (!o->err_code && o->next_decision < o->n_old_decisions)
@@ -1079,17 +1123,17 @@ static int start_execution(duro_orch *o, const duro__rec *start, const char *res
 
 /* ---- the turn ------------------------------------------------------------------------------ */
 
-/* A phase's result besides 0 (go on) and a negative error code: the turn ends here. */
-#define TURN_ENDS 1
-
 /* Phase 1: decode the fetched messages; an undecodable one abandons the turn as corrupt. */
 static int decode_messages(const duro_orch_item *item, duro__rec *msgs, duro__turn *out)
 {
     size_t i;
     for (i = 0; i < item->n_msgs; i++) {
         duro_error err;
-        if (duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind, (uint64_t)item->msgs[i].id,
-                             &msgs[i], &err) != 0 ||
+        int rc = duro__rec_decode(item->msgs[i].payload, item->msgs[i].kind,
+                                  (uint64_t)item->msgs[i].id, &msgs[i], &err);
+        if (rc == DURO_ENOMEM)
+            return rc; /* not a broken message: the runtime retries the turn */
+        if (rc != 0 ||
             (msgs[i].parent && duro__check_id(msgs[i].parent, "parent instance id", &err))) {
             /* unknown stored data goes to the poison path: retried, then failed as poison (a
              * parent id no message can go to is as unreadable as a broken payload) */
@@ -1342,12 +1386,12 @@ static int reject_foreign_starts(duro_orch *o, const duro__rec *msgs, const duro
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out)
 {
-    return duro__turn_run_for(reg, item, now_ms, log, log_ud, 1, NULL, NULL, out);
+    const duro__turn_env all = {1, NULL, NULL, NULL};
+    return duro__turn_run_for(reg, item, now_ms, log, log_ud, &all, out);
 }
 
 int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
-                       duro__log_fn log, void *log_ud, int kv_supported,
-                       const char *no_tags_provider, const char *no_sessions_provider,
+                       duro__log_fn log, void *log_ud, const duro__turn_env *env,
                        duro__turn *out)
 {
     duro__rec *msgs;
@@ -1363,10 +1407,11 @@ int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int
     o = out->o = orch_new(reg, item, now_ms, log, log_ud);
     if (!o)
         return DURO_ENOMEM;
-    o->no_tags_provider = no_tags_provider;
-    o->no_sessions_provider = no_sessions_provider;
+    o->no_tags_provider = env->no_tags_provider;
+    o->no_sessions_provider = env->no_sessions_provider;
     out->action = DURO__TURN_COMMIT;
-    o->kv_supported = kv_supported;
+    o->kv_supported = env->kv_supported;
+    o->values = env->values;
     o->exec = item->execution_id ? item->execution_id : 1;
     msgs = calloc(item->n_msgs ? item->n_msgs : 1, sizeof *msgs);
     if (!msgs)
@@ -1477,7 +1522,7 @@ int duro__turn_poison(const duro_registry *reg, const duro_orch_item *item, int6
         uint64_t next = 0;
         json_t *j = failure_json(DURO_CAT_POISON, text), *f = failure_json(DURO_CAT_POISON, text);
         duro_event_in *e;
-        char *payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        char *payload = duro__json_text(j);
         json_decref(j);
         for (i = 0; i < item->n_history; i++)
             if (item->history[i].event_id > next)

@@ -114,16 +114,21 @@ struct duro_orch {
     /* terminal call made by the code */
     int terminal;
     char *term_text;
+    const char *term_version; /* continue-as-new onto this version (canonical), or NULL */
 
     int custom_status_set;
     char *custom_status;
 
     int kv_supported;         /* the provider stores durable values (DURO_CAP_KV) */
+    duro_provider *values;    /* the store duro_read_value reads from, or NULL: none */
+    char *retry_reason;       /* a store read failed retryably: discard the turn, retry */
     duro__vec kv;             /* duro__kv: values as the code has set them so far this run */
 
     /* outputs */
     duro__vec out_work;       /* duro_work_in */
     duro__vec out_msgs;       /* duro_msg */
+    duro__vec out_msg_targets; /* duro_orch_ref, parallel to out_msgs (orch_name NULL: none) */
+    int any_msg_target;       /* some entry of out_msg_targets has a name */
     duro__vec out_cancel;     /* duro_activity_ref */
     duro__vec out_kv;         /* duro_kv_change */
     duro__vec out_work_tags;  /* const char *, parallel to out_work (NULL = untagged) */
@@ -137,7 +142,9 @@ struct duro_orch {
 typedef enum duro__turn_action {
     DURO__TURN_COMMIT = 1,
     DURO__TURN_ABANDON_UNREGISTERED, /* handler missing: back off and retry */
-    DURO__TURN_ABANDON_CORRUPT       /* stored history unreadable: retry, then poison */
+    DURO__TURN_ABANDON_CORRUPT,      /* stored history unreadable: retry, then poison */
+    DURO__TURN_ABANDON_RETRY         /* a store read of the code failed retryably: retry
+                                      * soon without counting the attempt */
 } duro__turn_action;
 
 /* Result of one turn; owns everything `commit` points at. */
@@ -157,14 +164,23 @@ typedef struct duro__turn {
  * *out filled (free with duro__turn_free), or DURO_ENOMEM. */
 int duro__turn_run(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
                    duro__log_fn log, void *log_ud, duro__turn *out);
-/* duro__turn_run for a provider that may lack durable values, tags or sessions: with
- * kv_supported 0 a change of a durable value fails the instance with DURO_ENOTSUP; with
- * `no_tags_provider` (`no_sessions_provider`) non-NULL (the provider's name) a turn that
- * would enqueue a tagged attempt (an attempt in a session) fails the instance with
- * DURO_ENOTSUP naming it. duro__turn_run assumes all are supported. */
+/* What the store of a turn supports (duro__turn_run_for). */
+typedef struct duro__turn_env {
+    /* 0: a change of a durable value fails the instance with DURO_ENOTSUP */
+    int kv_supported;
+    /* non-NULL (the provider's name): a turn that would enqueue a tagged attempt (an attempt
+     * in a session) fails the instance with DURO_ENOTSUP naming it */
+    const char *no_tags_provider;
+    const char *no_sessions_provider;
+    /* the provider duro_read_value reads other instances' values from (it has
+     * DURO_CAP_KV), or NULL: a read fails the instance with DURO_ENOTSUP */
+    duro_provider *values;
+} duro__turn_env;
+
+/* duro__turn_run for the store `env` describes. duro__turn_run assumes values, tags and
+ * sessions are all supported, with no store to read other instances' values from. */
 int duro__turn_run_for(const duro_registry *reg, const duro_orch_item *item, int64_t now_ms,
-                       duro__log_fn log, void *log_ud, int kv_supported,
-                       const char *no_tags_provider, const char *no_sessions_provider,
+                       duro__log_fn log, void *log_ud, const duro__turn_env *env,
                        duro__turn *out);
 void duro__turn_free(duro__turn *t);
 
@@ -196,6 +212,9 @@ int duro__fail_turn(duro_orch *o, int code, int category, const char *fmt, ...)
 /* Queue outputs. Strings are copied into the turn. 0 or DURO_ENOMEM (error recorded). */
 int duro__out_msg(duro_orch *o, const char *instance, int kind, uint64_t exec,
                   int64_t visible_at, json_t *payload);
+/* Give the message queued last by duro__out_msg the routing target (name, version): both
+ * strings must live for the turn; version NULL means "the latest registered". */
+void duro__out_target(duro_orch *o, const char *name, const char *version);
 int duro__dispatch(duro_orch *o, uint64_t task, uint64_t dispatch, uint32_t attempt);
 /* Keep a malloc'd string alive for the turn; returns it (NULL: error recorded). */
 char *duro__keep(duro_orch *o, char *s);

@@ -434,9 +434,12 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
         return DURO_ECORRUPT;
     }
     int64_t run_start_us = duro__metrics_now_us();
-    rc = duro__turn_run_for(rt->reg, item, now, turn_log, rt, duro__provider_has_kv(rt->p),
-                            duro_provider_has_tags(rt->p) ? NULL : rt->p->name,
-                            rt->sessions ? NULL : rt->p->name, &t);
+    duro__turn_env env;
+    env.kv_supported = duro__provider_has_kv(rt->p);
+    env.no_tags_provider = duro_provider_has_tags(rt->p) ? NULL : rt->p->name;
+    env.no_sessions_provider = rt->sessions ? NULL : rt->p->name;
+    env.values = env.kv_supported ? rt->p : NULL;
+    rc = duro__turn_run_for(rt->reg, item, now, turn_log, rt, &env, &t);
     duro__metrics_turn_ran(&rt->metrics, duro__metrics_now_us() - run_start_us);
     if (rc == 0 && rt->metrics.on_span && t.o && duro_orch_name(t.o))
         *name = duro__strdup(duro_orch_name(t.o));
@@ -453,6 +456,13 @@ static int run_orch(duro_runtime *rt, const duro_orch_item *item, char **name)
                item->attempt, rt->opt.max_attempts);
         abandon_orch(rt, item, retry_delay(rt, item->attempt), 0);
         rc = t.action == DURO__TURN_ABANDON_UNREGISTERED ? DURO_EUNREGISTERED : DURO_ECORRUPT;
+        break;
+    case DURO__TURN_ABANDON_RETRY:
+        /* a store read of the code (duro_read_value) failed retryably: nothing was recorded,
+         * the turn runs again soon and its attempt is not counted, as a failed commit */
+        rt_log(rt, 1, item->instance, "%s", t.reason ? t.reason : "");
+        abandon_orch(rt, item, retry_delay(rt, item->attempt), 1);
+        rc = DURO_EBUSY;
         break;
     default:
         rc = commit_turn(rt, item, &t);
@@ -593,7 +603,7 @@ static void build_ack(duro_runtime *rt, const duro_work_item *wi, int ok, int ca
         duro__rec_int(j, "ok", ok) || (!ok && duro__rec_int(j, "category", category)) ||
         duro__rec_str(j, "text", text ? text : "") ||
         duro__rec_int(j, "due", duro_clock_now_ms()) ||
-        !(pa->payload = json_dumps(j, JSON_COMPACT)) || !(pa->instance = duro__strdup(wi->instance))) {
+        !(pa->payload = duro__json_text(j)) || !(pa->instance = duro__strdup(wi->instance))) {
         rt_log(rt, 2, wi->instance, "out of memory recording an activity result; the work item "
                "will be retried when its lock expires");
         json_decref(j);
@@ -755,15 +765,26 @@ static void process_work(duro_runtime *rt, size_t slot, const duro_work_item *wi
     duro_activity_fn fn;
     void *ud;
     char *msg;
-    int cancelled;
+    int cancelled, decoded;
     duro__metrics_work_wait(&rt->metrics, wi, duro_clock_now_ms());
-    if (duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err) != 0 || !rec.name) {
+    decoded = duro__rec_decode(wi->payload, 0, wi->activity_id, &rec, &err);
+    if (decoded == DURO_ENOMEM) {
+        /* out of memory says nothing of the item: back to the queue, not to poison */
+        rt_log(rt, 1, wi->instance, "work item #%llu: %s; handed back",
+               (unsigned long long)wi->activity_id, err.message);
+        if (abandon_work_retried(rt, wi->lock_token, 100, 0, &err))
+            rt_log(rt, 1, wi->instance, "work item #%llu could not be handed back (its lock "
+                   "will expire): %s", (unsigned long long)wi->activity_id, err.message);
+        return;
+    }
+    if (decoded != 0 || !rec.name) {
         msg = duro__asprintf("poison: activity #%llu of %s is undecodable: %s",
-                             (unsigned long long)wi->activity_id, wi->instance, err.message);
+                             (unsigned long long)wi->activity_id, wi->instance,
+                             decoded ? err.message : "no name");
         build_ack(rt, wi, 0, DURO_CAT_POISON, msg ? msg : "poison: undecodable activity", ack);
         duro__metrics_poison_activity(&rt->metrics);
         free(msg);
-        if (rec.json)
+        if (decoded == 0) /* a failed decode leaves `rec` unset */
             duro__rec_clear(&rec);
         return;
     }

@@ -186,7 +186,7 @@ static duro_provider_factory factory = {
     .version = DURO_PROVIDER_FACTORY_VERSION,
     .name = "postgres",
     .caps = DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY | DURO_CAP_TAGS |
-            DURO_CAP_KV | DURO_CAP_VERSION_FILTER,
+            DURO_CAP_KV | DURO_CAP_SESSIONS | DURO_CAP_VERSION_FILTER,
     .create = pg_create,
     .destroy = pg_destroy,
     .corrupt_history = hook_corrupt,

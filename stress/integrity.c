@@ -84,6 +84,7 @@ static const struct {
     {"ValueSet", R_VALUE, 0},
     {"ValueCleared", R_VALUE, 0},
     {"ValuesCleared", R_VALUE, 0},
+    {"ValueRead", R_VALUE, 0}, /* duro_read_value: a recorded read of another instance */
 };
 
 typedef struct checker {

@@ -152,30 +152,36 @@ static const char *e2e_conninfo(void)
     return conninfo;
 }
 
-/* A provider on a new, empty schema of its own in e->schema. */
-static void e2e_open_postgres(e2e_env *e)
+/* A provider on a new, empty schema of its own in e->schema; or, with `shared` (another
+ * environment's schema), on that one, leaving e->schema empty (its owner drops it). */
+static void e2e_open_postgres(e2e_env *e, const char *shared)
 {
     const char *conninfo = e2e_conninfo();
     duro_postgres_options po;
     duro_error err = {0};
-    snprintf(e->schema, sizeof e->schema, "duro_e2e_%ld_%u", (long)getpid(), e2e_db_counter++);
-    duro_postgres_drop_schema(conninfo, e->schema, NULL);
+    if (!shared) {
+        snprintf(e->schema, sizeof e->schema, "duro_e2e_%ld_%u", (long)getpid(),
+                 e2e_db_counter++);
+        duro_postgres_drop_schema(conninfo, e->schema, NULL);
+    }
     duro_postgres_options_init(&po);
-    po.schema = e->schema;
+    po.schema = shared ? shared : e->schema;
     po.synchronous_commit = 0; /* a server crash may lose the last commits; only tests lose */
     int rc = duro_postgres_open(conninfo, &po, &e->p, &err);
-    ck_assert_msg(rc == 0, "duro_postgres_open(%s): %s (%s)", e->schema, duro_strerror(rc),
+    ck_assert_msg(rc == 0, "duro_postgres_open(%s): %s (%s)", po.schema, duro_strerror(rc),
                   err.message);
 }
 #endif
 
-static void e2e_open_provider(e2e_env *e, const char *path)
+static void e2e_open_provider(e2e_env *e, const char *path, const char *shared_schema)
 {
 #ifdef DURO_E2E_POSTGRES
     if (e->kind == E2E_POSTGRES) {
-        e2e_open_postgres(e);
+        e2e_open_postgres(e, shared_schema);
         return;
     }
+#else
+    (void)shared_schema;
 #endif
     duro_sqlite_options so;
     duro_sqlite_options_init(&so);
@@ -186,7 +192,7 @@ static void e2e_open_provider(e2e_env *e, const char *path)
                   duro_strerror(rc), err.message);
 }
 
-static void e2e_open_common(e2e_env *e, int kind, const char *path)
+static void e2e_open_common(e2e_env *e, int kind, const char *path, const char *shared_schema)
 {
     memset(e, 0, sizeof *e);
     e->kind = kind;
@@ -199,7 +205,7 @@ static void e2e_open_common(e2e_env *e, int kind, const char *path)
     ck_assert_int_eq(pthread_cond_init(&e->cv, &ca), 0);
     pthread_condattr_destroy(&ca);
 
-    e2e_open_provider(e, path);
+    e2e_open_provider(e, path, shared_schema);
     ck_assert_msg(e->p->caps & DURO_CAP_NOTIFY, "the %s provider must notify commits",
                   e->p->name);
     duro_error err = {0};
@@ -224,12 +230,19 @@ void e2e_open(e2e_env *e, int kind)
     char path[PATH_MAX];
     if (kind == E2E_FILE)
         e2e_new_db_path(path, sizeof path);
-    e2e_open_common(e, kind, kind == E2E_FILE ? path : NULL);
+    e2e_open_common(e, kind, kind == E2E_FILE ? path : NULL, NULL);
 }
 
 void e2e_open_path(e2e_env *e, const char *path)
 {
-    e2e_open_common(e, E2E_FILE, path);
+    e2e_open_common(e, E2E_FILE, path, NULL);
+}
+
+void e2e_open_shared(e2e_env *e, const e2e_env *other)
+{
+    ck_assert_msg(other->kind != E2E_MEMORY, "an in-memory store cannot be shared");
+    e2e_open_common(e, other->kind, other->path[0] ? other->path : NULL,
+                    other->schema[0] ? other->schema : NULL);
 }
 
 void e2e_wrap_faults(e2e_env *e, const duro_fault_options *opt)

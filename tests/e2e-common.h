@@ -100,6 +100,10 @@ typedef struct e2e_env {
 void e2e_open(e2e_env *e, int kind);
 /* Same on the file database at `path` (created if missing; e2e_close removes it). */
 void e2e_open_path(e2e_env *e, const char *path);
+/* A second environment on the store of `other` (E2E_FILE: its file; E2E_POSTGRES: its
+ * schema) with a provider handle, registry, client and options of its own: two runtimes on
+ * one store. Close it before `other` (closing either removes the store). */
+void e2e_open_shared(e2e_env *e, const e2e_env *other);
 /* Make the next e2e_start() run the runtime on a fault wrapper (duro-fault.h) around e->p,
  * created now with `opt` and left in e->faults; the client and the assertion helpers keep
  * talking to e->p directly. */

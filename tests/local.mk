@@ -20,4 +20,5 @@ include tests/tags.mk
 include tests/sessions.mk
 include tests/kv.mk
 include tests/capfilter.mk
+include tests/durable.mk
 include tests/mutants.mk

@@ -445,7 +445,7 @@ START_TEST(test_errors)
     ck_assert_uint_eq(q.orchestrator, 0);
     ck_assert_int_eq(state_of(&e, "done"), DURO_STATE_COMPLETED);
     ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_ORCH_TERMINATED), "OrchestrationTerminated");
-    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUES_CLEARED + 1), "Unknown");
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUE_READ + 1), "Unknown");
     e2e_close(&e);
 }
 END_TEST

@@ -218,7 +218,8 @@ START_TEST(error_names)
     ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_ORCH_STARTED), "OrchestrationStarted");
     ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUE), "ValueRecorded");
     ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUES_CLEARED), "ValuesCleared");
-    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUES_CLEARED + 1), "Unknown");
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUE_READ), "ValueRead");
+    ck_assert_str_eq(duro_event_kind_name(DURO_EVENT_VALUE_READ + 1), "Unknown");
 }
 END_TEST
 

@@ -4,8 +4,10 @@
  * an upgrade from EVERY older schema version that keeps and lists what it stored, a newer
  * schema refused), ten processes opening one empty schema at once, query_instances ordering
  * ids as bytes under a linguistic collation, LISTEN/NOTIFY waking another provider's long
- * poll, and faults: backends killed with pg_terminate_backend, the server restarted with
- * pg_ctl restart -m fast, a statement timeout. Each fault must surface as a retryable error
+ * poll (of fetch_work and of fetch_work_session), two workers' claims of one session meeting
+ * on its row (the second waits for the first and takes nothing), and faults: backends
+ * killed with pg_terminate_backend, the server restarted with pg_ctl restart -m fast, a
+ * statement timeout. Each fault must surface as a retryable error
  * (or not at all) and the pool must reconnect by itself. A client stopped in the middle of
  * a transaction (as a host that dies) has its session ended after dead_client_timeout_ms.
  * A read-only open (read_only option) reads, refuses every kind of write with DURO_EIO (not
@@ -18,11 +20,13 @@
  */
 #include <check.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "duro-postgres.h"
@@ -91,30 +95,41 @@ static int version_rows(const char *name)
     return atoi(v);
 }
 
-/* One instance through its first turn: start, fetch, ack completed, read it back. */
-static void smoke(duro_provider *p, const char *id)
+/* Instance `id` through its first turn: start, fetch, ack `cm` (execution 1 and its
+ * ExecutionStarted event filled in here) at `ack_ms`. */
+static void first_turn(duro_provider *p, const char *id, duro_orch_commit *cm, int64_t ack_ms)
 {
     duro_msg m = { id, DURO_MSG_START, 0, 0, "input" };
     duro_event_in ev = { 1, 1, "started" };
-    duro_orch_commit cm;
     duro_orch_item *it = NULL;
-    duro_instance_info info;
     duro_error err = { 0, 0, "" };
 
-    memset(&cm, 0, sizeof cm);
     ck_assert_int_eq(p->ops->enqueue_orch(p, &m, &err), 0);
     ck_assert_msg(p->ops->fetch_orch(p, T0, LOCK_MS, 0, &it, &err) == 0, "fetch: %s",
                   err.message);
     ck_assert_str_eq(it->instance, id);
-    cm.execution_id = 1;
+    cm->execution_id = 1;
+    cm->events = &ev;
+    cm->n_events = 1;
+    ck_assert_msg(p->ops->ack_orch(p, ack_ms, it->lock_token, cm, &err) == 0, "ack: %s",
+                  err.message);
+    cm->events = NULL; /* ev ends here */
+    cm->n_events = 0;
+    duro_orch_item_free(it);
+}
+
+/* One instance through its first turn: start, fetch, ack completed, read it back. */
+static void smoke(duro_provider *p, const char *id)
+{
+    duro_orch_commit cm;
+    duro_instance_info info;
+    duro_error err = { 0, 0, "" };
+
+    memset(&cm, 0, sizeof cm);
     cm.orch_name = "Smoke";
-    cm.events = &ev;
-    cm.n_events = 1;
     cm.state = DURO_STATE_COMPLETED;
     cm.output = "done";
-    ck_assert_msg(p->ops->ack_orch(p, T0 + 1, it->lock_token, &cm, &err) == 0, "ack: %s",
-                  err.message);
-    duro_orch_item_free(it);
+    first_turn(p, id, &cm, T0 + 1);
     ck_assert_int_eq(p->ops->instance_info(p, id, &info, &err), 0);
     ck_assert_int_eq(info.state, DURO_STATE_COMPLETED);
     ck_assert_str_eq(info.output, "done");
@@ -428,9 +443,12 @@ END_TEST
 
 typedef struct waiter {
     duro_provider *p;
+    const char *worker;         /* non-NULL: fetch_work_session as this worker */
     int rc;
     int64_t waited_ms;
 } waiter;
+
+static const duro_work_filter untagged_only = { 1, NULL, 0, 0, 0 };
 
 static void *wait_work(void *arg)
 {
@@ -438,19 +456,24 @@ static void *wait_work(void *arg)
     duro_work_item *item = NULL;
     int64_t t = duro__monotonic_ms();
 
-    w->rc = w->p->ops->fetch_work(w->p, T0, LOCK_MS, 10000, &item, NULL);
+    if (w->worker != NULL)
+        w->rc = w->p->ops->fetch_work_session(w->p, T0, LOCK_MS, 10000, &untagged_only,
+                                              w->worker, LOCK_MS, 8, &item, NULL);
+    else
+        w->rc = w->p->ops->fetch_work(w->p, T0, LOCK_MS, 10000, &item, NULL);
     w->waited_ms = duro__monotonic_ms() - t;
     duro_work_item_free(item);
     return NULL;
 }
 
-/* Another provider object (as another process would be) wakes this one's long poll through
- * NOTIFY, long before the 10 s re-check bound. */
-START_TEST(notify_wakes_other_provider)
+/* A waiter on one provider object long-polls (fetch_work, or fetch_work_session as
+ * `worker`); `make_work` then makes an item fetchable through another provider object (as
+ * another process would be), which must wake the waiter through NOTIFY, long before the
+ * 10 s re-check bound. */
+static void assert_notify_wakes(const char *worker, void (*make_work)(duro_provider *other))
 {
     duro_postgres_options opt;
     duro_provider *a, *b = NULL;
-    duro_work_in w = { "inst", 1, 1, "work" };
     waiter wt;
     pthread_t th;
 
@@ -460,14 +483,143 @@ START_TEST(notify_wakes_other_provider)
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &a, NULL), 0);
     ck_assert_int_eq(duro_postgres_open(conninfo, &opt, &b, NULL), 0);
     wt.p = a;
+    wt.worker = worker;
     ck_assert_int_eq(pthread_create(&th, NULL, wait_work, &wt), 0);
     usleep(200000); /* the workload: the waiter is asleep in its poll when the work comes */
-    ck_assert_int_eq(b->ops->enqueue_work(b, &w, NULL), 0);
+    make_work(b);
     pthread_join(th, NULL);
     ck_assert_int_eq(wt.rc, 0);
     ck_assert_msg(wt.waited_ms < 1500, "woken after %lld ms", (long long)wt.waited_ms);
     duro_provider_destroy(a);
     duro_provider_destroy(b);
+}
+
+static void enqueue_untagged(duro_provider *p)
+{
+    duro_work_in w = { "inst", 1, 1, "work" };
+
+    ck_assert_int_eq(p->ops->enqueue_work(p, &w, NULL), 0);
+}
+
+START_TEST(notify_wakes_other_provider)
+{
+    assert_notify_wakes(NULL, enqueue_untagged);
+}
+END_TEST
+
+/* ---- Sessions ---------------------------------------------------------------------------- */
+
+/* A turn of instance "sess-inst" committed through `p` that schedules activity 1 in session
+ * "s1". */
+static void commit_session_item(duro_provider *p)
+{
+    duro_work_in w = { "sess-inst", 1, 1, "work" };
+    const char *sessions[1] = { "s1" };
+    duro_orch_commit cm;
+
+    ck_assert_uint_ne(p->caps & DURO_CAP_SESSIONS, 0);
+    memset(&cm, 0, sizeof cm);
+    cm.orch_name = "Sessioned";
+    cm.work = &w;
+    cm.n_work = 1;
+    cm.work_sessions = sessions;
+    first_turn(p, "sess-inst", &cm, T0);
+}
+
+/* A session item committed through another provider object wakes a fetch_work_session long
+ * poll as any work item does. */
+START_TEST(notify_wakes_session_fetch_of_other_provider)
+{
+    assert_notify_wakes("w1", commit_session_item);
+}
+END_TEST
+
+/* Run `sql` on the open connection `c` (a transaction held across calls). */
+static void admin_on(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK,
+                  "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+typedef struct claimer {
+    duro_provider *p;
+    duro_work_item *got;
+    int rc;
+} claimer;
+
+static void *claim_as_w2(void *arg)
+{
+    claimer *cl = arg;
+    duro_error err = { 0, 0, "" };
+
+    cl->rc = cl->p->ops->fetch_work_session(cl->p, T0, LOCK_MS, 0, &untagged_only, "w2",
+                                            LOCK_MS, 8, &cl->got, &err);
+    return NULL;
+}
+
+/* Block until a backend other than the caller's waits for a lock inside the claim of a
+ * session (the server's own view of the race; bounded, 10 s). */
+static void wait_for_blocked_claim(void)
+{
+    static const char sql[] =
+        "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE NOT l.granted AND a.pid <> pg_backend_pid()"
+        " AND a.query LIKE 'INSERT INTO sessions AS s%'";
+    char n[16] = "0";
+
+    for (int i = 0; i < 5000 && atoi(n) == 0; i++) {
+        struct timespec ts = { 0, 2000000 };
+        if (i > 0)
+            nanosleep(&ts, NULL);
+        admin(sql, n, sizeof n);
+    }
+    ck_assert_msg(atoi(n) > 0, "the second claim never waited for the first");
+}
+
+/* Two workers race for an unowned session with two queued items: w1's claim (here an open
+ * transaction that inserted the session row and locked the first item, as w1's fetch does)
+ * is not committed yet when w2's fetch skips the locked item, takes the second as its
+ * candidate and claims the session too. w2's claim must wait for w1's transaction and then,
+ * seeing w1's live lease, take nothing; the session stays w1's. */
+START_TEST(session_claim_waits_for_a_concurrent_claim)
+{
+    duro_provider *p = open_schema(schema, 30000, 10000);
+    PGconn *w1 = PQconnectdb(conninfo);
+    claimer cl = { p, NULL, -1 };
+    char sql[512], owner[64];
+    pthread_t th;
+
+    ck_assert_msg(PQstatus(w1) == CONNECTION_OK, "connect: %s", PQerrorMessage(w1));
+    snprintf(sql, sizeof sql,
+             "INSERT INTO \"%s\".work_queue (instance_id, execution_id, activity_id, payload,"
+             " visible_at, session) VALUES ('i', 1, 1, 'a', %lld, 's1'),"
+             " ('i', 1, 2, 'b', %lld, 's1')",
+             schema, (long long)INT64_MIN, (long long)INT64_MIN);
+    admin(sql, NULL, 0);
+    admin_on(w1, "BEGIN");
+    snprintf(sql, sizeof sql,
+             "INSERT INTO \"%s\".sessions VALUES ('s1', 'w1', %lld, %lld);"
+             "UPDATE \"%s\".work_queue SET lock_token = 'w1-token', locked_until = %lld"
+             " WHERE activity_id = 1",
+             schema, (long long)(T0 + LOCK_MS), (long long)T0, schema,
+             (long long)(T0 + LOCK_MS));
+    admin_on(w1, sql);
+    ck_assert_int_eq(pthread_create(&th, NULL, claim_as_w2, &cl), 0);
+    wait_for_blocked_claim();
+    admin_on(w1, "COMMIT");
+    pthread_join(th, NULL);
+    PQfinish(w1);
+    ck_assert_msg(cl.rc == DURO_ENOTFOUND, "w2's fetch: %d, item %s", cl.rc,
+                  cl.got != NULL ? cl.got->payload : "none");
+    ck_assert_ptr_null(cl.got);
+    snprintf(sql, sizeof sql, "SELECT owner FROM \"%s\".sessions WHERE session_id = 's1'",
+             schema);
+    admin(sql, owner, sizeof owner);
+    ck_assert_str_eq(owner, "w1");
+    duro_provider_destroy(p);
 }
 END_TEST
 
@@ -841,6 +993,8 @@ static Suite *postgres_suite(void)
     tcase_add_test(tc, ten_processes_open_empty_schema_at_once);
     tcase_add_test(tc, query_order_is_bytes_whatever_the_collation);
     tcase_add_test(tc, notify_wakes_other_provider);
+    tcase_add_test(tc, notify_wakes_session_fetch_of_other_provider);
+    tcase_add_test(tc, session_claim_waits_for_a_concurrent_claim);
     tcase_add_test(tc, read_only_reads_and_refuses_every_write);
     tcase_add_test(tc, read_only_open_creates_and_migrates_nothing);
     tcase_add_test(tc, terminated_backends_reconnect);

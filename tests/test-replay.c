@@ -125,6 +125,16 @@ static int no_result(duro_orch *o, const char *in, void *ud)
     return 0;
 }
 
+/* Reads key "k" of instance "other" (duro_read_value) and completes with what it got. */
+static int read_k(duro_orch *o, const char *in, void *ud)
+{
+    const char *v;
+    int rc = duro_read_value(o, "other", "k", &v);
+    if (rc < 0 && rc != DURO_ENOTFOUND)
+        return DURO_DONE;
+    return duro_completef(o, "rc=%d v=%s", rc, v ? v : "(null)");
+}
+
 /* ---- table ----------------------------------------------------------------------------------- */
 
 typedef struct hev {
@@ -286,6 +296,16 @@ static const row rows[] = {
        "{\"name\":\"Wait\",\"input\":\"next\",\"carried\":[[\"go\",\"carried\"]]}"}},
      DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_WAIT, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0,
      DURO_STATE_COMPLETED, 0, "got carried", 2},
+    {"continue-as-new onto a version this registry lacks is handed back", "Wait", wait_go, 1, 4,
+     {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\",\"version\":\"9.0.0\"}"}},
+     {{DURO_MSG_CONTINUE_AS_NEW, 1, "{\"name\":\"Wait\",\"version\":\"9.0.0\",\"input\":\"next\"}"}},
+     DURO__TURN_ABANDON_UNREGISTERED, {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"continue-as-new onto a registered version starts it", "Wait", wait_go, 1, 4,
+     {STARTED("Wait"), {DURO_EVENT_ORCH_CONTINUED, "{\"text\":\"next\",\"version\":\"1.0.0\"}"}},
+     {{DURO_MSG_CONTINUE_AS_NEW, 1, "{\"name\":\"Wait\",\"version\":\"1.0.0\",\"input\":\"next\"}"},
+      {DURO_MSG_EVENT, 0, "{\"name\":\"go\",\"text\":\"v\"}"}},
+     DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_EXTERNAL_WAIT,
+                         DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0, "got v", 2},
     {"sub-orchestration starts its child with the parent link", "Sub", sub, 1, 0, {{0}},
      {START_MSG("Sub")}, DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_SUB_SCHEDULED}, 0,
      {DURO_MSG_START}, 0, DURO_STATE_RUNNING, 0, NULL, 0},
@@ -416,6 +436,31 @@ static const row rows[] = {
                          "\"parent\":\"\",\"pexec\":1,\"pid\":2}"}},
      {{DURO_MSG_CANCEL, 0, "{\"text\":\"operator\"}"}}, DURO__TURN_ABANDON_CORRUPT, {0}, 0, {0},
      0, 0, 0, NULL, 0},
+    /* duro__turn_run has no store to read from: a replayed read never needs one */
+    {"a recorded read replays its value without the store", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"instance\":\"other\",\"name\":\"k\","
+                                                 "\"what\":\"set\",\"text\":\"old\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
+     "rc=0 v=old", 0},
+    {"a recorded no_instance read replays as DURO_ENOTFOUND", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"instance\":\"other\",\"name\":\"k\","
+                                                 "\"what\":\"no_instance\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_COMMIT,
+     {DURO_EVENT_EXTERNAL_RAISED, DURO_EVENT_ORCH_COMPLETED}, 0, {0}, 0, DURO_STATE_COMPLETED, 0,
+     "rc=-3 v=(null)", 0},
+    {"a fresh read without a store fails with DURO_ENOTSUP", "ReadK", read_k, 1, 0, {{0}},
+     {START_MSG("ReadK")}, DURO__TURN_COMMIT, {DURO_EVENT_ORCH_STARTED, DURO_EVENT_ORCH_FAILED},
+     0, {0}, 0, DURO_STATE_FAILED, DURO_CAT_CONFIGURATION, "lacks DURO_CAP_KV", 0},
+    {"a ValueRead of an unknown result is corrupt history", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"instance\":\"other\",\"name\":\"k\","
+                                                 "\"what\":\"maybe\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT,
+     {0}, 0, {0}, 0, 0, 0, NULL, 0},
+    {"a ValueRead without its instance is corrupt history", "ReadK", read_k, 1, 1,
+     {STARTED("ReadK"), {DURO_EVENT_VALUE_READ, "{\"name\":\"k\",\"what\":\"unset\"}"}},
+     {{DURO_MSG_EVENT, 0, "{\"name\":\"poke\",\"text\":\"\"}"}}, DURO__TURN_ABANDON_CORRUPT,
+     {0}, 0, {0}, 0, 0, 0, NULL, 0},
 };
 
 static duro_registry *registry(void)
@@ -509,6 +554,8 @@ START_TEST(replay_table)
         }
         if (w->state == DURO_STATE_FAILED)
             ck_assert_int_eq(t.category, w->category);
+        if (w->state == DURO_STATE_CONTINUED_AS_NEW) /* keeps the instance's route */
+            ck_assert_msg(t.commit.msg_targets == NULL, "%s: a target", w->name);
     }
     duro__turn_free(&t);
     duro_orch_item_free(it);
@@ -573,6 +620,11 @@ START_TEST(child_start_message_carries_parent)
     ck_assert_uint_eq(r.pexec, 1);
     ck_assert_uint_eq(r.pid, 2);
     ck_assert_str_eq(r.name, "Child");
+    ck_assert_ptr_null(r.version);
+    /* routed to runtimes that register the name, on their latest version */
+    ck_assert_ptr_nonnull(t.commit.msg_targets);
+    ck_assert_str_eq(t.commit.msg_targets[0].orch_name, "Child");
+    ck_assert_ptr_null(t.commit.msg_targets[0].orch_version);
     duro__rec_clear(&r);
     duro__turn_free(&t);
     duro_orch_item_free(it);

@@ -1,12 +1,14 @@
 /*
  * test-sessions.c — end-to-end test of activity sessions (issue 13): three runtimes in one
- * process on one real SQLite file, a handle each. Each activity records the runtime that ran
- * it. The activities of one session all run on the runtime that took the session, also
- * while two more runtimes run beside it; once that runtime is shut down (its lease left to
- * expire), the next activities of the session all run on exactly one of the other two.
+ * process on one real SQLite file, a handle each; built as test-sessions-postgres
+ * (DURO_E2E_POSTGRES), the same on one fresh PostgreSQL schema of $DURO_PG_CONNINFO's
+ * server. Each activity records the runtime that ran it. The activities of one session all
+ * run on the runtime that took the session, also while two more runtimes run beside it;
+ * once that runtime is shut down (its lease left to expire), the next activities of the
+ * session all run on exactly one of the other two.
  * Also: an invalid session id fails the instance with a configuration error, a provider
- * without sessions (the SQLite ops presented as version 5) fails the turn with DURO_ENOTSUP
- * and runs nothing, and bad session options are refused.
+ * without sessions (the provider's own ops presented as version 5) fails the turn with
+ * DURO_ENOTSUP and runs nothing, and bad session options are refused.
  * All waits are event-driven (duro_client_wait), bounded.
  */
 #include <check.h>
@@ -16,7 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef DURO_E2E_POSTGRES
+#include "duro-postgres.h"
+#else
 #include "duro-sqlite.h"
+#endif
 #include "e2e-common.h"
 #include "duro.h"
 #include "junit-check.h"
@@ -37,14 +43,52 @@ static struct {
     int n;
 } ledger = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
 
+#ifdef DURO_E2E_POSTGRES
+/* The store: a schema of its own per test on the server of $DURO_PG_CONNINFO. */
+static char schema[64];
+static unsigned n_schemas;
+
+static const char *conninfo(void)
+{
+    const char *ci = getenv("DURO_PG_CONNINFO");
+    ck_assert_msg(ci != NULL && *ci != '\0', "DURO_PG_CONNINFO is not set");
+    return ci;
+}
+
+static void open_new_store(void)
+{
+    snprintf(schema, sizeof schema, "duro_sessions_%ld_%u", (long)getpid(), n_schemas++);
+    duro_postgres_drop_schema(conninfo(), schema, NULL);
+}
+
+static void remove_store(void)
+{
+    duro_error err = {0};
+    ck_assert_msg(duro_postgres_drop_schema(conninfo(), schema, &err) == 0, "drop %s: %s",
+                  schema, err.message);
+}
+#else
+/* The store: a SQLite file in a folder of its own per test. */
 static char dir[64];
 static char path[96];
 
-static void setup(void)
+static void open_new_store(void)
 {
     snprintf(dir, sizeof dir, "/tmp/duro-test-sessions-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/store.db", dir);
+}
+
+static void remove_store(void)
+{
+    e2e_remove_store(path);
+    rmdir(dir);
+}
+#endif
+
+static void setup(void)
+{
+    open_new_store();
     pthread_mutex_lock(&ledger.mu);
     ledger.n = 0;
     pthread_mutex_unlock(&ledger.mu);
@@ -52,8 +96,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    e2e_remove_store(path);
-    rmdir(dir);
+    remove_store();
 }
 
 /* Activity "Work": records the first letter of its runtime's name (ud) and returns it. */
@@ -114,11 +157,19 @@ static duro_runtime *start(duro_provider *p, duro_registry *r)
     return start_with(p, r, 2);
 }
 
+/* A new handle on the test's store. */
 static duro_provider *open_store(void)
 {
     duro_provider *p = NULL;
     duro_error err = {0};
+#ifdef DURO_E2E_POSTGRES
+    duro_postgres_options po;
+    duro_postgres_options_init(&po);
+    po.schema = schema;
+    ck_assert_msg(duro_postgres_open(conninfo(), &po, &p, &err) == 0, "open: %s", err.message);
+#else
     ck_assert_msg(duro_sqlite_open(path, NULL, &p, &err) == 0, "open: %s", err.message);
+#endif
     return p;
 }
 
@@ -320,7 +371,11 @@ int main(void)
     tcase_add_test(tc, bad_session_options_refused);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
+#ifdef DURO_E2E_POSTGRES
+    failed = junit_check_run(sr, "test-sessions-postgres", CK_NORMAL);
+#else
     failed = junit_check_run(sr, "test-sessions", CK_NORMAL);
+#endif
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
 }

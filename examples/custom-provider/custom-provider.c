@@ -1678,14 +1678,9 @@ static int custom_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t l
 {
     custom *c = (custom *)p;
     work_fetch wf = { filter, out, worker_id, lease_ms, max_sessions };
-    int rc;
+    int rc = duro_provider_check_session_fetch(out, lock_ms, lease_ms, filter, worker_id, err);
 
-    if (out == NULL || lock_ms <= 0 || lease_ms <= 0)
-        return duro_error_set(err, DURO_EINVAL, 0,
-                              "fetch_work_session: out, lock_ms > 0 and lease_ms > 0 required");
-    *out = NULL;
-    if ((rc = duro_provider_check_work_filter(filter, err)) != 0 ||
-        (rc = duro_provider_check_id(worker_id, "fetch_work_session: worker_id", err)) != 0)
+    if (rc != 0)
         return rc;
     pthread_mutex_lock(&c->mu);
     rc = poll_locked(c, now_ms, lock_ms, poll_ms, try_work, &wf, err);
@@ -1699,7 +1694,7 @@ static int custom_renew_sessions(duro_provider *p, int64_t now_ms, const char *w
                                  duro_error *err)
 {
     custom *c = (custom *)p;
-    int rc = duro_provider_check_id(worker_id, "renew_sessions: worker_id", err);
+    int rc = duro_provider_check_worker_id(worker_id, "renew_sessions: worker_id", err);
 
     if (rc == 0 && (lease_ms <= 0 || idle_ms <= 0))
         rc = duro_error_set(err, DURO_EINVAL, 0,
@@ -2338,15 +2333,16 @@ static int delete_tree_of(custom *c, int64_t now_ms, const char *instance_id, in
                           keyv *tree, duro_error *err)
 {
     okey *k = key_find(c, instance_id);
+    int rc;
 
-    if (k == NULL || (k->row == NULL && k->first == NULL))
-        return duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance_id);
-    if (k->row == NULL) {
-        if (!force && k->token[0] != '\0' && k->locked_until > now_ms)
-            return duro_error_set(err, DURO_ERUNNING, 0,
-                                  "instance %s is starting (a runtime holds its lock); delete"
-                                  " with force to remove it", instance_id);
-        return keyv_push(tree, k) != 0 ? no_memory(err, "instance tree") : 0;
+    if (k == NULL || k->row == NULL) {
+        rc = duro_provider_delete_rowless(instance_id, k != NULL && k->first != NULL,
+                                          k != NULL && k->token[0] != '\0' &&
+                                              k->locked_until > now_ms,
+                                          force, err);
+        if (rc == 0 && keyv_push(tree, k) != 0)
+            rc = no_memory(err, "instance tree");
+        return rc;
     }
     if (!is_root(c, k->row))
         return duro_error_set(err, DURO_ECHILD, 0,

@@ -698,8 +698,10 @@ static int apply_writes(duro__pg_conn *c, const char *instance, int64_t now,
     if (rc >= 0 && cm->set_custom_status)
         rc = duro__pg_exec(c, SQL_SET_CUSTOM, err, "tb", instance, cm->custom_status);
     for (size_t i = 0; rc >= 0 && i < cm->n_work; i++)
-        rc = duro__pg_insert_work_tagged(c, &cm->work[i],
-                                         cm->work_tags != NULL ? cm->work_tags[i] : NULL, err);
+        rc = duro__pg_insert_work_routed(c, &cm->work[i],
+                                         cm->work_tags != NULL ? cm->work_tags[i] : NULL,
+                                         cm->work_sessions != NULL ? cm->work_sessions[i] : NULL,
+                                         err);
     for (size_t i = 0; rc >= 0 && i < cm->n_cancel; i++)
         rc = duro__pg_exec(c, SQL_CANCEL_WORK, err, "tuu", instance, cm->cancel[i].execution_id,
                            cm->cancel[i].activity_id);

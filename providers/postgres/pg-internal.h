@@ -68,6 +68,12 @@ int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_
                                  duro_work_item **out, duro_error *err);
 int duro__pg_queue_depths_by_tag(duro_provider *p, int64_t now_ms, duro_tag_depth **rows,
                                  size_t *n, duro_error *err);
+int duro__pg_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                int64_t poll_ms, const duro_work_filter *filter,
+                                const char *worker_id, int64_t lease_ms, size_t max_sessions,
+                                duro_work_item **out, duro_error *err);
+int duro__pg_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker_id,
+                            int64_t lease_ms, int64_t idle_ms, size_t *owned, duro_error *err);
 int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err);
 int duro__pg_ack_work(duro_provider *p, int64_t now_ms, const char *lock_token,

@@ -186,7 +186,8 @@ static int provider_open(const char *conninfo, const duro_postgres_options *o, d
     s->base.name = "postgres";
     s->base.caps = o->read_only ? DURO_CAP_MANAGEMENT | DURO_CAP_KV
                                 : DURO_CAP_MANAGEMENT | DURO_CAP_LONG_POLL | DURO_CAP_NOTIFY |
-                                      DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_VERSION_FILTER;
+                                      DURO_CAP_TAGS | DURO_CAP_KV | DURO_CAP_SESSIONS |
+                                      DURO_CAP_VERSION_FILTER;
     *out = s;
     return 0;
 }
@@ -343,4 +344,6 @@ static const duro_provider_ops postgres_ops = {
     .queue_depths_by_tag = duro__pg_queue_depths_by_tag,
     .get_value = duro__pg_get_value,
     .list_values = duro__pg_list_values,
+    .fetch_work_session = duro__pg_fetch_work_session,
+    .renew_sessions = duro__pg_renew_sessions,
 };

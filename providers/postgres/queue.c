@@ -14,8 +14,9 @@ static const char SQL_INSERT_MSG[] =
 /* A new work item is visible at once, whatever the clock reads (negative times and INT64_MIN
  * included): its visible_at is the smallest BIGINT, bound as $5. */
 static const char SQL_INSERT_WORK[] =
-    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at, tag)"
-    " VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, $5::bigint, $6::text)";
+    "INSERT INTO work_queue (instance_id, execution_id, activity_id, payload, visible_at, tag,"
+    " session) VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea, $5::bigint, $6::text,"
+    " $7::text)";
 /* the first key is the schema's (search_path), the second the instance's; a fetch tries the
  * same lock inside its candidate query (orch.c) */
 static const char SQL_ADVISORY[] =
@@ -36,17 +37,28 @@ int duro__pg_insert_msg(duro__pg_conn *c, const duro_msg *msg, const duro_orch_r
     return rc < 0 ? rc : 0;
 }
 
-int duro__pg_insert_work_tagged(duro__pg_conn *c, const duro_work_in *work, const char *tag,
-                                duro_error *err)
+int duro__pg_insert_work_routed(duro__pg_conn *c, const duro_work_in *work, const char *tag,
+                                const char *session, duro_error *err)
 {
     int rc = duro_provider_check_work(work, err);
 
     if (rc == 0)
         rc = duro_provider_check_tag(tag, err);
     if (rc == 0)
-        rc = duro__pg_exec(c, SQL_INSERT_WORK, err, "tuubit", work->instance, work->execution_id,
-                           work->activity_id, work->payload, INT64_MIN, tag);
+        rc = duro_provider_check_session(session, err);
+    if (rc == 0 && tag != NULL && session != NULL)
+        rc = duro_error_set(err, DURO_EINVAL, 0, "a work item in a session has no tag");
+    if (rc == 0)
+        rc = duro__pg_exec(c, SQL_INSERT_WORK, err, "tuubitt", work->instance,
+                           work->execution_id, work->activity_id, work->payload, INT64_MIN, tag,
+                           session);
     return rc < 0 ? rc : 0;
+}
+
+int duro__pg_insert_work_tagged(duro__pg_conn *c, const duro_work_in *work, const char *tag,
+                                duro_error *err)
+{
+    return duro__pg_insert_work_routed(c, work, tag, NULL, err);
 }
 
 int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error *err)

@@ -25,6 +25,10 @@ int duro__pg_insert_work(duro__pg_conn *c, const duro_work_in *work, duro_error 
 /* The same with `tag` (NULL: untagged; else checked by duro_provider_check_tag). */
 int duro__pg_insert_work_tagged(duro__pg_conn *c, const duro_work_in *work, const char *tag,
                                 duro_error *err);
+/* The same in `session` too (NULL: none; else checked by duro_provider_check_session; a
+ * session item has no tag, else DURO_EINVAL). */
+int duro__pg_insert_work_routed(duro__pg_conn *c, const duro_work_in *work, const char *tag,
+                                const char *session, duro_error *err);
 /* Wait for the advisory lock of `instance` in this transaction. 0 or DURO_E*. */
 int duro__pg_lock_instance(duro__pg_conn *c, const char *instance, duro_error *err);
 

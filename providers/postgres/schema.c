@@ -17,7 +17,8 @@
  *   history         append-only events per (instance, execution, event_id)
  *   orch_queue      orchestrator messages; lock_token tags the batch of the current lock
  *   instance_locks  the exclusive orchestration lock of an instance
- *   work_queue      activity work items, each with its own lock and routing tag
+ *   work_queue      activity work items, each with its own lock, routing tag and session
+ *   sessions        the owner and lease of each activity session that has had one
  */
 #include "schema.h"
 
@@ -107,6 +108,18 @@ static const char *const migrations[] = {
     /* 5: message targets (DURO_CAP_VERSION_FILTER): the (name, version) a START or
      * CONTINUE_AS_NEW message starts, for fetch_orch_filtered */
     "ALTER TABLE orch_queue ADD COLUMN target_name TEXT, ADD COLUMN target_version TEXT;",
+    /* 6: activity sessions (ops version 6): a work item's session, NULL when none (the
+     * index serves the sessions class of a fetch and the "has it items left" checks); one
+     * row per session that has had an owner (lease_until: the lease's end; active_at: the
+     * last time it was seen with an item, for idle release), as SQLite's migration 5 */
+    "ALTER TABLE work_queue ADD COLUMN session TEXT;"
+    "CREATE INDEX work_queue_session ON work_queue(session, id) WHERE session IS NOT NULL;"
+    "CREATE TABLE sessions ("
+    " session_id TEXT PRIMARY KEY,"
+    " owner TEXT NOT NULL,"
+    " lease_until BIGINT NOT NULL,"
+    " active_at BIGINT NOT NULL);"
+    "CREATE INDEX sessions_owner ON sessions(owner, lease_until);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

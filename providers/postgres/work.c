@@ -2,8 +2,18 @@
  * work.c — the worker (activity) queue of the PostgreSQL provider: enqueue (untagged or
  * tagged), fetch (lock the oldest visible item of the untagged queue, or of the classes a
  * filter accepts, round robin, with FOR UPDATE SKIP LOCKED, so concurrent fetchers in any
- * number of processes take different rows without waiting on each other), ack (delete and
+ * number of processes take different rows without waiting on each other; with the sessions
+ * class of fetch_work_session), session leases (claim, renew, idle release), ack (delete and
  * enqueue the completion atomically), abandon, renew and the depths per tag.
+ *
+ * Sessions (duro-provider.h "Sessions"): a worker's fetch_work_session and renew_sessions
+ * first take a transaction advisory lock of the worker id, so the sessions it owns are
+ * counted against max_sessions exactly even when many threads of one runtime fetch at once.
+ * An item of a session is taken only after the session was claimed in the same transaction
+ * by an INSERT ... ON CONFLICT DO UPDATE whose WHERE admits only the worker that owns it or
+ * any worker once its lease ended: two workers racing for an unowned session meet on that
+ * row (or its primary key), the second waits for the first to commit, then sees its lease
+ * and takes nothing of that session.
  *
  * Each row carries its own lock (lock_token, locked_until). Ack and renew succeed only while
  * the row exists and its lock is live: a cancelled activity (its row deleted by ack_orch) or
@@ -63,14 +73,69 @@ int duro__pg_enqueue_work(duro_provider *p, const duro_work_in *work, duro_error
     " EXISTS (SELECT 1 FROM work_queue w WHERE w.id <> t.id AND w.visible_at <= $1::bigint"  \
     "  AND (w.lock_token IS NULL OR w.locked_until <= $1::bigint)"
 static const char SQL_TAKE[] =
-    TAKE_HEAD " AND tag IS NULL" TAKE_TAIL " AND w.tag IS NULL)::int FROM t";
+    TAKE_HEAD " AND tag IS NULL AND session IS NULL" TAKE_TAIL
+    " AND w.tag IS NULL AND w.session IS NULL)::int FROM t";
 static const char SQL_TAKE_TAG[] =
     TAKE_HEAD " AND tag = $4::text" TAKE_TAIL ")::int FROM t";
 static const char SQL_TAKE_ANY_TAG[] =
     TAKE_HEAD " AND tag IS NOT NULL" TAKE_TAIL ")::int FROM t";
+/* The item of id $4, once its session is claimed (0 rows when it stopped being fetchable
+ * meanwhile, or a transaction holds its row: the caller looks again). */
+static const char SQL_TAKE_SESSION_ITEM[] =
+    TAKE_HEAD " AND id = $4::bigint" TAKE_TAIL ")::int FROM t";
+/* A lease ending makes its session's items fetchable for other workers. */
 static const char SQL_NEXT_TIME[] =
     "SELECT LEAST((SELECT MIN(visible_at) FROM work_queue WHERE visible_at > $1::bigint),"
-    " (SELECT MIN(locked_until) FROM work_queue WHERE locked_until > $1::bigint))";
+    " (SELECT MIN(locked_until) FROM work_queue WHERE locked_until > $1::bigint),"
+    " (SELECT MIN(lease_until) FROM sessions WHERE lease_until > $1::bigint))";
+
+/* ---- Session leases ---------------------------------------------------------------------- */
+
+/* The worker's lock: the schema's hash in the high half of one 64-bit key, the worker id's
+ * in the low half (a key space apart from the two-key locks of instances and migrations). */
+static const char SQL_LOCK_WORKER[] =
+    "SELECT pg_advisory_xact_lock((hashtext(current_setting('search_path'))::bigint << 32)"
+    " | (hashtext($1::text)::bigint & 4294967295))";
+/* Extend every live lease of worker $1 to $3; the row count is the number it owns. */
+static const char SQL_EXTEND_SESSIONS[] =
+    "UPDATE sessions SET lease_until = $3::bigint"
+    " WHERE owner = $1::text AND lease_until > $2::bigint";
+/* The sessions class: the oldest fetchable session item whose session worker $2 owns, or
+ * (when $3 is 1: it owns fewer than max_sessions) nobody owns. No row lock: a worker that
+ * then loses the claim must not hold the item, or the owner's take would skip it and break
+ * the session's id order (conformance racers_for_a_new_session_leave_one_owner). */
+static const char SQL_SESSION_CANDIDATE[] =
+    "SELECT w.id, w.session FROM work_queue w LEFT JOIN sessions s ON s.session_id = w.session"
+    " WHERE w.session IS NOT NULL AND w.visible_at <= $1::bigint"
+    " AND (w.lock_token IS NULL OR w.locked_until <= $1::bigint)"
+    " AND ((s.owner = $2::text AND s.lease_until > $1::bigint)"
+    "  OR ($3::int = 1 AND (s.session_id IS NULL OR s.lease_until <= $1::bigint)))"
+    " ORDER BY w.id LIMIT 1";
+/* Make worker $2 the owner of session $1 until $3, active at $4 (now), unless another worker
+ * holds it at $4 (0 rows): the check runs on the newest committed row, after waiting for a
+ * concurrent claim of the same session. */
+static const char SQL_CLAIM_SESSION[] =
+    "INSERT INTO sessions AS s (session_id, owner, lease_until, active_at)"
+    " VALUES ($1::text, $2::text, $3::bigint, $4::bigint)"
+    " ON CONFLICT (session_id) DO UPDATE SET owner = excluded.owner,"
+    " lease_until = excluded.lease_until, active_at = excluded.active_at"
+    " WHERE s.owner = excluded.owner OR s.lease_until <= $4::bigint";
+static const char SQL_MARK_ACTIVE[] =
+    "UPDATE sessions s SET active_at = $2::bigint"
+    " WHERE owner = $1::text AND lease_until > $2::bigint"
+    " AND EXISTS (SELECT 1 FROM work_queue w WHERE w.session = s.session_id)";
+static const char SQL_RELEASE_IDLE[] =
+    "DELETE FROM sessions s WHERE owner = $1::text AND lease_until > $2::bigint"
+    " AND active_at <= $3::bigint"
+    " AND NOT EXISTS (SELECT 1 FROM work_queue w WHERE w.session = s.session_id)";
+/* Rows of expired leases whose sessions have no item left are dropped (nobody owns them). */
+static const char SQL_DROP_EXPIRED[] =
+    "DELETE FROM sessions s WHERE lease_until <= $1::bigint"
+    " AND NOT EXISTS (SELECT 1 FROM work_queue w WHERE w.session = s.session_id)";
+
+/* Rounds of candidate, claim and take before a take gives up (a lost claim means another
+ * worker committed one meanwhile; a missed take, that the item's row was busy). */
+#define MAX_SESSION_CLAIMS 64
 
 /* Build the item from the row of SQL_TAKE. */
 static int item_from_row(PGresult *r, const char *token, duro_work_item **out,
@@ -106,7 +171,50 @@ typedef struct fetch_arg {
     int64_t now;
     int64_t next;
     duro_work_item *item;
+    const char *worker_id;          /* non-NULL: fetch_work_session, the sessions class last */
+    int64_t lease_ms;
+    size_t max_sessions;
 } fetch_arg;
+
+/* The sessions class of fetch_work_session for a worker owning `owned` sessions: claim the
+ * candidate's session, then take its item; 0 with *r holding 0 or 1 rows (as SQL_TAKE's), or
+ * a DURO_E* code. */
+static int take_session(duro__pg_conn *c, const fetch_arg *fa, int64_t owned,
+                        const char *token, PGresult **r, duro_error *err)
+{
+    int may_claim = (uint64_t)owned < (uint64_t)fa->max_sessions;
+    int64_t until = duro__add_sat(fa->now, fa->lock_ms);
+
+    for (int tries = 0; tries < MAX_SESSION_CLAIMS; tries++) {
+        PGresult *cand;
+        int64_t id;
+        int rc = duro__pg_query(c, SQL_SESSION_CANDIDATE, &cand, err, "itd", fa->now,
+                                fa->worker_id, may_claim);
+
+        if (rc != 0)
+            return rc;
+        if (PQntuples(cand) == 0) {
+            *r = cand;
+            return 0;
+        }
+        id = duro__pg_get_i64(cand, 0, 0);
+        rc = duro__pg_exec(c, SQL_CLAIM_SESSION, err, "ttii", PQgetvalue(cand, 0, 1),
+                           fa->worker_id, duro__add_sat(fa->now, fa->lease_ms), fa->now);
+        PQclear(cand);
+        if (rc < 0)
+            return rc;
+        if (rc != 1)
+            continue;
+        rc = duro__pg_query(c, SQL_TAKE_SESSION_ITEM, r, err, "itii", fa->now, token, until,
+                            id);
+        if (rc != 0 || PQntuples(*r) == 1)
+            return rc;
+        PQclear(*r);
+        *r = NULL;
+    }
+    return duro_error_set(err, DURO_EBUSY, 1,
+                          "fetch_work_session: other workers kept claiming the sessions first");
+}
 
 /* Run the take statement of class `k` of the filter (its order in duro-provider.h "Tags");
  * 0 with *r holding 0 or 1 rows, or a DURO_E* code. */
@@ -127,8 +235,13 @@ static int take_class(duro__pg_conn *c, const fetch_arg *fa, size_t k, const cha
 static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
 {
     fetch_arg *fa = arg;
+    const duro_work_filter *f = fa->filter;
+    size_t filter_classes = f == NULL ? 1 : (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
+    size_t classes = filter_classes + (fa->worker_id != NULL ? 1 : 0);
+    size_t start = f == NULL ? 0 : f->turn % classes;
+    int64_t owned = 0;
     char token[33];
-    PGresult *r;
+    PGresult *r = NULL;
     int rc = duro_random_token(token);
 
     *notes = 0;
@@ -137,39 +250,37 @@ static int fetch_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *e
     fa->next = DURO__NEVER;
     if (rc != 0)
         return duro_error_set(err, rc, 1, "cannot generate a lock token");
-    {
-        const duro_work_filter *f = fa->filter;
-        size_t classes = f == NULL ? 1 : (f->untagged ? 1 : 0) + (f->any_tag ? 1 : f->n_tags);
-        size_t start = f == NULL ? 0 : f->turn % classes;
+    if (fa->worker_id != NULL) { /* every fetch of a worker renews the leases it holds */
+        rc = duro__pg_exec(c, SQL_LOCK_WORKER, err, "t", fa->worker_id);
+        if (rc >= 0)
+            rc = duro__pg_exec(c, SQL_EXTEND_SESSIONS, err, "tii", fa->worker_id, fa->now,
+                               duro__add_sat(fa->now, fa->lease_ms));
+        if (rc < 0)
+            return rc;
+        owned = rc;
+    }
+    for (size_t i = 0; i < classes; i++) {
+        size_t k = (start + i) % classes;
 
+        rc = k == filter_classes ? take_session(c, fa, owned, token, &r, err)
+                                 : take_class(c, fa, k, token, &r, err);
+        if (rc != 0)
+            return rc;
+        if (PQntuples(r) == 1)
+            break;
+        PQclear(r);
         r = NULL;
-        for (size_t i = 0; i < classes; i++) {
-            rc = take_class(c, fa, (start + i) % classes, token, &r, err);
-            if (rc != 0)
-                return rc;
-            if (PQntuples(r) == 1)
-                break;
-            PQclear(r);
-            r = NULL;
-        }
     }
     if (r != NULL) {
         rc = item_from_row(r, token, &fa->item, err);
         if (duro__pg_get_i64(r, 0, 6) == 1) /* another item ready too */
             fa->next = fa->now;
         PQclear(r);
-    } else {
-        rc = DURO_ENOTFOUND;
+        return rc;
     }
-    if (rc == DURO_ENOTFOUND) {
-        rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__NEVER, &fa->next, err, "i", fa->now);
-        rc = rc < 0 ? rc : DURO_ENOTFOUND;
-    }
-    if (rc != 0) {
-        duro_work_item_free(fa->item);
-        fa->item = NULL;
-    }
-    return rc;
+    /* nothing found: the transaction still commits, keeping the leases extended above */
+    rc = duro__pg_int(c, SQL_NEXT_TIME, DURO__NEVER, &fa->next, err, "i", fa->now);
+    return rc < 0 ? rc : 0;
 }
 
 static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
@@ -184,34 +295,43 @@ static int try_fetch(void *arg, int64_t now, int64_t *next, duro_error *err)
         duro_work_item_free(fa->item);
         fa->item = NULL;
     }
+    if (rc == 0 && fa->item == NULL)
+        rc = DURO_ENOTFOUND;
+    return rc;
+}
+
+/* Long-poll `fa` (of kind `note`) from now_ms for up to poll_ms: 0 with *out the item, or
+ * DURO_ENOTFOUND / another DURO_E* code. */
+static int poll_fetch(fetch_arg *fa, unsigned note, int64_t now_ms, int64_t poll_ms,
+                      duro_work_item **out, duro_error *err)
+{
+    int rc = duro__notify_poll(&fa->s->notes, note, now_ms, poll_ms, try_fetch, fa, err);
+
+    if (rc == 0)
+        *out = fa->item;
+    else
+        duro_work_item_free(fa->item);
     return rc;
 }
 
 int duro__pg_fetch_work(duro_provider *p, int64_t now_ms, int64_t lock_ms, int64_t poll_ms,
                         duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_pg *)p, lock_ms, NULL, 0, DURO__NEVER, NULL };
+    fetch_arg fa = { (duro_pg *)p, lock_ms, NULL, 0, DURO__NEVER, NULL, NULL, 0, 0 };
     int rc;
 
     if (out == NULL)
         return duro_error_set(err, DURO_EINVAL, 0, "fetch_work: out is required");
     *out = NULL;
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_work: lock_ms", err);
-    if (rc != 0)
-        return rc;
-    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK, now_ms, poll_ms, try_fetch, &fa, err);
-    if (rc == 0)
-        *out = fa.item;
-    else
-        duro_work_item_free(fa.item);
-    return rc;
+    return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK, now_ms, poll_ms, out, err);
 }
 
 int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_ms,
                                  int64_t poll_ms, const duro_work_filter *filter,
                                  duro_work_item **out, duro_error *err)
 {
-    fetch_arg fa = { (duro_pg *)p, lock_ms, filter, 0, DURO__NEVER, NULL };
+    fetch_arg fa = { (duro_pg *)p, lock_ms, filter, 0, DURO__NEVER, NULL, NULL, 0, 0 };
     int rc;
 
     if (out == NULL)
@@ -220,14 +340,70 @@ int duro__pg_fetch_work_filtered(duro_provider *p, int64_t now_ms, int64_t lock_
     rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_filtered: lock_ms", err);
     if (rc == 0)
         rc = duro_provider_check_work_filter(filter, err);
-    if (rc != 0)
+    return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, out, err);
+}
+
+int duro__pg_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_ms,
+                                int64_t poll_ms, const duro_work_filter *filter,
+                                const char *worker_id, int64_t lease_ms, size_t max_sessions,
+                                duro_work_item **out, duro_error *err)
+{
+    fetch_arg fa = { (duro_pg *)p, lock_ms, filter, 0, DURO__NEVER, NULL,
+                     worker_id, lease_ms, max_sessions };
+    int rc = duro_provider_check_session_fetch(out, lock_ms, lease_ms, filter, worker_id, err);
+
+    return rc != 0 ? rc : poll_fetch(&fa, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, out, err);
+}
+
+typedef struct sessions_arg {
+    int64_t now;
+    const char *worker_id;
+    int64_t lease_ms;
+    int64_t idle_ms;
+    int64_t owned;
+} sessions_arg;
+
+static int renew_sessions_txn(duro__pg_conn *c, void *arg, unsigned *notes, duro_error *err)
+{
+    sessions_arg *a = arg;
+    int released = 0;
+    int rc = duro__pg_exec(c, SQL_LOCK_WORKER, err, "t", a->worker_id);
+
+    *notes = 0;
+    a->owned = 0;
+    if (rc >= 0)
+        rc = duro__pg_exec(c, SQL_MARK_ACTIVE, err, "ti", a->worker_id, a->now);
+    if (rc >= 0)
+        rc = released = duro__pg_exec(c, SQL_RELEASE_IDLE, err, "tii", a->worker_id, a->now,
+                                      duro__add_sat(a->now, -a->idle_ms));
+    if (rc >= 0)
+        rc = duro__pg_exec(c, SQL_DROP_EXPIRED, err, "i", a->now);
+    if (rc >= 0)
+        rc = duro__pg_exec(c, SQL_EXTEND_SESSIONS, err, "tii", a->worker_id, a->now,
+                           duro__add_sat(a->now, a->lease_ms));
+    if (rc < 0)
         return rc;
-    rc = duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
-                       &fa, err);
+    a->owned = rc;
+    /* a release frees room under max_sessions: the worker's own fetchers look again */
+    if (released > 0)
+        *notes = DURO__NOTE_WORK;
+    return 0;
+}
+
+int duro__pg_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker_id,
+                            int64_t lease_ms, int64_t idle_ms, size_t *owned, duro_error *err)
+{
+    sessions_arg a = { now_ms, worker_id, lease_ms, idle_ms, 0 };
+    int rc = duro_provider_check_worker_id(worker_id, "renew_sessions: worker_id", err);
+
     if (rc == 0)
-        *out = fa.item;
-    else
-        duro_work_item_free(fa.item);
+        rc = duro_provider_check_lock_ms(lease_ms, "renew_sessions: lease_ms", err);
+    if (rc == 0)
+        rc = duro_provider_check_lock_ms(idle_ms, "renew_sessions: idle_ms", err);
+    if (rc == 0)
+        rc = duro__pg_run(&((duro_pg *)p)->pool, DURO__PG_LOCK, renew_sessions_txn, &a, err);
+    if (rc == 0 && owned != NULL)
+        *owned = (size_t)a.owned;
     return rc;
 }
 

@@ -423,13 +423,7 @@ static int queued_only(duro__sq_conn *c, int64_t now_ms, const char *instance, i
 
     if (rc < 0)
         return rc;
-    if (v < 2)
-        return duro_error_set(err, DURO_ENOTFOUND, 0, "instance %s not found", instance);
-    if ((v & 1) && !force)
-        return duro_error_set(err, DURO_ERUNNING, 0,
-                              "instance %s is starting (a runtime holds its lock); delete with"
-                              " force to remove it", instance);
-    return 0;
+    return duro_provider_delete_rowless(instance, (uint64_t)(v / 2), (int)(v & 1), force, err);
 }
 
 int duro__sq_delete_instance(duro_provider *p, int64_t now_ms, const char *instance,

@@ -373,18 +373,8 @@ int duro__sq_fetch_work_session(duro_provider *p, int64_t now_ms, int64_t lock_m
                                 duro_work_item **out, duro_error *err)
 {
     fetch_arg fa = { (duro_sqlite *)p, lock_ms, filter, out, worker_id, lease_ms, max_sessions };
-    int rc;
+    int rc = duro_provider_check_session_fetch(out, lock_ms, lease_ms, filter, worker_id, err);
 
-    if (out == NULL)
-        return duro_error_set(err, DURO_EINVAL, 0, "fetch_work_session: out is required");
-    *out = NULL;
-    rc = duro_provider_check_lock_ms(lock_ms, "fetch_work_session: lock_ms", err);
-    if (rc == 0)
-        rc = duro_provider_check_lock_ms(lease_ms, "fetch_work_session: lease_ms", err);
-    if (rc == 0)
-        rc = duro_provider_check_work_filter(filter, err);
-    if (rc == 0)
-        rc = duro_provider_check_id(worker_id, "fetch_work_session: worker_id", err);
     if (rc != 0)
         return rc;
     return duro__notify_poll(&fa.s->notes, DURO__NOTE_WORK_FILTERED, now_ms, poll_ms, try_fetch,
@@ -397,7 +387,7 @@ int duro__sq_renew_sessions(duro_provider *p, int64_t now_ms, const char *worker
     duro_sqlite *s = (duro_sqlite *)p;
     duro__sq_conn *c;
     int64_t count = 0;
-    int rc = duro_provider_check_id(worker_id, "renew_sessions: worker_id", err);
+    int rc = duro_provider_check_worker_id(worker_id, "renew_sessions: worker_id", err);
 
     if (rc == 0)
         rc = duro_provider_check_lock_ms(lease_ms, "renew_sessions: lease_ms", err);
