@@ -154,7 +154,8 @@ static int read_batch(duro__sq_conn *c, int64_t now, duro_orch_item *item, duro_
     duro__sq_reset(st);
     if (rc < 0)
         return rc;
-    qsort(item->msgs, item->n_msgs, sizeof(*item->msgs), msg_id_order);
+    if (item->n_msgs > 1) /* msgs is NULL when no row came back (a damaged store) */
+        qsort(item->msgs, item->n_msgs, sizeof(*item->msgs), msg_id_order);
     return 0;
 }
 
